@@ -1,0 +1,3 @@
+//! The `exportgate` command-line interface.
+
+fn main() {}
