@@ -2,4 +2,23 @@
 //!
 //! Classification of advanced-computing items, country groups and dated regimes, and the
 //! licence decision for an order line. No I/O, no clock, no environment, not async: every
-//! evaluation takes an explicit `as_of` date.
+//! evaluation takes an explicit `as_of` date. The data files are compiled in (see
+//! [`ruleset::embedded`]).
+
+pub mod catalog;
+pub mod classify;
+pub mod confidence;
+pub mod country;
+pub mod decide;
+pub mod metrics;
+pub mod order;
+pub mod reason;
+pub mod regime;
+pub mod ruleset;
+pub mod spec;
+
+pub use classify::{classify, Classification, Eccn, Flags, ItemRef};
+pub use ruleset::{Context, Ruleset};
+pub use spec::{Spec, SpecError};
+pub use decide::{decide, Decision, NoQuotas, Outcome, QuotaView};
+pub use order::Order;

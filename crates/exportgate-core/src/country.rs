@@ -1,0 +1,247 @@
+//! Countries (ISO 3166-1) and EAR Country Groups with their dated membership history.
+//!
+//! Membership is asked as of a date: a country is in a group on `date` when one of its
+//! intervals has `from <= date < to`. Hong Kong is treated as China for group membership.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::confidence::Confidence;
+
+/// An ISO 3166-1 alpha-2 code known to the country table.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CountryCode(String);
+
+impl CountryCode {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CountryRecord {
+    code: String,
+    name: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    treat_as: Option<String>,
+}
+
+/// One continuous membership of a country in a group.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Membership {
+    pub country: String,
+    /// Inclusive; `None` = a member since before the engine's horizon.
+    pub from: Option<NaiveDate>,
+    /// Exclusive; `None` = still a member.
+    pub to: Option<NaiveDate>,
+    pub confidence: Confidence,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl Membership {
+    fn covers(&self, date: NaiveDate) -> bool {
+        self.from.is_none_or(|f| f <= date) && self.to.is_none_or(|t| date < t)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct GroupRecord {
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    citation: String,
+    members: Vec<Membership>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct CountriesFile {
+    countries: Vec<CountryRecord>,
+    groups: BTreeMap<String, GroupRecord>,
+}
+
+/// A country as the engine knows it.
+#[derive(Debug, Clone)]
+pub struct Country {
+    pub code: CountryCode,
+    pub name: String,
+    /// The country whose group memberships this one takes (Hong Kong → China).
+    pub treat_as: Option<CountryCode>,
+}
+
+/// The answer to "is X in group G on date D".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupAnswer {
+    pub member: bool,
+    /// The interval (or its absence) rests on an unconfirmed fact.
+    pub unconfirmed: bool,
+}
+
+/// Every country and every group's dated membership.
+#[derive(Debug, Clone)]
+pub struct Countries {
+    countries: BTreeMap<String, Country>,
+    by_name: HashMap<String, String>,
+    groups: BTreeMap<String, (String, String, Vec<Membership>)>,
+}
+
+/// A problem in the country data file.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("countries data: {0}")]
+pub struct CountryDataError(String);
+
+impl Countries {
+    /// Parse and validate the countries data file.
+    pub fn from_json(text: &str) -> Result<Countries, CountryDataError> {
+        let file: CountriesFile =
+            serde_json::from_str(text).map_err(|e| CountryDataError(e.to_string()))?;
+        let mut countries = BTreeMap::new();
+        let mut by_name = HashMap::new();
+        for c in &file.countries {
+            if c.code.len() != 2 || !c.code.chars().all(|ch| ch.is_ascii_uppercase()) {
+                return Err(CountryDataError(format!("bad country code `{}`", c.code)));
+            }
+            by_name.insert(normalise(&c.name), c.code.clone());
+            for alias in &c.aliases {
+                by_name.entry(normalise(alias)).or_insert_with(|| c.code.clone());
+            }
+            countries.insert(
+                c.code.clone(),
+                Country {
+                    code: CountryCode(c.code.clone()),
+                    name: c.name.clone(),
+                    treat_as: c.treat_as.clone().map(CountryCode),
+                },
+            );
+        }
+        let mut groups = BTreeMap::new();
+        for (name, g) in file.groups {
+            for m in &g.members {
+                if !countries.contains_key(&m.country) {
+                    return Err(CountryDataError(format!(
+                        "group `{name}` names unknown country `{}`",
+                        m.country
+                    )));
+                }
+                if let (Some(f), Some(t)) = (m.from, m.to) {
+                    if t <= f {
+                        return Err(CountryDataError(format!(
+                            "group `{name}`, country `{}`: interval ends before it starts",
+                            m.country
+                        )));
+                    }
+                }
+            }
+            groups.insert(name, (g.title, g.citation, g.members));
+        }
+        Ok(Countries {
+            countries,
+            by_name,
+            groups,
+        })
+    }
+
+    /// Look up a code (`AE`) or a name or alias (`United Arab Emirates`, `UAE`).
+    pub fn resolve(&self, text: &str) -> Option<&Country> {
+        let t = text.trim();
+        if t.len() == 2 {
+            if let Some(c) = self.countries.get(&t.to_ascii_uppercase()) {
+                return Some(c);
+            }
+        }
+        self.by_name
+            .get(&normalise(t))
+            .and_then(|code| self.countries.get(code))
+    }
+
+    /// A country by its exact code.
+    pub fn get(&self, code: &str) -> Option<&Country> {
+        self.countries.get(code)
+    }
+
+    /// All countries, sorted by code.
+    pub fn all(&self) -> impl Iterator<Item = &Country> {
+        self.countries.values()
+    }
+
+    /// Whether a group of this name exists.
+    pub fn has_group(&self, group: &str) -> bool {
+        self.groups.contains_key(group)
+    }
+
+    /// Names of the groups, sorted.
+    pub fn group_names(&self) -> impl Iterator<Item = &str> {
+        self.groups.keys().map(String::as_str)
+    }
+
+    /// The citation of a group.
+    pub fn group_citation(&self, group: &str) -> Option<&str> {
+        self.groups.get(group).map(|g| g.1.as_str())
+    }
+
+    /// The code whose group memberships apply (Hong Kong → China).
+    pub fn effective<'a>(&'a self, code: &'a CountryCode) -> &'a CountryCode {
+        self.countries
+            .get(code.as_str())
+            .and_then(|c| c.treat_as.as_ref())
+            .unwrap_or(code)
+    }
+
+    /// Is `code` in `group` on `date`?
+    pub fn in_group(&self, code: &CountryCode, group: &str, date: NaiveDate) -> GroupAnswer {
+        let code = self.effective(code);
+        let Some((_, _, members)) = self.groups.get(group) else {
+            return GroupAnswer {
+                member: false,
+                unconfirmed: true,
+            };
+        };
+        let mut unconfirmed = false;
+        for m in members.iter().filter(|m| m.country == code.as_str()) {
+            if m.covers(date) {
+                return GroupAnswer {
+                    member: true,
+                    unconfirmed: m.confidence.is_unconfirmed(),
+                };
+            }
+            // An unconfirmed interval that does not cover the date leaves the answer unsure.
+            unconfirmed |= m.confidence.is_unconfirmed();
+        }
+        GroupAnswer {
+            member: false,
+            unconfirmed,
+        }
+    }
+
+    /// The groups `code` belongs to on `date`.
+    pub fn groups_of(&self, code: &CountryCode, date: NaiveDate) -> Vec<String> {
+        self.groups
+            .keys()
+            .filter(|g| self.in_group(code, g, date).member)
+            .cloned()
+            .collect()
+    }
+
+    /// Parse a code that must exist in the table.
+    pub fn code(&self, text: &str) -> Option<CountryCode> {
+        self.resolve(text).map(|c| c.code.clone())
+    }
+}
+
+fn normalise(s: &str) -> String {
+    s.trim().to_lowercase()
+}

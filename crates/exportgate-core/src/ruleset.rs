@@ -1,0 +1,274 @@
+//! The validated, immutable bundle the engine evaluates: catalog, countries and regimes.
+//!
+//! Data is checked once here (unique rule ids, known groups, countries, sets and exception
+//! names) so that evaluation cannot meet a shape error later.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+
+use crate::catalog::Catalog;
+use crate::country::Countries;
+use crate::regime::{ClassificationParams, Effect, Regime, RegimeState, Scope, SetExpr};
+
+/// The data files compiled into the binary.
+pub mod embedded {
+    pub const CATALOG: &str = include_str!("../../../data/chips.json");
+    pub const COUNTRIES: &str = include_str!("../../../data/countries.json");
+    /// `(file name, contents)` of every regime file.
+    pub const REGIMES: &[(&str, &str)] = &[
+        ("acs-2022.json", include_str!("../../../data/regimes/acs-2022.json")),
+        ("acs-2022-macau.json", include_str!("../../../data/regimes/acs-2022-macau.json")),
+        ("acs-2023.json", include_str!("../../../data/regimes/acs-2023.json")),
+        ("hbm-2024.json", include_str!("../../../data/regimes/hbm-2024.json")),
+        ("ai-diffusion-2025.json", include_str!("../../../data/regimes/ai-diffusion-2025.json")),
+        ("foundry-2025.json", include_str!("../../../data/regimes/foundry-2025.json")),
+        ("h20-2025.json", include_str!("../../../data/regimes/h20-2025.json")),
+        ("guidance-2025-05.json", include_str!("../../../data/regimes/guidance-2025-05.json")),
+        ("h20-licences-2025-08.json", include_str!("../../../data/regimes/h20-licences-2025-08.json")),
+        ("affiliates-2025.json", include_str!("../../../data/regimes/affiliates-2025.json")),
+        ("review-policy-2026.json", include_str!("../../../data/regimes/review-policy-2026.json")),
+    ];
+}
+
+/// Exception symbols a rule may name.
+pub const EXCEPTIONS: [&str; 6] = ["NAC", "ACA", "LPP", "AIA", "ACM", "HBM"];
+
+/// Item flags a rule may test.
+pub const FLAGS: [&str; 7] = [
+    "nac_aca_eligible",
+    "hbm_exception_eligible",
+    "jan2026_ceiling",
+    "h20_class",
+    "foundry_presumption",
+    "prc_3a090",
+    "datacenter",
+];
+
+/// ECCN values a rule may select.
+pub const ECCNS: [&str; 7] = [
+    "3A090.a",
+    "3A090.b",
+    "3A090.c",
+    "4A090.a",
+    "4A090.b",
+    "not_3A090",
+    "indeterminate",
+];
+
+/// A problem found while validating the data.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{file}: {problem}")]
+pub struct RulesetError {
+    pub file: String,
+    pub problem: String,
+}
+
+fn err(file: &str, problem: impl Into<String>) -> RulesetError {
+    RulesetError {
+        file: file.to_string(),
+        problem: problem.into(),
+    }
+}
+
+/// What to evaluate against: the date and the regimes forced into force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    pub as_of: NaiveDate,
+    /// Regime ids evaluated as if enforced from their binding date (`--regime ID`).
+    pub forced: Vec<String>,
+}
+
+impl Context {
+    pub fn on(as_of: NaiveDate) -> Context {
+        Context {
+            as_of,
+            forced: Vec::new(),
+        }
+    }
+}
+
+/// Catalog, countries and regimes, validated.
+#[derive(Debug, Clone)]
+pub struct Ruleset {
+    pub catalog: Catalog,
+    pub countries: Countries,
+    regimes: Vec<Regime>,
+}
+
+impl Ruleset {
+    /// The data compiled into the binary.
+    pub fn embedded() -> Result<Ruleset, RulesetError> {
+        Ruleset::from_json(embedded::CATALOG, embedded::COUNTRIES, embedded::REGIMES)
+    }
+
+    /// Build from the texts of the data files.
+    pub fn from_json(
+        catalog: &str,
+        countries: &str,
+        regimes: &[(&str, &str)],
+    ) -> Result<Ruleset, RulesetError> {
+        let catalog = Catalog::from_json(catalog).map_err(|e| err("chips.json", e.to_string()))?;
+        let countries =
+            Countries::from_json(countries).map_err(|e| err("countries.json", e.to_string()))?;
+        let mut parsed = Vec::new();
+        for (file, text) in regimes {
+            let r: Regime = serde_json::from_str(text).map_err(|e| err(file, e.to_string()))?;
+            parsed.push((file.to_string(), r));
+        }
+        parsed.sort_by_key(|(_, r)| (r.effective, r.id.clone()));
+        let ruleset = Ruleset {
+            catalog,
+            countries,
+            regimes: parsed.iter().map(|(_, r)| r.clone()).collect(),
+        };
+        ruleset.validate(&parsed)?;
+        Ok(ruleset)
+    }
+
+    fn validate(&self, files: &[(String, Regime)]) -> Result<(), RulesetError> {
+        let mut regime_ids = BTreeSet::new();
+        let mut rule_ids = BTreeSet::new();
+        for (file, r) in files {
+            if !regime_ids.insert(r.id.clone()) {
+                return Err(err(file, format!("duplicate regime id `{}`", r.id)));
+            }
+            for rule in &r.rules {
+                if !rule_ids.insert(rule.id.clone()) {
+                    return Err(err(file, format!("duplicate rule id `{}`", rule.id)));
+                }
+            }
+        }
+        for (file, r) in files {
+            for (name, set) in &r.sets {
+                self.check_set(file, r, set)
+                    .map_err(|e| err(file, format!("set `{name}`: {}", e.problem)))?;
+            }
+            for rule in &r.rules {
+                let at = |p: String| err(file, format!("rule `{}`: {p}", rule.id));
+                for id in &rule.displaces {
+                    if !rule_ids.contains(id) {
+                        return Err(at(format!("displaces unknown rule `{id}`")));
+                    }
+                }
+                self.check_scope(file, r, &rule.when).map_err(|e| at(e.problem))?;
+                match &rule.effect {
+                    Effect::LicenseRequirement {
+                        review_policy,
+                        exceptions,
+                        ..
+                    } => {
+                        for p in review_policy {
+                            self.check_scope(file, r, &p.when).map_err(|e| at(e.problem))?;
+                        }
+                        for x in exceptions {
+                            if !EXCEPTIONS.contains(&x.exception.as_str()) {
+                                return Err(at(format!("unknown exception `{}`", x.exception)));
+                            }
+                            self.check_scope(file, r, &x.when).map_err(|e| at(e.problem))?;
+                        }
+                    }
+                    Effect::ReviewPolicyChange { applies_to, .. }
+                    | Effect::LicenceConditions { applies_to, .. } => {
+                        for id in applies_to {
+                            if !rule_ids.contains(id) {
+                                return Err(at(format!("applies to unknown rule `{id}`")));
+                            }
+                        }
+                    }
+                    Effect::Hold {} => {}
+                }
+            }
+            for p in &r.classification {
+                if let ClassificationParams::H20Class { named, .. }
+                | ClassificationParams::Prc3a090 { named, .. } = p
+                {
+                    for id in named {
+                        if self.catalog.get(id).is_none() {
+                            return Err(err(file, format!("names unknown chip `{id}`")));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_scope(&self, file: &str, r: &Regime, s: &Scope) -> Result<(), RulesetError> {
+        for set in [
+            &s.destination,
+            &s.headquarters,
+            &s.headquarters_all,
+            &s.headquarters_none,
+            &s.end_user_location,
+            &s.exporter_country,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            self.check_set(file, r, set)?;
+        }
+        if let Some(items) = &s.items {
+            for e in &items.eccns {
+                if !ECCNS.contains(&e.as_str()) {
+                    return Err(err(file, format!("unknown ECCN `{e}`")));
+                }
+            }
+            for f in items.flags.iter().chain(&items.not_flags) {
+                if !FLAGS.contains(&f.as_str()) {
+                    return Err(err(file, format!("unknown flag `{f}`")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_set(&self, file: &str, r: &Regime, s: &SetExpr) -> Result<(), RulesetError> {
+        for g in s.groups.iter().chain(&s.except_groups) {
+            if !self.countries.has_group(g) {
+                return Err(err(file, format!("unknown country group `{g}`")));
+            }
+        }
+        for c in s.countries.iter().chain(&s.except_countries) {
+            if self.countries.get(c).is_none() {
+                return Err(err(file, format!("unknown country `{c}`")));
+            }
+        }
+        for n in s.sets.iter().chain(&s.except_sets) {
+            if !r.sets.contains_key(n) {
+                return Err(err(file, format!("unknown set `{n}`")));
+            }
+        }
+        Ok(())
+    }
+
+    /// All regimes, oldest first.
+    pub fn regimes(&self) -> &[Regime] {
+        &self.regimes
+    }
+
+    pub fn regime(&self, id: &str) -> Option<&Regime> {
+        self.regimes.iter().find(|r| r.id == id)
+    }
+
+    /// The state of a regime in a context.
+    pub fn state(&self, regime: &Regime, ctx: &Context) -> RegimeState {
+        regime.state_on(ctx.as_of, ctx.forced.iter().any(|f| f == &regime.id))
+    }
+
+    /// Regimes binding in a context, oldest first.
+    pub fn binding<'a>(&'a self, ctx: &'a Context) -> impl Iterator<Item = &'a Regime> + 'a {
+        self.regimes
+            .iter()
+            .filter(move |r| self.state(r, ctx).binds())
+    }
+
+    /// Classification parameters binding in a context, latest regime last.
+    pub fn params<'a>(
+        &'a self,
+        ctx: &'a Context,
+    ) -> impl Iterator<Item = (&'a Regime, &'a ClassificationParams)> + 'a {
+        self.binding(ctx)
+            .flat_map(|r| r.classification.iter().map(move |p| (r, p)))
+    }
+}
