@@ -76,7 +76,8 @@ pub struct Decision {
     pub exception: Option<String>,
     pub review_policy: Option<ReviewPolicy>,
     pub eccn: Eccn,
-    pub tpp_total: Option<f64>,
+    /// TPP of the whole line (per-unit TPP × quantity), rounded.
+    pub tpp_total: Option<u64>,
     pub reasons: Vec<Reason>,
     pub conditions: Vec<Condition>,
     pub regimes: Vec<String>,
@@ -110,6 +111,25 @@ pub struct NoQuotas;
 impl QuotaView for NoQuotas {
     fn lpp_used(&self, _consignee: &str, _year: i32) -> f64 {
         0.0
+    }
+}
+
+/// LPP used so far, tallied in memory by consignee and calendar year (one `check` run).
+#[derive(Debug, Default, Clone)]
+pub struct LppTally(std::collections::HashMap<(String, i32), f64>);
+
+impl QuotaView for LppTally {
+    fn lpp_used(&self, consignee: &str, year: i32) -> f64 {
+        self.0.get(&(consignee.to_string(), year)).copied().unwrap_or(0.0)
+    }
+}
+
+impl LppTally {
+    /// Count a decision that shipped under License Exception LPP.
+    pub fn record(&mut self, consignee: &str, d: &Decision) {
+        if d.exception.as_deref() == Some("LPP") {
+            *self.0.entry((consignee.to_string(), d.date.year())).or_default() += d.tpp_counted;
+        }
     }
 }
 
@@ -261,6 +281,11 @@ fn eval_scope(f: &Facts, regime: &Regime, scope: &Scope) -> Eval {
     let mut e = Eval::yes();
     let date = f.date;
     if let Some(items) = &scope.items {
+        if !items.chips.is_empty() {
+            let is = f.order.chip.is_some_and(|c| items.chips.iter().any(|x| x == c));
+            let note = format!("item {} one of {}", if is { "is" } else { "is not" }, items.chips.join(", "));
+            e.and(if is { Tri::Yes } else { Tri::No }, note, false);
+        }
         if !items.eccns.is_empty() {
             let cands = f.class.candidates();
             let hits = cands.iter().filter(|c| items.eccns.iter().any(|x| x == c.as_str())).count();
@@ -591,10 +616,10 @@ fn decide_resolved(rs: &Ruleset, order: &ResolvedOrder, class: Classification, c
                 let year = ctx.as_of.year();
                 let used = quotas.lpp_used(&order.consignee.name, year);
                 if used + tpp_counted > limit {
-                    exception_notes.push(Reason::new(format!("LE-{sym}"), choice.0.citation.clone(), format!("License Exception {sym} not available: consignee `{}` has used {} TPP in {year}; this order's {} TPP would bring it to {} > {}", order.consignee.name, num(used), num(tpp_counted), num(used + tpp_counted), num(limit))));
+                    exception_notes.push(Reason::new(format!("LE-{sym}.quota"), choice.0.citation.clone(), format!("License Exception {sym} not available: consignee `{}` has used {} TPP in {year}; this order's {} TPP would bring it to {} > {}", order.consignee.name, num(used), num(tpp_counted), num(used + tpp_counted), num(limit))));
                     continue;
                 }
-                exception_notes.push(Reason::new(format!("LE-{sym}"), choice.0.citation.clone(), format!("consignee `{}` has used {} TPP in {year}; with this order's {} TPP the total {} stays within {}", order.consignee.name, num(used), num(tpp_counted), num(used + tpp_counted), num(limit))));
+                exception_notes.push(Reason::new(format!("LE-{sym}.quota"), choice.0.citation.clone(), format!("consignee `{}` has used {} TPP in {year}; with this order's {} TPP the total {} stays within {}", order.consignee.name, num(used), num(tpp_counted), num(used + tpp_counted), num(limit))));
             }
             exception = Some((choice.0, choice.1.clone()));
             break;
@@ -633,7 +658,7 @@ fn decide_resolved(rs: &Ruleset, order: &ResolvedOrder, class: Classification, c
                     }
                 }
             }
-            reasons.extend(unknowns);
+            // Missing facts cannot loosen a licence requirement; they stay in the trace.
         }
     } else if !unknowns.is_empty() {
         outcome = Outcome::HoldForReview;
@@ -651,7 +676,7 @@ fn decide_resolved(rs: &Ruleset, order: &ResolvedOrder, class: Classification, c
         exception: exception_out,
         review_policy,
         eccn: class.eccn,
-        tpp_total: class.tpp.map(|t| (t * qty).round()),
+        tpp_total: class.tpp.map(|t| (t * qty).round() as u64),
         reasons,
         conditions,
         regimes: binding.iter().map(|r| r.id.clone()).collect(),

@@ -151,6 +151,9 @@ pub struct SetExpr {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ItemSelector {
+    /// The item is one of these catalog ids. Empty = any.
+    #[serde(default)]
+    pub chips: Vec<String>,
     /// Any of these ECCNs (`3A090.a`, `4A090.b`, `not_3A090`, ...). Empty = any.
     #[serde(default)]
     pub eccns: Vec<String>,

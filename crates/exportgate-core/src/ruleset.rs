@@ -17,6 +17,9 @@ pub mod embedded {
     pub const COUNTRIES: &str = include_str!("../../../data/countries.json");
     /// `(file name, contents)` of every regime file.
     pub const REGIMES: &[(&str, &str)] = &[
+        ("embargoes.json", include_str!("../../../data/regimes/embargoes.json")),
+        ("russia-belarus-2022.json", include_str!("../../../data/regimes/russia-belarus-2022.json")),
+        ("a100-letter-2022.json", include_str!("../../../data/regimes/a100-letter-2022.json")),
         ("acs-2022.json", include_str!("../../../data/regimes/acs-2022.json")),
         ("acs-2022-macau.json", include_str!("../../../data/regimes/acs-2022-macau.json")),
         ("acs-2023.json", include_str!("../../../data/regimes/acs-2023.json")),
@@ -28,6 +31,7 @@ pub mod embedded {
         ("h20-licences-2025-08.json", include_str!("../../../data/regimes/h20-licences-2025-08.json")),
         ("affiliates-2025.json", include_str!("../../../data/regimes/affiliates-2025.json")),
         ("review-policy-2026.json", include_str!("../../../data/regimes/review-policy-2026.json")),
+        ("uae-2026.json", include_str!("../../../data/regimes/uae-2026.json")),
     ];
 }
 
@@ -209,6 +213,11 @@ impl Ruleset {
             self.check_set(file, r, set)?;
         }
         if let Some(items) = &s.items {
+            for c in &items.chips {
+                if self.catalog.get(c).is_none() {
+                    return Err(err(file, format!("unknown chip `{c}`")));
+                }
+            }
             for e in &items.eccns {
                 if !ECCNS.contains(&e.as_str()) {
                     return Err(err(file, format!("unknown ECCN `{e}`")));

@@ -287,6 +287,6 @@ fn json_error_field(e: &serde_json::Error) -> String {
     msg.split('`')
         .nth(1)
         .filter(|_| msg.contains("field"))
-        .unwrap_or("json")
+        .unwrap_or("line")
         .to_string()
 }

@@ -3,12 +3,11 @@
 //! Lines are decided in parallel; decisions that consulted a per-consignee quota (LPP) are
 //! then decided again in input order against the quota used by the lines before them.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use exportgate_core::decide::QuotaView;
+use exportgate_core::decide::LppTally;
 use exportgate_core::reason::num;
 use exportgate_core::{decide, Decision, NoQuotas, Order, Outcome, Ruleset, SpecError};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -80,25 +79,6 @@ fn guess_id(text: &str) -> Option<String> {
     serde_json::from_str::<serde_json::Value>(text).ok()?.get("id")?.as_str().map(str::to_string)
 }
 
-/// LPP used so far in this run, by consignee and year.
-#[derive(Default)]
-pub struct RunQuotas(HashMap<(String, i32), f64>);
-
-impl QuotaView for RunQuotas {
-    fn lpp_used(&self, consignee: &str, year: i32) -> f64 {
-        self.0.get(&(consignee.to_string(), year)).copied().unwrap_or(0.0)
-    }
-}
-
-impl RunQuotas {
-    pub fn record(&mut self, order: &Order, d: &Decision) {
-        use chrono::Datelike;
-        if d.exception.as_deref() == Some("LPP") {
-            *self.0.entry((order.consignee.name.clone(), order.date.year())).or_default() += d.tpp_counted;
-        }
-    }
-}
-
 /// Decide every parsed line: in parallel, then quota-dependent lines again in order.
 pub fn decide_all(rs: &Ruleset, lines: &[Parsed], forced: &[String], progress: &ProgressBar) -> Vec<Result<Decision, LineError>> {
     let mut results: Vec<Result<Decision, LineError>> = lines
@@ -112,7 +92,7 @@ pub fn decide_all(rs: &Ruleset, lines: &[Parsed], forced: &[String], progress: &
             r
         })
         .collect();
-    let mut quotas = RunQuotas::default();
+    let mut quotas = LppTally::default();
     for ((_, parsed), result) in lines.iter().zip(results.iter_mut()) {
         if let (Ok(order), Ok(d)) = (parsed, result.as_mut()) {
             if d.quota_checked {
@@ -120,7 +100,7 @@ pub fn decide_all(rs: &Ruleset, lines: &[Parsed], forced: &[String], progress: &
                     *d = again;
                 }
             }
-            quotas.record(order, d);
+            quotas.record(&order.consignee.name, d);
         }
     }
     results
@@ -137,7 +117,7 @@ fn csv_row(r: &Result<Decision, LineError>) -> Vec<String> {
             d.exception.clone().unwrap_or_default(),
             d.review_policy.map(exportgate_core::decide::policy_name).unwrap_or_default().into(),
             d.eccn.as_str().into(),
-            d.tpp_total.map(num).unwrap_or_default(),
+            d.tpp_total.map(|t| t.to_string()).unwrap_or_default(),
             d.reasons.iter().map(|x| x.rule.as_str()).collect::<Vec<_>>().join(";"),
             d.conditions.iter().map(|c| c.kind.as_str()).collect::<Vec<_>>().join(";"),
             d.unconfirmed.to_string(),

@@ -77,7 +77,7 @@ pub fn decision(d: &Decision) -> String {
     let _ = writeln!(s, "  outcome      {outcome}");
     let _ = writeln!(s, "  ECCN         {}", d.eccn);
     if let Some(t) = d.tpp_total {
-        let _ = writeln!(s, "  TPP total    {}", num(t));
+        let _ = writeln!(s, "  TPP total    {t}");
     }
     for c in &d.conditions {
         let v = c.value.map(|v| format!(" {}", num(v))).unwrap_or_default();
