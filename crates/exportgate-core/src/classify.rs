@@ -179,7 +179,9 @@ impl<'a> Params<'a> {
         // Later regimes come later and replace earlier ones of the same scheme.
         for (r, c) in rs.params(ctx) {
             let slot = match c {
-                ClassificationParams::Acs2022 { .. } | ClassificationParams::Acs2023 { .. } => &mut p.acs,
+                ClassificationParams::Acs2022 { .. } | ClassificationParams::Acs2023 { .. } => {
+                    &mut p.acs
+                }
                 ClassificationParams::Hbm { .. } => &mut p.hbm,
                 ClassificationParams::Foundry { .. } => &mut p.foundry,
                 ClassificationParams::H20Class { .. } => &mut p.h20,
@@ -204,7 +206,11 @@ struct IcResult {
 
 fn cite(regime: &Regime, citation: &str) -> String {
     if citation.contains(&regime.citation) || regime.citation.contains(citation) {
-        if citation.len() >= regime.citation.len() { citation.to_string() } else { regime.citation.clone() }
+        if citation.len() >= regime.citation.len() {
+            citation.to_string()
+        } else {
+            regime.citation.clone()
+        }
     } else {
         format!("{citation}; {}", regime.citation)
     }
@@ -216,7 +222,11 @@ fn tpp_text(t: &Tpp, spec: &Spec) -> String {
         .find(|(p, _, _)| *p == t.precision)
         .map(|(_, v, _)| v)
         .unwrap_or(0.0);
-    let sparse = if t.from_sparse { ", sparse figure halved" } else { "" };
+    let sparse = if t.from_sparse {
+        ", sparse figure halved"
+    } else {
+        ""
+    };
     format!(
         "TPP {} ({}: {} dense TOPS × {} bits{sparse})",
         num(t.value),
@@ -282,7 +292,14 @@ fn classify_ic(spec: &Spec, params: &Params) -> IcResult {
         } => {
             let c = cite(regime, citation);
             if t.value < *a_tpp_min {
-                reasons.push(Reason::new("3A090.a", c, format!("{tt} < {}: outside 3A090 (October 2022 thresholds)", num(*a_tpp_min))));
+                reasons.push(Reason::new(
+                    "3A090.a",
+                    c,
+                    format!(
+                        "{tt} < {}: outside 3A090 (October 2022 thresholds)",
+                        num(*a_tpp_min)
+                    ),
+                ));
                 return done(Eccn::Not3A090, None, reasons);
             }
             match spec.interconnect_gbs {
@@ -321,13 +338,28 @@ fn classify_ic(spec: &Spec, params: &Params) -> IcResult {
                 return done(Eccn::Not3A090, None, reasons);
             }
             if v >= *a1_tpp_min {
-                let dc = if datacenter { "" } else { " (not a datacenter part: Note 2 does not apply at this TPP)" };
-                reasons.push(Reason::new("3A090.a.1", c, format!("{tt} ≥ {}: 3A090.a.1{dc}", num(*a1_tpp_min))));
+                let dc = if datacenter {
+                    ""
+                } else {
+                    " (not a datacenter part: Note 2 does not apply at this TPP)"
+                };
+                reasons.push(Reason::new(
+                    "3A090.a.1",
+                    c,
+                    format!("{tt} ≥ {}: 3A090.a.1{dc}", num(*a1_tpp_min)),
+                ));
                 return done(Eccn::E3A090A, Some("3A090.a.1"), reasons);
             }
             let floor = a2_tpp_min.min(*b2_tpp_min).min(*b1_tpp_min);
             if v < floor {
-                reasons.push(Reason::new("3A090", c, format!("{tt} < {}: below every 3A090 threshold, outside 3A090", num(floor))));
+                reasons.push(Reason::new(
+                    "3A090",
+                    c,
+                    format!(
+                        "{tt} < {}: below every 3A090 threshold, outside 3A090",
+                        num(floor)
+                    ),
+                ));
                 return done(Eccn::Not3A090, None, reasons);
             }
             let pd = match pd_result {
@@ -338,18 +370,50 @@ fn classify_ic(spec: &Spec, params: &Params) -> IcResult {
                 }
             };
             let area = spec.die_area_mm2.unwrap_or(0.0);
-            let pdt = format!("PD {} (TPP {} ÷ {} mm² of non-planar logic die)", num(pd), num(v), num(area));
+            let pdt = format!(
+                "PD {} (TPP {} ÷ {} mm² of non-planar logic die)",
+                num(pd),
+                num(v),
+                num(area)
+            );
             if v >= *a2_tpp_min && pd >= *a2_pd_min {
-                reasons.push(Reason::new("3A090.a.2", c, format!("{tt} ≥ {} and {pdt} ≥ {}: 3A090.a.2", num(*a2_tpp_min), num(*a2_pd_min))));
+                reasons.push(Reason::new(
+                    "3A090.a.2",
+                    c,
+                    format!(
+                        "{tt} ≥ {} and {pdt} ≥ {}: 3A090.a.2",
+                        num(*a2_tpp_min),
+                        num(*a2_pd_min)
+                    ),
+                ));
                 return done(Eccn::E3A090A, Some("3A090.a.2"), reasons);
             }
             let b1 = v >= *b1_tpp_min && v < *b1_tpp_below && pd >= *b1_pd_min && pd < *b1_pd_below;
             let b2 = v >= *b2_tpp_min && pd >= *b2_pd_min && pd < *b2_pd_below;
             if b1 {
-                reasons.push(Reason::new("3A090.b.1", c.clone(), format!("{} ≤ {tt} < {} and {} ≤ {pdt} < {}: 3A090.b.1", num(*b1_tpp_min), num(*b1_tpp_below), num(*b1_pd_min), num(*b1_pd_below))));
+                reasons.push(Reason::new(
+                    "3A090.b.1",
+                    c.clone(),
+                    format!(
+                        "{} ≤ {tt} < {} and {} ≤ {pdt} < {}: 3A090.b.1",
+                        num(*b1_tpp_min),
+                        num(*b1_tpp_below),
+                        num(*b1_pd_min),
+                        num(*b1_pd_below)
+                    ),
+                ));
             }
             if b2 {
-                reasons.push(Reason::new("3A090.b.2", c.clone(), format!("{tt} ≥ {} and {} ≤ {pdt} < {}: 3A090.b.2", num(*b2_tpp_min), num(*b2_pd_min), num(*b2_pd_below))));
+                reasons.push(Reason::new(
+                    "3A090.b.2",
+                    c.clone(),
+                    format!(
+                        "{tt} ≥ {} and {} ≤ {pdt} < {}: 3A090.b.2",
+                        num(*b2_tpp_min),
+                        num(*b2_pd_min),
+                        num(*b2_pd_below)
+                    ),
+                ));
             }
             if b1 || b2 {
                 let para = if b1 { "3A090.b.1" } else { "3A090.b.2" };
@@ -363,14 +427,24 @@ fn classify_ic(spec: &Spec, params: &Params) -> IcResult {
 }
 
 /// Resolve a computer's IC line to a spec and its catalog id.
-fn ic_line<'a>(rs: &'a Ruleset, line: &'a crate::spec::IcCount, field: &str) -> Result<ItemRef<'a>, SpecError> {
+fn ic_line<'a>(
+    rs: &'a Ruleset,
+    line: &'a crate::spec::IcCount,
+    field: &str,
+) -> Result<ItemRef<'a>, SpecError> {
     match (&line.chip, &line.spec) {
         (Some(id), _) => {
-            let entry = rs.catalog.get(id).ok_or_else(|| rs.catalog.unknown(id, field))?;
+            let entry = rs
+                .catalog
+                .get(id)
+                .ok_or_else(|| rs.catalog.unknown(id, field))?;
             if entry.spec.kind != ItemKind::Ic {
                 return Err(SpecError::new(field, format!("`{id}` is not an IC")));
             }
-            Ok(ItemRef { chip: Some(id), spec: &entry.spec })
+            Ok(ItemRef {
+                chip: Some(id),
+                spec: &entry.spec,
+            })
         }
         (None, Some(spec)) => Ok(ItemRef { chip: None, spec }),
         (None, None) => Err(SpecError::new(field, "give `chip` or `spec`")),
@@ -395,22 +469,43 @@ pub fn classify(rs: &Ruleset, item: ItemRef, ctx: &Context) -> Result<Classifica
         ItemKind::Hbm => classify_hbm(item, ctx, &params),
         ItemKind::Computer => classify_computer(rs, item, ctx, &params)?,
     };
-    let mut regimes: Vec<String> = [params.acs, params.hbm, params.foundry, params.h20, params.prc, params.ceiling]
-        .into_iter()
-        .flatten()
-        .map(|(r, _)| r.id.clone())
-        .collect();
+    let mut regimes: Vec<String> = [
+        params.acs,
+        params.hbm,
+        params.foundry,
+        params.h20,
+        params.prc,
+        params.ceiling,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(r, _)| r.id.clone())
+    .collect();
     regimes.dedup();
-    out.unconfirmed |= [params.acs, params.hbm, params.foundry, params.h20, params.prc, params.ceiling]
-        .into_iter()
-        .flatten()
-        .any(|(r, _)| r.confidence.is_unconfirmed())
+    out.unconfirmed |= [
+        params.acs,
+        params.hbm,
+        params.foundry,
+        params.h20,
+        params.prc,
+        params.ceiling,
+    ]
+    .into_iter()
+    .flatten()
+    .any(|(r, _)| r.confidence.is_unconfirmed())
         || out.reasons.iter().any(|r| r.confidence.is_unconfirmed());
     out.regimes = regimes;
     Ok(out)
 }
 
-fn base(item: ItemRef, ctx: &Context, eccn: Eccn, paragraph: Option<String>, possible: Vec<Eccn>, reasons: Vec<Reason>) -> Classification {
+fn base(
+    item: ItemRef,
+    ctx: &Context,
+    eccn: Eccn,
+    paragraph: Option<String>,
+    possible: Vec<Eccn>,
+    reasons: Vec<Reason>,
+) -> Classification {
     Classification {
         item: item.spec.name.clone(),
         chip: item.chip.map(str::to_string),
@@ -437,10 +532,25 @@ fn classify_hbm(item: ItemRef, ctx: &Context, params: &Params) -> Classification
     let mut reasons = Vec::new();
     let (eccn, paragraph, eligible) = match (params.hbm, density) {
         (None, _) => {
-            reasons.push(Reason::new("3A090.c", "89 FR 96790", "3A090.c (HBM) was not in force on this date (from 2 December 2024): outside 3A090"));
+            reasons.push(Reason::new(
+                "3A090.c",
+                "89 FR 96790",
+                "3A090.c (HBM) was not in force on this date (from 2 December 2024): outside 3A090",
+            ));
             (Eccn::Not3A090, None, None)
         }
-        (Some((r, ClassificationParams::Hbm { c_density_above, exception_density_below, citation, exception_citation })), Some(d)) => {
+        (
+            Some((
+                r,
+                ClassificationParams::Hbm {
+                    c_density_above,
+                    exception_density_below,
+                    citation,
+                    exception_citation,
+                },
+            )),
+            Some(d),
+        ) => {
             let dt = format!(
                 "memory bandwidth density {} GB/s/mm² ({} GB/s ÷ {} mm²)",
                 num(d),
@@ -448,19 +558,39 @@ fn classify_hbm(item: ItemRef, ctx: &Context, params: &Params) -> Classification
                 num(spec.package_area_mm2.unwrap_or(0.0))
             );
             if d > *c_density_above {
-                reasons.push(Reason::new("3A090.c", cite(r, citation), format!("{dt} > {}: 3A090.c", num(*c_density_above))));
+                reasons.push(Reason::new(
+                    "3A090.c",
+                    cite(r, citation),
+                    format!("{dt} > {}: 3A090.c", num(*c_density_above)),
+                ));
                 let eligible = d < *exception_density_below;
                 let cmp = if eligible { "<" } else { "≥" };
-                reasons.push(Reason::new("LE-HBM", exception_citation.clone(), format!("{dt} {cmp} {}: {} for License Exception HBM", num(*exception_density_below), if eligible { "eligible" } else { "not eligible" })));
+                reasons.push(Reason::new(
+                    "LE-HBM",
+                    exception_citation.clone(),
+                    format!(
+                        "{dt} {cmp} {}: {} for License Exception HBM",
+                        num(*exception_density_below),
+                        if eligible { "eligible" } else { "not eligible" }
+                    ),
+                ));
                 (Eccn::E3A090C, Some("3A090.c".to_string()), Some(eligible))
             } else {
-                reasons.push(Reason::new("3A090.c", cite(r, citation), format!("{dt} ≤ {}: outside 3A090.c", num(*c_density_above))));
+                reasons.push(Reason::new(
+                    "3A090.c",
+                    cite(r, citation),
+                    format!("{dt} ≤ {}: outside 3A090.c", num(*c_density_above)),
+                ));
                 (Eccn::Not3A090, None, Some(false))
             }
         }
         _ => (Eccn::Indeterminate, None, None),
     };
-    let possible = if eccn == Eccn::Indeterminate { vec![Eccn::E3A090C, Eccn::Not3A090] } else { Vec::new() };
+    let possible = if eccn == Eccn::Indeterminate {
+        vec![Eccn::E3A090C, Eccn::Not3A090]
+    } else {
+        Vec::new()
+    };
     let mut c = base(item, ctx, eccn, paragraph, possible, reasons);
     c.memory_bandwidth_density = density;
     c.flags.hbm_exception_eligible = eligible;
@@ -472,7 +602,12 @@ fn classify_hbm(item: ItemRef, ctx: &Context, params: &Params) -> Classification
     c
 }
 
-fn classify_computer(rs: &Ruleset, item: ItemRef, ctx: &Context, params: &Params) -> Result<Classification, SpecError> {
+fn classify_computer(
+    rs: &Ruleset,
+    item: ItemRef,
+    ctx: &Context,
+    params: &Params,
+) -> Result<Classification, SpecError> {
     let mut ics = Vec::new();
     for (i, line) in item.spec.ics.iter().enumerate() {
         let r = ic_line(rs, line, &format!("ics[{i}]"))?;
@@ -494,13 +629,23 @@ fn classify_computer(rs: &Ruleset, item: ItemRef, ctx: &Context, params: &Params
     } else {
         (Eccn::Not3A090, vec![])
     };
-    let citation = params.acs.map(|(r, _)| r.citation.clone()).unwrap_or_else(|| "87 FR 62186".into());
+    let citation = params
+        .acs
+        .map(|(r, _)| r.citation.clone())
+        .unwrap_or_else(|| "87 FR 62186".into());
     let mut reasons = Vec::new();
     for (count, c) in &ics {
         reasons.push(Reason::new(
             "4A090",
             citation.clone(),
-            format!("carries {count} × {} classified {}{}", c.item, c.eccn, c.tpp.map(|t| format!(" (TPP {})", num(t))).unwrap_or_default()),
+            format!(
+                "carries {count} × {} classified {}{}",
+                c.item,
+                c.eccn,
+                c.tpp
+                    .map(|t| format!(" (TPP {})", num(t)))
+                    .unwrap_or_default()
+            ),
         ));
     }
     let summary = match eccn {
@@ -514,7 +659,11 @@ fn classify_computer(rs: &Ruleset, item: ItemRef, ctx: &Context, params: &Params
         Eccn::E4A090B => Some("4A090.b".to_string()),
         _ => None,
     };
-    reasons.push(Reason::new(para.clone().unwrap_or_else(|| "4A090".into()), citation, summary));
+    reasons.push(Reason::new(
+        para.clone().unwrap_or_else(|| "4A090".into()),
+        citation,
+        summary,
+    ));
     let mut c = base(item, ctx, eccn, para, possible, reasons);
     let sum = |f: &dyn Fn(&Classification) -> bool| -> Option<f64> {
         ics.iter().try_fold(0.0, |acc, (n, c)| {
@@ -529,7 +678,8 @@ fn classify_computer(rs: &Ruleset, item: ItemRef, ctx: &Context, params: &Params
     c.tpp_counted = sum(&|c| c.is_a_level()).map(metrics::tidy);
     c.unconfirmed = ics.iter().any(|(_, c)| c.unconfirmed);
     let all = |f: &dyn Fn(&Flags) -> Option<bool>| -> Option<bool> {
-        ics.iter().try_fold(true, |acc, (_, c)| f(&c.flags).map(|v| acc && v))
+        ics.iter()
+            .try_fold(true, |acc, (_, c)| f(&c.flags).map(|v| acc && v))
     };
     let any_flag = |f: &dyn Fn(&Flags) -> Option<bool>| -> Option<bool> {
         let vals: Vec<Option<bool>> = ics.iter().map(|(_, c)| f(&c.flags)).collect();
@@ -564,7 +714,12 @@ fn classify_computer(rs: &Ruleset, item: ItemRef, ctx: &Context, params: &Params
     Ok(c)
 }
 
-fn ic_flags(item: ItemRef, c: &Classification, params: &Params, ctx: &Context) -> (Flags, Vec<Reason>) {
+fn ic_flags(
+    item: ItemRef,
+    c: &Classification,
+    params: &Params,
+    ctx: &Context,
+) -> (Flags, Vec<Reason>) {
     let spec = item.spec;
     let mut reasons = Vec::new();
     let is_3a090 = match c.eccn {
@@ -580,11 +735,21 @@ fn ic_flags(item: ItemRef, c: &Classification, params: &Params, ctx: &Context) -
         _ => Some(false),
     };
     let h20_class = params.h20.map(|(_, p)| {
-        let ClassificationParams::H20Class { named, memory_bandwidth_gbs_min, interconnect_gbs_min, .. } = p else { return None };
+        let ClassificationParams::H20Class {
+            named,
+            memory_bandwidth_gbs_min,
+            interconnect_gbs_min,
+            ..
+        } = p
+        else {
+            return None;
+        };
         if item.chip.is_some_and(|id| named.iter().any(|n| n == id)) {
             return Some(true);
         }
-        let mem = spec.memory_bandwidth_gbs.map(|m| m >= *memory_bandwidth_gbs_min);
+        let mem = spec
+            .memory_bandwidth_gbs
+            .map(|m| m >= *memory_bandwidth_gbs_min);
         let io = spec.interconnect_gbs.map(|i| i >= *interconnect_gbs_min);
         match (mem, io) {
             (Some(true), _) | (_, Some(true)) => Some(true),
@@ -593,7 +758,14 @@ fn ic_flags(item: ItemRef, c: &Classification, params: &Params, ctx: &Context) -
         }
     });
     let jan2026_ceiling = params.ceiling.map(|(_, p)| {
-        let ClassificationParams::ReviewCeiling { tpp_below, dram_bandwidth_gbs_below, .. } = p else { return None };
+        let ClassificationParams::ReviewCeiling {
+            tpp_below,
+            dram_bandwidth_gbs_below,
+            ..
+        } = p
+        else {
+            return None;
+        };
         match (c.tpp, spec.memory_bandwidth_gbs) {
             (Some(t), _) if t >= *tpp_below => Some(false),
             (_, Some(m)) if m >= *dram_bandwidth_gbs_below => Some(false),
@@ -631,11 +803,21 @@ fn ic_flags(item: ItemRef, c: &Classification, params: &Params, ctx: &Context) -
         result
     });
     let prc_3a090 = params.prc.map(|(_, p)| {
-        let ClassificationParams::Prc3a090 { named, designer_countries, .. } = p else { return None };
+        let ClassificationParams::Prc3a090 {
+            named,
+            designer_countries,
+            ..
+        } = p
+        else {
+            return None;
+        };
         if item.chip.is_some_and(|id| named.iter().any(|n| n == id)) {
             return Some(true);
         }
-        let prc = spec.designer_country.as_ref().map(|d| designer_countries.iter().any(|x| x == d));
+        let prc = spec
+            .designer_country
+            .as_ref()
+            .map(|d| designer_countries.iter().any(|x| x == d));
         match (prc, is_3a090) {
             (Some(false), _) | (_, Some(false)) => Some(false),
             (Some(true), Some(true)) => Some(true),
@@ -664,15 +846,33 @@ fn ic_flags(item: ItemRef, c: &Classification, params: &Params, ctx: &Context) -
     if params.prc.is_none() {
         flags.prc_3a090 = Some(false);
     }
-    if let Some((r, ClassificationParams::H20Class { citation, memory_bandwidth_gbs_min, interconnect_gbs_min, .. })) = params.h20 {
+    if let Some((
+        r,
+        ClassificationParams::H20Class {
+            citation,
+            memory_bandwidth_gbs_min,
+            interconnect_gbs_min,
+            ..
+        },
+    )) = params.h20
+    {
         let text = match flags.h20_class {
             Some(true) => format!("H20-class: named in the 9 April 2025 requirement, or memory bandwidth ≥ {} GB/s or interconnect ≥ {} GB/s (memory {}, interconnect {})", num(*memory_bandwidth_gbs_min), num(*interconnect_gbs_min), opt(spec.memory_bandwidth_gbs, "GB/s"), opt(spec.interconnect_gbs, "GB/s")),
             Some(false) => format!("not H20-class: memory {} < {} GB/s and interconnect {} < {} GB/s", opt(spec.memory_bandwidth_gbs, "GB/s"), num(*memory_bandwidth_gbs_min), opt(spec.interconnect_gbs, "GB/s"), num(*interconnect_gbs_min)),
             None => "memory or interconnect bandwidth not given: whether the item is H20-class is unknown".to_string(),
         };
-        reasons.push(Reason::new("h20-class", cite(r, citation), text).with_confidence(r.confidence));
+        reasons
+            .push(Reason::new("h20-class", cite(r, citation), text).with_confidence(r.confidence));
     }
-    if let Some((r, ClassificationParams::ReviewCeiling { citation, tpp_below, dram_bandwidth_gbs_below })) = params.ceiling {
+    if let Some((
+        r,
+        ClassificationParams::ReviewCeiling {
+            citation,
+            tpp_below,
+            dram_bandwidth_gbs_below,
+        },
+    )) = params.ceiling
+    {
         let text = match flags.jan2026_ceiling {
             Some(true) => format!("TPP {} < {} and DRAM bandwidth {} < {} GB/s: within the 91 FR 1684 ceiling", opt(c.tpp, ""), num(*tpp_below), opt(spec.memory_bandwidth_gbs, "GB/s"), num(*dram_bandwidth_gbs_below)),
             Some(false) => format!("TPP {} or DRAM bandwidth {} at or above the 91 FR 1684 ceiling (TPP < {}, DRAM bandwidth < {} GB/s)", opt(c.tpp, ""), opt(spec.memory_bandwidth_gbs, "GB/s"), num(*tpp_below), num(*dram_bandwidth_gbs_below)),
@@ -686,7 +886,9 @@ fn ic_flags(item: ItemRef, c: &Classification, params: &Params, ctx: &Context) -
                 Some(true) => "a PRC-developed IC meeting 3A090 (named in, or within, the 13 May 2025 GP10 guidance)",
                 _ => "designer country or classification unknown: whether this is a PRC 3A090 IC is unknown",
             };
-            reasons.push(Reason::new("prc-3a090", cite(r, citation), text).with_confidence(r.confidence));
+            reasons.push(
+                Reason::new("prc-3a090", cite(r, citation), text).with_confidence(r.confidence),
+            );
         }
     }
     if c.eccn == Eccn::E3A090A || c.eccn == Eccn::E3A090B {

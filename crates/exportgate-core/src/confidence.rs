@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 /// `P` primary text, `S` secondary source, `D` derived, `U` unconfirmed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 pub enum Confidence {
     #[default]
     P,

@@ -117,7 +117,9 @@ impl Countries {
             }
             by_name.insert(normalise(&c.name), c.code.clone());
             for alias in &c.aliases {
-                by_name.entry(normalise(alias)).or_insert_with(|| c.code.clone());
+                by_name
+                    .entry(normalise(alias))
+                    .or_insert_with(|| c.code.clone());
             }
             countries.insert(
                 c.code.clone(),

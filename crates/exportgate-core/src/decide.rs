@@ -15,7 +15,9 @@ use crate::confidence::Confidence;
 use crate::country::CountryCode;
 use crate::order::{Order, ResolvedOrder, ResolvedParty};
 use crate::reason::{num, Reason};
-use crate::regime::{Condition, Effect, ExceptionChoice, Regime, ReviewPolicy, Rule, Scope, SetExpr};
+use crate::regime::{
+    Condition, Effect, ExceptionChoice, Regime, ReviewPolicy, Rule, Scope, SetExpr,
+};
 use crate::ruleset::{Context, Ruleset};
 use crate::spec::SpecError;
 
@@ -120,7 +122,10 @@ pub struct LppTally(std::collections::HashMap<(String, i32), f64>);
 
 impl QuotaView for LppTally {
     fn lpp_used(&self, consignee: &str, year: i32) -> f64 {
-        self.0.get(&(consignee.to_string(), year)).copied().unwrap_or(0.0)
+        self.0
+            .get(&(consignee.to_string(), year))
+            .copied()
+            .unwrap_or(0.0)
     }
 }
 
@@ -128,7 +133,10 @@ impl LppTally {
     /// Count a decision that shipped under License Exception LPP.
     pub fn record(&mut self, consignee: &str, d: &Decision) {
         if d.exception.as_deref() == Some("LPP") {
-            *self.0.entry((consignee.to_string(), d.date.year())).or_default() += d.tpp_counted;
+            *self
+                .0
+                .entry((consignee.to_string(), d.date.year()))
+                .or_default() += d.tpp_counted;
         }
     }
 }
@@ -149,7 +157,11 @@ struct Eval {
 
 impl Eval {
     fn yes() -> Eval {
-        Eval { truth: Tri::Yes, notes: Vec::new(), unconfirmed: false }
+        Eval {
+            truth: Tri::Yes,
+            notes: Vec::new(),
+            unconfirmed: false,
+        }
     }
 
     /// AND in another predicate's result.
@@ -189,7 +201,11 @@ fn set_label(set: &SetExpr) -> String {
     if let Some(l) = &set.label {
         return l.clone();
     }
-    let mut parts: Vec<String> = set.groups.iter().map(|g| format!("Country Group {g}")).collect();
+    let mut parts: Vec<String> = set
+        .groups
+        .iter()
+        .map(|g| format!("Country Group {g}"))
+        .collect();
     parts.extend(set.countries.iter().cloned());
     parts.extend(set.sets.iter().cloned());
     if set.all {
@@ -210,7 +226,13 @@ fn set_label(set: &SetExpr) -> String {
 }
 
 /// Is `code` in `set` on `date`? Returns (member, unconfirmed, what matched or excluded).
-fn in_set(rs: &Ruleset, regime: &Regime, set: &SetExpr, code: &CountryCode, date: NaiveDate) -> (bool, bool, String) {
+fn in_set(
+    rs: &Ruleset,
+    regime: &Regime,
+    set: &SetExpr,
+    code: &CountryCode,
+    date: NaiveDate,
+) -> (bool, bool, String) {
     let eff = rs.countries.effective(code);
     let mut unconfirmed = false;
     let mut matched: Option<String> = None;
@@ -257,7 +279,11 @@ fn in_set(rs: &Ruleset, regime: &Regime, set: &SetExpr, code: &CountryCode, date
         let a = rs.countries.in_group(code, g, date);
         unconfirmed |= a.unconfirmed;
         if a.member {
-            return (false, unconfirmed, format!("in {what} but also in Country Group {g}"));
+            return (
+                false,
+                unconfirmed,
+                format!("in {what} but also in Country Group {g}"),
+            );
         }
     }
     for n in &set.except_sets {
@@ -265,7 +291,14 @@ fn in_set(rs: &Ruleset, regime: &Regime, set: &SetExpr, code: &CountryCode, date
             let (m, u, _) = in_set(rs, regime, inner, code, date);
             unconfirmed |= u;
             if m {
-                return (false, unconfirmed, format!("in {what} but also in {}", inner.label.clone().unwrap_or_else(|| n.clone())));
+                return (
+                    false,
+                    unconfirmed,
+                    format!(
+                        "in {what} but also in {}",
+                        inner.label.clone().unwrap_or_else(|| n.clone())
+                    ),
+                );
             }
         }
     }
@@ -273,7 +306,10 @@ fn in_set(rs: &Ruleset, regime: &Regime, set: &SetExpr, code: &CountryCode, date
 }
 
 fn country_name(rs: &Ruleset, code: &CountryCode) -> String {
-    rs.countries.get(code.as_str()).map(|c| format!("{} ({})", code, c.name)).unwrap_or_else(|| code.to_string())
+    rs.countries
+        .get(code.as_str())
+        .map(|c| format!("{} ({})", code, c.name))
+        .unwrap_or_else(|| code.to_string())
 }
 
 /// Evaluate a scope over the facts.
@@ -282,18 +318,41 @@ fn eval_scope(f: &Facts, regime: &Regime, scope: &Scope) -> Eval {
     let date = f.date;
     if let Some(items) = &scope.items {
         if !items.chips.is_empty() {
-            let is = f.order.chip.is_some_and(|c| items.chips.iter().any(|x| x == c));
-            let note = format!("item {} one of {}", if is { "is" } else { "is not" }, items.chips.join(", "));
+            let is = f
+                .order
+                .chip
+                .is_some_and(|c| items.chips.iter().any(|x| x == c));
+            let note = format!(
+                "item {} one of {}",
+                if is { "is" } else { "is not" },
+                items.chips.join(", ")
+            );
             e.and(if is { Tri::Yes } else { Tri::No }, note, false);
         }
         if !items.eccns.is_empty() {
             let cands = f.class.candidates();
-            let hits = cands.iter().filter(|c| items.eccns.iter().any(|x| x == c.as_str())).count();
-            let truth = if hits == cands.len() { Tri::Yes } else if hits == 0 { Tri::No } else { Tri::Unknown };
+            let hits = cands
+                .iter()
+                .filter(|c| items.eccns.iter().any(|x| x == c.as_str()))
+                .count();
+            let truth = if hits == cands.len() {
+                Tri::Yes
+            } else if hits == 0 {
+                Tri::No
+            } else {
+                Tri::Unknown
+            };
             let note = match truth {
                 Tri::Yes => format!("item is {}", f.class.eccn),
                 Tri::No => format!("item is {}, not {}", f.class.eccn, items.eccns.join("/")),
-                Tri::Unknown => format!("item classification is indeterminate (could be {})", cands.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")),
+                Tri::Unknown => format!(
+                    "item classification is indeterminate (could be {})",
+                    cands
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             };
             e.and(truth, note, false);
         }
@@ -301,7 +360,10 @@ fn eval_scope(f: &Facts, regime: &Regime, scope: &Scope) -> Eval {
             let (t, note) = match f.class.flags.get(flag) {
                 Some(true) => (Tri::Yes, format!("item is {flag}")),
                 Some(false) => (Tri::No, format!("item is not {flag}")),
-                None => (Tri::Unknown, format!("whether the item is {flag} is unknown")),
+                None => (
+                    Tri::Unknown,
+                    format!("whether the item is {flag} is unknown"),
+                ),
             };
             e.and(t, note, false);
         }
@@ -309,27 +371,54 @@ fn eval_scope(f: &Facts, regime: &Regime, scope: &Scope) -> Eval {
             let (t, note) = match f.class.flags.get(flag) {
                 Some(true) => (Tri::No, format!("item is {flag}")),
                 Some(false) => (Tri::Yes, format!("item is not {flag}")),
-                None => (Tri::Unknown, format!("whether the item is {flag} is unknown")),
+                None => (
+                    Tri::Unknown,
+                    format!("whether the item is {flag} is unknown"),
+                ),
             };
             e.and(t, note, false);
         }
     }
     if let Some(set) = &scope.destination {
         let (m, u, why) = in_set(f.rs, regime, set, &f.order.destination, date);
-        e.and(if m { Tri::Yes } else { Tri::No }, format!("destination {} is {why}", country_name(f.rs, &f.order.destination)), u);
+        e.and(
+            if m { Tri::Yes } else { Tri::No },
+            format!(
+                "destination {} is {why}",
+                country_name(f.rs, &f.order.destination)
+            ),
+            u,
+        );
     }
     if let Some(set) = &scope.end_user_location {
-        let loc = f.order.end_user.country.clone().unwrap_or_else(|| f.order.destination.clone());
+        let loc = f
+            .order
+            .end_user
+            .country
+            .clone()
+            .unwrap_or_else(|| f.order.destination.clone());
         let (m, u, why) = in_set(f.rs, regime, set, &loc, date);
-        e.and(if m { Tri::Yes } else { Tri::No }, format!("end user located in {} is {why}", country_name(f.rs, &loc)), u);
+        e.and(
+            if m { Tri::Yes } else { Tri::No },
+            format!("end user located in {} is {why}", country_name(f.rs, &loc)),
+            u,
+        );
     }
     if let Some(set) = &scope.exporter_country {
         match f.order.exporter.as_ref().and_then(|p| p.country.clone()) {
             Some(c) => {
                 let (m, u, why) = in_set(f.rs, regime, set, &c, date);
-                e.and(if m { Tri::Yes } else { Tri::No }, format!("exporter in {} is {why}", country_name(f.rs, &c)), u);
+                e.and(
+                    if m { Tri::Yes } else { Tri::No },
+                    format!("exporter in {} is {why}", country_name(f.rs, &c)),
+                    u,
+                );
             }
-            None => e.and(Tri::Unknown, "the exporter's country is not given".into(), false),
+            None => e.and(
+                Tri::Unknown,
+                "the exporter's country is not given".into(),
+                false,
+            ),
         }
     }
     if let Some(set) = &scope.headquarters {
@@ -370,7 +459,16 @@ fn eval_scope(f: &Facts, regime: &Regime, scope: &Scope) -> Eval {
                 if !scope.end_use_any.is_empty() {
                     wanted.push(format!("one of {}", scope.end_use_any.join("/")));
                 }
-                let note = format!("end use tags [{}] {} {}", u.tags.join(", "), if any && all { "include" } else { "do not include" }, wanted.join(" and "));
+                let note = format!(
+                    "end use tags [{}] {} {}",
+                    u.tags.join(", "),
+                    if any && all {
+                        "include"
+                    } else {
+                        "do not include"
+                    },
+                    wanted.join(" and ")
+                );
                 e.and(if any && all { Tri::Yes } else { Tri::No }, note, false);
             }
         }
@@ -383,13 +481,24 @@ fn hq_any(f: &Facts, regime: &Regime, set: &SetExpr) -> (Tri, String, bool) {
     let mut unknown = Vec::new();
     let mut unconfirmed = false;
     for (role, p) in f.parties() {
-        for (what, code) in [("headquarters", &p.headquarters), ("ultimate parent's headquarters", &p.parent_headquarters)] {
+        for (what, code) in [
+            ("headquarters", &p.headquarters),
+            ("ultimate parent's headquarters", &p.parent_headquarters),
+        ] {
             match code {
                 Some(c) => {
                     let (m, u, why) = in_set(f.rs, regime, set, c, f.date);
                     unconfirmed |= u;
                     if m {
-                        return (Tri::Yes, format!("{role} `{}` has its {what} in {} ({why})", p.name, country_name(f.rs, c)), unconfirmed);
+                        return (
+                            Tri::Yes,
+                            format!(
+                                "{role} `{}` has its {what} in {} ({why})",
+                                p.name,
+                                country_name(f.rs, c)
+                            ),
+                            unconfirmed,
+                        );
                     }
                 }
                 None => unknown.push(format!("{role}'s {what}")),
@@ -397,9 +506,20 @@ fn hq_any(f: &Facts, regime: &Regime, set: &SetExpr) -> (Tri, String, bool) {
         }
     }
     if unknown.is_empty() {
-        (Tri::No, format!("no party is headquartered, or has its ultimate parent headquartered, in {}", set_label(set)), unconfirmed)
+        (
+            Tri::No,
+            format!(
+                "no party is headquartered, or has its ultimate parent headquartered, in {}",
+                set_label(set)
+            ),
+            unconfirmed,
+        )
     } else {
-        (Tri::Unknown, format!("not given: {}", unknown.join(", ")), unconfirmed)
+        (
+            Tri::Unknown,
+            format!("not given: {}", unknown.join(", ")),
+            unconfirmed,
+        )
     }
 }
 
@@ -408,14 +528,29 @@ fn hq_all(f: &Facts, regime: &Regime, set: &SetExpr) -> (Tri, String, bool) {
     let mut unknown = Vec::new();
     let mut unconfirmed = false;
     for (role, p) in f.parties() {
-        let located = p.country.clone().or_else(|| Some(f.order.destination.clone()));
-        for (what, code) in [("location", &located), ("headquarters", &p.headquarters), ("ultimate parent's headquarters", &p.parent_headquarters)] {
+        let located = p
+            .country
+            .clone()
+            .or_else(|| Some(f.order.destination.clone()));
+        for (what, code) in [
+            ("location", &located),
+            ("headquarters", &p.headquarters),
+            ("ultimate parent's headquarters", &p.parent_headquarters),
+        ] {
             match code {
                 Some(c) => {
                     let (m, u, why) = in_set(f.rs, regime, set, c, f.date);
                     unconfirmed |= u;
                     if !m {
-                        return (Tri::No, format!("{role} `{}` {what} {} is {why}", p.name, country_name(f.rs, c)), unconfirmed);
+                        return (
+                            Tri::No,
+                            format!(
+                                "{role} `{}` {what} {} is {why}",
+                                p.name,
+                                country_name(f.rs, c)
+                            ),
+                            unconfirmed,
+                        );
                     }
                 }
                 None => unknown.push(format!("{role}'s {what}")),
@@ -423,28 +558,73 @@ fn hq_all(f: &Facts, regime: &Regime, set: &SetExpr) -> (Tri, String, bool) {
         }
     }
     if unknown.is_empty() {
-        (Tri::Yes, format!("every party is located and headquartered in {}", set_label(set)), unconfirmed)
+        (
+            Tri::Yes,
+            format!(
+                "every party is located and headquartered in {}",
+                set_label(set)
+            ),
+            unconfirmed,
+        )
     } else {
-        (Tri::Unknown, format!("not given: {}", unknown.join(", ")), unconfirmed)
+        (
+            Tri::Unknown,
+            format!("not given: {}", unknown.join(", ")),
+            unconfirmed,
+        )
     }
 }
 
 fn owned_by_listed(f: &Facts) -> (Tri, String) {
     let mut unknown = Vec::new();
     for (role, p) in f.parties() {
-        let listed: f64 = p.owners.iter().filter(|o| o.listed.is_some()).map(|o| o.percent).sum();
+        let listed: f64 = p
+            .owners
+            .iter()
+            .filter(|o| o.listed.is_some())
+            .map(|o| o.percent)
+            .sum();
         if listed >= 50.0 {
-            let names: Vec<String> = p.owners.iter().filter(|o| o.listed.is_some()).map(|o| format!("{} ({}%, {})", o.name, num(o.percent), o.listed.clone().unwrap_or_default())).collect();
-            return (Tri::Yes, format!("{role} `{}` is {}% owned by listed parties: {}", p.name, num(listed), names.join(", ")));
+            let names: Vec<String> = p
+                .owners
+                .iter()
+                .filter(|o| o.listed.is_some())
+                .map(|o| {
+                    format!(
+                        "{} ({}%, {})",
+                        o.name,
+                        num(o.percent),
+                        o.listed.clone().unwrap_or_default()
+                    )
+                })
+                .collect();
+            return (
+                Tri::Yes,
+                format!(
+                    "{role} `{}` is {}% owned by listed parties: {}",
+                    p.name,
+                    num(listed),
+                    names.join(", ")
+                ),
+            );
         }
         if p.ownership_checked != Some(true) {
             unknown.push(format!("{role} `{}`", p.name));
         }
     }
     if unknown.is_empty() {
-        (Tri::No, "ownership checked: no party is 50% or more owned by listed parties".into())
+        (
+            Tri::No,
+            "ownership checked: no party is 50% or more owned by listed parties".into(),
+        )
     } else {
-        (Tri::Unknown, format!("ownership not checked for {} (set `ownership_checked` or list `owners`)", unknown.join(", ")))
+        (
+            Tri::Unknown,
+            format!(
+                "ownership not checked for {} (set `ownership_checked` or list `owners`)",
+                unknown.join(", ")
+            ),
+        )
     }
 }
 
@@ -460,15 +640,41 @@ struct Requirement<'a> {
 }
 
 /// Decide one order in a context (`ctx.as_of` is replaced by the order's date).
-pub fn decide(rs: &Ruleset, order: &Order, forced: &[String], quotas: &dyn QuotaView) -> Result<Decision, SpecError> {
+pub fn decide(
+    rs: &Ruleset,
+    order: &Order,
+    forced: &[String],
+    quotas: &dyn QuotaView,
+) -> Result<Decision, SpecError> {
     let resolved = order.resolve(rs)?;
-    let ctx = Context { as_of: order.date, forced: forced.to_vec() };
-    let class = classify(rs, ItemRef { chip: resolved.chip, spec: resolved.spec }, &ctx)?;
+    let ctx = Context {
+        as_of: order.date,
+        forced: forced.to_vec(),
+    };
+    let class = classify(
+        rs,
+        ItemRef {
+            chip: resolved.chip,
+            spec: resolved.spec,
+        },
+        &ctx,
+    )?;
     Ok(decide_resolved(rs, &resolved, class, &ctx, quotas))
 }
 
-fn decide_resolved(rs: &Ruleset, order: &ResolvedOrder, class: Classification, ctx: &Context, quotas: &dyn QuotaView) -> Decision {
-    let f = Facts { rs, date: ctx.as_of, order, class: &class };
+fn decide_resolved(
+    rs: &Ruleset,
+    order: &ResolvedOrder,
+    class: Classification,
+    ctx: &Context,
+    quotas: &dyn QuotaView,
+) -> Decision {
+    let f = Facts {
+        rs,
+        date: ctx.as_of,
+        order,
+        class: &class,
+    };
     let qty = order.order.quantity as f64;
     let unit_counted = match class.kind {
         crate::spec::ItemKind::Computer => class.tpp_counted.unwrap_or(0.0),
@@ -477,7 +683,12 @@ fn decide_resolved(rs: &Ruleset, order: &ResolvedOrder, class: Classification, c
     };
     let tpp_counted = unit_counted * qty;
     let mut trace = Vec::new();
-    let mut reasons: Vec<Reason> = class.reasons.iter().filter(|r| r.rule.starts_with('3') || r.rule.starts_with('4')).cloned().collect();
+    let mut reasons: Vec<Reason> = class
+        .reasons
+        .iter()
+        .filter(|r| r.rule.starts_with('3') || r.rule.starts_with('4'))
+        .cloned()
+        .collect();
     let mut unconfirmed = class.unconfirmed;
     let mut requirements: Vec<Requirement> = Vec::new();
     let mut holds: Vec<Reason> = Vec::new();
@@ -489,7 +700,10 @@ fn decide_resolved(rs: &Ruleset, order: &ResolvedOrder, class: Classification, c
     for r in &binding {
         for rule in &r.rules {
             if !rule.displaces.is_empty() {
-                let items = Scope { items: rule.when.items.clone(), ..Scope::default() };
+                let items = Scope {
+                    items: rule.when.items.clone(),
+                    ..Scope::default()
+                };
                 if eval_scope(&f, r, &items).truth == Tri::Yes {
                     displaced.extend(rule.displaces.iter().map(String::as_str));
                 }
@@ -500,9 +714,20 @@ fn decide_resolved(rs: &Ruleset, order: &ResolvedOrder, class: Classification, c
     for r in rs.regimes() {
         let state = rs.state(r, ctx);
         for rule in &r.rules {
-            let mut t = RuleTrace { rule: rule.id.clone(), regime: r.id.clone(), citation: rule.citation.clone(), status: RuleStatus::NotBinding, detail: String::new() };
+            let mut t = RuleTrace {
+                rule: rule.id.clone(),
+                regime: r.id.clone(),
+                citation: rule.citation.clone(),
+                status: RuleStatus::NotBinding,
+                detail: String::new(),
+            };
             if !state.binds() {
-                t.detail = format!("regime {} is {:?} on {}", r.id, state, ctx.as_of).replace("NotYetInForce", "not yet in force").replace("PendingCompliance", "pending its compliance date").replace("NotEnforced", "not enforced").replace("Superseded", "superseded").replace("Suspended", "suspended");
+                t.detail = format!("regime {} is {:?} on {}", r.id, state, ctx.as_of)
+                    .replace("NotYetInForce", "not yet in force")
+                    .replace("PendingCompliance", "pending its compliance date")
+                    .replace("NotEnforced", "not enforced")
+                    .replace("Superseded", "superseded")
+                    .replace("Suspended", "suspended");
                 trace.push(t);
                 continue;
             }
@@ -514,34 +739,60 @@ fn decide_resolved(rs: &Ruleset, order: &ResolvedOrder, class: Classification, c
             }
             let e = eval_scope(&f, r, &rule.when);
             t.detail = e.text();
-            let conf = if e.unconfirmed { Confidence::U } else { rule.confidence.max(r.confidence) };
+            let conf = if e.unconfirmed {
+                Confidence::U
+            } else {
+                rule.confidence.max(r.confidence)
+            };
             match e.truth {
                 Tri::No => t.status = RuleStatus::NotApplicable,
                 Tri::Unknown => {
                     t.status = RuleStatus::Unknown;
                     // A missing fact only matters for rules that would restrict.
-                    if matches!(rule.effect, Effect::LicenseRequirement { .. } | Effect::Hold {}) {
-                        unknowns.push(Reason::new(rule.id.clone(), rule.citation.clone(), format!("{}: cannot tell whether it applies: {}", rule.title, e.text())).with_confidence(conf));
+                    if matches!(
+                        rule.effect,
+                        Effect::LicenseRequirement { .. } | Effect::Hold {}
+                    ) {
+                        unknowns.push(
+                            Reason::new(
+                                rule.id.clone(),
+                                rule.citation.clone(),
+                                format!(
+                                    "{}: cannot tell whether it applies: {}",
+                                    rule.title,
+                                    e.text()
+                                ),
+                            )
+                            .with_confidence(conf),
+                        );
                     }
                 }
                 Tri::Yes => {
                     t.status = RuleStatus::Applied;
                     unconfirmed |= conf.is_unconfirmed();
                     match &rule.effect {
-                        Effect::LicenseRequirement { review_policy, exceptions, conditions, .. } => {
+                        Effect::LicenseRequirement {
+                            review_policy,
+                            exceptions,
+                            conditions,
+                            ..
+                        } => {
                             let mut policy = None;
                             let mut policy_unconfirmed = false;
                             for p in review_policy {
                                 let pe = eval_scope(&f, r, &p.when);
                                 if pe.truth != Tri::No {
                                     policy = Some(p.policy);
-                                    policy_unconfirmed = p.confidence.is_unconfirmed() || pe.unconfirmed;
+                                    policy_unconfirmed =
+                                        p.confidence.is_unconfirmed() || pe.unconfirmed;
                                     break;
                                 }
                             }
                             let mut avail = Vec::new();
                             for x in exceptions {
-                                if x.from.is_some_and(|d| ctx.as_of < d) || x.until.is_some_and(|d| ctx.as_of >= d) {
+                                if x.from.is_some_and(|d| ctx.as_of < d)
+                                    || x.until.is_some_and(|d| ctx.as_of >= d)
+                                {
                                     continue;
                                 }
                                 let xe = eval_scope(&f, r, &x.when);
@@ -549,9 +800,24 @@ fn decide_resolved(rs: &Ruleset, order: &ResolvedOrder, class: Classification, c
                                     avail.push((x, xe.text()));
                                 }
                             }
-                            requirements.push(Requirement { rule, regime: r, policy, policy_unconfirmed, exceptions: avail, conditions: conditions.clone(), note: e.text() });
+                            requirements.push(Requirement {
+                                rule,
+                                regime: r,
+                                policy,
+                                policy_unconfirmed,
+                                exceptions: avail,
+                                conditions: conditions.clone(),
+                                note: e.text(),
+                            });
                         }
-                        Effect::Hold {} => holds.push(Reason::new(rule.id.clone(), rule.citation.clone(), format!("{}: {}", rule.title, e.text())).with_confidence(conf)),
+                        Effect::Hold {} => holds.push(
+                            Reason::new(
+                                rule.id.clone(),
+                                rule.citation.clone(),
+                                format!("{}: {}", rule.title, e.text()),
+                            )
+                            .with_confidence(conf),
+                        ),
                         Effect::ReviewPolicyChange { .. } | Effect::LicenceConditions { .. } => {}
                     }
                 }
@@ -567,8 +833,17 @@ fn decide_resolved(rs: &Ruleset, order: &ResolvedOrder, class: Classification, c
                 continue;
             }
             match &rule.effect {
-                Effect::ReviewPolicyChange { policy, applies_to, conditions } => {
-                    let targets: Vec<usize> = requirements.iter().enumerate().filter(|(_, q)| applies_to.contains(&q.rule.id)).map(|(i, _)| i).collect();
+                Effect::ReviewPolicyChange {
+                    policy,
+                    applies_to,
+                    conditions,
+                } => {
+                    let targets: Vec<usize> = requirements
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, q)| applies_to.contains(&q.rule.id))
+                        .map(|(i, _)| i)
+                        .collect();
                     if targets.is_empty() {
                         continue;
                     }
@@ -576,20 +851,47 @@ fn decide_resolved(rs: &Ruleset, order: &ResolvedOrder, class: Classification, c
                     if e.truth == Tri::Yes {
                         for i in targets {
                             requirements[i].policy = Some(*policy);
-                            requirements[i].conditions.extend(conditions.iter().cloned());
+                            requirements[i]
+                                .conditions
+                                .extend(conditions.iter().cloned());
                         }
-                        reasons.push(Reason::new(rule.id.clone(), rule.citation.clone(), format!("{}: review policy becomes {}: {}", rule.title, policy_name(*policy), e.text())).with_confidence(rule.confidence));
+                        reasons.push(
+                            Reason::new(
+                                rule.id.clone(),
+                                rule.citation.clone(),
+                                format!(
+                                    "{}: review policy becomes {}: {}",
+                                    rule.title,
+                                    policy_name(*policy),
+                                    e.text()
+                                ),
+                            )
+                            .with_confidence(rule.confidence),
+                        );
                     } else if e.truth == Tri::Unknown {
                         reasons.push(Reason::new(rule.id.clone(), rule.citation.clone(), format!("{} not applied (a condition is not shown, so the stricter policy stands): {}", rule.title, e.text())));
                     }
                 }
-                Effect::LicenceConditions { applies_to, conditions } => {
-                    if requirements.iter().any(|q| applies_to.contains(&q.rule.id)) && eval_scope(&f, r, &rule.when).truth == Tri::Yes {
-                        for q in requirements.iter_mut().filter(|q| applies_to.contains(&q.rule.id)) {
-                            q.conditions.extend(conditions.iter().cloned());
-                        }
-                        reasons.push(Reason::new(rule.id.clone(), rule.citation.clone(), format!("{}: licences carry conditions", rule.title)).with_confidence(rule.confidence));
+                Effect::LicenceConditions {
+                    applies_to,
+                    conditions,
+                } if requirements.iter().any(|q| applies_to.contains(&q.rule.id))
+                    && eval_scope(&f, r, &rule.when).truth == Tri::Yes =>
+                {
+                    for q in requirements
+                        .iter_mut()
+                        .filter(|q| applies_to.contains(&q.rule.id))
+                    {
+                        q.conditions.extend(conditions.iter().cloned());
                     }
+                    reasons.push(
+                        Reason::new(
+                            rule.id.clone(),
+                            rule.citation.clone(),
+                            format!("{}: licences carry conditions", rule.title),
+                        )
+                        .with_confidence(rule.confidence),
+                    );
                 }
                 _ => {}
             }
@@ -597,8 +899,18 @@ fn decide_resolved(rs: &Ruleset, order: &ResolvedOrder, class: Classification, c
     }
 
     for q in &requirements {
-        let policy = q.policy.map(|p| format!("; review policy {}", policy_name(p))).unwrap_or_default();
-        reasons.push(Reason::new(q.rule.id.clone(), q.rule.citation.clone(), format!("{}: licence required: {}{policy}", q.rule.title, q.note)).with_confidence(q.rule.confidence.max(q.regime.confidence)));
+        let policy = q
+            .policy
+            .map(|p| format!("; review policy {}", policy_name(p)))
+            .unwrap_or_default();
+        reasons.push(
+            Reason::new(
+                q.rule.id.clone(),
+                q.rule.citation.clone(),
+                format!("{}: licence required: {}{policy}", q.rule.title, q.note),
+            )
+            .with_confidence(q.rule.confidence.max(q.regime.confidence)),
+        );
         unconfirmed |= q.policy_unconfirmed;
     }
 
@@ -608,7 +920,10 @@ fn decide_resolved(rs: &Ruleset, order: &ResolvedOrder, class: Classification, c
     let mut quota_checked = false;
     if !requirements.is_empty() {
         for sym in ["ACA", "AIA", "HBM", "NAC", "LPP", "ACM"] {
-            let all: Option<Vec<&(&ExceptionChoice, String)>> = requirements.iter().map(|q| q.exceptions.iter().find(|(x, _)| x.exception == sym)).collect();
+            let all: Option<Vec<&(&ExceptionChoice, String)>> = requirements
+                .iter()
+                .map(|q| q.exceptions.iter().find(|(x, _)| x.exception == sym))
+                .collect();
             let Some(all) = all else { continue };
             let choice = all[0];
             if let Some(limit) = choice.0.tpp_per_consignee_year {
@@ -640,7 +955,17 @@ fn decide_resolved(rs: &Ruleset, order: &ResolvedOrder, class: Classification, c
         exception_out = Some(x.exception.clone());
         unconfirmed |= x.confidence.is_unconfirmed();
         reasons.extend(exception_notes);
-        reasons.push(Reason::new(format!("LE-{}", x.exception), x.citation.clone(), format!("License Exception {} meets every requirement: {why}", x.exception)).with_confidence(x.confidence));
+        reasons.push(
+            Reason::new(
+                format!("LE-{}", x.exception),
+                x.citation.clone(),
+                format!(
+                    "License Exception {} meets every requirement: {why}",
+                    x.exception
+                ),
+            )
+            .with_confidence(x.confidence),
+        );
         conditions.extend(x.conditions.iter().cloned());
     } else if !requirements.is_empty() {
         if exception.is_some() {
@@ -665,7 +990,17 @@ fn decide_resolved(rs: &Ruleset, order: &ResolvedOrder, class: Classification, c
         reasons.extend(unknowns);
     } else {
         outcome = Outcome::NoLicenseRequired;
-        reasons.push(Reason::new("no-requirement", "15 CFR 742.6; 15 CFR part 744", format!("no licence requirement in force on {} reaches {} {} to {}", ctx.as_of, class.eccn, class.chip.clone().unwrap_or_else(|| class.item.clone()), country_name(rs, &order.destination))));
+        reasons.push(Reason::new(
+            "no-requirement",
+            "15 CFR 742.6; 15 CFR part 744",
+            format!(
+                "no licence requirement in force on {} reaches {} {} to {}",
+                ctx.as_of,
+                class.eccn,
+                class.chip.clone().unwrap_or_else(|| class.item.clone()),
+                country_name(rs, &order.destination)
+            ),
+        ));
     }
     unconfirmed |= reasons.iter().any(|r| r.confidence.is_unconfirmed());
 

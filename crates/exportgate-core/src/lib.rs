@@ -18,7 +18,7 @@ pub mod ruleset;
 pub mod spec;
 
 pub use classify::{classify, Classification, Eccn, Flags, ItemRef};
-pub use ruleset::{Context, Ruleset};
-pub use spec::{Spec, SpecError};
 pub use decide::{decide, Decision, NoQuotas, Outcome, QuotaView};
 pub use order::Order;
+pub use ruleset::{Context, Ruleset};
+pub use spec::{Spec, SpecError};

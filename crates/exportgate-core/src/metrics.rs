@@ -95,7 +95,9 @@ mod tests {
 
     #[test]
     fn tpp_is_the_maximum_over_precisions_times_bit_length() {
-        let s = ic(r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp16":989.4,"fp8":1978.9,"fp64":66.9}}"#);
+        let s = ic(
+            r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp16":989.4,"fp8":1978.9,"fp64":66.9}}"#,
+        );
         let t = tpp(&s).unwrap();
         assert_eq!(t.value, 15831.2);
         assert_eq!(t.precision, Precision::Fp8);
@@ -111,15 +113,24 @@ mod tests {
 
     #[test]
     fn a_dense_figure_wins_over_a_sparse_one_for_the_same_precision() {
-        let s = ic(r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp8":100},"sparse_tops":{"fp8":1000}}"#);
+        let s = ic(
+            r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp8":100},"sparse_tops":{"fp8":1000}}"#,
+        );
         assert_eq!(tpp(&s).unwrap().value, 800.0);
     }
 
     #[test]
     fn density_uses_only_non_planar_die_area() {
-        let s = ic(r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp16":185},"die_area_mm2":500,"non_planar":true}"#);
+        let s = ic(
+            r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp16":185},"die_area_mm2":500,"non_planar":true}"#,
+        );
         assert_eq!(performance_density(&s, tpp(&s)), Ok(5.92));
-        let planar = ic(r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp16":185},"die_area_mm2":500,"non_planar":false}"#);
-        assert_eq!(performance_density(&planar, tpp(&planar)), Err(PdUnknown::PlanarOnly));
+        let planar = ic(
+            r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp16":185},"die_area_mm2":500,"non_planar":false}"#,
+        );
+        assert_eq!(
+            performance_density(&planar, tpp(&planar)),
+            Err(PdUnknown::PlanarOnly)
+        );
     }
 }

@@ -103,7 +103,11 @@ pub struct ResolvedOrder<'a> {
     pub end_user: ResolvedParty,
 }
 
-fn country(rs: &Ruleset, field: &str, value: &Option<String>) -> Result<Option<CountryCode>, SpecError> {
+fn country(
+    rs: &Ruleset,
+    field: &str,
+    value: &Option<String>,
+) -> Result<Option<CountryCode>, SpecError> {
     match value {
         None => Ok(None),
         Some(v) => rs
@@ -120,14 +124,21 @@ fn party(rs: &Ruleset, field: &str, p: &Party) -> Result<ResolvedParty, SpecErro
     }
     for (i, o) in p.owners.iter().enumerate() {
         if !o.percent.is_finite() || o.percent < 0.0 || o.percent > 100.0 {
-            return Err(SpecError::new(format!("{field}.owners[{i}].percent"), "must be between 0 and 100"));
+            return Err(SpecError::new(
+                format!("{field}.owners[{i}].percent"),
+                "must be between 0 and 100",
+            ));
         }
     }
     Ok(ResolvedParty {
         name: p.name.clone(),
         country: country(rs, &format!("{field}.country"), &p.country)?,
         headquarters: country(rs, &format!("{field}.headquarters"), &p.headquarters)?,
-        parent_headquarters: country(rs, &format!("{field}.parent_headquarters"), &p.parent_headquarters)?,
+        parent_headquarters: country(
+            rs,
+            &format!("{field}.parent_headquarters"),
+            &p.parent_headquarters,
+        )?,
         owners: p.owners.clone(),
         ownership_checked: p.ownership_checked,
     })
@@ -154,19 +165,29 @@ impl Order {
         }
         let (chip, spec) = match (&self.item.chip, &self.item.spec) {
             (Some(id), None) => {
-                let e = rs.catalog.get(id).ok_or_else(|| rs.catalog.unknown(id, "item.chip"))?;
+                let e = rs
+                    .catalog
+                    .get(id)
+                    .ok_or_else(|| rs.catalog.unknown(id, "item.chip"))?;
                 (Some(e.id.as_str()), &e.spec)
             }
             (None, Some(spec)) => {
                 spec.validate("item.spec.")?;
                 (None, spec)
             }
-            _ => return Err(SpecError::new("item", "give exactly one of `chip` or `spec`")),
+            _ => {
+                return Err(SpecError::new(
+                    "item",
+                    "give exactly one of `chip` or `spec`",
+                ))
+            }
         };
-        let destination = rs
-            .countries
-            .code(&self.destination)
-            .ok_or_else(|| SpecError::new("destination", format!("unknown country `{}`", self.destination)))?;
+        let destination = rs.countries.code(&self.destination).ok_or_else(|| {
+            SpecError::new(
+                "destination",
+                format!("unknown country `{}`", self.destination),
+            )
+        })?;
         let consignee = party(rs, "consignee", &self.consignee)?;
         let end_user = match &self.end_user {
             Some(p) => party(rs, "end_user", p)?,

@@ -22,7 +22,11 @@ fn is_p(c: &Confidence) -> bool {
 }
 
 impl Reason {
-    pub fn new(rule: impl Into<String>, citation: impl Into<String>, summary: impl Into<String>) -> Self {
+    pub fn new(
+        rule: impl Into<String>,
+        citation: impl Into<String>,
+        summary: impl Into<String>,
+    ) -> Self {
         Reason {
             rule: rule.into(),
             citation: citation.into(),

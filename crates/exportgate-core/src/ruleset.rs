@@ -17,21 +17,66 @@ pub mod embedded {
     pub const COUNTRIES: &str = include_str!("../../../data/countries.json");
     /// `(file name, contents)` of every regime file.
     pub const REGIMES: &[(&str, &str)] = &[
-        ("embargoes.json", include_str!("../../../data/regimes/embargoes.json")),
-        ("russia-belarus-2022.json", include_str!("../../../data/regimes/russia-belarus-2022.json")),
-        ("a100-letter-2022.json", include_str!("../../../data/regimes/a100-letter-2022.json")),
-        ("acs-2022.json", include_str!("../../../data/regimes/acs-2022.json")),
-        ("acs-2022-macau.json", include_str!("../../../data/regimes/acs-2022-macau.json")),
-        ("acs-2023.json", include_str!("../../../data/regimes/acs-2023.json")),
-        ("hbm-2024.json", include_str!("../../../data/regimes/hbm-2024.json")),
-        ("ai-diffusion-2025.json", include_str!("../../../data/regimes/ai-diffusion-2025.json")),
-        ("foundry-2025.json", include_str!("../../../data/regimes/foundry-2025.json")),
-        ("h20-2025.json", include_str!("../../../data/regimes/h20-2025.json")),
-        ("guidance-2025-05.json", include_str!("../../../data/regimes/guidance-2025-05.json")),
-        ("h20-licences-2025-08.json", include_str!("../../../data/regimes/h20-licences-2025-08.json")),
-        ("affiliates-2025.json", include_str!("../../../data/regimes/affiliates-2025.json")),
-        ("review-policy-2026.json", include_str!("../../../data/regimes/review-policy-2026.json")),
-        ("uae-2026.json", include_str!("../../../data/regimes/uae-2026.json")),
+        (
+            "embargoes.json",
+            include_str!("../../../data/regimes/embargoes.json"),
+        ),
+        (
+            "russia-belarus-2022.json",
+            include_str!("../../../data/regimes/russia-belarus-2022.json"),
+        ),
+        (
+            "a100-letter-2022.json",
+            include_str!("../../../data/regimes/a100-letter-2022.json"),
+        ),
+        (
+            "acs-2022.json",
+            include_str!("../../../data/regimes/acs-2022.json"),
+        ),
+        (
+            "acs-2022-macau.json",
+            include_str!("../../../data/regimes/acs-2022-macau.json"),
+        ),
+        (
+            "acs-2023.json",
+            include_str!("../../../data/regimes/acs-2023.json"),
+        ),
+        (
+            "hbm-2024.json",
+            include_str!("../../../data/regimes/hbm-2024.json"),
+        ),
+        (
+            "ai-diffusion-2025.json",
+            include_str!("../../../data/regimes/ai-diffusion-2025.json"),
+        ),
+        (
+            "foundry-2025.json",
+            include_str!("../../../data/regimes/foundry-2025.json"),
+        ),
+        (
+            "h20-2025.json",
+            include_str!("../../../data/regimes/h20-2025.json"),
+        ),
+        (
+            "guidance-2025-05.json",
+            include_str!("../../../data/regimes/guidance-2025-05.json"),
+        ),
+        (
+            "h20-licences-2025-08.json",
+            include_str!("../../../data/regimes/h20-licences-2025-08.json"),
+        ),
+        (
+            "affiliates-2025.json",
+            include_str!("../../../data/regimes/affiliates-2025.json"),
+        ),
+        (
+            "review-policy-2026.json",
+            include_str!("../../../data/regimes/review-policy-2026.json"),
+        ),
+        (
+            "uae-2026.json",
+            include_str!("../../../data/regimes/uae-2026.json"),
+        ),
     ];
 }
 
@@ -155,7 +200,8 @@ impl Ruleset {
                         return Err(at(format!("displaces unknown rule `{id}`")));
                     }
                 }
-                self.check_scope(file, r, &rule.when).map_err(|e| at(e.problem))?;
+                self.check_scope(file, r, &rule.when)
+                    .map_err(|e| at(e.problem))?;
                 match &rule.effect {
                     Effect::LicenseRequirement {
                         review_policy,
@@ -163,13 +209,15 @@ impl Ruleset {
                         ..
                     } => {
                         for p in review_policy {
-                            self.check_scope(file, r, &p.when).map_err(|e| at(e.problem))?;
+                            self.check_scope(file, r, &p.when)
+                                .map_err(|e| at(e.problem))?;
                         }
                         for x in exceptions {
                             if !EXCEPTIONS.contains(&x.exception.as_str()) {
                                 return Err(at(format!("unknown exception `{}`", x.exception)));
                             }
-                            self.check_scope(file, r, &x.when).map_err(|e| at(e.problem))?;
+                            self.check_scope(file, r, &x.when)
+                                .map_err(|e| at(e.problem))?;
                         }
                     }
                     Effect::ReviewPolicyChange { applies_to, .. }

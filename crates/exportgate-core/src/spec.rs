@@ -165,8 +165,13 @@ fn check_number(field: &str, value: Option<f64>, allow_zero: bool) -> Result<(),
     match value {
         None => Ok(()),
         Some(v) if !v.is_finite() => Err(SpecError::new(field, "must be a finite number")),
-        Some(v) if v < 0.0 => Err(SpecError::new(field, format!("must not be negative, got {v}"))),
-        Some(v) if v == 0.0 && !allow_zero => Err(SpecError::new(field, "must be greater than zero")),
+        Some(v) if v < 0.0 => Err(SpecError::new(
+            field,
+            format!("must not be negative, got {v}"),
+        )),
+        Some(v) if v == 0.0 && !allow_zero => {
+            Err(SpecError::new(field, "must be greater than zero"))
+        }
         Some(_) => Ok(()),
     }
 }
@@ -230,15 +235,24 @@ impl Spec {
             }
             ItemKind::Hbm => {
                 if self.hbm_bandwidth_gbs.is_none() {
-                    return Err(SpecError::new(f("hbm_bandwidth_gbs"), "missing for an HBM stack"));
+                    return Err(SpecError::new(
+                        f("hbm_bandwidth_gbs"),
+                        "missing for an HBM stack",
+                    ));
                 }
                 if self.package_area_mm2.is_none() {
-                    return Err(SpecError::new(f("package_area_mm2"), "missing for an HBM stack"));
+                    return Err(SpecError::new(
+                        f("package_area_mm2"),
+                        "missing for an HBM stack",
+                    ));
                 }
             }
             ItemKind::Computer => {
                 if self.ics.is_empty() {
-                    return Err(SpecError::new(f("ics"), "a computer must list the ICs it carries"));
+                    return Err(SpecError::new(
+                        f("ics"),
+                        "a computer must list the ICs it carries",
+                    ));
                 }
                 for (i, line) in self.ics.iter().enumerate() {
                     let p = format!("{path}ics[{i}]");
@@ -249,7 +263,10 @@ impl Spec {
                         (Some(_), None) => {}
                         (None, Some(spec)) => {
                             if spec.kind != ItemKind::Ic {
-                                return Err(SpecError::new(format!("{p}.spec.kind"), "must be `ic`"));
+                                return Err(SpecError::new(
+                                    format!("{p}.spec.kind"),
+                                    "must be `ic`",
+                                ));
                             }
                             spec.validate(&format!("{p}.spec."))?;
                         }
@@ -273,7 +290,7 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, SpecE
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        let field = if path.is_empty() || path == "." {
+        let field = if path.is_empty() || path == "." || path == "?" {
             json_error_field(&inner)
         } else {
             path

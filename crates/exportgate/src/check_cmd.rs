@@ -8,7 +8,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use exportgate_core::decide::LppTally;
-use exportgate_core::reason::num;
 use exportgate_core::{decide, Decision, NoQuotas, Order, Outcome, Ruleset, SpecError};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -32,7 +31,12 @@ pub struct LineError {
 pub type Parsed = (usize, Result<Order, LineError>);
 
 fn line_error(line: usize, id: Option<String>, e: SpecError) -> LineError {
-    LineError { line, id, field: e.field, message: e.problem }
+    LineError {
+        line,
+        id,
+        field: e.field,
+        message: e.problem,
+    }
 }
 
 /// Parse the order file into lines (1-based line numbers; CSV counts the header as line 1).
@@ -47,24 +51,50 @@ pub fn parse_orders(bytes: &[u8], format: InputFormat) -> anyhow::Result<Vec<Par
                     continue;
                 }
                 let parsed = match std::str::from_utf8(raw) {
-                    Err(_) => Err(LineError { line, id: None, field: "line".into(), message: "not valid UTF-8".into() }),
-                    Ok(text) => Order::from_json(text).map_err(|e| line_error(line, guess_id(text), e)),
+                    Err(_) => Err(LineError {
+                        line,
+                        id: None,
+                        field: "line".into(),
+                        message: "not valid UTF-8".into(),
+                    }),
+                    Ok(text) => {
+                        Order::from_json(text).map_err(|e| line_error(line, guess_id(text), e))
+                    }
                 };
                 out.push((line, parsed));
             }
         }
         InputFormat::Csv => {
             let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
-            let headers = rdr.headers().map_err(|e| user(format!("CSV header: {e}")))?.clone();
+            let headers = rdr
+                .headers()
+                .map_err(|e| user(format!("CSV header: {e}")))?
+                .clone();
             for (i, rec) in rdr.records().enumerate() {
                 let line = i + 2;
                 let parsed = match rec {
-                    Err(e) => Err(LineError { line, id: None, field: "line".into(), message: e.to_string() }),
+                    Err(e) => Err(LineError {
+                        line,
+                        id: None,
+                        field: "line".into(),
+                        message: e.to_string(),
+                    }),
                     Ok(rec) => match csv_record_to_json(&headers, &rec) {
-                        Err(m) => Err(LineError { line, id: None, field: "line".into(), message: m }),
+                        Err(m) => Err(LineError {
+                            line,
+                            id: None,
+                            field: "line".into(),
+                            message: m,
+                        }),
                         Ok(v) => {
                             let text = v.to_string();
-                            Order::from_json(&text).map_err(|e| line_error(line, v.get("id").and_then(|x| x.as_str()).map(str::to_string), e))
+                            Order::from_json(&text).map_err(|e| {
+                                line_error(
+                                    line,
+                                    v.get("id").and_then(|x| x.as_str()).map(str::to_string),
+                                    e,
+                                )
+                            })
                         }
                     },
                 };
@@ -76,17 +106,27 @@ pub fn parse_orders(bytes: &[u8], format: InputFormat) -> anyhow::Result<Vec<Par
 }
 
 fn guess_id(text: &str) -> Option<String> {
-    serde_json::from_str::<serde_json::Value>(text).ok()?.get("id")?.as_str().map(str::to_string)
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()?
+        .get("id")?
+        .as_str()
+        .map(str::to_string)
 }
 
 /// Decide every parsed line: in parallel, then quota-dependent lines again in order.
-pub fn decide_all(rs: &Ruleset, lines: &[Parsed], forced: &[String], progress: &ProgressBar) -> Vec<Result<Decision, LineError>> {
+pub fn decide_all(
+    rs: &Ruleset,
+    lines: &[Parsed],
+    forced: &[String],
+    progress: &ProgressBar,
+) -> Vec<Result<Decision, LineError>> {
     let mut results: Vec<Result<Decision, LineError>> = lines
         .par_iter()
         .map(|(line, parsed)| {
             let r = match parsed {
                 Err(e) => Err(e.clone()),
-                Ok(order) => decide(rs, order, forced, &NoQuotas).map_err(|e| line_error(*line, Some(order.id.clone()), e)),
+                Ok(order) => decide(rs, order, forced, &NoQuotas)
+                    .map_err(|e| line_error(*line, Some(order.id.clone()), e)),
             };
             progress.inc(1);
             r
@@ -106,7 +146,19 @@ pub fn decide_all(rs: &Ruleset, lines: &[Parsed], forced: &[String], progress: &
     results
 }
 
-const CSV_HEADER: [&str; 11] = ["id", "date", "outcome", "exception", "review_policy", "eccn", "tpp_total", "rules", "conditions", "unconfirmed", "error"];
+const CSV_HEADER: [&str; 11] = [
+    "id",
+    "date",
+    "outcome",
+    "exception",
+    "review_policy",
+    "eccn",
+    "tpp_total",
+    "rules",
+    "conditions",
+    "unconfirmed",
+    "error",
+];
 
 fn csv_row(r: &Result<Decision, LineError>) -> Vec<String> {
     match r {
@@ -115,26 +167,56 @@ fn csv_row(r: &Result<Decision, LineError>) -> Vec<String> {
             d.date.to_string(),
             d.outcome.as_str().into(),
             d.exception.clone().unwrap_or_default(),
-            d.review_policy.map(exportgate_core::decide::policy_name).unwrap_or_default().into(),
+            d.review_policy
+                .map(exportgate_core::decide::policy_name)
+                .unwrap_or_default()
+                .into(),
             d.eccn.as_str().into(),
             d.tpp_total.map(|t| t.to_string()).unwrap_or_default(),
-            d.reasons.iter().map(|x| x.rule.as_str()).collect::<Vec<_>>().join(";"),
-            d.conditions.iter().map(|c| c.kind.as_str()).collect::<Vec<_>>().join(";"),
+            d.reasons
+                .iter()
+                .map(|x| x.rule.as_str())
+                .collect::<Vec<_>>()
+                .join(";"),
+            d.conditions
+                .iter()
+                .map(|c| c.kind.as_str())
+                .collect::<Vec<_>>()
+                .join(";"),
             d.unconfirmed.to_string(),
             String::new(),
         ],
-        Err(e) => vec![e.id.clone().unwrap_or_default(), String::new(), "error".into(), String::new(), String::new(), String::new(), String::new(), String::new(), String::new(), String::new(), format!("line {}: field `{}`: {}", e.line, e.field, e.message)],
+        Err(e) => vec![
+            e.id.clone().unwrap_or_default(),
+            String::new(),
+            "error".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            format!("line {}: field `{}`: {}", e.line, e.field, e.message),
+        ],
     }
 }
 
 /// Write decisions in the chosen format.
-pub fn write_results(out: &mut dyn Write, results: &[Result<Decision, LineError>], format: CheckFormat) -> anyhow::Result<()> {
+pub fn write_results(
+    out: &mut dyn Write,
+    results: &[Result<Decision, LineError>],
+    format: CheckFormat,
+) -> anyhow::Result<()> {
     match format {
         CheckFormat::Jsonl => {
             for r in results {
                 match r {
                     Ok(d) => serde_json::to_writer(&mut *out, d)?,
-                    Err(e) => serde_json::to_writer(&mut *out, &serde_json::json!({"line": e.line, "id": e.id, "error": {"field": e.field, "message": e.message}}))?,
+                    Err(e) => serde_json::to_writer(
+                        &mut *out,
+                        &serde_json::json!({"line": e.line, "id": e.id, "error": {"field": e.field, "message": e.message}}),
+                    )?,
                 }
                 out.write_all(b"\n")?;
             }
@@ -148,13 +230,33 @@ pub fn write_results(out: &mut dyn Write, results: &[Result<Decision, LineError>
             w.flush()?;
         }
         CheckFormat::Table => {
-            writeln!(out, "{:<14} {:<10} {:<19} {:<22} {:<13} {:>12}  RULES", "ID", "DATE", "OUTCOME", "EXCEPTION/POLICY", "ECCN", "TPP")?;
+            writeln!(
+                out,
+                "{:<14} {:<10} {:<19} {:<22} {:<13} {:>12}  RULES",
+                "ID", "DATE", "OUTCOME", "EXCEPTION/POLICY", "ECCN", "TPP"
+            )?;
             for r in results {
                 let row = csv_row(r);
-                let xp = if !row[3].is_empty() { row[3].clone() } else { row[4].clone() };
-                let rules = if row[10].is_empty() { row[7].clone() } else { row[10].clone() };
-                let unc = if row[9] == "true" { " [unconfirmed]" } else { "" };
-                writeln!(out, "{:<14} {:<10} {:<19} {:<22} {:<13} {:>12}  {rules}{unc}", row[0], row[1], row[2], xp, row[5], row[6])?;
+                let xp = if !row[3].is_empty() {
+                    row[3].clone()
+                } else {
+                    row[4].clone()
+                };
+                let rules = if row[10].is_empty() {
+                    row[7].clone()
+                } else {
+                    row[10].clone()
+                };
+                let unc = if row[9] == "true" {
+                    " [unconfirmed]"
+                } else {
+                    ""
+                };
+                writeln!(
+                    out,
+                    "{:<14} {:<10} {:<19} {:<22} {:<13} {:>12}  {rules}{unc}",
+                    row[0], row[1], row[2], xp, row[5], row[6]
+                )?;
             }
         }
     }
@@ -174,13 +276,32 @@ pub fn summary(results: &[Result<Decision, LineError>]) -> (Vec<(Outcome, usize)
     (counts.into_iter().collect(), errors)
 }
 
-pub fn check(rs: &Ruleset, path: &Path, forced: &[String], format: CheckFormat, out: Option<&Path>, input: Option<InputFormat>) -> anyhow::Result<ExitCode> {
+pub fn check(
+    rs: &Ruleset,
+    path: &Path,
+    forced: &[String],
+    format: CheckFormat,
+    out: Option<&Path>,
+    input: Option<InputFormat>,
+) -> anyhow::Result<ExitCode> {
     check_regimes(rs, forced)?;
     let bytes = read_all(path)?;
-    let input = input.unwrap_or(if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")) { InputFormat::Csv } else { InputFormat::Jsonl });
+    let input = input.unwrap_or(
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+        {
+            InputFormat::Csv
+        } else {
+            InputFormat::Jsonl
+        },
+    );
     let lines = parse_orders(&bytes, input)?;
     let progress = ProgressBar::new(lines.len() as u64);
-    progress.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} orders ({per_sec}, {eta})").unwrap_or_else(|_| ProgressStyle::default_bar()));
+    progress.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} orders ({per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     if lines.len() < 10_000 {
         progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
@@ -190,7 +311,10 @@ pub fn check(rs: &Ruleset, path: &Path, forced: &[String], format: CheckFormat, 
         Some(p) => {
             // Write to a temporary file and rename, so a failed run leaves no half-written output.
             let tmp = p.with_extension("partial");
-            let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(|e| user(format!("cannot write `{}`: {e}", tmp.display())))?);
+            let mut f = std::io::BufWriter::new(
+                std::fs::File::create(&tmp)
+                    .map_err(|e| user(format!("cannot write `{}`: {e}", tmp.display())))?,
+            );
             write_results(&mut f, &results, format)?;
             f.flush()?;
             drop(f);
@@ -204,23 +328,45 @@ pub fn check(rs: &Ruleset, path: &Path, forced: &[String], format: CheckFormat, 
         }
     }
     let (counts, errors) = summary(&results);
-    let parts: Vec<String> = counts.iter().map(|(o, n)| format!("{} {n}", o.as_str())).collect();
-    eprintln!("{} orders: {}; errors {errors}", results.len(), parts.join(", "));
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(o, n)| format!("{} {n}", o.as_str()))
+        .collect();
+    eprintln!(
+        "{} orders: {}; errors {errors}",
+        results.len(),
+        parts.join(", ")
+    );
     for r in results.iter().filter_map(|r| r.as_ref().err()).take(20) {
         eprintln!("error: line {}: field `{}`: {}", r.line, r.field, r.message);
     }
-    Ok(if errors > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if errors > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
-pub fn explain(rs: &Ruleset, path: &Path, forced: &[String], format: TextOrJson) -> anyhow::Result<ExitCode> {
+pub fn explain(
+    rs: &Ruleset,
+    path: &Path,
+    forced: &[String],
+    format: TextOrJson,
+) -> anyhow::Result<ExitCode> {
     check_regimes(rs, forced)?;
     let bytes = read_all(path)?;
     let text = std::str::from_utf8(&bytes).map_err(|_| user("the order is not valid UTF-8"))?;
     let order = Order::from_json(text.trim()).map_err(|e| user(format!("order: {e}")))?;
-    let d = decide(rs, &order, forced, &NoQuotas).map_err(|e| user(format!("order `{}`: {e}", order.id)))?;
+    let d = decide(rs, &order, forced, &NoQuotas)
+        .map_err(|e| user(format!("order `{}`: {e}", order.id)))?;
     match format {
         TextOrJson::Text => print!("{}", render::trace(&d)),
-        TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"decision": d, "classification": d.classification, "trace": d.trace}))?),
+        TextOrJson::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"decision": d, "classification": d.classification, "trace": d.trace})
+            )?
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -14,7 +14,10 @@ pub fn check_regimes(rs: &Ruleset, ids: &[String]) -> anyhow::Result<()> {
     for id in ids {
         if rs.regime(id).is_none() {
             let known: Vec<&str> = rs.regimes().iter().map(|r| r.id.as_str()).collect();
-            return Err(user(format!("unknown regime `{id}`\n\nhint: known regimes are {}", known.join(", "))));
+            return Err(user(format!(
+                "unknown regime `{id}`\n\nhint: known regimes are {}",
+                known.join(", ")
+            )));
         }
     }
     Ok(())
@@ -27,10 +30,13 @@ pub fn chips(rs: &Ruleset, format: TextOrJson) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&all)?);
         }
         TextOrJson::Text => {
-            println!("{:<24} {:<10} {:<10} {}", "ID", "KIND", "CONFIDENCE", "NAME");
+            println!("{:<24} {:<10} {:<10} NAME", "ID", "KIND", "CONFIDENCE");
             for e in rs.catalog.entries() {
                 let kind = format!("{:?}", e.spec.kind).to_lowercase();
-                println!("{:<24} {:<10} {:<10} {}", e.id, kind, e.meta.confidence, e.spec.name);
+                println!(
+                    "{:<24} {:<10} {:<10} {}",
+                    e.id, kind, e.meta.confidence, e.spec.name
+                );
             }
         }
     }
@@ -49,18 +55,32 @@ pub fn classify(
     let owned;
     let item = match (&chip, &spec_path) {
         (Some(id), _) => {
-            let e = rs.catalog.get(id).ok_or_else(|| user(rs.catalog.unknown(id, "--chip").to_string()))?;
-            ItemRef { chip: Some(&e.id), spec: &e.spec }
+            let e = rs
+                .catalog
+                .get(id)
+                .ok_or_else(|| user(rs.catalog.unknown(id, "--chip").to_string()))?;
+            ItemRef {
+                chip: Some(&e.id),
+                spec: &e.spec,
+            }
         }
         (None, Some(path)) => {
             let bytes = read_all(path)?;
-            let text = std::str::from_utf8(&bytes).map_err(|_| user(format!("`{}` is not valid UTF-8", path.display())))?;
-            owned = Spec::from_json(text).map_err(|e| user(format!("spec `{}`: {e}", path.display())))?;
-            ItemRef { chip: None, spec: &owned }
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| user(format!("`{}` is not valid UTF-8", path.display())))?;
+            owned = Spec::from_json(text)
+                .map_err(|e| user(format!("spec `{}`: {e}", path.display())))?;
+            ItemRef {
+                chip: None,
+                spec: &owned,
+            }
         }
         (None, None) => return Err(user("give `--chip ID` or `--spec FILE`")),
     };
-    let ctx = Context { as_of, forced: regimes };
+    let ctx = Context {
+        as_of,
+        forced: regimes,
+    };
     let c = exportgate_core::classify(rs, item, &ctx).map_err(|e| user(e.to_string()))?;
     match format {
         TextOrJson::Json => println!("{}", serde_json::to_string(&c)?),

@@ -12,9 +12,12 @@ use crate::user;
 pub fn read_all(path: &Path) -> anyhow::Result<Vec<u8>> {
     let mut buf = Vec::new();
     if path == Path::new("-") {
-        std::io::stdin().read_to_end(&mut buf).map_err(|e| user(format!("cannot read standard input: {e}")))?;
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| user(format!("cannot read standard input: {e}")))?;
     } else {
-        buf = std::fs::read(path).map_err(|e| user(format!("cannot read `{}`: {e}", path.display())))?;
+        buf = std::fs::read(path)
+            .map_err(|e| user(format!("cannot read `{}`: {e}", path.display())))?;
     }
     Ok(buf)
 }
@@ -25,7 +28,10 @@ const LIST_FIELDS: [&str; 1] = ["end_use.tags"];
 const NUMBER_FIELDS: [&str; 2] = ["quantity", "value_usd"];
 
 /// Turn one CSV record into order JSON. Empty cells are left out.
-pub fn csv_record_to_json(headers: &csv::StringRecord, record: &csv::StringRecord) -> Result<Value, String> {
+pub fn csv_record_to_json(
+    headers: &csv::StringRecord,
+    record: &csv::StringRecord,
+) -> Result<Value, String> {
     let mut root = Map::new();
     for (key, cell) in headers.iter().zip(record.iter()) {
         let cell = cell.trim();
@@ -33,12 +39,23 @@ pub fn csv_record_to_json(headers: &csv::StringRecord, record: &csv::StringRecor
             continue;
         }
         let value = if LIST_FIELDS.contains(&key) {
-            Value::Array(cell.split(';').map(|s| Value::String(s.trim().to_string())).filter(|v| v != &Value::String(String::new())).collect())
-        } else if NUMBER_FIELDS.contains(&key) || key.starts_with("item.spec.") && !key.ends_with("name") && !key.ends_with("kind") && !key.ends_with("designer_country") {
+            Value::Array(
+                cell.split(';')
+                    .map(|s| Value::String(s.trim().to_string()))
+                    .filter(|v| v != &Value::String(String::new()))
+                    .collect(),
+            )
+        } else if NUMBER_FIELDS.contains(&key)
+            || key.starts_with("item.spec.")
+                && !key.ends_with("name")
+                && !key.ends_with("kind")
+                && !key.ends_with("designer_country")
+        {
             match cell {
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),
-                _ => serde_json::from_str::<Value>(cell).map_err(|_| format!("field `{key}`: `{cell}` is not a number"))?,
+                _ => serde_json::from_str::<Value>(cell)
+                    .map_err(|_| format!("field `{key}`: `{cell}` is not a number"))?,
             }
         } else if key.ends_with("ownership_checked") {
             Value::Bool(matches!(cell, "true" | "yes" | "1"))

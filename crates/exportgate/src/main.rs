@@ -126,17 +126,41 @@ pub fn today() -> NaiveDate {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let rs = exportgate_core::Ruleset::embedded().map_err(|e| anyhow::anyhow!("embedded data is invalid: {e}"))?;
+    let rs = exportgate_core::Ruleset::embedded()
+        .map_err(|e| anyhow::anyhow!("embedded data is invalid: {e}"))?;
     match cli.command {
         Command::Chips { format } => classify_cmd::chips(&rs, format),
-        Command::Classify { chip, spec, as_of, regimes, format } => {
-            classify_cmd::classify(&rs, chip, spec, as_of.unwrap_or_else(today), regimes, format)
-        }
-        Command::Check { orders, regimes, format, out, input_format } => {
-            check_cmd::check(&rs, &orders, &regimes, format, out.as_deref(), input_format)
-        }
-        Command::Regimes { as_of, regimes, format } => regimes_cmd::regimes(&rs, as_of.unwrap_or_else(today), regimes, format),
-        Command::Explain { order, regimes, format } => check_cmd::explain(&rs, &order, &regimes, format),
+        Command::Classify {
+            chip,
+            spec,
+            as_of,
+            regimes,
+            format,
+        } => classify_cmd::classify(
+            &rs,
+            chip,
+            spec,
+            as_of.unwrap_or_else(today),
+            regimes,
+            format,
+        ),
+        Command::Check {
+            orders,
+            regimes,
+            format,
+            out,
+            input_format,
+        } => check_cmd::check(&rs, &orders, &regimes, format, out.as_deref(), input_format),
+        Command::Regimes {
+            as_of,
+            regimes,
+            format,
+        } => regimes_cmd::regimes(&rs, as_of.unwrap_or_else(today), regimes, format),
+        Command::Explain {
+            order,
+            regimes,
+            format,
+        } => check_cmd::explain(&rs, &order, &regimes, format),
     }
 }
 
@@ -145,7 +169,11 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            let code = if e.downcast_ref::<UserError>().is_some() { 2 } else { 1 };
+            let code = if e.downcast_ref::<UserError>().is_some() {
+                2
+            } else {
+                1
+            };
             eprintln!("error: {e:#}");
             ExitCode::from(code)
         }

@@ -25,7 +25,12 @@ struct Row<'a> {
     summary: &'a str,
 }
 
-pub fn regimes(rs: &Ruleset, as_of: NaiveDate, forced: Vec<String>, format: TextOrJson) -> anyhow::Result<ExitCode> {
+pub fn regimes(
+    rs: &Ruleset,
+    as_of: NaiveDate,
+    forced: Vec<String>,
+    format: TextOrJson,
+) -> anyhow::Result<ExitCode> {
     check_regimes(rs, &forced)?;
     let ctx = Context { as_of, forced };
     let rows: Vec<Row> = rs
@@ -47,13 +52,29 @@ pub fn regimes(rs: &Ruleset, as_of: NaiveDate, forced: Vec<String>, format: Text
         })
         .collect();
     match format {
-        TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({"as_of": as_of, "regimes": rows}))?),
+        TextOrJson::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"as_of": as_of, "regimes": rows}))?
+        ),
         TextOrJson::Text => {
             println!("regimes as of {as_of}");
-            println!("{:<22} {:<20} {:<11} {:<22} {}", "ID", "STATE", "EFFECTIVE", "CITATION", "TITLE");
+            println!(
+                "{:<22} {:<20} {:<11} {:<22} TITLE",
+                "ID", "STATE", "EFFECTIVE", "CITATION"
+            );
             for r in rows {
-                let state = serde_json::to_value(r.state)?.as_str().unwrap_or_default().to_string();
-                println!("{:<22} {:<20} {:<11} {:<22} {}", r.id, state, r.effective, r.citation.chars().take(22).collect::<String>(), r.title);
+                let state = serde_json::to_value(r.state)?
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                println!(
+                    "{:<22} {:<20} {:<11} {:<22} {}",
+                    r.id,
+                    state,
+                    r.effective,
+                    r.citation.chars().take(22).collect::<String>(),
+                    r.title
+                );
             }
         }
     }

@@ -16,24 +16,44 @@ fn yes_no(v: Option<bool>) -> &'static str {
 
 fn reasons(out: &mut String, reasons: &[Reason]) {
     for r in reasons {
-        let tag = if r.confidence.is_unconfirmed() { " [unconfirmed]" } else { "" };
-        let _ = writeln!(out, "  - [{}] {}{tag}\n      {}", r.rule, r.summary, r.citation);
+        let tag = if r.confidence.is_unconfirmed() {
+            " [unconfirmed]"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  - [{}] {}{tag}\n      {}",
+            r.rule, r.summary, r.citation
+        );
     }
 }
 
 /// A classification for people.
 pub fn classification(c: &Classification) -> String {
     let mut s = String::new();
-    let id = c.chip.as_ref().map(|i| format!(" ({i})")).unwrap_or_default();
+    let id = c
+        .chip
+        .as_ref()
+        .map(|i| format!(" ({i})"))
+        .unwrap_or_default();
     let _ = writeln!(s, "{}{id}, as of {}", c.item, c.as_of);
-    let para = c.paragraph.as_ref().map(|p| format!("  ({p})")).unwrap_or_default();
+    let para = c
+        .paragraph
+        .as_ref()
+        .map(|p| format!("  ({p})"))
+        .unwrap_or_default();
     let _ = writeln!(s, "  ECCN         {}{para}", c.eccn);
     if !c.possible.is_empty() {
         let p: Vec<&str> = c.possible.iter().map(|e| e.as_str()).collect();
         let _ = writeln!(s, "  could be     {}", p.join(", "));
     }
     if let Some(t) = c.tpp {
-        let prec = c.tpp_precision.as_ref().map(|p| format!("  (set by {p})")).unwrap_or_default();
+        let prec = c
+            .tpp_precision
+            .as_ref()
+            .map(|p| format!("  (set by {p})"))
+            .unwrap_or_default();
         let _ = writeln!(s, "  TPP          {}{prec}", num(t));
     }
     if let Some(pd) = c.performance_density {
@@ -66,7 +86,11 @@ pub fn classification(c: &Classification) -> String {
 pub fn decision(d: &Decision) -> String {
     let mut s = String::new();
     let what = d.chip.clone().unwrap_or_else(|| "spec".into());
-    let _ = writeln!(s, "order {}: {} × {} to {} on {}", d.id, d.quantity, what, d.destination, d.date);
+    let _ = writeln!(
+        s,
+        "order {}: {} × {} to {} on {}",
+        d.id, d.quantity, what, d.destination, d.date
+    );
     let mut outcome = d.outcome.as_str().to_string();
     if let Some(x) = &d.exception {
         outcome.push_str(&format!(" ({x})"));
@@ -81,7 +105,11 @@ pub fn decision(d: &Decision) -> String {
     }
     for c in &d.conditions {
         let v = c.value.map(|v| format!(" {}", num(v))).unwrap_or_default();
-        let t = c.text.as_ref().map(|t| format!(": {t}")).unwrap_or_default();
+        let t = c
+            .text
+            .as_ref()
+            .map(|t| format!(": {t}"))
+            .unwrap_or_default();
         let _ = writeln!(s, "  condition    {}{v}{t}", c.kind);
     }
     let _ = writeln!(s, "  regimes      {}", d.regimes.join(", "));

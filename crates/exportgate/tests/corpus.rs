@@ -23,14 +23,21 @@ struct Case {
 
 fn load_cases() -> Vec<Case> {
     let mut out = Vec::new();
-    let mut files: Vec<_> = std::fs::read_dir(corpus_dir()).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(corpus_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.sort();
     for path in files {
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         for c in v["cases"].as_array().unwrap() {
             let keys: Vec<&str> = c.as_object().unwrap().keys().map(String::as_str).collect();
             for k in &keys {
-                assert!(["name", "regimes", "order", "orders", "expect"].contains(k), "{}: unknown key `{k}`", path.display());
+                assert!(
+                    ["name", "regimes", "order", "orders", "expect"].contains(k),
+                    "{}: unknown key `{k}`",
+                    path.display()
+                );
             }
             let orders = match (c.get("order"), c.get("orders")) {
                 (Some(o), None) => vec![o.clone()],
@@ -40,7 +47,10 @@ fn load_cases() -> Vec<Case> {
             out.push(Case {
                 file: path.file_name().unwrap().to_string_lossy().into(),
                 name: c["name"].as_str().unwrap().into(),
-                regimes: c.get("regimes").map(|r| serde_json::from_value(r.clone()).unwrap()).unwrap_or_default(),
+                regimes: c
+                    .get("regimes")
+                    .map(|r| serde_json::from_value(r.clone()).unwrap())
+                    .unwrap_or_default(),
                 orders,
                 expect: c["expect"].clone(),
             });
@@ -52,8 +62,18 @@ fn load_cases() -> Vec<Case> {
 /// Compare a decision (as JSON) with the expectation; returns the mismatches.
 fn mismatches(decision: &Value, expect: &Value) -> Vec<String> {
     let mut bad = Vec::new();
-    let rules: Vec<&str> = decision["reasons"].as_array().unwrap().iter().map(|r| r["rule"].as_str().unwrap()).collect();
-    let conditions: Vec<&str> = decision["conditions"].as_array().unwrap().iter().map(|c| c["type"].as_str().unwrap()).collect();
+    let rules: Vec<&str> = decision["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    let conditions: Vec<&str> = decision["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["type"].as_str().unwrap())
+        .collect();
     for (key, want) in expect.as_object().unwrap() {
         match key.as_str() {
             "outcome" | "exception" | "review_policy" | "eccn" | "unconfirmed" | "tpp_total" => {
@@ -76,7 +96,12 @@ fn mismatches(decision: &Value, expect: &Value) -> Vec<String> {
                 }
             }
             "conditions" => {
-                let want: Vec<&str> = want.as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+                let want: Vec<&str> = want
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_str().unwrap())
+                    .collect();
                 if want.is_empty() && !conditions.is_empty() {
                     bad.push(format!("expected no conditions, got {conditions:?}"));
                 }
@@ -106,17 +131,28 @@ fn corpus_through_the_library() {
         let mut last = None;
         for o in &case.orders {
             let order: Order = serde_json::from_value(o.clone()).unwrap();
-            let d = decide(&rs, &order, &case.regimes, &tally).unwrap_or_else(|e| panic!("{} / {}: {e}", case.file, case.name));
+            let d = decide(&rs, &order, &case.regimes, &tally)
+                .unwrap_or_else(|e| panic!("{} / {}: {e}", case.file, case.name));
             tally.record(&order.consignee.name, &d);
             last = Some(d);
         }
         let got = serde_json::to_value(last.unwrap()).unwrap();
         let bad = mismatches(&got, &case.expect);
         if !bad.is_empty() {
-            failures.push(format!("{} / {}:\n    {}", case.file, case.name, bad.join("\n    ")));
+            failures.push(format!(
+                "{} / {}:\n    {}",
+                case.file,
+                case.name,
+                bad.join("\n    ")
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} corpus cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} corpus cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -134,14 +170,30 @@ fn corpus_through_the_cli() {
             cmd.arg("--regime").arg(r);
         }
         let out = cmd.output().unwrap();
-        assert!(out.status.success(), "{}: exit {:?}: {}", case.name, out.status, String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}: exit {:?}: {}",
+            case.name,
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stdout = String::from_utf8(out.stdout).unwrap();
         let last: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
         let bad = mismatches(&last, &case.expect);
         if !bad.is_empty() {
-            failures.push(format!("{} / {}:\n    {}", case.file, case.name, bad.join("\n    ")));
+            failures.push(format!(
+                "{} / {}:\n    {}",
+                case.file,
+                case.name,
+                bad.join("\n    ")
+            ));
         }
     }
     std::fs::remove_dir_all(&dir).ok();
-    assert!(failures.is_empty(), "{} corpus cases failed through the CLI:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} corpus cases failed through the CLI:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -1,0 +1,316 @@
+//! The command-line contract: JSON fields, exit codes and error messages on bad input.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_exportgate"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn classify_json_has_the_contract_fields() {
+    let o = run(
+        &[
+            "classify",
+            "--chip",
+            "nvidia-h100-sxm",
+            "--as-of",
+            "2025-06-01",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["eccn"], "3A090.a");
+    assert_eq!(v["paragraph"], "3A090.a.1");
+    assert_eq!(v["tpp"], 15831.2);
+    assert!(v["performance_density"].as_f64().unwrap() > 19.0);
+    assert_eq!(v["flags"]["nac_aca_eligible"], false);
+    assert!(v["reasons"][0]["citation"]
+        .as_str()
+        .unwrap()
+        .contains("88 FR 73458"));
+}
+
+#[test]
+fn classify_text_explains_the_numbers() {
+    let o = run(
+        &["classify", "--chip", "nvidia-l40", "--as-of", "2025-06-01"],
+        None,
+    );
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("3A090.b"), "{out}");
+    assert!(
+        out.contains("2896.8") && out.contains("4.764") && out.contains("88 FR 73458"),
+        "{out}"
+    );
+}
+
+#[test]
+fn classify_spec_from_stdin() {
+    let spec = r#"{"name": "example", "kind": "ic", "datacenter": true, "designer_country": "US",
+      "dense_tops": {"fp64": 67, "tf32": 494.7, "fp16": 989.5, "bf16": 989.5, "fp8": 1979, "int8": 1979},
+      "die_area_mm2": 814, "non_planar": true, "process_nm": 4, "transistors_billion": 80,
+      "memory_bandwidth_gbs": 3350, "interconnect_gbs": 900}"#;
+    let o = run(
+        &[
+            "classify",
+            "--spec",
+            "-",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-01-01",
+        ],
+        Some(spec),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["eccn"], "3A090.a");
+    assert_eq!(v["tpp"], 15832.0);
+}
+
+#[test]
+fn unknown_chip_suggests_the_nearest_ids() {
+    let o = run(&["classify", "--chip", "nvidia-h100"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("unknown chip id `nvidia-h100`") && e.contains("nvidia-h100-sxm"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_specs_name_the_field_and_exit_2() {
+    let cases = [
+        (
+            r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp8":-1}}"#,
+            "dense_tops.fp8",
+        ),
+        (
+            r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp12":1}}"#,
+            "fp12",
+        ),
+        (
+            r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp8":1},"colour":"red"}"#,
+            "colour",
+        ),
+        (
+            r#"{"name":"x","kind":"ic","dense_tops":{"fp8":1}}"#,
+            "datacenter",
+        ),
+        (
+            r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp8":1e999}}"#,
+            "dense_tops",
+        ),
+        (
+            r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp8":NaN}}"#,
+            "line",
+        ),
+        (
+            r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp8":1},"die_area_mm2":0}"#,
+            "die_area_mm2",
+        ),
+        (
+            r#"{"name":"x","kind":"hbm","hbm_bandwidth_gbs":1}"#,
+            "package_area_mm2",
+        ),
+        (
+            r#"{"name":"x","kind":"computer","ics":[{"chip":"nvidia-h1000","count":8}]}"#,
+            "nvidia-h1000",
+        ),
+        (
+            r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp8":1}"#,
+            "line",
+        ),
+        ("", "line"),
+    ];
+    for (spec, field) in cases {
+        let o = run(&["classify", "--spec", "-"], Some(spec));
+        let e = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{spec}: {e}");
+        assert!(e.contains(field), "{spec}: expected `{field}` in {e}");
+        assert_eq!(e.trim().lines().count(), 1, "one line: {e}");
+        assert!(!e.contains("panicked"), "{e}");
+    }
+}
+
+#[test]
+fn check_reports_bad_lines_and_keeps_going() {
+    let orders = [
+        r#"{"id":"ok","date":"2025-06-01","item":{"chip":"nvidia-h100-sxm"},"quantity":8,"destination":"CN","consignee":{"name":"X","country":"CN","headquarters":"CN","parent_headquarters":"CN"}}"#,
+        r#"{"id":"bad-date","date":"2025-02-30","item":{"chip":"nvidia-h100-sxm"},"quantity":8,"destination":"CN","consignee":{"name":"X"}}"#,
+        r#"{"id":"bad-country","date":"2025-06-01","item":{"chip":"nvidia-h100-sxm"},"quantity":8,"destination":"Narnia","consignee":{"name":"X"}}"#,
+        r#"{"id":"bad-chip","date":"2025-06-01","item":{"chip":"h100"},"quantity":8,"destination":"CN","consignee":{"name":"X"}}"#,
+        r#"{"id":"no-consignee","date":"2025-06-01","item":{"chip":"nvidia-h100-sxm"},"quantity":8,"destination":"CN"}"#,
+        "{not json",
+    ];
+    let o = run(&["check", "-"], Some(&orders.join("\n")));
+    assert_eq!(o.status.code(), Some(2));
+    let lines: Vec<Value> = String::from_utf8(o.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 6, "one record per input line");
+    assert_eq!(lines[0]["outcome"], "license_required");
+    let expect = [
+        (2, "date"),
+        (3, "destination"),
+        (4, "item.chip"),
+        (5, "consignee"),
+        (6, "line"),
+    ];
+    for (i, (line, field)) in expect.iter().enumerate() {
+        let rec = &lines[i + 1];
+        assert_eq!(rec["line"], *line);
+        assert!(
+            rec["error"]["field"].as_str().unwrap().contains(field),
+            "{rec}"
+        );
+    }
+    assert!(stderr(&o).contains("errors 5"), "{}", stderr(&o));
+}
+
+#[test]
+fn check_accepts_csv_with_flattened_fields() {
+    let csv = "id,date,item.chip,quantity,destination,consignee.name,consignee.country,consignee.headquarters,consignee.parent_headquarters,end_use.tags\n\
+               c1,2024-05-01,nvidia-l40,4,VN,Hanoi AI JSC,VN,VN,VN,inference\n\
+               c2,2024-05-01,nvidia-h100-sxm,4,IL,TLV AI Ltd,IL,IL,IL,\n";
+    let dir = std::env::temp_dir().join(format!("exportgate-csv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("orders.csv");
+    std::fs::write(&path, csv).unwrap();
+    let o = run(&["check", path.to_str().unwrap(), "--format", "csv"], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        out.starts_with("id,date,outcome,exception,review_policy,eccn"),
+        "{out}"
+    );
+    assert!(out.contains("c1,2024-05-01,license_exception,ACA"), "{out}");
+    assert!(out.contains("c2,2024-05-01,no_license_required"), "{out}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn check_out_writes_the_file() {
+    let dir = std::env::temp_dir().join(format!("exportgate-out-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("decisions.jsonl");
+    let order = r#"{"id":"o","date":"2024-05-01","item":{"chip":"nvidia-h100-sxm"},"quantity":1,"destination":"IL","consignee":{"name":"X","country":"IL","headquarters":"IL","parent_headquarters":"IL"}}"#;
+    let o = run(&["check", "-", "--out", out.to_str().unwrap()], Some(order));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("no_license_required"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn unknown_regime_is_a_usage_error() {
+    let o = run(&["check", "-", "--regime", "ai-diffusion-2024"], Some(""));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("ai-diffusion-2025"));
+}
+
+#[test]
+fn regimes_show_their_state_on_a_date() {
+    let o = run(
+        &["regimes", "--as-of", "2025-06-01", "--format", "json"],
+        None,
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let state = |v: &Value, id: &str| {
+        v["regimes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()["state"]
+            .clone()
+    };
+    assert_eq!(state(&v, "ai-diffusion-2025"), "not_enforced");
+    assert_eq!(state(&v, "acs-2023"), "in_force");
+    assert_eq!(state(&v, "acs-2022"), "superseded");
+    assert_eq!(state(&v, "review-policy-2026"), "not_yet_in_force");
+    let o = run(
+        &[
+            "regimes",
+            "--as-of",
+            "2025-06-01",
+            "--format",
+            "json",
+            "--regime",
+            "ai-diffusion-2025",
+        ],
+        None,
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(state(&v, "ai-diffusion-2025"), "in_force");
+    let o = run(
+        &["regimes", "--as-of", "2025-12-01", "--format", "json"],
+        None,
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(state(&v, "affiliates-2025"), "suspended");
+}
+
+#[test]
+fn explain_lists_every_rule_considered() {
+    let order = r#"{"id":"x","date":"2025-06-01","item":{"chip":"nvidia-h100-sxm"},"quantity":8,"destination":"MY","consignee":{"name":"Kuala Compute","country":"MY","headquarters":"MY","parent_headquarters":"CN"}}"#;
+    let o = run(&["explain", "-"], Some(order));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        out.contains("acs-2023.headquarters") && out.contains("APPLIES"),
+        "{out}"
+    );
+    assert!(
+        out.contains("acs-2023.country-scope") && out.contains("does not apply"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ai-diffusion-2025.worldwide") && out.contains("not enforced"),
+        "{out}"
+    );
+}
+
+#[test]
+fn chips_lists_the_catalog() {
+    let o = run(&["chips"], None);
+    let out = String::from_utf8(o.stdout).unwrap();
+    for id in [
+        "nvidia-h100-sxm",
+        "huawei-ascend-910c",
+        "hbm3e",
+        "nvidia-hgx-h100-8gpu",
+    ] {
+        assert!(out.contains(id), "{id}");
+    }
+}
