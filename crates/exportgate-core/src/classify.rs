@@ -48,6 +48,21 @@ impl Eccn {
         }
     }
 
+    /// Parse the wire name (`3A090.a`, `not_3A090`, ...).
+    pub fn parse(text: &str) -> Option<Eccn> {
+        [
+            Eccn::E3A090A,
+            Eccn::E3A090B,
+            Eccn::E3A090C,
+            Eccn::E4A090A,
+            Eccn::E4A090B,
+            Eccn::Not3A090,
+            Eccn::Indeterminate,
+        ]
+        .into_iter()
+        .find(|e| e.as_str() == text)
+    }
+
     /// How tightly controlled: used to check that more performance never lowers control.
     pub fn level(self) -> u8 {
         match self {

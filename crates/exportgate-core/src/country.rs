@@ -10,20 +10,36 @@ use serde::{Deserialize, Serialize};
 
 use crate::confidence::Confidence;
 
-/// An ISO 3166-1 alpha-2 code known to the country table.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct CountryCode(String);
+/// An ISO 3166-1 alpha-2 code: two upper-case ASCII letters, stored inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CountryCode([u8; 2]);
 
 impl CountryCode {
+    /// Parse two upper-case ASCII letters.
+    pub fn parse(text: &str) -> Option<CountryCode> {
+        match text.as_bytes() {
+            [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => {
+                Some(CountryCode([*a, *b]))
+            }
+            _ => None,
+        }
+    }
+
     pub fn as_str(&self) -> &str {
-        &self.0
+        // INVARIANT (ascii): both bytes are ASCII upper-case letters, checked in `parse`.
+        std::str::from_utf8(&self.0).unwrap_or("??")
     }
 }
 
 impl std::fmt::Display for CountryCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for CountryCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
@@ -91,12 +107,20 @@ pub struct GroupAnswer {
     pub unconfirmed: bool,
 }
 
+/// One group: its title, citation, and each member's intervals.
+#[derive(Debug, Clone)]
+struct Group {
+    title: String,
+    citation: String,
+    members: HashMap<CountryCode, Vec<Membership>>,
+}
+
 /// Every country and every group's dated membership.
 #[derive(Debug, Clone)]
 pub struct Countries {
-    countries: BTreeMap<String, Country>,
-    by_name: HashMap<String, String>,
-    groups: BTreeMap<String, (String, String, Vec<Membership>)>,
+    countries: BTreeMap<CountryCode, Country>,
+    by_name: HashMap<String, CountryCode>,
+    groups: BTreeMap<String, Group>,
 }
 
 /// A problem in the country data file.
@@ -112,28 +136,32 @@ impl Countries {
         let mut countries = BTreeMap::new();
         let mut by_name = HashMap::new();
         for c in &file.countries {
-            if c.code.len() != 2 || !c.code.chars().all(|ch| ch.is_ascii_uppercase()) {
-                return Err(CountryDataError(format!("bad country code `{}`", c.code)));
-            }
-            by_name.insert(normalise(&c.name), c.code.clone());
+            let code = CountryCode::parse(&c.code)
+                .ok_or_else(|| CountryDataError(format!("bad country code `{}`", c.code)))?;
+            let treat_as = match &c.treat_as {
+                Some(t) => Some(
+                    CountryCode::parse(t)
+                        .ok_or_else(|| CountryDataError(format!("bad `treat_as` code `{t}`")))?,
+                ),
+                None => None,
+            };
+            by_name.insert(normalise(&c.name), code);
             for alias in &c.aliases {
-                by_name
-                    .entry(normalise(alias))
-                    .or_insert_with(|| c.code.clone());
+                by_name.entry(normalise(alias)).or_insert(code);
             }
             countries.insert(
-                c.code.clone(),
+                code,
                 Country {
-                    code: CountryCode(c.code.clone()),
+                    code,
                     name: c.name.clone(),
-                    treat_as: c.treat_as.clone().map(CountryCode),
+                    treat_as,
                 },
             );
         }
         let mut groups = BTreeMap::new();
         for (name, g) in file.groups {
             for m in &g.members {
-                if !countries.contains_key(&m.country) {
+                if !CountryCode::parse(&m.country).is_some_and(|c| countries.contains_key(&c)) {
                     return Err(CountryDataError(format!(
                         "group `{name}` names unknown country `{}`",
                         m.country
@@ -148,7 +176,21 @@ impl Countries {
                     }
                 }
             }
-            groups.insert(name, (g.title, g.citation, g.members));
+            let mut members: HashMap<CountryCode, Vec<Membership>> = HashMap::new();
+            for m in g.members {
+                // INVARIANT (known): checked against `countries` just above.
+                if let Some(code) = CountryCode::parse(&m.country) {
+                    members.entry(code).or_default().push(m);
+                }
+            }
+            groups.insert(
+                name,
+                Group {
+                    title: g.title,
+                    citation: g.citation,
+                    members,
+                },
+            );
         }
         Ok(Countries {
             countries,
@@ -160,10 +202,10 @@ impl Countries {
     /// Look up a code (`AE`) or a name or alias (`United Arab Emirates`, `UAE`).
     pub fn resolve(&self, text: &str) -> Option<&Country> {
         let t = text.trim();
-        if t.len() == 2 {
-            if let Some(c) = self.countries.get(&t.to_ascii_uppercase()) {
-                return Some(c);
-            }
+        if let Some(c) =
+            CountryCode::parse(&t.to_ascii_uppercase()).and_then(|code| self.countries.get(&code))
+        {
+            return Some(c);
         }
         self.by_name
             .get(&normalise(t))
@@ -172,7 +214,7 @@ impl Countries {
 
     /// A country by its exact code.
     pub fn get(&self, code: &str) -> Option<&Country> {
-        self.countries.get(code)
+        self.countries.get(&CountryCode::parse(code)?)
     }
 
     /// All countries, sorted by code.
@@ -190,15 +232,20 @@ impl Countries {
         self.groups.keys().map(String::as_str)
     }
 
+    /// The title of a group (`National Security`, ...).
+    pub fn group_title(&self, group: &str) -> Option<&str> {
+        self.groups.get(group).map(|g| g.title.as_str())
+    }
+
     /// The citation of a group.
     pub fn group_citation(&self, group: &str) -> Option<&str> {
-        self.groups.get(group).map(|g| g.1.as_str())
+        self.groups.get(group).map(|g| g.citation.as_str())
     }
 
     /// The code whose group memberships apply (Hong Kong → China).
     pub fn effective<'a>(&'a self, code: &'a CountryCode) -> &'a CountryCode {
         self.countries
-            .get(code.as_str())
+            .get(code)
             .and_then(|c| c.treat_as.as_ref())
             .unwrap_or(code)
     }
@@ -206,14 +253,14 @@ impl Countries {
     /// Is `code` in `group` on `date`?
     pub fn in_group(&self, code: &CountryCode, group: &str, date: NaiveDate) -> GroupAnswer {
         let code = self.effective(code);
-        let Some((_, _, members)) = self.groups.get(group) else {
+        let Some(g) = self.groups.get(group) else {
             return GroupAnswer {
                 member: false,
                 unconfirmed: true,
             };
         };
         let mut unconfirmed = false;
-        for m in members.iter().filter(|m| m.country == code.as_str()) {
+        for m in g.members.get(code).into_iter().flatten() {
             if m.covers(date) {
                 return GroupAnswer {
                     member: true,
@@ -240,7 +287,7 @@ impl Countries {
 
     /// Parse a code that must exist in the table.
     pub fn code(&self, text: &str) -> Option<CountryCode> {
-        self.resolve(text).map(|c| c.code.clone())
+        self.resolve(text).map(|c| c.code)
     }
 }
 

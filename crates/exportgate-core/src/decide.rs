@@ -5,7 +5,8 @@
 //! restrictive first; a missing fact never yields `no_license_required` (fail closed). The
 //! decision carries its reasons and a trace of every rule considered.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
 
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -98,7 +99,7 @@ pub struct Decision {
     #[serde(skip)]
     pub quota_checked: bool,
     #[serde(skip)]
-    pub classification: Option<Classification>,
+    pub classification: Option<Arc<Classification>>,
 }
 
 /// What the engine needs to know about quotas already used (read-only).
@@ -153,26 +154,34 @@ struct Eval {
     truth: Tri,
     notes: Vec<String>,
     unconfirmed: bool,
+    explain: bool,
 }
 
 impl Eval {
-    fn yes() -> Eval {
+    fn new(explain: bool) -> Eval {
         Eval {
             truth: Tri::Yes,
             notes: Vec::new(),
             unconfirmed: false,
+            explain,
         }
     }
 
-    /// AND in another predicate's result.
-    fn and(&mut self, truth: Tri, note: String, unconfirmed: bool) {
+    /// AND in another predicate's result; its note is written only when explaining.
+    fn and(&mut self, truth: Tri, note: impl FnOnce() -> String, unconfirmed: bool) {
+        self.combine(truth, unconfirmed);
+        if self.explain {
+            self.notes.push(note());
+        }
+    }
+
+    fn combine(&mut self, truth: Tri, unconfirmed: bool) {
         self.truth = match (self.truth, truth) {
             (Tri::No, _) | (_, Tri::No) => Tri::No,
             (Tri::Unknown, _) | (_, Tri::Unknown) => Tri::Unknown,
             _ => Tri::Yes,
         };
         self.unconfirmed |= unconfirmed;
-        self.notes.push(note);
     }
 
     fn text(&self) -> String {
@@ -225,55 +234,90 @@ fn set_label(set: &SetExpr) -> String {
     s
 }
 
-/// Is `code` in `set` on `date`? Returns (member, unconfirmed, what matched or excluded).
-fn in_set(
+/// What made a country a member of a set, or not.
+enum SetWhy<'a> {
+    NotIn(&'a SetExpr),
+    In(Matched<'a>),
+    Excluded(Matched<'a>, Matched<'a>),
+}
+
+#[derive(Clone, Copy)]
+enum Matched<'a> {
+    Any,
+    Country(&'a str),
+    Group(&'a str),
+    Set(&'a str),
+}
+
+impl std::fmt::Display for Matched<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Matched::Any => f.write_str("any country"),
+            Matched::Country(c) => f.write_str(c),
+            Matched::Group(g) => write!(f, "Country Group {g}"),
+            Matched::Set(s) => f.write_str(s),
+        }
+    }
+}
+
+impl std::fmt::Display for SetWhy<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SetWhy::NotIn(set) => write!(f, "not in {}", set_label(set)),
+            SetWhy::In(m) => write!(f, "in {m}"),
+            SetWhy::Excluded(m, x) => write!(f, "in {m} but also in {x}"),
+        }
+    }
+}
+
+/// Is `code` in `set` on `date`? Returns (member, unconfirmed, why).
+fn in_set<'a>(
     rs: &Ruleset,
-    regime: &Regime,
-    set: &SetExpr,
+    set: &'a SetExpr,
     code: &CountryCode,
     date: NaiveDate,
-) -> (bool, bool, String) {
-    let eff = rs.countries.effective(code);
+) -> (bool, bool, SetWhy<'a>) {
+    let eff = *rs.countries.effective(code);
+    let is = |c: &CountryCode| c == code || *c == eff;
     let mut unconfirmed = false;
-    let mut matched: Option<String> = None;
-    if set.all {
-        matched = Some("any country".into());
-    }
-    for c in &set.countries {
-        if matched.is_none() && (c == code.as_str() || c == eff.as_str()) {
-            matched = Some(c.clone());
-        }
+    let mut matched = if set.all { Some(Matched::Any) } else { None };
+    if matched.is_none() {
+        matched = set
+            .compiled
+            .countries
+            .iter()
+            .find(|c| is(c))
+            .map(|c| Matched::Country(c.as_str()));
     }
     for g in &set.groups {
         if matched.is_some() {
             break;
         }
         let a = rs.countries.in_group(code, g, date);
-        unconfirmed |= a.unconfirmed && !a.member;
+        unconfirmed |= a.unconfirmed;
         if a.member {
-            unconfirmed |= a.unconfirmed;
-            matched = Some(format!("Country Group {g}"));
+            matched = Some(Matched::Group(g));
         }
     }
-    for n in &set.sets {
+    for (label, inner) in &set.compiled.sets {
         if matched.is_some() {
             break;
         }
-        if let Some(inner) = regime.sets.get(n) {
-            let (m, u, _) = in_set(rs, regime, inner, code, date);
-            unconfirmed |= u;
-            if m {
-                matched = Some(inner.label.clone().unwrap_or_else(|| n.clone()));
-            }
+        let (m, u, _) = in_set(rs, inner, code, date);
+        unconfirmed |= u;
+        if m {
+            matched = Some(Matched::Set(label));
         }
     }
     let Some(what) = matched else {
-        return (false, unconfirmed, format!("not in {}", set_label(set)));
+        return (false, unconfirmed, SetWhy::NotIn(set));
     };
-    for c in &set.except_countries {
-        if c == code.as_str() || c == eff.as_str() {
-            return (false, unconfirmed, format!("in {what} but excluded as {c}"));
-        }
+    if let Some(c) = set.compiled.except_countries.iter().find(|c| is(c)) {
+        return (
+            false,
+            unconfirmed,
+            SetWhy::Excluded(what, Matched::Country(c.as_str())),
+        );
     }
     for g in &set.except_groups {
         let a = rs.countries.in_group(code, g, date);
@@ -282,27 +326,22 @@ fn in_set(
             return (
                 false,
                 unconfirmed,
-                format!("in {what} but also in Country Group {g}"),
+                SetWhy::Excluded(what, Matched::Group(g)),
             );
         }
     }
-    for n in &set.except_sets {
-        if let Some(inner) = regime.sets.get(n) {
-            let (m, u, _) = in_set(rs, regime, inner, code, date);
-            unconfirmed |= u;
-            if m {
-                return (
-                    false,
-                    unconfirmed,
-                    format!(
-                        "in {what} but also in {}",
-                        inner.label.clone().unwrap_or_else(|| n.clone())
-                    ),
-                );
-            }
+    for (label, inner) in &set.compiled.except_sets {
+        let (m, u, _) = in_set(rs, inner, code, date);
+        unconfirmed |= u;
+        if m {
+            return (
+                false,
+                unconfirmed,
+                SetWhy::Excluded(what, Matched::Set(label)),
+            );
         }
     }
-    (true, unconfirmed, format!("in {what}"))
+    (true, unconfirmed, SetWhy::In(what))
 }
 
 fn country_name(rs: &Ruleset, code: &CountryCode) -> String {
@@ -312,28 +351,50 @@ fn country_name(rs: &Ruleset, code: &CountryCode) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-/// Evaluate a scope over the facts.
-fn eval_scope(f: &Facts, regime: &Regime, scope: &Scope) -> Eval {
-    let mut e = Eval::yes();
+fn tri(b: bool) -> Tri {
+    if b {
+        Tri::Yes
+    } else {
+        Tri::No
+    }
+}
+
+/// Evaluate a scope over the facts. Notes are written only when `explain` is set; without it
+/// evaluation stops at the first predicate that fails.
+fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
+    let mut e = Eval::new(explain);
     let date = f.date;
+    macro_rules! done_if_no {
+        () => {
+            if !explain && e.truth == Tri::No {
+                return e;
+            }
+        };
+    }
     if let Some(items) = &scope.items {
         if !items.chips.is_empty() {
             let is = f
                 .order
                 .chip
                 .is_some_and(|c| items.chips.iter().any(|x| x == c));
-            let note = format!(
-                "item {} one of {}",
-                if is { "is" } else { "is not" },
-                items.chips.join(", ")
+            e.and(
+                tri(is),
+                || {
+                    format!(
+                        "item {} one of {}",
+                        if is { "is" } else { "is not" },
+                        items.chips.join(", ")
+                    )
+                },
+                false,
             );
-            e.and(if is { Tri::Yes } else { Tri::No }, note, false);
+            done_if_no!();
         }
         if !items.eccns.is_empty() {
             let cands = f.class.candidates();
             let hits = cands
                 .iter()
-                .filter(|c| items.eccns.iter().any(|x| x == c.as_str()))
+                .filter(|c| items.compiled_eccns.contains(c))
                 .count();
             let truth = if hits == cands.len() {
                 Tri::Yes
@@ -342,101 +403,130 @@ fn eval_scope(f: &Facts, regime: &Regime, scope: &Scope) -> Eval {
             } else {
                 Tri::Unknown
             };
-            let note = match truth {
-                Tri::Yes => format!("item is {}", f.class.eccn),
-                Tri::No => format!("item is {}, not {}", f.class.eccn, items.eccns.join("/")),
-                Tri::Unknown => format!(
-                    "item classification is indeterminate (could be {})",
-                    cands
-                        .iter()
-                        .map(|c| c.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            };
-            e.and(truth, note, false);
+            e.and(
+                truth,
+                || match truth {
+                    Tri::Yes => format!("item is {}", f.class.eccn),
+                    Tri::No => format!("item is {}, not {}", f.class.eccn, items.eccns.join("/")),
+                    Tri::Unknown => format!(
+                        "item classification is indeterminate (could be {})",
+                        cands
+                            .iter()
+                            .map(|c| c.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                },
+                false,
+            );
+            done_if_no!();
         }
         for flag in &items.flags {
-            let (t, note) = match f.class.flags.get(flag) {
-                Some(true) => (Tri::Yes, format!("item is {flag}")),
-                Some(false) => (Tri::No, format!("item is not {flag}")),
-                None => (
-                    Tri::Unknown,
-                    format!("whether the item is {flag} is unknown"),
-                ),
+            let v = f.class.flags.get(flag);
+            let t = match v {
+                Some(true) => Tri::Yes,
+                Some(false) => Tri::No,
+                None => Tri::Unknown,
             };
-            e.and(t, note, false);
+            e.and(
+                t,
+                || match v {
+                    Some(true) => format!("item is {flag}"),
+                    Some(false) => format!("item is not {flag}"),
+                    None => format!("whether the item is {flag} is unknown"),
+                },
+                false,
+            );
+            done_if_no!();
         }
         for flag in &items.not_flags {
-            let (t, note) = match f.class.flags.get(flag) {
-                Some(true) => (Tri::No, format!("item is {flag}")),
-                Some(false) => (Tri::Yes, format!("item is not {flag}")),
-                None => (
-                    Tri::Unknown,
-                    format!("whether the item is {flag} is unknown"),
-                ),
+            let v = f.class.flags.get(flag);
+            let t = match v {
+                Some(true) => Tri::No,
+                Some(false) => Tri::Yes,
+                None => Tri::Unknown,
             };
-            e.and(t, note, false);
+            e.and(
+                t,
+                || match v {
+                    Some(true) => format!("item is {flag}"),
+                    Some(false) => format!("item is not {flag}"),
+                    None => format!("whether the item is {flag} is unknown"),
+                },
+                false,
+            );
+            done_if_no!();
         }
     }
     if let Some(set) = &scope.destination {
-        let (m, u, why) = in_set(f.rs, regime, set, &f.order.destination, date);
+        let (m, u, why) = in_set(f.rs, set, &f.order.destination, date);
         e.and(
-            if m { Tri::Yes } else { Tri::No },
-            format!(
-                "destination {} is {why}",
-                country_name(f.rs, &f.order.destination)
-            ),
+            tri(m),
+            || {
+                format!(
+                    "destination {} is {why}",
+                    country_name(f.rs, &f.order.destination)
+                )
+            },
             u,
         );
+        done_if_no!();
     }
     if let Some(set) = &scope.end_user_location {
         let loc = f
             .order
             .end_user
             .country
-            .clone()
-            .unwrap_or_else(|| f.order.destination.clone());
-        let (m, u, why) = in_set(f.rs, regime, set, &loc, date);
+            .as_ref()
+            .unwrap_or(&f.order.destination);
+        let (m, u, why) = in_set(f.rs, set, loc, date);
         e.and(
-            if m { Tri::Yes } else { Tri::No },
-            format!("end user located in {} is {why}", country_name(f.rs, &loc)),
+            tri(m),
+            || format!("end user located in {} is {why}", country_name(f.rs, loc)),
             u,
         );
+        done_if_no!();
     }
     if let Some(set) = &scope.exporter_country {
-        match f.order.exporter.as_ref().and_then(|p| p.country.clone()) {
+        match f.order.exporter.as_ref().and_then(|p| p.country.as_ref()) {
             Some(c) => {
-                let (m, u, why) = in_set(f.rs, regime, set, &c, date);
+                let (m, u, why) = in_set(f.rs, set, c, date);
                 e.and(
-                    if m { Tri::Yes } else { Tri::No },
-                    format!("exporter in {} is {why}", country_name(f.rs, &c)),
+                    tri(m),
+                    || format!("exporter in {} is {why}", country_name(f.rs, c)),
                     u,
                 );
             }
             None => e.and(
                 Tri::Unknown,
-                "the exporter's country is not given".into(),
+                || "the exporter's country is not given".into(),
                 false,
             ),
         }
+        done_if_no!();
     }
     if let Some(set) = &scope.headquarters {
-        let (t, note, u) = hq_any(f, regime, set);
-        e.and(t, note, u);
+        let mut note = explain.then(String::new);
+        let (t, u) = hq_any(f, set, &mut note);
+        e.and(t, move || note.unwrap_or_default(), u);
+        done_if_no!();
     }
     if let Some(set) = &scope.headquarters_none {
-        let (t, note, u) = hq_any(f, regime, set);
+        let mut note = explain.then(String::new);
+        let (t, u) = hq_any(f, set, &mut note);
         let t = match t {
             Tri::Yes => Tri::No,
             Tri::No => Tri::Yes,
             Tri::Unknown => Tri::Unknown,
         };
-        e.and(t, note, u);
+        e.and(t, move || note.unwrap_or_default(), u);
+        done_if_no!();
     }
     if let Some(set) = &scope.headquarters_all {
-        let (t, note, u) = hq_all(f, regime, set);
-        e.and(t, note, u);
+        let mut note = explain.then(String::new);
+        let (t, u) = hq_all(f, set, &mut note);
+        e.and(t, move || note.unwrap_or_default(), u);
+        done_if_no!();
     }
     if let Some(want) = scope.owned_by_listed {
         let (t, note) = owned_by_listed(f);
@@ -446,38 +536,47 @@ fn eval_scope(f: &Facts, regime: &Regime, scope: &Scope) -> Eval {
             (Tri::Yes, false) => Tri::No,
             (_, false) => Tri::Yes,
         };
-        e.and(t, note, false);
+        e.and(t, || note, false);
+        done_if_no!();
     }
     if !scope.end_use_any.is_empty() || !scope.end_use_all.is_empty() {
         match &f.order.order.end_use {
-            None => e.and(Tri::Unknown, "the end use is not given".into(), false),
+            None => e.and(Tri::Unknown, || "the end use is not given".into(), false),
             Some(u) => {
                 let has = |t: &String| u.tags.iter().any(|x| x == t);
                 let any = scope.end_use_any.is_empty() || scope.end_use_any.iter().any(has);
                 let all = scope.end_use_all.iter().all(has);
-                let mut wanted: Vec<String> = scope.end_use_all.clone();
-                if !scope.end_use_any.is_empty() {
-                    wanted.push(format!("one of {}", scope.end_use_any.join("/")));
-                }
-                let note = format!(
-                    "end use tags [{}] {} {}",
-                    u.tags.join(", "),
-                    if any && all {
-                        "include"
-                    } else {
-                        "do not include"
+                e.and(
+                    tri(any && all),
+                    || {
+                        let mut wanted: Vec<String> = scope.end_use_all.clone();
+                        if !scope.end_use_any.is_empty() {
+                            wanted.push(format!("one of {}", scope.end_use_any.join("/")));
+                        }
+                        format!(
+                            "end use tags [{}] {} {}",
+                            u.tags.join(", "),
+                            if any && all {
+                                "include"
+                            } else {
+                                "do not include"
+                            },
+                            wanted.join(" and ")
+                        )
                     },
-                    wanted.join(" and ")
+                    false,
                 );
-                e.and(if any && all { Tri::Yes } else { Tri::No }, note, false);
             }
         }
     }
     e
 }
 
+/// Where a headquarters test writes its note (nowhere when not explaining).
+type Note = Option<String>;
+
 /// Is any party (or its ultimate parent) headquartered in the set?
-fn hq_any(f: &Facts, regime: &Regime, set: &SetExpr) -> (Tri, String, bool) {
+fn hq_any(f: &Facts, set: &SetExpr, note: &mut Note) -> (Tri, bool) {
     let mut unknown = Vec::new();
     let mut unconfirmed = false;
     for (role, p) in f.parties() {
@@ -487,92 +586,94 @@ fn hq_any(f: &Facts, regime: &Regime, set: &SetExpr) -> (Tri, String, bool) {
         ] {
             match code {
                 Some(c) => {
-                    let (m, u, why) = in_set(f.rs, regime, set, c, f.date);
+                    let (m, u, why) = in_set(f.rs, set, c, f.date);
                     unconfirmed |= u;
                     if m {
-                        return (
-                            Tri::Yes,
-                            format!(
+                        if let Some(n) = note {
+                            *n = format!(
                                 "{role} `{}` has its {what} in {} ({why})",
                                 p.name,
                                 country_name(f.rs, c)
-                            ),
-                            unconfirmed,
-                        );
+                            );
+                        }
+                        return (Tri::Yes, unconfirmed);
                     }
                 }
                 None => unknown.push(format!("{role}'s {what}")),
             }
         }
     }
-    if unknown.is_empty() {
-        (
-            Tri::No,
+    if let Some(n) = note {
+        *n = if unknown.is_empty() {
             format!(
                 "no party is headquartered, or has its ultimate parent headquartered, in {}",
                 set_label(set)
-            ),
-            unconfirmed,
-        )
-    } else {
-        (
-            Tri::Unknown,
-            format!("not given: {}", unknown.join(", ")),
-            unconfirmed,
-        )
+            )
+        } else {
+            format!("not given: {}", unknown.join(", "))
+        };
     }
+    (
+        if unknown.is_empty() {
+            Tri::No
+        } else {
+            Tri::Unknown
+        },
+        unconfirmed,
+    )
 }
 
 /// Is every party located and headquartered (with its parent) in the set?
-fn hq_all(f: &Facts, regime: &Regime, set: &SetExpr) -> (Tri, String, bool) {
+fn hq_all(f: &Facts, set: &SetExpr, note: &mut Note) -> (Tri, bool) {
     let mut unknown = Vec::new();
     let mut unconfirmed = false;
     for (role, p) in f.parties() {
-        let located = p
-            .country
-            .clone()
-            .or_else(|| Some(f.order.destination.clone()));
+        let located = p.country.as_ref().or(Some(&f.order.destination));
         for (what, code) in [
-            ("location", &located),
-            ("headquarters", &p.headquarters),
-            ("ultimate parent's headquarters", &p.parent_headquarters),
+            ("location", located),
+            ("headquarters", p.headquarters.as_ref()),
+            (
+                "ultimate parent's headquarters",
+                p.parent_headquarters.as_ref(),
+            ),
         ] {
             match code {
                 Some(c) => {
-                    let (m, u, why) = in_set(f.rs, regime, set, c, f.date);
+                    let (m, u, why) = in_set(f.rs, set, c, f.date);
                     unconfirmed |= u;
                     if !m {
-                        return (
-                            Tri::No,
-                            format!(
+                        if let Some(n) = note {
+                            *n = format!(
                                 "{role} `{}` {what} {} is {why}",
                                 p.name,
                                 country_name(f.rs, c)
-                            ),
-                            unconfirmed,
-                        );
+                            );
+                        }
+                        return (Tri::No, unconfirmed);
                     }
                 }
                 None => unknown.push(format!("{role}'s {what}")),
             }
         }
     }
-    if unknown.is_empty() {
-        (
-            Tri::Yes,
+    if let Some(n) = note {
+        *n = if unknown.is_empty() {
             format!(
                 "every party is located and headquartered in {}",
                 set_label(set)
-            ),
-            unconfirmed,
-        )
-    } else {
-        (
-            Tri::Unknown,
-            format!("not given: {}", unknown.join(", ")),
-            unconfirmed,
-        )
+            )
+        } else {
+            format!("not given: {}", unknown.join(", "))
+        };
     }
+    (
+        if unknown.is_empty() {
+            Tri::Yes
+        } else {
+            Tri::Unknown
+        },
+        unconfirmed,
+    )
 }
 
 fn owned_by_listed(f: &Facts) -> (Tri, String) {
@@ -639,35 +740,100 @@ struct Requirement<'a> {
     note: String,
 }
 
-/// Decide one order in a context (`ctx.as_of` is replaced by the order's date).
+/// Decide one order as of its date, with a full trace of every rule considered.
 pub fn decide(
     rs: &Ruleset,
     order: &Order,
     forced: &[String],
     quotas: &dyn QuotaView,
 ) -> Result<Decision, SpecError> {
-    let resolved = order.resolve(rs)?;
-    let ctx = Context {
-        as_of: order.date,
-        forced: forced.to_vec(),
-    };
-    let class = classify(
-        rs,
-        ItemRef {
-            chip: resolved.chip,
-            spec: resolved.spec,
-        },
-        &ctx,
-    )?;
-    Ok(decide_resolved(rs, &resolved, class, &ctx, quotas))
+    Decider::new(rs, forced)
+        .with_trace(true)
+        .decide(order, quotas)
+}
+
+/// Decides many orders against one ruleset: classifications are cached by chip and date, and
+/// the rule trace is kept only when asked for. Safe to share between threads.
+pub struct Decider<'a> {
+    rs: &'a Ruleset,
+    forced: Vec<String>,
+    trace: bool,
+    cache: RwLock<HashMap<NaiveDate, HashMap<String, Arc<Classification>>>>,
+}
+
+impl<'a> Decider<'a> {
+    pub fn new(rs: &'a Ruleset, forced: &[String]) -> Decider<'a> {
+        Decider {
+            rs,
+            forced: forced.to_vec(),
+            trace: false,
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Keep the trace of every rule considered (for `explain`).
+    pub fn with_trace(mut self, trace: bool) -> Self {
+        self.trace = trace;
+        self
+    }
+
+    /// Decide one order as of its date.
+    pub fn decide(&self, order: &Order, quotas: &dyn QuotaView) -> Result<Decision, SpecError> {
+        let resolved = order.resolve(self.rs)?;
+        let ctx = Context {
+            as_of: order.date,
+            forced: self.forced.clone(),
+        };
+        let class = match resolved.chip {
+            Some(chip) => {
+                let hit = self
+                    .cache
+                    .read()
+                    .ok()
+                    .and_then(|c| c.get(&order.date).and_then(|m| m.get(chip)).cloned());
+                match hit {
+                    Some(c) => c,
+                    None => {
+                        let c = Arc::new(classify(
+                            self.rs,
+                            ItemRef {
+                                chip: Some(chip),
+                                spec: resolved.spec,
+                            },
+                            &ctx,
+                        )?);
+                        if let Ok(mut cache) = self.cache.write() {
+                            cache
+                                .entry(order.date)
+                                .or_default()
+                                .insert(chip.to_string(), c.clone());
+                        }
+                        c
+                    }
+                }
+            }
+            None => Arc::new(classify(
+                self.rs,
+                ItemRef {
+                    chip: None,
+                    spec: resolved.spec,
+                },
+                &ctx,
+            )?),
+        };
+        Ok(decide_resolved(
+            self.rs, &resolved, class, &ctx, quotas, self.trace,
+        ))
+    }
 }
 
 fn decide_resolved(
     rs: &Ruleset,
     order: &ResolvedOrder,
-    class: Classification,
+    class: Arc<Classification>,
     ctx: &Context,
     quotas: &dyn QuotaView,
+    want_trace: bool,
 ) -> Decision {
     let f = Facts {
         rs,
@@ -704,7 +870,7 @@ fn decide_resolved(
                     items: rule.when.items.clone(),
                     ..Scope::default()
                 };
-                if eval_scope(&f, r, &items).truth == Tri::Yes {
+                if eval_scope(&f, &items, false).truth == Tri::Yes {
                     displaced.extend(rule.displaces.iter().map(String::as_str));
                 }
             }
@@ -713,6 +879,9 @@ fn decide_resolved(
 
     for r in rs.regimes() {
         let state = rs.state(r, ctx);
+        if !state.binds() && !want_trace {
+            continue;
+        }
         for rule in &r.rules {
             let mut t = RuleTrace {
                 rule: rule.id.clone(),
@@ -728,16 +897,23 @@ fn decide_resolved(
                     .replace("NotEnforced", "not enforced")
                     .replace("Superseded", "superseded")
                     .replace("Suspended", "suspended");
-                trace.push(t);
+                if want_trace {
+                    trace.push(t);
+                }
                 continue;
             }
             if displaced.contains(rule.id.as_str()) {
                 t.status = RuleStatus::Displaced;
                 t.detail = "replaced for this item by a later rule in force".into();
-                trace.push(t);
+                if want_trace {
+                    trace.push(t);
+                }
                 continue;
             }
-            let e = eval_scope(&f, r, &rule.when);
+            let mut e = eval_scope(&f, &rule.when, want_trace);
+            if e.truth != Tri::No && !want_trace {
+                e = eval_scope(&f, &rule.when, true);
+            }
             t.detail = e.text();
             let conf = if e.unconfirmed {
                 Confidence::U
@@ -780,7 +956,7 @@ fn decide_resolved(
                             let mut policy = None;
                             let mut policy_unconfirmed = false;
                             for p in review_policy {
-                                let pe = eval_scope(&f, r, &p.when);
+                                let pe = eval_scope(&f, &p.when, false);
                                 if pe.truth != Tri::No {
                                     policy = Some(p.policy);
                                     policy_unconfirmed =
@@ -795,8 +971,8 @@ fn decide_resolved(
                                 {
                                     continue;
                                 }
-                                let xe = eval_scope(&f, r, &x.when);
-                                if xe.truth == Tri::Yes {
+                                if eval_scope(&f, &x.when, false).truth == Tri::Yes {
+                                    let xe = eval_scope(&f, &x.when, true);
                                     avail.push((x, xe.text()));
                                 }
                             }
@@ -822,7 +998,9 @@ fn decide_resolved(
                     }
                 }
             }
-            trace.push(t);
+            if want_trace {
+                trace.push(t);
+            }
         }
     }
 
@@ -847,7 +1025,10 @@ fn decide_resolved(
                     if targets.is_empty() {
                         continue;
                     }
-                    let e = eval_scope(&f, r, &rule.when);
+                    let mut e = eval_scope(&f, &rule.when, false);
+                    if e.truth != Tri::No {
+                        e = eval_scope(&f, &rule.when, true);
+                    }
                     if e.truth == Tri::Yes {
                         for i in targets {
                             requirements[i].policy = Some(*policy);
@@ -876,7 +1057,7 @@ fn decide_resolved(
                     applies_to,
                     conditions,
                 } if requirements.iter().any(|q| applies_to.contains(&q.rule.id))
-                    && eval_scope(&f, r, &rule.when).truth == Tri::Yes =>
+                    && eval_scope(&f, &rule.when, false).truth == Tri::Yes =>
                 {
                     for q in requirements
                         .iter_mut()

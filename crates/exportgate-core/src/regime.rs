@@ -10,6 +10,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::confidence::Confidence;
+use crate::country::CountryCode;
 
 /// A period `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,6 +146,19 @@ pub struct SetExpr {
     /// A phrase for explanations, e.g. "Macau or Country Group D:5".
     #[serde(default)]
     pub label: Option<String>,
+    /// Filled in by the ruleset when it is built: codes parsed and named sets inlined.
+    #[serde(skip)]
+    pub compiled: CompiledSet,
+}
+
+/// A set expression's references resolved once, so evaluation compares codes, not strings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CompiledSet {
+    pub countries: Vec<CountryCode>,
+    pub except_countries: Vec<CountryCode>,
+    /// Named sets, each with the label to explain it by.
+    pub sets: Vec<(String, SetExpr)>,
+    pub except_sets: Vec<(String, SetExpr)>,
 }
 
 /// Which items a rule reaches.
@@ -163,6 +177,9 @@ pub struct ItemSelector {
     /// None of these flags may be true.
     #[serde(default)]
     pub not_flags: Vec<String>,
+    /// `eccns` parsed by the ruleset when it is built.
+    #[serde(skip)]
+    pub compiled_eccns: Vec<crate::classify::Eccn>,
 }
 
 /// The facts a rule looks at; every field given must hold (an AND).

@@ -3,13 +3,17 @@
 //! Data is checked once here (unique rule ids, known groups, countries, sets and exception
 //! names) so that evaluation cannot meet a shape error later.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
 use crate::catalog::Catalog;
+use crate::classify::Eccn;
 use crate::country::Countries;
-use crate::regime::{ClassificationParams, Effect, Regime, RegimeState, Scope, SetExpr};
+use crate::country::CountryCode;
+use crate::regime::{
+    ClassificationParams, CompiledSet, Effect, Regime, RegimeState, Scope, SetExpr,
+};
 
 /// The data files compiled into the binary.
 pub mod embedded {
@@ -120,6 +124,89 @@ fn err(file: &str, problem: impl Into<String>) -> RulesetError {
     }
 }
 
+/// Resolve a regime's references once: country codes parsed, named sets inlined, ECCNs parsed.
+fn compile_regime(r: &mut Regime) -> Result<(), String> {
+    let named = r.sets.clone();
+    for set in r.sets.values_mut() {
+        compile_set(set, &named, 0)?;
+    }
+    for rule in &mut r.rules {
+        compile_scope(&mut rule.when, &named)?;
+        if let Effect::LicenseRequirement {
+            review_policy,
+            exceptions,
+            ..
+        } = &mut rule.effect
+        {
+            for p in review_policy {
+                compile_scope(&mut p.when, &named)?;
+            }
+            for x in exceptions {
+                compile_scope(&mut x.when, &named)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn compile_scope(s: &mut Scope, named: &BTreeMap<String, SetExpr>) -> Result<(), String> {
+    for set in [
+        &mut s.destination,
+        &mut s.headquarters,
+        &mut s.headquarters_all,
+        &mut s.headquarters_none,
+        &mut s.end_user_location,
+        &mut s.exporter_country,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        compile_set(set, named, 0)?;
+    }
+    if let Some(items) = &mut s.items {
+        items.compiled_eccns = items
+            .eccns
+            .iter()
+            .map(|e| Eccn::parse(e).ok_or_else(|| format!("unknown ECCN `{e}`")))
+            .collect::<Result<_, _>>()?;
+    }
+    Ok(())
+}
+
+fn compile_set(
+    set: &mut SetExpr,
+    named: &BTreeMap<String, SetExpr>,
+    depth: usize,
+) -> Result<(), String> {
+    if depth > 8 {
+        return Err("named sets refer to each other in a cycle".into());
+    }
+    let codes = |list: &[String]| -> Result<Vec<CountryCode>, String> {
+        list.iter()
+            .map(|c| CountryCode::parse(c).ok_or_else(|| format!("bad country code `{c}`")))
+            .collect()
+    };
+    let inline = |list: &[String]| -> Result<Vec<(String, SetExpr)>, String> {
+        list.iter()
+            .map(|n| {
+                let mut inner = named
+                    .get(n)
+                    .cloned()
+                    .ok_or_else(|| format!("unknown set `{n}`"))?;
+                compile_set(&mut inner, named, depth + 1)?;
+                Ok((inner.label.clone().unwrap_or_else(|| n.clone()), inner))
+            })
+            .collect()
+    };
+    set.compiled = CompiledSet {
+        countries: codes(&set.countries)?,
+        except_countries: codes(&set.except_countries)?,
+        sets: inline(&set.sets)?,
+        except_sets: inline(&set.except_sets)?,
+    };
+    Ok(())
+}
+
 /// What to evaluate against: the date and the regimes forced into force.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
@@ -166,6 +253,9 @@ impl Ruleset {
             parsed.push((file.to_string(), r));
         }
         parsed.sort_by_key(|(_, r)| (r.effective, r.id.clone()));
+        for (file, r) in &mut parsed {
+            compile_regime(r).map_err(|p| err(file, p))?;
+        }
         let ruleset = Ruleset {
             catalog,
             countries,

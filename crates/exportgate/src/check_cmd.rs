@@ -1,13 +1,14 @@
 //! `exportgate check` and `exportgate explain`: decisions for order files.
 //!
-//! Lines are decided in parallel; decisions that consulted a per-consignee quota (LPP) are
-//! then decided again in input order against the quota used by the lines before them.
+//! Lines are decided in parallel in chunks; decisions that consulted a per-consignee quota
+//! (LPP) are then decided again in input order against the quota used by the lines before them.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
-use exportgate_core::decide::LppTally;
+use exportgate_core::decide::{policy_name, Decider, LppTally};
 use exportgate_core::{decide, Decision, NoQuotas, Order, Outcome, Ruleset, SpecError};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -39,68 +40,66 @@ fn line_error(line: usize, id: Option<String>, e: SpecError) -> LineError {
     }
 }
 
-/// Parse the order file into lines (1-based line numbers; CSV counts the header as line 1).
-pub fn parse_orders(bytes: &[u8], format: InputFormat) -> anyhow::Result<Vec<Parsed>> {
+/// Split JSONL input into its non-blank lines, with 1-based line numbers.
+pub fn jsonl_lines(bytes: &[u8]) -> Vec<(usize, &[u8])> {
+    bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .map(|(i, raw)| (i + 1, raw.strip_suffix(b"\r").unwrap_or(raw)))
+        .filter(|(_, raw)| !raw.iter().all(|b| b.is_ascii_whitespace()))
+        .collect()
+}
+
+/// Parse JSONL lines into orders, in parallel.
+pub fn parse_jsonl(lines: &[(usize, &[u8])]) -> Vec<Parsed> {
+    lines
+        .par_iter()
+        .map(|&(line, raw)| {
+            let parsed = match std::str::from_utf8(raw) {
+                Err(_) => Err(LineError {
+                    line,
+                    id: None,
+                    field: "line".into(),
+                    message: "not valid UTF-8".into(),
+                }),
+                Ok(text) => Order::from_json(text).map_err(|e| line_error(line, guess_id(text), e)),
+            };
+            (line, parsed)
+        })
+        .collect()
+}
+
+/// Parse CSV input (flattened field names in the header) into orders; the header is line 1.
+pub fn parse_csv(bytes: &[u8]) -> anyhow::Result<Vec<Parsed>> {
     let mut out = Vec::new();
-    match format {
-        InputFormat::Jsonl => {
-            for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
-                let line = i + 1;
-                let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-                if raw.iter().all(|b| b.is_ascii_whitespace()) {
-                    continue;
+    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+    let headers = rdr
+        .headers()
+        .map_err(|e| user(format!("CSV header: {e}")))?
+        .clone();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let parsed = match rec {
+            Err(e) => Err(LineError {
+                line,
+                id: None,
+                field: "line".into(),
+                message: e.to_string(),
+            }),
+            Ok(rec) => match csv_record_to_json(&headers, &rec) {
+                Err(m) => Err(LineError {
+                    line,
+                    id: None,
+                    field: "line".into(),
+                    message: m,
+                }),
+                Ok(v) => {
+                    let id = v.get("id").and_then(|x| x.as_str()).map(str::to_string);
+                    Order::from_json(&v.to_string()).map_err(|e| line_error(line, id, e))
                 }
-                let parsed = match std::str::from_utf8(raw) {
-                    Err(_) => Err(LineError {
-                        line,
-                        id: None,
-                        field: "line".into(),
-                        message: "not valid UTF-8".into(),
-                    }),
-                    Ok(text) => {
-                        Order::from_json(text).map_err(|e| line_error(line, guess_id(text), e))
-                    }
-                };
-                out.push((line, parsed));
-            }
-        }
-        InputFormat::Csv => {
-            let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
-            let headers = rdr
-                .headers()
-                .map_err(|e| user(format!("CSV header: {e}")))?
-                .clone();
-            for (i, rec) in rdr.records().enumerate() {
-                let line = i + 2;
-                let parsed = match rec {
-                    Err(e) => Err(LineError {
-                        line,
-                        id: None,
-                        field: "line".into(),
-                        message: e.to_string(),
-                    }),
-                    Ok(rec) => match csv_record_to_json(&headers, &rec) {
-                        Err(m) => Err(LineError {
-                            line,
-                            id: None,
-                            field: "line".into(),
-                            message: m,
-                        }),
-                        Ok(v) => {
-                            let text = v.to_string();
-                            Order::from_json(&text).map_err(|e| {
-                                line_error(
-                                    line,
-                                    v.get("id").and_then(|x| x.as_str()).map(str::to_string),
-                                    e,
-                                )
-                            })
-                        }
-                    },
-                };
-                out.push((line, parsed));
-            }
-        }
+            },
+        };
+        out.push((line, parsed));
     }
     Ok(out)
 }
@@ -113,11 +112,12 @@ fn guess_id(text: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Decide every parsed line: in parallel, then quota-dependent lines again in order.
+/// Decide every parsed line: in parallel, then quota-dependent lines again in input order
+/// against the LPP used by the lines before them (`quotas` carries over between chunks).
 pub fn decide_all(
-    rs: &Ruleset,
+    decider: &Decider,
     lines: &[Parsed],
-    forced: &[String],
+    quotas: &mut LppTally,
     progress: &ProgressBar,
 ) -> Vec<Result<Decision, LineError>> {
     let mut results: Vec<Result<Decision, LineError>> = lines
@@ -125,18 +125,18 @@ pub fn decide_all(
         .map(|(line, parsed)| {
             let r = match parsed {
                 Err(e) => Err(e.clone()),
-                Ok(order) => decide(rs, order, forced, &NoQuotas)
+                Ok(order) => decider
+                    .decide(order, &NoQuotas)
                     .map_err(|e| line_error(*line, Some(order.id.clone()), e)),
             };
             progress.inc(1);
             r
         })
         .collect();
-    let mut quotas = LppTally::default();
     for ((_, parsed), result) in lines.iter().zip(results.iter_mut()) {
         if let (Ok(order), Ok(d)) = (parsed, result.as_mut()) {
             if d.quota_checked {
-                if let Ok(again) = decide(rs, order, forced, &quotas) {
+                if let Ok(again) = decider.decide(order, quotas) {
                     *d = again;
                 }
             }
@@ -167,10 +167,7 @@ fn csv_row(r: &Result<Decision, LineError>) -> Vec<String> {
             d.date.to_string(),
             d.outcome.as_str().into(),
             d.exception.clone().unwrap_or_default(),
-            d.review_policy
-                .map(exportgate_core::decide::policy_name)
-                .unwrap_or_default()
-                .into(),
+            d.review_policy.map(policy_name).unwrap_or_default().into(),
             d.eccn.as_str().into(),
             d.tpp_total.map(|t| t.to_string()).unwrap_or_default(),
             d.reasons
@@ -186,23 +183,35 @@ fn csv_row(r: &Result<Decision, LineError>) -> Vec<String> {
             d.unconfirmed.to_string(),
             String::new(),
         ],
-        Err(e) => vec![
-            e.id.clone().unwrap_or_default(),
-            String::new(),
-            "error".into(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            format!("line {}: field `{}`: {}", e.line, e.field, e.message),
-        ],
+        Err(e) => {
+            let mut row = vec![String::new(); CSV_HEADER.len()];
+            row[0] = e.id.clone().unwrap_or_default();
+            row[2] = "error".into();
+            row[10] = format!("line {}: field `{}`: {}", e.line, e.field, e.message);
+            row
+        }
     }
 }
 
-/// Write decisions in the chosen format.
+/// Write the header line of CSV and table output.
+pub fn write_header(out: &mut dyn Write, format: CheckFormat) -> anyhow::Result<()> {
+    match format {
+        CheckFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(CSV_HEADER)?;
+            w.flush()?;
+        }
+        CheckFormat::Table => writeln!(
+            out,
+            "{:<14} {:<10} {:<19} {:<22} {:<13} {:>12}  RULES",
+            "ID", "DATE", "OUTCOME", "EXCEPTION/POLICY", "ECCN", "TPP"
+        )?,
+        CheckFormat::Jsonl => {}
+    }
+    Ok(())
+}
+
+/// Write decisions (no header) in the chosen format.
 pub fn write_results(
     out: &mut dyn Write,
     results: &[Result<Decision, LineError>],
@@ -222,30 +231,22 @@ pub fn write_results(
             }
         }
         CheckFormat::Csv => {
-            let mut w = csv::Writer::from_writer(out);
-            w.write_record(CSV_HEADER)?;
+            let mut w = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(out);
             for r in results {
                 w.write_record(csv_row(r))?;
             }
             w.flush()?;
         }
         CheckFormat::Table => {
-            writeln!(
-                out,
-                "{:<14} {:<10} {:<19} {:<22} {:<13} {:>12}  RULES",
-                "ID", "DATE", "OUTCOME", "EXCEPTION/POLICY", "ECCN", "TPP"
-            )?;
             for r in results {
                 let row = csv_row(r);
-                let xp = if !row[3].is_empty() {
-                    row[3].clone()
-                } else {
-                    row[4].clone()
-                };
+                let xp = if !row[3].is_empty() { &row[3] } else { &row[4] };
                 let rules = if row[10].is_empty() {
-                    row[7].clone()
+                    &row[7]
                 } else {
-                    row[10].clone()
+                    &row[10]
                 };
                 let unc = if row[9] == "true" {
                     " [unconfirmed]"
@@ -263,18 +264,8 @@ pub fn write_results(
     Ok(())
 }
 
-/// Counts by outcome, and errors.
-pub fn summary(results: &[Result<Decision, LineError>]) -> (Vec<(Outcome, usize)>, usize) {
-    let mut counts: std::collections::BTreeMap<Outcome, usize> = Default::default();
-    let mut errors = 0;
-    for r in results {
-        match r {
-            Ok(d) => *counts.entry(d.outcome).or_default() += 1,
-            Err(_) => errors += 1,
-        }
-    }
-    (counts.into_iter().collect(), errors)
-}
+/// Lines decided per chunk: bounds memory on large files while keeping both cores busy.
+const CHUNK_LINES: usize = 65_536;
 
 pub fn check(
     rs: &Ruleset,
@@ -296,17 +287,45 @@ pub fn check(
             InputFormat::Jsonl
         },
     );
-    let lines = parse_orders(&bytes, input)?;
-    let progress = ProgressBar::new(lines.len() as u64);
+    // JSONL is parsed chunk by chunk as it is decided, so memory stays bounded on large files.
+    let (raw_lines, csv_lines) = match input {
+        InputFormat::Jsonl => (jsonl_lines(&bytes), Vec::new()),
+        InputFormat::Csv => (Vec::new(), parse_csv(&bytes)?),
+    };
+    let total = raw_lines.len() + csv_lines.len();
+    let progress = ProgressBar::new(total as u64);
     progress.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} orders ({per_sec}, {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    if lines.len() < 10_000 {
+    if total < 10_000 {
         progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
-    let results = decide_all(rs, &lines, forced, &progress);
-    progress.finish_and_clear();
+    let decider = Decider::new(rs, forced);
+    let mut quotas = LppTally::default();
+    let mut counts: BTreeMap<Outcome, usize> = BTreeMap::new();
+    let mut errors: Vec<LineError> = Vec::new();
+    let mut write_all = |w: &mut dyn Write| -> anyhow::Result<()> {
+        write_header(w, format)?;
+        let mut emit = |parsed: &[Parsed], w: &mut dyn Write| -> anyhow::Result<()> {
+            let results = decide_all(&decider, parsed, &mut quotas, &progress);
+            write_results(w, &results, format)?;
+            for r in results {
+                match r {
+                    Ok(d) => *counts.entry(d.outcome).or_default() += 1,
+                    Err(e) => errors.push(e),
+                }
+            }
+            Ok(())
+        };
+        for chunk in raw_lines.chunks(CHUNK_LINES) {
+            emit(&parse_jsonl(chunk), w)?;
+        }
+        for chunk in csv_lines.chunks(CHUNK_LINES) {
+            emit(chunk, w)?;
+        }
+        Ok(())
+    };
     match out {
         Some(p) => {
             // Write to a temporary file and rename, so a failed run leaves no half-written output.
@@ -315,7 +334,7 @@ pub fn check(
                 std::fs::File::create(&tmp)
                     .map_err(|e| user(format!("cannot write `{}`: {e}", tmp.display())))?,
             );
-            write_results(&mut f, &results, format)?;
+            write_all(&mut f)?;
             f.flush()?;
             drop(f);
             std::fs::rename(&tmp, p)?;
@@ -323,27 +342,33 @@ pub fn check(
         None => {
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
-            write_results(&mut w, &results, format)?;
+            write_all(&mut w)?;
             w.flush()?;
         }
     }
-    let (counts, errors) = summary(&results);
+    progress.finish_and_clear();
     let parts: Vec<String> = counts
         .iter()
         .map(|(o, n)| format!("{} {n}", o.as_str()))
         .collect();
     eprintln!(
-        "{} orders: {}; errors {errors}",
-        results.len(),
-        parts.join(", ")
+        "{total} orders: {}; errors {}",
+        parts.join(", "),
+        errors.len()
     );
-    for r in results.iter().filter_map(|r| r.as_ref().err()).take(20) {
-        eprintln!("error: line {}: field `{}`: {}", r.line, r.field, r.message);
+    for e in errors.iter().take(20) {
+        eprintln!("error: line {}: field `{}`: {}", e.line, e.field, e.message);
     }
-    Ok(if errors > 0 {
-        ExitCode::from(2)
-    } else {
+    if errors.len() > 20 {
+        eprintln!(
+            "... and {} more errors (every error is in the output)",
+            errors.len() - 20
+        );
+    }
+    Ok(if errors.is_empty() {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
     })
 }
 
@@ -361,12 +386,10 @@ pub fn explain(
         .map_err(|e| user(format!("order `{}`: {e}", order.id)))?;
     match format {
         TextOrJson::Text => print!("{}", render::trace(&d)),
-        TextOrJson::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"decision": d, "classification": d.classification, "trace": d.trace})
-            )?
-        ),
+        TextOrJson::Json => {
+            let v = serde_json::json!({"decision": d, "classification": d.classification.as_deref(), "trace": d.trace});
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
