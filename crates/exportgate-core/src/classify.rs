@@ -308,7 +308,7 @@ fn classify_ic(spec: &Spec, params: &Params) -> IcResult {
             let c = cite(regime, citation);
             if t.value < *a_tpp_min {
                 reasons.push(Reason::new(
-                    "3A090.a",
+                    "3A090",
                     c,
                     format!(
                         "{tt} < {}: outside 3A090 (October 2022 thresholds)",
@@ -319,7 +319,7 @@ fn classify_ic(spec: &Spec, params: &Params) -> IcResult {
             }
             match spec.interconnect_gbs {
                 None => {
-                    reasons.push(Reason::new("3A090.a", c, format!("{tt} ≥ {} but the interconnect bandwidth is not given: indeterminate under the October 2022 thresholds", num(*a_tpp_min))));
+                    reasons.push(Reason::new("3A090", c, format!("{tt} ≥ {} but the interconnect bandwidth is not given: indeterminate under the October 2022 thresholds", num(*a_tpp_min))));
                     indeterminate(reasons)
                 }
                 Some(io) if io >= *a_interconnect_gbs_min => {
@@ -327,7 +327,7 @@ fn classify_ic(spec: &Spec, params: &Params) -> IcResult {
                     done(Eccn::E3A090A, Some("3A090.a"), reasons)
                 }
                 Some(io) => {
-                    reasons.push(Reason::new("3A090.a", c, format!("{tt} ≥ {} but interconnect {} GB/s < {} GB/s: outside 3A090 (October 2022 thresholds)", num(*a_tpp_min), num(io), num(*a_interconnect_gbs_min))));
+                    reasons.push(Reason::new("3A090", c, format!("{tt} ≥ {} but interconnect {} GB/s < {} GB/s: outside 3A090 (October 2022 thresholds)", num(*a_tpp_min), num(io), num(*a_interconnect_gbs_min))));
                     done(Eccn::Not3A090, None, reasons)
                 }
             }
