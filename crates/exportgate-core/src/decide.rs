@@ -98,6 +98,9 @@ pub struct Decision {
     /// A per-consignee quota (LPP) was consulted: the decision depends on what shipped before.
     #[serde(skip)]
     pub quota_checked: bool,
+    /// How many rules were evaluated over this order (for benchmarks).
+    #[serde(skip)]
+    pub rules_evaluated: u32,
     #[serde(skip)]
     pub classification: Option<Arc<Classification>>,
 }
@@ -849,6 +852,7 @@ fn decide_resolved(
     };
     let tpp_counted = unit_counted * qty;
     let mut trace = Vec::new();
+    let mut rules_evaluated = 0u32;
     let mut reasons: Vec<Reason> = class
         .reasons
         .iter()
@@ -910,6 +914,7 @@ fn decide_resolved(
                 }
                 continue;
             }
+            rules_evaluated += 1;
             let mut e = eval_scope(&f, &rule.when, want_trace);
             if e.truth != Tri::No && !want_trace {
                 e = eval_scope(&f, &rule.when, true);
@@ -1204,6 +1209,7 @@ fn decide_resolved(
         forced_regimes: ctx.forced.clone(),
         trace,
         quota_checked,
+        rules_evaluated,
         classification: Some(class),
     }
 }

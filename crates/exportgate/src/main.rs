@@ -6,6 +6,7 @@ mod classify_cmd;
 mod input;
 mod regimes_cmd;
 mod render;
+mod sample_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,6 +72,16 @@ enum Command {
         regimes: Vec<String>,
         #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
         format: TextOrJson,
+    },
+    /// Write a realistic, reproducible order book as JSONL (for demos, tests and benchmarks).
+    SampleOrders {
+        /// Number of order lines.
+        n: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Explain one order: every rule considered and why it applied or not.
     Explain {
@@ -161,6 +172,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             regimes,
             format,
         } => check_cmd::explain(&rs, &order, &regimes, format),
+        Command::SampleOrders { n, seed, out } => sample_cmd::sample_orders(n, seed, out.as_deref()),
     }
 }
 
