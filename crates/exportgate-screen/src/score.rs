@@ -1,0 +1,253 @@
+//! Pairwise name scoring with per-feature scores.
+//!
+//! Two features compare the names, and the name score is the larger one:
+//! * **token alignment**: tokens are paired greedily by similarity (exact, phonetic fold,
+//!   consonant skeleton, bounded edit distance, initials), in any order; the score is the
+//!   weighted coverage of both names, where unmatched list-side tokens count for less than
+//!   unmatched query tokens, and generic words and place names weigh little;
+//! * **compact**: the distinctive tokens concatenated (in order, and sorted) and compared by
+//!   edit distance, so "hua wei" meets "Huawei" and "Abdul Rahman" meets "Abdulrahman".
+//!
+//! Then qualifiers: differing numbers cut the score (`Vessel 1` is not `Vessel 2`), and the
+//! party's country, when given, adds or subtracts a little.
+
+use serde::{Deserialize, Serialize};
+
+use crate::normalize::{abjad_skeleton, NormName, Token, TokenKind};
+
+/// Tunable weights of the scorer. The defaults are the documented, evaluated settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScoreParams {
+    /// Weight of unmatched list-side tokens relative to unmatched query tokens.
+    pub entry_side_weight: f32,
+    /// Factor applied when both names carry numbers and they differ.
+    pub number_mismatch_factor: f32,
+    /// Added when the party's country is one of the entry's countries.
+    pub country_match_bonus: f32,
+    /// Subtracted when the party's country is given, the entry has countries, and none match.
+    pub country_mismatch_penalty: f32,
+}
+
+impl Default for ScoreParams {
+    fn default() -> Self {
+        ScoreParams {
+            entry_side_weight: 0.5,
+            number_mismatch_factor: 0.7,
+            country_match_bonus: 0.03,
+            country_mismatch_penalty: 0.03,
+        }
+    }
+}
+
+/// One pair of tokens the alignment matched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenMatch {
+    /// Query token (normalised).
+    pub query: String,
+    /// List-entry token (normalised).
+    pub entry: String,
+    /// Similarity in [0, 1].
+    pub similarity: f32,
+}
+
+/// Per-feature scores of one comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Features {
+    /// Weighted token coverage of both names.
+    pub token_alignment: f32,
+    /// Edit-distance similarity of the concatenated distinctive tokens.
+    pub compact: f32,
+    /// The name score: the larger of the two, after the number qualifier.
+    pub name: f32,
+    /// Set when numbers in the two names differ.
+    pub number_mismatch: bool,
+    /// Country adjustment applied (positive, negative or zero).
+    pub country: f32,
+    /// Legal forms found in the query and in the entry name.
+    pub legal_forms: (Vec<String>, Vec<String>),
+}
+
+/// The result of comparing two normalised names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairScore {
+    /// Final score in [0, 1].
+    pub score: f32,
+    /// The features behind it.
+    pub features: Features,
+    /// Token pairs matched by the alignment.
+    pub tokens_matched: Vec<TokenMatch>,
+}
+
+/// Similarity of two tokens in [0, 1]; 0 means "not the same word".
+pub fn token_similarity(a: &Token, b: &Token) -> f32 {
+    if a.kind == TokenKind::Generic || b.kind == TokenKind::Generic {
+        let same = a.text == b.text || (a.symbol.is_some() && a.symbol == b.symbol);
+        return if same { 1.0 } else { 0.0 };
+    }
+    if a.text == b.text {
+        return 1.0;
+    }
+    if a.kind == TokenKind::Number || b.kind == TokenKind::Number {
+        return 0.0;
+    }
+    if a.fold == b.fold {
+        return 0.95;
+    }
+    if a.abjad || b.abjad {
+        let sa = if a.abjad {
+            a.skel.clone()
+        } else {
+            abjad_skeleton(&a.text)
+        };
+        let sb = if b.abjad {
+            b.skel.clone()
+        } else {
+            abjad_skeleton(&b.text)
+        };
+        if sa == sb && sa.len() >= 3 {
+            return 0.9;
+        }
+        if sa == sb && sa.len() == 2 {
+            return 0.8;
+        }
+        if sa.len() >= 4 && sb.len() >= 4 && strsim::levenshtein(&sa, &sb) == 1 {
+            return 0.75;
+        }
+        return 0.0;
+    }
+    let (fa, fb) = (a.fold.as_str(), b.fold.as_str());
+    if fa.len() == 1 || fb.len() == 1 {
+        // An initial against a word with that first letter.
+        return if fa.as_bytes()[0] == fb.as_bytes()[0] {
+            0.5
+        } else {
+            0.0
+        };
+    }
+    let max_len = fa.len().max(fb.len());
+    let min_len = fa.len().min(fb.len());
+    if min_len <= 3 {
+        return 0.0;
+    }
+    let d = strsim::levenshtein(fa, fb);
+    let allowed = (max_len / 4).max(1);
+    let mut sim: f32 = if d <= allowed {
+        1.0 - 0.12 * d as f32
+    } else {
+        0.0
+    };
+    if a.skel == b.skel && a.skel.len() >= 3 && fa.as_bytes()[0] == fb.as_bytes()[0] {
+        sim = sim.max(0.85);
+    }
+    sim
+}
+
+/// Compares a query name with a list-entry name.
+pub fn compare(q: &NormName, c: &NormName, params: &ScoreParams) -> PairScore {
+    let (alignment, tokens_matched) = align(q, c, params.entry_side_weight);
+    let compact = compact_score(q, c);
+    let mut name = alignment.max(compact);
+    let number_mismatch = numbers_differ(q, c);
+    if number_mismatch {
+        name *= params.number_mismatch_factor;
+    }
+    PairScore {
+        score: name.clamp(0.0, 1.0),
+        features: Features {
+            token_alignment: alignment,
+            compact,
+            name,
+            number_mismatch,
+            country: 0.0,
+            legal_forms: (q.legal_forms.clone(), c.legal_forms.clone()),
+        },
+        tokens_matched,
+    }
+}
+
+fn align(q: &NormName, c: &NormName, entry_side_weight: f32) -> (f32, Vec<TokenMatch>) {
+    let (nq, nc) = (q.tokens.len(), c.tokens.len());
+    if nq == 0 || nc == 0 {
+        return (0.0, Vec::new());
+    }
+    let mut pairs: Vec<(f32, usize, usize)> = Vec::with_capacity(nq * nc);
+    for (i, a) in q.tokens.iter().enumerate() {
+        for (j, b) in c.tokens.iter().enumerate() {
+            let s = token_similarity(a, b);
+            if s > 0.0 {
+                pairs.push((s, i, j));
+            }
+        }
+    }
+    pairs.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    let mut used_q = vec![false; nq];
+    let mut used_c = vec![false; nc];
+    let mut matched_q = 0.0f32;
+    let mut matched_c = 0.0f32;
+    let mut out = Vec::new();
+    for (s, i, j) in pairs {
+        if used_q[i] || used_c[j] {
+            continue;
+        }
+        used_q[i] = true;
+        used_c[j] = true;
+        matched_q += s * q.tokens[i].weight();
+        matched_c += s * c.tokens[j].weight();
+        out.push(TokenMatch {
+            query: q.tokens[i].text.clone(),
+            entry: c.tokens[j].text.clone(),
+            similarity: s,
+        });
+    }
+    let total_q: f32 = q.tokens.iter().map(Token::weight).sum();
+    let total_c: f32 = c.tokens.iter().map(Token::weight).sum();
+    let score =
+        (matched_q + entry_side_weight * matched_c) / (total_q + entry_side_weight * total_c);
+    (score, out)
+}
+
+fn compact_score(q: &NormName, c: &NormName) -> f32 {
+    if q.compact.len() < 4 || c.compact.len() < 4 {
+        return 0.0;
+    }
+    let ratio = |a: &str, b: &str| {
+        if a == b {
+            return 1.0;
+        }
+        let d = strsim::levenshtein(a, b) as f32;
+        1.0 - d / a.len().max(b.len()) as f32
+    };
+    let r = ratio(&q.compact, &c.compact).max(ratio(&q.compact_sorted, &c.compact_sorted));
+    if r < 0.8 {
+        return 0.0;
+    }
+    // Generic words present on one side only lower the score a little.
+    fn generic(n: &NormName) -> Vec<&str> {
+        n.tokens
+            .iter()
+            .filter(|t| t.kind == TokenKind::Generic)
+            .filter_map(|t| t.symbol.as_deref())
+            .collect()
+    }
+    let (gq, gc) = (generic(q), generic(c));
+    let unmatched = gq.iter().filter(|s| !gc.contains(s)).count()
+        + gc.iter().filter(|s| !gq.contains(s)).count();
+    // Edits cost more in short strings: scale the ratio so that one edit in a short name
+    // does not pass as a match.
+    (r - 0.03 * unmatched as f32).max(0.0)
+}
+
+fn numbers_differ(q: &NormName, c: &NormName) -> bool {
+    fn nums(n: &NormName) -> Vec<&str> {
+        let mut v: Vec<&str> = n
+            .tokens
+            .iter()
+            .filter(|t| t.kind == TokenKind::Number)
+            .map(|t| t.text.trim_start_matches('0'))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+    let (a, b) = (nums(q), nums(c));
+    !a.is_empty() && !b.is_empty() && a != b
+}
