@@ -106,7 +106,6 @@ impl Token {
         match self.kind {
             TokenKind::Generic => 0.3,
             TokenKind::Number => 1.0,
-            TokenKind::Word if self.han => 0.6,
             TokenKind::Word if self.text.len() <= 2 => 0.5,
             TokenKind::Word => 1.0,
         }
@@ -429,6 +428,15 @@ impl Normalizer {
             kept = removed_legal.into_iter().map(|t| (t, None)).collect();
             legal_forms.clear();
         }
+        // A word repeated ("Sergey Sergey Shoigu") counts once.
+        let mut seen_words: Vec<String> = Vec::new();
+        kept.retain(|(t, _)| {
+            if t.han || seen_words.contains(&t.text) {
+                return t.han;
+            }
+            seen_words.push(t.text.clone());
+            true
+        });
         let all_generic = kept.iter().all(|(_, s)| s.is_some());
         let tokens: Vec<Token> = kept
             .into_iter()

@@ -18,8 +18,10 @@ use crate::normalize::{abjad_skeleton, NormName, Token, TokenKind};
 /// Tunable weights of the scorer. The defaults are the documented, evaluated settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ScoreParams {
-    /// Weight of unmatched list-side tokens relative to unmatched query tokens.
-    pub entry_side_weight: f32,
+    /// Weight of an unmatched query token, relative to a matched one.
+    pub query_unmatched_weight: f32,
+    /// Weight of an unmatched list-entry token, relative to a matched one.
+    pub entry_unmatched_weight: f32,
     /// Factor applied when both names carry numbers and they differ.
     pub number_mismatch_factor: f32,
     /// Added when the party's country is one of the entry's countries.
@@ -31,7 +33,8 @@ pub struct ScoreParams {
 impl Default for ScoreParams {
     fn default() -> Self {
         ScoreParams {
-            entry_side_weight: 0.5,
+            query_unmatched_weight: 1.0,
+            entry_unmatched_weight: 0.5,
             number_mismatch_factor: 0.7,
             country_match_bonus: 0.03,
             country_mismatch_penalty: 0.03,
@@ -80,7 +83,7 @@ pub struct PairScore {
 
 /// Similarity of two tokens in [0, 1]; 0 means "not the same word".
 pub fn token_similarity(a: &Token, b: &Token) -> f32 {
-    if a.kind == TokenKind::Generic || b.kind == TokenKind::Generic {
+    if a.kind == TokenKind::Generic && b.kind == TokenKind::Generic {
         let same = a.text == b.text || (a.symbol.is_some() && a.symbol == b.symbol);
         return if same { 1.0 } else { 0.0 };
     }
@@ -92,6 +95,10 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
     }
     if a.fold == b.fold {
         return 0.95;
+    }
+    if a.han || b.han {
+        // Pinyin syllables are a closed set: a syllable that differs is another character.
+        return 0.0;
     }
     if a.abjad || b.abjad {
         let sa = if a.abjad {
@@ -144,7 +151,7 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
 
 /// Compares a query name with a list-entry name.
 pub fn compare(q: &NormName, c: &NormName, params: &ScoreParams) -> PairScore {
-    let (alignment, tokens_matched) = align(q, c, params.entry_side_weight);
+    let (alignment, tokens_matched) = align(q, c, params);
     let compact = compact_score(q, c);
     let mut name = alignment.max(compact);
     let number_mismatch = numbers_differ(q, c);
@@ -165,11 +172,38 @@ pub fn compare(q: &NormName, c: &NormName, params: &ScoreParams) -> PairScore {
     }
 }
 
-fn align(q: &NormName, c: &NormName, entry_side_weight: f32) -> (f32, Vec<TokenMatch>) {
+fn align(q: &NormName, c: &NormName, params: &ScoreParams) -> (f32, Vec<TokenMatch>) {
     let (nq, nc) = (q.tokens.len(), c.tokens.len());
     if nq == 0 || nc == 0 {
         return (0.0, Vec::new());
     }
+    let mut used_q = vec![false; nq];
+    let mut used_c = vec![false; nc];
+    let mut matched = 0.0f32;
+    let mut matched_total = 0.0f32;
+    let mut out = Vec::new();
+    // Runs of pinyin syllables on one side that spell a word on the other: 志伟 (zhi wei)
+    // against "Zhiwei", 华为 (hua wei) against "Huawei".
+    merge_han_runs(
+        &q.tokens,
+        &c.tokens,
+        &mut used_q,
+        &mut used_c,
+        &mut matched,
+        &mut matched_total,
+        &mut out,
+        true,
+    );
+    merge_han_runs(
+        &c.tokens,
+        &q.tokens,
+        &mut used_c,
+        &mut used_q,
+        &mut matched,
+        &mut matched_total,
+        &mut out,
+        false,
+    );
     let mut pairs: Vec<(f32, usize, usize)> = Vec::with_capacity(nq * nc);
     for (i, a) in q.tokens.iter().enumerate() {
         for (j, b) in c.tokens.iter().enumerate() {
@@ -180,30 +214,93 @@ fn align(q: &NormName, c: &NormName, entry_side_weight: f32) -> (f32, Vec<TokenM
         }
     }
     pairs.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
-    let mut used_q = vec![false; nq];
-    let mut used_c = vec![false; nc];
-    let mut matched_q = 0.0f32;
-    let mut matched_c = 0.0f32;
-    let mut out = Vec::new();
     for (s, i, j) in pairs {
         if used_q[i] || used_c[j] {
             continue;
         }
         used_q[i] = true;
         used_c[j] = true;
-        matched_q += s * q.tokens[i].weight();
-        matched_c += s * c.tokens[j].weight();
+        let w = q.tokens[i].weight() + c.tokens[j].weight();
+        matched += s * w;
+        matched_total += w;
         out.push(TokenMatch {
             query: q.tokens[i].text.clone(),
             entry: c.tokens[j].text.clone(),
             similarity: s,
         });
     }
-    let total_q: f32 = q.tokens.iter().map(Token::weight).sum();
-    let total_c: f32 = c.tokens.iter().map(Token::weight).sum();
-    let score =
-        (matched_q + entry_side_weight * matched_c) / (total_q + entry_side_weight * total_c);
-    (score, out)
+    let unmatched = |toks: &[Token], used: &[bool]| -> f32 {
+        toks.iter()
+            .zip(used)
+            .filter(|(_, u)| !**u)
+            .map(|(t, _)| t.weight())
+            .sum()
+    };
+    let denominator = matched_total
+        + params.query_unmatched_weight * unmatched(&q.tokens, &used_q)
+        + params.entry_unmatched_weight * unmatched(&c.tokens, &used_c);
+    if denominator <= 0.0 {
+        return (0.0, out);
+    }
+    (matched / denominator, out)
+}
+
+/// Matches runs of 2 to 4 pinyin syllables in `a` against whole words of `b`.
+#[allow(clippy::too_many_arguments)]
+fn merge_han_runs(
+    a: &[Token],
+    b: &[Token],
+    used_a: &mut [bool],
+    used_b: &mut [bool],
+    matched: &mut f32,
+    matched_total: &mut f32,
+    out: &mut Vec<TokenMatch>,
+    a_is_query: bool,
+) {
+    if !a.iter().any(|t| t.han) {
+        return;
+    }
+    for (j, tb) in b.iter().enumerate() {
+        if used_b[j] || tb.han || tb.kind != TokenKind::Word {
+            continue;
+        }
+        'start: for i in 0..a.len() {
+            let mut joined = String::new();
+            for k in 0..4 {
+                let Some(t) = a.get(i + k) else {
+                    continue 'start;
+                };
+                if !t.han || used_a[i + k] {
+                    continue 'start;
+                }
+                joined.push_str(&t.fold);
+                if k >= 1 && joined == tb.fold {
+                    let w: f32 = a[i..=i + k].iter().map(Token::weight).sum::<f32>() + tb.weight();
+                    *matched += w;
+                    *matched_total += w;
+                    for u in used_a[i..=i + k].iter_mut() {
+                        *u = true;
+                    }
+                    used_b[j] = true;
+                    let run: Vec<&str> = a[i..=i + k].iter().map(|t| t.text.as_str()).collect();
+                    let (query, entry) = if a_is_query {
+                        (run.join(" "), tb.text.clone())
+                    } else {
+                        (tb.text.clone(), run.join(" "))
+                    };
+                    out.push(TokenMatch {
+                        query,
+                        entry,
+                        similarity: 1.0,
+                    });
+                    break 'start;
+                }
+                if joined.len() >= tb.fold.len() {
+                    continue 'start;
+                }
+            }
+        }
+    }
 }
 
 fn compact_score(q: &NormName, c: &NormName) -> f32 {
@@ -218,6 +315,17 @@ fn compact_score(q: &NormName, c: &NormName) -> f32 {
         1.0 - d / a.len().max(b.len()) as f32
     };
     let r = ratio(&q.compact, &c.compact).max(ratio(&q.compact_sorted, &c.compact_sorted));
+    // Joining only explains a difference in spacing: with equal token counts the alignment
+    // is the better judge, unless the joined strings are identical.
+    let count = |n: &NormName| {
+        n.tokens
+            .iter()
+            .filter(|t| t.kind != TokenKind::Generic)
+            .count()
+    };
+    if r < 1.0 && count(q) == count(c) {
+        return 0.0;
+    }
     if r < 0.8 {
         return 0.0;
     }

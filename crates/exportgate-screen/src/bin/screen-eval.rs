@@ -12,8 +12,8 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use exportgate_screen::parse::{self, parse_ofac_set, OfacFiles};
 use exportgate_screen::{
-    name_score, AllowList, Format, ListEntry, Normalizer, Party, ScoreParams, Screener,
-    DEFAULT_THRESHOLD,
+    name_score, AllowList, Format, ListEntry, Normalizer, Party, ScoreParams, ScreenConfig,
+    Screener, DEFAULT_THRESHOLD,
 };
 
 fn main() {
@@ -31,7 +31,16 @@ fn main() {
             .unwrap_or_else(|e| panic!("cannot read `{rel}`: {e}"))
     };
     let threshold = DEFAULT_THRESHOLD;
-    let params = ScoreParams::default();
+    let mut params = ScoreParams::default();
+    // Tuning knobs (for exploring; the reported figures use the defaults).
+    let env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<f32>().ok());
+    if let Some(v) = env("EG_UQ") {
+        params.query_unmatched_weight = v;
+    }
+    if let Some(v) = env("EG_UC") {
+        params.entry_unmatched_weight = v;
+    }
+    let threshold = env("EG_T").unwrap_or(threshold);
     let norm = Normalizer::new();
     println!("screen-eval: default threshold {threshold:.2}\n");
 
@@ -56,6 +65,15 @@ fn main() {
                 row[h("category")]
             ));
         }
+    }
+    let mut sweep = String::from("  F1 by threshold:");
+    for t in [0.70f32, 0.75, 0.80, 0.85, 0.90] {
+        let mut c = Confusion::default();
+        for row in &cases[1..] {
+            let s = name_score(&norm, &row[h("name1")], &row[h("name2")], &params);
+            c.add(row[h("is_match")] == "true", s >= t);
+        }
+        sweep.push_str(&format!(" {t:.2}:{:.4}", c.f1()));
     }
     let frozen = read_csv(&read("eval/nomenklatura/name_bench_logicv2_frozen.csv"));
     let fh = header_index(&frozen[0]);
@@ -121,7 +139,12 @@ fn main() {
         Format::UnXml,
     )
     .expect("UN list parses");
-    let un_screener = Screener::new(un.entries.clone(), Vec::new());
+    let config = ScreenConfig {
+        threshold,
+        params,
+        ..ScreenConfig::default()
+    };
+    let un_screener = Screener::with_config(un.entries.clone(), Vec::new(), config);
     let mut all: Vec<ListEntry> = un.entries;
     let csl = parse::parse(
         &read("lists/csl_2026-07-31/screening-list.json"),
@@ -146,7 +169,7 @@ fn main() {
     .expect("cons parses");
     all.extend(cons.entries);
     let all_count = all.len();
-    let all_screener = Screener::new(all, Vec::new());
+    let all_screener = Screener::with_config(all, Vec::new(), config);
     println!(
         "\nindexes built in {:.2}s (UN: {} entries; all lists: {} entries, {} names)",
         t0.elapsed().as_secs_f64(),
@@ -191,7 +214,11 @@ fn main() {
     let (mut un_fp, mut all_fp, mut n_neg, mut errors) = (0, 0, 0, 0);
     let t1 = Instant::now();
     let mut shown = 0;
-    for row in &neg[1..] {
+    let neg_limit = std::env::var("EG_NEG")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(usize::MAX);
+    for row in neg[1..].iter().take(neg_limit) {
         let name = &row[nh("full_name")];
         n_neg += 1;
         match hits(&un_screener, name) {
@@ -246,6 +273,15 @@ impl Confusion {
             (false, true) => self.fp += 1,
             (false, false) => self.tn += 1,
             (true, false) => self.fn_ += 1,
+        }
+    }
+    fn f1(&self) -> f64 {
+        let p = self.tp as f64 / (self.tp + self.fp).max(1) as f64;
+        let r = self.tp as f64 / (self.tp + self.fn_).max(1) as f64;
+        if p + r > 0.0 {
+            2.0 * p * r / (p + r)
+        } else {
+            0.0
         }
     }
     fn line(&self) -> String {
