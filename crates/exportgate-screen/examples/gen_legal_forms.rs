@@ -1,8 +1,8 @@
-//! Generates `src/legal_forms.rs` from rigour's `org_types.yml` (MIT, OpenSanctions).
-//!
-//! Run from the workspace root:
-//! `cargo run -p exportgate-screen --example gen_legal_forms -- ../shared/data/reference/rigour/org_types.yml crates/exportgate-screen/src/legal_forms.rs`
-//! A test (`legal_forms_table_is_current`) checks that the committed table is up to date.
+// Generates `src/legal_forms.rs` from rigour's `org_types.yml` (MIT, OpenSanctions).
+//
+// Run from the workspace root:
+// `cargo run -p exportgate-screen --example gen_legal_forms -- ../shared/data/reference/rigour/org_types.yml crates/exportgate-screen/src/legal_forms.rs`
+// A test (`legal_forms_table_is_current`) checks that the committed table is up to date.
 
 use std::fmt::Write as _;
 

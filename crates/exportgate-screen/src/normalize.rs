@@ -88,8 +88,11 @@ pub struct Token {
     pub text: String,
     /// Phonetic fold (`ph`→`f`, `c`→`k`, `w`→`v`, doubles collapsed, ...).
     pub fold: String,
-    /// Consonant skeleton of the fold (vowels dropped after the first letter).
+    /// Consonant skeleton of the fold (vowels dropped after the first letter); for tokens
+    /// from an abjad, the abjad skeleton.
     pub skel: String,
+    /// Abjad skeleton (all vowels and vowel letters dropped), to meet abjad tokens.
+    pub abjad_skel: String,
     /// Kind of token.
     pub kind: TokenKind,
     /// For generic tokens, the symbol compared instead of the text (e.g. `technology`).
@@ -449,12 +452,14 @@ impl Normalizer {
                     TokenKind::Word
                 };
                 let f = fold(&t.text);
+                let abjad_skel = abjad_skeleton(&t.text);
                 let skel = if t.abjad {
-                    abjad_skeleton(&t.text)
+                    abjad_skel.clone()
                 } else {
                     skeleton(&f)
                 };
                 Token {
+                    abjad_skel,
                     symbol: if kind == TokenKind::Generic {
                         sym
                     } else {

@@ -13,7 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::normalize::{abjad_skeleton, NormName, Token, TokenKind};
+use crate::normalize::{NormName, Token, TokenKind};
 
 /// Tunable weights of the scorer. The defaults are the documented, evaluated settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -101,23 +101,14 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
         return 0.0;
     }
     if a.abjad || b.abjad {
-        let sa = if a.abjad {
-            a.skel.clone()
-        } else {
-            abjad_skeleton(&a.text)
-        };
-        let sb = if b.abjad {
-            b.skel.clone()
-        } else {
-            abjad_skeleton(&b.text)
-        };
+        let (sa, sb) = (&a.abjad_skel, &b.abjad_skel);
         if sa == sb && sa.len() >= 3 {
             return 0.9;
         }
         if sa == sb && sa.len() == 2 {
             return 0.8;
         }
-        if sa.len() >= 4 && sb.len() >= 4 && strsim::levenshtein(&sa, &sb) == 1 {
+        if sa.len() >= 4 && sb.len() >= 4 && levenshtein(sa, sb) == 1 {
             return 0.75;
         }
         return 0.0;
@@ -136,14 +127,18 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
     if min_len <= 3 {
         return 0.0;
     }
-    let d = strsim::levenshtein(fa, fb);
     let allowed = (max_len / 4).max(1);
+    let skel_match = a.skel == b.skel && a.skel.len() >= 3 && fa.as_bytes()[0] == fb.as_bytes()[0];
+    if max_len - min_len > allowed {
+        return if skel_match { 0.85 } else { 0.0 };
+    }
+    let d = levenshtein(fa, fb);
     let mut sim: f32 = if d <= allowed {
         1.0 - 0.12 * d as f32
     } else {
         0.0
     };
-    if a.skel == b.skel && a.skel.len() >= 3 && fa.as_bytes()[0] == fb.as_bytes()[0] {
+    if skel_match {
         sim = sim.max(0.85);
     }
     sim
@@ -151,7 +146,12 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
 
 /// Compares a query name with a list-entry name.
 pub fn compare(q: &NormName, c: &NormName, params: &ScoreParams) -> PairScore {
-    let (alignment, tokens_matched) = align(q, c, params);
+    compare_with(q, c, params, true)
+}
+
+/// [`compare`], leaving out the explanation (matched tokens, legal forms) unless `explain`.
+pub fn compare_with(q: &NormName, c: &NormName, params: &ScoreParams, explain: bool) -> PairScore {
+    let (alignment, tokens_matched) = align(q, c, params, explain);
     let compact = compact_score(q, c);
     let mut name = alignment.max(compact);
     let number_mismatch = numbers_differ(q, c);
@@ -166,13 +166,22 @@ pub fn compare(q: &NormName, c: &NormName, params: &ScoreParams) -> PairScore {
             name,
             number_mismatch,
             country: 0.0,
-            legal_forms: (q.legal_forms.clone(), c.legal_forms.clone()),
+            legal_forms: if explain {
+                (q.legal_forms.clone(), c.legal_forms.clone())
+            } else {
+                (Vec::new(), Vec::new())
+            },
         },
         tokens_matched,
     }
 }
 
-fn align(q: &NormName, c: &NormName, params: &ScoreParams) -> (f32, Vec<TokenMatch>) {
+fn align(
+    q: &NormName,
+    c: &NormName,
+    params: &ScoreParams,
+    explain: bool,
+) -> (f32, Vec<TokenMatch>) {
     let (nq, nc) = (q.tokens.len(), c.tokens.len());
     if nq == 0 || nc == 0 {
         return (0.0, Vec::new());
@@ -193,6 +202,7 @@ fn align(q: &NormName, c: &NormName, params: &ScoreParams) -> (f32, Vec<TokenMat
         &mut matched_total,
         &mut out,
         true,
+        explain,
     );
     merge_han_runs(
         &c.tokens,
@@ -203,6 +213,7 @@ fn align(q: &NormName, c: &NormName, params: &ScoreParams) -> (f32, Vec<TokenMat
         &mut matched_total,
         &mut out,
         false,
+        explain,
     );
     let mut pairs: Vec<(f32, usize, usize)> = Vec::with_capacity(nq * nc);
     for (i, a) in q.tokens.iter().enumerate() {
@@ -223,11 +234,13 @@ fn align(q: &NormName, c: &NormName, params: &ScoreParams) -> (f32, Vec<TokenMat
         let w = q.tokens[i].weight() + c.tokens[j].weight();
         matched += s * w;
         matched_total += w;
-        out.push(TokenMatch {
-            query: q.tokens[i].text.clone(),
-            entry: c.tokens[j].text.clone(),
-            similarity: s,
-        });
+        if explain {
+            out.push(TokenMatch {
+                query: q.tokens[i].text.clone(),
+                entry: c.tokens[j].text.clone(),
+                similarity: s,
+            });
+        }
     }
     let unmatched = |toks: &[Token], used: &[bool]| -> f32 {
         toks.iter()
@@ -256,6 +269,7 @@ fn merge_han_runs(
     matched_total: &mut f32,
     out: &mut Vec<TokenMatch>,
     a_is_query: bool,
+    explain: bool,
 ) {
     if !a.iter().any(|t| t.han) {
         return;
@@ -265,7 +279,9 @@ fn merge_han_runs(
             continue;
         }
         'start: for i in 0..a.len() {
-            let mut joined = String::new();
+            // Walk syllables while they spell a prefix of the word, without allocating.
+            let target = tb.fold.as_bytes();
+            let mut pos = 0usize;
             for k in 0..4 {
                 let Some(t) = a.get(i + k) else {
                     continue 'start;
@@ -273,8 +289,12 @@ fn merge_han_runs(
                 if !t.han || used_a[i + k] {
                     continue 'start;
                 }
-                joined.push_str(&t.fold);
-                if k >= 1 && joined == tb.fold {
+                let f = t.fold.as_bytes();
+                if !target[pos..].starts_with(f) {
+                    continue 'start;
+                }
+                pos += f.len();
+                if k >= 1 && pos == target.len() {
                     let w: f32 = a[i..=i + k].iter().map(Token::weight).sum::<f32>() + tb.weight();
                     *matched += w;
                     *matched_total += w;
@@ -282,20 +302,22 @@ fn merge_han_runs(
                         *u = true;
                     }
                     used_b[j] = true;
-                    let run: Vec<&str> = a[i..=i + k].iter().map(|t| t.text.as_str()).collect();
-                    let (query, entry) = if a_is_query {
-                        (run.join(" "), tb.text.clone())
-                    } else {
-                        (tb.text.clone(), run.join(" "))
-                    };
-                    out.push(TokenMatch {
-                        query,
-                        entry,
-                        similarity: 1.0,
-                    });
+                    if explain {
+                        let run: Vec<&str> = a[i..=i + k].iter().map(|t| t.text.as_str()).collect();
+                        let (query, entry) = if a_is_query {
+                            (run.join(" "), tb.text.clone())
+                        } else {
+                            (tb.text.clone(), run.join(" "))
+                        };
+                        out.push(TokenMatch {
+                            query,
+                            entry,
+                            similarity: 1.0,
+                        });
+                    }
                     break 'start;
                 }
-                if joined.len() >= tb.fold.len() {
+                if pos >= target.len() {
                     continue 'start;
                 }
             }
@@ -307,11 +329,28 @@ fn compact_score(q: &NormName, c: &NormName) -> f32 {
     if q.compact.len() < 4 || c.compact.len() < 4 {
         return 0.0;
     }
+    let count = |n: &NormName| {
+        n.tokens
+            .iter()
+            .filter(|t| t.kind != TokenKind::Generic)
+            .count()
+    };
+    let identical = q.compact == c.compact || q.compact_sorted == c.compact_sorted;
+    // Joining only explains a difference in spacing: with equal token counts the alignment
+    // is the better judge, unless the joined strings are identical.
+    if !identical && count(q) == count(c) {
+        return 0.0;
+    }
+    // A ratio of 0.8 needs lengths within 20 % of each other.
+    let (lq, lc) = (q.compact.len() as f32, c.compact.len() as f32);
+    if !identical && lq.min(lc) < 0.8 * lq.max(lc) {
+        return 0.0;
+    }
     let ratio = |a: &str, b: &str| {
         if a == b {
             return 1.0;
         }
-        let d = strsim::levenshtein(a, b) as f32;
+        let d = levenshtein(a, b) as f32;
         1.0 - d / a.len().max(b.len()) as f32
     };
     let r = ratio(&q.compact, &c.compact).max(ratio(&q.compact_sorted, &c.compact_sorted));
@@ -358,4 +397,54 @@ fn numbers_differ(q: &NormName, c: &NormName) -> bool {
     }
     let (a, b) = (nums(q), nums(c));
     !a.is_empty() && !b.is_empty() && a != b
+}
+
+/// Levenshtein distance over bytes (tokens are ASCII), without allocating for strings of
+/// up to 63 bytes.
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut stack = [0usize; 64];
+    let mut heap;
+    let row: &mut [usize] = if b.len() < 64 {
+        &mut stack
+    } else {
+        heap = vec![0usize; b.len() + 1];
+        &mut heap
+    };
+    for (j, r) in row.iter_mut().enumerate().take(b.len() + 1) {
+        *r = j;
+    }
+    for (i, &ca) in a.iter().enumerate() {
+        let mut prev_diag = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            let next = (row[j + 1] + 1).min(row[j] + 1).min(prev_diag + cost);
+            prev_diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn levenshtein_matches_strsim() {
+        for (a, b) in [
+            ("", ""),
+            ("sophgo", "sofgo"),
+            ("kitten", "sitting"),
+            ("a", ""),
+            ("huawei", "huavei"),
+        ] {
+            assert_eq!(
+                super::levenshtein(a, b),
+                strsim::levenshtein(a, b),
+                "{a} {b}"
+            );
+        }
+        let long = "x".repeat(80);
+        assert_eq!(super::levenshtein(&long, "xx"), 78);
+    }
 }

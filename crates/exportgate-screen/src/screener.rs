@@ -16,7 +16,11 @@ use crate::allow::{AllowList, Clearance};
 use crate::country::to_iso2;
 use crate::entry::{Format, ListEntry};
 use crate::normalize::{check_query, NormName, Normalizer, QueryError, TokenKind};
-use crate::score::{compare, Features, ScoreParams, TokenMatch};
+use crate::score::{compare, compare_with, Features, ScoreParams, TokenMatch};
+
+/// Postings volume above which a query key is left out of candidate ranking when the query
+/// has a rarer key.
+const BIG_KEY: usize = 1500;
 
 /// Default score at or above which a comparison is a hit.
 pub const DEFAULT_THRESHOLD: f32 = 0.80;
@@ -45,7 +49,7 @@ impl Default for ScreenConfig {
             threshold: DEFAULT_THRESHOLD,
             certain: DEFAULT_CERTAIN,
             max_hits: 20,
-            candidate_cap: 80,
+            candidate_cap: 40,
             params: ScoreParams::default(),
         }
     }
@@ -347,7 +351,7 @@ impl Screener {
         let mut best: HashMap<u32, (f32, u32, crate::score::PairScore)> = HashMap::new();
         for vi in self.candidates(&q) {
             let v = &self.variants[vi as usize];
-            let mut ps = compare(&q, &v.norm, &self.config.params);
+            let mut ps = compare_with(&q, &v.norm, &self.config.params, false);
             if let Some(cc) = &country {
                 let e = &self.entries[v.entry as usize];
                 if !e.countries.is_empty() {
@@ -378,9 +382,11 @@ impl Screener {
         ranked.truncate(self.config.max_hits);
         let hits = ranked
             .into_iter()
-            .map(|(ei, score, vi, ps)| {
+            .map(|(ei, score, vi, quick)| {
                 let e = &self.entries[ei as usize];
                 let v = &self.variants[vi as usize];
+                let mut ps = compare(&q, &v.norm, &self.config.params);
+                ps.features.country = quick.features.country;
                 let matched_alias = e
                     .all_names()
                     .get(v.name_index as usize)
@@ -419,20 +425,20 @@ impl Screener {
             distinctive
         };
         // (token id, quality) per query key.
-        let mut keys: Vec<Vec<(u32, f32)>> = Vec::new();
-        let add = |list: &mut Vec<(u32, f32)>, id: u32, quality: f32| {
-            if let Some(x) = list.iter_mut().find(|(i, _)| *i == id) {
-                x.1 = x.1.max(quality);
-            } else {
-                list.push((id, quality));
+        let mut keys: Vec<HashMap<u32, f32, FastHash>> = Vec::new();
+        let add = |list: &mut HashMap<u32, f32, FastHash>, id: u32, quality: f32| {
+            let q = list.entry(id).or_insert(0.0);
+            if quality > *q {
+                *q = quality;
             }
         };
         for t in &toks {
-            let mut list = Vec::new();
+            let mut list: HashMap<u32, f32, FastHash> = HashMap::default();
             if let Some(&id) = idx.token_id.get(&t.fold) {
                 add(&mut list, id, 1.0);
             }
-            if t.kind == TokenKind::Word {
+            // Pinyin syllables are a closed set: exact only (and joined, below).
+            if t.kind == TokenKind::Word && !t.han {
                 if t.skel.len() >= 3 {
                     for &id in idx.by_skel.get(&t.skel).map(Vec::as_slice).unwrap_or(&[]) {
                         add(&mut list, id, 0.8);
@@ -458,15 +464,29 @@ impl Screener {
             for win in toks.windows(w) {
                 let joined: String = win.iter().map(|t| t.fold.as_str()).collect();
                 if let Some(&id) = idx.token_id.get(&joined) {
-                    keys.push(vec![(id, 1.0)]);
+                    let mut one: HashMap<u32, f32, FastHash> = HashMap::default();
+                    one.insert(id, 1.0);
+                    keys.push(one);
                 }
             }
         }
-        let mut acc: HashMap<u32, f32> = HashMap::new();
-        for list in &keys {
+        // Keys whose postings are very long (common given names, "beijing") only add noise to
+        // the ranking and cost time: when the query has a rarer key, rank by the rarer ones
+        // (the common tokens still count in the full score).
+        let volume = |list: &HashMap<u32, f32, FastHash>| -> usize {
+            list.keys().map(|&id| idx.postings[id as usize].len()).sum()
+        };
+        let volumes: Vec<usize> = keys.iter().map(volume).collect();
+        let has_rare = volumes.iter().any(|&v| v > 0 && v <= BIG_KEY);
+        let mut acc: HashMap<u32, f32, FastHash> = HashMap::default();
+        let mut local: HashMap<u32, f32, FastHash> = HashMap::default();
+        for (k, list) in keys.iter().enumerate() {
+            if has_rare && volumes[k] > BIG_KEY {
+                continue;
+            }
             // A variant counts once per query key, at the best quality.
-            let mut local: HashMap<u32, f32> = HashMap::new();
-            for &(id, quality) in list {
+            local.clear();
+            for (&id, &quality) in list {
                 let w = idx.idf[id as usize] * quality;
                 for &vi in &idx.postings[id as usize] {
                     let e = local.entry(vi).or_insert(0.0);
@@ -475,7 +495,7 @@ impl Screener {
                     }
                 }
             }
-            for (vi, w) in local {
+            for (&vi, &w) in &local {
                 *acc.entry(vi).or_insert(0.0) += w;
             }
         }
@@ -512,4 +532,34 @@ pub fn name_score(norm: &Normalizer, query: &str, candidate: &str, params: &Scor
     let q = norm.normalize(query);
     let c = norm.normalize(candidate);
     compare(&q, &c, params).score
+}
+
+/// A fast hasher for `u32` keys (multiplicative; not for untrusted keys that an attacker
+/// could choose, which ids are not).
+#[derive(Default, Clone, Copy)]
+struct FastHash;
+
+impl std::hash::BuildHasher for FastHash {
+    type Hasher = FastHasher;
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher(0)
+    }
+}
+
+#[derive(Default)]
+struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.0 = (u64::from(i) ^ self.0).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
 }
