@@ -399,32 +399,39 @@ fn numbers_differ(q: &NormName, c: &NormName) -> bool {
     !a.is_empty() && !b.is_empty() && a != b
 }
 
-/// Levenshtein distance over bytes (tokens are ASCII), without allocating for strings of
-/// up to 63 bytes.
+/// Edit distance over bytes (tokens are ASCII) counting an adjacent transposition as one
+/// edit (optimal string alignment), without allocating for strings of up to 63 bytes.
 pub fn levenshtein(a: &str, b: &str) -> usize {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    let mut stack = [0usize; 64];
+    let n = b.len() + 1;
+    let mut stack = [0usize; 192];
     let mut heap;
-    let row: &mut [usize] = if b.len() < 64 {
+    let buf: &mut [usize] = if n <= 64 {
         &mut stack
     } else {
-        heap = vec![0usize; b.len() + 1];
+        heap = vec![0usize; 3 * n];
         &mut heap
     };
-    for (j, r) in row.iter_mut().enumerate().take(b.len() + 1) {
+    let (prev2, rest) = buf.split_at_mut(n);
+    let (prev, rest) = rest.split_at_mut(n);
+    let cur = &mut rest[..n];
+    for (j, r) in prev.iter_mut().enumerate() {
         *r = j;
     }
-    for (i, &ca) in a.iter().enumerate() {
-        let mut prev_diag = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            let next = (row[j + 1] + 1).min(row[j] + 1).min(prev_diag + cost);
-            prev_diag = row[j + 1];
-            row[j + 1] = next;
+    for i in 0..a.len() {
+        cur[0] = i + 1;
+        for j in 0..b.len() {
+            let cost = usize::from(a[i] != b[j]);
+            let mut v = (prev[j + 1] + 1).min(cur[j] + 1).min(prev[j] + cost);
+            if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
+                v = v.min(prev2[j - 1] + 1);
+            }
+            cur[j + 1] = v;
         }
+        prev2.copy_from_slice(prev);
+        prev.copy_from_slice(cur);
     }
-    row[b.len()]
+    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -444,6 +451,7 @@ mod tests {
                 "{a} {b}"
             );
         }
+        assert_eq!(super::levenshtein("lakahl", "lakhal"), 1);
         let long = "x".repeat(80);
         assert_eq!(super::levenshtein(&long, "xx"), 78);
     }

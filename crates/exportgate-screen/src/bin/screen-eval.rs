@@ -97,6 +97,7 @@ fn main() {
         frozen.len() - 1,
         v2.line()
     );
+    println!("{sweep}");
     if verbose {
         for f in &fails {
             println!("{f}");
