@@ -1,0 +1,571 @@
+//! exportgate-lists: the I/O edge for restricted-party lists.
+//!
+//! Imports list files (format detected, or named with `--source`), keeps every imported
+//! version in SQLite (source, data date, import date, entry count, SHA-256, entries), reports
+//! `status`, downloads official files in `update`, and builds the in-memory
+//! [`Screener`](exportgate_screen::Screener) from the versions in force.
+//!
+//! Invariants:
+//! * an import is one transaction: a file that fails to read or parse leaves the lists in
+//!   force unchanged;
+//! * a failed download or parse in `update` keeps the previous version in force, and the
+//!   outcome says so;
+//! * the import date is always given by the caller; this crate never reads the clock.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use exportgate_screen::parse::{self, parse_ofac_set, OfacFiles};
+use exportgate_screen::{Format, ListEntry, ListVersion, ParseError, ParsedList, Screener};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Errors of the list store.
+#[derive(Debug, thiserror::Error)]
+pub enum ListsError {
+    /// A file could not be read.
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A list file is malformed (nothing was imported).
+    #[error("{0}; the lists in force are unchanged")]
+    Parse(#[from] ParseError),
+    /// The format of a file could not be recognised.
+    #[error("cannot tell the list format of `{0}`\n\nhint: name it with --source (one of: {formats})", formats = format_names())]
+    Undetected(String),
+    /// An unknown `--source` name.
+    #[error("unknown list source `{0}`\n\nhint: use one of: {formats}", formats = format_names())]
+    UnknownSource(String),
+    /// The database failed.
+    #[error("list database: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// A stored entry could not be decoded.
+    #[error("list database: stored entry {seq} of version {version} is unreadable: {message}")]
+    Corrupt {
+        /// Version id.
+        version: i64,
+        /// Entry sequence number.
+        seq: i64,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn format_names() -> String {
+    Format::ALL
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// The version now in force for the source.
+    pub version: ListVersion,
+    /// False when the file was identical (same checksum) to the version in force, which
+    /// stays in force.
+    pub changed: bool,
+}
+
+/// One file to fetch in `update`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateSource {
+    /// Source name stored with the version (e.g. `csl`, `un`, `ofac-sdn`).
+    pub source: String,
+    /// Format of the file.
+    pub format: Format,
+    /// URL of the (primary) file.
+    pub url: String,
+    /// For OFAC sets: URLs of the address and alias files.
+    pub add_url: Option<String>,
+    /// See `add_url`.
+    pub alt_url: Option<String>,
+}
+
+/// The official download locations. Pass others (a mirror, a test server) to [`update`].
+pub fn default_sources() -> Vec<UpdateSource> {
+    let ofac = "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports";
+    vec![
+        UpdateSource {
+            source: "csl".into(),
+            format: Format::CslJson,
+            url: "https://data.trade.gov/downloadable_consolidated_screening_list/v1/consolidated.json".into(),
+            add_url: None,
+            alt_url: None,
+        },
+        UpdateSource {
+            source: "un".into(),
+            format: Format::UnXml,
+            url: "https://scsanctions.un.org/resources/xml/en/consolidated.xml".into(),
+            add_url: None,
+            alt_url: None,
+        },
+        UpdateSource {
+            source: "ofac-sdn".into(),
+            format: Format::OfacSdn,
+            url: format!("{ofac}/SDN.CSV"),
+            add_url: Some(format!("{ofac}/ADD.CSV")),
+            alt_url: Some(format!("{ofac}/ALT.CSV")),
+        },
+        UpdateSource {
+            source: "ofac-cons".into(),
+            format: Format::OfacCons,
+            url: format!("{ofac}/CONS_PRIM.CSV"),
+            add_url: Some(format!("{ofac}/CONS_ADD.CSV")),
+            alt_url: Some(format!("{ofac}/CONS_ALT.CSV")),
+        },
+    ]
+}
+
+/// The outcome of updating one source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum UpdateOutcome {
+    /// A new version was stored and is in force.
+    Updated {
+        /// The new version.
+        version: ListVersion,
+    },
+    /// The file was identical to the version in force.
+    Unchanged {
+        /// The version in force.
+        version: ListVersion,
+    },
+    /// Download or parse failed; the previous version (if any) stays in force.
+    Failed {
+        /// Source name.
+        source: String,
+        /// URL tried.
+        url: String,
+        /// What went wrong.
+        error: String,
+        /// The version still in force, if there is one.
+        kept: Option<ListVersion>,
+    },
+}
+
+/// One stored version and whether it is in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionStatus {
+    /// The version.
+    pub version: ListVersion,
+    /// Where it came from (path or URL).
+    pub origin: String,
+    /// True for the latest version of its source.
+    pub in_force: bool,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS list_versions (
+    id          INTEGER PRIMARY KEY,
+    source      TEXT NOT NULL,
+    format      TEXT NOT NULL,
+    data_date   TEXT,
+    imported_on TEXT NOT NULL,
+    entry_count INTEGER NOT NULL,
+    sha256      TEXT NOT NULL,
+    origin      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS list_versions_source ON list_versions (source, id);
+CREATE TABLE IF NOT EXISTS list_entries (
+    version_id INTEGER NOT NULL REFERENCES list_versions (id),
+    seq        INTEGER NOT NULL,
+    entry      TEXT NOT NULL,
+    PRIMARY KEY (version_id, seq)
+);
+";
+
+fn open(db_path: &Path) -> Result<Connection, ListsError> {
+    let conn = Connection::open(db_path)?;
+    conn.execute_batch("PRAGMA foreign_keys = ON;")?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, ListsError> {
+    std::fs::read(path).map_err(|source| ListsError::Io {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+fn sha256_hex(parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The stored source name for a parsed list.
+fn source_name(format: Format, parsed: &ParsedList) -> String {
+    match format {
+        Format::CslJson | Format::CslCsv | Format::CslCompactJson => "csl".into(),
+        Format::OfacSdn => "ofac-sdn".into(),
+        Format::OfacCons => "ofac-cons".into(),
+        Format::UnXml => "un".into(),
+        Format::BisDpl => "dpl".into(),
+        Format::OtherCountriesJson => {
+            let first = parsed
+                .entries
+                .first()
+                .map(|e| e.list.as_str())
+                .unwrap_or("other");
+            first
+                .split('-')
+                .next()
+                .unwrap_or("other")
+                .to_ascii_lowercase()
+        }
+    }
+}
+
+/// OFAC sibling files: `sdn.csv` has `add.csv` and `alt.csv`; `cons_prim.csv` has
+/// `cons_add.csv` and `cons_alt.csv` (any case).
+fn ofac_siblings(path: &Path, format: Format) -> (Option<PathBuf>, Option<PathBuf>) {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let (add, alt) = match format {
+        Format::OfacCons => ("cons_add.csv", "cons_alt.csv"),
+        _ => ("add.csv", "alt.csv"),
+    };
+    let find = |name: &str| -> Option<PathBuf> {
+        for cand in [name.to_string(), name.to_ascii_uppercase()] {
+            let p = dir.join(&cand);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+        None
+    };
+    (find(add), find(alt))
+}
+
+/// Imports a list file into the database at `db_path` as a new version, dated `today`.
+/// `source` names the format (see [`Format::from_name`]); without it the format is
+/// detected. For OFAC files, `add.csv`/`alt.csv` (or `cons_add.csv`/`cons_alt.csv`) beside
+/// the primary file are joined in. A file identical to the version in force is not stored
+/// again.
+pub fn import(
+    db_path: &Path,
+    path: &Path,
+    source: Option<&str>,
+    today: NaiveDate,
+) -> Result<ImportReport, ListsError> {
+    let bytes = read(path)?;
+    let label = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let format = match source {
+        Some(s) => Format::from_name(s).ok_or_else(|| ListsError::UnknownSource(s.to_string()))?,
+        None => parse::detect(&bytes, &label)
+            .ok_or_else(|| ListsError::Undetected(path.display().to_string()))?,
+    };
+    let (parsed, checksum) = if matches!(format, Format::OfacSdn | Format::OfacCons) {
+        let (add_p, alt_p) = ofac_siblings(path, format);
+        let add = add_p.as_deref().map(read).transpose()?;
+        let alt = alt_p.as_deref().map(read).transpose()?;
+        let name = |p: &Option<PathBuf>| {
+            p.as_ref()
+                .and_then(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        let (add_name, alt_name) = (name(&add_p), name(&alt_p));
+        let files = OfacFiles {
+            primary: (&label, &bytes),
+            add: add.as_deref().map(|b| (add_name.as_str(), b)),
+            alt: alt.as_deref().map(|b| (alt_name.as_str(), b)),
+        };
+        let parsed = parse_ofac_set(&files, format)?;
+        let sum = sha256_hex(&[
+            &bytes,
+            add.as_deref().unwrap_or(&[]),
+            alt.as_deref().unwrap_or(&[]),
+        ]);
+        (parsed, sum)
+    } else {
+        (parse::parse(&bytes, &label, format)?, sha256_hex(&[&bytes]))
+    };
+    let source_name = source_name(format, &parsed);
+    let mut conn = open(db_path)?;
+    store(
+        &mut conn,
+        &source_name,
+        parsed,
+        checksum,
+        today,
+        &path.display().to_string(),
+    )
+}
+
+fn store(
+    conn: &mut Connection,
+    source: &str,
+    parsed: ParsedList,
+    sha256: String,
+    today: NaiveDate,
+    origin: &str,
+) -> Result<ImportReport, ListsError> {
+    let tx = conn.transaction()?;
+    if let Some(current) = in_force(&tx, source)? {
+        if current.sha256 == sha256 {
+            return Ok(ImportReport {
+                version: current,
+                changed: false,
+            });
+        }
+    }
+    tx.execute(
+        "INSERT INTO list_versions (source, format, data_date, imported_on, entry_count, sha256, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            source,
+            parsed.format.name(),
+            parsed.data_date.map(|d| d.to_string()),
+            today.to_string(),
+            parsed.entries.len() as i64,
+            sha256,
+            origin
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    {
+        let mut stmt =
+            tx.prepare("INSERT INTO list_entries (version_id, seq, entry) VALUES (?1, ?2, ?3)")?;
+        for (seq, e) in parsed.entries.iter().enumerate() {
+            let json = serde_json::to_string(e).map_err(|err| ListsError::Corrupt {
+                version: id,
+                seq: seq as i64,
+                message: err.to_string(),
+            })?;
+            stmt.execute(params![id, seq as i64, json])?;
+        }
+    }
+    tx.commit()?;
+    Ok(ImportReport {
+        version: ListVersion {
+            id,
+            source: source.to_string(),
+            format: parsed.format,
+            data_date: parsed.data_date,
+            imported_on: today,
+            entry_count: parsed.entries.len(),
+            sha256,
+        },
+        changed: true,
+    })
+}
+
+fn row_to_version(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ListVersion, String)> {
+    let format: String = row.get(2)?;
+    let data_date: Option<String> = row.get(3)?;
+    let imported_on: String = row.get(4)?;
+    let bad = |i: usize, what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            what.to_string().into(),
+        )
+    };
+    Ok((
+        ListVersion {
+            id: row.get(0)?,
+            source: row.get(1)?,
+            format: Format::from_name(&format).ok_or_else(|| bad(2, "unknown format"))?,
+            data_date: data_date
+                .map(|d| d.parse::<NaiveDate>())
+                .transpose()
+                .map_err(|_| bad(3, "bad date"))?,
+            imported_on: imported_on
+                .parse::<NaiveDate>()
+                .map_err(|_| bad(4, "bad date"))?,
+            entry_count: row.get::<_, i64>(5)? as usize,
+            sha256: row.get(6)?,
+        },
+        row.get(7)?,
+    ))
+}
+
+const VERSION_COLUMNS: &str =
+    "id, source, format, data_date, imported_on, entry_count, sha256, origin";
+
+fn in_force(conn: &Connection, source: &str) -> Result<Option<ListVersion>, ListsError> {
+    let sql = format!(
+        "SELECT {VERSION_COLUMNS} FROM list_versions WHERE source = ?1 ORDER BY id DESC LIMIT 1"
+    );
+    Ok(conn
+        .query_row(&sql, params![source], row_to_version)
+        .optional()?
+        .map(|(v, _)| v))
+}
+
+/// All stored versions, oldest first, each marked in force or not.
+pub fn status(db_path: &Path) -> Result<Vec<VersionStatus>, ListsError> {
+    let conn = open(db_path)?;
+    let sql = format!("SELECT {VERSION_COLUMNS} FROM list_versions ORDER BY id");
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt
+        .query_map([], row_to_version)?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out: Vec<VersionStatus> = Vec::with_capacity(rows.len());
+    for (version, origin) in rows {
+        let latest = rows_latest(&conn, &version.source)?;
+        out.push(VersionStatus {
+            in_force: latest == Some(version.id),
+            version,
+            origin,
+        });
+    }
+    Ok(out)
+}
+
+fn rows_latest(conn: &Connection, source: &str) -> Result<Option<i64>, ListsError> {
+    Ok(conn
+        .query_row(
+            "SELECT MAX(id) FROM list_versions WHERE source = ?1",
+            params![source],
+            |r| r.get::<_, Option<i64>>(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// The versions in force, one per source.
+pub fn versions_in_force(db_path: &Path) -> Result<Vec<ListVersion>, ListsError> {
+    Ok(status(db_path)?
+        .into_iter()
+        .filter(|s| s.in_force)
+        .map(|s| s.version)
+        .collect())
+}
+
+/// Builds the screening index from the versions in force. The screener records the versions
+/// used ([`Screener::list_versions`]).
+pub fn load_screener(db_path: &Path) -> Result<Screener, ListsError> {
+    let versions = versions_in_force(db_path)?;
+    let conn = open(db_path)?;
+    let mut entries: Vec<ListEntry> = Vec::new();
+    let mut stmt =
+        conn.prepare("SELECT seq, entry FROM list_entries WHERE version_id = ?1 ORDER BY seq")?;
+    for v in &versions {
+        let rows = stmt.query_map(params![v.id], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (seq, json) = row?;
+            let e: ListEntry = serde_json::from_str(&json).map_err(|err| ListsError::Corrupt {
+                version: v.id,
+                seq,
+                message: err.to_string(),
+            })?;
+            entries.push(e);
+        }
+    }
+    Ok(Screener::new(entries, versions))
+}
+
+fn download(agent: &ureq::Agent, url: &str) -> Result<Vec<u8>, String> {
+    let resp = agent.get(url).call().map_err(|e| match e {
+        ureq::Error::Status(code, _) => format!("HTTP status {code}"),
+        other => other.to_string(),
+    })?;
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut resp.into_reader().take(512 * 1024 * 1024), &mut body)
+        .map_err(|e| e.to_string())?;
+    Ok(body)
+}
+
+use std::io::Read as _;
+
+/// Primary, address and alias file bodies.
+type Fetched = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Downloads each source and stores it as a new version dated `today`. A failed download or
+/// parse leaves the previous version in force and is reported as [`UpdateOutcome::Failed`];
+/// the other sources are still updated.
+pub fn update(
+    db_path: &Path,
+    sources: &[UpdateSource],
+    today: NaiveDate,
+) -> Result<Vec<UpdateOutcome>, ListsError> {
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(20))
+        .timeout(Duration::from_secs(300))
+        .build();
+    let mut conn = open(db_path)?;
+    let mut out = Vec::with_capacity(sources.len());
+    for src in sources {
+        let fail = |conn: &Connection, error: String| -> Result<UpdateOutcome, ListsError> {
+            Ok(UpdateOutcome::Failed {
+                source: src.source.clone(),
+                url: src.url.clone(),
+                error,
+                kept: in_force(conn, &src.source)?,
+            })
+        };
+        let fetched = (|| -> Result<Fetched, String> {
+            let primary = download(&agent, &src.url)
+                .map_err(|e| format!("download of `{}` failed: {e}", src.url))?;
+            let get = |u: &Option<String>| -> Result<Option<Vec<u8>>, String> {
+                u.as_deref()
+                    .map(|u| {
+                        download(&agent, u).map_err(|e| format!("download of `{u}` failed: {e}"))
+                    })
+                    .transpose()
+            };
+            Ok((primary, get(&src.add_url)?, get(&src.alt_url)?))
+        })();
+        let (primary, add, alt) = match fetched {
+            Ok(x) => x,
+            Err(e) => {
+                out.push(fail(&conn, e)?);
+                continue;
+            }
+        };
+        let label = src.url.rsplit('/').next().unwrap_or(&src.url).to_string();
+        let parsed = if matches!(src.format, Format::OfacSdn | Format::OfacCons) {
+            parse_ofac_set(
+                &OfacFiles {
+                    primary: (&label, &primary),
+                    add: add.as_deref().map(|b| ("add", b)),
+                    alt: alt.as_deref().map(|b| ("alt", b)),
+                },
+                src.format,
+            )
+        } else {
+            parse::parse(&primary, &label, src.format)
+        };
+        let parsed = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                out.push(fail(&conn, e.to_string())?);
+                continue;
+            }
+        };
+        let sum = sha256_hex(&[
+            &primary,
+            add.as_deref().unwrap_or(&[]),
+            alt.as_deref().unwrap_or(&[]),
+        ]);
+        let report = store(&mut conn, &src.source, parsed, sum, today, &src.url)?;
+        out.push(if report.changed {
+            UpdateOutcome::Updated {
+                version: report.version,
+            }
+        } else {
+            UpdateOutcome::Unchanged {
+                version: report.version,
+            }
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,320 @@
+//! Import, status, load and update against the real list files, with a local HTTP server
+//! on 127.0.0.1 standing in for the official download sites.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use exportgate_lists::{
+    import, load_screener, status, update, ListsError, UpdateOutcome, UpdateSource,
+};
+use exportgate_screen::{AllowList, Format, Party};
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+
+fn data(rel: &str) -> PathBuf {
+    Path::new(DATA).join(rel)
+}
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 8, d).expect("date")
+}
+
+/// A fresh database path in the system temp directory.
+fn temp_db(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "exportgate-lists-test-{}-{name}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join("lists.sqlite")
+}
+
+#[test]
+fn import_real_files_status_and_load() {
+    let db = temp_db("import");
+    let csl = import(
+        &db,
+        &data("lists/csl_2026-07-31/screening-list.json"),
+        None,
+        day(1),
+    )
+    .expect("CSL imports");
+    assert!(csl.changed);
+    assert_eq!(csl.version.entry_count, 25_921);
+    assert_eq!(csl.version.source, "csl");
+    assert_eq!(csl.version.data_date, NaiveDate::from_ymd_opt(2026, 7, 31));
+    assert_eq!(csl.version.sha256.len(), 64);
+
+    let un = import(
+        &db,
+        &data("lists/un/UN_consolidated_2026-02-27.xml"),
+        None,
+        day(1),
+    )
+    .expect("UN imports");
+    assert_eq!(un.version.entry_count, 1003);
+    let sdn =
+        import(&db, &data("lists/ofac_sdn_2021-07/sdn.csv"), None, day(1)).expect("SDN imports");
+    assert_eq!(sdn.version.entry_count, 8_976);
+    assert_eq!(sdn.version.source, "ofac-sdn");
+    let cons = import(
+        &db,
+        &data("lists/ofac_2025-12/cons_prim.csv"),
+        Some("ofac-cons"),
+        day(1),
+    )
+    .expect("cons imports");
+    assert_eq!(cons.version.entry_count, 442);
+    let dpl = import(
+        &db,
+        &data("lists/bis_dpl/dpl_2022-09.txt"),
+        Some("bis-dpl"),
+        day(1),
+    )
+    .expect("DPL imports");
+    assert_eq!(dpl.version.entry_count, 581);
+    let cn = import(
+        &db,
+        &data("lists/other_countries/cn_entity_lists.json"),
+        None,
+        day(1),
+    )
+    .expect("CN imports");
+    assert_eq!(
+        (cn.version.source.as_str(), cn.version.entry_count),
+        ("cn", 240)
+    );
+    let jp = import(
+        &db,
+        &data("lists/other_countries/jp_end_user_list.json"),
+        None,
+        day(1),
+    )
+    .expect("JP imports");
+    assert_eq!(
+        (jp.version.source.as_str(), jp.version.entry_count),
+        ("jp", 835)
+    );
+
+    // The same file again is not a new version.
+    let again = import(
+        &db,
+        &data("lists/un/UN_consolidated_2026-02-27.xml"),
+        None,
+        day(2),
+    )
+    .expect("re-import");
+    assert!(!again.changed);
+    assert_eq!(again.version.id, un.version.id);
+
+    let st = status(&db).expect("status");
+    assert_eq!(st.len(), 7);
+    assert!(st.iter().all(|s| s.in_force));
+
+    let screener = load_screener(&db).expect("loads");
+    assert_eq!(screener.list_versions().len(), 7);
+    assert_eq!(
+        screener.entries().len(),
+        25_921 + 1003 + 8_976 + 442 + 581 + 240 + 835
+    );
+    let r = screener
+        .screen(&Party::named("华为技术有限公司"), day(3), &AllowList::new())
+        .expect("screens");
+    assert!(r
+        .hits
+        .iter()
+        .any(|h| h.list == "EL" && h.name == "Huawei Technologies Co., Ltd."));
+    let _ = std::fs::remove_dir_all(db.parent().expect("dir"));
+}
+
+#[test]
+fn a_malformed_file_leaves_the_lists_in_force_unchanged() {
+    let db = temp_db("malformed");
+    let dir = db.parent().expect("dir").to_path_buf();
+    let good = import(&db, &data("lists/bis_dpl/dpl_2022-09.txt"), None, day(1)).expect("imports");
+    // A DPL file whose third record has a missing field.
+    let text = std::fs::read_to_string(data("lists/bis_dpl/dpl_2022-09.txt")).expect("read");
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[3] = lines[3].split('\t').take(5).collect::<Vec<_>>().join("\t");
+    let bad = dir.join("dpl_bad.txt");
+    std::fs::write(&bad, lines.join("\n")).expect("write");
+    let err = import(&db, &bad, Some("bis-dpl"), day(2)).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, ListsError::Parse(_)), "{msg}");
+    assert!(
+        msg.contains("dpl_bad.txt") && msg.contains("line 4") && msg.contains("unchanged"),
+        "{msg}"
+    );
+    let st = status(&db).expect("status");
+    assert_eq!(st.len(), 1);
+    assert_eq!(st[0].version, good.version);
+
+    // Unknown formats and names are clear errors too.
+    let junk = dir.join("junk.bin");
+    std::fs::write(&junk, b"\x00\x01 not a list").expect("write");
+    assert!(matches!(
+        import(&db, &junk, None, day(2)),
+        Err(ListsError::Undetected(_))
+    ));
+    assert!(matches!(
+        import(&db, &junk, Some("nope"), day(2)),
+        Err(ListsError::UnknownSource(_))
+    ));
+    assert!(matches!(
+        import(&db, &dir.join("missing.csv"), None, day(2)),
+        Err(ListsError::Io { .. })
+    ));
+    assert_eq!(status(&db).expect("status").len(), 1);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Serves `files` (URL path -> body) on 127.0.0.1 until dropped; other paths get 404.
+struct TestServer {
+    server: Arc<tiny_http::Server>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    base: String,
+}
+
+impl TestServer {
+    fn start(files: HashMap<String, Vec<u8>>) -> TestServer {
+        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("binds"));
+        let base = format!(
+            "http://{}",
+            server.server_addr().to_ip().expect("ip address")
+        );
+        let s = Arc::clone(&server);
+        let thread = std::thread::spawn(move || {
+            for req in s.incoming_requests() {
+                let resp = match files.get(req.url()) {
+                    Some(body) => tiny_http::Response::from_data(body.clone()),
+                    None => {
+                        tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404)
+                    }
+                };
+                let _ = req.respond(resp);
+            }
+        });
+        TestServer {
+            server,
+            thread: Some(thread),
+            base,
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn src(base: &str, source: &str, format: Format, path: &str) -> UpdateSource {
+    UpdateSource {
+        source: source.into(),
+        format,
+        url: format!("{base}{path}"),
+        add_url: None,
+        alt_url: None,
+    }
+}
+
+#[test]
+fn update_downloads_and_keeps_the_previous_version_on_failure() {
+    let db = temp_db("update");
+    let read = |rel: &str| std::fs::read(data(rel)).expect("read");
+    let un = read("lists/un/UN_consolidated_2026-02-27.xml");
+    let mut files = HashMap::new();
+    files.insert("/un.xml".to_string(), un.clone());
+    files.insert(
+        "/dpl.txt".to_string(),
+        read("lists/bis_dpl/dpl_2022-09.txt"),
+    );
+    files.insert(
+        "/sdn.csv".to_string(),
+        read("lists/ofac_sdn_2021-07/sdn.csv"),
+    );
+    files.insert(
+        "/add.csv".to_string(),
+        read("lists/ofac_sdn_2021-07/add.csv"),
+    );
+    files.insert(
+        "/alt.csv".to_string(),
+        read("lists/ofac_sdn_2021-07/alt.csv"),
+    );
+    files.insert("/un-corrupt.xml".to_string(), un[..un.len() / 2].to_vec());
+    let server = TestServer::start(files);
+    let base = server.base.clone();
+
+    let mut sdn = src(&base, "ofac-sdn", Format::OfacSdn, "/sdn.csv");
+    sdn.add_url = Some(format!("{base}/add.csv"));
+    sdn.alt_url = Some(format!("{base}/alt.csv"));
+    let first = update(
+        &db,
+        &[
+            src(&base, "un", Format::UnXml, "/un.xml"),
+            src(&base, "dpl", Format::BisDpl, "/dpl.txt"),
+            sdn,
+        ],
+        day(1),
+    )
+    .expect("update runs");
+    assert!(matches!(&first[0], UpdateOutcome::Updated { version } if version.entry_count == 1003));
+    assert!(matches!(&first[1], UpdateOutcome::Updated { version } if version.entry_count == 581));
+    assert!(
+        matches!(&first[2], UpdateOutcome::Updated { version } if version.entry_count == 8_976)
+    );
+    let UpdateOutcome::Updated { version: un_v1 } = &first[0] else {
+        unreachable!()
+    };
+
+    // Same file again: unchanged. A 404 and a corrupted file: failed, previous kept.
+    let second = update(
+        &db,
+        &[
+            src(&base, "un", Format::UnXml, "/un.xml"),
+            src(&base, "dpl", Format::BisDpl, "/missing-dpl.txt"),
+            src(&base, "un", Format::UnXml, "/un-corrupt.xml"),
+        ],
+        day(2),
+    )
+    .expect("update runs");
+    assert!(matches!(&second[0], UpdateOutcome::Unchanged { version } if version == un_v1));
+    match &second[1] {
+        UpdateOutcome::Failed { error, kept, .. } => {
+            assert!(error.contains("404"), "{error}");
+            assert_eq!(kept.as_ref().map(|k| k.entry_count), Some(581));
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    match &second[2] {
+        UpdateOutcome::Failed { error, kept, .. } => {
+            assert!(error.contains("un-corrupt.xml"), "{error}");
+            assert_eq!(kept.as_ref(), Some(un_v1));
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    // A source that never loaded reports nothing kept.
+    let third = update(
+        &db,
+        &[src(&base, "csl", Format::CslJson, "/nothing.json")],
+        day(3),
+    )
+    .expect("update runs");
+    assert!(matches!(
+        &third[0],
+        UpdateOutcome::Failed { kept: None, .. }
+    ));
+
+    let st = status(&db).expect("status");
+    assert_eq!(st.len(), 3, "{st:#?}");
+    let screener = load_screener(&db).expect("loads");
+    assert_eq!(screener.entries().len(), 1003 + 581 + 8_976);
+    drop(server);
+    let _ = std::fs::remove_dir_all(db.parent().expect("dir"));
+}

@@ -1,0 +1,695 @@
+//! Name normalisation: input hygiene, Unicode compatibility folding (full-width to
+//! half-width), transliteration to Latin (pinyin for Chinese characters, `any_ascii` for
+//! Cyrillic, Arabic, Greek, Hebrew, Hangul, kana and diacritics), tokenisation, legal-form
+//! removal (rigour's `org_types.yml`), generic-word and place-name tagging, and per-token
+//! phonetic keys.
+//!
+//! The output, a [`NormName`], is what the scorer compares.
+
+use std::collections::HashMap;
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::legal_forms::LEGAL_FORMS;
+
+/// Names longer than this many characters are refused as queries (and cut for list entries).
+pub const MAX_NAME_CHARS: usize = 400;
+
+/// A query name that cannot be screened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// Empty or only whitespace.
+    #[error("the name is empty")]
+    Empty,
+    /// Longer than [`MAX_NAME_CHARS`].
+    #[error("the name is {chars} characters long; at most {max} are screened")]
+    TooLong {
+        /// Characters in the name.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Contains a control character.
+    #[error("the name contains the control character U+{code:04X} at character {position}")]
+    ControlCharacter {
+        /// The code point.
+        code: u32,
+        /// 1-based character position.
+        position: usize,
+    },
+    /// Nothing left to compare after normalisation (only punctuation or symbols).
+    #[error("the name `{name}` has no letters or digits to screen")]
+    NoLetters {
+        /// The name as given.
+        name: String,
+    },
+}
+
+/// Checks a query name: not empty, not too long, no control characters.
+pub fn check_query(name: &str) -> Result<(), QueryError> {
+    if name.trim().is_empty() {
+        return Err(QueryError::Empty);
+    }
+    let mut chars = 0usize;
+    for (i, c) in name.chars().enumerate() {
+        chars += 1;
+        if c.is_control() {
+            return Err(QueryError::ControlCharacter {
+                code: c as u32,
+                position: i + 1,
+            });
+        }
+    }
+    if chars > MAX_NAME_CHARS {
+        return Err(QueryError::TooLong {
+            chars,
+            max: MAX_NAME_CHARS,
+        });
+    }
+    Ok(())
+}
+
+/// What a token is, for weighting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A distinctive word.
+    Word,
+    /// A generic word ("technology", "industry", 科技) or a place name ("Beijing"); compared
+    /// by its symbol and weighted low.
+    Generic,
+    /// Digits; must be equal.
+    Number,
+}
+
+/// One token of a normalised name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Token {
+    /// Lower-case ASCII letters and digits.
+    pub text: String,
+    /// Phonetic fold (`ph`→`f`, `c`→`k`, `w`→`v`, doubles collapsed, ...).
+    pub fold: String,
+    /// Consonant skeleton of the fold (vowels dropped after the first letter); for tokens
+    /// from an abjad, the abjad skeleton.
+    pub skel: String,
+    /// Abjad skeleton (all vowels and vowel letters dropped), to meet abjad tokens.
+    pub abjad_skel: String,
+    /// Kind of token.
+    pub kind: TokenKind,
+    /// For generic tokens, the symbol compared instead of the text (e.g. `technology`).
+    pub symbol: Option<String>,
+    /// Transliterated from an abjad (Arabic, Hebrew): written vowels are unreliable.
+    pub abjad: bool,
+    /// One pinyin syllable of a Chinese character.
+    pub han: bool,
+}
+
+impl Token {
+    /// The weight of the token in coverage scores.
+    pub fn weight(&self) -> f32 {
+        match self.kind {
+            TokenKind::Generic => 0.3,
+            TokenKind::Number => 1.0,
+            TokenKind::Word if self.text.len() <= 2 => 0.5,
+            TokenKind::Word => 1.0,
+        }
+    }
+}
+
+/// A normalised name.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NormName {
+    /// Tokens in order, legal forms removed.
+    pub tokens: Vec<Token>,
+    /// Generic legal forms found (e.g. `LLC`, `JSC`), for the explanation.
+    pub legal_forms: Vec<String>,
+    /// The folds of the distinctive tokens, concatenated in order.
+    pub compact: String,
+    /// The same, with the tokens sorted first.
+    pub compact_sorted: String,
+}
+
+impl NormName {
+    /// Distinctive (word and number) tokens.
+    pub fn distinctive(&self) -> impl Iterator<Item = &Token> {
+        self.tokens.iter().filter(|t| t.kind != TokenKind::Generic)
+    }
+}
+
+/// Generic words and place names, in several languages and scripts, and the symbol each one
+/// is compared by. Chinese entries are transliterated like any name, so 科技 becomes the
+/// syllables `ke ji`, which this table maps to `technology`, as it does "Technologies".
+const GENERIC_WORDS: &[(&str, &str)] = &[
+    // technology
+    ("technology", "technology"),
+    ("technologies", "technology"),
+    ("tech", "technology"),
+    ("technik", "technology"),
+    ("technologie", "technology"),
+    ("tecnologia", "technology"),
+    ("tecnologias", "technology"),
+    ("tekhnologii", "technology"),
+    ("tekhnologiya", "technology"),
+    ("科技", "technology"),
+    ("技术", "technology"),
+    ("技術", "technology"),
+    // science
+    ("science", "science"),
+    ("sciences", "science"),
+    ("scientific", "science"),
+    ("科学", "science"),
+    // industry
+    ("industry", "industry"),
+    ("industries", "industry"),
+    ("industrial", "industry"),
+    ("industrie", "industry"),
+    ("industria", "industry"),
+    ("产业", "industry"),
+    ("工业", "industry"),
+    ("实业", "industry"),
+    ("產業", "industry"),
+    // information
+    ("information", "information"),
+    ("info", "information"),
+    ("信息", "information"),
+    // electronics
+    ("electronic", "electronics"),
+    ("electronics", "electronics"),
+    ("elektronik", "electronics"),
+    ("电子", "electronics"),
+    ("電子", "electronics"),
+    // group, holding, investment
+    ("group", "group"),
+    ("groupe", "group"),
+    ("grupo", "group"),
+    ("gruppa", "group"),
+    ("集团", "group"),
+    ("holding", "holding"),
+    ("holdings", "holding"),
+    ("控股", "holding"),
+    ("investment", "investment"),
+    ("investments", "investment"),
+    ("投资", "investment"),
+    // international, trading
+    ("international", "international"),
+    ("intl", "international"),
+    ("internacional", "international"),
+    ("国际", "international"),
+    ("trading", "trading"),
+    ("trade", "trading"),
+    ("贸易", "trading"),
+    ("import", "import"),
+    ("imp", "import"),
+    ("export", "export"),
+    ("exp", "export"),
+    ("进出口", "import export"),
+    // engineering, development, research
+    ("engineering", "engineering"),
+    ("工程", "engineering"),
+    ("development", "development"),
+    ("发展", "development"),
+    ("开发", "development"),
+    ("research", "research"),
+    ("研究", "research"),
+    ("institute", "institute"),
+    ("研究所", "institute"),
+    ("研究院", "institute"),
+    // systems, networks, equipment, materials, services
+    ("system", "system"),
+    ("systems", "system"),
+    ("系统", "system"),
+    ("network", "network"),
+    ("networks", "network"),
+    ("网络", "network"),
+    ("equipment", "equipment"),
+    ("设备", "equipment"),
+    ("material", "material"),
+    ("materials", "material"),
+    ("材料", "material"),
+    ("service", "service"),
+    ("services", "service"),
+    ("服务", "service"),
+    ("solutions", "solutions"),
+    ("software", "software"),
+    ("软件", "software"),
+    ("semiconductor", "semiconductor"),
+    ("半导体", "semiconductor"),
+    ("computer", "computer"),
+    ("计算机", "computer"),
+    ("communication", "communication"),
+    ("communications", "communication"),
+    ("通信", "communication"),
+    ("logistics", "logistics"),
+    ("物流", "logistics"),
+    // stopwords
+    ("the", "the"),
+    ("of", "of"),
+    ("and", "and"),
+    ("for", "for"),
+    ("de", "de"),
+    ("la", "la"),
+    ("del", "de"),
+    ("des", "de"),
+    ("du", "de"),
+    ("und", "and"),
+    ("et", "and"),
+    ("y", "and"),
+    // places commonly prefixed to Chinese company names
+    ("china", "china"),
+    ("chinese", "china"),
+    ("中国", "china"),
+    ("beijing", "beijing"),
+    ("北京", "beijing"),
+    ("shanghai", "shanghai"),
+    ("上海", "shanghai"),
+    ("shenzhen", "shenzhen"),
+    ("深圳", "shenzhen"),
+    ("guangzhou", "guangzhou"),
+    ("广州", "guangzhou"),
+    ("tianjin", "tianjin"),
+    ("天津", "tianjin"),
+    ("chongqing", "chongqing"),
+    ("重庆", "chongqing"),
+    ("hangzhou", "hangzhou"),
+    ("杭州", "hangzhou"),
+    ("nanjing", "nanjing"),
+    ("南京", "nanjing"),
+    ("wuhan", "wuhan"),
+    ("武汉", "wuhan"),
+    ("wuxi", "wuxi"),
+    ("无锡", "wuxi"),
+    ("suzhou", "suzhou"),
+    ("苏州", "suzhou"),
+    ("chengdu", "chengdu"),
+    ("成都", "chengdu"),
+    ("xian", "xian"),
+    ("西安", "xian"),
+    ("qingdao", "qingdao"),
+    ("青岛", "qingdao"),
+    ("xiamen", "xiamen"),
+    ("厦门", "xiamen"),
+    ("dalian", "dalian"),
+    ("大连", "dalian"),
+    ("hefei", "hefei"),
+    ("合肥", "hefei"),
+    ("changsha", "changsha"),
+    ("长沙", "changsha"),
+    ("zhuhai", "zhuhai"),
+    ("珠海", "zhuhai"),
+    ("dongguan", "dongguan"),
+    ("东莞", "dongguan"),
+    ("harbin", "harbin"),
+    ("哈尔滨", "harbin"),
+    ("hong kong", "hongkong"),
+    ("hongkong", "hongkong"),
+    ("香港", "hongkong"),
+    ("guangdong", "guangdong"),
+    ("广东", "guangdong"),
+    ("jiangsu", "jiangsu"),
+    ("江苏", "jiangsu"),
+    ("zhejiang", "zhejiang"),
+    ("浙江", "zhejiang"),
+    ("sichuan", "sichuan"),
+    ("四川", "sichuan"),
+    ("shandong", "shandong"),
+    ("山东", "shandong"),
+    ("zhongguo", "china"),
+];
+
+/// A phrase table matched on token sequences (longest match first).
+#[derive(Debug, Default)]
+struct PhraseTable {
+    /// Key: tokens joined by a space.
+    map: HashMap<String, String>,
+    /// Longest phrase (in tokens) starting with a given first token.
+    max_len_by_first: HashMap<String, usize>,
+}
+
+impl PhraseTable {
+    fn insert(&mut self, tokens: &[String], value: &str) {
+        if tokens.is_empty() {
+            return;
+        }
+        self.map
+            .entry(tokens.join(" "))
+            .or_insert_with(|| value.to_string());
+        let m = self.max_len_by_first.entry(tokens[0].clone()).or_insert(0);
+        *m = (*m).max(tokens.len());
+    }
+
+    /// The longest phrase starting at `toks[i]`: its length and value.
+    fn longest_at(&self, toks: &[RawTok], i: usize) -> Option<(usize, &str)> {
+        let max = *self.max_len_by_first.get(&toks[i].text)?;
+        let max = max.min(toks.len() - i);
+        let mut key = String::new();
+        let mut best = None;
+        for len in 1..=max {
+            if len > 1 {
+                key.push(' ');
+            }
+            key.push_str(&toks[i + len - 1].text);
+            if let Some(v) = self.map.get(&key) {
+                best = Some((len, v.as_str()));
+            }
+        }
+        best
+    }
+}
+
+/// Builds [`NormName`]s. Construct once (it compiles the legal-form and generic-word tables)
+/// and share.
+#[derive(Debug)]
+pub struct Normalizer {
+    legal: PhraseTable,
+    generic: PhraseTable,
+}
+
+impl Default for Normalizer {
+    fn default() -> Self {
+        Normalizer::new()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct RawTok {
+    text: String,
+    abjad: bool,
+    han: bool,
+}
+
+impl Normalizer {
+    /// Compiles the built-in tables.
+    pub fn new() -> Normalizer {
+        let mut legal = PhraseTable::default();
+        for (alias, generic) in LEGAL_FORMS {
+            let toks: Vec<String> = tokenize(alias).into_iter().map(|t| t.text).collect();
+            legal.insert(&toks, generic);
+        }
+        let mut generic = PhraseTable::default();
+        for (word, symbol) in GENERIC_WORDS {
+            let toks: Vec<String> = tokenize(word).into_iter().map(|t| t.text).collect();
+            generic.insert(&toks, symbol);
+        }
+        Normalizer { legal, generic }
+    }
+
+    /// Normalises a name (no hygiene checks: use [`check_query`] on user input first).
+    pub fn normalize(&self, name: &str) -> NormName {
+        let cut: String = name.chars().take(MAX_NAME_CHARS).collect();
+        let raw = tokenize(&cut);
+        // Legal forms out, generic words tagged.
+        let mut legal_forms = Vec::new();
+        let mut kept: Vec<(RawTok, Option<String>)> = Vec::with_capacity(raw.len());
+        let mut removed_legal: Vec<RawTok> = Vec::new();
+        let mut i = 0;
+        while i < raw.len() {
+            if let Some((len, form)) = self.legal.longest_at(&raw, i) {
+                if !legal_forms.iter().any(|f: &String| f == form) {
+                    legal_forms.push(form.to_string());
+                }
+                removed_legal.extend(raw[i..i + len].iter().cloned());
+                i += len;
+                continue;
+            }
+            if let Some((len, sym)) = self.generic.longest_at(&raw, i) {
+                let text: String = raw[i..i + len].iter().map(|t| t.text.as_str()).collect();
+                kept.push((
+                    RawTok {
+                        text,
+                        abjad: false,
+                        han: false,
+                    },
+                    Some(sym.to_string()),
+                ));
+                i += len;
+                continue;
+            }
+            kept.push((raw[i].clone(), None));
+            i += 1;
+        }
+        if kept.is_empty() {
+            // A name made only of legal-form words ("Holding Company"): keep the words.
+            kept = removed_legal.into_iter().map(|t| (t, None)).collect();
+            legal_forms.clear();
+        }
+        // A word repeated ("Sergey Sergey Shoigu") counts once.
+        let mut seen_words: Vec<String> = Vec::new();
+        kept.retain(|(t, _)| {
+            if t.han || seen_words.contains(&t.text) {
+                return t.han;
+            }
+            seen_words.push(t.text.clone());
+            true
+        });
+        let all_generic = kept.iter().all(|(_, s)| s.is_some());
+        let tokens: Vec<Token> = kept
+            .into_iter()
+            .map(|(t, sym)| {
+                let kind = if t.text.chars().all(|c| c.is_ascii_digit()) {
+                    TokenKind::Number
+                } else if sym.is_some() && !all_generic {
+                    TokenKind::Generic
+                } else {
+                    TokenKind::Word
+                };
+                let f = fold(&t.text);
+                let abjad_skel = abjad_skeleton(&t.text);
+                let skel = if t.abjad {
+                    abjad_skel.clone()
+                } else {
+                    skeleton(&f)
+                };
+                Token {
+                    abjad_skel,
+                    symbol: if kind == TokenKind::Generic {
+                        sym
+                    } else {
+                        None
+                    },
+                    fold: f,
+                    skel,
+                    kind,
+                    text: t.text,
+                    abjad: t.abjad,
+                    han: t.han,
+                }
+            })
+            .collect();
+        let mut folds: Vec<&str> = tokens
+            .iter()
+            .filter(|t| t.kind != TokenKind::Generic)
+            .map(|t| t.fold.as_str())
+            .collect();
+        let compact = folds.concat();
+        folds.sort_unstable();
+        let compact_sorted = folds.concat();
+        NormName {
+            tokens,
+            legal_forms,
+            compact,
+            compact_sorted,
+        }
+    }
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c as u32,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2A6DF | 0x2A700..=0x2EBEF)
+}
+
+fn is_abjad(c: char) -> bool {
+    matches!(c as u32, 0x0590..=0x05FF | 0x0600..=0x06FF | 0x0750..=0x077F | 0x08A0..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF)
+}
+
+/// Splits into lower-case ASCII tokens, transliterating as it goes. Each Chinese character
+/// becomes one pinyin syllable token. Apostrophes join; other punctuation splits.
+fn tokenize(name: &str) -> Vec<RawTok> {
+    let mut out: Vec<RawTok> = Vec::new();
+    let mut cur = String::new();
+    let mut cur_abjad = false;
+    let flush = |cur: &mut String, abjad: &mut bool, out: &mut Vec<RawTok>| {
+        if !cur.is_empty() {
+            out.push(RawTok {
+                text: std::mem::take(cur),
+                abjad: *abjad,
+                han: false,
+            });
+        }
+        *abjad = false;
+    };
+    for c in name.nfkc() {
+        if is_han(c) {
+            flush(&mut cur, &mut cur_abjad, &mut out);
+            let syl = pinyin::ToPinyin::to_pinyin(&c).map(|p| p.plain().to_string());
+            let syl = syl.unwrap_or_else(|| any_ascii::any_ascii_char(c).to_ascii_lowercase());
+            let syl: String = syl.chars().filter(char::is_ascii_alphanumeric).collect();
+            if !syl.is_empty() {
+                out.push(RawTok {
+                    text: syl,
+                    abjad: false,
+                    han: true,
+                });
+            }
+            continue;
+        }
+        if matches!(c, '\'' | '’' | '‘' | 'ʼ' | 'ʻ' | '`' | '´' | 'ʿ' | 'ʾ') {
+            continue;
+        }
+        if c.is_ascii_alphanumeric() {
+            cur.push(c.to_ascii_lowercase());
+            continue;
+        }
+        if c.is_ascii() || c.is_whitespace() {
+            flush(&mut cur, &mut cur_abjad, &mut out);
+            continue;
+        }
+        if !c.is_alphanumeric() {
+            // Combining marks are dropped by any_ascii; other symbols split words.
+            let t = any_ascii::any_ascii_char(c);
+            if t.is_empty() {
+                continue;
+            }
+            if !t.chars().any(|x| x.is_ascii_alphanumeric()) {
+                flush(&mut cur, &mut cur_abjad, &mut out);
+                continue;
+            }
+        }
+        if is_abjad(c) {
+            cur_abjad = true;
+        }
+        for x in any_ascii::any_ascii_char(c).chars() {
+            if x.is_ascii_alphanumeric() {
+                cur.push(x.to_ascii_lowercase());
+            } else if x == ' ' {
+                flush(&mut cur, &mut cur_abjad, &mut out);
+            }
+        }
+    }
+    flush(&mut cur, &mut cur_abjad, &mut out);
+    out
+}
+
+/// Phonetic fold of a lower-case ASCII token: spelling variants of transliterated names
+/// meet (`ph`/`f`, `c`/`k`/`q`, `w`/`v`, `y`/`i`, `ou`/`u`, `kh`/`h`, doubled letters).
+pub fn fold(t: &str) -> String {
+    let b = t.as_bytes();
+    let mut out = String::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let n = b.get(i + 1).copied();
+        let (rep, adv): (&str, usize) = match (c, n) {
+            (b'p', Some(b'h')) => ("f", 2),
+            (b't', Some(b'h')) => ("t", 2),
+            (b'k', Some(b'h')) => ("h", 2),
+            (b'g', Some(b'h')) => ("g", 2),
+            (b'd', Some(b'h')) => ("d", 2),
+            (b'c', Some(b'k')) => ("k", 2),
+            (b'o', Some(b'u')) => ("u", 2),
+            (b'o', Some(b'o')) => ("u", 2),
+            (b'e', Some(b'e')) => ("i", 2),
+            (b'c', Some(b'h')) => ("ch", 2),
+            (b'c', Some(b'e' | b'i' | b'y')) => ("s", 1),
+            (b'c', _) | (b'q', _) => ("k", 1),
+            (b'w', _) => ("v", 1),
+            (b'y', _) => ("i", 1),
+            _ => {
+                let s = &t[i..i + 1];
+                (s, 1)
+            }
+        };
+        if !out.ends_with(rep) || rep.len() > 1 || rep.as_bytes()[0].is_ascii_digit() {
+            out.push_str(rep);
+        }
+        i += adv;
+    }
+    out
+}
+
+/// Consonant skeleton of a fold: the first letter, then the consonants.
+pub fn skeleton(f: &str) -> String {
+    let mut out = String::with_capacity(f.len());
+    for (i, c) in f.chars().enumerate() {
+        if i > 0 && matches!(c, 'a' | 'e' | 'i' | 'o' | 'u') {
+            continue;
+        }
+        if !out.ends_with(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Skeleton of a token transliterated from an abjad: vowels and the vowel letters w, y, v
+/// dropped everywhere, because the script does not write short vowels.
+pub fn abjad_skeleton(t: &str) -> String {
+    let f = fold(t);
+    let mut out = String::with_capacity(f.len());
+    for c in f.chars() {
+        if matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'v' | 'y' | 'w') {
+            continue;
+        }
+        if !out.ends_with(c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(n: &NormName) -> Vec<String> {
+        n.tokens.iter().map(|t| t.text.clone()).collect()
+    }
+
+    #[test]
+    fn chinese_becomes_pinyin_and_legal_forms_go() {
+        let n = Normalizer::new();
+        let name = n.normalize("华为技术有限公司");
+        assert_eq!(texts(&name), vec!["hua", "wei", "jishu"]);
+        assert_eq!(name.compact, "huavei");
+        assert_eq!(name.legal_forms, vec!["LLC"]);
+        let name = n.normalize("Huawei Technologies Co., Ltd.");
+        assert_eq!(name.compact, "huavei");
+        assert_eq!(name.tokens[1].symbol.as_deref(), Some("technology"));
+    }
+
+    #[test]
+    fn width_case_and_diacritics() {
+        let n = Normalizer::new();
+        assert_eq!(texts(&n.normalize("ＳＯＰＨＧＯ")), vec!["sophgo"]);
+        assert_eq!(
+            texts(&n.normalize("Raúl Çelik-Öz")),
+            vec!["raul", "celik", "oz"]
+        );
+        assert_eq!(
+            texts(&n.normalize("Владимир Путин")),
+            vec!["vladimir", "putin"]
+        );
+    }
+
+    #[test]
+    fn folds() {
+        assert_eq!(fold("sophgo"), fold("sofgo"));
+        assert_eq!(skeleton(&fold("mohammed")), skeleton(&fold("muhammad")));
+        assert_eq!(abjad_skeleton("mhmd"), abjad_skeleton("mohamed"));
+    }
+
+    #[test]
+    fn hygiene() {
+        assert_eq!(check_query("  "), Err(QueryError::Empty));
+        assert!(matches!(
+            check_query("a\u{7}b"),
+            Err(QueryError::ControlCharacter {
+                code: 7,
+                position: 2
+            })
+        ));
+        assert!(matches!(
+            check_query(&"x".repeat(5000)),
+            Err(QueryError::TooLong { .. })
+        ));
+        assert!(check_query("Huawei").is_ok());
+    }
+}

@@ -1,0 +1,458 @@
+//! Pairwise name scoring with per-feature scores.
+//!
+//! Two features compare the names, and the name score is the larger one:
+//! * **token alignment**: tokens are paired greedily by similarity (exact, phonetic fold,
+//!   consonant skeleton, bounded edit distance, initials), in any order; the score is the
+//!   weighted coverage of both names, where unmatched list-side tokens count for less than
+//!   unmatched query tokens, and generic words and place names weigh little;
+//! * **compact**: the distinctive tokens concatenated (in order, and sorted) and compared by
+//!   edit distance, so "hua wei" meets "Huawei" and "Abdul Rahman" meets "Abdulrahman".
+//!
+//! Then qualifiers: differing numbers cut the score (`Vessel 1` is not `Vessel 2`), and the
+//! party's country, when given, adds or subtracts a little.
+
+use serde::{Deserialize, Serialize};
+
+use crate::normalize::{NormName, Token, TokenKind};
+
+/// Tunable weights of the scorer. The defaults are the documented, evaluated settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScoreParams {
+    /// Weight of an unmatched query token, relative to a matched one.
+    pub query_unmatched_weight: f32,
+    /// Weight of an unmatched list-entry token, relative to a matched one.
+    pub entry_unmatched_weight: f32,
+    /// Factor applied when both names carry numbers and they differ.
+    pub number_mismatch_factor: f32,
+    /// Added when the party's country is one of the entry's countries.
+    pub country_match_bonus: f32,
+    /// Subtracted when the party's country is given, the entry has countries, and none match.
+    pub country_mismatch_penalty: f32,
+}
+
+impl Default for ScoreParams {
+    fn default() -> Self {
+        ScoreParams {
+            query_unmatched_weight: 1.0,
+            entry_unmatched_weight: 0.5,
+            number_mismatch_factor: 0.7,
+            country_match_bonus: 0.03,
+            country_mismatch_penalty: 0.03,
+        }
+    }
+}
+
+/// One pair of tokens the alignment matched.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenMatch {
+    /// Query token (normalised).
+    pub query: String,
+    /// List-entry token (normalised).
+    pub entry: String,
+    /// Similarity in [0, 1].
+    pub similarity: f32,
+}
+
+/// Per-feature scores of one comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Features {
+    /// Weighted token coverage of both names.
+    pub token_alignment: f32,
+    /// Edit-distance similarity of the concatenated distinctive tokens.
+    pub compact: f32,
+    /// The name score: the larger of the two, after the number qualifier.
+    pub name: f32,
+    /// Set when numbers in the two names differ.
+    pub number_mismatch: bool,
+    /// Country adjustment applied (positive, negative or zero).
+    pub country: f32,
+    /// Legal forms found in the query and in the entry name.
+    pub legal_forms: (Vec<String>, Vec<String>),
+}
+
+/// The result of comparing two normalised names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairScore {
+    /// Final score in [0, 1].
+    pub score: f32,
+    /// The features behind it.
+    pub features: Features,
+    /// Token pairs matched by the alignment.
+    pub tokens_matched: Vec<TokenMatch>,
+}
+
+/// Similarity of two tokens in [0, 1]; 0 means "not the same word".
+pub fn token_similarity(a: &Token, b: &Token) -> f32 {
+    if a.kind == TokenKind::Generic && b.kind == TokenKind::Generic {
+        let same = a.text == b.text || (a.symbol.is_some() && a.symbol == b.symbol);
+        return if same { 1.0 } else { 0.0 };
+    }
+    if a.text == b.text {
+        return 1.0;
+    }
+    if a.kind == TokenKind::Number || b.kind == TokenKind::Number {
+        return 0.0;
+    }
+    if a.fold == b.fold {
+        return 0.95;
+    }
+    if a.han || b.han {
+        // Pinyin syllables are a closed set: a syllable that differs is another character.
+        return 0.0;
+    }
+    if a.abjad || b.abjad {
+        let (sa, sb) = (&a.abjad_skel, &b.abjad_skel);
+        if sa == sb && sa.len() >= 3 {
+            return 0.9;
+        }
+        if sa == sb && sa.len() == 2 {
+            return 0.8;
+        }
+        if sa.len() >= 4 && sb.len() >= 4 && levenshtein(sa, sb) == 1 {
+            return 0.75;
+        }
+        return 0.0;
+    }
+    let (fa, fb) = (a.fold.as_str(), b.fold.as_str());
+    if fa.len() == 1 || fb.len() == 1 {
+        // An initial against a word with that first letter.
+        return if fa.as_bytes()[0] == fb.as_bytes()[0] {
+            0.5
+        } else {
+            0.0
+        };
+    }
+    let max_len = fa.len().max(fb.len());
+    let min_len = fa.len().min(fb.len());
+    if min_len <= 3 {
+        return 0.0;
+    }
+    let allowed = (max_len / 4).max(1);
+    let skel_match = a.skel == b.skel && a.skel.len() >= 3 && fa.as_bytes()[0] == fb.as_bytes()[0];
+    if max_len - min_len > allowed {
+        return if skel_match { 0.85 } else { 0.0 };
+    }
+    let d = levenshtein(fa, fb);
+    let mut sim: f32 = if d <= allowed {
+        1.0 - 0.12 * d as f32
+    } else {
+        0.0
+    };
+    if skel_match {
+        sim = sim.max(0.85);
+    }
+    sim
+}
+
+/// Compares a query name with a list-entry name.
+pub fn compare(q: &NormName, c: &NormName, params: &ScoreParams) -> PairScore {
+    compare_with(q, c, params, true)
+}
+
+/// [`compare`], leaving out the explanation (matched tokens, legal forms) unless `explain`.
+pub fn compare_with(q: &NormName, c: &NormName, params: &ScoreParams, explain: bool) -> PairScore {
+    let (alignment, tokens_matched) = align(q, c, params, explain);
+    let compact = compact_score(q, c);
+    let mut name = alignment.max(compact);
+    let number_mismatch = numbers_differ(q, c);
+    if number_mismatch {
+        name *= params.number_mismatch_factor;
+    }
+    PairScore {
+        score: name.clamp(0.0, 1.0),
+        features: Features {
+            token_alignment: alignment,
+            compact,
+            name,
+            number_mismatch,
+            country: 0.0,
+            legal_forms: if explain {
+                (q.legal_forms.clone(), c.legal_forms.clone())
+            } else {
+                (Vec::new(), Vec::new())
+            },
+        },
+        tokens_matched,
+    }
+}
+
+fn align(
+    q: &NormName,
+    c: &NormName,
+    params: &ScoreParams,
+    explain: bool,
+) -> (f32, Vec<TokenMatch>) {
+    let (nq, nc) = (q.tokens.len(), c.tokens.len());
+    if nq == 0 || nc == 0 {
+        return (0.0, Vec::new());
+    }
+    let mut used_q = vec![false; nq];
+    let mut used_c = vec![false; nc];
+    let mut matched = 0.0f32;
+    let mut matched_total = 0.0f32;
+    let mut out = Vec::new();
+    // Runs of pinyin syllables on one side that spell a word on the other: 志伟 (zhi wei)
+    // against "Zhiwei", 华为 (hua wei) against "Huawei".
+    merge_han_runs(
+        &q.tokens,
+        &c.tokens,
+        &mut used_q,
+        &mut used_c,
+        &mut matched,
+        &mut matched_total,
+        &mut out,
+        true,
+        explain,
+    );
+    merge_han_runs(
+        &c.tokens,
+        &q.tokens,
+        &mut used_c,
+        &mut used_q,
+        &mut matched,
+        &mut matched_total,
+        &mut out,
+        false,
+        explain,
+    );
+    let mut pairs: Vec<(f32, usize, usize)> = Vec::with_capacity(nq * nc);
+    for (i, a) in q.tokens.iter().enumerate() {
+        for (j, b) in c.tokens.iter().enumerate() {
+            let s = token_similarity(a, b);
+            if s > 0.0 {
+                pairs.push((s, i, j));
+            }
+        }
+    }
+    pairs.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    for (s, i, j) in pairs {
+        if used_q[i] || used_c[j] {
+            continue;
+        }
+        used_q[i] = true;
+        used_c[j] = true;
+        let w = q.tokens[i].weight() + c.tokens[j].weight();
+        matched += s * w;
+        matched_total += w;
+        if explain {
+            out.push(TokenMatch {
+                query: q.tokens[i].text.clone(),
+                entry: c.tokens[j].text.clone(),
+                similarity: s,
+            });
+        }
+    }
+    let unmatched = |toks: &[Token], used: &[bool]| -> f32 {
+        toks.iter()
+            .zip(used)
+            .filter(|(_, u)| !**u)
+            .map(|(t, _)| t.weight())
+            .sum()
+    };
+    let denominator = matched_total
+        + params.query_unmatched_weight * unmatched(&q.tokens, &used_q)
+        + params.entry_unmatched_weight * unmatched(&c.tokens, &used_c);
+    if denominator <= 0.0 {
+        return (0.0, out);
+    }
+    (matched / denominator, out)
+}
+
+/// Matches runs of 2 to 4 pinyin syllables in `a` against whole words of `b`.
+#[allow(clippy::too_many_arguments)]
+fn merge_han_runs(
+    a: &[Token],
+    b: &[Token],
+    used_a: &mut [bool],
+    used_b: &mut [bool],
+    matched: &mut f32,
+    matched_total: &mut f32,
+    out: &mut Vec<TokenMatch>,
+    a_is_query: bool,
+    explain: bool,
+) {
+    if !a.iter().any(|t| t.han) {
+        return;
+    }
+    for (j, tb) in b.iter().enumerate() {
+        if used_b[j] || tb.han || tb.kind != TokenKind::Word {
+            continue;
+        }
+        'start: for i in 0..a.len() {
+            // Walk syllables while they spell a prefix of the word, without allocating.
+            let target = tb.fold.as_bytes();
+            let mut pos = 0usize;
+            for k in 0..4 {
+                let Some(t) = a.get(i + k) else {
+                    continue 'start;
+                };
+                if !t.han || used_a[i + k] {
+                    continue 'start;
+                }
+                let f = t.fold.as_bytes();
+                if !target[pos..].starts_with(f) {
+                    continue 'start;
+                }
+                pos += f.len();
+                if k >= 1 && pos == target.len() {
+                    let w: f32 = a[i..=i + k].iter().map(Token::weight).sum::<f32>() + tb.weight();
+                    *matched += w;
+                    *matched_total += w;
+                    for u in used_a[i..=i + k].iter_mut() {
+                        *u = true;
+                    }
+                    used_b[j] = true;
+                    if explain {
+                        let run: Vec<&str> = a[i..=i + k].iter().map(|t| t.text.as_str()).collect();
+                        let (query, entry) = if a_is_query {
+                            (run.join(" "), tb.text.clone())
+                        } else {
+                            (tb.text.clone(), run.join(" "))
+                        };
+                        out.push(TokenMatch {
+                            query,
+                            entry,
+                            similarity: 1.0,
+                        });
+                    }
+                    break 'start;
+                }
+                if pos >= target.len() {
+                    continue 'start;
+                }
+            }
+        }
+    }
+}
+
+fn compact_score(q: &NormName, c: &NormName) -> f32 {
+    if q.compact.len() < 4 || c.compact.len() < 4 {
+        return 0.0;
+    }
+    let count = |n: &NormName| {
+        n.tokens
+            .iter()
+            .filter(|t| t.kind != TokenKind::Generic)
+            .count()
+    };
+    let identical = q.compact == c.compact || q.compact_sorted == c.compact_sorted;
+    // Joining only explains a difference in spacing: with equal token counts the alignment
+    // is the better judge, unless the joined strings are identical.
+    if !identical && count(q) == count(c) {
+        return 0.0;
+    }
+    // A ratio of 0.8 needs lengths within 20 % of each other.
+    let (lq, lc) = (q.compact.len() as f32, c.compact.len() as f32);
+    if !identical && lq.min(lc) < 0.8 * lq.max(lc) {
+        return 0.0;
+    }
+    let ratio = |a: &str, b: &str| {
+        if a == b {
+            return 1.0;
+        }
+        let d = levenshtein(a, b) as f32;
+        1.0 - d / a.len().max(b.len()) as f32
+    };
+    let r = ratio(&q.compact, &c.compact).max(ratio(&q.compact_sorted, &c.compact_sorted));
+    // Joining only explains a difference in spacing: with equal token counts the alignment
+    // is the better judge, unless the joined strings are identical.
+    let count = |n: &NormName| {
+        n.tokens
+            .iter()
+            .filter(|t| t.kind != TokenKind::Generic)
+            .count()
+    };
+    if r < 1.0 && count(q) == count(c) {
+        return 0.0;
+    }
+    if r < 0.8 {
+        return 0.0;
+    }
+    // Generic words present on one side only lower the score a little.
+    fn generic(n: &NormName) -> Vec<&str> {
+        n.tokens
+            .iter()
+            .filter(|t| t.kind == TokenKind::Generic)
+            .filter_map(|t| t.symbol.as_deref())
+            .collect()
+    }
+    let (gq, gc) = (generic(q), generic(c));
+    let unmatched = gq.iter().filter(|s| !gc.contains(s)).count()
+        + gc.iter().filter(|s| !gq.contains(s)).count();
+    // Edits cost more in short strings: scale the ratio so that one edit in a short name
+    // does not pass as a match.
+    (r - 0.03 * unmatched as f32).max(0.0)
+}
+
+fn numbers_differ(q: &NormName, c: &NormName) -> bool {
+    fn nums(n: &NormName) -> Vec<&str> {
+        let mut v: Vec<&str> = n
+            .tokens
+            .iter()
+            .filter(|t| t.kind == TokenKind::Number)
+            .map(|t| t.text.trim_start_matches('0'))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+    let (a, b) = (nums(q), nums(c));
+    !a.is_empty() && !b.is_empty() && a != b
+}
+
+/// Edit distance over bytes (tokens are ASCII) counting an adjacent transposition as one
+/// edit (optimal string alignment), without allocating for strings of up to 63 bytes.
+pub fn levenshtein(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = b.len() + 1;
+    let mut stack = [0usize; 192];
+    let mut heap;
+    let buf: &mut [usize] = if n <= 64 {
+        &mut stack
+    } else {
+        heap = vec![0usize; 3 * n];
+        &mut heap
+    };
+    let (prev2, rest) = buf.split_at_mut(n);
+    let (prev, rest) = rest.split_at_mut(n);
+    let cur = &mut rest[..n];
+    for (j, r) in prev.iter_mut().enumerate() {
+        *r = j;
+    }
+    for i in 0..a.len() {
+        cur[0] = i + 1;
+        for j in 0..b.len() {
+            let cost = usize::from(a[i] != b[j]);
+            let mut v = (prev[j + 1] + 1).min(cur[j] + 1).min(prev[j] + cost);
+            if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
+                v = v.min(prev2[j - 1] + 1);
+            }
+            cur[j + 1] = v;
+        }
+        prev2.copy_from_slice(prev);
+        prev.copy_from_slice(cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn levenshtein_matches_strsim() {
+        for (a, b) in [
+            ("", ""),
+            ("sophgo", "sofgo"),
+            ("kitten", "sitting"),
+            ("a", ""),
+            ("huawei", "huavei"),
+        ] {
+            assert_eq!(
+                super::levenshtein(a, b),
+                strsim::levenshtein(a, b),
+                "{a} {b}"
+            );
+        }
+        assert_eq!(super::levenshtein("lakahl", "lakhal"), 1);
+        let long = "x".repeat(80);
+        assert_eq!(super::levenshtein(&long, "xx"), 78);
+    }
+}
