@@ -163,18 +163,70 @@ impl Request {
 
     /// The request's identity for idempotency: canonical JSON of every field except `at`.
     pub fn fingerprint(&self) -> String {
-        let mut value = serde_json::to_value(self).expect("requests serialise");
-        if let Some(object) = value.as_object_mut() {
-            object.remove("at");
+        // Borrowed mirror of the request without `at`; serialising it directly (no `Value`)
+        // keeps this cheap, and field order is fixed by the struct, so the text is canonical.
+        #[derive(Serialize)]
+        #[serde(tag = "op", rename_all = "snake_case")]
+        enum Identity<'a> {
+            Reserve {
+                key: &'a Key,
+                accounts: &'a [AccountId],
+                amounts: &'a Amounts,
+            },
+            ReserveAndPost {
+                key: &'a Key,
+                accounts: &'a [AccountId],
+                amounts: &'a Amounts,
+            },
+            Post {
+                key: &'a Key,
+                pending: &'a Key,
+            },
+            Void {
+                key: &'a Key,
+                pending: &'a Key,
+            },
+            Expire {
+                key: &'a Key,
+                pending: &'a Key,
+                timeout_seconds: u64,
+            },
         }
-        // serde_json's default map is ordered by key, so this text is canonical.
-        let mut sorted = std::collections::BTreeMap::new();
-        if let serde_json::Value::Object(object) = value {
-            for (k, v) in object {
-                sorted.insert(k, v);
-            }
-        }
-        serde_json::to_string(&sorted).expect("maps serialise")
+        let identity = match self {
+            Request::Reserve {
+                key,
+                accounts,
+                amounts,
+                ..
+            } => Identity::Reserve {
+                key,
+                accounts,
+                amounts,
+            },
+            Request::ReserveAndPost {
+                key,
+                accounts,
+                amounts,
+                ..
+            } => Identity::ReserveAndPost {
+                key,
+                accounts,
+                amounts,
+            },
+            Request::Post { key, pending, .. } => Identity::Post { key, pending },
+            Request::Void { key, pending, .. } => Identity::Void { key, pending },
+            Request::Expire {
+                key,
+                pending,
+                timeout_seconds,
+                ..
+            } => Identity::Expire {
+                key,
+                pending,
+                timeout_seconds: *timeout_seconds,
+            },
+        };
+        serde_json::to_string(&identity).expect("requests serialise")
     }
 }
 

@@ -177,8 +177,7 @@ pub fn run_batch<R: Rows + ?Sized>(
     for request in requests {
         let executed = engine::execute(&mut state, request)?;
         if executed.recorded {
-            let payload =
-                serde_json::json!({ "request": request, "reply": executed.reply }).to_string();
+            let payload = ledger_payload(request, &executed.reply);
             let record = AuditRecord::next(seq, &hash, request.at(), actor, KIND_LEDGER, payload);
             (seq, hash) = (record.seq, record.hash.clone());
             records.push(record);
@@ -193,6 +192,16 @@ pub fn run_batch<R: Rows + ?Sized>(
     rows.write_changes(&changes)?;
     rows.append_audit(&records)?;
     Ok(replies)
+}
+
+/// The audit payload of a ledger operation: `{"request": ..., "reply": ...}`.
+fn ledger_payload(request: &Request, reply: &Reply) -> String {
+    #[derive(Serialize)]
+    struct Payload<'a> {
+        request: &'a Request,
+        reply: &'a Reply,
+    }
+    serde_json::to_string(&Payload { request, reply }).expect("requests and replies serialise")
 }
 
 /// Ensures an account inside an open transaction, auditing a creation.

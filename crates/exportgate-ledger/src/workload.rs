@@ -107,7 +107,7 @@ pub struct ClientWorkload {
 
 const SENT_REMEMBERED_MAX: usize = 256;
 /// Most requests per generated batch.
-pub const WORKLOAD_BATCH_MAX: u64 = 16;
+pub const WORKLOAD_BATCH_MAX: u64 = 48;
 
 impl ClientWorkload {
     /// Client `client` of `clients`, seeded from `seed`.
