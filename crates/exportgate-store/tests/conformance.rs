@@ -88,3 +88,64 @@ fn batcher_groups_requests_from_many_threads() {
     );
     store.check_invariants().unwrap();
 }
+
+/// Four writers with their own connections (as four `ship` processes have), 40 single-unit
+/// orders each, against a 100-unit licence: exactly 100 ship.
+fn four_writers_never_over_ship(
+    open: &(dyn Fn() -> Box<dyn exportgate_ledger::LedgerStore> + Sync),
+) {
+    let licence = conformance::example_licence("D4");
+    open()
+        .add_licence(&licence, "t", conformance::t0())
+        .unwrap();
+    let shipped: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|writer| {
+                let account = licence.account_id();
+                s.spawn(move || {
+                    let mut store = open();
+                    (0..40)
+                        .filter(|order| {
+                            let request = Request::ReserveAndPost {
+                                key: exportgate_ledger::Key::new(format!("w{writer}-order{order}"))
+                                    .unwrap(),
+                                accounts: vec![account.clone()],
+                                amounts: exportgate_ledger::Amounts::units(1),
+                                at: conformance::t0(),
+                            };
+                            store.submit("ship", &[request]).unwrap()[0].code == ResultCode::Ok
+                        })
+                        .count()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(shipped, 100);
+    let mut store = open();
+    assert_eq!(
+        store.licence("D4").unwrap().unwrap().balance.posted.units,
+        100
+    );
+    store.check_invariants().unwrap();
+}
+
+#[test]
+fn sqlite_four_connections_ship_exactly_the_licence() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = common::fresh_sqlite_path(&dir);
+    four_writers_never_over_ship(&|| {
+        Box::new(exportgate_store::sqlite::SqliteStore::open(&path).unwrap())
+    });
+}
+
+#[test]
+fn postgres_four_connections_ship_exactly_the_licence() {
+    let Some(base) = common::postgres_url() else {
+        return;
+    };
+    let url = common::fresh_postgres_url(&base, "four");
+    four_writers_never_over_ship(&|| {
+        Box::new(exportgate_store::postgres::PostgresStore::connect(&url).unwrap())
+    });
+}
