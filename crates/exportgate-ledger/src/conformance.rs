@@ -1,0 +1,624 @@
+//! The backend conformance suite: behaviour every [`LedgerStore`] must show. Each function
+//! takes a fresh, empty store and panics with a message on the first difference. The memory
+//! store runs it in this crate's tests; `exportgate-store` runs it on SQLite and PostgreSQL.
+
+use crate::account::{AccountId, AccountKind, AccountSpec, AccountStatus};
+use crate::amount::{Amounts, Limits};
+use crate::auditor::Auditor;
+use crate::engine::Ensured;
+use crate::licence::{AnyIds, Licence};
+use crate::request::{Key, Request, ResultCode, TransferState};
+use crate::store::{LedgerStore, StoreError};
+use crate::time::Timestamp;
+use crate::workload::{
+    check_client_replies, logged_replies, replay_audit_log, workload_accounts, ClientWorkload, Op,
+};
+use chrono::NaiveDate;
+use std::collections::HashSet;
+
+/// 2025-03-01T00:00:00Z.
+pub fn t0() -> Timestamp {
+    Timestamp::start_of(NaiveDate::from_ymd_opt(2025, 3, 1).expect("date"))
+}
+
+fn key(k: &str) -> Key {
+    Key::new(k).expect("test key")
+}
+
+fn id(i: &str) -> AccountId {
+    AccountId::new(i).expect("test id")
+}
+
+/// The example licence of issue 5 (100 units of `nvidia-h100-sxm` to AE).
+pub fn example_licence(number: &str) -> Licence {
+    let json = format!(
+        r#"{{"number": "{number}", "holder": "Acme Systems", "items": ["nvidia-h100-sxm"], "destinations": ["AE"],
+        "consignees": ["Falcon Compute LLC"], "units": 100, "valid_from": "2025-01-01", "valid_to": "2027-12-31",
+        "conditions": [{{"type": "revenue_share_percent", "value": 15}}]}}"#
+    );
+    Licence::from_json(&json, &AnyIds).expect("example licence is valid")
+}
+
+fn small_account(name: &str, units: u64) -> AccountSpec {
+    AccountSpec {
+        id: id(name),
+        kind: AccountKind::Other {
+            description: name.to_owned(),
+        },
+        limits: Limits {
+            units: Some(units),
+            ..Limits::default()
+        },
+        valid_from: Some(NaiveDate::from_ymd_opt(2025, 1, 1).expect("date")),
+        valid_to: Some(NaiveDate::from_ymd_opt(2025, 12, 31).expect("date")),
+    }
+}
+
+/// Runs one request and returns its reply.
+fn one(store: &mut dyn LedgerStore, request: Request) -> crate::Reply {
+    let mut replies = store
+        .submit("conformance", &[request])
+        .expect("submit works");
+    assert_eq!(replies.len(), 1);
+    replies.remove(0)
+}
+
+/// Every result code, each produced on purpose, with balances checked after.
+pub fn every_result_code(store: &mut dyn LedgerStore) {
+    let at = t0();
+    let a = small_account("acct:a", 10);
+    let b = small_account("acct:b", 100);
+    assert_eq!(store.ensure_account(&a, "t", at).unwrap(), Ensured::Created);
+    assert_eq!(
+        store.ensure_account(&a, "t", at).unwrap(),
+        Ensured::AlreadyExists
+    );
+    store.ensure_account(&b, "t", at).unwrap();
+    let mut conflicting = a.clone();
+    conflicting.limits.units = Some(11);
+    assert!(matches!(
+        store.ensure_account(&conflicting, "t", at),
+        Err(StoreError::Account(_))
+    ));
+    store
+        .ensure_account(&small_account("acct:off", 5), "t", at)
+        .unwrap();
+    store
+        .set_account_status(&id("acct:off"), AccountStatus::Suspended, "t", at)
+        .unwrap();
+    let mut big = small_account("acct:big", 1);
+    big.limits = Limits {
+        value: Some(1),
+        ..Limits::default()
+    };
+    store.ensure_account(&big, "t", at).unwrap();
+
+    let reserve = |k: &str, accounts: &[&str], units: u64, at: Timestamp| Request::Reserve {
+        key: key(k),
+        accounts: accounts.iter().map(|a| id(a)).collect(),
+        amounts: Amounts::units(units),
+        at,
+    };
+    let later = at.plus_seconds(3_600);
+    let cases: Vec<(Request, ResultCode)> = vec![
+        (reserve("r1", &["acct:a", "acct:b"], 4, at), ResultCode::Ok),
+        (
+            reserve("r1", &["acct:a", "acct:b"], 5, at),
+            ResultCode::IdempotencyKeyReusedWithDifferentRequest,
+        ),
+        (reserve("r2", &[], 1, at), ResultCode::InvalidAccounts),
+        (
+            reserve("r3", &["acct:a", "acct:a"], 1, at),
+            ResultCode::InvalidAccounts,
+        ),
+        (reserve("r4", &["acct:a"], 0, at), ResultCode::AmountsZero),
+        (
+            reserve("r5", &["acct:zzz"], 1, at),
+            ResultCode::AccountNotFound,
+        ),
+        (
+            reserve("r6", &["acct:off"], 1, at),
+            ResultCode::AccountNotActive,
+        ),
+        (
+            reserve(
+                "r7",
+                &["acct:a"],
+                1,
+                Timestamp::start_of(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()),
+            ),
+            ResultCode::AccountNotValidOnDate,
+        ),
+        (
+            reserve("r8", &["acct:b", "acct:a"], 7, at),
+            ResultCode::ExceedsLimit,
+        ),
+        (
+            Request::Reserve {
+                key: key("r9"),
+                accounts: vec![id("acct:big")],
+                amounts: Amounts {
+                    units: crate::AMOUNT_MAX,
+                    ..Amounts::ZERO
+                },
+                at,
+            },
+            ResultCode::Ok,
+        ),
+        (
+            Request::Reserve {
+                key: key("r10"),
+                accounts: vec![id("acct:big")],
+                amounts: Amounts::units(1),
+                at,
+            },
+            ResultCode::Overflow,
+        ),
+        (
+            Request::Post {
+                key: key("p1"),
+                pending: key("nope"),
+                at,
+            },
+            ResultCode::PendingNotFound,
+        ),
+        (
+            Request::Post {
+                key: key("p2"),
+                pending: key("r5"),
+                at,
+            },
+            ResultCode::PendingNotFound,
+        ),
+        (
+            Request::Expire {
+                key: key("e1"),
+                pending: key("r1"),
+                timeout_seconds: 7_200,
+                at: later,
+            },
+            ResultCode::PendingNotExpired,
+        ),
+        (
+            Request::Post {
+                key: key("p3"),
+                pending: key("r1"),
+                at: later,
+            },
+            ResultCode::Ok,
+        ),
+        (
+            Request::Post {
+                key: key("p4"),
+                pending: key("r1"),
+                at: later,
+            },
+            ResultCode::AlreadyPosted,
+        ),
+        (reserve("r11", &["acct:a"], 6, at), ResultCode::Ok),
+        (
+            Request::Void {
+                key: key("v1"),
+                pending: key("r11"),
+                at,
+            },
+            ResultCode::Ok,
+        ),
+        (
+            Request::Void {
+                key: key("v2"),
+                pending: key("r11"),
+                at,
+            },
+            ResultCode::AlreadyVoided,
+        ),
+        (reserve("r12", &["acct:a"], 6, at), ResultCode::Ok),
+        (
+            Request::Expire {
+                key: key("e2"),
+                pending: key("r12"),
+                timeout_seconds: 60,
+                at: later,
+            },
+            ResultCode::Ok,
+        ),
+        (
+            Request::Post {
+                key: key("p5"),
+                pending: key("r12"),
+                at: later,
+            },
+            ResultCode::Expired,
+        ),
+        (
+            Request::ReserveAndPost {
+                key: key("rp1"),
+                accounts: vec![id("acct:a")],
+                amounts: Amounts::units(6),
+                at,
+            },
+            ResultCode::Ok,
+        ),
+        (
+            Request::Void {
+                key: key("v3"),
+                pending: key("rp1"),
+                at,
+            },
+            ResultCode::AlreadyPosted,
+        ),
+        (
+            Request::ReserveAndPost {
+                key: key("rp2"),
+                accounts: vec![id("acct:a")],
+                amounts: Amounts::units(1),
+                at,
+            },
+            ResultCode::ExceedsLimit,
+        ),
+    ];
+    let mut seen = HashSet::new();
+    for (request, expected) in cases {
+        let reply = one(store, request.clone());
+        assert_eq!(
+            reply.code,
+            expected,
+            "{}: {request:?} gave {reply:?}",
+            store.backend()
+        );
+        seen.insert(expected);
+    }
+    for code in ResultCode::ALL {
+        assert!(
+            seen.contains(&code),
+            "result code `{code}` is not exercised"
+        );
+    }
+    let a_balance = store.balance(&id("acct:a")).unwrap().expect("exists");
+    assert_eq!(
+        (
+            a_balance.posted.units,
+            a_balance.pending.units,
+            a_balance.available.units
+        ),
+        (10, 0, Some(0))
+    );
+    let b_balance = store.balance(&id("acct:b")).unwrap().expect("exists");
+    assert_eq!((b_balance.posted.units, b_balance.pending.units), (4, 0));
+    assert_eq!(
+        store.transfer(&key("r12")).unwrap().expect("exists").state,
+        TransferState::Expired
+    );
+    assert!(store.balance(&id("acct:zzz")).unwrap().is_none());
+    let rejected = store
+        .submit("t", &[reserve("r13", &["acct:a"], 1, at)])
+        .unwrap();
+    assert_eq!(rejected[0].code, ResultCode::ExceedsLimit);
+    assert_eq!(rejected[0].account, Some(id("acct:a")));
+    store.check_invariants().unwrap();
+    store.verify_audit().unwrap().expect("audit log intact");
+}
+
+/// A replayed key returns the original reply and changes nothing, in later batches and within one.
+pub fn idempotency_replay(store: &mut dyn LedgerStore) {
+    let at = t0();
+    store
+        .ensure_account(&small_account("acct:i", 3), "t", at)
+        .unwrap();
+    let ship = |k: &str, at| Request::ReserveAndPost {
+        key: key(k),
+        accounts: vec![id("acct:i")],
+        amounts: Amounts::units(2),
+        at,
+    };
+    let first = one(store, ship("order-1", at));
+    assert!(first.is_ok() && !first.replayed);
+    let audit_before = store.audit_records(0, usize::MAX).unwrap().len();
+    let again = one(store, ship("order-1", at.plus_seconds(99)));
+    assert_eq!((again.code, again.replayed), (ResultCode::Ok, true));
+    assert_eq!(
+        store.audit_records(0, usize::MAX).unwrap().len(),
+        audit_before,
+        "a replay is not audited"
+    );
+    assert_eq!(
+        store.balance(&id("acct:i")).unwrap().unwrap().posted.units,
+        2
+    );
+    // A failure is remembered too: replaying it gives the same failure even after room appears.
+    let over = one(store, ship("order-2", at));
+    assert_eq!(over.code, ResultCode::ExceedsLimit);
+    let replies = store
+        .submit(
+            "t",
+            &[
+                ship("order-3", at),
+                ship("order-3", at),
+                ship("order-2", at),
+            ],
+        )
+        .unwrap();
+    assert_eq!(replies[0].code, ResultCode::ExceedsLimit);
+    assert_eq!(
+        (replies[1].code, replies[1].replayed),
+        (ResultCode::ExceedsLimit, true)
+    );
+    assert_eq!(
+        (replies[2].code, replies[2].replayed),
+        (ResultCode::ExceedsLimit, true)
+    );
+    let different = one(
+        store,
+        Request::Void {
+            key: key("order-1"),
+            pending: key("order-1"),
+            at,
+        },
+    );
+    assert_eq!(
+        different.code,
+        ResultCode::IdempotencyKeyReusedWithDifferentRequest
+    );
+    assert_eq!(
+        store
+            .recorded_reply(&key("order-1"))
+            .unwrap()
+            .expect("recorded")
+            .code,
+        ResultCode::Ok
+    );
+    assert!(store.recorded_reply(&key("never")).unwrap().is_none());
+    assert_eq!(
+        store.balance(&id("acct:i")).unwrap().unwrap().posted.units,
+        2
+    );
+    store.check_invariants().unwrap();
+}
+
+/// Licences: add, duplicate rejection with nothing written, list, show with balance and history, status.
+pub fn licences(store: &mut dyn LedgerStore) {
+    let at = t0();
+    let licence = example_licence("D1234567");
+    store.add_licence(&licence, "t", at).unwrap();
+    let audit_before = store.audit_records(0, usize::MAX).unwrap().len();
+    let mut changed = licence.clone();
+    changed.holder = "Someone Else".into();
+    assert!(
+        matches!(store.add_licence(&changed, "t", at), Err(StoreError::DuplicateLicence(n)) if n == "D1234567")
+    );
+    assert_eq!(
+        store.audit_records(0, usize::MAX).unwrap().len(),
+        audit_before,
+        "a rejected licence writes nothing"
+    );
+    store
+        .add_licence(&example_licence("A0000001"), "t", at)
+        .unwrap();
+    let numbers: Vec<String> = store
+        .list_licences()
+        .unwrap()
+        .into_iter()
+        .map(|l| l.number)
+        .collect();
+    assert_eq!(numbers, ["A0000001", "D1234567"]);
+    let account = licence.account_id();
+    let replies = store
+        .submit(
+            "t",
+            &[
+                Request::ReserveAndPost {
+                    key: key("s1"),
+                    accounts: vec![account.clone()],
+                    amounts: Amounts::units(60),
+                    at,
+                },
+                Request::Reserve {
+                    key: key("s2"),
+                    accounts: vec![account.clone()],
+                    amounts: Amounts::units(30),
+                    at: at.plus_seconds(1),
+                },
+                Request::ReserveAndPost {
+                    key: key("s3"),
+                    accounts: vec![account.clone()],
+                    amounts: Amounts::units(11),
+                    at,
+                },
+            ],
+        )
+        .unwrap();
+    let codes: Vec<ResultCode> = replies.iter().map(|r| r.code).collect();
+    assert_eq!(
+        codes,
+        [ResultCode::Ok, ResultCode::Ok, ResultCode::ExceedsLimit]
+    );
+    let view = store.licence("D1234567").unwrap().expect("licence exists");
+    assert_eq!(view.licence, licence);
+    assert_eq!(
+        (
+            view.balance.posted.units,
+            view.balance.pending.units,
+            view.balance.available.units
+        ),
+        (60, 30, Some(10))
+    );
+    let history: Vec<(&str, TransferState)> = view
+        .history
+        .iter()
+        .map(|t| (t.key.as_str(), t.state))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("s1", TransferState::Posted),
+            ("s2", TransferState::Pending)
+        ]
+    );
+    assert!(store.licence("X9").unwrap().is_none());
+    store
+        .set_account_status(&account, AccountStatus::Suspended, "t", at)
+        .unwrap();
+    assert_eq!(
+        store.licence("D1234567").unwrap().unwrap().licence.status,
+        AccountStatus::Suspended
+    );
+    let refused = one(
+        store,
+        Request::Reserve {
+            key: key("s4"),
+            accounts: vec![account],
+            amounts: Amounts::units(1),
+            at,
+        },
+    );
+    assert_eq!(refused.code, ResultCode::AccountNotActive);
+    assert!(matches!(
+        store.set_account_status(&id("licence:none"), AccountStatus::Active, "t", at),
+        Err(StoreError::AccountNotFound(_))
+    ));
+    store.verify_audit().unwrap().expect("audit log intact");
+}
+
+/// Decisions are appended to the same chain and the chain verifies.
+pub fn audit_chain(store: &mut dyn LedgerStore) {
+    let at = t0();
+    let first = store
+        .append_decision(
+            "ship",
+            at,
+            &serde_json::json!({"order": "o-1", "outcome": "licensed"}),
+        )
+        .unwrap();
+    store
+        .ensure_account(&small_account("acct:c", 5), "t", at)
+        .unwrap();
+    let second = store
+        .append_decision(
+            "ship",
+            at,
+            &serde_json::json!({"order": "o-2", "outcome": "license_required"}),
+        )
+        .unwrap();
+    assert_eq!((first, second), (1, 3));
+    let records = store.audit_records(0, 10).unwrap();
+    assert_eq!(
+        records.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>(),
+        ["decision", "account_created", "decision"]
+    );
+    assert_eq!(records[1].prev_hash, records[0].hash);
+    assert_eq!(store.audit_records(1, 1).unwrap()[0].seq, 2);
+    let summary = store.verify_audit().unwrap().expect("intact");
+    assert_eq!(
+        (summary.records, summary.head_hash.as_str()),
+        (3, records[2].hash.as_str())
+    );
+}
+
+/// A single client's seeded workload, checked reply by reply against the auditor, then by log replay.
+pub fn sequential_workload(store: &mut dyn LedgerStore, seed: u64, operations: usize) {
+    let at = t0();
+    let mut auditor = Auditor::new();
+    for spec in workload_accounts() {
+        store.ensure_account(&spec, "t", at).unwrap();
+        auditor.add_account(spec);
+    }
+    let mut client = ClientWorkload::new(seed, 0, 1);
+    let mut done = 0;
+    let mut seen = Vec::new();
+    while done < operations {
+        match client.next_op() {
+            Op::Submit(requests) => {
+                let replies = store.submit("w", &requests).unwrap();
+                for (request, reply) in requests.into_iter().zip(replies) {
+                    assert_eq!(
+                        reply,
+                        auditor.apply(&request),
+                        "{}: {request:?}",
+                        store.backend()
+                    );
+                    seen.push((request, reply));
+                    done += 1;
+                }
+            }
+            Op::SetStatus {
+                account,
+                status,
+                at,
+            } => {
+                store.set_account_status(&account, status, "w", at).unwrap();
+                auditor.set_status(&account, status);
+            }
+        }
+    }
+    let mut counts: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for (_, reply) in &seen {
+        *counts
+            .entry(format!(
+                "{}{}",
+                reply.code,
+                if reply.replayed { "(replayed)" } else { "" }
+            ))
+            .or_default() += 1;
+    }
+    for code in [
+        "ok",
+        "exceeds_limit",
+        "pending_not_found",
+        "already_posted",
+        "already_voided",
+        "account_not_valid_on_date",
+        "ok(replayed)",
+    ] {
+        assert!(
+            counts.contains_key(code) || operations < 1_000,
+            "workload never produced `{code}`: {counts:?}"
+        );
+    }
+    if std::env::var_os("EXPORTGATE_WORKLOAD_PRINT").is_some() {
+        eprintln!("{counts:?}");
+    }
+    for account in auditor.account_ids() {
+        let balance = store.balance(&account).unwrap().expect("exists");
+        assert_eq!(
+            Some((balance.posted, balance.pending)),
+            auditor.balance(&account),
+            "{account}"
+        );
+    }
+    let records = store.audit_records(0, usize::MAX).unwrap();
+    let mut replayed = Auditor::new();
+    workload_accounts()
+        .into_iter()
+        .for_each(|s| replayed.add_account(s));
+    replay_audit_log(&mut replayed, &records).unwrap();
+    check_client_replies(&replayed, &logged_replies(&records), &seen).unwrap();
+    store.check_invariants().unwrap();
+    store.verify_audit().unwrap().expect("audit log intact");
+}
+
+/// Runs every function above, each on a fresh store from `fresh`.
+pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn LedgerStore>) {
+    every_result_code(fresh().as_mut());
+    idempotency_replay(fresh().as_mut());
+    licences(fresh().as_mut());
+    audit_chain(fresh().as_mut());
+    sequential_workload(fresh().as_mut(), 7, 3_000);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemoryStore;
+
+    #[test]
+    fn memory_store_conforms() {
+        run_all(&mut || Box::new(MemoryStore::new()));
+    }
+
+    #[test]
+    fn memory_store_long_workload_matches_the_auditor() {
+        for seed in 1..3 {
+            sequential_workload(&mut MemoryStore::new(), seed, 10_000);
+        }
+    }
+}

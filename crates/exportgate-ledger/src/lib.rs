@@ -1,0 +1,40 @@
+//! exportgate-ledger: the licence and quota ledger, as a pure state machine.
+//!
+//! Accounts (licences, Tier 2 country allocations, LPP consignee-years, UVEU holdings) carry
+//! limits in units, value and TPP. Requests follow TigerBeetle's two-phase transfers — reserve,
+//! then post, void or expire, or reserve-and-post in one step — each with a client idempotency
+//! key, and each returns one of the documented [`ResultCode`]s.
+//!
+//! This crate performs no I/O, reads no clock and no environment, and is not async: every
+//! operation takes its time from the caller. Storage lives behind the one narrow
+//! [`LedgerStore`] trait (implemented here in memory, and over SQLite and PostgreSQL in
+//! `exportgate-store`). The [`Auditor`] is an independent reference model used to check them.
+//!
+//! Invariants, checked at every write and every load (`// INVARIANT` in the code):
+//! - no balance goes below zero;
+//! - posted + pending never passes a limit on any account;
+//! - a key's outcome is recorded once and never changes; a replay changes nothing.
+
+pub mod account;
+pub mod amount;
+pub mod audit;
+pub mod auditor;
+pub mod conformance;
+pub mod engine;
+pub mod licence;
+pub mod memory;
+pub mod request;
+pub mod store;
+pub mod time;
+pub mod workload;
+
+pub use account::{Account, AccountId, AccountKind, AccountSpec, AccountStatus, Balance};
+pub use amount::{Amounts, Dimension, Limits, AMOUNT_MAX};
+pub use audit::{AuditBreak, AuditRecord, AuditSummary, BreakKind};
+pub use auditor::Auditor;
+pub use engine::{EnsureError, Ensured, InvariantViolation};
+pub use licence::{AnyIds, Condition, KnownIds, Licence, LicenceError, LicenceStatus};
+pub use memory::MemoryStore;
+pub use request::{Key, Reply, Request, ResultCode, Transfer, TransferState};
+pub use store::{LedgerStore, LicenceView, StoreError};
+pub use time::Timestamp;
