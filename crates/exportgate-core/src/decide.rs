@@ -20,6 +20,7 @@ use crate::regime::{
     Condition, Effect, ExceptionChoice, Regime, ReviewPolicy, Rule, Scope, SetExpr,
 };
 use crate::ruleset::{Context, Ruleset};
+use crate::screening::{policy_from_text, ListAction, ListHit, Screening, ScreeningRecord};
 use crate::spec::SpecError;
 
 /// The decision's outcome.
@@ -93,6 +94,11 @@ pub struct Decision {
     pub tpp_counted: f64,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub forced_regimes: Vec<String>,
+    /// How the parties were screened, against which lists, and every hit.
+    pub screening: ScreeningRecord,
+    /// The licence the order ships under (outcome `licensed`), with the balance left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub licence: Option<LicenceUse>,
     #[serde(skip)]
     pub trace: Vec<RuleTrace>,
     /// A per-consignee quota (LPP) was consulted: the decision depends on what shipped before.
@@ -749,10 +755,11 @@ pub fn decide(
     order: &Order,
     forced: &[String],
     quotas: &dyn QuotaView,
+    screening: Screening,
 ) -> Result<Decision, SpecError> {
     Decider::new(rs, forced)
         .with_trace(true)
-        .decide(order, quotas)
+        .decide(order, quotas, screening)
 }
 
 /// Decides many orders against one ruleset: classifications are cached by chip and date, and
@@ -781,7 +788,12 @@ impl<'a> Decider<'a> {
     }
 
     /// Decide one order as of its date.
-    pub fn decide(&self, order: &Order, quotas: &dyn QuotaView) -> Result<Decision, SpecError> {
+    pub fn decide(
+        &self,
+        order: &Order,
+        quotas: &dyn QuotaView,
+        screening: Screening,
+    ) -> Result<Decision, SpecError> {
         let resolved = order.resolve(self.rs)?;
         let ctx = Context {
             as_of: order.date,
@@ -825,7 +837,7 @@ impl<'a> Decider<'a> {
             )?),
         };
         Ok(decide_resolved(
-            self.rs, &resolved, class, &ctx, quotas, self.trace,
+            self.rs, &resolved, class, &ctx, quotas, self.trace, screening,
         ))
     }
 }
@@ -837,6 +849,7 @@ fn decide_resolved(
     ctx: &Context,
     quotas: &dyn QuotaView,
     want_trace: bool,
+    screening: Screening,
 ) -> Decision {
     let f = Facts {
         rs,
@@ -1129,6 +1142,20 @@ fn decide_resolved(
 
     let policy = requirements.iter().filter_map(|q| q.policy).max();
     let mut conditions: Vec<Condition> = Vec::new();
+    let screen = screening_findings(rs, screening, &mut reasons);
+    holds.extend(screen.holds);
+    unknowns.extend(screen.unknowns);
+    unconfirmed |= screen.unconfirmed;
+    if !screen.requirements.is_empty() {
+        // A listed party: no licence exception is available.
+        exception = None;
+    }
+    let policy = policy
+        .into_iter()
+        .chain(screen.requirements.iter().filter_map(|(_, p)| *p))
+        .max();
+    let any_requirement = !requirements.is_empty() || !screen.requirements.is_empty();
+    reasons.extend(screen.requirements.into_iter().map(|(r, _)| r));
     let outcome;
     let mut exception_out = None;
     let mut review_policy = None;
@@ -1153,7 +1180,7 @@ fn decide_resolved(
             .with_confidence(x.confidence),
         );
         conditions.extend(x.conditions.iter().cloned());
-    } else if !requirements.is_empty() {
+    } else if any_requirement {
         if exception.is_some() {
             // An exception would do, but a missing fact could change that: a person decides.
             outcome = Outcome::HoldForReview;
@@ -1210,8 +1237,184 @@ fn decide_resolved(
         trace,
         quota_checked,
         rules_evaluated,
+        screening: screening_record(screening),
+        licence: None,
         classification: Some(class),
     }
+}
+
+/// A licence an order ships under, and what is left of it after this order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LicenceUse {
+    pub number: String,
+    /// Balance left by limit (`units`, `value`, `tpp`).
+    pub balance_left: std::collections::BTreeMap<String, u64>,
+}
+
+impl Decision {
+    /// The order ships under a licence that covers it with enough balance: the outcome becomes
+    /// `licensed`. Only a `license_required` decision can be licensed; a hold stays a hold.
+    pub fn licensed(
+        mut self,
+        licence: LicenceUse,
+        conditions: Vec<Condition>,
+        citation: &str,
+    ) -> Decision {
+        if self.outcome != Outcome::LicenseRequired {
+            return self;
+        }
+        let left: Vec<String> = licence
+            .balance_left
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect();
+        self.reasons.push(Reason::new(
+            "licence",
+            citation.to_string(),
+            format!(
+                "covered by licence {} with enough balance; left after this order: {}",
+                licence.number,
+                left.join(", ")
+            ),
+        ));
+        for c in conditions {
+            if !self.conditions.contains(&c) {
+                self.conditions.push(c);
+            }
+        }
+        self.outcome = Outcome::Licensed;
+        self.licence = Some(licence);
+        self
+    }
+}
+
+/// Screening's contribution to a decision.
+struct ScreenFindings {
+    /// Licence requirements (listed parties), with the review policy.
+    requirements: Vec<(Reason, Option<ReviewPolicy>)>,
+    holds: Vec<Reason>,
+    unknowns: Vec<Reason>,
+    unconfirmed: bool,
+}
+
+fn screening_record(screening: Screening) -> ScreeningRecord {
+    match screening {
+        Screening::Screened { hits, lists } => ScreeningRecord {
+            status: "screened",
+            lists: lists.to_vec(),
+            hits: hits.to_vec(),
+        },
+        Screening::NotScreened => ScreeningRecord {
+            status: "not_screened",
+            lists: Vec::new(),
+            hits: Vec::new(),
+        },
+        Screening::External => ScreeningRecord {
+            status: "external",
+            lists: Vec::new(),
+            hits: Vec::new(),
+        },
+    }
+}
+
+fn screening_findings(
+    rs: &Ruleset,
+    screening: Screening,
+    reasons: &mut Vec<Reason>,
+) -> ScreenFindings {
+    let mut out = ScreenFindings {
+        requirements: Vec::new(),
+        holds: Vec::new(),
+        unknowns: Vec::new(),
+        unconfirmed: false,
+    };
+    let hits = match screening {
+        Screening::NotScreened => {
+            out.unknowns.push(Reason::new(
+                "screening.not-screened",
+                "15 CFR part 744; Supp. No. 3 to part 732",
+                "the consignee and end user were not screened against the US lists (import lists with `exportgate lists import`, or pass `--lists FILE`)",
+            ));
+            return out;
+        }
+        Screening::External => {
+            reasons.push(Reason::new(
+                "screening.external",
+                "15 CFR part 744",
+                "parties screened outside exportgate, as the caller states",
+            ));
+            return out;
+        }
+        Screening::Screened { hits, .. } => hits,
+    };
+    let action = |h: &ListHit| {
+        rs.screening
+            .get(&h.list)
+            .map(|p| p.action)
+            .unwrap_or(ListAction::Block)
+    };
+    let severity = |a: ListAction| match a {
+        ListAction::Informational => 0,
+        ListAction::LicenseRequired => 1,
+        ListAction::Block | ListAction::RedFlag => 2,
+    };
+    // The most restrictive list a party certainly matches: a possible match on a list no more
+    // restrictive than that cannot change the decision and needs no review.
+    let certain_severity = |party: &str| {
+        hits.iter()
+            .filter(|h| h.party == party && h.certain && h.cleared.is_none())
+            .map(|h| severity(action(h)))
+            .max()
+    };
+    for h in hits {
+        let policy = rs.screening.get(&h.list);
+        let title = policy.map(|p| p.title.as_str()).unwrap_or(h.list.as_str());
+        let entry_cite = h.citation.clone().unwrap_or_default();
+        let cite = match policy {
+            Some(p) if entry_cite.is_empty() => p.citation.clone(),
+            Some(p) => format!("{}; {entry_cite}", p.citation),
+            None => entry_cite.clone(),
+        };
+        let who = format!(
+            "{} `{}` matches `{}` on the {title} (matched `{}`, score {:.2})",
+            h.party.replace('_', " "),
+            h.query,
+            h.name,
+            h.matched_alias,
+            h.score
+        );
+        if let Some(by) = &h.cleared {
+            reasons.push(Reason::new(
+                format!("screening.{}.cleared", h.list),
+                cite,
+                format!("{who}: cleared on the allow-list ({by})"),
+            ));
+            continue;
+        }
+        let a = action(h);
+        if !h.certain {
+            let covered = certain_severity(&h.party).is_some_and(|s| s >= severity(a));
+            if covered || a == ListAction::Informational {
+                reasons.push(Reason::new(format!("screening.{}.possible", h.list), cite, format!("{who}: a possible match below certainty, recorded; it cannot make the decision stricter")));
+            } else {
+                out.holds.push(Reason::new(format!("screening.{}.possible", h.list), cite, format!("{who}: a possible match below certainty; a reviewer must confirm or clear it")));
+            }
+            continue;
+        }
+        out.unconfirmed |= policy.is_some_and(|p| p.confidence.is_unconfirmed());
+        match a {
+            ListAction::LicenseRequired => {
+                let p = policy.and_then(|p| if p.policy_from_entry { h.license_policy.as_deref().and_then(policy_from_text).or(p.policy) } else { p.policy });
+                let req = h.license_requirement.as_deref().map(|t| format!("; licence requirement: {t}")).unwrap_or_default();
+                let pol = h.license_policy.as_deref().map(|t| format!("; licence policy: {t}")).unwrap_or_default();
+                out.requirements.push((Reason::new(format!("screening.{}", h.list), cite, format!("{who}{req}{pol}")), p));
+            }
+            ListAction::Block => out.holds.push(Reason::new(format!("screening.{}", h.list), cite, format!("{who}: a blocking list; the order must not ship without review"))),
+            ListAction::RedFlag => out.holds.push(Reason::new(format!("screening.{}", h.list), cite, format!("{who}: a red flag; license exceptions are unavailable and a UVL statement is required"))),
+            ListAction::Informational => reasons.push(Reason::new(format!("screening.{}", h.list), cite, format!("{who}: recorded; not an export prohibition"))),
+        }
+    }
+    out
 }
 
 /// The wire name of a review policy.

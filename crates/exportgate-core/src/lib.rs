@@ -15,10 +15,12 @@ pub mod order;
 pub mod reason;
 pub mod regime;
 pub mod ruleset;
+pub mod screening;
 pub mod spec;
 
 pub use classify::{classify, Classification, Eccn, Flags, ItemRef};
-pub use decide::{decide, Decision, NoQuotas, Outcome, QuotaView};
+pub use decide::{decide, Decider, Decision, LicenceUse, NoQuotas, Outcome, QuotaView};
 pub use order::Order;
 pub use ruleset::{Context, Ruleset};
+pub use screening::{ListHit, Screening};
 pub use spec::{Spec, SpecError};

@@ -14,11 +14,13 @@ use crate::country::CountryCode;
 use crate::regime::{
     ClassificationParams, CompiledSet, Effect, Regime, RegimeState, Scope, SetExpr,
 };
+use crate::screening::ScreeningPolicy;
 
 /// The data files compiled into the binary.
 pub mod embedded {
     pub const CATALOG: &str = include_str!("../../../data/chips.json");
     pub const COUNTRIES: &str = include_str!("../../../data/countries.json");
+    pub const SCREENING: &str = include_str!("../../../data/screening.json");
     /// `(file name, contents)` of every regime file.
     pub const REGIMES: &[(&str, &str)] = &[
         (
@@ -229,13 +231,18 @@ impl Context {
 pub struct Ruleset {
     pub catalog: Catalog,
     pub countries: Countries,
+    /// What a hit on each screening list means.
+    pub screening: ScreeningPolicy,
     regimes: Vec<Regime>,
 }
 
 impl Ruleset {
     /// The data compiled into the binary.
     pub fn embedded() -> Result<Ruleset, RulesetError> {
-        Ruleset::from_json(embedded::CATALOG, embedded::COUNTRIES, embedded::REGIMES)
+        let mut rs = Ruleset::from_json(embedded::CATALOG, embedded::COUNTRIES, embedded::REGIMES)?;
+        rs.screening = ScreeningPolicy::from_json(embedded::SCREENING)
+            .map_err(|e| err("screening.json", e.to_string()))?;
+        Ok(rs)
     }
 
     /// Build from the texts of the data files.
@@ -259,6 +266,7 @@ impl Ruleset {
         let ruleset = Ruleset {
             catalog,
             countries,
+            screening: ScreeningPolicy::default(),
             regimes: parsed.iter().map(|(_, r)| r.clone()).collect(),
         };
         ruleset.validate(&parsed)?;

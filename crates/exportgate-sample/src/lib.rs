@@ -12,29 +12,111 @@ use rand_chacha::ChaCha8Rng;
 
 /// Destination weights, roughly by data-centre market size (per mille).
 const DESTINATIONS: &[(&str, u32)] = &[
-    ("US", 260), ("CN", 70), ("HK", 15), ("JP", 45), ("KR", 35), ("TW", 40), ("SG", 40), ("IN", 45),
-    ("DE", 45), ("GB", 45), ("FR", 25), ("NL", 25), ("IE", 20), ("SE", 10), ("CA", 30), ("AU", 20),
-    ("AE", 35), ("SA", 30), ("QA", 5), ("IL", 20), ("MY", 35), ("VN", 15), ("TH", 10), ("ID", 10),
-    ("BR", 15), ("MX", 10), ("PL", 10), ("CH", 10), ("TR", 5), ("KZ", 3), ("MO", 2), ("RU", 2), ("KH", 3),
+    ("US", 260),
+    ("CN", 70),
+    ("HK", 15),
+    ("JP", 45),
+    ("KR", 35),
+    ("TW", 40),
+    ("SG", 40),
+    ("IN", 45),
+    ("DE", 45),
+    ("GB", 45),
+    ("FR", 25),
+    ("NL", 25),
+    ("IE", 20),
+    ("SE", 10),
+    ("CA", 30),
+    ("AU", 20),
+    ("AE", 35),
+    ("SA", 30),
+    ("QA", 5),
+    ("IL", 20),
+    ("MY", 35),
+    ("VN", 15),
+    ("TH", 10),
+    ("ID", 10),
+    ("BR", 15),
+    ("MX", 10),
+    ("PL", 10),
+    ("CH", 10),
+    ("TR", 5),
+    ("KZ", 3),
+    ("MO", 2),
+    ("RU", 2),
+    ("KH", 3),
 ];
 
 /// Chips across generations, with weights.
 const CHIPS: &[(&str, u32)] = &[
-    ("nvidia-a100", 40), ("nvidia-h100-sxm", 120), ("nvidia-h100-pcie", 40), ("nvidia-h200", 90),
-    ("nvidia-h20", 60), ("nvidia-b200", 80), ("nvidia-gb200", 40), ("nvidia-b300", 40),
-    ("nvidia-l40s", 50), ("nvidia-l40", 20), ("nvidia-l20", 20), ("nvidia-l2", 10),
-    ("nvidia-rtx-4090", 40), ("nvidia-rtx-4090d", 20), ("nvidia-rtx-5090", 30), ("nvidia-rtx-5090d", 15),
-    ("nvidia-rtx-pro-6000", 20), ("amd-mi300x", 40), ("amd-mi325x", 25), ("amd-mi355x", 20), ("amd-mi308x", 10),
-    ("intel-gaudi3", 15), ("google-tpu-v5p", 5), ("huawei-ascend-910b", 4), ("huawei-ascend-910c", 3),
-    ("hbm3e", 15), ("hbm3", 10), ("nvidia-hgx-h100-8gpu", 30),
+    ("nvidia-a100", 40),
+    ("nvidia-h100-sxm", 120),
+    ("nvidia-h100-pcie", 40),
+    ("nvidia-h200", 90),
+    ("nvidia-h20", 60),
+    ("nvidia-b200", 80),
+    ("nvidia-gb200", 40),
+    ("nvidia-b300", 40),
+    ("nvidia-l40s", 50),
+    ("nvidia-l40", 20),
+    ("nvidia-l20", 20),
+    ("nvidia-l2", 10),
+    ("nvidia-rtx-4090", 40),
+    ("nvidia-rtx-4090d", 20),
+    ("nvidia-rtx-5090", 30),
+    ("nvidia-rtx-5090d", 15),
+    ("nvidia-rtx-pro-6000", 20),
+    ("amd-mi300x", 40),
+    ("amd-mi325x", 25),
+    ("amd-mi355x", 20),
+    ("amd-mi308x", 10),
+    ("intel-gaudi3", 15),
+    ("google-tpu-v5p", 5),
+    ("huawei-ascend-910b", 4),
+    ("huawei-ascend-910c", 3),
+    ("hbm3e", 15),
+    ("hbm3", 10),
+    ("nvidia-hgx-h100-8gpu", 30),
 ];
 
 const COMPANY_WORDS: &[&str] = &[
-    "Aurora", "Boreal", "Cobalt", "Delta", "Ember", "Fjord", "Granite", "Harbor", "Indigo", "Juniper",
-    "Kestrel", "Lumen", "Meridian", "Nimbus", "Orion", "Pinnacle", "Quartz", "Riverside", "Summit", "Tidal",
-    "Umber", "Vertex", "Willow", "Xenon", "Yarrow", "Zenith",
+    "Aurora",
+    "Boreal",
+    "Cobalt",
+    "Delta",
+    "Ember",
+    "Fjord",
+    "Granite",
+    "Harbor",
+    "Indigo",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Meridian",
+    "Nimbus",
+    "Orion",
+    "Pinnacle",
+    "Quartz",
+    "Riverside",
+    "Summit",
+    "Tidal",
+    "Umber",
+    "Vertex",
+    "Willow",
+    "Xenon",
+    "Yarrow",
+    "Zenith",
 ];
-const COMPANY_KINDS: &[&str] = &["Cloud", "Compute", "Data Centers", "AI Labs", "Systems", "Networks", "Hosting", "Research"];
+const COMPANY_KINDS: &[&str] = &[
+    "Cloud",
+    "Compute",
+    "Data Centers",
+    "AI Labs",
+    "Systems",
+    "Networks",
+    "Hosting",
+    "Research",
+];
 const END_USES: &[(&[&str], &str)] = &[
     (&["inference"], "model serving"),
     (&["iaas"], "cloud infrastructure"),
@@ -93,8 +175,19 @@ fn customer(rng: &mut ChaCha8Rng, index: usize, spec: &BookSpec) -> Customer {
     let country = weighted(rng, DESTINATIONS).to_string();
     if !spec.list_names.is_empty() && rng.random_ratio(1, 100) {
         let (name, c) = &spec.list_names[rng.random_range(0..spec.list_names.len())];
-        let c = if c.len() == 2 { c.clone() } else { country.clone() };
-        return Customer { name: name.clone(), country: c.clone(), headquarters: Some(c.clone()), parent: Some(c), owners: Vec::new(), checked: true };
+        let c = if c.len() == 2 {
+            c.clone()
+        } else {
+            country.clone()
+        };
+        return Customer {
+            name: name.clone(),
+            country: c.clone(),
+            headquarters: Some(c.clone()),
+            parent: Some(c),
+            owners: Vec::new(),
+            checked: true,
+        };
     }
     let name = format!(
         "{} {} {}",
@@ -110,20 +203,39 @@ fn customer(rng: &mut ChaCha8Rng, index: usize, spec: &BookSpec) -> Customer {
         93..=96 => Some(weighted(rng, DESTINATIONS).to_string()),
         _ => None,
     };
-    let headquarters = if rng.random_ratio(1, 50) { None } else { Some(country.clone()) };
+    let headquarters = if rng.random_ratio(1, 50) {
+        None
+    } else {
+        Some(country.clone())
+    };
     let owners = if rng.random_ratio(1, 200) {
-        vec![Owner { name: "Listed Holding Co.".into(), percent: f64::from(rng.random_range(30..80u32)), listed: Some("EL".into()) }]
+        vec![Owner {
+            name: "Listed Holding Co.".into(),
+            percent: f64::from(rng.random_range(30..80u32)),
+            listed: Some("EL".into()),
+        }]
     } else {
         Vec::new()
     };
-    Customer { name, country, headquarters, parent, owners, checked: !rng.random_ratio(1, 40) }
+    Customer {
+        name,
+        country,
+        headquarters,
+        parent,
+        owners,
+        checked: !rng.random_ratio(1, 40),
+    }
 }
 
 /// Generate a book of orders.
 pub fn generate(spec: &BookSpec) -> Vec<Order> {
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
-    let customers: Vec<Customer> = (0..(spec.orders / 20).max(10)).map(|i| customer(&mut rng, i, spec)).collect();
-    let mut dates: Vec<i64> = (0..spec.orders).map(|_| rng.random_range(0..spec.days.max(1))).collect();
+    let customers: Vec<Customer> = (0..(spec.orders / 20).max(10))
+        .map(|i| customer(&mut rng, i, spec))
+        .collect();
+    let mut dates: Vec<i64> = (0..spec.orders)
+        .map(|_| rng.random_range(0..spec.days.max(1)))
+        .collect();
     dates.sort_unstable();
     (0..spec.orders)
         .map(|i| {
@@ -135,14 +247,25 @@ pub fn generate(spec: &BookSpec) -> Vec<Order> {
                 _ => rng.random_range(256..=4096),
             };
             let (tags, text) = END_USES[rng.random_range(0..END_USES.len())];
-            let exporter_country = if rng.random_ratio(9, 10) { "US" } else { *weighted(&mut rng, &[("SG", 1), ("TW", 1), ("MY", 1), ("DE", 1)]) };
+            let exporter_country = if rng.random_ratio(9, 10) {
+                "US"
+            } else {
+                *weighted(&mut rng, &[("SG", 1), ("TW", 1), ("MY", 1), ("DE", 1)])
+            };
             Order {
                 id: format!("o-{:07}", i + 1),
                 date: spec.start + Duration::days(dates[i]),
-                item: OrderItem { chip: Some(chip), spec: None },
+                item: OrderItem {
+                    chip: Some(chip),
+                    spec: None,
+                },
                 quantity,
                 destination: c.country.clone(),
-                exporter: Some(Party { name: "Exporter Inc.".into(), country: Some(exporter_country.into()), ..Party::default() }),
+                exporter: Some(Party {
+                    name: "Exporter Inc.".into(),
+                    country: Some(exporter_country.into()),
+                    ..Party::default()
+                }),
                 consignee: Party {
                     name: c.name.clone(),
                     country: Some(c.country.clone()),
@@ -152,7 +275,10 @@ pub fn generate(spec: &BookSpec) -> Vec<Order> {
                     ownership_checked: Some(c.checked),
                 },
                 end_user: None,
-                end_use: Some(EndUse { text: Some(text.into()), tags: tags.iter().map(|t| t.to_string()).collect() }),
+                end_use: Some(EndUse {
+                    text: Some(text.into()),
+                    tags: tags.iter().map(|t| t.to_string()).collect(),
+                }),
                 value_usd: Some(f64::from(rng.random_range(8_000..40_000u32)) * quantity as f64),
             }
         })

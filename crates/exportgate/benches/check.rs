@@ -1,34 +1,62 @@
-//! Benchmark of `check`: rule evaluations per second on one core (in-process), and the whole
-//! `exportgate check` command over a 1,000,000-line generated book, end to end.
+//! Benchmark of `check`: rule evaluations per second on one core (in process, screening left
+//! out), and the `exportgate check` command over a 1,000,000-line generated book end to end,
+//! once with screening recorded as external and once screening every party against the real
+//! 2026 Consolidated Screening List.
 //!
-//! Run: `cargo bench -p exportgate --bench check` (set `EXPORTGATE_BENCH_LINES` for another size).
+//! Run: `cargo bench -p exportgate --bench check` (`EXPORTGATE_BENCH_LINES` sets another size).
 
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use exportgate_core::decide::Decider;
-use exportgate_core::{NoQuotas, Ruleset};
+use exportgate_core::{NoQuotas, Ruleset, Screening};
 use exportgate_sample::{generate, BookSpec};
 
+fn run_check(input: &Path, out: &Path, extra: &[&str]) -> f64 {
+    let start = Instant::now();
+    let status = Command::new(env!("CARGO_BIN_EXE_exportgate"))
+        .args([
+            "check",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .args(extra)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    start.elapsed().as_secs_f64()
+}
+
 fn main() {
-    let lines: usize = std::env::var("EXPORTGATE_BENCH_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let lines: usize = std::env::var("EXPORTGATE_BENCH_LINES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let rs = Ruleset::embedded().expect("embedded data");
     let book = generate(&BookSpec::new(lines, 42));
 
-    // One core, in process: decide every order (already parsed), no output.
+    // One core, in process: decide already-parsed orders, no output.
     let decider = Decider::new(&rs, &[]);
     let sample = &book[..book.len().min(200_000)];
     let start = Instant::now();
     let mut rules = 0u64;
     for o in sample {
-        let d = decider.decide(o, &NoQuotas).expect("generated orders are valid");
+        let d = decider
+            .decide(o, &NoQuotas, Screening::External)
+            .expect("generated orders are valid");
         rules += u64::from(d.rules_evaluated);
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("one core, in process: {} orders in {secs:.2} s = {:.0} orders/s; {rules} rule evaluations = {:.0} rule evaluations/s",
-        sample.len(), sample.len() as f64 / secs, rules as f64 / secs);
+    println!(
+        "one core, in process: {} orders in {secs:.2} s = {:.0} orders/s; {rules} rule evaluations = {:.0} rule evaluations/s",
+        sample.len(),
+        sample.len() as f64 / secs,
+        rules as f64 / secs
+    );
 
-    // End to end: the release binary over a JSONL file, both cores.
+    // End to end: the release binary over a JSONL file, on every core.
     let dir = std::env::temp_dir().join(format!("exportgate-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let input = dir.join("orders.jsonl");
@@ -40,14 +68,18 @@ fn main() {
     std::fs::write(&input, &text).unwrap();
     drop(text);
     let out = dir.join("decisions.jsonl");
-    let start = Instant::now();
-    let status = Command::new(env!("CARGO_BIN_EXE_exportgate"))
-        .args(["check", input.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .status()
-        .unwrap();
-    let secs = start.elapsed().as_secs_f64();
-    assert!(status.success());
-    println!("end to end, `exportgate check` ({} threads): {lines} lines in {secs:.2} s = {:.0} lines/s",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), lines as f64 / secs);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let secs = run_check(&input, &out, &["--screened-externally"]);
+    println!("end to end, `exportgate check --screened-externally` ({threads} threads): {lines} lines in {secs:.2} s = {:.0} lines/s", lines as f64 / secs);
+    let csl = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/lists/csl_2026-07-31/screening-list.json"
+    );
+    if Path::new(csl).exists() {
+        let secs = run_check(&input, &out, &["--lists", csl]);
+        println!("end to end, `exportgate check --lists <CSL 2026>` ({threads} threads): {lines} lines in {secs:.2} s = {:.0} lines/s", lines as f64 / secs);
+    }
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use crate::classify_cmd::check_regimes;
 use crate::input::{csv_record_to_json, read_all};
+use crate::screening_source::ScreeningSource;
 use crate::{render, user, CheckFormat, InputFormat, TextOrJson};
 
 /// A line that could not be decided.
@@ -116,6 +117,7 @@ fn guess_id(text: &str) -> Option<String> {
 /// against the LPP used by the lines before them (`quotas` carries over between chunks).
 pub fn decide_all(
     decider: &Decider,
+    source: &ScreeningSource,
     lines: &[Parsed],
     quotas: &mut LppTally,
     progress: &ProgressBar,
@@ -125,9 +127,17 @@ pub fn decide_all(
         .map(|(line, parsed)| {
             let r = match parsed {
                 Err(e) => Err(e.clone()),
-                Ok(order) => decider
-                    .decide(order, &NoQuotas)
-                    .map_err(|e| line_error(*line, Some(order.id.clone()), e)),
+                Ok(order) => match source.hits(order) {
+                    Err(m) => Err(LineError {
+                        line: *line,
+                        id: Some(order.id.clone()),
+                        field: m.split(':').next().unwrap_or("name").to_string(),
+                        message: m,
+                    }),
+                    Ok(hits) => decider
+                        .decide(order, &NoQuotas, source.screening(&hits))
+                        .map_err(|e| line_error(*line, Some(order.id.clone()), e)),
+                },
             };
             progress.inc(1);
             r
@@ -136,8 +146,10 @@ pub fn decide_all(
     for ((_, parsed), result) in lines.iter().zip(results.iter_mut()) {
         if let (Ok(order), Ok(d)) = (parsed, result.as_mut()) {
             if d.quota_checked {
-                if let Ok(again) = decider.decide(order, quotas) {
-                    *d = again;
+                if let Ok(hits) = source.hits(order) {
+                    if let Ok(again) = decider.decide(order, quotas, source.screening(&hits)) {
+                        *d = again;
+                    }
                 }
             }
             quotas.record(&order.consignee.name, d);
@@ -274,6 +286,7 @@ pub fn check(
     format: CheckFormat,
     out: Option<&Path>,
     input: Option<InputFormat>,
+    source: &ScreeningSource,
 ) -> anyhow::Result<ExitCode> {
     check_regimes(rs, forced)?;
     let bytes = read_all(path)?;
@@ -308,7 +321,7 @@ pub fn check(
     let mut write_all = |w: &mut dyn Write| -> anyhow::Result<()> {
         write_header(w, format)?;
         let mut emit = |parsed: &[Parsed], w: &mut dyn Write| -> anyhow::Result<()> {
-            let results = decide_all(&decider, parsed, &mut quotas, &progress);
+            let results = decide_all(&decider, source, parsed, &mut quotas, &progress);
             write_results(w, &results, format)?;
             for r in results {
                 match r {
@@ -359,6 +372,9 @@ pub fn check(
     for e in errors.iter().take(20) {
         eprintln!("error: line {}: field `{}`: {}", e.line, e.field, e.message);
     }
+    if !source.has_lists() {
+        eprintln!("warning: parties were not screened (no lists loaded); no decision is clean\n\nhint: run `exportgate lists import FILE` or pass `--lists FILE`");
+    }
     if errors.len() > 20 {
         eprintln!(
             "... and {} more errors (every error is in the output)",
@@ -377,12 +393,16 @@ pub fn explain(
     path: &Path,
     forced: &[String],
     format: TextOrJson,
+    source: &ScreeningSource,
 ) -> anyhow::Result<ExitCode> {
     check_regimes(rs, forced)?;
     let bytes = read_all(path)?;
     let text = std::str::from_utf8(&bytes).map_err(|_| user("the order is not valid UTF-8"))?;
     let order = Order::from_json(text.trim()).map_err(|e| user(format!("order: {e}")))?;
-    let d = decide(rs, &order, forced, &NoQuotas)
+    let hits = source
+        .hits(&order)
+        .map_err(|e| user(format!("order `{}`: {e}", order.id)))?;
+    let d = decide(rs, &order, forced, &NoQuotas, source.screening(&hits))
         .map_err(|e| user(format!("order `{}`: {e}", order.id)))?;
     match format {
         TextOrJson::Text => print!("{}", render::trace(&d)),

@@ -8,6 +8,11 @@ use serde_json::Value;
 fn run(args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_exportgate"))
         .args(args)
+        // Hermetic: never read a developer's own database.
+        .env(
+            "EXPORTGATE_DB",
+            std::env::temp_dir().join("exportgate-cli-tests-no-such.sqlite"),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -23,6 +28,14 @@ fn run(args: &[&str], stdin: Option<&str>) -> Output {
     }
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
+}
+
+fn csl() -> String {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/lists/csl_2026-07-31/screening-list.json"
+    )
+    .to_string()
 }
 
 fn stderr(o: &Output) -> String {
@@ -206,7 +219,17 @@ fn check_accepts_csv_with_flattened_fields() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("orders.csv");
     std::fs::write(&path, csv).unwrap();
-    let o = run(&["check", path.to_str().unwrap(), "--format", "csv"], None);
+    let o = run(
+        &[
+            "check",
+            path.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--lists",
+            &csl(),
+        ],
+        None,
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8(o.stdout).unwrap();
     assert!(
@@ -223,8 +246,18 @@ fn check_out_writes_the_file() {
     let dir = std::env::temp_dir().join(format!("exportgate-out-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let out = dir.join("decisions.jsonl");
-    let order = r#"{"id":"o","date":"2024-05-01","item":{"chip":"nvidia-h100-sxm"},"quantity":1,"destination":"IL","consignee":{"name":"X","country":"IL","headquarters":"IL","parent_headquarters":"IL"}}"#;
-    let o = run(&["check", "-", "--out", out.to_str().unwrap()], Some(order));
+    let order = r#"{"id":"o","date":"2024-05-01","item":{"chip":"nvidia-h100-sxm"},"quantity":1,"destination":"IL","consignee":{"name":"TLV AI Ltd","country":"IL","headquarters":"IL","parent_headquarters":"IL"}}"#;
+    let o = run(
+        &[
+            "check",
+            "-",
+            "--out",
+            out.to_str().unwrap(),
+            "--lists",
+            &csl(),
+        ],
+        Some(order),
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(o.stdout.is_empty());
     let text = std::fs::read_to_string(&out).unwrap();
@@ -313,4 +346,48 @@ fn chips_lists_the_catalog() {
     ] {
         assert!(out.contains(id), "{id}");
     }
+}
+
+#[test]
+fn unscreened_parties_never_get_a_clean_decision() {
+    let order = r#"{"id":"o","date":"2024-05-01","item":{"chip":"nvidia-h100-sxm"},"quantity":1,"destination":"IL","consignee":{"name":"TLV AI Ltd","country":"IL","headquarters":"IL","parent_headquarters":"IL"}}"#;
+    let o = run(&["check", "-"], Some(order));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["outcome"], "hold_for_review");
+    assert_eq!(v["screening"]["status"], "not_screened");
+    assert!(v["reasons"].to_string().contains("screening.not-screened"));
+    assert!(
+        stderr(&o).contains("hint: run `exportgate lists import"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["check", "-", "--screened-externally"], Some(order));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["outcome"], "no_license_required");
+    assert_eq!(v["screening"]["status"], "external");
+}
+
+#[test]
+fn decisions_name_the_list_versions_screened_against() {
+    let order = r#"{"id":"o","date":"2025-06-01","item":{"chip":"nvidia-l2"},"quantity":1,"destination":"CN","consignee":{"name":"Huawei Technologies Co., Ltd.","country":"CN","headquarters":"CN","parent_headquarters":"CN"}}"#;
+    let o = run(&["check", "-", "--lists", &csl()], Some(order));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["outcome"], "license_required");
+    assert_eq!(v["review_policy"], "presumption_of_denial");
+    assert!(
+        v["screening"]["lists"][0]
+            .as_str()
+            .unwrap()
+            .contains("screening-list"),
+        "{}",
+        v["screening"]
+    );
+    let hit = v["screening"]["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["list"] == "EL")
+        .unwrap();
+    assert!(hit["citation"].as_str().unwrap().contains("FR"), "{hit}");
 }

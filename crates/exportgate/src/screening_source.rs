@@ -1,0 +1,190 @@
+//! Where `check` gets its screening from: list files given with `--lists`, the lists imported
+//! into the database, or nothing (then every decision says the parties were not screened).
+//! Results are cached by party name and country for the run: order books repeat customers.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
+
+use exportgate_core::order::Party as OrderParty;
+use exportgate_core::{ListHit, Order, Screening};
+use exportgate_screen::{AllowList, ListVersion, Party, Screener};
+use sha2::{Digest, Sha256};
+
+use crate::user;
+
+/// Screening results of the run, by party name and country.
+type HitCache = RwLock<HashMap<(String, Option<String>), Vec<exportgate_screen::Hit>>>;
+
+/// The screener for a run, if any, with the lists it was built from.
+pub struct ScreeningSource {
+    screener: Option<Screener>,
+    lists: Vec<String>,
+    external: bool,
+    allow: AllowList,
+    cache: HitCache,
+}
+
+/// The default database: `$EXPORTGATE_DB`, else `exportgate.sqlite` in the user's data directory.
+pub fn default_db() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("EXPORTGATE_DB") {
+        let p = PathBuf::from(p);
+        return Some(
+            p.to_str()
+                .and_then(|s| s.strip_prefix("sqlite://"))
+                .map(PathBuf::from)
+                .unwrap_or(p),
+        );
+    }
+    dirs::data_dir().map(|d| d.join("exportgate").join("exportgate.sqlite"))
+}
+
+fn describe(v: &ListVersion) -> String {
+    let date = v
+        .data_date
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "undated".into());
+    format!(
+        "{} {} ({} entries, sha256 {})",
+        v.source,
+        date,
+        v.entry_count,
+        &v.sha256[..v.sha256.len().min(12)]
+    )
+}
+
+impl ScreeningSource {
+    /// Build from `--lists` files, else the database, else none.
+    pub fn open(
+        list_files: &[PathBuf],
+        db: Option<&Path>,
+        external: bool,
+        today: chrono::NaiveDate,
+    ) -> anyhow::Result<ScreeningSource> {
+        let screener = if external {
+            None
+        } else if !list_files.is_empty() {
+            let mut entries = Vec::new();
+            let mut versions = Vec::new();
+            for path in list_files {
+                let bytes = std::fs::read(path)
+                    .map_err(|e| user(format!("cannot read list `{}`: {e}", path.display())))?;
+                let name = path.display().to_string();
+                let format = exportgate_screen::parse::detect(&bytes, &name)
+                    .ok_or_else(|| user(format!("list `{name}`: format not recognised")))?;
+                let parsed = exportgate_screen::parse::parse(&bytes, &name, format)
+                    .map_err(|e| user(format!("list `{name}`: {e}")))?;
+                versions.push(ListVersion {
+                    id: 0,
+                    source: path
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    format,
+                    data_date: parsed.data_date,
+                    imported_on: today,
+                    entry_count: parsed.entries.len(),
+                    sha256: format!("{:x}", Sha256::digest(&bytes)),
+                });
+                entries.extend(parsed.entries);
+            }
+            Some(Screener::new(entries, versions))
+        } else {
+            match db.map(Path::to_path_buf).or_else(default_db) {
+                Some(db) if db.exists() => match exportgate_lists::load_screener(&db) {
+                    Ok(s) if !s.list_versions().is_empty() => Some(s),
+                    Ok(_) => None,
+                    Err(e) => return Err(user(format!("lists in `{}`: {e}", db.display()))),
+                },
+                _ => None,
+            }
+        };
+        let lists = screener
+            .as_ref()
+            .map(|s| s.list_versions().iter().map(describe).collect())
+            .unwrap_or_default();
+        Ok(ScreeningSource {
+            screener,
+            lists,
+            external,
+            allow: AllowList::new(),
+            cache: RwLock::new(HashMap::new()),
+        })
+    }
+
+    /// Whether any list is loaded.
+    pub fn has_lists(&self) -> bool {
+        self.screener.is_some()
+    }
+
+    fn screen_party(
+        &self,
+        role: &str,
+        p: &OrderParty,
+        date: chrono::NaiveDate,
+        out: &mut Vec<ListHit>,
+    ) -> Result<(), String> {
+        let Some(screener) = &self.screener else {
+            return Ok(());
+        };
+        let key = (p.name.clone(), p.country.clone());
+        let cached = self.cache.read().ok().and_then(|c| c.get(&key).cloned());
+        let hits = match cached {
+            Some(h) => h,
+            None => {
+                let party = Party {
+                    name: p.name.clone(),
+                    country: p.country.clone(),
+                };
+                let r = screener
+                    .screen(&party, date, &self.allow)
+                    .map_err(|e| format!("{role}.name: {e}"))?;
+                if let Ok(mut c) = self.cache.write() {
+                    c.insert(key, r.hits.clone());
+                }
+                r.hits
+            }
+        };
+        out.extend(hits.into_iter().map(|h| ListHit {
+            party: role.to_string(),
+            query: p.name.clone(),
+            name: h.name,
+            list: h.list,
+            score: f64::from(h.score),
+            certain: h.certain,
+            matched_alias: h.matched_alias,
+            citation: h.citation,
+            license_requirement: h.license_requirement,
+            license_policy: h.license_policy,
+            entry_id: h.entry_id,
+            cleared: h.cleared.map(|c| format!("{}: {}", c.reviewer, c.reason)),
+        }));
+        Ok(())
+    }
+
+    /// Screen an order's consignee and end user.
+    pub fn hits(&self, order: &Order) -> Result<Vec<ListHit>, String> {
+        let mut out = Vec::new();
+        self.screen_party("consignee", &order.consignee, order.date, &mut out)?;
+        if let Some(eu) = &order.end_user {
+            if eu.name != order.consignee.name {
+                self.screen_party("end_user", eu, order.date, &mut out)?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The screening fact for a decision, given the hits computed by [`ScreeningSource::hits`].
+    pub fn screening<'a>(&'a self, hits: &'a [ListHit]) -> Screening<'a> {
+        if self.external {
+            Screening::External
+        } else if self.screener.is_some() {
+            Screening::Screened {
+                hits,
+                lists: &self.lists,
+            }
+        } else {
+            Screening::NotScreened
+        }
+    }
+}
