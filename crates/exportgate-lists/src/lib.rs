@@ -12,6 +12,8 @@
 //!   outcome says so;
 //! * the import date is always given by the caller; this crate never reads the clock.
 
+pub mod source;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

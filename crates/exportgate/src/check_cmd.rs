@@ -16,8 +16,8 @@ use serde::Serialize;
 
 use crate::classify_cmd::check_regimes;
 use crate::input::{csv_record_to_json, read_all};
-use crate::screening_source::ScreeningSource;
 use crate::{render, user, CheckFormat, InputFormat, TextOrJson};
+use exportgate_lists::source::ScreeningSource;
 
 /// A line that could not be decided.
 #[derive(Debug, Clone, Serialize)]

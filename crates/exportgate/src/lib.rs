@@ -1,6 +1,6 @@
 //! The `exportgate` command-line interface as a library: argument parsing, dispatch, and the
 //! one place where errors become exit codes (2 for bad input, 1 for anything else). The binary
-//! (`main.rs`) only calls [`cli_main`]; tests reuse [`screening_source`].
+//! (`main.rs`) only calls [`cli_main`].
 
 mod check_cmd;
 mod classify_cmd;
@@ -8,13 +8,13 @@ mod input;
 mod regimes_cmd;
 mod render;
 mod sample_cmd;
-pub mod screening_source;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
+use exportgate_lists::source::ScreeningSource;
 
 /// Export-control compliance engine for AI chips.
 #[derive(Parser, Debug)]
@@ -117,14 +117,31 @@ struct ScreeningArgs {
 }
 
 impl ScreeningArgs {
-    fn open(&self) -> anyhow::Result<screening_source::ScreeningSource> {
-        screening_source::ScreeningSource::open(
+    fn open(&self) -> anyhow::Result<ScreeningSource> {
+        let db = self.db.clone().or_else(default_db);
+        ScreeningSource::open(
             &self.lists,
-            self.db.as_deref(),
+            db.as_deref(),
             self.screened_externally,
             today(),
         )
+        .map_err(|e| user(e.to_string()))
     }
+}
+
+/// The default database: `$EXPORTGATE_DB` (a path or `sqlite://PATH`), else `exportgate.sqlite`
+/// in the user's data directory. Only the binary reads the environment.
+pub fn default_db() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("EXPORTGATE_DB") {
+        let p = PathBuf::from(p);
+        return Some(
+            p.to_str()
+                .and_then(|s| s.strip_prefix("sqlite://"))
+                .map(PathBuf::from)
+                .unwrap_or(p),
+        );
+    }
+    dirs::data_dir().map(|d| d.join("exportgate").join("exportgate.sqlite"))
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

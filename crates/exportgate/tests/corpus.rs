@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use exportgate::screening_source::ScreeningSource;
 use exportgate_core::decide::LppTally;
 use exportgate_core::{decide, Order, Ruleset};
+use exportgate_lists::source::ScreeningSource;
 use serde_json::Value;
 
 fn corpus_dir() -> PathBuf {

@@ -1,6 +1,6 @@
-//! Where `check` gets its screening from: list files given with `--lists`, the lists imported
-//! into the database, or nothing (then every decision says the parties were not screened).
-//! Results are cached by party name and country for the run: order books repeat customers.
+//! Where a run of decisions gets its screening from: list files, the lists imported into a
+//! database, or nothing (then every decision says the parties were not screened). Results are
+//! cached by party name and country for the run: order books repeat customers.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -11,7 +11,20 @@ use exportgate_core::{ListHit, Order, Screening};
 use exportgate_screen::{AllowList, ListVersion, Party, Screener};
 use sha2::{Digest, Sha256};
 
-use crate::user;
+use crate::ListsError;
+
+/// A problem building a screening source.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot read list `{path}`: {message}")]
+    Read { path: String, message: String },
+    #[error("list `{path}`: format not recognised")]
+    Format { path: String },
+    #[error("list `{path}`: {message}")]
+    Parse { path: String, message: String },
+    #[error("lists in `{path}`: {source}")]
+    Database { path: String, source: ListsError },
+}
 
 /// Screening results of the run, by party name and country.
 type HitCache = RwLock<HashMap<(String, Option<String>), Vec<exportgate_screen::Hit>>>;
@@ -23,20 +36,6 @@ pub struct ScreeningSource {
     external: bool,
     allow: AllowList,
     cache: HitCache,
-}
-
-/// The default database: `$EXPORTGATE_DB`, else `exportgate.sqlite` in the user's data directory.
-pub fn default_db() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("EXPORTGATE_DB") {
-        let p = PathBuf::from(p);
-        return Some(
-            p.to_str()
-                .and_then(|s| s.strip_prefix("sqlite://"))
-                .map(PathBuf::from)
-                .unwrap_or(p),
-        );
-    }
-    dirs::data_dir().map(|d| d.join("exportgate").join("exportgate.sqlite"))
 }
 
 fn describe(v: &ListVersion) -> String {
@@ -54,26 +53,35 @@ fn describe(v: &ListVersion) -> String {
 }
 
 impl ScreeningSource {
-    /// Build from `--lists` files, else the database, else none.
+    /// Build from list files if any are given, else from the lists imported into the SQLite
+    /// database at `db` (when it exists), else none. With `external`, nothing is screened and
+    /// decisions record that the caller screened the parties.
     pub fn open(
         list_files: &[PathBuf],
         db: Option<&Path>,
         external: bool,
         today: chrono::NaiveDate,
-    ) -> anyhow::Result<ScreeningSource> {
+    ) -> Result<ScreeningSource, SourceError> {
         let screener = if external {
             None
         } else if !list_files.is_empty() {
             let mut entries = Vec::new();
             let mut versions = Vec::new();
             for path in list_files {
-                let bytes = std::fs::read(path)
-                    .map_err(|e| user(format!("cannot read list `{}`: {e}", path.display())))?;
                 let name = path.display().to_string();
+                let bytes = std::fs::read(path).map_err(|e| SourceError::Read {
+                    path: name.clone(),
+                    message: e.to_string(),
+                })?;
                 let format = exportgate_screen::parse::detect(&bytes, &name)
-                    .ok_or_else(|| user(format!("list `{name}`: format not recognised")))?;
-                let parsed = exportgate_screen::parse::parse(&bytes, &name, format)
-                    .map_err(|e| user(format!("list `{name}`: {e}")))?;
+                    .ok_or_else(|| SourceError::Format { path: name.clone() })?;
+                let parsed =
+                    exportgate_screen::parse::parse(&bytes, &name, format).map_err(|e| {
+                        SourceError::Parse {
+                            path: name.clone(),
+                            message: e.to_string(),
+                        }
+                    })?;
                 versions.push(ListVersion {
                     id: 0,
                     source: path
@@ -90,11 +98,16 @@ impl ScreeningSource {
             }
             Some(Screener::new(entries, versions))
         } else {
-            match db.map(Path::to_path_buf).or_else(default_db) {
-                Some(db) if db.exists() => match exportgate_lists::load_screener(&db) {
+            match db {
+                Some(db) if db.exists() => match crate::load_screener(db) {
                     Ok(s) if !s.list_versions().is_empty() => Some(s),
                     Ok(_) => None,
-                    Err(e) => return Err(user(format!("lists in `{}`: {e}", db.display()))),
+                    Err(e) => {
+                        return Err(SourceError::Database {
+                            path: db.display().to_string(),
+                            source: e,
+                        })
+                    }
                 },
                 _ => None,
             }
