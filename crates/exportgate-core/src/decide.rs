@@ -14,10 +14,11 @@ use serde::Serialize;
 use crate::classify::{classify, Classification, Eccn, ItemRef};
 use crate::confidence::Confidence;
 use crate::country::CountryCode;
-use crate::order::{Order, ResolvedOrder, ResolvedParty};
+use crate::order::{FactValue, Order, ResolvedOrder, ResolvedParty};
 use crate::reason::{num, Reason};
 use crate::regime::{
-    Condition, Effect, ExceptionChoice, Regime, ReviewPolicy, Rule, Scope, SetExpr,
+    Condition, Effect, ExceptionChoice, FactOp, FactTest, Regime, ReviewPolicy, Rule, Scope,
+    SetExpr, Severity,
 };
 use crate::ruleset::{Context, Ruleset};
 use crate::screening::{policy_from_text, ListAction, ListHit, Screening, ScreeningRecord};
@@ -96,6 +97,9 @@ pub struct Decision {
     pub forced_regimes: Vec<String>,
     /// How the parties were screened, against which lists, and every hit.
     pub screening: ScreeningRecord,
+    /// Red flags raised or left unknown (a missing fact is reported, never cleared).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub red_flags: Vec<RedFlag>,
     /// The licence the order ships under (outcome `licensed`), with the balance left.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub licence: Option<LicenceUse>,
@@ -516,18 +520,24 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
     }
     if let Some(set) = &scope.headquarters {
         let mut note = explain.then(String::new);
-        let (t, u) = hq_any(f, set, &mut note);
+        let (t, u) = hq_any(f, set, true, &mut note);
         e.and(t, move || note.unwrap_or_default(), u);
         done_if_no!();
     }
     if let Some(set) = &scope.headquarters_none {
         let mut note = explain.then(String::new);
-        let (t, u) = hq_any(f, set, &mut note);
+        let (t, u) = hq_any(f, set, true, &mut note);
         let t = match t {
             Tri::Yes => Tri::No,
             Tri::No => Tri::Yes,
             Tri::Unknown => Tri::Unknown,
         };
+        e.and(t, move || note.unwrap_or_default(), u);
+        done_if_no!();
+    }
+    if let Some(set) = &scope.headquarters_outside {
+        let mut note = explain.then(String::new);
+        let (t, u) = hq_any(f, set, false, &mut note);
         e.and(t, move || note.unwrap_or_default(), u);
         done_if_no!();
     }
@@ -546,6 +556,27 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
             (_, false) => Tri::Yes,
         };
         e.and(t, || note, false);
+        done_if_no!();
+    }
+    if !scope.exporter_role.is_empty() {
+        match f.order.exporter.as_ref().and_then(|p| p.role.as_ref()) {
+            Some(role) => {
+                let is = scope.exporter_role.iter().any(|r| r == role);
+                e.and(tri(is), || format!("exporter's role `{role}` {} {}", if is { "is one of" } else { "is not one of" }, scope.exporter_role.join("/")), false);
+            }
+            // Rules keyed on the exporter's role bind only parties of that role (the foundry
+            // rule binds front-end fabricators and OSATs), who must say so in `exporter.role`.
+            None => e.and(
+                Tri::No,
+                || format!("the exporter's role is not given: treated as not {} (state `exporter.role`)", scope.exporter_role.join("/")),
+                false,
+            ),
+        }
+        done_if_no!();
+    }
+    for t in &scope.facts {
+        let (truth, note) = fact_test(f, t);
+        e.and(truth, || note, false);
         done_if_no!();
     }
     if !scope.end_use_any.is_empty() || !scope.end_use_all.is_empty() {
@@ -581,11 +612,67 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
     e
 }
 
+/// Evaluate one fact test; a missing fact is unknown.
+fn fact_test(f: &Facts, t: &FactTest) -> (Tri, String) {
+    let value = match t.fact.as_str() {
+        "quantity" => Some(FactValue::Number(f.order.order.quantity as f64)),
+        "tpp_total" => f
+            .class
+            .tpp
+            .map(|x| FactValue::Number(x * f.order.order.quantity as f64)),
+        name => f
+            .order
+            .order
+            .due_diligence
+            .as_ref()
+            .and_then(|d| d.fact(name)),
+    };
+    let Some(value) = value else {
+        return (Tri::Unknown, format!("`{}` is not given", t.fact));
+    };
+    let shown = match &value {
+        FactValue::Date(d) => d.to_string(),
+        FactValue::Number(n) => num(*n),
+        FactValue::Bool(b) => b.to_string(),
+        FactValue::Text(s) => s.clone(),
+    };
+    let matches = |v: &serde_json::Value| match (&value, v) {
+        (FactValue::Date(d), serde_json::Value::String(s)) => {
+            s.parse::<NaiveDate>().ok().map(|w| d.cmp(&w))
+        }
+        (FactValue::Number(n), v) => v.as_f64().and_then(|w| n.partial_cmp(&w)),
+        (FactValue::Bool(b), serde_json::Value::Bool(w)) => Some(b.cmp(w)),
+        (FactValue::Text(s), serde_json::Value::String(w)) => Some(s.as_str().cmp(w.as_str())),
+        _ => None,
+    };
+    use std::cmp::Ordering::*;
+    let holds = match t.op {
+        FactOp::Equals => matches(&t.value) == Some(Equal),
+        FactOp::NotEquals => matches(&t.value).is_some_and(|o| o != Equal),
+        FactOp::In => t
+            .value
+            .as_array()
+            .is_some_and(|a| a.iter().any(|v| matches(v) == Some(Equal))),
+        FactOp::AtLeast | FactOp::OnOrAfter => matches(&t.value).is_some_and(|o| o != Less),
+        FactOp::Below | FactOp::Before => matches(&t.value) == Some(Less),
+    };
+    let op = format!("{:?}", t.op).to_lowercase();
+    (
+        tri(holds),
+        format!(
+            "`{}` is {shown} ({op} {}: {})",
+            t.fact,
+            t.value,
+            if holds { "yes" } else { "no" }
+        ),
+    )
+}
+
 /// Where a headquarters test writes its note (nowhere when not explaining).
 type Note = Option<String>;
 
-/// Is any party (or its ultimate parent) headquartered in the set?
-fn hq_any(f: &Facts, set: &SetExpr, note: &mut Note) -> (Tri, bool) {
+/// Is any party (or its ultimate parent) headquartered in the set (`inside`), or outside it?
+fn hq_any(f: &Facts, set: &SetExpr, inside: bool, note: &mut Note) -> (Tri, bool) {
     let mut unknown = Vec::new();
     let mut unconfirmed = false;
     for (role, p) in f.parties() {
@@ -597,7 +684,7 @@ fn hq_any(f: &Facts, set: &SetExpr, note: &mut Note) -> (Tri, bool) {
                 Some(c) => {
                     let (m, u, why) = in_set(f.rs, set, c, f.date);
                     unconfirmed |= u;
-                    if m {
+                    if m == inside {
                         if let Some(n) = note {
                             *n = format!(
                                 "{role} `{}` has its {what} in {} ({why})",
@@ -613,9 +700,10 @@ fn hq_any(f: &Facts, set: &SetExpr, note: &mut Note) -> (Tri, bool) {
         }
     }
     if let Some(n) = note {
+        let place = if inside { "in" } else { "outside" };
         *n = if unknown.is_empty() {
             format!(
-                "no party is headquartered, or has its ultimate parent headquartered, in {}",
+                "no party is headquartered, or has its ultimate parent headquartered, {place} {}",
                 set_label(set)
             )
         } else {
@@ -866,6 +954,8 @@ fn decide_resolved(
     let tpp_counted = unit_counted * qty;
     let mut trace = Vec::new();
     let mut rules_evaluated = 0u32;
+    let mut red_flags: Vec<RedFlag> = Vec::new();
+    let mut flag_reasons: Vec<Reason> = Vec::new();
     let mut reasons: Vec<Reason> = class
         .reasons
         .iter()
@@ -942,6 +1032,16 @@ fn decide_resolved(
                 Tri::No => t.status = RuleStatus::NotApplicable,
                 Tri::Unknown => {
                     t.status = RuleStatus::Unknown;
+                    if let Effect::RedFlag { severity } = &rule.effect {
+                        red_flags.push(RedFlag {
+                            id: rule.id.clone(),
+                            title: rule.title.clone(),
+                            citation: rule.citation.clone(),
+                            severity: *severity,
+                            status: FlagStatus::Unknown,
+                            evidence: e.text(),
+                        });
+                    }
                     // A missing fact only matters for rules that would restrict.
                     if matches!(
                         rule.effect,
@@ -1012,6 +1112,30 @@ fn decide_resolved(
                             )
                             .with_confidence(conf),
                         ),
+                        Effect::RedFlag { severity } => {
+                            let reason = Reason::new(
+                                rule.id.clone(),
+                                rule.citation.clone(),
+                                format!("red flag ({severity:?}): {}: {}", rule.title, e.text())
+                                    .replace("(High)", "(high)")
+                                    .replace("(Medium)", "(medium)")
+                                    .replace("(Low)", "(low)"),
+                            )
+                            .with_confidence(conf);
+                            if *severity == Severity::High {
+                                holds.push(reason);
+                            } else {
+                                flag_reasons.push(reason);
+                            }
+                            red_flags.push(RedFlag {
+                                id: rule.id.clone(),
+                                title: rule.title.clone(),
+                                citation: rule.citation.clone(),
+                                severity: *severity,
+                                status: FlagStatus::Raised,
+                                evidence: e.text(),
+                            });
+                        }
                         Effect::ReviewPolicyChange { .. } | Effect::LicenceConditions { .. } => {}
                     }
                 }
@@ -1215,6 +1339,7 @@ fn decide_resolved(
             ),
         ));
     }
+    reasons.extend(flag_reasons);
     unconfirmed |= reasons.iter().any(|r| r.confidence.is_unconfirmed());
 
     Decision {
@@ -1239,8 +1364,28 @@ fn decide_resolved(
         rules_evaluated,
         screening: screening_record(screening),
         licence: None,
+        red_flags,
         classification: Some(class),
     }
+}
+
+/// A red flag on a decision: raised with its evidence, or unknown for want of a fact.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RedFlag {
+    pub id: String,
+    pub title: String,
+    pub citation: String,
+    pub severity: Severity,
+    pub status: FlagStatus,
+    pub evidence: String,
+}
+
+/// Whether a red flag was raised, or could not be checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagStatus {
+    Raised,
+    Unknown,
 }
 
 /// A licence an order ships under, and what is left of it after this order.

@@ -46,6 +46,10 @@ pub struct Party {
     /// Ownership has been checked for listed owners (affiliates rule).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ownership_checked: Option<bool>,
+    /// The party's role in the trade: `foundry`, `osat`, `distributor`, `reseller`,
+    /// `freight_forwarder`, `oem`, `data_centre`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
 }
 
 /// What the items will be used for.
@@ -74,9 +78,130 @@ pub struct Order {
     pub end_user: Option<Party>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_use: Option<EndUse>,
+    /// Facts for the diversion red flags; each missing fact is reported as unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_diligence: Option<DueDiligence>,
     /// Order value in US dollars (reported by the simulator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_usd: Option<f64>,
+}
+
+/// Know-your-customer facts behind the diversion red flags (BIS guidance of 13 May 2025).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DueDiligence {
+    /// When the customer first ordered advanced ICs from the exporter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_since: Option<NaiveDate>,
+    /// Orders the customer placed before this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior_orders: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_history_years: Option<f64>,
+    /// `minimal` or `established`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub online_presence: Option<String>,
+    /// The customer showed a business need for the ICs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_need_shown: Option<bool>,
+    /// `residential`, `commercial`, `data_centre` or `freight_forwarder`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_address_type: Option<String>,
+    /// The delivery address is specific and consistent with the customer's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_address_consistent: Option<bool>,
+    /// A data centre showed power and cooling for the order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_centre_capacity_shown: Option<bool>,
+    /// Stated data-centre power capacity, MW.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stated_capacity_mw: Option<f64>,
+    /// The sale runs through the exporter's normal distribution channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normal_distribution: Option<bool>,
+    /// `none`, `reseller` or `freight_forwarder`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intermediary: Option<String>,
+    /// IaaS: operations of the model the customer will train.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training_operations: Option<f64>,
+}
+
+/// A fact's value, for red-flag tests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FactValue {
+    Date(NaiveDate),
+    Number(f64),
+    Bool(bool),
+    Text(String),
+}
+
+/// The fact names a regime may test, and their kinds.
+pub const FACTS: [(&str, &str); 14] = [
+    ("customer_since", "date"),
+    ("prior_orders", "number"),
+    ("business_history_years", "number"),
+    ("online_presence", "text"),
+    ("business_need_shown", "bool"),
+    ("delivery_address_type", "text"),
+    ("delivery_address_consistent", "bool"),
+    ("data_centre_capacity_shown", "bool"),
+    ("stated_capacity_mw", "number"),
+    ("normal_distribution", "bool"),
+    ("intermediary", "text"),
+    ("training_operations", "number"),
+    ("quantity", "number"),
+    ("tpp_total", "number"),
+];
+
+/// Check a fact test in regime data: a known fact, and a value of its kind.
+pub fn check_fact_test(t: &crate::regime::FactTest) -> Result<(), String> {
+    let kind = FACTS
+        .iter()
+        .find(|(n, _)| *n == t.fact)
+        .map(|(_, k)| *k)
+        .ok_or_else(|| format!("unknown fact `{}`", t.fact))?;
+    let ok = |v: &serde_json::Value| match kind {
+        "date" => v.as_str().is_some_and(|s| s.parse::<NaiveDate>().is_ok()),
+        "number" => v.is_number(),
+        "bool" => v.is_boolean(),
+        _ => v.is_string(),
+    };
+    let good = match &t.value {
+        serde_json::Value::Array(items) => {
+            t.op == crate::regime::FactOp::In && items.iter().all(ok)
+        }
+        v => t.op != crate::regime::FactOp::In && ok(v),
+    };
+    if good {
+        Ok(())
+    } else {
+        Err(format!(
+            "fact `{}`: value {} does not fit a {kind} fact with `{:?}`",
+            t.fact, t.value, t.op
+        ))
+    }
+}
+
+impl DueDiligence {
+    /// A fact by name (`quantity` and `tpp_total` come from the order, not from here).
+    pub fn fact(&self, name: &str) -> Option<FactValue> {
+        match name {
+            "customer_since" => self.customer_since.map(FactValue::Date),
+            "prior_orders" => self.prior_orders.map(|n| FactValue::Number(f64::from(n))),
+            "business_history_years" => self.business_history_years.map(FactValue::Number),
+            "online_presence" => self.online_presence.clone().map(FactValue::Text),
+            "business_need_shown" => self.business_need_shown.map(FactValue::Bool),
+            "delivery_address_type" => self.delivery_address_type.clone().map(FactValue::Text),
+            "delivery_address_consistent" => self.delivery_address_consistent.map(FactValue::Bool),
+            "data_centre_capacity_shown" => self.data_centre_capacity_shown.map(FactValue::Bool),
+            "stated_capacity_mw" => self.stated_capacity_mw.map(FactValue::Number),
+            "normal_distribution" => self.normal_distribution.map(FactValue::Bool),
+            "intermediary" => self.intermediary.clone().map(FactValue::Text),
+            "training_operations" => self.training_operations.map(FactValue::Number),
+            _ => None,
+        }
+    }
 }
 
 /// A party with its countries resolved.
@@ -88,6 +213,7 @@ pub struct ResolvedParty {
     pub parent_headquarters: Option<CountryCode>,
     pub owners: Vec<Owner>,
     pub ownership_checked: Option<bool>,
+    pub role: Option<String>,
 }
 
 /// An order checked against the ruleset: countries resolved, the item's spec found.
@@ -141,6 +267,7 @@ fn party(rs: &Ruleset, field: &str, p: &Party) -> Result<ResolvedParty, SpecErro
         )?,
         owners: p.owners.clone(),
         ownership_checked: p.ownership_checked,
+        role: p.role.clone(),
     })
 }
 

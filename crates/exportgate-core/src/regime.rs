@@ -202,6 +202,10 @@ pub struct Scope {
     /// in this set.
     #[serde(default)]
     pub headquarters_none: Option<SetExpr>,
+    /// The consignee or end user is headquartered, or has its ultimate parent headquartered,
+    /// outside this set.
+    #[serde(default)]
+    pub headquarters_outside: Option<SetExpr>,
     /// The consignee or end user is at least 50% owned by listed parties.
     #[serde(default)]
     pub owned_by_listed: Option<bool>,
@@ -211,12 +215,50 @@ pub struct Scope {
     /// The exporter is located in this set.
     #[serde(default)]
     pub exporter_country: Option<SetExpr>,
+    /// Tests on the order's due-diligence facts (all must hold; a missing fact is unknown).
+    #[serde(default)]
+    pub facts: Vec<FactTest>,
+    /// The exporter's role is one of these (`foundry`, `osat`, `distributor`, ...).
+    #[serde(default)]
+    pub exporter_role: Vec<String>,
     /// The end use carries any of these tags.
     #[serde(default)]
     pub end_use_any: Vec<String>,
     /// The end use carries all of these tags.
     #[serde(default)]
     pub end_use_all: Vec<String>,
+}
+
+/// A test on one due-diligence fact of an order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FactTest {
+    /// A fact name (see [`crate::order::DueDiligence`], plus `quantity` and `tpp_total`).
+    pub fact: String,
+    pub op: FactOp,
+    pub value: serde_json::Value,
+}
+
+/// How a fact is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactOp {
+    Equals,
+    NotEquals,
+    In,
+    AtLeast,
+    Below,
+    OnOrAfter,
+    Before,
+}
+
+/// How serious a red flag is: `high` holds the order for review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
 }
 
 /// A licence review policy.
@@ -294,6 +336,8 @@ pub enum Effect {
     },
     /// A person must decide (e.g. General Prohibition 10 risk).
     Hold {},
+    /// A red flag: recorded with its evidence; `high` holds the order for review.
+    RedFlag { severity: Severity },
     /// Replaces the review policy of the named rules' requirements.
     ReviewPolicyChange {
         policy: ReviewPolicy,

@@ -83,6 +83,14 @@ pub mod embedded {
             "uae-2026.json",
             include_str!("../../../data/regimes/uae-2026.json"),
         ),
+        (
+            "diversion-2025-05.json",
+            include_str!("../../../data/regimes/diversion-2025-05.json"),
+        ),
+        (
+            "red-flag-28.json",
+            include_str!("../../../data/regimes/red-flag-28.json"),
+        ),
     ];
 }
 
@@ -157,6 +165,7 @@ fn compile_scope(s: &mut Scope, named: &BTreeMap<String, SetExpr>) -> Result<(),
         &mut s.headquarters,
         &mut s.headquarters_all,
         &mut s.headquarters_none,
+        &mut s.headquarters_outside,
         &mut s.end_user_location,
         &mut s.exporter_country,
     ]
@@ -326,7 +335,7 @@ impl Ruleset {
                             }
                         }
                     }
-                    Effect::Hold {} => {}
+                    Effect::Hold {} | Effect::RedFlag { .. } => {}
                 }
             }
             for p in &r.classification {
@@ -350,6 +359,7 @@ impl Ruleset {
             &s.headquarters,
             &s.headquarters_all,
             &s.headquarters_none,
+            &s.headquarters_outside,
             &s.end_user_location,
             &s.exporter_country,
         ]
@@ -357,6 +367,9 @@ impl Ruleset {
         .flatten()
         {
             self.check_set(file, r, set)?;
+        }
+        for t in &s.facts {
+            crate::order::check_fact_test(t).map_err(|p| err(file, p))?;
         }
         if let Some(items) = &s.items {
             for c in &items.chips {

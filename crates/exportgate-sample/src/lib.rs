@@ -6,7 +6,7 @@
 //! ownership, end use) present at realistic rates and sometimes missing. Pure: no I/O, no clock.
 
 use chrono::{Duration, NaiveDate};
-use exportgate_core::order::{EndUse, Order, OrderItem, Owner, Party};
+use exportgate_core::order::{DueDiligence, EndUse, Order, OrderItem, Owner, Party};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -163,6 +163,8 @@ fn weighted<'a, T>(rng: &mut ChaCha8Rng, items: &'a [(T, u32)]) -> &'a T {
 
 /// A customer's stable facts, drawn once per customer.
 struct Customer {
+    /// Shows diversion red flags (about 3% of customers).
+    suspicious: bool,
     name: String,
     country: String,
     headquarters: Option<String>,
@@ -181,6 +183,7 @@ fn customer(rng: &mut ChaCha8Rng, index: usize, spec: &BookSpec) -> Customer {
             country.clone()
         };
         return Customer {
+            suspicious: false,
             name: name.clone(),
             country: c.clone(),
             headquarters: Some(c.clone()),
@@ -217,7 +220,9 @@ fn customer(rng: &mut ChaCha8Rng, index: usize, spec: &BookSpec) -> Customer {
     } else {
         Vec::new()
     };
+    let suspicious = rng.random_ratio(3, 100);
     Customer {
+        suspicious,
         name,
         country,
         headquarters,
@@ -225,6 +230,68 @@ fn customer(rng: &mut ChaCha8Rng, index: usize, spec: &BookSpec) -> Customer {
         owners,
         checked: !rng.random_ratio(1, 40),
     }
+}
+
+/// Know-your-customer facts at rough, realistic rates: most customers are established and
+/// clean; a few show the diversion red flags; some facts are simply not recorded.
+fn due_diligence(rng: &mut ChaCha8Rng, c: &Customer, quantity: u64) -> DueDiligence {
+    let mut d = DueDiligence::default();
+    let maybe = |rng: &mut ChaCha8Rng, percent_known: u32| rng.random_range(0..100) < percent_known;
+    if maybe(rng, 90) {
+        let year = if c.suspicious {
+            rng.random_range(2023..=2025)
+        } else {
+            rng.random_range(2012..=2025)
+        };
+        d.customer_since = NaiveDate::from_ymd_opt(year, rng.random_range(1..=12), 1);
+    }
+    if maybe(rng, 90) {
+        d.prior_orders = Some(if c.suspicious && rng.random_ratio(1, 2) {
+            0
+        } else {
+            rng.random_range(0..200)
+        });
+    }
+    if maybe(rng, 80) {
+        d.online_presence = Some(
+            if c.suspicious && rng.random_ratio(1, 2) {
+                "minimal"
+            } else {
+                "established"
+            }
+            .into(),
+        );
+    }
+    if maybe(rng, 85) {
+        d.business_need_shown = Some(!(c.suspicious && rng.random_ratio(1, 3)));
+    }
+    if maybe(rng, 95) {
+        let kind = if c.suspicious && quantity >= 8 && rng.random_ratio(1, 4) {
+            "residential"
+        } else if rng.random_ratio(3, 4) {
+            "data_centre"
+        } else {
+            "commercial"
+        };
+        d.delivery_address_type = Some(kind.into());
+        if kind == "data_centre" {
+            d.data_centre_capacity_shown = Some(!(c.suspicious && rng.random_ratio(1, 3)));
+            d.stated_capacity_mw = Some(f64::from(rng.random_range(1..200u32)));
+        }
+    }
+    if maybe(rng, 95) {
+        d.delivery_address_consistent = Some(!(c.suspicious && rng.random_ratio(1, 4)));
+    }
+    if maybe(rng, 90) {
+        let via = if c.suspicious && rng.random_ratio(1, 2) {
+            "freight_forwarder"
+        } else {
+            "none"
+        };
+        d.intermediary = Some(via.into());
+        d.normal_distribution = Some(via == "none");
+    }
+    d
 }
 
 /// Generate a book of orders.
@@ -273,12 +340,14 @@ pub fn generate(spec: &BookSpec) -> Vec<Order> {
                     parent_headquarters: c.parent.clone(),
                     owners: c.owners.clone(),
                     ownership_checked: Some(c.checked),
+                    role: None,
                 },
                 end_user: None,
                 end_use: Some(EndUse {
                     text: Some(text.into()),
                     tags: tags.iter().map(|t| t.to_string()).collect(),
                 }),
+                due_diligence: Some(due_diligence(&mut rng, c, quantity)),
                 value_usd: Some(f64::from(rng.random_range(8_000..40_000u32)) * quantity as f64),
             }
         })

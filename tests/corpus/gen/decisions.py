@@ -1,0 +1,239 @@
+"""Writes the decision corpus (tests/corpus/decisions/*.json) from compact case tables.
+
+The JSON files are the corpus; this script is how they were written. Edit a table here and
+run `python3 tests/corpus/gen/decisions.py`, or edit the JSON directly.
+"""
+import json, os
+OUT=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
+
+def party(name, country, hq=None, parent=None, **kw):
+    p={"name": name, "country": country, "headquarters": hq or country, "parent_headquarters": parent or hq or country}
+    p.update(kw); return p
+
+US_EXP={"name": "Acme Systems", "country": "US"}
+
+def order(oid, date, chip, dest, qty=8, consignee=None, end_use=None, exporter=US_EXP, spec=None, end_user=None):
+    o={"id": oid, "date": date, "item": ({"chip": chip} if chip else {"spec": spec}), "quantity": qty, "destination": dest}
+    if exporter: o["exporter"]=exporter
+    o["consignee"]=consignee or party("Customer "+dest, dest)
+    if end_user: o["end_user"]=end_user
+    if end_use: o["end_use"]={"text": " ".join(end_use), "tags": end_use}
+    return o
+
+files={}
+def case(file, name, o, expect, regimes=None, before=None):
+    c={"name": name}
+    if regimes: c["regimes"]=regimes
+    if before: c["orders"]=before+[o]
+    else: c["order"]=o
+    c["expect"]=expect
+    files.setdefault(file, []).append(c)
+
+INF=["inference"]
+# --- October 2022 rules and the August 2022 letter
+f='acs-2022'
+case(f,'a100-letter-china-2022-09', order('l1','2022-09-15','nvidia-a100','CN'), {"outcome":"license_required","rules":["a100-letter-2022.named"]})
+case(f,'a100-letter-russia-2022-09', order('l2','2022-09-15','nvidia-a100','RU'), {"outcome":"license_required","rules":["a100-letter-2022.named","russia-belarus-2022.ccl"]})
+case(f,'a100-before-letter-china-2022-08-25', order('l3','2022-08-25','nvidia-a100','CN'), {"outcome":"no_license_required","eccn":"not_3A090"})
+case(f,'h100-china-2023-06', order('c1','2023-06-01','nvidia-h100-sxm','CN'), {"outcome":"license_required","review_policy":"presumption_of_denial","eccn":"3A090.a","rules":["acs-2022.china"],"tpp_total":126650})
+case(f,'h800-china-2023-06-outside-2022-thresholds', order('c2','2023-06-01','nvidia-h800','CN'), {"outcome":"no_license_required","eccn":"not_3A090","not_rules":["acs-2022.china"]})
+case(f,'a800-china-2023-06-outside-2022-thresholds', order('c3','2023-06-01','nvidia-a800','CN'), {"outcome":"no_license_required","eccn":"not_3A090"})
+case(f,'a100-china-2023-06', order('c4','2023-06-01','nvidia-a100','CN'), {"outcome":"license_required","eccn":"3A090.a","rules":["acs-2022.china"]})
+case(f,'h100-macau-before-2023-01-17', order('c5','2023-01-16','nvidia-h100-sxm','MO'), {"outcome":"no_license_required"})
+case(f,'h100-macau-from-2023-01-17', order('c6','2023-01-17','nvidia-h100-sxm','MO'), {"outcome":"license_required","rules":["acs-2022-macau.macau"]})
+case(f,'h100-vietnam-2023-06-china-only', order('c7','2023-06-01','nvidia-h100-sxm','VN'), {"outcome":"no_license_required"})
+case(f,'h100-hong-kong-2023-06-as-china', order('c8','2023-06-01','nvidia-h100-sxm','HK'), {"outcome":"license_required","rules":["acs-2022.china"]})
+case(f,'h800-china-2023-11-16-last-day-of-2022-rule', order('c9','2023-11-16','nvidia-h800','CN'), {"outcome":"no_license_required","eccn":"not_3A090"})
+
+# --- October 2023 rule
+f='acs-2023'
+case(f,'h800-china-2023-11-17', order('d1','2023-11-17','nvidia-h800','CN'), {"outcome":"license_required","review_policy":"presumption_of_denial","eccn":"3A090.a","rules":["acs-2023.country-scope","acs-2023.headquarters"]})
+case(f,'a800-china-2023-12', order('d2','2023-12-01','nvidia-a800','CN'), {"outcome":"license_required","eccn":"3A090.a"})
+case(f,'l40-china-nac-before-split', order('d3','2023-12-01','nvidia-l40','CN',end_use=INF), {"outcome":"license_exception","exception":"NAC","eccn":"3A090.b","conditions":["nac_notification"]})
+case(f,'l40-vietnam-aca-after-split', order('d4','2024-05-01','nvidia-l40','VN',end_use=INF), {"outcome":"license_exception","exception":"ACA","eccn":"3A090.b"})
+case(f,'l40-vietnam-nac-before-split', order('d4b','2024-04-03','nvidia-l40','VN',end_use=INF), {"outcome":"license_exception","exception":"NAC"})
+case(f,'l40-china-nac-after-split', order('d5','2024-05-01','nvidia-l40','CN',end_use=INF), {"outcome":"license_exception","exception":"NAC"})
+case(f,'h100-vietnam-license', order('d6','2024-05-01','nvidia-h100-sxm','VN'), {"outcome":"license_required","review_policy":None,"rules":["acs-2023.country-scope"],"not_rules":["acs-2023.headquarters"]})
+case(f,'h100-saudi-license', order('d7','2024-05-01','nvidia-h100-sxm','SA'), {"outcome":"license_required","rules":["acs-2023.country-scope"]})
+case(f,'h100-israel-a6-carve-out', order('d8','2024-05-01','nvidia-h100-sxm','IL'), {"outcome":"no_license_required","not_rules":["acs-2023.country-scope"]})
+case(f,'h100-uae-d4-license', order('d9','2024-05-01','nvidia-h100-sxm','AE'), {"outcome":"license_required","rules":["acs-2023.country-scope"]})
+case(f,'h100-uae-after-move-to-a5', order('d10','2026-08-01','nvidia-h100-sxm','AE'), {"outcome":"license_required","rules":["uae-2026.advanced-computing"],"not_rules":["acs-2023.country-scope"]})
+case(f,'h100-uae-day-before-move', order('d10b','2026-07-09','nvidia-h100-sxm','AE'), {"outcome":"license_required","rules":["acs-2023.country-scope"],"not_rules":["uae-2026.advanced-computing"]})
+case(f,'h100-singapore-a6', order('d11','2024-05-01','nvidia-h100-sxm','SG'), {"outcome":"no_license_required"})
+case(f,'h100-malaysian-subsidiary-of-chinese-parent', order('d12','2024-05-01','nvidia-h100-sxm','MY',consignee=party("Kuala Compute Sdn Bhd","MY","MY","CN")), {"outcome":"license_required","review_policy":"presumption_of_denial","rules":["acs-2023.headquarters"],"not_rules":["acs-2023.country-scope"]})
+case(f,'h100-malaysian-company-malaysian-parent', order('d13','2024-05-01','nvidia-h100-sxm','MY',consignee=party("Penang AI Bhd","MY")), {"outcome":"no_license_required"})
+case(f,'h100-germany-parent-unknown-fails-closed', order('d14','2024-05-01','nvidia-h100-sxm','DE',consignee={"name":"Berlin GPU GmbH","country":"DE","headquarters":"DE"}), {"outcome":"hold_for_review","rules":["acs-2023.headquarters"]})
+case(f,'h100-germany-no-headquarters-fails-closed', order('d14b','2024-05-01','nvidia-h100-sxm','DE',consignee={"name":"Berlin GPU GmbH","country":"DE"}), {"outcome":"hold_for_review","rules":["acs-2023.headquarters"]})
+case(f,'h100-hong-kong-as-china', order('d15','2024-05-01','nvidia-h100-sxm','HK'), {"outcome":"license_required","review_policy":"presumption_of_denial","rules":["acs-2023.country-scope"]})
+case(f,'h100-macau', order('d16','2024-05-01','nvidia-h100-sxm','MO'), {"outcome":"license_required","review_policy":"presumption_of_denial","rules":["acs-2023.country-scope","acs-2023.headquarters"]})
+case(f,'h100-cyprus-headquarters-while-d5', order('d17','2023-12-01','nvidia-h100-sxm','CY'), {"outcome":"license_required","rules":["acs-2023.headquarters"],"not_rules":["acs-2023.country-scope"]})
+case(f,'h100-cyprus-after-leaving-d5', order('d18','2024-06-01','nvidia-h100-sxm','CY'), {"outcome":"no_license_required"})
+case(f,'rtx4090-china-nac', order('d19','2024-05-01','nvidia-rtx-4090','CN',end_use=INF), {"outcome":"license_exception","exception":"NAC","eccn":"3A090.a"})
+case(f,'rtx4090-china-end-use-unknown-holds', order('d19b','2025-06-01','nvidia-rtx-4090','CN'), {"outcome":"hold_for_review"})
+case(f,'rtx4090d-china-outside-3a090', order('d20','2024-05-01','nvidia-rtx-4090d','CN'), {"outcome":"no_license_required","eccn":"not_3A090"})
+case(f,'rtx5090d-china-outside-3a090', order('d21','2025-03-01','nvidia-rtx-5090d','CN'), {"outcome":"no_license_required","eccn":"not_3A090"})
+case(f,'l20-china-outside-3a090', order('d22','2024-05-01','nvidia-l20','CN'), {"outcome":"no_license_required"})
+case(f,'l2-china-outside-3a090', order('d23','2024-05-01','nvidia-l2','CN'), {"outcome":"no_license_required"})
+case(f,'hgx-h100-server-china-4a090', order('d24','2024-05-01','nvidia-hgx-h100-8gpu','CN',qty=2), {"outcome":"license_required","eccn":"4A090.a","tpp_total":253299,"rules":["acs-2023.country-scope"]})
+case(f,'hgx-h100-server-israel', order('d25','2024-05-01','nvidia-hgx-h100-8gpu','IL'), {"outcome":"no_license_required","eccn":"4A090.a"})
+case(f,'cambodia-while-d5', order('d26','2026-01-15','nvidia-h100-sxm','KH'), {"outcome":"license_required","review_policy":"presumption_of_denial","rules":["acs-2023.country-scope"]})
+case(f,'cambodia-after-leaving-d5', order('d27','2026-03-01','nvidia-h100-sxm','KH'), {"outcome":"license_required","review_policy":None,"rules":["acs-2023.country-scope"]})
+case(f,'nicaragua-before-d1-d5', order('d28','2024-03-14','nvidia-h100-sxm','NI'), {"outcome":"no_license_required"})
+case(f,'nicaragua-after-d1-d5', order('d29','2024-03-15','nvidia-h100-sxm','NI'), {"outcome":"license_required","review_policy":"presumption_of_denial"})
+case(f,'unknown-die-area-china-fails-closed', order('d30','2024-05-01',None,'CN',spec={"name":"mystery accelerator","kind":"ic","datacenter":True,"dense_tops":{"fp16":200}}), {"outcome":"hold_for_review","eccn":"indeterminate"})
+case(f,'unknown-die-area-germany-no-rule-reaches', order('d31','2024-05-01',None,'DE',spec={"name":"mystery accelerator","kind":"ic","datacenter":True,"dense_tops":{"fp16":200}}), {"outcome":"no_license_required","eccn":"indeterminate"})
+case(f,'iran-any-item', order('d32','2024-05-01','nvidia-l2','IR'), {"outcome":"license_required","rules":["embargoes.e1-e2"]})
+case(f,'russia-any-item', order('d33','2024-05-01','nvidia-rtx-4090d','RU'), {"outcome":"license_required","rules":["russia-belarus-2022.ccl"]})
+
+# --- HBM
+f='hbm-2024'
+case(f,'hbm3-china-day-before', order('h1','2024-12-01','hbm3','CN'), {"outcome":"no_license_required","eccn":"not_3A090"})
+case(f,'hbm3-china-from-2024-12-02', order('h2','2024-12-02','hbm3','CN'), {"outcome":"license_required","eccn":"3A090.c","review_policy":"presumption_of_denial","rules":["hbm-2024.country-scope"]})
+case(f,'hbm3e-korea', order('h3','2025-01-10','hbm3e','KR'), {"outcome":"no_license_required","eccn":"3A090.c"})
+case(f,'hbm2e-china-above-3-3', order('h4','2025-01-10','hbm2e','CN'), {"outcome":"license_required","eccn":"3A090.c"})
+case(f,'hbm-below-3-3-exception-unconfirmed', order('h5','2025-01-10',None,'CN',spec={"name":"slow HBM stack","kind":"hbm","hbm_bandwidth_gbs":290,"package_area_mm2":92}), {"outcome":"license_exception","exception":"HBM","eccn":"3A090.c","unconfirmed":True})
+case(f,'hbm-at-2-gbs-mm2-outside', order('h6','2025-01-10',None,'CN',spec={"name":"HBM at the line","kind":"hbm","hbm_bandwidth_gbs":184,"package_area_mm2":92}), {"outcome":"no_license_required","eccn":"not_3A090"})
+case(f,'hbm3-to-subsidiary-of-chinese-parent', order('h7','2025-01-10','hbm3','MY',consignee=party("KL Memory Sdn Bhd","MY","MY","CN")), {"outcome":"license_required","rules":["hbm-2024.headquarters"]})
+
+# --- AI Diffusion
+f='ai-diffusion-2025'
+D=["ai-diffusion-2025"]
+case(f,'tier1-germany-aia', order('a1','2025-06-01','nvidia-h100-sxm','DE'), {"outcome":"license_exception","exception":"AIA","rules":["ai-diffusion-2025.worldwide"]}, regimes=D)
+case(f,'tier1-germany-not-enforced', order('a2','2025-06-01','nvidia-h100-sxm','DE'), {"outcome":"no_license_required","not_rules":["ai-diffusion-2025.worldwide"]})
+case(f,'tier2-india-lpp', order('a3','2025-06-01','nvidia-h100-sxm','IN'), {"outcome":"license_exception","exception":"LPP","conditions":["lpp_certification"]}, regimes=D)
+case(f,'tier2-india-not-enforced', order('a4','2025-06-01','nvidia-h100-sxm','IN'), {"outcome":"no_license_required"})
+case(f,'tier3-china-denial', order('a5','2025-06-01','nvidia-h100-sxm','CN'), {"outcome":"license_required","review_policy":"presumption_of_denial","rules":["ai-diffusion-2025.worldwide","acs-2023.headquarters"]}, regimes=D)
+case(f,'before-compliance-date', order('a6','2025-05-14','nvidia-h100-sxm','IN'), {"outcome":"no_license_required","not_rules":["ai-diffusion-2025.worldwide"]}, regimes=D)
+big=party("Mumbai Cloud Pvt Ltd","IN")
+case(f,'lpp-within-year-limit', order('a8','2025-09-01','nvidia-h100-sxm','IN',qty=90,consignee=big), {"outcome":"license_exception","exception":"LPP"}, regimes=D, before=[order('a7','2025-06-01','nvidia-h100-sxm','IN',qty=1600,consignee=big)])
+case(f,'lpp-over-year-limit', order('a9','2025-09-01','nvidia-h100-sxm','IN',qty=100,consignee=big), {"outcome":"license_required","rules":["ai-diffusion-2025.worldwide","LE-LPP.quota"]}, regimes=D, before=[order('a7','2025-06-01','nvidia-h100-sxm','IN',qty=1600,consignee=big)])
+case(f,'lpp-limit-per-calendar-year', order('a10','2026-01-05','nvidia-h100-sxm','IN',qty=200,consignee=big), {"outcome":"license_exception","exception":"LPP"}, regimes=D, before=[order('a7','2025-06-01','nvidia-h100-sxm','IN',qty=1600,consignee=big)])
+case(f,'lpp-limit-per-consignee', order('a11','2025-09-01','nvidia-h100-sxm','IN',qty=200,consignee=party("Pune Compute Pvt Ltd","IN")), {"outcome":"license_exception","exception":"LPP"}, regimes=D, before=[order('a7','2025-06-01','nvidia-h100-sxm','IN',qty=1600,consignee=big)])
+case(f,'single-order-over-lpp', order('a12','2025-06-01','nvidia-hgx-h100-8gpu','PL',qty=250), {"outcome":"license_required","rules":["LE-LPP.quota"]}, regimes=D)
+case(f,'b-items-unchanged', order('a13','2025-06-01','nvidia-l40','IN'), {"outcome":"no_license_required"}, regimes=D)
+case(f,'uae-tier2-lpp-replaces-country-scope', order('a14','2025-06-01','nvidia-h100-sxm','AE'), {"outcome":"license_exception","exception":"LPP","not_rules":["acs-2023.country-scope"]}, regimes=D)
+case(f,'tier1-destination-tier2-headquarters-no-aia', order('a15','2025-06-01','nvidia-h100-sxm','DE',consignee=party("Frankfurt Bharat GmbH","DE","IN","IN")), {"outcome":"license_exception","exception":"LPP"}, regimes=D)
+case(f,'tier1-destination-chinese-parent', order('a16','2025-06-01','nvidia-h100-sxm','DE',consignee=party("Rheinwerk Compute GmbH","DE","DE","CN")), {"outcome":"license_required","rules":["acs-2023.headquarters","ai-diffusion-2025.worldwide"]}, regimes=D)
+case(f,'united-states-domestic', order('a17','2025-06-01','nvidia-h100-sxm','US'), {"outcome":"no_license_required"}, regimes=D)
+
+# --- H20 and MI308
+f='h20-2025'
+case(f,'h20-china-before-letter', order('t1','2025-04-08','nvidia-h20','CN'), {"outcome":"no_license_required","eccn":"not_3A090"})
+case(f,'h20-china-from-letter', order('t2','2025-04-09','nvidia-h20','CN'), {"outcome":"license_required","eccn":"not_3A090","rules":["h20-2025.destination"],"conditions":[]})
+case(f,'h20-china-after-august-licences', order('t3','2025-09-01','nvidia-h20','CN'), {"outcome":"license_required","rules":["h20-2025.destination","h20-licences-2025-08.revenue-share"],"conditions":["revenue_share_percent"]})
+case(f,'h20-germany', order('t4','2025-06-01','nvidia-h20','DE'), {"outcome":"no_license_required"})
+case(f,'h20-subsidiary-of-chinese-parent', order('t5','2025-06-01','nvidia-h20','MY',consignee=party("KL AI Sdn Bhd","MY","MY","CN")), {"outcome":"license_required","rules":["h20-2025.headquarters"]})
+case(f,'mi308x-china', order('t6','2025-06-01','amd-mi308x','CN'), {"outcome":"license_required","eccn":"indeterminate","rules":["h20-2025.destination"]})
+case(f,'mi308x-germany-indeterminate-but-unreached', order('t7','2025-06-01','amd-mi308x','DE'), {"outcome":"no_license_required","eccn":"indeterminate"})
+case(f,'h20-bandwidth-match-by-spec', order('t8','2025-06-01',None,'CN',spec={"name":"bandwidth twin","kind":"ic","datacenter":True,"dense_tops":{"fp16":50},"die_area_mm2":600,"non_planar":True,"memory_bandwidth_gbs":4000,"interconnect_gbs":100}), {"outcome":"license_required","rules":["h20-2025.destination"]})
+case(f,'h20-hong-kong', order('t9','2025-06-01','nvidia-h20','HK'), {"outcome":"license_required"})
+case(f,'mi308x-china-after-august-licences', order('t10','2025-09-01','amd-mi308x','CN'), {"outcome":"license_required","conditions":["revenue_share_percent"]})
+
+# --- 91 FR 1684
+f='review-policy-2026'
+case(f,'h200-china-from-us-case-by-case', order('r1','2026-02-01','nvidia-h200','CN',end_use=INF), {"outcome":"license_required","review_policy":"case_by_case","rules":["review-policy-2026.case-by-case"],"conditions":["certification","volume_cap_percent"]})
+case(f,'h200-china-day-before-rule', order('r2','2026-01-14','nvidia-h200','CN'), {"outcome":"license_required","review_policy":"presumption_of_denial","not_rules":["review-policy-2026.case-by-case"]})
+case(f,'mi325x-china-from-us-case-by-case', order('r3','2026-02-01','amd-mi325x','CN'), {"outcome":"license_required","review_policy":"case_by_case"})
+case(f,'b200-china-above-ceiling', order('r4','2026-02-01','nvidia-b200','CN'), {"outcome":"license_required","review_policy":"presumption_of_denial","not_rules":["review-policy-2026.case-by-case"]})
+case(f,'mi355x-china-above-ceiling', order('r5','2026-02-01','amd-mi355x','CN'), {"outcome":"license_required","review_policy":"presumption_of_denial"})
+case(f,'h200-china-reexport-from-singapore', order('r6','2026-02-01','nvidia-h200','CN',exporter={"name":"SG Distributor Pte Ltd","country":"SG"}), {"outcome":"license_required","review_policy":"presumption_of_denial"})
+case(f,'h200-china-exporter-unknown-stays-denial', order('r7','2026-02-01','nvidia-h200','CN',exporter=None), {"outcome":"license_required","review_policy":"presumption_of_denial","rules":["review-policy-2026.case-by-case"]})
+case(f,'h200-macau-from-us', order('r8','2026-02-01','nvidia-h200','MO'), {"outcome":"license_required","review_policy":"case_by_case"})
+case(f,'h200-chinese-parent-located-abroad', order('r9','2026-02-01','nvidia-h200','MY',consignee=party("KL Cloud Sdn Bhd","MY","MY","CN")), {"outcome":"license_required","review_policy":"presumption_of_denial"})
+
+# --- GP10 and end use
+f='guidance-2025-05'
+case(f,'ascend-910b-germany-gp10', order('g1','2025-05-13','huawei-ascend-910b','DE'), {"outcome":"hold_for_review","rules":["gp10.prc-3a090"]})
+case(f,'ascend-910b-germany-before-guidance', order('g2','2025-05-12','huawei-ascend-910b','DE'), {"outcome":"no_license_required"})
+case(f,'ascend-910c-china-gp10-hold', order('g3','2025-06-01','huawei-ascend-910c','CN'), {"outcome":"hold_for_review","rules":["gp10.prc-3a090"]})
+case(f,'ascend-910d-named-though-specs-unknown', order('g4','2025-06-01','huawei-ascend-910d','SG'), {"outcome":"hold_for_review","eccn":"indeterminate","rules":["gp10.prc-3a090"]})
+case(f,'prc-designed-spec-meeting-3a090', order('g5','2025-06-01',None,'DE',spec={"name":"PRC accelerator","kind":"ic","datacenter":True,"designer_country":"CN","dense_tops":{"fp16":400},"die_area_mm2":700,"non_planar":True}), {"outcome":"hold_for_review","rules":["gp10.prc-3a090"]})
+case(f,'prc-designed-spec-below-3a090', order('g6','2025-06-01',None,'DE',spec={"name":"small PRC accelerator","kind":"ic","datacenter":True,"designer_country":"CN","dense_tops":{"fp16":50},"die_area_mm2":700,"non_planar":True}), {"outcome":"no_license_required","eccn":"not_3A090"})
+case(f,'training-military-intelligence-china', order('g7','2025-06-01','nvidia-h100-sxm','CN',end_use=["ai_training","military_intelligence"]), {"outcome":"license_required","rules":["guidance-2025-05.training-destination"]})
+case(f,'training-wmd-blocks-nac', order('g8','2025-06-01','nvidia-rtx-4090','CN',end_use=["ai_training","wmd"]), {"outcome":"license_required","rules":["guidance-2025-05.training-destination"]})
+case(f,'training-wmd-end-user-headquartered-in-china', order('g9','2025-06-01','nvidia-l40','SG',end_use=["ai_training","wmd"],consignee=party("SG Lab Pte Ltd","SG","SG","CN")), {"outcome":"license_required","rules":["guidance-2025-05.training-headquarters"]})
+
+# --- affiliates
+f='affiliates-2025'
+owned=party("Owned GmbH","DE",owners=[{"name":"Huawei Technologies Co., Ltd.","percent":60,"listed":"EL"}])
+case(f,'owned-by-listed-in-force', order('f1','2025-10-01','nvidia-l2','DE',consignee=owned), {"outcome":"license_required","review_policy":"presumption_of_denial","rules":["affiliates-2025.ownership"]})
+case(f,'owned-by-listed-suspended', order('f2','2025-11-15','nvidia-l2','DE',consignee=owned), {"outcome":"no_license_required","not_rules":["affiliates-2025.ownership"]})
+case(f,'owned-by-listed-back-in-force', order('f3','2026-11-23','nvidia-l2','DE',consignee=owned), {"outcome":"license_required","rules":["affiliates-2025.ownership"]})
+case(f,'ownership-unchecked-fails-closed', order('f4','2026-11-23','nvidia-l2','DE'), {"outcome":"hold_for_review","rules":["affiliates-2025.ownership"]})
+case(f,'ownership-checked-minority', order('f5','2026-11-23','nvidia-l2','DE',consignee=party("Bavaria Compute GmbH","DE",owners=[{"name":"Sugon","percent":30,"listed":"EL"}],ownership_checked=True)), {"outcome":"no_license_required"})
+case(f,'aggregated-listed-owners', order('f6','2025-10-01','nvidia-l2','DE',consignee=party("Hanseatic Compute GmbH","DE",owners=[{"name":"A","percent":30,"listed":"EL"},{"name":"B","percent":25,"listed":"MEU"}])), {"outcome":"license_required","rules":["affiliates-2025.ownership"]})
+
+for f,cases in files.items():
+    path=os.path.join(OUT,'decisions',f+'.json')
+    json.dump({"cases":cases}, open(path,'w'), indent=1, ensure_ascii=False)
+    open(path,'a').write('\n')
+
+# --- screening against the real 2026 CSL
+files.clear()
+f='screening'
+case(f,'huawei-entity-list-any-item', order('s1','2025-06-01','nvidia-l2','CN',consignee=party("Huawei Technologies Co., Ltd.","CN")), {"outcome":"license_required","review_policy":"presumption_of_denial","rules":["screening.EL"],"screening_hits":["EL"]})
+case(f,'huawei-chinese-script', order('s2','2025-06-01','nvidia-l2','CN',consignee=party("华为技术有限公司","CN")), {"outcome":"license_required","rules":["screening.EL"],"screening_hits":["EL"]})
+case(f,'sophgo-singapore-entity-list-blocks-no-licence-item', order('s3','2025-06-01','nvidia-rtx-4090d','SG',consignee=party("Sophgo Technologies Pte. Ltd.","SG")), {"outcome":"license_required","review_policy":"presumption_of_denial","rules":["screening.EL"]})
+case(f,'entity-list-end-user-behind-clean-consignee', order('s4','2025-06-01','nvidia-l40','SG',end_use=INF,consignee=party("Lion City Distribution Pte Ltd","SG"),end_user=party("Beijing Zhipu Huazhang Technology Co., Ltd.","CN")), {"outcome":"license_required","rules":["screening.EL"]})
+case(f,'entity-list-blocks-nac', order('s5','2025-06-01','nvidia-rtx-4090','CN',end_use=INF,consignee=party("Sugon Information Industry Co., Ltd.","CN")), {"outcome":"license_required","exception":None,"rules":["screening.EL"]})
+case(f,'denied-person-holds', order('s6','2025-06-01','nvidia-l2','US',consignee=party("KAL TEK LABS","US")), {"outcome":"hold_for_review","rules":["screening.DPL"]})
+case(f,'unverified-list-red-flag-holds', order('s7','2025-06-01','nvidia-l2','AM',consignee=party("Piricas Trading Company","AM")), {"outcome":"hold_for_review","rules":["screening.UVL"]})
+case(f,'military-end-user-licence', order('s8','2025-06-01','nvidia-l2','CN',consignee=party("AECC Aviation Power Co. Ltd.","CN")), {"outcome":"license_required","rules":["screening.MEU"]})
+case(f,'clean-party-screened-clean', order('s9','2025-06-01','nvidia-h100-sxm','IL',consignee=party("Tel Aviv Inference Ltd","IL")), {"outcome":"no_license_required","not_rules":["screening.EL"]})
+for f,cases in files.items():
+    path=os.path.join(OUT,'decisions',f+'.json')
+    json.dump({"cases":cases}, open(path,'w'), indent=1, ensure_ascii=False)
+    open(path,'a').write('\n')
+print('screening', len(files['screening']))
+
+# --- red flags, the foundry rule and red flag 28
+files.clear()
+f='red-flags'
+def dd(**kw): return kw
+def rf(oid, date, chip, dest, qty, ddil, **kw):
+    o=order(oid,date,chip,dest,qty=qty,end_use=kw.pop('end_use',INF),**kw)
+    o['due_diligence']=ddil
+    return o
+CLEAN=dict(customer_since="2015-01-01",prior_orders=20,online_presence="established",business_history_years=10,business_need_shown=True,delivery_address_type="data_centre",data_centre_capacity_shown=True,delivery_address_consistent=True,intermediary="none",normal_distribution=True)
+def clean(**kw):
+    d=dict(CLEAN); d.update(kw); return d
+case(f,'clean-due-diligence-no-flags', rf('r1','2025-06-01','nvidia-h100-sxm','DE',8,clean()), {"outcome":"no_license_required","not_rules":["redflag.new-customer-after-oct-2022"]})
+case(f,'customer-since-after-oct-2022', rf('r2','2025-06-01','nvidia-h100-sxm','DE',8,clean(customer_since="2023-02-01")), {"outcome":"no_license_required","rules":["redflag.new-customer-after-oct-2022"]})
+case(f,'customer-since-before-oct-2022', rf('r3','2025-06-01','nvidia-h100-sxm','DE',8,clean(customer_since="2022-10-06")), {"outcome":"no_license_required","not_rules":["redflag.new-customer-after-oct-2022"]})
+case(f,'guidance-not-yet-issued', rf('r4','2025-05-12','nvidia-h100-sxm','DE',8,clean(customer_since="2023-02-01")), {"outcome":"no_license_required","not_rules":["redflag.new-customer-after-oct-2022"]})
+case(f,'residential-commercial-quantity-holds', rf('r5','2025-06-01','nvidia-rtx-4090d','DE',8,clean(delivery_address_type="residential")), {"outcome":"hold_for_review","rules":["redflag.residential-commercial-quantity"]})
+case(f,'residential-single-card-no-flag', rf('r6','2025-06-01','nvidia-rtx-4090d','DE',7,clean(delivery_address_type="residential")), {"outcome":"no_license_required","not_rules":["redflag.residential-commercial-quantity"]})
+case(f,'minimal-presence-medium', rf('r7','2025-06-01','nvidia-h100-sxm','DE',8,clean(online_presence="minimal")), {"outcome":"no_license_required","rules":["redflag.minimal-presence"]})
+case(f,'short-history-medium', rf('r8','2025-06-01','nvidia-h100-sxm','DE',8,clean(business_history_years=0.5)), {"outcome":"no_license_required","rules":["redflag.short-business-history"]})
+case(f,'first-time-large-volume-holds', rf('r9','2025-06-01','nvidia-h100-sxm','DE',100,clean(prior_orders=0)), {"outcome":"hold_for_review","rules":["redflag.first-time-large-volume"]})
+case(f,'first-time-below-large-volume', rf('r10','2025-06-01','nvidia-h100-sxm','DE',99,clean(prior_orders=0)), {"outcome":"no_license_required","not_rules":["redflag.first-time-large-volume"]})
+case(f,'repeat-buyer-large-volume', rf('r11','2025-06-01','nvidia-h100-sxm','DE',100,clean(prior_orders=1)), {"outcome":"no_license_required","not_rules":["redflag.first-time-large-volume"]})
+case(f,'no-business-need-holds', rf('r12','2025-06-01','nvidia-h100-sxm','DE',8,clean(business_need_shown=False)), {"outcome":"hold_for_review","rules":["redflag.no-business-need"]})
+case(f,'vague-address-holds', rf('r13','2025-06-01','nvidia-h100-sxm','DE',8,clean(delivery_address_consistent=False)), {"outcome":"hold_for_review","rules":["redflag.vague-delivery-address"]})
+case(f,'data-centre-without-capacity-holds', rf('r14','2025-06-01','nvidia-h100-sxm','DE',8,clean(data_centre_capacity_shown=False)), {"outcome":"hold_for_review","rules":["redflag.data-centre-capacity"]})
+case(f,'forwarder-outside-distribution-holds', rf('r15','2025-06-01','nvidia-h100-sxm','DE',8,clean(intermediary="freight_forwarder",normal_distribution=False)), {"outcome":"hold_for_review","rules":["redflag.intermediary-outside-distribution"]})
+case(f,'forwarder-inside-distribution', rf('r16','2025-06-01','nvidia-h100-sxm','DE',8,clean(intermediary="freight_forwarder",normal_distribution=True)), {"outcome":"no_license_required","not_rules":["redflag.intermediary-outside-distribution"]})
+case(f,'transshipment-hub-low-unconfirmed', rf('r17','2025-06-01','nvidia-h100-sxm','SG',8,clean()), {"outcome":"no_license_required","rules":["redflag.transshipment-hub"],"unconfirmed":True})
+case(f,'missing-facts-never-clear-the-flag', rf('r18','2025-06-01','nvidia-h100-sxm','DE',100,{}), {"outcome":"no_license_required","not_rules":["redflag.first-time-large-volume"]})
+# red flag 28
+case(f,'rf28-iaas-training-above-1e26-non-tier1-holds', rf('r19','2025-06-01','nvidia-h100-sxm','IN',8,clean(training_operations=2e26),end_use=["iaas","ai_training"]), {"outcome":"hold_for_review","rules":["redflag.28-iaas-training"]})
+case(f,'rf28-below-1e26', rf('r20','2025-06-01','nvidia-h100-sxm','IN',8,clean(training_operations=9e25),end_use=["iaas","ai_training"]), {"outcome":"no_license_required","not_rules":["redflag.28-iaas-training"]})
+case(f,'rf28-tier1-headquarters', rf('r21','2025-06-01','nvidia-h100-sxm','DE',8,clean(training_operations=2e26),end_use=["iaas","ai_training"]), {"outcome":"no_license_required","not_rules":["redflag.28-iaas-training"]})
+# the foundry rule
+FAB={"name":"Hsinchu Foundry Co.","country":"TW","role":"foundry"}
+def fab_spec(transistors, hbm=True, approved=False):
+    s={"name":"customer logic die","kind":"ic","datacenter":False,"dense_tops":{"fp16":50},"die_area_mm2":600,"process_nm":5,"transistors_billion":transistors,"has_hbm":hbm,"designer_country":"US"}
+    if approved: s["approved_designer"]=True
+    return s
+case(f,'foundry-presumption-at-30-billion', order('fd1','2025-06-01',None,'DE',spec=fab_spec(30),exporter=FAB,end_use=INF), {"outcome":"license_required","rules":["foundry-2025.presumption"]})
+case(f,'foundry-below-30-billion', order('fd2','2025-06-01',None,'DE',spec=fab_spec(29.9),exporter=FAB,end_use=INF), {"outcome":"no_license_required","not_rules":["foundry-2025.presumption"]})
+case(f,'foundry-approved-designer-rebuts', order('fd3','2025-06-01',None,'DE',spec=fab_spec(60,approved=True),exporter=FAB,end_use=INF), {"outcome":"no_license_required","not_rules":["foundry-2025.presumption"]})
+case(f,'foundry-2027-without-hbm-35-billion', order('fd4','2027-03-01',None,'DE',spec=fab_spec(34,hbm=False),exporter=FAB,end_use=INF,consignee=party('Customer DE','DE',ownership_checked=True)), {"outcome":"no_license_required"})
+case(f,'foundry-2027-with-hbm-30-billion', order('fd5','2027-03-01',None,'DE',spec=fab_spec(34,hbm=True),exporter=FAB,end_use=INF,consignee=party('Customer DE','DE',ownership_checked=True)), {"outcome":"license_required","rules":["foundry-2025.presumption"]})
+case(f,'distributor-not-bound-by-foundry-rule', order('fd6','2025-06-01',None,'DE',spec=fab_spec(60),exporter={"name":"Chip Distributor GmbH","country":"DE","role":"distributor"},end_use=INF), {"outcome":"no_license_required","not_rules":["foundry-2025.presumption"]})
+case(f,'foundry-before-rule', order('fd7','2025-01-10',None,'DE',spec=fab_spec(60),exporter=FAB,end_use=INF), {"outcome":"no_license_required","not_rules":["foundry-2025.presumption"]})
+for f,cases in files.items():
+    path=os.path.join(OUT,'decisions',f+'.json')
+    json.dump({"cases":cases}, open(path,'w'), indent=1, ensure_ascii=False)
+    open(path,'a').write('\n')
+print('red flags', len(files['red-flags']))
