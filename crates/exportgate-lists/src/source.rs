@@ -27,7 +27,9 @@ pub enum SourceError {
 }
 
 /// Screening results of the run, by party name and country.
-type HitCache = RwLock<HashMap<(String, Option<String>), Vec<exportgate_screen::Hit>>>;
+type HitCache = RwLock<
+    HashMap<(String, Option<String>, Option<chrono::NaiveDate>), Vec<exportgate_screen::Hit>>,
+>;
 
 /// The screener for a run, if any, with the lists it was built from.
 pub struct ScreeningSource {
@@ -125,6 +127,12 @@ impl ScreeningSource {
         })
     }
 
+    /// Clearances of false positives: a cleared hit is still recorded, marked cleared.
+    pub fn with_allow_list(mut self, allow: AllowList) -> Self {
+        self.allow = allow;
+        self
+    }
+
     /// Whether any list is loaded.
     pub fn has_lists(&self) -> bool {
         self.screener.is_some()
@@ -140,7 +148,9 @@ impl ScreeningSource {
         let Some(screener) = &self.screener else {
             return Ok(());
         };
-        let key = (p.name.clone(), p.country.clone());
+        // A clearance expires, so with an allow-list the screening date is part of the key.
+        let day = (!self.allow.entries.is_empty()).then_some(date);
+        let key = (p.name.clone(), p.country.clone(), day);
         let cached = self.cache.read().ok().and_then(|c| c.get(&key).cloned());
         let hits = match cached {
             Some(h) => h,

@@ -114,18 +114,30 @@ struct ScreeningArgs {
     /// The parties were screened outside exportgate: record that instead of screening.
     #[arg(long, conflicts_with = "lists")]
     screened_externally: bool,
+    /// Cleared false positives: a JSON file `{"entries": [{"party_name", "entry", "reviewer",
+    /// "reason", "expires"}]}`. A cleared hit is recorded in the decision, without effect.
+    #[arg(long)]
+    allow: Option<PathBuf>,
 }
 
 impl ScreeningArgs {
     fn open(&self) -> anyhow::Result<ScreeningSource> {
         let db = self.db.clone().or_else(default_db);
-        ScreeningSource::open(
+        let source = ScreeningSource::open(
             &self.lists,
             db.as_deref(),
             self.screened_externally,
             today(),
         )
-        .map_err(|e| user(e.to_string()))
+        .map_err(|e| user(e.to_string()))?;
+        let Some(path) = &self.allow else {
+            return Ok(source);
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| user(format!("cannot read `{}`: {e}", path.display())))?;
+        let allow: exportgate_screen::AllowList = exportgate_core::spec::parse_json(&text)
+            .map_err(|e| user(format!("allow-list `{}`: {e}", path.display())))?;
+        Ok(source.with_allow_list(allow))
     }
 }
 

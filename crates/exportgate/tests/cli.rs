@@ -391,3 +391,59 @@ fn decisions_name_the_list_versions_screened_against() {
         .unwrap();
     assert!(hit["citation"].as_str().unwrap().contains("FR"), "{hit}");
 }
+
+#[test]
+fn allow_list_clears_a_false_positive_and_still_records_it() {
+    let dir = std::env::temp_dir().join(format!("exportgate-allow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let order = r#"{"id":"o","date":"2025-06-01","item":{"chip":"nvidia-l2"},"quantity":1,"destination":"US","consignee":{"name":"KAL TEK LABS","country":"US","headquarters":"US","parent_headquarters":"US"}}"#;
+    let allow = |expires: &str| {
+        let path = dir.join(format!("allow-{expires}.json"));
+        let text = format!(
+            r#"{{"entries":[{{"party_name":"KAL TEK LABS","entry":"KAL TEK LABS","reviewer":"j.doe","reason":"a different company: other address and registration","expires":"{expires}"}}]}}"#
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let held = run(&["check", "-", "--lists", &csl()], Some(order));
+    let v: Value = serde_json::from_slice(&held.stdout).unwrap();
+    assert_eq!(v["outcome"], "hold_for_review", "{v}");
+    let cleared = run(
+        &[
+            "check",
+            "-",
+            "--lists",
+            &csl(),
+            "--allow",
+            allow("2030-12-31").to_str().unwrap(),
+        ],
+        Some(order),
+    );
+    let v: Value = serde_json::from_slice(&cleared.stdout).unwrap();
+    assert_eq!(v["outcome"], "no_license_required", "{v}");
+    assert!(
+        v["reasons"].to_string().contains("screening.DPL.cleared"),
+        "{v}"
+    );
+    assert!(v["screening"]["hits"][0]["cleared"]
+        .as_str()
+        .unwrap()
+        .contains("j.doe"));
+    let expired = run(
+        &[
+            "check",
+            "-",
+            "--lists",
+            &csl(),
+            "--allow",
+            allow("2025-05-31").to_str().unwrap(),
+        ],
+        Some(order),
+    );
+    let v: Value = serde_json::from_slice(&expired.stdout).unwrap();
+    assert_eq!(
+        v["outcome"], "hold_for_review",
+        "an expired clearance does not clear: {v}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
