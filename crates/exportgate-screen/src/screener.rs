@@ -351,7 +351,8 @@ impl Screener {
         let mut best: HashMap<u32, (f32, u32, crate::score::PairScore)> = HashMap::new();
         for vi in self.candidates(&q) {
             let v = &self.variants[vi as usize];
-            let mut ps = compare_with(&q, &v.norm, &self.config.params, false);
+            let params = self.params_for(&self.entries[v.entry as usize]);
+            let mut ps = compare_with(&q, &v.norm, &params, false);
             if let Some(cc) = &country {
                 let e = &self.entries[v.entry as usize];
                 if !e.countries.is_empty() {
@@ -385,7 +386,7 @@ impl Screener {
             .map(|(ei, score, vi, quick)| {
                 let e = &self.entries[ei as usize];
                 let v = &self.variants[vi as usize];
-                let mut ps = compare(&q, &v.norm, &self.config.params);
+                let mut ps = compare(&q, &v.norm, &self.params_for(e));
                 ps.features.country = quick.features.country;
                 let matched_alias = e
                     .all_names()
@@ -413,6 +414,16 @@ impl Screener {
             })
             .collect();
         Ok(ScreenResult { hits })
+    }
+
+    /// Scorer weights for one entry: a single letter is an initial only in a person's name
+    /// ("MONICA S" is a vessel, "C. J. SHAH AND CO." a company).
+    fn params_for(&self, e: &ListEntry) -> ScoreParams {
+        let mut p = self.config.params;
+        if e.entity_type.as_deref().is_some_and(|t| t != "Individual") {
+            p.initial_similarity = 0.5;
+        }
+        p
     }
 
     /// Candidate variant ids for a normalised query, best first, capped.

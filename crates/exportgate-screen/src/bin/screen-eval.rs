@@ -40,6 +40,15 @@ fn main() {
     if let Some(v) = env("EG_UC") {
         params.entry_unmatched_weight = v;
     }
+    if let Some(v) = env("EG_CONFLICT") {
+        params.conflict_weight = v;
+    }
+    if let Some(v) = env("EG_INITIAL") {
+        params.initial_similarity = v;
+    }
+    if let Some(v) = env("EG_NUM") {
+        params.number_mismatch_factor = v;
+    }
     let threshold = env("EG_T").unwrap_or(threshold);
     let norm = Normalizer::new();
     println!("screen-eval: default threshold {threshold:.2}\n");
@@ -229,7 +238,7 @@ fn main() {
         }
         if hits(&all_screener, name) == Some(true) {
             all_fp += 1;
-            if verbose && shown < 40 {
+            if verbose && shown < 700 {
                 shown += 1;
                 let r = all_screener
                     .screen(&Party::named(name), as_of, &allow)
