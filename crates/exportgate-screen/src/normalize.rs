@@ -131,6 +131,8 @@ pub struct NormName {
     pub compact: String,
     /// The same, with the tokens sorted first.
     pub compact_sorted: String,
+    /// Some token is a pinyin syllable.
+    pub has_han: bool,
 }
 
 impl NormName {
@@ -511,6 +513,7 @@ impl Normalizer {
         folds.sort_unstable();
         let compact_sorted = folds.concat();
         NormName {
+            has_han: tokens.iter().any(|t| t.han),
             tokens,
             legal_forms,
             compact,

@@ -140,7 +140,7 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
     if max_len - min_len > allowed {
         return if skel_match { 0.85 } else { 0.0 };
     }
-    let d = levenshtein(fa, fb);
+    let d = levenshtein_bounded(fa, fb, allowed);
     let mut sim: f32 = if d <= allowed {
         1.0 - 0.12 * d as f32
     } else {
@@ -194,43 +194,58 @@ fn align(
     if nq == 0 || nc == 0 {
         return (0.0, Vec::new());
     }
-    let mut used_q = vec![false; nq];
-    let mut used_c = vec![false; nc];
+    // Small names (nearly all) use stack buffers: no allocation per comparison.
+    let (mut bq, mut bc) = ([false; 48], [false; 48]);
+    let (mut vq, mut vc) = (Vec::new(), Vec::new());
+    let used_q: &mut [bool] = if nq <= 48 {
+        &mut bq[..nq]
+    } else {
+        vq.resize(nq, false);
+        &mut vq
+    };
+    let used_c: &mut [bool] = if nc <= 48 {
+        &mut bc[..nc]
+    } else {
+        vc.resize(nc, false);
+        &mut vc
+    };
     let mut matched = 0.0f32;
     let mut matched_total = 0.0f32;
     let mut out = Vec::new();
     // Runs of pinyin syllables on one side that spell a word on the other: 志伟 (zhi wei)
     // against "Zhiwei", 华为 (hua wei) against "Huawei".
-    merge_han_runs(
-        &q.tokens,
-        &c.tokens,
-        &mut used_q,
-        &mut used_c,
-        &mut matched,
-        &mut matched_total,
-        &mut out,
-        true,
-        explain,
-    );
-    merge_han_runs(
-        &c.tokens,
-        &q.tokens,
-        &mut used_c,
-        &mut used_q,
-        &mut matched,
-        &mut matched_total,
-        &mut out,
-        false,
-        explain,
-    );
+    if q.has_han || c.has_han {
+        merge_han_runs(
+            &q.tokens,
+            &c.tokens,
+            used_q,
+            used_c,
+            &mut matched,
+            &mut matched_total,
+            &mut out,
+            true,
+            explain,
+        );
+        merge_han_runs(
+            &c.tokens,
+            &q.tokens,
+            used_c,
+            used_q,
+            &mut matched,
+            &mut matched_total,
+            &mut out,
+            false,
+            explain,
+        );
+    }
     // Acronyms in the query against the words they abbreviate: "PLA" and "People's
     // Liberation Army", "J.-C." (`jc`) and "Jean-Claude". Not the other way: a list entry
     // written as letters ("JSC RDC") would meet every name with those initials.
     merge_acronyms(
         &q.tokens,
         &c.tokens,
-        &mut used_q,
-        &mut used_c,
+        used_q,
+        used_c,
         &mut matched,
         &mut matched_total,
         &mut out,
@@ -238,47 +253,50 @@ fn align(
         explain,
     );
     let mut initial_bonus = 0.0f32;
-    let mut pairs: Vec<(f32, usize, usize)> = Vec::with_capacity(nq * nc);
-    for (i, a) in q.tokens.iter().enumerate() {
-        if used_q[i] {
-            continue;
-        }
-        for (j, b) in c.tokens.iter().enumerate() {
-            if used_c[j] {
+    PAIRS.with(|cell| {
+        let mut pairs = cell.borrow_mut();
+        pairs.clear();
+        for (i, a) in q.tokens.iter().enumerate() {
+            if used_q[i] {
                 continue;
             }
-            let s = token_similarity(a, b);
-            if s > 0.0 {
-                pairs.push((s, i, j));
+            for (j, b) in c.tokens.iter().enumerate() {
+                if used_c[j] {
+                    continue;
+                }
+                let s = token_similarity(a, b);
+                if s > 0.0 {
+                    pairs.push((s, i, j));
+                }
             }
         }
-    }
-    pairs.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
-    for (s, i, j) in pairs {
-        if used_q[i] || used_c[j] {
-            continue;
+        pairs.sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+        for &(s, i, j) in pairs.iter() {
+            if used_q[i] || used_c[j] {
+                continue;
+            }
+            used_q[i] = true;
+            used_c[j] = true;
+            let w = q.tokens[i].weight() + c.tokens[j].weight();
+            let (a, b) = (&q.tokens[i], &c.tokens[j]);
+            if (a.fold.len() == 1 || b.fold.len() == 1)
+                && a.kind == TokenKind::Word
+                && b.kind == TokenKind::Word
+            {
+                // An initial is strong evidence only when the rest of the names agree (below).
+                initial_bonus += (params.initial_similarity - s).max(0.0) * w;
+            }
+            matched += s * w;
+            matched_total += w;
+            if explain {
+                out.push(TokenMatch {
+                    query: q.tokens[i].text.clone(),
+                    entry: c.tokens[j].text.clone(),
+                    similarity: s,
+                });
+            }
         }
-        used_q[i] = true;
-        used_c[j] = true;
-        let w = q.tokens[i].weight() + c.tokens[j].weight();
-        let (a, b) = (&q.tokens[i], &c.tokens[j]);
-        if (a.fold.len() == 1 || b.fold.len() == 1)
-            && a.kind == TokenKind::Word
-            && b.kind == TokenKind::Word
-        {
-            // An initial is strong evidence only when the rest of the names agree (below).
-            initial_bonus += (params.initial_similarity - s).max(0.0) * w;
-        }
-        matched += s * w;
-        matched_total += w;
-        if explain {
-            out.push(TokenMatch {
-                query: q.tokens[i].text.clone(),
-                entry: c.tokens[j].text.clone(),
-                similarity: s,
-            });
-        }
-    }
+    });
     let unmatched = |toks: &[Token], used: &[bool]| -> f32 {
         toks.iter()
             .zip(used)
@@ -293,17 +311,17 @@ fn align(
             .map(|(t, _)| t.weight())
             .sum()
     };
-    let (dq, dc) = (distinct(&q.tokens, &used_q), distinct(&c.tokens, &used_c));
+    let (dq, dc) = (distinct(&q.tokens, used_q), distinct(&c.tokens, used_c));
     let conflict = dq.min(dc);
     if dq == 0.0 && dc == 0.0 {
         matched += initial_bonus;
     }
     let denominator = matched_total
-        + params.query_unmatched_weight * unmatched(&q.tokens, &used_q)
-        + params.entry_unmatched_weight * unmatched(&c.tokens, &used_c)
+        + params.query_unmatched_weight * unmatched(&q.tokens, used_q)
+        + params.entry_unmatched_weight * unmatched(&c.tokens, used_c)
         + params.conflict_weight * conflict
-        + partial_han_words(&q.tokens, &used_q)
-        + partial_han_words(&c.tokens, &used_c);
+        + partial_han_words(&q.tokens, used_q)
+        + partial_han_words(&c.tokens, used_c);
     if denominator <= 0.0 {
         return (0.0, out);
     }
@@ -401,6 +419,11 @@ fn merge_acronyms(
     }
 }
 
+thread_local! {
+    /// Candidate token pairs of one alignment, reused across comparisons.
+    static PAIRS: std::cell::RefCell<Vec<(f32, usize, usize)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Matches runs of 2 to 4 pinyin syllables in `a` against whole words of `b`.
 #[allow(clippy::too_many_arguments)]
 fn merge_han_runs(
@@ -493,8 +516,10 @@ fn compact_score(q: &NormName, c: &NormName) -> f32 {
         if a == b {
             return 1.0;
         }
-        let d = levenshtein(a, b) as f32;
-        1.0 - d / a.len().max(b.len()) as f32
+        // Only ratios of 0.8 and above count: stop counting edits past that.
+        let max_len = a.len().max(b.len());
+        let d = levenshtein_bounded(a, b, max_len / 5 + 1) as f32;
+        1.0 - d / max_len as f32
     };
     let r = ratio(&q.compact, &c.compact).max(ratio(&q.compact_sorted, &c.compact_sorted));
     // Joining only explains a difference in spacing: with equal token counts the alignment
@@ -512,7 +537,7 @@ fn compact_score(q: &NormName, c: &NormName) -> f32 {
         return 0.0;
     }
     // Pinyin syllables are a closed set: a syllable spelt differently is another character.
-    if r < 1.0 && (q.tokens.iter().any(|t| t.han) || c.tokens.iter().any(|t| t.han)) {
+    if r < 1.0 && (q.has_han || c.has_han) {
         return 0.0;
     }
     // Generic words present on one side only lower the score a little.
@@ -544,6 +569,50 @@ fn numbers_differ(q: &NormName, c: &NormName) -> bool {
     }
     let (a, b) = (nums(q), nums(c));
     !a.is_empty() && !b.is_empty() && a != b
+}
+
+/// [`levenshtein`], stopping early once the distance is known to exceed `max`: the result is
+/// exact when it is at most `max`, and some value above `max` otherwise.
+pub fn levenshtein_bounded(a: &str, b: &str, max: usize) -> usize {
+    if a.len().abs_diff(b.len()) > max {
+        return max + 1;
+    }
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = b.len() + 1;
+    if n > 64 {
+        return levenshtein(
+            std::str::from_utf8(a).unwrap_or(""),
+            std::str::from_utf8(b).unwrap_or(""),
+        );
+    }
+    let mut buf = [0usize; 192];
+    let (prev2, rest) = buf.split_at_mut(n);
+    let (prev, rest) = rest.split_at_mut(n);
+    let cur = &mut rest[..n];
+    for (j, r) in prev.iter_mut().enumerate() {
+        *r = j;
+    }
+    for i in 0..a.len() {
+        cur[0] = i + 1;
+        let mut row_min = cur[0];
+        for j in 0..b.len() {
+            let cost = usize::from(a[i] != b[j]);
+            let mut v = (prev[j + 1] + 1).min(cur[j] + 1).min(prev[j] + cost);
+            if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
+                v = v.min(prev2[j - 1] + 1);
+            }
+            cur[j + 1] = v;
+            row_min = row_min.min(v);
+        }
+        // With transpositions a value can come from two rows back: stop only when both
+        // rows exceed the bound.
+        if row_min > max && prev.iter().copied().min().unwrap_or(0) > max {
+            return max + 1;
+        }
+        prev2.copy_from_slice(prev);
+        prev.copy_from_slice(cur);
+    }
+    prev[b.len()]
 }
 
 /// Edit distance over bytes (tokens are ASCII) counting an adjacent transposition as one
@@ -644,6 +713,18 @@ mod tests {
             );
         }
         assert_eq!(super::levenshtein("lakahl", "lakhal"), 1);
+        for (a, b) in [
+            ("sophgo", "sofgo"),
+            ("kitten", "sitting"),
+            ("abcdef", "badcfe"),
+            ("huawei", "xyz"),
+        ] {
+            let d = super::levenshtein(a, b);
+            for max in 0..8 {
+                let bd = super::levenshtein_bounded(a, b, max);
+                assert!(if d <= max { bd == d } else { bd > max }, "{a} {b} {max}");
+            }
+        }
         let long = "x".repeat(80);
         assert_eq!(super::levenshtein(&long, "xx"), 78);
     }

@@ -154,6 +154,13 @@ fn main() {
         params,
         ..ScreenConfig::default()
     };
+    let config = ScreenConfig {
+        candidate_cap: std::env::var("EG_CAP")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(config.candidate_cap),
+        ..config
+    };
     let un_screener = Screener::with_config(un.entries.clone(), Vec::new(), config);
     let mut all: Vec<ListEntry> = un.entries;
     let csl = parse::parse(
