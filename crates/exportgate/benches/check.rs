@@ -11,7 +11,10 @@ use exportgate_core::{NoQuotas, Ruleset};
 use exportgate_sample::{generate, BookSpec};
 
 fn main() {
-    let lines: usize = std::env::var("EXPORTGATE_BENCH_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let lines: usize = std::env::var("EXPORTGATE_BENCH_LINES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let rs = Ruleset::embedded().expect("embedded data");
     let book = generate(&BookSpec::new(lines, 42));
 
@@ -21,7 +24,9 @@ fn main() {
     let start = Instant::now();
     let mut rules = 0u64;
     for o in sample {
-        let d = decider.decide(o, &NoQuotas).expect("generated orders are valid");
+        let d = decider
+            .decide(o, &NoQuotas)
+            .expect("generated orders are valid");
         rules += u64::from(d.rules_evaluated);
     }
     let secs = start.elapsed().as_secs_f64();
@@ -42,12 +47,22 @@ fn main() {
     let out = dir.join("decisions.jsonl");
     let start = Instant::now();
     let status = Command::new(env!("CARGO_BIN_EXE_exportgate"))
-        .args(["check", input.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .args([
+            "check",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .status()
         .unwrap();
     let secs = start.elapsed().as_secs_f64();
     assert!(status.success());
-    println!("end to end, `exportgate check` ({} threads): {lines} lines in {secs:.2} s = {:.0} lines/s",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), lines as f64 / secs);
+    println!(
+        "end to end, `exportgate check` ({} threads): {lines} lines in {secs:.2} s = {:.0} lines/s",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        lines as f64 / secs
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

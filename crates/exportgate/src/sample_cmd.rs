@@ -14,7 +14,10 @@ pub fn sample_orders(n: usize, seed: u64, out: Option<&Path>) -> anyhow::Result<
     }
     let book = generate(&BookSpec::new(n, seed));
     let mut w: Box<dyn Write> = match out {
-        Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).map_err(|e| user(format!("cannot write `{}`: {e}", p.display())))?)),
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p)
+                .map_err(|e| user(format!("cannot write `{}`: {e}", p.display())))?,
+        )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     for o in &book {
