@@ -101,6 +101,9 @@ pub struct Token {
     pub abjad: bool,
     /// One pinyin syllable of a Chinese character.
     pub han: bool,
+    /// The written word the token comes from (Chinese characters written together share
+    /// one; a name written "志偉 陳" has two).
+    pub group: u32,
 }
 
 impl Token {
@@ -109,6 +112,8 @@ impl Token {
         match self.kind {
             TokenKind::Generic => 0.3,
             TokenKind::Number => 1.0,
+            // A pinyin syllable is a whole character, however short its spelling.
+            TokenKind::Word if self.han => 1.0,
             TokenKind::Word if self.text.len() <= 2 => 0.5,
             TokenKind::Word => 1.0,
         }
@@ -126,6 +131,8 @@ pub struct NormName {
     pub compact: String,
     /// The same, with the tokens sorted first.
     pub compact_sorted: String,
+    /// Some token is a pinyin syllable.
+    pub has_han: bool,
 }
 
 impl NormName {
@@ -253,6 +260,11 @@ const GENERIC_WORDS: &[(&str, &str)] = &[
     ("und", "and"),
     ("et", "and"),
     ("y", "and"),
+    // Arabic name particles: the article and "son of"
+    ("al", "al"),
+    ("el", "al"),
+    ("bin", "bin"),
+    ("ibn", "bin"),
     // places commonly prefixed to Chinese company names
     ("china", "china"),
     ("chinese", "china"),
@@ -325,20 +337,21 @@ struct PhraseTable {
 }
 
 impl PhraseTable {
-    fn insert(&mut self, tokens: &[String], value: &str) {
+    fn insert(&mut self, tokens: &[RawTok], value: &str) {
         if tokens.is_empty() {
             return;
         }
+        let keys: Vec<String> = tokens.iter().map(phrase_key).collect();
         self.map
-            .entry(tokens.join(" "))
+            .entry(keys.join(" "))
             .or_insert_with(|| value.to_string());
-        let m = self.max_len_by_first.entry(tokens[0].clone()).or_insert(0);
+        let m = self.max_len_by_first.entry(keys[0].clone()).or_insert(0);
         *m = (*m).max(tokens.len());
     }
 
     /// The longest phrase starting at `toks[i]`: its length and value.
     fn longest_at(&self, toks: &[RawTok], i: usize) -> Option<(usize, &str)> {
-        let max = *self.max_len_by_first.get(&toks[i].text)?;
+        let max = *self.max_len_by_first.get(&phrase_key(&toks[i]))?;
         let max = max.min(toks.len() - i);
         let mut key = String::new();
         let mut best = None;
@@ -346,7 +359,11 @@ impl PhraseTable {
             if len > 1 {
                 key.push(' ');
             }
-            key.push_str(&toks[i + len - 1].text);
+            let t = &toks[i + len - 1];
+            if t.han {
+                key.push('~');
+            }
+            key.push_str(&t.text);
             if let Some(v) = self.map.get(&key) {
                 best = Some((len, v.as_str()));
             }
@@ -369,9 +386,22 @@ impl Default for Normalizer {
     }
 }
 
+/// A phrase-table key for a token: pinyin syllables are marked, so that a syllable (奥, `ao`)
+/// does not meet a Latin word spelt the same (the Russian legal form `AO`).
+fn phrase_key(t: &RawTok) -> String {
+    if t.han {
+        format!("~{}", t.text)
+    } else {
+        t.text.clone()
+    }
+}
+
 #[derive(Debug, Clone)]
 struct RawTok {
     text: String,
+    /// Written word the token belongs to: syllables of Chinese characters written together
+    /// share one.
+    group: u32,
     abjad: bool,
     han: bool,
 }
@@ -380,14 +410,12 @@ impl Normalizer {
     /// Compiles the built-in tables.
     pub fn new() -> Normalizer {
         let mut legal = PhraseTable::default();
-        for (alias, generic) in LEGAL_FORMS {
-            let toks: Vec<String> = tokenize(alias).into_iter().map(|t| t.text).collect();
-            legal.insert(&toks, generic);
+        for (alias, generic) in LEGAL_FORMS.iter().chain(EXTRA_LEGAL_FORMS) {
+            legal.insert(&tokenize(alias), generic);
         }
         let mut generic = PhraseTable::default();
         for (word, symbol) in GENERIC_WORDS {
-            let toks: Vec<String> = tokenize(word).into_iter().map(|t| t.text).collect();
-            generic.insert(&toks, symbol);
+            generic.insert(&tokenize(word), symbol);
         }
         Normalizer { legal, generic }
     }
@@ -395,7 +423,7 @@ impl Normalizer {
     /// Normalises a name (no hygiene checks: use [`check_query`] on user input first).
     pub fn normalize(&self, name: &str) -> NormName {
         let cut: String = name.chars().take(MAX_NAME_CHARS).collect();
-        let raw = tokenize(&cut);
+        let raw = join_initials(numbers_to_digits(tokenize(&cut)));
         // Legal forms out, generic words tagged.
         let mut legal_forms = Vec::new();
         let mut kept: Vec<(RawTok, Option<String>)> = Vec::with_capacity(raw.len());
@@ -415,6 +443,7 @@ impl Normalizer {
                 kept.push((
                     RawTok {
                         text,
+                        group: raw[i].group,
                         abjad: false,
                         han: false,
                     },
@@ -471,6 +500,7 @@ impl Normalizer {
                     text: t.text,
                     abjad: t.abjad,
                     han: t.han,
+                    group: t.group,
                 }
             })
             .collect();
@@ -483,12 +513,172 @@ impl Normalizer {
         folds.sort_unstable();
         let compact_sorted = folds.concat();
         NormName {
+            has_han: tokens.iter().any(|t| t.han),
             tokens,
             legal_forms,
             compact,
             compact_sorted,
         }
     }
+}
+
+/// Common legal forms that rigour's table leaves to its generic-word lists: English company
+/// words and their abbreviations, and the Russian abbreviations as transliterated.
+const EXTRA_LEGAL_FORMS: &[(&str, &str)] = &[
+    ("Corporation", "CORP"),
+    ("Corp", "CORP"),
+    ("Company", "CO"),
+    ("Co", "CO"),
+    ("Cos", "CO"),
+    ("Company Limited", "LLC"),
+    ("Co Ltd", "LLC"),
+    ("LLC", "LLC"),
+    ("L L C", "LLC"),
+    ("Limited Liability Company", "LLC"),
+    ("Limited Liability Partnership", "LP"),
+    ("LLP", "LP"),
+    ("Incorporated", "LLC"),
+    ("JSC", "JSC"),
+    ("OJSC", "JSC"),
+    ("CJSC", "JSC"),
+    ("PJSC", "JSC"),
+    ("OAO", "JSC"),
+    ("ZAO", "JSC"),
+    ("PAO", "JSC"),
+    ("AO", "JSC"),
+    ("OOO", "LLC"),
+    ("Joint Stock Company", "JSC"),
+    ("Open Joint Stock Company", "JSC"),
+    ("Closed Joint Stock Company", "JSC"),
+    ("Public Joint Stock Company", "JSC"),
+    ("Joint Stock Co", "JSC"),
+];
+
+/// Spelled-out numbers, ordinals and ordinal suffixes become digits: "Forty-Four" and
+/// "Forty 4" become `44`, "First" and "1st" become `1`.
+fn numbers_to_digits(raw: Vec<RawTok>) -> Vec<RawTok> {
+    fn unit(t: &str) -> Option<u32> {
+        Some(match t {
+            "zero" => 0,
+            "one" | "first" => 1,
+            "two" | "second" => 2,
+            "three" | "third" => 3,
+            "four" | "fourth" => 4,
+            "five" | "fifth" => 5,
+            "six" | "sixth" => 6,
+            "seven" | "seventh" => 7,
+            "eight" | "eighth" => 8,
+            "nine" | "ninth" => 9,
+            "ten" | "tenth" => 10,
+            "eleven" | "eleventh" => 11,
+            "twelve" | "twelfth" => 12,
+            "thirteen" | "thirteenth" => 13,
+            "fourteen" | "fourteenth" => 14,
+            "fifteen" | "fifteenth" => 15,
+            "sixteen" | "sixteenth" => 16,
+            "seventeen" | "seventeenth" => 17,
+            "eighteen" | "eighteenth" => 18,
+            "nineteen" | "nineteenth" => 19,
+            _ => return None,
+        })
+    }
+    fn tens(t: &str) -> Option<u32> {
+        Some(match t {
+            "twenty" | "twentieth" => 20,
+            "thirty" | "thirtieth" => 30,
+            "forty" | "fourty" | "fortieth" => 40,
+            "fifty" | "fiftieth" => 50,
+            "sixty" | "sixtieth" => 60,
+            "seventy" | "seventieth" => 70,
+            "eighty" | "eightieth" => 80,
+            "ninety" | "ninetieth" => 90,
+            _ => return None,
+        })
+    }
+    fn ordinal_digits(t: &str) -> Option<&str> {
+        let d = t
+            .strip_suffix("st")
+            .or_else(|| t.strip_suffix("nd"))
+            .or_else(|| t.strip_suffix("rd"))
+            .or_else(|| t.strip_suffix("th"))?;
+        (!d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())).then_some(d)
+    }
+    if !raw.iter().any(|t| {
+        !t.han
+            && (t.text.as_bytes()[0].is_ascii_digit()
+                || unit(&t.text).is_some()
+                || tens(&t.text).is_some())
+    }) {
+        return raw;
+    }
+    let mut out: Vec<RawTok> = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let t = &raw[i];
+        if t.han {
+            out.push(t.clone());
+            i += 1;
+            continue;
+        }
+        let number = |text: String| RawTok {
+            text,
+            group: t.group,
+            abjad: false,
+            han: false,
+        };
+        if let Some(d) = ordinal_digits(&t.text) {
+            out.push(number(d.to_string()));
+        } else if let Some(n) = tens(&t.text) {
+            let next = raw.get(i + 1).filter(|x| !x.han).map(|x| x.text.as_str());
+            let u = next.and_then(|x| {
+                unit(x)
+                    .filter(|&u| (1..10).contains(&u))
+                    .or_else(|| x.parse::<u32>().ok().filter(|u| (1..10).contains(u)))
+            });
+            if let Some(u) = u {
+                out.push(number((n + u).to_string()));
+                i += 1;
+            } else {
+                out.push(number(n.to_string()));
+            }
+        } else if let Some(n) = unit(&t.text) {
+            out.push(number(n.to_string()));
+        } else {
+            out.push(t.clone());
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Runs of two or more single letters ("A.B.C.", "J.-C.") become one token (`abc`, `jc`).
+fn join_initials(raw: Vec<RawTok>) -> Vec<RawTok> {
+    let single =
+        |t: &RawTok| !t.han && t.text.len() == 1 && t.text.as_bytes()[0].is_ascii_alphabetic();
+    if !raw.windows(2).any(|w| single(&w[0]) && single(&w[1])) {
+        return raw;
+    }
+    let mut out: Vec<RawTok> = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let mut j = i;
+        while j < raw.len() && single(&raw[j]) {
+            j += 1;
+        }
+        if j - i >= 2 {
+            out.push(RawTok {
+                text: raw[i..j].iter().map(|t| t.text.as_str()).collect(),
+                group: raw[i].group,
+                abjad: false,
+                han: false,
+            });
+            i = j;
+        } else {
+            out.push(raw[i].clone());
+            i += 1;
+        }
+    }
+    out
 }
 
 fn is_han(c: char) -> bool {
@@ -506,10 +696,14 @@ fn tokenize(name: &str) -> Vec<RawTok> {
     let mut out: Vec<RawTok> = Vec::new();
     let mut cur = String::new();
     let mut cur_abjad = false;
-    let flush = |cur: &mut String, abjad: &mut bool, out: &mut Vec<RawTok>| {
+    let mut group = 0u32;
+    let mut prev_han = false;
+    let flush = |cur: &mut String, abjad: &mut bool, out: &mut Vec<RawTok>, group: &mut u32| {
         if !cur.is_empty() {
+            *group += 1;
             out.push(RawTok {
                 text: std::mem::take(cur),
+                group: *group,
                 abjad: *abjad,
                 han: false,
             });
@@ -517,14 +711,20 @@ fn tokenize(name: &str) -> Vec<RawTok> {
         *abjad = false;
     };
     for c in name.nfkc() {
-        if is_han(c) {
-            flush(&mut cur, &mut cur_abjad, &mut out);
+        let han = is_han(c);
+        if han && !prev_han {
+            group += 1;
+        }
+        prev_han = han;
+        if han {
+            flush(&mut cur, &mut cur_abjad, &mut out, &mut group);
             let syl = pinyin::ToPinyin::to_pinyin(&c).map(|p| p.plain().to_string());
             let syl = syl.unwrap_or_else(|| any_ascii::any_ascii_char(c).to_ascii_lowercase());
             let syl: String = syl.chars().filter(char::is_ascii_alphanumeric).collect();
             if !syl.is_empty() {
                 out.push(RawTok {
                     text: syl,
+                    group,
                     abjad: false,
                     han: true,
                 });
@@ -539,7 +739,7 @@ fn tokenize(name: &str) -> Vec<RawTok> {
             continue;
         }
         if c.is_ascii() || c.is_whitespace() {
-            flush(&mut cur, &mut cur_abjad, &mut out);
+            flush(&mut cur, &mut cur_abjad, &mut out, &mut group);
             continue;
         }
         if !c.is_alphanumeric() {
@@ -549,7 +749,7 @@ fn tokenize(name: &str) -> Vec<RawTok> {
                 continue;
             }
             if !t.chars().any(|x| x.is_ascii_alphanumeric()) {
-                flush(&mut cur, &mut cur_abjad, &mut out);
+                flush(&mut cur, &mut cur_abjad, &mut out, &mut group);
                 continue;
             }
         }
@@ -560,11 +760,11 @@ fn tokenize(name: &str) -> Vec<RawTok> {
             if x.is_ascii_alphanumeric() {
                 cur.push(x.to_ascii_lowercase());
             } else if x == ' ' {
-                flush(&mut cur, &mut cur_abjad, &mut out);
+                flush(&mut cur, &mut cur_abjad, &mut out, &mut group);
             }
         }
     }
-    flush(&mut cur, &mut cur_abjad, &mut out);
+    flush(&mut cur, &mut cur_abjad, &mut out, &mut group);
     out
 }
 

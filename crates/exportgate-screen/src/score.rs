@@ -24,6 +24,12 @@ pub struct ScoreParams {
     pub entry_unmatched_weight: f32,
     /// Factor applied when both names carry numbers and they differ.
     pub number_mismatch_factor: f32,
+    /// Added to the denominator per unit of weight left unmatched on *both* sides (the
+    /// smaller of the two sums): a name part that differs is stronger evidence against a
+    /// match than a name part missing on one side.
+    pub conflict_weight: f32,
+    /// Similarity of an initial to a word starting with that letter.
+    pub initial_similarity: f32,
     /// Added when the party's country is one of the entry's countries.
     pub country_match_bonus: f32,
     /// Subtracted when the party's country is given, the entry has countries, and none match.
@@ -36,6 +42,8 @@ impl Default for ScoreParams {
             query_unmatched_weight: 1.0,
             entry_unmatched_weight: 0.5,
             number_mismatch_factor: 0.7,
+            conflict_weight: 1.0,
+            initial_similarity: 0.8,
             country_match_bonus: 0.03,
             country_mismatch_penalty: 0.03,
         }
@@ -132,7 +140,7 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
     if max_len - min_len > allowed {
         return if skel_match { 0.85 } else { 0.0 };
     }
-    let d = levenshtein(fa, fb);
+    let d = levenshtein_bounded(fa, fb, allowed);
     let mut sim: f32 = if d <= allowed {
         1.0 - 0.12 * d as f32
     } else {
@@ -186,62 +194,109 @@ fn align(
     if nq == 0 || nc == 0 {
         return (0.0, Vec::new());
     }
-    let mut used_q = vec![false; nq];
-    let mut used_c = vec![false; nc];
+    // Small names (nearly all) use stack buffers: no allocation per comparison.
+    let (mut bq, mut bc) = ([false; 48], [false; 48]);
+    let (mut vq, mut vc) = (Vec::new(), Vec::new());
+    let used_q: &mut [bool] = if nq <= 48 {
+        &mut bq[..nq]
+    } else {
+        vq.resize(nq, false);
+        &mut vq
+    };
+    let used_c: &mut [bool] = if nc <= 48 {
+        &mut bc[..nc]
+    } else {
+        vc.resize(nc, false);
+        &mut vc
+    };
     let mut matched = 0.0f32;
     let mut matched_total = 0.0f32;
     let mut out = Vec::new();
     // Runs of pinyin syllables on one side that spell a word on the other: 志伟 (zhi wei)
     // against "Zhiwei", 华为 (hua wei) against "Huawei".
-    merge_han_runs(
+    if q.has_han || c.has_han {
+        merge_han_runs(
+            &q.tokens,
+            &c.tokens,
+            used_q,
+            used_c,
+            &mut matched,
+            &mut matched_total,
+            &mut out,
+            true,
+            explain,
+        );
+        merge_han_runs(
+            &c.tokens,
+            &q.tokens,
+            used_c,
+            used_q,
+            &mut matched,
+            &mut matched_total,
+            &mut out,
+            false,
+            explain,
+        );
+    }
+    // Acronyms in the query against the words they abbreviate: "PLA" and "People's
+    // Liberation Army", "J.-C." (`jc`) and "Jean-Claude". Not the other way: a list entry
+    // written as letters ("JSC RDC") would meet every name with those initials.
+    merge_acronyms(
         &q.tokens,
         &c.tokens,
-        &mut used_q,
-        &mut used_c,
+        used_q,
+        used_c,
         &mut matched,
         &mut matched_total,
         &mut out,
         true,
         explain,
     );
-    merge_han_runs(
-        &c.tokens,
-        &q.tokens,
-        &mut used_c,
-        &mut used_q,
-        &mut matched,
-        &mut matched_total,
-        &mut out,
-        false,
-        explain,
-    );
-    let mut pairs: Vec<(f32, usize, usize)> = Vec::with_capacity(nq * nc);
-    for (i, a) in q.tokens.iter().enumerate() {
-        for (j, b) in c.tokens.iter().enumerate() {
-            let s = token_similarity(a, b);
-            if s > 0.0 {
-                pairs.push((s, i, j));
+    let mut initial_bonus = 0.0f32;
+    PAIRS.with(|cell| {
+        let mut pairs = cell.borrow_mut();
+        pairs.clear();
+        for (i, a) in q.tokens.iter().enumerate() {
+            if used_q[i] {
+                continue;
+            }
+            for (j, b) in c.tokens.iter().enumerate() {
+                if used_c[j] {
+                    continue;
+                }
+                let s = token_similarity(a, b);
+                if s > 0.0 {
+                    pairs.push((s, i, j));
+                }
             }
         }
-    }
-    pairs.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
-    for (s, i, j) in pairs {
-        if used_q[i] || used_c[j] {
-            continue;
+        pairs.sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+        for &(s, i, j) in pairs.iter() {
+            if used_q[i] || used_c[j] {
+                continue;
+            }
+            used_q[i] = true;
+            used_c[j] = true;
+            let w = q.tokens[i].weight() + c.tokens[j].weight();
+            let (a, b) = (&q.tokens[i], &c.tokens[j]);
+            if (a.fold.len() == 1 || b.fold.len() == 1)
+                && a.kind == TokenKind::Word
+                && b.kind == TokenKind::Word
+            {
+                // An initial is strong evidence only when the rest of the names agree (below).
+                initial_bonus += (params.initial_similarity - s).max(0.0) * w;
+            }
+            matched += s * w;
+            matched_total += w;
+            if explain {
+                out.push(TokenMatch {
+                    query: q.tokens[i].text.clone(),
+                    entry: c.tokens[j].text.clone(),
+                    similarity: s,
+                });
+            }
         }
-        used_q[i] = true;
-        used_c[j] = true;
-        let w = q.tokens[i].weight() + c.tokens[j].weight();
-        matched += s * w;
-        matched_total += w;
-        if explain {
-            out.push(TokenMatch {
-                query: q.tokens[i].text.clone(),
-                entry: c.tokens[j].text.clone(),
-                similarity: s,
-            });
-        }
-    }
+    });
     let unmatched = |toks: &[Token], used: &[bool]| -> f32 {
         toks.iter()
             .zip(used)
@@ -249,13 +304,124 @@ fn align(
             .map(|(t, _)| t.weight())
             .sum()
     };
+    let distinct = |toks: &[Token], used: &[bool]| -> f32 {
+        toks.iter()
+            .zip(used)
+            .filter(|(t, u)| !**u && t.kind != TokenKind::Generic)
+            .map(|(t, _)| t.weight())
+            .sum()
+    };
+    let (dq, dc) = (distinct(&q.tokens, used_q), distinct(&c.tokens, used_c));
+    let conflict = dq.min(dc);
+    if dq == 0.0 && dc == 0.0 {
+        matched += initial_bonus;
+    }
     let denominator = matched_total
-        + params.query_unmatched_weight * unmatched(&q.tokens, &used_q)
-        + params.entry_unmatched_weight * unmatched(&c.tokens, &used_c);
+        + params.query_unmatched_weight * unmatched(&q.tokens, used_q)
+        + params.entry_unmatched_weight * unmatched(&c.tokens, used_c)
+        + params.conflict_weight * conflict
+        + partial_han_words(&q.tokens, used_q)
+        + partial_han_words(&c.tokens, used_c);
     if denominator <= 0.0 {
         return (0.0, out);
     }
     (matched / denominator, out)
+}
+
+/// The weight of the unmatched syllables of short Chinese words (2 or 3 characters written
+/// together, such as a given name) of which other syllables matched: 志偉 is not 志.
+fn partial_han_words(toks: &[Token], used: &[bool]) -> f32 {
+    let mut extra = 0.0;
+    let mut i = 0;
+    while i < toks.len() {
+        let mut j = i + 1;
+        while j < toks.len() && toks[j].han && toks[i].han && toks[j].group == toks[i].group {
+            j += 1;
+        }
+        let n = j - i;
+        if toks[i].han && (2..=3).contains(&n) {
+            let hit = used[i..j].iter().filter(|u| **u).count();
+            if hit > 0 && hit < n {
+                extra += toks[i..j]
+                    .iter()
+                    .zip(&used[i..j])
+                    .filter(|(t, u)| !**u && t.kind == TokenKind::Word)
+                    .map(|(t, _)| t.weight())
+                    .sum::<f32>();
+            }
+        }
+        i = j;
+    }
+    extra
+}
+
+/// Matches an acronym of 2 to 5 letters in `a` against a run of as many words in `b` that
+/// start with its letters, when `b` does not spell the acronym itself.
+#[allow(clippy::too_many_arguments)]
+fn merge_acronyms(
+    a: &[Token],
+    b: &[Token],
+    used_a: &mut [bool],
+    used_b: &mut [bool],
+    matched: &mut f32,
+    matched_total: &mut f32,
+    out: &mut Vec<TokenMatch>,
+    a_is_query: bool,
+    explain: bool,
+) {
+    const SIM: f32 = 0.9;
+    if b.len() < 2 {
+        return;
+    }
+    for (i, ta) in a.iter().enumerate() {
+        let n = ta.text.len();
+        if used_a[i]
+            || ta.han
+            || ta.kind != TokenKind::Word
+            || !(2..=5).contains(&n)
+            || n > b.len()
+            || !ta.text.bytes().all(|x| x.is_ascii_alphabetic())
+            || b.iter().any(|t| t.text == ta.text)
+        {
+            continue;
+        }
+        let letters = ta.text.as_bytes();
+        let start = (0..=b.len() - n).find(|&s| {
+            b[s..s + n]
+                .iter()
+                .zip(&used_b[s..s + n])
+                .zip(letters)
+                .all(|((t, u), l)| {
+                    !*u && !t.han && t.kind != TokenKind::Number && t.text.as_bytes()[0] == *l
+                })
+        });
+        let Some(s) = start else { continue };
+        let w: f32 = b[s..s + n].iter().map(Token::weight).sum::<f32>() + ta.weight();
+        *matched += SIM * w;
+        *matched_total += w;
+        used_a[i] = true;
+        for u in used_b[s..s + n].iter_mut() {
+            *u = true;
+        }
+        if explain {
+            let run: Vec<&str> = b[s..s + n].iter().map(|t| t.text.as_str()).collect();
+            let (query, entry) = if a_is_query {
+                (ta.text.clone(), run.join(" "))
+            } else {
+                (run.join(" "), ta.text.clone())
+            };
+            out.push(TokenMatch {
+                query,
+                entry,
+                similarity: SIM,
+            });
+        }
+    }
+}
+
+thread_local! {
+    /// Candidate token pairs of one alignment, reused across comparisons.
+    static PAIRS: std::cell::RefCell<Vec<(f32, usize, usize)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Matches runs of 2 to 4 pinyin syllables in `a` against whole words of `b`.
@@ -286,7 +452,7 @@ fn merge_han_runs(
                 let Some(t) = a.get(i + k) else {
                     continue 'start;
                 };
-                if !t.han || used_a[i + k] {
+                if !t.han || used_a[i + k] || t.group != a[i].group {
                     continue 'start;
                 }
                 let f = t.fold.as_bytes();
@@ -350,8 +516,10 @@ fn compact_score(q: &NormName, c: &NormName) -> f32 {
         if a == b {
             return 1.0;
         }
-        let d = levenshtein(a, b) as f32;
-        1.0 - d / a.len().max(b.len()) as f32
+        // Only ratios of 0.8 and above count: stop counting edits past that.
+        let max_len = a.len().max(b.len());
+        let d = levenshtein_bounded(a, b, max_len / 5 + 1) as f32;
+        1.0 - d / max_len as f32
     };
     let r = ratio(&q.compact, &c.compact).max(ratio(&q.compact_sorted, &c.compact_sorted));
     // Joining only explains a difference in spacing: with equal token counts the alignment
@@ -366,6 +534,10 @@ fn compact_score(q: &NormName, c: &NormName) -> f32 {
         return 0.0;
     }
     if r < 0.8 {
+        return 0.0;
+    }
+    // Pinyin syllables are a closed set: a syllable spelt differently is another character.
+    if r < 1.0 && (q.has_han || c.has_han) {
         return 0.0;
     }
     // Generic words present on one side only lower the score a little.
@@ -397,6 +569,50 @@ fn numbers_differ(q: &NormName, c: &NormName) -> bool {
     }
     let (a, b) = (nums(q), nums(c));
     !a.is_empty() && !b.is_empty() && a != b
+}
+
+/// [`levenshtein`], stopping early once the distance is known to exceed `max`: the result is
+/// exact when it is at most `max`, and some value above `max` otherwise.
+pub fn levenshtein_bounded(a: &str, b: &str, max: usize) -> usize {
+    if a.len().abs_diff(b.len()) > max {
+        return max + 1;
+    }
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = b.len() + 1;
+    if n > 64 {
+        return levenshtein(
+            std::str::from_utf8(a).unwrap_or(""),
+            std::str::from_utf8(b).unwrap_or(""),
+        );
+    }
+    let mut buf = [0usize; 192];
+    let (prev2, rest) = buf.split_at_mut(n);
+    let (prev, rest) = rest.split_at_mut(n);
+    let cur = &mut rest[..n];
+    for (j, r) in prev.iter_mut().enumerate() {
+        *r = j;
+    }
+    for i in 0..a.len() {
+        cur[0] = i + 1;
+        let mut row_min = cur[0];
+        for j in 0..b.len() {
+            let cost = usize::from(a[i] != b[j]);
+            let mut v = (prev[j + 1] + 1).min(cur[j] + 1).min(prev[j] + cost);
+            if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
+                v = v.min(prev2[j - 1] + 1);
+            }
+            cur[j + 1] = v;
+            row_min = row_min.min(v);
+        }
+        // With transpositions a value can come from two rows back: stop only when both
+        // rows exceed the bound.
+        if row_min > max && prev.iter().copied().min().unwrap_or(0) > max {
+            return max + 1;
+        }
+        prev2.copy_from_slice(prev);
+        prev.copy_from_slice(cur);
+    }
+    prev[b.len()]
 }
 
 /// Edit distance over bytes (tokens are ASCII) counting an adjacent transposition as one
@@ -436,6 +652,51 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use crate::normalize::Normalizer;
+
+    fn score(a: &str, b: &str) -> f32 {
+        let n = Normalizer::new();
+        super::compare(
+            &n.normalize(a),
+            &n.normalize(b),
+            &super::ScoreParams::default(),
+        )
+        .score
+    }
+
+    #[test]
+    fn numbers_written_as_words_and_ordinals_meet_digits() {
+        assert!(score("Brigade Forty-Four", "Brigade 44") >= 0.95);
+        assert!(score("1st International Bank", "First International Bank") >= 0.95);
+        assert!(score("Vessel 1", "Vessel 2") < 0.8);
+    }
+
+    #[test]
+    fn acronyms_initials_and_legal_forms() {
+        assert!(score("PLA", "People's Liberation Army") >= 0.8);
+        assert!(score("ABC Co.", "A.B.C. Company") >= 0.95);
+        assert!(score("C.B.A. Company", "A.B.C. Company") < 0.8);
+        assert!(score("V. Putin", "Vladimir Putin") >= 0.8);
+        assert!(score("Microsoft Corporation", "Microsoft Corp.") >= 0.95);
+        // A list entry written as letters does not expand into a query's words.
+        assert!(score("Radhika Dominic Cheema", "JSC RDC") < 0.8);
+    }
+
+    #[test]
+    fn a_differing_name_part_counts_against() {
+        assert!(
+            score(
+                "TAHIR JALIL HABBUSH AL-DULAIMI",
+                "TAHIR JALIL HABBUSH AL-TIKRITI"
+            ) < 0.8
+        );
+        // A part missing on one side is weaker evidence against.
+        assert!(score("AKHTAR MANSOUR", "AKHTAR MOHAMMAD MANSOUR") >= 0.8);
+        // Half of a two-character given name is not the name.
+        assert!(score("志偉 陳", "CHEN, Zhi") < 0.8);
+        assert!(score("志偉 陳", "CHEN, Zhiwei") >= 0.95);
+    }
+
     #[test]
     fn levenshtein_matches_strsim() {
         for (a, b) in [
@@ -452,6 +713,18 @@ mod tests {
             );
         }
         assert_eq!(super::levenshtein("lakahl", "lakhal"), 1);
+        for (a, b) in [
+            ("sophgo", "sofgo"),
+            ("kitten", "sitting"),
+            ("abcdef", "badcfe"),
+            ("huawei", "xyz"),
+        ] {
+            let d = super::levenshtein(a, b);
+            for max in 0..8 {
+                let bd = super::levenshtein_bounded(a, b, max);
+                assert!(if d <= max { bd == d } else { bd > max }, "{a} {b} {max}");
+            }
+        }
         let long = "x".repeat(80);
         assert_eq!(super::levenshtein(&long, "xx"), 78);
     }

@@ -144,6 +144,8 @@ impl ScreenResult {
 
 struct Variant {
     entry: u32,
+    /// The entry is a person (or of unknown type): a single letter may be an initial.
+    person: bool,
     /// Index into the entry's `all_names()`.
     name_index: u16,
     norm: NormName,
@@ -152,7 +154,7 @@ struct Variant {
 /// Token statistics and postings.
 #[derive(Default)]
 struct Index {
-    token_id: HashMap<String, u32>,
+    token_id: HashMap<String, u32, FastHash>,
     /// Variant ids per token id.
     postings: Vec<Vec<u32>>,
     /// Inverse document frequency per token id.
@@ -162,10 +164,10 @@ struct Index {
     /// The idf of a token seen once (for query tokens not in the index).
     idf_max: f32,
     /// Token ids by consonant skeleton (fold-based) and by abjad skeleton.
-    by_skel: HashMap<String, Vec<u32>>,
-    by_abjad: HashMap<String, Vec<u32>>,
+    by_skel: HashMap<String, Vec<u32>, FastHash>,
+    by_abjad: HashMap<String, Vec<u32>, FastHash>,
     /// Token ids by one-deletion neighbour (and by the fold itself) for folds of 4+ letters.
-    by_delete: HashMap<String, Vec<u32>>,
+    by_delete: HashMap<String, Vec<u32>, FastHash>,
 }
 
 /// An immutable screening index over a set of list entries. Build once, share freely
@@ -231,6 +233,7 @@ impl Screener {
                 seen.push(key);
                 variants.push(Variant {
                     entry: ei as u32,
+                    person: e.entity_type.as_deref().is_none_or(|t| t == "Individual"),
                     name_index: ni.min(u16::MAX as usize) as u16,
                     norm,
                 });
@@ -348,10 +351,12 @@ impl Screener {
                 .map(str::to_string)
                 .or_else(|| (c.len() == 2).then(|| c.to_ascii_uppercase()))
         });
-        let mut best: HashMap<u32, (f32, u32, crate::score::PairScore)> = HashMap::new();
+        let mut best: HashMap<u32, (f32, u32, crate::score::PairScore), FastHash> =
+            HashMap::default();
         for vi in self.candidates(&q) {
             let v = &self.variants[vi as usize];
-            let mut ps = compare_with(&q, &v.norm, &self.config.params, false);
+            let params = self.params_for(v);
+            let mut ps = compare_with(&q, &v.norm, &params, false);
             if let Some(cc) = &country {
                 let e = &self.entries[v.entry as usize];
                 if !e.countries.is_empty() {
@@ -385,7 +390,7 @@ impl Screener {
             .map(|(ei, score, vi, quick)| {
                 let e = &self.entries[ei as usize];
                 let v = &self.variants[vi as usize];
-                let mut ps = compare(&q, &v.norm, &self.config.params);
+                let mut ps = compare(&q, &v.norm, &self.params_for(v));
                 ps.features.country = quick.features.country;
                 let matched_alias = e
                     .all_names()
@@ -413,6 +418,16 @@ impl Screener {
             })
             .collect();
         Ok(ScreenResult { hits })
+    }
+
+    /// Scorer weights for one entry: a single letter is an initial only in a person's name
+    /// ("MONICA S" is a vessel, "C. J. SHAH AND CO." a company).
+    fn params_for(&self, v: &Variant) -> ScoreParams {
+        let mut p = self.config.params;
+        if !v.person {
+            p.initial_similarity = 0.5;
+        }
+        p
     }
 
     /// Candidate variant ids for a normalised query, best first, capped.
@@ -478,27 +493,40 @@ impl Screener {
         };
         let volumes: Vec<usize> = keys.iter().map(volume).collect();
         let has_rare = volumes.iter().any(|&v| v > 0 && v <= BIG_KEY);
-        let mut acc: HashMap<u32, f32, FastHash> = HashMap::default();
-        let mut local: HashMap<u32, f32, FastHash> = HashMap::default();
-        for (k, list) in keys.iter().enumerate() {
-            if has_rare && volumes[k] > BIG_KEY {
-                continue;
-            }
-            // A variant counts once per query key, at the best quality.
-            local.clear();
-            for (&id, &quality) in list {
-                let w = idx.idf[id as usize] * quality;
-                for &vi in &idx.postings[id as usize] {
-                    let e = local.entry(vi).or_insert(0.0);
-                    if w > *e {
-                        *e = w;
+        let n_variants = self.variants.len();
+        SCRATCH.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            let sc = &mut *guard;
+            sc.prepare(n_variants);
+            for (k, list) in keys.iter().enumerate() {
+                if has_rare && volumes[k] > BIG_KEY {
+                    continue;
+                }
+                // A variant counts once per query key, at the best quality.
+                let stamp = sc.next_stamp();
+                sc.key_touched.clear();
+                for (&id, &quality) in list {
+                    let w = idx.idf[id as usize] * quality;
+                    for &vi in &idx.postings[id as usize] {
+                        let v = vi as usize;
+                        if sc.local_stamp[v] != stamp {
+                            sc.local_stamp[v] = stamp;
+                            sc.local[v] = w;
+                            sc.key_touched.push(vi);
+                        } else if w > sc.local[v] {
+                            sc.local[v] = w;
+                        }
                     }
                 }
+                for &vi in &sc.key_touched {
+                    let v = vi as usize;
+                    if sc.acc[v] == 0.0 {
+                        sc.touched.push(vi);
+                    }
+                    sc.acc[v] += sc.local[v];
+                }
             }
-            for (&vi, &w) in &local {
-                *acc.entry(vi).or_insert(0.0) += w;
-            }
-        }
+        });
         // Rank by shared weight relative to the size of both names, like the final score.
         let q_idf: f32 = toks
             .iter()
@@ -508,15 +536,26 @@ impl Screener {
                     .map_or(idx.idf_max, |&id| idx.idf[id as usize])
             })
             .sum();
-        let mut ranked: Vec<(u32, f32)> = acc
-            .into_iter()
-            .map(|(vi, w)| {
-                (
-                    vi,
-                    w / (q_idf + 0.5 * idx.variant_idf[vi as usize]).max(1e-3),
-                )
-            })
-            .collect();
+        let mut ranked: Vec<(u32, f32)> = SCRATCH.with(|cell| {
+            let mut guard = cell.borrow_mut();
+            let sc = &mut *guard;
+            let ranked = sc
+                .touched
+                .iter()
+                .map(|&vi| {
+                    let w = sc.acc[vi as usize];
+                    (
+                        vi,
+                        w / (q_idf + 0.5 * idx.variant_idf[vi as usize]).max(1e-3),
+                    )
+                })
+                .collect();
+            for &vi in &sc.touched {
+                sc.acc[vi as usize] = 0.0;
+            }
+            sc.touched.clear();
+            ranked
+        });
         let cap = self.config.candidate_cap;
         if ranked.len() > cap {
             ranked.select_nth_unstable_by(cap, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -534,8 +573,49 @@ pub fn name_score(norm: &Normalizer, query: &str, candidate: &str, params: &Scor
     compare(&q, &c, params).score
 }
 
-/// A fast hasher for `u32` keys (multiplicative; not for untrusted keys that an attacker
-/// could choose, which ids are not).
+/// Per-thread scratch space of candidate selection: dense per-variant accumulators, reset
+/// after each query by the list of variants touched (no allocation in the steady state).
+#[derive(Default)]
+struct Scratch {
+    acc: Vec<f32>,
+    local: Vec<f32>,
+    local_stamp: Vec<u32>,
+    stamp: u32,
+    touched: Vec<u32>,
+    key_touched: Vec<u32>,
+}
+
+impl Scratch {
+    fn prepare(&mut self, n: usize) {
+        if self.acc.len() < n {
+            self.acc.resize(n, 0.0);
+            self.local.resize(n, 0.0);
+            self.local_stamp.resize(n, 0);
+        }
+        for &vi in &self.touched {
+            if let Some(a) = self.acc.get_mut(vi as usize) {
+                *a = 0.0;
+            }
+        }
+        self.touched.clear();
+    }
+
+    fn next_stamp(&mut self) -> u32 {
+        if self.stamp == u32::MAX {
+            self.local_stamp.iter_mut().for_each(|s| *s = 0);
+            self.stamp = 0;
+        }
+        self.stamp += 1;
+        self.stamp
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+/// A fast hasher for ids and index keys (multiplicative; index keys come from the lists, and
+/// a query only looks keys up, so a chosen query cannot degrade the tables).
 #[derive(Default, Clone, Copy)]
 struct FastHash;
 

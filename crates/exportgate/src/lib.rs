@@ -5,9 +5,11 @@
 mod check_cmd;
 mod classify_cmd;
 mod input;
+mod lists_cmd;
 mod regimes_cmd;
 mod render;
 mod sample_cmd;
+mod screen_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -87,6 +89,33 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Screen a party name (or a batch file of names) against the restricted-party lists.
+    Screen {
+        /// The name to screen.
+        #[arg(required_unless_present = "batch", conflicts_with = "batch")]
+        name: Option<String>,
+        /// The party's country (ISO code or name), used as supporting evidence.
+        #[arg(long, conflicts_with = "batch")]
+        country: Option<String>,
+        /// A file of names, one per line, or CSV with the header `name,country`; `-` for
+        /// standard input.
+        #[arg(long)]
+        batch: Option<PathBuf>,
+        /// Output: text for people, `json` for one name, `jsonl` for a batch.
+        #[arg(long, value_enum, default_value_t = ScreenFormat::Text)]
+        format: ScreenFormat,
+        /// The list database (default: $EXPORTGATE_DB, else the user's data directory).
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
+    /// Import, update and inspect the restricted-party lists in the list database.
+    Lists {
+        #[command(subcommand)]
+        command: ListsCommand,
+        /// The list database (default: $EXPORTGATE_DB, else the user's data directory).
+        #[arg(long, global = true)]
+        db: Option<PathBuf>,
+    },
     /// Explain one order: every rule considered and why it applied or not.
     Explain {
         /// A file holding one order as JSON, or `-` for standard input.
@@ -154,6 +183,35 @@ pub fn default_db() -> Option<PathBuf> {
         );
     }
     dirs::data_dir().map(|d| d.join("exportgate").join("exportgate.sqlite"))
+}
+
+#[derive(Subcommand, Debug)]
+enum ListsCommand {
+    /// Download the official list files (or the given URLs) and store new versions; a failed
+    /// download or parse keeps the previous version in force.
+    Update {
+        /// Source name (`csl`, `un`, `ofac-sdn`, `ofac-cons`, ...), paired with --url.
+        #[arg(long = "source")]
+        sources: Vec<String>,
+        /// URL to fetch for the --source in the same position.
+        #[arg(long = "url")]
+        urls: Vec<String>,
+    },
+    /// Import a list file as a new version (format detected, or named with --source).
+    Import {
+        path: PathBuf,
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// Every stored version: source, data date, import date, entry count, checksum.
+    Status,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScreenFormat {
+    Text,
+    Json,
+    Jsonl,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -246,6 +304,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::SampleOrders { n, seed, out } => {
             sample_cmd::sample_orders(n, seed, out.as_deref())
         }
+        Command::Screen {
+            name,
+            country,
+            batch,
+            format,
+            db,
+        } => match (batch, name) {
+            (Some(file), _) => screen_cmd::batch(db, &file, format != ScreenFormat::Text),
+            (None, Some(name)) => {
+                screen_cmd::screen(db, &name, country.as_deref(), format != ScreenFormat::Text)
+            }
+            (None, None) => Err(user("give a NAME to screen, or --batch FILE")),
+        },
+        Command::Lists { command, db } => match command {
+            ListsCommand::Update { sources, urls } => lists_cmd::update(db, &sources, &urls),
+            ListsCommand::Import { path, source } => {
+                lists_cmd::import(db, &path, source.as_deref())
+            }
+            ListsCommand::Status => lists_cmd::status(db),
+        },
     }
 }
 

@@ -40,6 +40,15 @@ fn main() {
     if let Some(v) = env("EG_UC") {
         params.entry_unmatched_weight = v;
     }
+    if let Some(v) = env("EG_CONFLICT") {
+        params.conflict_weight = v;
+    }
+    if let Some(v) = env("EG_INITIAL") {
+        params.initial_similarity = v;
+    }
+    if let Some(v) = env("EG_NUM") {
+        params.number_mismatch_factor = v;
+    }
     let threshold = env("EG_T").unwrap_or(threshold);
     let norm = Normalizer::new();
     println!("screen-eval: default threshold {threshold:.2}\n");
@@ -145,6 +154,13 @@ fn main() {
         params,
         ..ScreenConfig::default()
     };
+    let config = ScreenConfig {
+        candidate_cap: std::env::var("EG_CAP")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(config.candidate_cap),
+        ..config
+    };
     let un_screener = Screener::with_config(un.entries.clone(), Vec::new(), config);
     let mut all: Vec<ListEntry> = un.entries;
     let csl = parse::parse(
@@ -229,7 +245,7 @@ fn main() {
         }
         if hits(&all_screener, name) == Some(true) {
             all_fp += 1;
-            if verbose && shown < 40 {
+            if verbose && shown < 700 {
                 shown += 1;
                 let r = all_screener
                     .screen(&Party::named(name), as_of, &allow)

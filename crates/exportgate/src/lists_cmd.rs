@@ -1,0 +1,195 @@
+//! `exportgate lists import|update|status`: the restricted-party lists in the SQLite list
+//! database, and where that database is (`--db`, `$EXPORTGATE_DB`, or the user's data
+//! directory). The CLI is the only place that reads the environment and the clock.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use exportgate_lists::{UpdateOutcome, UpdateSource};
+use exportgate_screen::ListVersion;
+
+use crate::{today, user};
+
+/// The list database: `--db`, else [`crate::default_db`] (`$EXPORTGATE_DB`, else
+/// `<data dir>/exportgate/exportgate.sqlite`).
+pub fn db_path(db: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    db.or_else(crate::default_db).ok_or_else(|| {
+        user("cannot find a data directory for the list database\n\nhint: pass --db PATH or set EXPORTGATE_DB")
+    })
+}
+
+/// Creates the directory holding the database, for commands that write it.
+fn ensure_parent(db: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            user(format!(
+                "cannot create the directory `{}` for the list database: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+fn lists_error(e: exportgate_lists::ListsError) -> anyhow::Error {
+    use exportgate_lists::ListsError as E;
+    match e {
+        E::Io { .. } | E::Parse(_) | E::Undetected(_) | E::UnknownSource(_) => user(e.to_string()),
+        other => anyhow::Error::new(other),
+    }
+}
+
+fn describe(v: &ListVersion) -> String {
+    format!(
+        "{} ({}): {} entries, data date {}, imported {}, sha256 {}",
+        v.source,
+        v.format.name(),
+        v.entry_count,
+        v.data_date
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "unknown".into()),
+        v.imported_on,
+        v.sha256
+    )
+}
+
+pub fn import(db: Option<PathBuf>, path: &Path, source: Option<&str>) -> anyhow::Result<ExitCode> {
+    let db = db_path(db)?;
+    ensure_parent(&db)?;
+    let report = exportgate_lists::import(&db, path, source, today()).map_err(lists_error)?;
+    if report.changed {
+        println!("imported {}", describe(&report.version));
+    } else {
+        println!(
+            "unchanged: the file is identical to the version in force, {}",
+            describe(&report.version)
+        );
+    }
+    println!("database: {}", db.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--source NAME --url URL` pairs; a known source name keeps its format (and, for OFAC sets,
+/// takes the address and alias files from beside the given URL).
+fn sources(names: &[String], urls: &[String]) -> anyhow::Result<Vec<UpdateSource>> {
+    if names.is_empty() && urls.is_empty() {
+        return Ok(exportgate_lists::default_sources());
+    }
+    if names.len() != urls.len() {
+        return Err(user(format!(
+            "{} --source and {} --url given\n\nhint: give them in pairs: --source NAME --url URL",
+            names.len(),
+            urls.len()
+        )));
+    }
+    let defaults = exportgate_lists::default_sources();
+    names
+        .iter()
+        .zip(urls)
+        .map(|(name, url)| {
+            let sibling = |official: &Option<String>| {
+                official.as_ref().map(|o| {
+                    let file = o.rsplit('/').next().unwrap_or(o);
+                    match url.rsplit_once('/') {
+                        Some((dir, _)) => format!("{dir}/{file}"),
+                        None => file.to_string(),
+                    }
+                })
+            };
+            if let Some(d) = defaults.iter().find(|d| d.source == *name) {
+                return Ok(UpdateSource {
+                    source: d.source.clone(),
+                    format: d.format,
+                    url: url.clone(),
+                    add_url: sibling(&d.add_url),
+                    alt_url: sibling(&d.alt_url),
+                });
+            }
+            let format = exportgate_screen::Format::from_name(name).ok_or_else(|| {
+                let known: Vec<&str> = defaults.iter().map(|d| d.source.as_str()).collect();
+                user(format!(
+                    "unknown list source `{name}`\n\nhint: use one of: {}",
+                    known.join(", ")
+                ))
+            })?;
+            Ok(UpdateSource {
+                source: name.clone(),
+                format,
+                url: url.clone(),
+                add_url: None,
+                alt_url: None,
+            })
+        })
+        .collect()
+}
+
+pub fn update(db: Option<PathBuf>, names: &[String], urls: &[String]) -> anyhow::Result<ExitCode> {
+    let srcs = sources(names, urls)?;
+    let db = db_path(db)?;
+    ensure_parent(&db)?;
+    let outcomes = exportgate_lists::update(&db, &srcs, today()).map_err(lists_error)?;
+    let mut failed = 0;
+    for o in &outcomes {
+        match o {
+            UpdateOutcome::Updated { version } => println!("updated {}", describe(version)),
+            UpdateOutcome::Unchanged { version } => println!("unchanged {}", describe(version)),
+            UpdateOutcome::Failed {
+                source,
+                url,
+                error,
+                kept,
+            } => {
+                failed += 1;
+                eprintln!("error: {source}: {error} ({url})");
+                match kept {
+                    Some(v) => eprintln!("  the previous version stays in force: {}", describe(v)),
+                    None => eprintln!("  no version of `{source}` is stored yet"),
+                }
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(user(format!(
+            "{failed} of {} sources failed to update; the lists in force for them are unchanged",
+            outcomes.len()
+        )));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn status(db: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let db = db_path(db)?;
+    if !db.exists() {
+        println!("no lists imported ({} does not exist)", db.display());
+        println!("hint: run `exportgate lists import PATH` or `exportgate lists update`");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let rows = exportgate_lists::status(&db).map_err(lists_error)?;
+    println!("database: {}", db.display());
+    if rows.is_empty() {
+        println!("no lists imported");
+        println!("hint: run `exportgate lists import PATH` or `exportgate lists update`");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<10} {:<18} {:<10} {:<10} {:>8}  {:<9} {:<64}  origin",
+        "source", "format", "data date", "imported", "entries", "in force", "sha256"
+    );
+    for r in &rows {
+        let v = &r.version;
+        println!(
+            "{:<10} {:<18} {:<10} {:<10} {:>8}  {:<9} {:<64}  {}",
+            v.source,
+            v.format.name(),
+            v.data_date
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "unknown".into()),
+            v.imported_on.to_string(),
+            v.entry_count,
+            if r.in_force { "yes" } else { "no" },
+            v.sha256,
+            r.origin
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
