@@ -593,3 +593,41 @@ pub(crate) fn decode_licence(json: &str, status: &str) -> Result<Licence, StoreE
         AccountStatus::parse(status).ok_or_else(|| corrupt(format!("status `{status}`")))?;
     Ok(licence)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ledgers_versioned_in_the_old_table_keep_working() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("legacy.sqlite");
+        let mut store = SqliteStore::open(&path).unwrap();
+        let at = exportgate_ledger::Timestamp::from_micros(0);
+        let spec = AccountSpec::lpp("x", at.date());
+        store.ensure_account(&spec, "t", at).unwrap();
+        // As before the rename: versions in `schema_migrations`.
+        store
+            .connection()
+            .execute_batch("ALTER TABLE ledger_migrations RENAME TO schema_migrations")
+            .unwrap();
+        drop(store);
+        let mut store = SqliteStore::open(&path).unwrap();
+        assert!(store.balance(&spec.id).unwrap().is_some());
+        let versions: i64 = store
+            .connection()
+            .query_row("SELECT count(*) FROM ledger_migrations", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(versions, MIGRATIONS.len() as i64);
+        // An unrelated `schema_migrations` in a file without a ledger is left alone.
+        let other = dir.path().join("other.sqlite");
+        Connection::open(&other)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY); INSERT INTO schema_migrations VALUES (1);",
+            )
+            .unwrap();
+        let mut store = SqliteStore::open(&other).unwrap();
+        store.ensure_account(&spec, "t", at).unwrap();
+    }
+}
