@@ -334,6 +334,12 @@ impl Licensing {
             if let Some(spec) = &allocation {
                 let alloc = self.available(store, &spec.id, Some(spec.limits))?;
                 let refusal = match alloc {
+                    _ if !spec.is_valid_on(order.date) => Some(format!(
+                        "it is not valid on {} ({}..{})",
+                        order.date,
+                        spec.valid_from.map(|d| d.to_string()).unwrap_or_default(),
+                        spec.valid_to.map(|d| d.to_string()).unwrap_or_default()
+                    )),
                     Some((AccountStatus::Active, a)) => short(&amounts, &a),
                     Some((s, _)) => Some(format!("the account is {}", s.name())),
                     None => Some("no account".into()),
