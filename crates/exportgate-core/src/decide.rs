@@ -103,6 +103,10 @@ pub struct Decision {
     /// The licence the order ships under (outcome `licensed`), with the balance left.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub licence: Option<LicenceUse>,
+    /// The country allocation a licence for this order counts against (AI Diffusion Tier 2);
+    /// set on `license_required` decisions only.
+    #[serde(skip)]
+    pub allocation: Option<CountryAllocation>,
     #[serde(skip)]
     pub trace: Vec<RuleTrace>,
     /// A per-consignee quota (LPP) was consulted: the decision depends on what shipped before.
@@ -835,6 +839,8 @@ struct Requirement<'a> {
     exceptions: Vec<(&'a ExceptionChoice, String)>,
     conditions: Vec<Condition>,
     note: String,
+    /// The country allocation (TPP) a licence under this requirement counts against.
+    allocation: Option<f64>,
 }
 
 /// Decide one order as of its date, with a full trace of every rule considered.
@@ -1069,7 +1075,7 @@ fn decide_resolved(
                             review_policy,
                             exceptions,
                             conditions,
-                            ..
+                            allocation_tpp,
                         } => {
                             let mut policy = None;
                             let mut policy_unconfirmed = false;
@@ -1094,6 +1100,13 @@ fn decide_resolved(
                                     avail.push((x, xe.text()));
                                 }
                             }
+                            // The allocation caps the regime's `tier2` set when it names one
+                            // (AI Diffusion), else every destination the rule reaches.
+                            let allocation = allocation_tpp.filter(|_| {
+                                r.sets.get("tier2").is_none_or(|set| {
+                                    in_set(rs, set, &order.destination, ctx.as_of).0
+                                })
+                            });
                             requirements.push(Requirement {
                                 rule,
                                 regime: r,
@@ -1102,6 +1115,7 @@ fn decide_resolved(
                                 exceptions: avail,
                                 conditions: conditions.clone(),
                                 note: e.text(),
+                                allocation,
                             });
                         }
                         Effect::Hold {} => holds.push(
@@ -1341,6 +1355,18 @@ fn decide_resolved(
     }
     reasons.extend(flag_reasons);
     unconfirmed |= reasons.iter().any(|r| r.confidence.is_unconfirmed());
+    let allocation = if outcome == Outcome::LicenseRequired {
+        requirements.iter().find_map(|q| {
+            q.allocation.map(|tpp| CountryAllocation {
+                rule: q.rule.id.clone(),
+                citation: q.rule.citation.clone(),
+                country: order.destination.to_string(),
+                tpp,
+            })
+        })
+    } else {
+        None
+    };
 
     Decision {
         id: order.order.id.clone(),
@@ -1365,6 +1391,7 @@ fn decide_resolved(
         screening: screening_record(screening),
         licence: None,
         red_flags,
+        allocation,
         classification: Some(class),
     }
 }
@@ -1386,6 +1413,19 @@ pub struct RedFlag {
 pub enum FlagStatus {
     Raised,
     Unknown,
+}
+
+/// A capped country allocation (AI Diffusion Tier 2: 790,000,000 TPP for 2025–2027) that
+/// licences for an order count against.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CountryAllocation {
+    /// The rule that sets the allocation, and its citation.
+    pub rule: String,
+    pub citation: String,
+    /// ISO alpha-2 destination.
+    pub country: String,
+    /// The allocation in TPP.
+    pub tpp: f64,
 }
 
 /// A licence an order ships under, and what is left of it after this order.

@@ -20,6 +20,7 @@ pub mod amount;
 pub mod audit;
 pub mod auditor;
 pub mod conformance;
+pub mod cover;
 pub mod engine;
 pub mod licence;
 pub mod memory;
@@ -32,6 +33,7 @@ pub use account::{Account, AccountId, AccountKind, AccountSpec, AccountStatus, B
 pub use amount::{Amounts, Dimension, Limits, AMOUNT_MAX};
 pub use audit::{AuditBreak, AuditRecord, AuditSummary, BreakKind};
 pub use auditor::Auditor;
+pub use cover::{fits, fits_limits, OrderFacts, WhyNot};
 pub use engine::{EnsureError, Ensured, InvariantViolation};
 pub use licence::{AnyIds, Condition, KnownIds, Licence, LicenceError, LicenceStatus};
 pub use memory::MemoryStore;

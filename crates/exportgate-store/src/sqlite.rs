@@ -114,14 +114,32 @@ impl SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
+        // The file may also hold the CLI's imported restricted-party lists (`list_*` tables):
+        // the ledger's version table has its own name so the two schemes never collide.
         tx.execute_batch(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)",
+            "CREATE TABLE IF NOT EXISTS ledger_migrations (version INTEGER PRIMARY KEY)",
         )
         .map_err(db)?;
+        // Ledgers created before the rename recorded their versions in `schema_migrations`.
+        let legacy: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')
+                   AND EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'accounts')
+                   AND NOT EXISTS (SELECT 1 FROM ledger_migrations)",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        if legacy {
+            tx.execute_batch(
+                "INSERT INTO ledger_migrations (version) SELECT version FROM schema_migrations",
+            )
+            .map_err(db)?;
+        }
         for (version, sql) in MIGRATIONS {
             let applied: bool = tx
                 .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+                    "SELECT EXISTS (SELECT 1 FROM ledger_migrations WHERE version = ?1)",
                     [version],
                     |r| r.get(0),
                 )
@@ -129,7 +147,7 @@ impl SqliteStore {
             if !applied {
                 tx.execute_batch(sql).map_err(db)?;
                 tx.execute(
-                    "INSERT INTO schema_migrations (version) VALUES (?1)",
+                    "INSERT INTO ledger_migrations (version) VALUES (?1)",
                     [version],
                 )
                 .map_err(db)?;
@@ -574,4 +592,42 @@ pub(crate) fn decode_licence(json: &str, status: &str) -> Result<Licence, StoreE
     licence.status =
         AccountStatus::parse(status).ok_or_else(|| corrupt(format!("status `{status}`")))?;
     Ok(licence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ledgers_versioned_in_the_old_table_keep_working() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("legacy.sqlite");
+        let mut store = SqliteStore::open(&path).unwrap();
+        let at = exportgate_ledger::Timestamp::from_micros(0);
+        let spec = AccountSpec::lpp("x", at.date());
+        store.ensure_account(&spec, "t", at).unwrap();
+        // As before the rename: versions in `schema_migrations`.
+        store
+            .connection()
+            .execute_batch("ALTER TABLE ledger_migrations RENAME TO schema_migrations")
+            .unwrap();
+        drop(store);
+        let mut store = SqliteStore::open(&path).unwrap();
+        assert!(store.balance(&spec.id).unwrap().is_some());
+        let versions: i64 = store
+            .connection()
+            .query_row("SELECT count(*) FROM ledger_migrations", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(versions, MIGRATIONS.len() as i64);
+        // An unrelated `schema_migrations` in a file without a ledger is left alone.
+        let other = dir.path().join("other.sqlite");
+        Connection::open(&other)
+            .unwrap()
+            .execute_batch(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY); INSERT INTO schema_migrations VALUES (1);",
+            )
+            .unwrap();
+        let mut store = SqliteStore::open(&other).unwrap();
+        store.ensure_account(&spec, "t", at).unwrap();
+    }
 }

@@ -1,7 +1,10 @@
 //! `exportgate check` and `exportgate explain`: decisions for order files.
 //!
 //! Lines are decided in parallel in chunks; decisions that consulted a per-consignee quota
-//! (LPP) are then decided again in input order against the quota used by the lines before them.
+//! (LPP) are then decided again in input order against the quota used by the lines before them
+//! and, when the database has a ledger, what the ledger already holds. A `license_required`
+//! decision then becomes `licensed` when a licence on the ledger covers it with enough balance
+//! left after the lines before it. `check` reads the ledger and never writes to it.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -9,13 +12,15 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use exportgate_core::decide::{policy_name, Decider, LppTally};
-use exportgate_core::{decide, Decision, NoQuotas, Order, Outcome, Ruleset, SpecError};
+use exportgate_core::{decide, Decision, NoQuotas, Order, Outcome, QuotaView, Ruleset, SpecError};
+use exportgate_ledger::LedgerStore;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::classify_cmd::check_regimes;
 use crate::input::{csv_record_to_json, read_all};
+use crate::licensing::{LedgerQuotas, Licensing};
 use crate::{render, user, CheckFormat, InputFormat, TextOrJson};
 use exportgate_lists::source::ScreeningSource;
 
@@ -113,13 +118,31 @@ fn guess_id(text: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Quotas used so far in a run, that decisions add to.
+pub trait RunQuotas: QuotaView {
+    /// Count a decision (LPP decisions add their counted TPP).
+    fn record(&mut self, consignee: &str, d: &Decision);
+}
+
+impl RunQuotas for LppTally {
+    fn record(&mut self, consignee: &str, d: &Decision) {
+        LppTally::record(self, consignee, d)
+    }
+}
+
+impl RunQuotas for LedgerQuotas {
+    fn record(&mut self, consignee: &str, d: &Decision) {
+        LedgerQuotas::record(self, consignee, d)
+    }
+}
+
 /// Decide every parsed line: in parallel, then quota-dependent lines again in input order
 /// against the LPP used by the lines before them (`quotas` carries over between chunks).
 pub fn decide_all(
     decider: &Decider,
     source: &ScreeningSource,
     lines: &[Parsed],
-    quotas: &mut LppTally,
+    quotas: &mut dyn RunQuotas,
     progress: &ProgressBar,
 ) -> Vec<Result<Decision, LineError>> {
     let mut results: Vec<Result<Decision, LineError>> = lines
@@ -147,7 +170,9 @@ pub fn decide_all(
         if let (Ok(order), Ok(d)) = (parsed, result.as_mut()) {
             if d.quota_checked {
                 if let Ok(hits) = source.hits(order) {
-                    if let Ok(again) = decider.decide(order, quotas, source.screening(&hits)) {
+                    if let Ok(again) =
+                        decider.decide(order, &*quotas as &dyn QuotaView, source.screening(&hits))
+                    {
                         *d = again;
                     }
                 }
@@ -158,7 +183,7 @@ pub fn decide_all(
     results
 }
 
-const CSV_HEADER: [&str; 11] = [
+const CSV_HEADER: [&str; 12] = [
     "id",
     "date",
     "outcome",
@@ -170,6 +195,7 @@ const CSV_HEADER: [&str; 11] = [
     "conditions",
     "unconfirmed",
     "error",
+    "licence",
 ];
 
 fn csv_row(r: &Result<Decision, LineError>) -> Vec<String> {
@@ -194,6 +220,10 @@ fn csv_row(r: &Result<Decision, LineError>) -> Vec<String> {
                 .join(";"),
             d.unconfirmed.to_string(),
             String::new(),
+            d.licence
+                .as_ref()
+                .map(|l| l.number.clone())
+                .unwrap_or_default(),
         ],
         Err(e) => {
             let mut row = vec![String::new(); CSV_HEADER.len()];
@@ -254,7 +284,13 @@ pub fn write_results(
         CheckFormat::Table => {
             for r in results {
                 let row = csv_row(r);
-                let xp = if !row[3].is_empty() { &row[3] } else { &row[4] };
+                let xp = if !row[3].is_empty() {
+                    &row[3]
+                } else if !row[11].is_empty() {
+                    &row[11]
+                } else {
+                    &row[4]
+                };
                 let rules = if row[10].is_empty() {
                     &row[7]
                 } else {
@@ -279,6 +315,7 @@ pub fn write_results(
 /// Lines decided per chunk: bounds memory on large files while keeping both cores busy.
 const CHUNK_LINES: usize = 65_536;
 
+#[allow(clippy::too_many_arguments)]
 pub fn check(
     rs: &Ruleset,
     path: &Path,
@@ -287,6 +324,7 @@ pub fn check(
     out: Option<&Path>,
     input: Option<InputFormat>,
     source: &ScreeningSource,
+    mut ledger: Option<Box<dyn LedgerStore>>,
 ) -> anyhow::Result<ExitCode> {
     check_regimes(rs, forced)?;
     let bytes = read_all(path)?;
@@ -315,13 +353,27 @@ pub fn check(
         progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
     let decider = Decider::new(rs, forced);
-    let mut quotas = LppTally::default();
+    let mut quotas = LedgerQuotas::default();
+    let mut licensing = match ledger.as_deref_mut() {
+        Some(store) => Licensing::load(store)?,
+        None => Licensing::none(),
+    };
     let mut counts: BTreeMap<Outcome, usize> = BTreeMap::new();
     let mut errors: Vec<LineError> = Vec::new();
     let mut write_all = |w: &mut dyn Write| -> anyhow::Result<()> {
         write_header(w, format)?;
         let mut emit = |parsed: &[Parsed], w: &mut dyn Write| -> anyhow::Result<()> {
-            let results = decide_all(&decider, source, parsed, &mut quotas, &progress);
+            if let Some(store) = ledger.as_deref_mut() {
+                quotas.load(store, parsed.iter().filter_map(|(_, p)| p.as_ref().ok()))?;
+            }
+            let mut results = decide_all(&decider, source, parsed, &mut quotas, &progress);
+            if let Some(store) = ledger.as_deref_mut() {
+                for ((_, p), r) in parsed.iter().zip(results.iter_mut()) {
+                    if let (Ok(order), Ok(d)) = (p, r) {
+                        *d = licensing.check(store, order, d.clone())?;
+                    }
+                }
+            }
             write_results(w, &results, format)?;
             for r in results {
                 match r {

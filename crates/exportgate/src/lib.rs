@@ -4,12 +4,16 @@
 
 mod check_cmd;
 mod classify_cmd;
+pub mod db;
 mod input;
+mod licences_cmd;
+mod licensing;
 mod lists_cmd;
 mod regimes_cmd;
 mod render;
 mod sample_cmd;
 mod screen_cmd;
+mod ship_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -128,6 +132,85 @@ enum Command {
         #[command(flatten)]
         screening: ScreeningArgs,
     },
+    /// Licences on the ledger: add one from a JSON file, list them, show one with its balance.
+    Licences {
+        #[command(subcommand)]
+        command: LicencesCommand,
+    },
+    /// The hash-chained audit log of the ledger.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Decide every order like `check` and record what ships on the ledger: licences, License
+    /// Exception LPP and country allocations are reserved and posted, never past a limit.
+    Ship {
+        /// Orders file (JSONL, or CSV with flattened field names); `-` for standard input.
+        orders: PathBuf,
+        /// Evaluate as if this regime were in force too (repeatable).
+        #[arg(long = "regime")]
+        regimes: Vec<String>,
+        #[arg(long, value_enum, default_value_t = CheckFormat::Jsonl)]
+        format: CheckFormat,
+        /// Write decisions here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Input format; by default from the file extension (`.csv` is CSV, anything else JSONL).
+        #[arg(long, value_enum)]
+        input_format: Option<InputFormat>,
+        #[command(flatten)]
+        screening: ScreeningArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum LicencesCommand {
+    /// Add a licence from a JSON file (`-` for standard input); a bad file writes nothing.
+    Add {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List the licences with what is left of each.
+    List {
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Show one licence: its terms, balance and history of transfers.
+    Show {
+        number: String,
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Walk the audit log; report the first edited, inserted or deleted record (exit 1 then).
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// The database holding the ledger.
+#[derive(clap::Args, Debug)]
+struct DbArgs {
+    /// `sqlite://PATH`, a path, or `postgres://...` (default: `$EXPORTGATE_DB`, else
+    /// `exportgate.sqlite` in the user's data directory).
+    #[arg(long)]
+    db: Option<String>,
+}
+
+impl DbArgs {
+    fn url(&self) -> anyhow::Result<db::DbUrl> {
+        db::DbUrl::resolve(self.db.as_deref())?
+            .ok_or_else(|| user("no database: pass --db or set EXPORTGATE_DB"))
+    }
 }
 
 /// Where party screening comes from.
@@ -137,9 +220,12 @@ struct ScreeningArgs {
     /// Without it, the lists imported into the database are used.
     #[arg(long = "lists")]
     lists: Vec<PathBuf>,
-    /// The database with imported lists (default: `$EXPORTGATE_DB`, else the user's data directory).
+    /// The database: `sqlite://PATH`, a path, or `postgres://...` (default: `$EXPORTGATE_DB`,
+    /// else `exportgate.sqlite` in the user's data directory). Its imported lists are used
+    /// without `--lists` (a PostgreSQL ledger keeps lists in the default SQLite file), and its
+    /// licences and LPP usage in decisions.
     #[arg(long)]
-    db: Option<PathBuf>,
+    db: Option<String>,
     /// The parties were screened outside exportgate: record that instead of screening.
     #[arg(long, conflicts_with = "lists")]
     screened_externally: bool,
@@ -150,8 +236,12 @@ struct ScreeningArgs {
 }
 
 impl ScreeningArgs {
+    fn db_url(&self) -> anyhow::Result<Option<db::DbUrl>> {
+        db::DbUrl::resolve(self.db.as_deref())
+    }
+
     fn open(&self) -> anyhow::Result<ScreeningSource> {
-        let db = self.db.clone().or_else(default_db);
+        let db = self.db_url()?.and_then(|d| d.lists_path());
         let source = ScreeningSource::open(
             &self.lists,
             db.as_deref(),
@@ -170,19 +260,15 @@ impl ScreeningArgs {
     }
 }
 
-/// The default database: `$EXPORTGATE_DB` (a path or `sqlite://PATH`), else `exportgate.sqlite`
-/// in the user's data directory. Only the binary reads the environment.
+/// The default SQLite database (imported lists, and the ledger unless it is in PostgreSQL):
+/// `$EXPORTGATE_DB` (a path or `sqlite://PATH`), else `exportgate.sqlite` in the user's data
+/// directory (also when `$EXPORTGATE_DB` is a PostgreSQL URL). Only the binary reads the
+/// environment.
 pub fn default_db() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("EXPORTGATE_DB") {
-        let p = PathBuf::from(p);
-        return Some(
-            p.to_str()
-                .and_then(|s| s.strip_prefix("sqlite://"))
-                .map(PathBuf::from)
-                .unwrap_or(p),
-        );
-    }
-    dirs::data_dir().map(|d| d.join("exportgate").join("exportgate.sqlite"))
+    db::DbUrl::resolve(None)
+        .ok()
+        .flatten()
+        .and_then(|d| d.lists_path())
 }
 
 #[derive(Subcommand, Debug)]
@@ -281,15 +367,54 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             input_format,
             screening,
-        } => check_cmd::check(
-            &rs,
-            &orders,
-            &regimes,
+        } => {
+            let ledger = match screening.db_url()? {
+                Some(url) => url.open_existing()?,
+                None => None,
+            };
+            check_cmd::check(
+                &rs,
+                &orders,
+                &regimes,
+                format,
+                out.as_deref(),
+                input_format,
+                &screening.open()?,
+                ledger,
+            )
+        }
+        Command::Ship {
+            orders,
+            regimes,
             format,
-            out.as_deref(),
+            out,
             input_format,
-            &screening.open()?,
-        ),
+            screening,
+        } => {
+            let url = screening
+                .db_url()?
+                .ok_or_else(|| user("no database: pass --db or set EXPORTGATE_DB"))?;
+            ship_cmd::ship(
+                &rs,
+                &orders,
+                &regimes,
+                format,
+                out.as_deref(),
+                input_format,
+                &screening.open()?,
+                &url,
+            )
+        }
+        Command::Licences { command } => match command {
+            LicencesCommand::Add { file, db } => licences_cmd::add(&rs, &file, &db.url()?),
+            LicencesCommand::List { format, db } => licences_cmd::list(&db.url()?, format),
+            LicencesCommand::Show { number, format, db } => {
+                licences_cmd::show(&number, &db.url()?, format)
+            }
+        },
+        Command::Audit { command } => match command {
+            AuditCommand::Verify { db } => licences_cmd::verify(&db.url()?),
+        },
         Command::Regimes {
             as_of,
             regimes,

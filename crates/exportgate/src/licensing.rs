@@ -1,0 +1,496 @@
+//! Licences, License Exception LPP and country allocations in decisions: the bridge between the
+//! pure engine (`exportgate-core`) and the ledger (`exportgate-ledger`).
+//!
+//! * [`LedgerQuotas`] is the engine's [`QuotaView`]: LPP TPP the ledger already holds for a
+//!   consignee and year, plus what this run has decided (consignee names normalised like the
+//!   ledger's LPP accounts).
+//! * [`Licensing`] turns a `license_required` decision into `licensed` when a licence covers the
+//!   order. [`Licensing::check`] only reads balances (and remembers what earlier lines of the
+//!   run would use); [`Licensing::ship`] reserves and posts on the ledger — the ledger checks the
+//!   limits in the same transaction as the write, so concurrent shippers can never pass one.
+//!
+//! Every ledger request of `ship` has an idempotency key derived from the order id and the
+//! account it draws on ([`order_key`]), so a re-run of the same file replays the original
+//! replies and changes nothing.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::Datelike;
+use exportgate_core::decide::{LicenceUse, QuotaView};
+use exportgate_core::reason::{num, Reason};
+use exportgate_core::regime::Condition as DecisionCondition;
+use exportgate_core::{Decision, Order, Outcome};
+use exportgate_ledger::account::normalise_name;
+use exportgate_ledger::{
+    fits_limits, AccountId, AccountSpec, AccountStatus, Amounts, Condition, Dimension, Key,
+    LedgerStore, Licence, Limits, OrderFacts, Reply, Request, ResultCode, Timestamp,
+};
+use sha2::{Digest, Sha256};
+
+use crate::db::store_error;
+
+/// What a licence is cited as in a `licensed` decision.
+pub const LICENCE_CITATION: &str = "15 CFR 750.7";
+
+/// LPP TPP used, by normalised consignee name and calendar year: what the ledger holds plus
+/// what this run has decided so far.
+#[derive(Debug, Default)]
+pub struct LedgerQuotas {
+    ledger: HashMap<(String, i32), f64>,
+    run: HashMap<(String, i32), f64>,
+}
+
+impl QuotaView for LedgerQuotas {
+    fn lpp_used(&self, consignee: &str, year: i32) -> f64 {
+        let key = (normalise_name(consignee), year);
+        self.ledger.get(&key).copied().unwrap_or(0.0) + self.run.get(&key).copied().unwrap_or(0.0)
+    }
+}
+
+impl LedgerQuotas {
+    /// Reads the ledger's LPP accounts for the consignees and years of `orders` (once each).
+    pub fn load<'a>(
+        &mut self,
+        store: &mut dyn LedgerStore,
+        orders: impl IntoIterator<Item = &'a Order>,
+    ) -> anyhow::Result<()> {
+        for order in orders {
+            let key = (normalise_name(&order.consignee.name), order.date.year());
+            if self.ledger.contains_key(&key) {
+                continue;
+            }
+            let spec = AccountSpec::lpp(&order.consignee.name, order.date);
+            let used = store
+                .balance(&spec.id)
+                .map_err(store_error)?
+                .map(|b| b.posted.tpp.saturating_add(b.pending.tpp))
+                .unwrap_or(0);
+            self.ledger.insert(key, used as f64);
+        }
+        Ok(())
+    }
+
+    /// Counts a decision that ships under License Exception LPP.
+    pub fn record(&mut self, consignee: &str, d: &Decision) {
+        if d.exception.as_deref() == Some("LPP") {
+            *self
+                .run
+                .entry((normalise_name(consignee), d.date.year()))
+                .or_default() += d.tpp_counted;
+        }
+    }
+}
+
+/// One consignee-year's LPP usage as the ledger reported it (for deciding again after the ledger
+/// answered a reservation).
+pub struct FixedLpp {
+    pub consignee: String,
+    pub year: i32,
+    pub used: f64,
+}
+
+impl QuotaView for FixedLpp {
+    fn lpp_used(&self, consignee: &str, year: i32) -> f64 {
+        if year == self.year && normalise_name(consignee) == self.consignee {
+            self.used
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Order value in cents, when the order states a usable one.
+pub fn value_cents(order: &Order) -> Option<u64> {
+    let v = order.value_usd?;
+    let cents = (v * 100.0).round();
+    (v.is_finite() && v >= 0.0 && cents <= exportgate_ledger::AMOUNT_MAX as f64)
+        .then_some(cents as u64)
+}
+
+/// The facts a licence is matched against.
+pub fn facts<'a>(order: &'a Order, d: &'a Decision) -> OrderFacts<'a> {
+    OrderFacts {
+        chip: d.chip.as_deref(),
+        eccn: d.eccn.as_str(),
+        destination: &d.destination,
+        consignee: &order.consignee.name,
+        date: d.date,
+        units: d.quantity,
+        tpp: d.tpp_total,
+        value: value_cents(order),
+    }
+}
+
+/// TPP an order counts against LPP and allocations, rounded up (never under-counted).
+pub fn counted_tpp(d: &Decision) -> u64 {
+    if d.tpp_counted.is_finite() && d.tpp_counted > 0.0 {
+        d.tpp_counted
+            .ceil()
+            .min(exportgate_ledger::AMOUNT_MAX as f64) as u64
+    } else {
+        0
+    }
+}
+
+/// What shipping the order under a licence draws, on the licence and on the country
+/// allocation alike: units, value (when known) and the larger of the line's TPP and its
+/// counted TPP.
+pub fn licence_amounts(facts: &OrderFacts<'_>, d: &Decision) -> Amounts {
+    let mut a = facts.amounts();
+    a.tpp = a.tpp.max(counted_tpp(d));
+    a
+}
+
+/// The idempotency key of an order's request on one account: `ship:<order id>:<suffix>`, or
+/// with the order id's SHA-256 when the id is too long or has control characters.
+pub fn order_key(order_id: &str, suffix: &str) -> Key {
+    Key::new(format!("ship:{order_id}:{suffix}")).unwrap_or_else(|_| {
+        let hash: String = Sha256::digest(order_id.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Key::new(format!("ship:sha256-{hash}:{suffix}")).expect("a short key")
+    })
+}
+
+fn limits_map(available: &Limits) -> BTreeMap<String, u64> {
+    Dimension::ALL
+        .into_iter()
+        .filter_map(|d| available.get(d).map(|v| (d.name().to_string(), v)))
+        .collect()
+}
+
+fn describe_limits(available: &Limits) -> String {
+    let parts: Vec<String> = Dimension::ALL
+        .into_iter()
+        .filter_map(|d| available.get(d).map(|v| format!("{v} {}", d.name())))
+        .collect();
+    parts.join(", ")
+}
+
+/// The licence's conditions in the decision's form.
+fn decision_conditions(licence: &Licence) -> Vec<DecisionCondition> {
+    licence
+        .conditions
+        .iter()
+        .map(|c| match c {
+            Condition::RevenueSharePercent { value } => DecisionCondition {
+                kind: "revenue_share_percent".into(),
+                value: Some(f64::from(*value)),
+                text: None,
+                citation: Some(format!("licence {}", licence.number)),
+            },
+            Condition::Text { text } => DecisionCondition {
+                kind: "licence_condition".into(),
+                value: None,
+                text: Some(text.clone()),
+                citation: Some(format!("licence {}", licence.number)),
+            },
+        })
+        .collect()
+}
+
+fn licensed(d: Decision, licence: &Licence, left: &Limits) -> Decision {
+    d.licensed(
+        LicenceUse {
+            number: licence.number.clone(),
+            balance_left: limits_map(left),
+        },
+        decision_conditions(licence),
+        &format!("{LICENCE_CITATION}; licence {}", licence.number),
+    )
+}
+
+fn note(d: &mut Decision, summary: String) {
+    d.reasons.push(Reason::new(
+        "licence",
+        LICENCE_CITATION.to_string(),
+        summary,
+    ));
+}
+
+fn short(amounts: &Amounts, available: &Limits) -> Option<String> {
+    fits_limits(available, amounts).err().map(|(dim, left)| {
+        format!(
+            "{left} {} left, this order needs {}",
+            dim.name(),
+            amounts.get(dim)
+        )
+    })
+}
+
+/// Licences on the ledger, matched against decisions.
+pub struct Licensing {
+    /// Licences, the one expiring first first (then by number).
+    licences: Vec<Licence>,
+    /// `check`: balances read from the ledger, by account.
+    read: HashMap<AccountId, Option<(AccountStatus, Limits)>>,
+    /// `check`: what earlier lines of this run would draw, by account.
+    run: HashMap<AccountId, Amounts>,
+}
+
+impl Licensing {
+    /// Reads the licences on the ledger.
+    pub fn load(store: &mut dyn LedgerStore) -> anyhow::Result<Licensing> {
+        let mut licences = store.list_licences().map_err(store_error)?;
+        licences.sort_by(|a, b| (a.valid_to, &a.number).cmp(&(b.valid_to, &b.number)));
+        Ok(Licensing {
+            licences,
+            read: HashMap::new(),
+            run: HashMap::new(),
+        })
+    }
+
+    /// No licences at all.
+    pub fn none() -> Licensing {
+        Licensing {
+            licences: Vec::new(),
+            read: HashMap::new(),
+            run: HashMap::new(),
+        }
+    }
+
+    fn covering(&self, facts: &OrderFacts<'_>) -> Vec<&Licence> {
+        self.licences
+            .iter()
+            .filter(|l| l.covers(facts).is_ok())
+            .collect()
+    }
+
+    /// What is available on an account in this `check` run: the ledger's balance (or
+    /// `fresh` limits for an account not created yet) minus what earlier lines would draw.
+    fn available(
+        &mut self,
+        store: &mut dyn LedgerStore,
+        id: &AccountId,
+        fresh: Option<Limits>,
+    ) -> anyhow::Result<Option<(AccountStatus, Limits)>> {
+        if !self.read.contains_key(id) {
+            let b = store.balance(id).map_err(store_error)?;
+            let entry = match b {
+                Some(b) => Some((b.status, b.available)),
+                None => fresh.map(|l| (AccountStatus::Active, l)),
+            };
+            self.read.insert(id.clone(), entry);
+        }
+        let run = self.run.get(id).copied().unwrap_or(Amounts::ZERO);
+        Ok(self.read[id].map(|(status, available)| (status, available.remaining(&run))))
+    }
+
+    /// `check`: remembers that this run would draw `amounts` on `id` (saturating: never less).
+    fn draw(&mut self, id: &AccountId, amounts: &Amounts) {
+        let used = self.run.entry(id.clone()).or_default();
+        *used = used.checked_add(amounts).unwrap_or(Amounts {
+            units: exportgate_ledger::AMOUNT_MAX,
+            value: exportgate_ledger::AMOUNT_MAX,
+            tpp: exportgate_ledger::AMOUNT_MAX,
+        });
+    }
+
+    /// `check`: a `license_required` decision becomes `licensed` when a licence covers the order
+    /// and its balance (and the country allocation's, if one applies), less what earlier lines
+    /// of the run would draw, is enough. Reads the ledger, writes nothing.
+    pub fn check(
+        &mut self,
+        store: &mut dyn LedgerStore,
+        order: &Order,
+        mut d: Decision,
+    ) -> anyhow::Result<Decision> {
+        if d.outcome != Outcome::LicenseRequired || self.licences.is_empty() {
+            return Ok(d);
+        }
+        let f = facts(order, &d);
+        let amounts = licence_amounts(&f, &d);
+        let allocation = d
+            .allocation
+            .as_ref()
+            .map(|a| AccountSpec::country_allocation(&a.country, false));
+        let candidates: Vec<Licence> = self.covering(&f).into_iter().cloned().collect();
+        let mut notes = Vec::new();
+        for licence in candidates {
+            let id = licence.account_id();
+            let Some((status, available)) = self.available(store, &id, None)? else {
+                notes.push(format!(
+                    "licence {} covers the order but has no ledger account",
+                    licence.number
+                ));
+                continue;
+            };
+            if status != AccountStatus::Active {
+                notes.push(format!(
+                    "licence {} covers the order but its account is {}",
+                    licence.number,
+                    status.name()
+                ));
+                continue;
+            }
+            if let Some(why) = short(&amounts, &available) {
+                notes.push(format!(
+                    "licence {} covers the order but not its size: {why}",
+                    licence.number
+                ));
+                continue;
+            }
+            if let Some(spec) = &allocation {
+                let alloc = self.available(store, &spec.id, Some(spec.limits))?;
+                let refusal = match alloc {
+                    _ if !spec.is_valid_on(order.date) => Some(format!(
+                        "it is not valid on {} ({}..{})",
+                        order.date,
+                        spec.valid_from.map(|d| d.to_string()).unwrap_or_default(),
+                        spec.valid_to.map(|d| d.to_string()).unwrap_or_default()
+                    )),
+                    Some((AccountStatus::Active, a)) => short(&amounts, &a),
+                    Some((s, _)) => Some(format!("the account is {}", s.name())),
+                    None => Some("no account".into()),
+                };
+                if let Some(why) = refusal {
+                    notes.push(format!(
+                        "licence {} covers the order but the country allocation `{}` does not: {why}",
+                        licence.number, spec.id
+                    ));
+                    continue;
+                }
+                self.draw(&spec.id, &amounts);
+            }
+            self.draw(&id, &amounts);
+            let left = available.remaining(&amounts);
+            return Ok(licensed(d, &licence, &left));
+        }
+        for n in notes {
+            note(&mut d, n);
+        }
+        Ok(d)
+    }
+
+    /// `ship`: a `license_required` decision becomes `licensed` when a licence covers the order
+    /// and the ledger accepts a reserve-and-post of the order on the licence (and on the country
+    /// allocation, if one applies), all or nothing. Licences are tried in order, each with its
+    /// own idempotency key. Every reply is added to `replies`.
+    pub fn ship(
+        &self,
+        store: &mut dyn LedgerStore,
+        order: &Order,
+        mut d: Decision,
+        actor: &str,
+        at: Timestamp,
+        replies: &mut Vec<Reply>,
+    ) -> anyhow::Result<Decision> {
+        if d.outcome != Outcome::LicenseRequired {
+            return Ok(d);
+        }
+        let (amounts, candidates) = {
+            let f = facts(order, &d);
+            let candidates = self.covering(&f);
+            (licence_amounts(&f, &d), candidates)
+        };
+        let allocation = d
+            .allocation
+            .as_ref()
+            .map(|a| AccountSpec::country_allocation(&a.country, false));
+        let allocation_citation = d
+            .allocation
+            .as_ref()
+            .map(|a| a.citation.clone())
+            .unwrap_or_default();
+        if candidates.is_empty() {
+            return Ok(d);
+        }
+        if let Some(spec) = &allocation {
+            store.ensure_account(spec, actor, at).map_err(store_error)?;
+        }
+        let mut notes = Vec::new();
+        for licence in candidates {
+            let mut accounts = vec![licence.account_id()];
+            accounts.extend(allocation.as_ref().map(|s| s.id.clone()));
+            let request = Request::ReserveAndPost {
+                key: order_key(&order.id, &format!("licence:{}", licence.number)),
+                accounts,
+                amounts,
+                at,
+            };
+            let reply = submit_one(store, actor, request)?;
+            replies.push(reply.clone());
+            if reply.is_ok() {
+                let left = store
+                    .balance(&licence.account_id())
+                    .map_err(store_error)?
+                    .map(|b| b.available)
+                    .unwrap_or_default();
+                if reply.replayed {
+                    note(
+                        &mut d,
+                        format!(
+                            "shipped under licence {} by an earlier run (ledger key `{}` replayed; nothing drawn again)",
+                            licence.number, reply.key
+                        ),
+                    );
+                }
+                if let Some(spec) = &allocation {
+                    if let Some(b) = store.balance(&spec.id).map_err(store_error)? {
+                        note(
+                            &mut d,
+                            format!(
+                                "counted against the country allocation `{}` ({}): {} left",
+                                spec.id,
+                                allocation_citation,
+                                describe_limits(&b.available)
+                            ),
+                        );
+                    }
+                }
+                return Ok(licensed(d, licence, &left));
+            }
+            notes.push(format!(
+                "licence {} covers the order but the ledger refused it: {}",
+                licence.number,
+                refusal(store, &reply, &amounts)?
+            ));
+        }
+        for n in notes {
+            note(&mut d, n);
+        }
+        Ok(d)
+    }
+}
+
+/// Submits one request and returns its reply.
+pub fn submit_one(
+    store: &mut dyn LedgerStore,
+    actor: &str,
+    request: Request,
+) -> anyhow::Result<Reply> {
+    store
+        .submit(actor, std::slice::from_ref(&request))
+        .map_err(store_error)?
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("ledger: no reply to `{}`", request.key()))
+}
+
+/// The ledger's reason for refusing a reservation, with the numbers.
+pub fn refusal(
+    store: &mut dyn LedgerStore,
+    reply: &Reply,
+    amounts: &Amounts,
+) -> anyhow::Result<String> {
+    let mut text = format!("`{}`", reply.code);
+    if reply.replayed {
+        text.push_str(" (recorded by an earlier run)");
+    }
+    if let Some(account) = &reply.account {
+        text.push_str(&format!(" on `{account}`"));
+        if reply.code == ResultCode::ExceedsLimit {
+            if let Some(b) = store.balance(account).map_err(store_error)? {
+                let why = short(amounts, &b.available)
+                    .unwrap_or_else(|| format!("now {} left", describe_limits(&b.available)));
+                text.push_str(&format!(": {why} (limits: {})", describe_limits(&b.limits)));
+            }
+        }
+    }
+    Ok(text)
+}
+
+/// LPP usage in TPP, formatted like the engine's numbers.
+pub fn tpp_text(tpp: u64) -> String {
+    num(tpp as f64)
+}

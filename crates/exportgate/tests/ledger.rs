@@ -1,0 +1,683 @@
+//! The ledger through the command line: `licences add|list|show`, `audit verify`, licences and
+//! LPP in `check` (read-only) and `ship` (reserve and post, idempotent), and four `ship`
+//! processes at once against one SQLite file and one PostgreSQL database never passing a
+//! licence's 100 units.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+const LICENCE: &str = r#"{"number": "D1234567", "holder": "Acme Systems", "items": ["nvidia-h100-sxm"], "destinations": ["AE"],
+ "consignees": ["Falcon Compute LLC"], "units": 100, "valid_from": "2025-01-01", "valid_to": "2027-12-31",
+ "conditions": [{"type": "revenue_share_percent", "value": 15}]}"#;
+
+fn exe() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_exportgate"));
+    // Hermetic: never read a developer's own database.
+    c.env(
+        "EXPORTGATE_DB",
+        std::env::temp_dir().join("exportgate-ledger-tests-no-such.sqlite"),
+    );
+    c
+}
+
+fn spawn(args: &[&str], stdin: Option<&str>) -> Child {
+    let mut child = exe()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child
+}
+
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    spawn(args, stdin).wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn ok(o: Output) -> Output {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        o.status.code(),
+        stdout(&o),
+        stderr(&o)
+    );
+    o
+}
+
+fn csl() -> String {
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/lists/csl_2026-07-31/screening-list.json"
+    )
+    .to_string()
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn licence_with(field: &str, value: &str) -> String {
+    let mut v: Value = serde_json::from_str(LICENCE).unwrap();
+    v[field] = serde_json::from_str(value).unwrap();
+    v.to_string()
+}
+
+/// One order line of `quantity` H100s to Falcon Compute in the UAE (a licence is required).
+fn order(id: &str, quantity: u64) -> String {
+    format!(
+        r#"{{"id":"{id}","date":"2025-06-01","item":{{"chip":"nvidia-h100-sxm"}},"quantity":{quantity},"destination":"AE","consignee":{{"name":"Falcon Compute LLC","country":"AE","headquarters":"AE","parent_headquarters":"AE"}}}}"#
+    )
+}
+
+fn orders(prefix: &str, n: usize) -> String {
+    (0..n)
+        .map(|i| order(&format!("{prefix}-{i}"), 1) + "\n")
+        .collect()
+}
+
+fn decisions(o: &Output) -> Vec<Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn count(ds: &[Value], outcome: &str) -> usize {
+    ds.iter().filter(|d| d["outcome"] == outcome).count()
+}
+
+fn add_licence(db: &str, dir: &Path, json: &str) -> Output {
+    let f = write(dir, "licence.json", json);
+    run(&["licences", "add", f.to_str().unwrap(), "--db", db], None)
+}
+
+fn show(db: &str, number: &str) -> Value {
+    let o = ok(run(
+        &["licences", "show", number, "--db", db, "--format", "json"],
+        None,
+    ));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn ship(db: &str, file: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["ship", file.to_str().unwrap(), "--db", db];
+    if !extra.contains(&"--lists") {
+        args.push("--screened-externally");
+    }
+    args.extend_from_slice(extra);
+    run(&args, None)
+}
+
+#[test]
+fn licences_add_list_show_and_bad_files_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("ledger.sqlite");
+    let db = db_path.to_str().unwrap();
+
+    // A bad file on a fresh database: exit 2, and the database is not even created.
+    let o = add_licence(db, dir.path(), "{\"number\": ");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("invalid licence JSON at line 1"));
+    assert!(!db_path.exists());
+
+    let o = ok(add_licence(&format!("sqlite://{db}"), dir.path(), LICENCE));
+    assert!(
+        stdout(&o).contains("added licence D1234567"),
+        "{}",
+        stdout(&o)
+    );
+
+    let bad: Vec<(String, &str)> = vec![
+        ("{\"number\": ".into(), "invalid licence JSON"),
+        ("[1, 2]".into(), "must be a JSON object"),
+        (LICENCE.into(), "licence `D1234567` already exists"),
+        (licence_with("units", "0"), "`units` must be a positive"),
+        (licence_with("units", "-5"), "`units` must be a positive"),
+        (
+            licence_with("valid_to", "\"2024-12-31\""),
+            "`valid_to` `2024-12-31` is before `valid_from` `2025-01-01`",
+        ),
+        (
+            licence_with("items", "[\"acme-x9\"]"),
+            "`items[0]` is not a known catalog id or ECCN: `acme-x9`",
+        ),
+        (
+            licence_with("destinations", "[\"ZZ\"]"),
+            "`destinations[0]` is not a known ISO 3166 alpha-2 country code: `ZZ`",
+        ),
+    ];
+    for (i, (json, expect)) in bad.iter().enumerate() {
+        let mut v: Value = serde_json::from_str(json).unwrap_or(Value::Null);
+        if v.is_object() && *expect != "licence `D1234567` already exists" {
+            v["number"] = Value::from(format!("BAD{i}"));
+        }
+        let text = if v.is_object() {
+            v.to_string()
+        } else {
+            json.clone()
+        };
+        let o = add_licence(db, dir.path(), &text);
+        assert_eq!(o.status.code(), Some(2), "{text}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{text}: {}", stderr(&o));
+    }
+    // A missing file is the user's too.
+    let o = run(
+        &["licences", "add", "/no/such/licence.json", "--db", db],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+
+    // Only the one licence was written; an item may be an ECCN.
+    ok(add_licence(
+        db,
+        dir.path(),
+        &licence_with("items", "[\"3A090.a\"]").replace("D1234567", "D7654321"),
+    ));
+    let o = ok(run(
+        &["licences", "list", "--db", db, "--format", "json"],
+        None,
+    ));
+    let list: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let numbers: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["licence"]["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["D1234567", "D7654321"]);
+    let text = stdout(&ok(run(&["licences", "list", "--db", db], None)));
+    assert!(
+        text.contains("D1234567") && text.contains("100 units"),
+        "{text}"
+    );
+
+    let v = show(db, "D1234567");
+    assert_eq!(v["licence"]["holder"], "Acme Systems");
+    assert_eq!(v["licence"]["conditions"][0]["value"], 15);
+    assert_eq!(v["balance"]["available"]["units"], 100);
+    assert_eq!(v["history"].as_array().unwrap().len(), 0);
+    let text = stdout(&ok(run(
+        &["licences", "show", "D1234567", "--db", db],
+        None,
+    )));
+    assert!(text.contains("revenue share 15 %"), "{text}");
+
+    let o = run(&["licences", "show", "D0000000", "--db", db], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("licence `D0000000` not found"));
+
+    let o = run(
+        &["licences", "list", "--db", "mysql://root:pw@localhost/x"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!stderr(&o).contains("pw@"), "{}", stderr(&o));
+
+    let o = ok(run(&["audit", "verify", "--db", db], None));
+    assert!(stdout(&o).contains("audit log intact"), "{}", stdout(&o));
+}
+
+#[test]
+fn check_licenses_orders_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.sqlite");
+    let db = db.to_str().unwrap();
+    ok(add_licence(db, dir.path(), &licence_with("units", "3")));
+    let file = write(dir.path(), "orders.jsonl", &orders("c", 5));
+    let before = show(db, "D1234567");
+    let audit_before = stdout(&ok(run(&["audit", "verify", "--db", db], None)));
+    let o = ok(run(
+        &[
+            "check",
+            file.to_str().unwrap(),
+            "--db",
+            db,
+            "--lists",
+            &csl(),
+        ],
+        None,
+    ));
+    let ds = decisions(&o);
+    assert_eq!(count(&ds, "licensed"), 3, "{}", stdout(&o));
+    assert_eq!(count(&ds, "license_required"), 2, "{}", stdout(&o));
+    let first = &ds[0];
+    assert_eq!(first["licence"]["number"], "D1234567");
+    assert_eq!(first["licence"]["balance_left"]["units"], 2);
+    assert!(first["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["type"] == "revenue_share_percent" && c["value"] == 15.0));
+    assert_eq!(ds[2]["licence"]["balance_left"]["units"], 0);
+    let refused = ds[3]["reasons"].to_string();
+    assert!(
+        refused.contains("0 units left, this order needs 1"),
+        "{refused}"
+    );
+    // Read-only: same balance, no transfer, no audit record.
+    assert_eq!(show(db, "D1234567"), before);
+    let o = ok(run(&["audit", "verify", "--db", db], None));
+    assert_eq!(stdout(&o), audit_before);
+
+    // CSV and table name the licence.
+    let o = ok(run(
+        &[
+            "check",
+            file.to_str().unwrap(),
+            "--db",
+            db,
+            "--screened-externally",
+            "--format",
+            "csv",
+        ],
+        None,
+    ));
+    let csv = stdout(&o);
+    assert!(csv.lines().next().unwrap().ends_with(",licence"), "{csv}");
+    assert!(
+        csv.contains(",licensed,") && csv.contains(",D1234567"),
+        "{csv}"
+    );
+    let o = ok(run(
+        &[
+            "check",
+            file.to_str().unwrap(),
+            "--db",
+            db,
+            "--screened-externally",
+            "--format",
+            "table",
+        ],
+        None,
+    ));
+    assert!(stdout(&o).contains("D1234567"), "{}", stdout(&o));
+
+    // Without a ledger the same orders need a licence, and no database is created.
+    let none = dir.path().join("none.sqlite");
+    let o = ok(run(
+        &[
+            "check",
+            file.to_str().unwrap(),
+            "--db",
+            none.to_str().unwrap(),
+            "--screened-externally",
+        ],
+        None,
+    ));
+    assert_eq!(count(&decisions(&o), "license_required"), 5);
+    assert!(!none.exists());
+}
+
+#[test]
+fn ship_posts_once_and_a_rerun_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.sqlite");
+    let db = db.to_str().unwrap();
+    ok(add_licence(db, dir.path(), &licence_with("units", "3")));
+    let file = write(dir.path(), "orders.jsonl", &orders("s", 5));
+    let o = ok(ship(db, &file, &["--lists", &csl()]));
+    let ds = decisions(&o);
+    assert_eq!(count(&ds, "licensed"), 3, "{}", stdout(&o));
+    assert_eq!(count(&ds, "license_required"), 2);
+    assert_eq!(ds[2]["licence"]["balance_left"]["units"], 0);
+    let why = ds[4]["reasons"].to_string();
+    assert!(
+        why.contains("`exceeds_limit` on `licence:D1234567`: 0 units left, this order needs 1"),
+        "{why}"
+    );
+    let v = show(db, "D1234567");
+    assert_eq!(v["balance"]["posted"]["units"], 3);
+    assert_eq!(v["balance"]["available"]["units"], 0);
+    assert_eq!(v["history"].as_array().unwrap().len(), 3);
+
+    // The same file again: the same decisions, nothing drawn again.
+    let again = decisions(&ok(ship(db, &file, &["--lists", &csl()])));
+    let outcomes =
+        |ds: &[Value]| -> Vec<String> { ds.iter().map(|d| d["outcome"].to_string()).collect() };
+    assert_eq!(outcomes(&again), outcomes(&ds));
+    assert!(again[0]["reasons"].to_string().contains("replayed"));
+    assert_eq!(show(db, "D1234567"), v);
+
+    // A bigger licence later: the refused orders now ship under it, the shipped ones don't move.
+    ok(add_licence(
+        db,
+        dir.path(),
+        &licence_with("valid_to", "\"2028-01-01\"").replace("D1234567", "D2"),
+    ));
+    let third = decisions(&ok(ship(db, &file, &[])));
+    assert_eq!(count(&third, "licensed"), 5);
+    assert_eq!(third[4]["licence"]["number"], "D2");
+    assert_eq!(show(db, "D2")["balance"]["posted"]["units"], 2);
+    assert_eq!(show(db, "D1234567"), v);
+
+    // Table and CSV output.
+    let o = ok(ship(db, &file, &["--format", "table"]));
+    assert!(stdout(&o).contains("licensed"), "{}", stdout(&o));
+    let o = ok(ship(db, &file, &["--format", "csv"]));
+    assert!(stdout(&o).starts_with("id,date,outcome"), "{}", stdout(&o));
+
+    // Every decision went to the audit log, and the chain holds.
+    let o = ok(run(&["audit", "verify", "--db", db], None));
+    assert!(stdout(&o).contains("audit log intact"), "{}", stdout(&o));
+}
+
+#[test]
+fn ship_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.sqlite");
+    let db = db.to_str().unwrap();
+    ok(add_licence(db, dir.path(), LICENCE));
+    // One order id is one shipment: a repeat in the same file is an error, and draws nothing.
+    let text = order("dup", 1) + "\n" + &order("dup", 2) + "\n";
+    let file = write(dir.path(), "dup.jsonl", &text);
+    let o = ship(db, &file, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("appears earlier in this file"),
+        "{}",
+        stderr(&o)
+    );
+    let ds = decisions(&o);
+    assert_eq!(ds[0]["outcome"], "licensed");
+    assert!(ds[1]["error"]["message"].as_str().is_some());
+    assert_eq!(show(db, "D1234567")["balance"]["posted"]["units"], 1);
+    // The same id with a different order on a re-run is refused by the ledger, fail closed.
+    let file = write(dir.path(), "changed.jsonl", &(order("dup", 5) + "\n"));
+    let ds = decisions(&ok(ship(db, &file, &[])));
+    assert_eq!(ds[0]["outcome"], "license_required");
+    assert!(ds[0]["reasons"]
+        .to_string()
+        .contains("idempotency_key_reused_with_different_request"));
+    assert_eq!(show(db, "D1234567")["balance"]["posted"]["units"], 1);
+    // A bad database URL and a missing orders file are the user's.
+    let o = ship("mysql://x/y", &file, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = ship(db, Path::new("/no/such/orders.jsonl"), &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let o = ship(db, &file, &["--regime", "no-such-regime"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+/// H100s to India under AI Diffusion: LPP while the consignee's calendar-year TPP stays within
+/// 26,900,000, counting what the ledger holds; beyond it a licence, counted against India's
+/// Tier 2 allocation.
+#[test]
+fn lpp_and_the_country_allocation_under_ai_diffusion() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ledger.sqlite");
+    let db = db.to_str().unwrap();
+    let india = |id: &str, q: u64| {
+        format!(
+            r#"{{"id":"{id}","date":"2025-06-01","item":{{"chip":"nvidia-h100-sxm"}},"quantity":{q},"destination":"IN","consignee":{{"name":"Bharat AI Pvt Ltd","country":"IN","headquarters":"IN","parent_headquarters":"IN"}}}}"#
+        ) + "\n"
+    };
+    // 1,000 H100s are 15,831,200 TPP: one order fits in LPP's 26,900,000, two do not.
+    let file = write(
+        dir.path(),
+        "in.jsonl",
+        &(india("in-1", 1000) + &india("in-2", 1000)),
+    );
+    let diffusion = ["--regime", "ai-diffusion-2025"];
+    let args = |cmd: &'static str| -> Vec<String> {
+        vec![
+            cmd.into(),
+            file.to_str().unwrap().into(),
+            "--db".into(),
+            db.into(),
+            "--screened-externally".into(),
+            diffusion[0].into(),
+            diffusion[1].into(),
+        ]
+    };
+    let run_s = |a: Vec<String>| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        ok(run(&a, None))
+    };
+    let ds = decisions(&run_s(args("check")));
+    assert_eq!(ds[0]["exception"], "LPP", "{:?}", ds[0]);
+    assert_eq!(ds[1]["outcome"], "license_required");
+
+    let ds = decisions(&run_s(args("ship")));
+    assert_eq!(ds[0]["exception"], "LPP", "{:?}", ds[0]);
+    assert!(ds[0]["reasons"]
+        .to_string()
+        .contains("recorded on the ledger"));
+    assert_eq!(ds[1]["outcome"], "license_required");
+    // `check` now counts what the ledger holds: even the first order is past the cap.
+    let ds = decisions(&run_s(args("check")));
+    assert_eq!(ds[0]["outcome"], "license_required", "{:?}", ds[0]);
+    assert!(
+        ds[0]["reasons"]
+            .to_string()
+            .contains("has used 15831200 TPP in 2025"),
+        "{:?}",
+        ds[0]
+    );
+
+    // A licence covers the second order; it counts against India's allocation too.
+    let lic = r#"{"number": "IN-1", "holder": "Acme Systems", "items": ["3A090.a"], "destinations": ["IN"],
+      "consignees": ["Bharat AI Pvt Ltd"], "units": 5000, "valid_from": "2025-01-01", "valid_to": "2027-12-31"}"#;
+    ok(add_licence(db, dir.path(), lic));
+    let ds = decisions(&run_s(args("ship")));
+    assert_eq!(ds[0]["exception"], "LPP");
+    assert_eq!(ds[1]["outcome"], "licensed", "{:?}", ds[1]);
+    let why = ds[1]["reasons"].to_string();
+    assert!(why.contains("LPP refused by the ledger"), "{why}");
+    assert!(
+        why.contains("allocation:IN:2025-2027") && why.contains("774168800 tpp left"),
+        "{why}"
+    );
+    let v = show(db, "IN-1");
+    assert_eq!(v["balance"]["posted"]["units"], 1000);
+    assert_eq!(v["balance"]["posted"]["tpp"], 15_831_200);
+}
+
+#[test]
+fn audit_verify_catches_edits_insertions_and_deletions() {
+    let dir = tempfile::tempdir().unwrap();
+    let make = |name: &str| -> String {
+        let db = dir.path().join(name);
+        let db = db.to_str().unwrap().to_string();
+        ok(add_licence(&db, dir.path(), LICENCE));
+        let file = write(dir.path(), "a.jsonl", &orders("a", 3));
+        ok(ship(&db, &file, &[]));
+        ok(run(&["audit", "verify", "--db", &db], None));
+        db
+    };
+    let tamper = |db: &str, sql: &str| {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        conn.execute_batch("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
+            .unwrap();
+        conn.execute_batch(sql).unwrap();
+    };
+    let verify = |db: &str| {
+        let o = run(&["audit", "verify", "--db", db], None);
+        assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+        stdout(&o)
+    };
+
+    let db = make("edit.sqlite");
+    tamper(
+        &db,
+        "UPDATE audit_log SET payload = replace(payload, 'licensed', 'no_license_required') WHERE kind = 'decision' AND seq = (SELECT min(seq) FROM audit_log WHERE kind = 'decision')",
+    );
+    let out = verify(&db);
+    assert!(out.contains("record edited"), "{out}");
+
+    let db = make("delete.sqlite");
+    tamper(&db, "DELETE FROM audit_log WHERE seq = 3");
+    let out = verify(&db);
+    assert!(out.contains("record 3") && out.contains("deleted"), "{out}");
+
+    // Inserted: records from 3 on move up one and a well-formed record takes seq 3.
+    let db = make("insert.sqlite");
+    let (at, prev): (i64, String) = rusqlite::Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT at, hash FROM audit_log WHERE seq = 2", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    let at = exportgate_ledger::Timestamp::from_micros(at);
+    let forged = exportgate_ledger::audit::record_hash(&prev, 3, at, "mallory", "decision", "{}");
+    tamper(
+        &db,
+        &format!(
+            "UPDATE audit_log SET seq = -(seq + 1) WHERE seq >= 3; UPDATE audit_log SET seq = -seq WHERE seq < 0;
+             INSERT INTO audit_log (seq, at, actor, kind, payload, prev_hash, hash)
+               VALUES (3, {}, 'mallory', 'decision', '{{}}', '{prev}', '{forged}');",
+            at.micros()
+        ),
+    );
+    let out = verify(&db);
+    assert!(
+        out.contains("record 3") && out.contains("inserted"),
+        "{out}"
+    );
+
+    let o = run(
+        &[
+            "audit",
+            "verify",
+            "--db",
+            dir.path().join("none.sqlite").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// Imported lists and the ledger live in one SQLite file without getting in each other's way.
+#[test]
+fn lists_and_ledger_share_one_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shared.sqlite");
+    let dpl = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/data/lists/bis_dpl/dpl_2022-09.txt"
+    );
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap();
+    exportgate_lists::import(&db, Path::new(dpl), None, day).unwrap();
+    let dbs = db.to_str().unwrap();
+    ok(add_licence(dbs, dir.path(), LICENCE));
+    // Lists imported after the ledger exists, too.
+    exportgate_lists::import(&db, Path::new(&csl()), None, day).unwrap();
+    let file = write(dir.path(), "o.jsonl", &orders("l", 2));
+    // No --lists: the lists come from the same file as the ledger.
+    let o = ok(run(&["ship", file.to_str().unwrap(), "--db", dbs], None));
+    let ds = decisions(&o);
+    assert_eq!(count(&ds, "licensed"), 2, "{}", stdout(&o));
+    assert!(
+        ds[0]["screening"].to_string().contains("dpl"),
+        "{:?}",
+        ds[0]["screening"]
+    );
+    assert_eq!(exportgate_lists::versions_in_force(&db).unwrap().len(), 2);
+    ok(run(&["audit", "verify", "--db", dbs], None));
+}
+
+/// The issue's acceptance test: four `ship` processes started at once, each shipping 40
+/// single-unit orders against one 100-unit licence.
+fn four_shippers_at_once(db: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    ok(add_licence(db, dir.path(), LICENCE));
+    let files: Vec<PathBuf> = (0..4)
+        .map(|p| {
+            write(
+                dir.path(),
+                &format!("p{p}.jsonl"),
+                &orders(&format!("p{p}"), 40),
+            )
+        })
+        .collect();
+    let children: Vec<Child> = files
+        .iter()
+        .map(|f| {
+            spawn(
+                &[
+                    "ship",
+                    f.to_str().unwrap(),
+                    "--db",
+                    db,
+                    "--screened-externally",
+                ],
+                None,
+            )
+        })
+        .collect();
+    let mut all = Vec::new();
+    for child in children {
+        let o = ok(child.wait_with_output().unwrap());
+        let ds = decisions(&o);
+        assert_eq!(ds.len(), 40);
+        all.extend(ds);
+    }
+    let licensed: u64 = all
+        .iter()
+        .filter(|d| d["outcome"] == "licensed")
+        .map(|d| d["quantity"].as_u64().unwrap())
+        .sum();
+    assert_eq!(licensed, 100);
+    assert_eq!(count(&all, "license_required"), 60);
+    let v = show(db, "D1234567");
+    assert_eq!(v["balance"]["posted"]["units"], 100);
+    assert_eq!(v["balance"]["pending"]["units"], 0);
+    assert_eq!(v["balance"]["available"]["units"], 0);
+    assert_eq!(v["history"].as_array().unwrap().len(), 100);
+    let o = ok(run(&["audit", "verify", "--db", db], None));
+    assert!(stdout(&o).contains("audit log intact"));
+}
+
+#[test]
+fn four_shippers_at_once_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("ledger.sqlite").display());
+    four_shippers_at_once(&db);
+}
+
+#[test]
+fn four_shippers_at_once_on_postgres() {
+    let Some(base) = std::env::var("EXPORTGATE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!("EXPORTGATE_TEST_POSTGRES_URL is not set: the PostgreSQL run is skipped");
+        return;
+    };
+    let schema = format!("cli_ship_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};"
+        ))
+        .unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    four_shippers_at_once(&url);
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
+}
