@@ -317,8 +317,14 @@ fn legend() -> String {
 /// Horizontal bars stacked by outcome, one per row. With `share`, each bar is 100% of its
 /// row; otherwise bars are to scale with the largest row.
 fn stacked(rows: &[(String, [f64; 5])], share: bool, fmt: fn(f64) -> String) -> String {
-    let label_w = 170.0;
-    let bar_w = 760.0;
+    // Wide enough for the longest label (about 7 px a character at 12 px).
+    let longest = rows
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    let label_w = (longest as f64 * 7.2 + 16.0).clamp(120.0, 380.0);
+    let bar_w = 1000.0 - label_w;
     let total_w = 110.0;
     let h = 26.0;
     let gap = 8.0;
@@ -488,13 +494,17 @@ pub fn html(r: &Report, max_flips: usize) -> String {
         );
     }
     // The numbers behind the charts.
-    o.push_str("<table><tr><th class=\"l\">outcome</th>");
+    o.push_str("<table><tr><th class=\"l\" rowspan=\"2\">outcome</th>");
     for s in &r.scenarios {
         let _ = write!(
             o,
-            "<th>{0} orders</th><th>{0} units</th><th>{0} TPP</th><th>{0} value</th>",
+            "<th colspan=\"4\" style=\"text-align:center\">{}</th>",
             esc(&s.name)
         );
+    }
+    o.push_str("</tr><tr>");
+    for _ in &r.scenarios {
+        o.push_str("<th>orders</th><th>units</th><th>TPP</th><th>value</th>");
     }
     o.push_str("</tr>");
     for (i, out) in OUTCOMES.iter().enumerate() {

@@ -145,12 +145,12 @@ impl Scenario {
         };
         match name {
             "current" => Some(Scenario {
-                description: Some("each order's own date, regimes as in force on it".into()),
+                description: Some("the regimes as in force on each order's date".into()),
                 ..base
             }),
             "ai-diffusion-2025" => Some(Scenario {
                 description: Some(
-                    "each order's own date, with the AI Diffusion rule enforced from its compliance date (15 May 2025)"
+                    "the AI Diffusion rule enforced from its compliance date (15 May 2025), never withdrawn"
                         .into(),
                 ),
                 force: vec!["ai-diffusion-2025".into()],
