@@ -9,8 +9,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use chrono::NaiveDate;
 use exportgate_core::decide::{Decider, LppTally};
-use exportgate_core::{Decision, NoQuotas, Order, Outcome, Screening};
+use exportgate_core::{Context, Decision, NoQuotas, Order, Outcome, Screening};
 use rayon::prelude::*;
 
 use crate::report::{
@@ -23,11 +24,14 @@ use crate::scenario::BuiltScenario;
 const CHUNK: usize = 32_768;
 
 /// What the aggregation keeps of a decision.
+#[derive(Clone)]
 struct Slim<'a> {
     outcome: Outcome,
     tpp: u64,
     tpp_counted: f64,
     tier: &'a str,
+    /// The destination's country code, resolved (`destination` may name the country).
+    destination: String,
     /// Rule ids of the reasons, sorted and unique.
     rules: Vec<String>,
 }
@@ -67,7 +71,70 @@ pub fn simulate<'s, F>(book: &[Order], scenarios: &[BuiltScenario], screening: F
 where
     F: Fn(usize) -> Screening<'s> + Sync,
 {
-    simulate_chunked(book, scenarios, screening, CHUNK)
+    simulate_with(book, scenarios, screening, Options::default())
+}
+
+/// How to run a simulation; the result does not depend on it.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Orders decided together (at least 1).
+    pub chunk: usize,
+    /// Reuse a decision between scenarios where it cannot differ (see [`Signatures`]).
+    pub share: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            chunk: CHUNK,
+            share: true,
+        }
+    }
+}
+
+/// A decision depends on the order, its screening, the evaluation date and the regimes binding
+/// on that date (rules and classification parameters of non-binding regimes are never
+/// consulted; catalog, countries and screening policy are the same in every scenario). Two
+/// scenarios with the same evaluation date whose binding regimes are the same documents
+/// therefore decide an order alike, before any quota: the later one reuses the earlier one's
+/// decision. This is what makes `ai-diffusion-2025` cost nothing before 15 May 2025.
+struct Signatures {
+    /// Interned signatures: (regime id, version) of every binding regime, where the version is
+    /// 0 for the base document and the scenario's index + 1 for a patched or added one.
+    ids: HashMap<Vec<(String, usize)>, u32>,
+    /// By scenario: evaluation date → signature id.
+    by_date: Vec<HashMap<NaiveDate, u32>>,
+}
+
+impl Signatures {
+    fn new(n: usize) -> Signatures {
+        Signatures {
+            ids: HashMap::new(),
+            by_date: vec![HashMap::new(); n],
+        }
+    }
+
+    fn get(&mut self, k: usize, b: &BuiltScenario, date: NaiveDate) -> u32 {
+        if let Some(id) = self.by_date[k].get(&date) {
+            return *id;
+        }
+        let ctx = Context {
+            as_of: date,
+            forced: b.scenario.force.clone(),
+        };
+        let sig: Vec<(String, usize)> = b
+            .ruleset
+            .binding(&ctx)
+            .map(|r| {
+                let changed = b.patched.contains(&r.id) || b.added.contains(&r.id);
+                (r.id.clone(), if changed { k + 1 } else { 0 })
+            })
+            .collect();
+        let next = self.ids.len() as u32;
+        let id = *self.ids.entry(sig).or_insert(next);
+        self.by_date[k].insert(date, id);
+        id
+    }
 }
 
 /// [`simulate`] with another chunk size (orders decided together; at least 1). The result
@@ -81,12 +148,34 @@ pub fn simulate_chunked<'s, F>(
 where
     F: Fn(usize) -> Screening<'s> + Sync,
 {
-    let chunk_size = chunk_size.max(1);
+    simulate_with(
+        book,
+        scenarios,
+        screening,
+        Options {
+            chunk: chunk_size,
+            share: true,
+        },
+    )
+}
+
+/// [`simulate`] with [`Options`].
+pub fn simulate_with<'s, F>(
+    book: &[Order],
+    scenarios: &[BuiltScenario],
+    screening: F,
+    options: Options,
+) -> Report
+where
+    F: Fn(usize) -> Screening<'s> + Sync,
+{
+    let chunk_size = options.chunk.max(1);
+    let mut signatures = Signatures::new(scenarios.len());
     let deciders: Vec<Decider> = scenarios
         .iter()
         .map(|b| Decider::new(&b.ruleset, &b.scenario.force))
         .collect();
-    let mut tallies: Vec<LppTally> = vec![LppTally::default(); scenarios.len()];
+    let mut tallies: Vec<Tallies> = scenarios.iter().map(|_| Tallies::new()).collect();
     let mut accs: Vec<Acc> = scenarios.iter().map(|_| Acc::default()).collect();
     let mut errors: Vec<OrderError> = Vec::new();
     let mut flips: Vec<Flip> = Vec::new();
@@ -96,12 +185,39 @@ where
 
     for (ci, chunk) in book.chunks(chunk_size).enumerate() {
         let base = ci * chunk_size;
-        let decided: Vec<Vec<Result<Slim, OrderError>>> = scenarios
-            .iter()
-            .zip(&deciders)
-            .zip(tallies.iter_mut())
-            .map(|((b, decider), tally)| decide_chunk(b, decider, chunk, base, &screening, tally))
-            .collect();
+        // Which earlier scenario, if any, decides each order alike.
+        let mut reuse: Vec<Vec<Option<usize>>> = vec![vec![None; chunk.len()]; scenarios.len()];
+        if options.share {
+            for (i, order) in chunk.iter().enumerate() {
+                let keys: Vec<(NaiveDate, u32)> = scenarios
+                    .iter()
+                    .enumerate()
+                    .map(|(k, b)| {
+                        let date = b.scenario.as_of.unwrap_or(order.date);
+                        (date, signatures.get(k, b, date))
+                    })
+                    .collect();
+                for k in 1..keys.len() {
+                    reuse[k][i] = (0..k).find(|j| keys[*j] == keys[k]);
+                }
+            }
+        }
+        let mut done: Vec<(Vec<Result<Slim, OrderError>>, Vec<bool>)> = Vec::new();
+        for (k, (b, decider)) in scenarios.iter().zip(&deciders).enumerate() {
+            let d = decide_chunk(
+                b,
+                decider,
+                chunk,
+                base,
+                &screening,
+                &mut tallies[k],
+                &reuse[k],
+                &done,
+            );
+            done.push(d);
+        }
+        let decided: Vec<Vec<Result<Slim, OrderError>>> =
+            done.into_iter().map(|(d, _)| d).collect();
 
         // Aggregate each scenario's decisions of the chunk.
         accs.par_iter_mut()
@@ -132,7 +248,7 @@ where
                             if s.rules.binary_search(rule).is_ok() {
                                 let e = acc
                                     .allocations
-                                    .entry((rule.clone(), order.destination.clone()))
+                                    .entry((rule.clone(), s.destination.clone()))
                                     .or_default();
                                 e.0 += 1;
                                 e.1 += s.tpp_counted;
@@ -144,14 +260,16 @@ where
 
         // Compare every scenario with the first.
         for (i, order) in chunk.iter().enumerate() {
-            let Some(Ok(first)) = decided.first().map(|d| &d[i]) else {
-                if let Some(Err(e)) = decided.first().map(|d| &d[i]) {
-                    errors.push(e.clone());
-                }
+            // An order no scenario could decide is reported once.
+            if let Some(Err(e)) = decided.iter().map(|d| &d[i]).find(|r| r.is_err()) {
+                errors.push(e.clone());
                 continue;
-            };
+            }
             let all: Option<Vec<&Slim>> = decided.iter().map(|d| d[i].as_ref().ok()).collect();
             let Some(all) = all else { continue };
+            let Some(first) = all.first().copied() else {
+                continue;
+            };
             if all.iter().all(|s| s.outcome == first.outcome) {
                 continue;
             }
@@ -191,7 +309,7 @@ where
             }
             flips.push(Flip {
                 id: order.id.clone(),
-                destination: order.destination.clone(),
+                destination: first.destination.clone(),
                 chip: order.item.chip.clone(),
                 quantity: order.quantity,
                 tpp: first.tpp,
@@ -254,16 +372,43 @@ where
     }
 }
 
-/// Decide one chunk under one scenario: in parallel without quotas, then quota-dependent
-/// orders again in book order against the LPP used before them.
+/// A decision of the parallel pass: aggregated already, or one that depends on (or counts
+/// towards) a consignee's LPP quota and waits for the pass in book order.
+enum Step<'b> {
+    Done(Slim<'b>),
+    Quota(Box<Decision>),
+}
+
+/// LPP used so far in one scenario, by consignee (each with its tally by year).
+pub(crate) type Tallies = HashMap<String, LppTally>;
+
+fn slim<'b>(b: &'b BuiltScenario, d: Decision, order: &Order) -> Slim<'b> {
+    let mut rules: Vec<String> = d.reasons.into_iter().map(|r| r.rule).collect();
+    rules.sort_unstable();
+    rules.dedup();
+    Slim {
+        outcome: d.outcome,
+        tpp: d.tpp_total.unwrap_or(0),
+        tpp_counted: d.tpp_counted,
+        tier: b.tier_of(&order.destination, d.date),
+        destination: d.destination,
+        rules,
+    }
+}
+
+/// Decide one chunk under one scenario: in parallel without quotas, then the quota-dependent
+/// orders again in book order against the LPP used before them. A consignee's quota depends
+/// only on its own earlier orders, so consignees are taken in parallel, each in book order.
 fn decide_chunk<'b, 's, F>(
     b: &'b BuiltScenario,
     decider: &Decider,
     chunk: &[Order],
     base: usize,
     screening: &F,
-    tally: &mut LppTally,
-) -> Vec<Result<Slim<'b>, OrderError>>
+    tallies: &mut Tallies,
+    reuse: &[Option<usize>],
+    earlier: &[(Vec<Result<Slim<'b>, OrderError>>, Vec<bool>)],
+) -> (Vec<Result<Slim<'b>, OrderError>>, Vec<bool>)
 where
     F: Fn(usize) -> Screening<'s> + Sync,
 {
@@ -289,39 +434,107 @@ where
                 message: e.problem,
             })
     };
-    let mut decisions: Vec<Result<Decision, OrderError>> = chunk
+    let mut steps: Vec<Result<Step, OrderError>> = chunk
         .par_iter()
         .enumerate()
-        .map(|(i, order)| decide(i, order, &NoQuotas))
-        .collect();
-    for (i, (order, d)) in chunk.iter().zip(decisions.iter_mut()).enumerate() {
-        if let Ok(dec) = d {
-            if dec.quota_checked {
-                *d = decide(i, order, &*tally);
+        .map(|(i, order)| {
+            if let Some(j) = reuse[i] {
+                let (results, quota) = &earlier[j];
+                if !quota[i] {
+                    // The same decision; the tier is this scenario's own.
+                    return results[i].clone().map(|mut x| {
+                        let date = as_of.unwrap_or(order.date);
+                        x.tier = b.tier_of(&order.destination, date);
+                        Step::Done(x)
+                    });
+                }
             }
-        }
-        if let Ok(dec) = d {
-            tally.record(&order.consignee.name, dec);
-        }
-    }
-    decisions
-        .into_par_iter()
-        .zip(chunk.par_iter())
-        .map(|(d, order)| {
-            d.map(|d| {
-                let mut rules: Vec<String> = d.reasons.into_iter().map(|r| r.rule).collect();
-                rules.sort_unstable();
-                rules.dedup();
-                Slim {
-                    outcome: d.outcome,
-                    tpp: d.tpp_total.unwrap_or(0),
-                    tpp_counted: d.tpp_counted,
-                    tier: b.tier_of(&order.destination, d.date),
-                    rules,
+            decide(i, order, &NoQuotas).map(|d| {
+                if d.quota_checked || d.exception.as_deref() == Some("LPP") {
+                    Step::Quota(Box::new(d))
+                } else {
+                    Step::Done(slim(b, d, order))
                 }
             })
         })
-        .collect()
+        .collect();
+    let quota: Vec<bool> = steps
+        .iter()
+        .map(|s| matches!(s, Ok(Step::Quota(_))))
+        .collect();
+    // The quota pass, by consignee.
+    let mut by_consignee: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, step) in steps.iter().enumerate() {
+        if let Ok(Step::Quota(_)) = step {
+            by_consignee
+                .entry(chunk[i].consignee.name.as_str())
+                .or_default()
+                .push(i);
+        }
+    }
+    let mut work: Vec<(&str, Vec<(usize, Box<Decision>)>, LppTally)> = by_consignee
+        .into_iter()
+        .map(|(name, idx)| {
+            let pending = idx
+                .into_iter()
+                .filter_map(|i| match std::mem::replace(&mut steps[i], Err(taken())) {
+                    Ok(Step::Quota(d)) => Some((i, d)),
+                    _ => None,
+                })
+                .collect();
+            (name, pending, tallies.remove(name).unwrap_or_default())
+        })
+        .collect();
+    let done: Vec<Vec<(usize, Result<Slim, OrderError>)>> = work
+        .par_iter_mut()
+        .map(|(_, pending, tally)| {
+            std::mem::take(pending)
+                .into_iter()
+                .map(|(i, d)| {
+                    let order = &chunk[i];
+                    let d = if d.quota_checked {
+                        decide(i, order, &*tally)
+                    } else {
+                        Ok(*d)
+                    };
+                    (
+                        i,
+                        d.map(|d| {
+                            tally.record(&order.consignee.name, &d);
+                            slim(b, d, order)
+                        }),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    for (name, _, tally) in work {
+        tallies.insert(name.to_string(), tally);
+    }
+    for (i, r) in done.into_iter().flatten() {
+        steps[i] = r.map(Step::Done);
+    }
+    let results = steps
+        .into_iter()
+        .zip(chunk)
+        .map(|(s, order)| match s {
+            Ok(Step::Done(x)) => Ok(x),
+            // Not reached: every quota step was decided above.
+            Ok(Step::Quota(d)) => Ok(slim(b, *d, order)),
+            Err(e) => Err(e),
+        })
+        .collect();
+    (results, quota)
+}
+
+/// A placeholder while a quota step is out being decided; always overwritten.
+fn taken() -> OrderError {
+    OrderError {
+        line: None,
+        id: None,
+        field: String::new(),
+        message: String::new(),
+    }
 }
 
 fn groups(map: HashMap<String, ByOutcome>) -> BTreeMap<String, Group> {

@@ -210,3 +210,52 @@ fn a_scenario_replayed_against_itself_has_no_flips_and_matches_check() {
         report.scenarios[1].by_outcome
     );
 }
+
+#[test]
+fn sharing_decisions_between_scenarios_changes_nothing() {
+    use exportgate_simulate::run::{simulate_with, Options};
+    let examples =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/scenarios");
+    let base = BaseData::embedded();
+    let file = |name: &str| {
+        let text = std::fs::read_to_string(examples.join(name)).unwrap();
+        Scenario::from_json(name, &text)
+            .unwrap()
+            .build(&base)
+            .unwrap()
+    };
+    let scenarios = [
+        Scenario::builtin("current").unwrap().build(&base).unwrap(),
+        Scenario::builtin("ai-diffusion-2025")
+            .unwrap()
+            .build(&base)
+            .unwrap(),
+        file("ai-diffusion-tier1-plus-india-israel.json"),
+        file("ai-diffusion-lpp-halved.json"),
+        file("draft-2026-gb300-tiers.json"),
+        Scenario::from_json(
+            "dated",
+            r#"{"name": "dated", "as_of": "2025-06-01", "force": ["ai-diffusion-2025"]}"#,
+        )
+        .unwrap()
+        .build(&base)
+        .unwrap(),
+    ];
+    let book = generate(&BookSpec::new(6_000, 13));
+    let run = |share: bool| {
+        let r = simulate_with(
+            &book,
+            &scenarios,
+            |_| Screening::External,
+            Options {
+                chunk: 1_500,
+                share,
+            },
+        );
+        serde_json::to_value(&r).unwrap()
+    };
+    let shared = run(true);
+    let alone = run(false);
+    assert!(!shared["flips"].as_array().unwrap().is_empty());
+    assert_eq!(shared, alone);
+}
