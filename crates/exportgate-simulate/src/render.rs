@@ -10,7 +10,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -235,10 +235,10 @@ pub fn table(r: &Report, max_flips: usize) -> String {
     o
 }
 
-fn sorted_groups<'a>(
-    map: &'a std::collections::BTreeMap<String, Group>,
+fn sorted_groups(
+    map: &std::collections::BTreeMap<String, Group>,
     limit: usize,
-) -> Vec<(&'a String, &'a Group)> {
+) -> Vec<(&String, &Group)> {
     let mut v: Vec<_> = map.iter().collect();
     if limit != usize::MAX {
         v.sort_by(|a, b| b.1.total.orders.cmp(&a.1.total.orders).then(a.0.cmp(b.0)));

@@ -180,8 +180,7 @@ where
     let mut errors: Vec<OrderError> = Vec::new();
     let mut flips: Vec<Flip> = Vec::new();
     // (scenario, from, to) → stats and rule counts.
-    let mut transitions: BTreeMap<(usize, usize, usize), (Stats, BTreeMap<String, u64>)> =
-        BTreeMap::new();
+    let mut transitions: Transitions = BTreeMap::new();
 
     for (ci, chunk) in book.chunks(chunk_size).enumerate() {
         let base = ci * chunk_size;
@@ -202,7 +201,7 @@ where
                 }
             }
         }
-        let mut done: Vec<(Vec<Result<Slim, OrderError>>, Vec<bool>)> = Vec::new();
+        let mut done: Vec<ChunkResult> = Vec::new();
         for (k, (b, decider)) in scenarios.iter().zip(&deciders).enumerate() {
             let d = decide_chunk(
                 b,
@@ -211,8 +210,10 @@ where
                 base,
                 &screening,
                 &mut tallies[k],
-                &reuse[k],
-                &done,
+                Reuse {
+                    from: &reuse[k],
+                    earlier: &done,
+                },
             );
             done.push(d);
         }
@@ -379,6 +380,21 @@ enum Step<'b> {
     Quota(Box<Decision>),
 }
 
+/// A chunk decided under one scenario: the results, and which went through the quota pass.
+type ChunkResult<'b> = (Vec<Result<Slim<'b>, OrderError>>, Vec<bool>);
+
+/// A consignee's orders waiting for the quota pass, with its tally.
+type ConsigneeWork<'c> = (&'c str, Vec<(usize, Box<Decision>)>, LppTally);
+
+/// (scenario, from outcome, to outcome) → stats and rule counts of the flips.
+type Transitions = BTreeMap<(usize, usize, usize), (Stats, BTreeMap<String, u64>)>;
+
+/// The decisions of earlier scenarios this one may reuse, by order.
+struct Reuse<'r, 'b> {
+    from: &'r [Option<usize>],
+    earlier: &'r [ChunkResult<'b>],
+}
+
 /// LPP used so far in one scenario, by consignee (each with its tally by year).
 pub(crate) type Tallies = HashMap<String, LppTally>;
 
@@ -406,9 +422,8 @@ fn decide_chunk<'b, 's, F>(
     base: usize,
     screening: &F,
     tallies: &mut Tallies,
-    reuse: &[Option<usize>],
-    earlier: &[(Vec<Result<Slim<'b>, OrderError>>, Vec<bool>)],
-) -> (Vec<Result<Slim<'b>, OrderError>>, Vec<bool>)
+    reuse: Reuse<'_, 'b>,
+) -> ChunkResult<'b>
 where
     F: Fn(usize) -> Screening<'s> + Sync,
 {
@@ -438,8 +453,8 @@ where
         .par_iter()
         .enumerate()
         .map(|(i, order)| {
-            if let Some(j) = reuse[i] {
-                let (results, quota) = &earlier[j];
+            if let Some(j) = reuse.from[i] {
+                let (results, quota) = &reuse.earlier[j];
                 if !quota[i] {
                     // The same decision; the tier is this scenario's own.
                     return results[i].clone().map(|mut x| {
@@ -472,7 +487,7 @@ where
                 .push(i);
         }
     }
-    let mut work: Vec<(&str, Vec<(usize, Box<Decision>)>, LppTally)> = by_consignee
+    let mut work: Vec<ConsigneeWork> = by_consignee
         .into_iter()
         .map(|(name, idx)| {
             let pending = idx
