@@ -424,8 +424,9 @@ h1{font-size:26px;margin:0 0 4px}h2{font-size:19px;margin:30px 0 8px;border-bott
 h3{font-size:15px;margin:16px 0 6px;color:#444}
 p.sub{color:#555;margin:0 0 16px}
 table{border-collapse:collapse;font-size:13px;margin:6px 0 12px}
-th,td{padding:4px 10px;border-bottom:1px solid #e6e6e6;text-align:right;vertical-align:top}
-th{background:#f5f5f7;font-weight:600}
+th,td{padding:4px 10px;border-bottom:1px solid #e6e6e6;text-align:right;vertical-align:top;white-space:nowrap}
+td.w{white-space:normal}
+th{background:#f5f5f7;font-weight:600;white-space:normal}
 td.l,th.l{text-align:left}
 code{font-family:"DejaVu Sans Mono",monospace;font-size:12px;background:#f3f3f3;padding:1px 4px;border-radius:3px}
 .cards{display:flex;flex-wrap:wrap;gap:12px}
@@ -611,7 +612,7 @@ pub fn html(r: &Report, max_flips: usize) -> String {
                 .collect();
             let _ = write!(
                 o,
-                "<tr><td class=\"l\">{}</td><td class=\"l\">{} → {}</td><td class=\"l\"><svg width=\"164\" height=\"14\"><rect width=\"{w:.1}\" height=\"14\" fill=\"{}\"/></svg></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
+                "<tr><td class=\"l\">{}</td><td class=\"l\">{} → {}</td><td class=\"l\"><svg width=\"164\" height=\"14\"><rect width=\"{w:.1}\" height=\"14\" fill=\"{}\"/></svg></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"l w\">{}</td></tr>",
                 esc(&t.scenario),
                 t.from,
                 t.to,
@@ -724,7 +725,7 @@ pub fn html(r: &Report, max_flips: usize) -> String {
                 .iter()
                 .map(|r| format!("<code>{}</code>", esc(r)))
                 .collect();
-            let _ = write!(o, "<td class=\"l\">{}</td></tr>", rules.join(" "));
+            let _ = write!(o, "<td class=\"l w\">{}</td></tr>", rules.join(" "));
         }
         o.push_str("</table>");
     }

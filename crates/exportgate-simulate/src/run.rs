@@ -340,15 +340,13 @@ where
         .into_iter()
         .map(|((k, from, to), (stats, rules))| {
             let mut rules: Vec<(String, u64)> = rules.into_iter().collect();
-            // Most orders first; on a tie, a regime's rule before the engine's own reason ids
-            // (`LE-LPP.quota`, `no-requirement`).
+            // Regimes' rules before the engine's own reason ids (`LE-LPP.quota`,
+            // `no-requirement`), each by how many orders they made a difference to.
             rules.sort_by(|a, b| {
-                b.1.cmp(&a.1)
-                    .then_with(|| {
-                        rule_ids
-                            .contains(b.0.as_str())
-                            .cmp(&rule_ids.contains(a.0.as_str()))
-                    })
+                rule_ids
+                    .contains(b.0.as_str())
+                    .cmp(&rule_ids.contains(a.0.as_str()))
+                    .then_with(|| b.1.cmp(&a.1))
                     .then_with(|| a.0.cmp(&b.0))
             });
             Transition {
