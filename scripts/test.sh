@@ -12,4 +12,6 @@ if [ -z "${EXPORTGATE_TEST_POSTGRES_URL:-}" ]; then
     fi
     echo "warning: PostgreSQL is not available here; the PostgreSQL runs of the ledger suite are skipped" >&2
 fi
+# Headless Chromium for the browser tests (the simulator's HTML report).
+bash scripts/chromium-setup.sh
 cargo test --workspace --locked

@@ -14,6 +14,7 @@ mod render;
 mod sample_cmd;
 mod screen_cmd;
 mod ship_cmd;
+mod simulate_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -119,6 +120,25 @@ enum Command {
         /// The list database (default: $EXPORTGATE_DB, else the user's data directory).
         #[arg(long, global = true)]
         db: Option<PathBuf>,
+    },
+    /// Replay an order book under what-if scenarios and report what changes between them.
+    Simulate {
+        /// Orders file (JSONL, or CSV with flattened field names); `-` for standard input.
+        orders: PathBuf,
+        /// A built-in scenario (`current`, `ai-diffusion-2025`) or a scenario file; repeatable.
+        /// The first is the baseline flips are measured against. Default: both built-ins.
+        #[arg(long = "scenario")]
+        scenarios: Vec<String>,
+        #[arg(long, value_enum, default_value_t = simulate_cmd::SimFormat::Table)]
+        format: simulate_cmd::SimFormat,
+        /// Write the report here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Input format; by default from the file extension (`.csv` is CSV, anything else JSONL).
+        #[arg(long, value_enum)]
+        input_format: Option<InputFormat>,
+        #[command(flatten)]
+        screening: ScreeningArgs,
     },
     /// Explain one order: every rule considered and why it applied or not.
     Explain {
@@ -426,6 +446,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             screening,
         } => check_cmd::explain(&rs, &order, &regimes, format, &screening.open()?),
+        Command::Simulate {
+            orders,
+            scenarios,
+            format,
+            out,
+            input_format,
+            screening,
+        } => simulate_cmd::simulate_cmd(
+            &orders,
+            &scenarios,
+            format,
+            out.as_deref(),
+            input_format,
+            &screening,
+        ),
         Command::SampleOrders { n, seed, out } => {
             sample_cmd::sample_orders(n, seed, out.as_deref())
         }

@@ -1,0 +1,171 @@
+//! The `simulate` command: JSON contract, HTML and table output, and bad scenarios rejected
+//! with exit code 2 before anything runs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn exportgate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_exportgate"))
+        .args(args)
+        // Hermetic: never read a developer's own database.
+        .env(
+            "EXPORTGATE_DB",
+            std::env::temp_dir().join("exportgate-simulate-tests-no-such.sqlite"),
+        )
+        .output()
+        .unwrap()
+}
+
+fn dir(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("simulate-{name}"));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn book(d: &Path, n: usize) -> String {
+    let p = d.join("book.jsonl");
+    let o = exportgate(&[
+        "sample-orders",
+        &n.to_string(),
+        "--seed",
+        "5",
+        "--out",
+        p.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    p.to_str().unwrap().to_string()
+}
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/scenarios")
+        .join(name)
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn json_has_by_outcome_counts_and_flips() {
+    let d = dir("json");
+    let b = book(&d, 2_000);
+    let o = exportgate(&[
+        "simulate",
+        &b,
+        "--scenario",
+        "current",
+        "--scenario",
+        "ai-diffusion-2025",
+        "--scenario",
+        &example("ai-diffusion-lpp-halved.json"),
+        "--screened-externally",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let scenarios = v["scenarios"].as_array().unwrap();
+    let names: Vec<&str> = scenarios
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["current", "ai-diffusion-2025", "ai-diffusion-lpp-halved"]
+    );
+    for s in scenarios {
+        let by = s["by_outcome"].as_object().unwrap();
+        assert_eq!(by.len(), 5);
+        let total: u64 = by.values().map(|x| x["orders"].as_u64().unwrap()).sum();
+        assert_eq!(total, 2_000);
+        for k in ["units", "tpp", "value_usd"] {
+            assert!(by["no_license_required"][k].is_number(), "{k}");
+        }
+        for k in ["by_destination", "by_tier", "by_chip"] {
+            assert!(!s[k].as_object().unwrap().is_empty(), "{k}");
+        }
+    }
+    let flips = v["flips"].as_array().unwrap();
+    assert!(!flips.is_empty());
+    for f in flips {
+        assert!(f["id"].is_string());
+        assert_eq!(f["outcomes"].as_object().unwrap().len(), 3);
+        assert!(!f["rules"].as_array().unwrap().is_empty(), "{f}");
+    }
+    assert!(flips.iter().any(|f| f["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r == "ai-diffusion-2025.worldwide")));
+}
+
+#[test]
+fn html_and_table_outputs() {
+    let d = dir("html");
+    let b = book(&d, 600);
+    let out = d.join("report.html");
+    let o = exportgate(&[
+        "simulate",
+        &b,
+        "--screened-externally",
+        "--format",
+        "html",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("<svg") && html.contains("ai-diffusion-2025"));
+    let o = exportgate(&["simulate", &b, "--screened-externally"]);
+    assert!(o.status.success());
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("ORDERS BY OUTCOME"), "{table}");
+    assert!(table.contains("FLIPS against `current`"), "{table}");
+}
+
+#[test]
+fn a_bad_scenario_exits_2_naming_the_field_before_anything_runs() {
+    let d = dir("bad");
+    let bad = d.join("negative.json");
+    std::fs::write(
+        &bad,
+        r#"{"name": "neg", "force": ["ai-diffusion-2025"], "patches": {"ai-diffusion-2025": {"rules": {"ai-diffusion-2025.worldwide": {"effect": {"exceptions": {"LPP": {"tpp_per_consignee_year": -5}}}}}}}}"#,
+    )
+    .unwrap();
+    let out = d.join("report.json");
+    // The orders file does not even exist: the scenario is rejected first.
+    let o = exportgate(&[
+        "simulate",
+        d.join("no-such-book.jsonl").to_str().unwrap(),
+        "--scenario",
+        "current",
+        "--scenario",
+        bad.to_str().unwrap(),
+        "--screened-externally",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("scenario `neg`"), "{err}");
+    assert!(err.contains("tpp_per_consignee_year"), "{err}");
+    assert!(err.contains("must not be negative"), "{err}");
+    assert!(!out.exists());
+
+    let o = exportgate(&["simulate", "x.jsonl", "--scenario", "ai-diffusion-2024"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a built-in scenario"));
+
+    let o = exportgate(&[
+        "simulate",
+        "x.jsonl",
+        "--scenario",
+        "current",
+        "--scenario",
+        "current",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already given"));
+}
