@@ -39,10 +39,12 @@ fn main() {
 
     // One core, in process: decide already-parsed orders, no output.
     let decider = Decider::new(&rs, &[]);
-    let sample = &book[..book.len().min(200_000)];
+    // Every fifth order: the book is in date order, so a prefix would be the oldest rules only.
+    let step = (book.len() / 200_000).max(1);
+    let sample: Vec<_> = book.iter().step_by(step).collect();
     let start = Instant::now();
     let mut rules = 0u64;
-    for o in sample {
+    for o in &sample {
         let d = decider
             .decide(o, &NoQuotas, Screening::External)
             .expect("generated orders are valid");
