@@ -26,15 +26,18 @@ pub enum SourceError {
     Database { path: String, source: ListsError },
 }
 
-/// Screening results of the run, by party name and country.
-type HitCache = RwLock<HashMap<(String, Option<String>), Vec<exportgate_screen::Hit>>>;
+/// Screening results of the run, by party name and country (and by date while the allow-list
+/// has clearances, since they expire).
+type HitCache = RwLock<
+    HashMap<(String, Option<String>, Option<chrono::NaiveDate>), Vec<exportgate_screen::Hit>>,
+>;
 
 /// The screener for a run, if any, with the lists it was built from.
 pub struct ScreeningSource {
     screener: Option<Screener>,
     lists: Vec<String>,
     external: bool,
-    allow: AllowList,
+    allow: RwLock<AllowList>,
     cache: HitCache,
 }
 
@@ -120,9 +123,39 @@ impl ScreeningSource {
             screener,
             lists,
             external,
-            allow: AllowList::new(),
+            allow: RwLock::new(AllowList::new()),
             cache: RwLock::new(HashMap::new()),
         })
+    }
+
+    /// Replace the allow-list of cleared false positives (a long-running server updates it as
+    /// reviewers clear hits); cached results are dropped.
+    pub fn set_allow_list(&self, allow: AllowList) {
+        // Lock order is allow, then cache (as in screening): a screening holds the allow-list
+        // until it has cached its result, so nothing screened under the old list survives.
+        let mut current = self.allow.write().unwrap_or_else(|e| e.into_inner());
+        *current = allow;
+        self.cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// The screener, if lists are loaded (for callers that want full explanations).
+    pub fn screener(&self) -> Option<&Screener> {
+        self.screener.as_ref()
+    }
+
+    /// Screen one party with the current allow-list, with the full explanation of every hit;
+    /// `None` when no lists are loaded.
+    pub fn screen_full(
+        &self,
+        party: &Party,
+        date: chrono::NaiveDate,
+    ) -> Option<Result<exportgate_screen::ScreenResult, exportgate_screen::QueryError>> {
+        let screener = self.screener.as_ref()?;
+        let allow = self.allow.read().unwrap_or_else(|e| e.into_inner());
+        Some(screener.screen(party, date, &allow))
     }
 
     /// Whether any list is loaded.
@@ -140,7 +173,12 @@ impl ScreeningSource {
         let Some(screener) = &self.screener else {
             return Ok(());
         };
-        let key = (p.name.clone(), p.country.clone());
+        let allow = self.allow.read().unwrap_or_else(|e| e.into_inner());
+        let key = (
+            p.name.clone(),
+            p.country.clone(),
+            (!allow.entries.is_empty()).then_some(date),
+        );
         let cached = self.cache.read().ok().and_then(|c| c.get(&key).cloned());
         let hits = match cached {
             Some(h) => h,
@@ -150,7 +188,7 @@ impl ScreeningSource {
                     country: p.country.clone(),
                 };
                 let r = screener
-                    .screen(&party, date, &self.allow)
+                    .screen(&party, date, &allow)
                     .map_err(|e| format!("{role}.name: {e}"))?;
                 if let Ok(mut c) = self.cache.write() {
                     c.insert(key, r.hits.clone());

@@ -8,6 +8,7 @@ mod input;
 mod regimes_cmd;
 mod render;
 mod sample_cmd;
+mod serve_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -98,6 +99,48 @@ enum Command {
         format: TextOrJson,
         #[command(flatten)]
         screening: ScreeningArgs,
+    },
+    /// Serve the HTTP API, the review workflow and the web page.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Database (`sqlite://PATH` or a path) for the ledger, lists, keys and cases
+        /// (default: `$EXPORTGATE_DB`, else the user's data directory).
+        #[arg(long)]
+        db: Option<String>,
+        /// Screen parties against this list file; repeatable. Without it, the lists imported
+        /// into the database are used.
+        #[arg(long = "lists")]
+        lists: Vec<PathBuf>,
+        /// The parties are screened outside exportgate: record that instead of screening.
+        #[arg(long, conflicts_with = "lists")]
+        screened_externally: bool,
+    },
+    /// Manage API keys for `exportgate serve`.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysAction {
+    /// Create a key and print it once (only its hash is stored).
+    Create {
+        #[arg(long, value_parser = ["submitter", "reviewer", "admin"])]
+        role: String,
+        /// Who or what holds the key.
+        #[arg(long, default_value = "unnamed")]
+        name: String,
+        /// The server's database (`sqlite://PATH` or a path).
+        #[arg(long)]
+        db: Option<String>,
+    },
+    /// List keys (ids, roles, state; never the keys).
+    List {
+        #[arg(long)]
+        db: Option<String>,
     },
 }
 
@@ -234,6 +277,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::SampleOrders { n, seed, out } => {
             sample_cmd::sample_orders(n, seed, out.as_deref())
         }
+        Command::Serve {
+            addr,
+            db,
+            lists,
+            screened_externally,
+        } => serve_cmd::serve(addr, db.as_deref(), lists, screened_externally),
+        Command::Keys { action } => match action {
+            KeysAction::Create { role, name, db } => {
+                serve_cmd::keys_create(db.as_deref(), &role, &name)
+            }
+            KeysAction::List { db } => serve_cmd::keys_list(db.as_deref()),
+        },
     }
 }
 
