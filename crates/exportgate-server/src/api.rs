@@ -133,11 +133,17 @@ fn check_one(
     let order = match Order::from_json(text) {
         Ok(o) => o,
         Err(e) => {
-            let id = serde_json::from_str::<Value>(text)
+            let parsed = serde_json::from_str::<Value>(text);
+            // Malformed JSON is the body's fault, whatever field the parser had reached.
+            let field = match &parsed {
+                Err(_) => field_in(prefix, "body"),
+                Ok(_) => field_in(prefix, &e.field),
+            };
+            let id = parsed
                 .ok()
                 .and_then(|v| v.get("id")?.as_str().map(str::to_string));
             return Ok(Checked::Error {
-                field: field_in(prefix, &e.field),
+                field,
                 message: e.problem,
                 id,
             });
