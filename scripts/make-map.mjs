@@ -18,9 +18,20 @@ function project([lon, lat]) {
   const y = t * (A4 * t6 * t2 + A3 * t6 + A2 * t2 + A1);
   return [Math.round((W / 2 + x * S) * 10) / 10, Math.round((H / 2 - y * S) * 10) / 10];
 }
+// Rings that cross the antimeridian (Russia, Fiji, Alaska's Aleutians, Kiribati) are moved to
+// the side where most of their points lie, and the overhang is pressed onto the map's edge.
+function unwrap(coords) {
+  let crosses = false;
+  for (let i = 1; i < coords.length; i++) if (Math.abs(coords[i][0] - coords[i - 1][0]) > 180) crosses = true;
+  if (!crosses) return coords;
+  const east = coords.filter((c) => c[0] > 0).length * 2 >= coords.length;
+  return coords.map(([lon, lat]) => (east
+    ? [Math.min(180, lon < 0 ? lon + 360 : lon), lat]
+    : [Math.max(-180, lon > 0 ? lon - 360 : lon), lat]));
+}
 function ring(coords) {
   let out = '', last = null, n = 0;
-  for (const c of coords) {
+  for (const c of unwrap(coords)) {
     const [x, y] = project(c);
     if (last && last[0] === x && last[1] === y) continue;
     out += (n === 0 ? 'M' : 'L') + x + ' ' + y;
@@ -32,7 +43,8 @@ const fc = feature(topo, topo.objects.countries);
 const countries = [];
 for (const f of fc.features) {
   const code = f.id ? iso.numericToAlpha2(f.id) : undefined;
-  if (!code || !f.geometry) continue;
+  // Antarctica is left out: no export destination, and it wraps the whole map.
+  if (!code || !f.geometry || code === 'AQ') continue;
   const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates;
   const d = polys.map((p) => p.map(ring).join('')).join('');
   if (d) countries.push({ code, name: f.properties.name, d });

@@ -177,6 +177,48 @@ pub async fn account(
     }
 }
 
+/// `POST /v1/ledger/allocations`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AllocationRequest {
+    /// ISO alpha-2 country code.
+    pub country: String,
+    /// A government-to-government arrangement doubles the allocation.
+    #[serde(default)]
+    pub government_to_government: bool,
+}
+
+#[utoipa::path(post, path = "/v1/ledger/allocations", request_body = AllocationRequest,
+    responses((status = 200, description = "The AI Diffusion country allocation account (created if missing) and its balance", body = Object),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn ensure_allocation(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let who = require(&st, &headers, Role::Admin)?;
+    let req: AllocationRequest = parse_json(&body(b)?)?;
+    let code = req.country.trim().to_ascii_uppercase();
+    if code.len() != 2 || st.rs.countries.get(&code).is_none() {
+        return Err(ApiError::bad(
+            "country",
+            format!("`{}` is not a known ISO alpha-2 country code", req.country),
+        ));
+    }
+    let spec = AccountSpec::country_allocation(&code, req.government_to_government);
+    let at = Timestamp::from_micros(Utc::now().timestamp_micros());
+    let mut store = st.store();
+    let ensured = store
+        .ensure_account(&spec, &who.actor(), at)
+        .map_err(store_error)?;
+    let balance = store.balance(&spec.id).map_err(store_error)?;
+    Ok(
+        Json(json!({"ensured": format!("{ensured:?}").to_lowercase(), "balance": balance}))
+            .into_response(),
+    )
+}
+
 /// `POST /v1/ledger/requests`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

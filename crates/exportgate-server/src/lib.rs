@@ -211,6 +211,10 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/balances", get(ledger_api::balances))
         .route("/v1/ledger/accounts/{id}", get(ledger_api::account))
         .route("/v1/ledger/requests", post(ledger_api::submit))
+        .route(
+            "/v1/ledger/allocations",
+            post(ledger_api::ensure_allocation),
+        )
         .route("/v1/audit", get(ledger_api::audit))
         .route("/v1/audit/verify", get(ledger_api::verify))
         .route(

@@ -39,7 +39,7 @@ impl Modify for Bearer {
         crate::api::check, crate::api::classify, crate::api::screen_get, crate::api::screen_post,
         crate::api::regimes, crate::api::countries,
         crate::ledger_api::list_licences, crate::ledger_api::add_licence, crate::ledger_api::get_licence,
-        crate::ledger_api::balances, crate::ledger_api::account, crate::ledger_api::submit,
+        crate::ledger_api::balances, crate::ledger_api::account, crate::ledger_api::submit, crate::ledger_api::ensure_allocation,
         crate::ledger_api::audit, crate::ledger_api::verify,
         crate::ledger_api::create_key, crate::ledger_api::list_keys, crate::ledger_api::revoke_key,
         crate::cases::list, crate::cases::get, crate::cases::release, crate::cases::block,
@@ -47,7 +47,7 @@ impl Modify for Bearer {
     components(schemas(
         crate::error::ErrorBody, crate::error::ErrorDetail, crate::auth::Role, crate::db::KeyRecord,
         crate::db::Case, crate::api::ClassifyRequest, crate::api::ScreenRequest,
-        crate::cases::ReleaseRequest, crate::cases::BlockRequest, crate::ledger_api::SubmitRequest,
+        crate::cases::ReleaseRequest, crate::cases::BlockRequest, crate::ledger_api::SubmitRequest, crate::ledger_api::AllocationRequest,
         crate::ledger_api::CreateKey, crate::ledger_api::CreatedKey,
     )),
     modifiers(&Bearer)

@@ -76,6 +76,7 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("GET", "/v1/balances"),
     ("GET", "/v1/ledger/accounts/{}"),
     ("POST", "/v1/ledger/requests"),
+    ("POST", "/v1/ledger/allocations"),
     ("GET", "/v1/audit"),
     ("GET", "/v1/audit/verify"),
     ("GET", "/v1/keys"),

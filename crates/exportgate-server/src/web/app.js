@@ -60,7 +60,7 @@ $('#login-form').addEventListener('submit', async (ev) => {
 // ---- routing -------------------------------------------------------------------------------
 function route() {
   if (!me) return;
-  const [, tab, arg] = (location.hash || '#/queue').split('/');
+  const [, tab, arg] = (location.hash || '#/queue').split('?')[0].split('/');
   document.querySelectorAll('nav a').forEach((a) => a.classList.toggle('active', a.dataset.tab === (tab === 'case' ? 'queue' : tab)));
   const pages = { queue, case: caseView, balances, map: mapView, check: checkView };
   (pages[tab] || queue)(arg).catch((e) => { view().innerHTML = `<p class="error" role="alert">${esc(e.message)}</p>`; });
@@ -91,7 +91,7 @@ function hitsHtml(party) {
   if (!party.hits.length) return `<p class="muted">${esc(party.party)} <b>${esc(party.name)}</b>: no hits.</p>`;
   return `<h4>${esc(party.party)}: ${esc(party.name)} <span class="muted">${esc(party.country)}</span></h4>` + party.hits.map((h) => {
     const f = h.features || {};
-    const toks = (h.tokens_matched || []).map((t) => `<code>${esc(t.query ?? t.q ?? JSON.stringify(t))}</code>→<code>${esc(t.candidate ?? t.c ?? '')}</code> ${t.similarity != null ? Number(t.similarity).toFixed(2) : ''}`).join(', ');
+    const toks = (h.tokens_matched || []).map((t) => `<code>${esc(t.query)}</code>→<code>${esc(t.entry)}</code> ${t.similarity != null ? Number(t.similarity).toFixed(2) : ''}`).join(', ');
     return `<div class="hit ${h.certain ? 'certain' : ''}">
       <b>${esc(h.name)}</b> — ${esc(h.list_name || h.list)} (<code>${esc(h.entry_id)}</code>)
       <div>score <b>${Number(h.score).toFixed(3)}</b> ${h.certain ? pill('certain') : pill('below certainty')}
