@@ -1,5 +1,8 @@
 //! Starting the real `exportgate serve` binary on a free port for tests, and calling it.
 
+// Each test binary uses a different subset of these helpers.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
