@@ -100,9 +100,15 @@ pub async fn metrics(State(st): State<Shared>) -> Response {
         .into_response()
 }
 
+/// A response of JSON text.
+fn json_text(text: String) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+}
+
 /// One order's result within `POST /v1/check`.
 enum Checked {
-    Decision(Value),
+    /// The decision as JSON text.
+    Decision(String),
     Error {
         field: String,
         message: String,
@@ -183,17 +189,21 @@ fn check_one(
             ));
         }
     }
-    let mut value = serde_json::to_value(&d).map_err(ApiError::internal)?;
-    if !why.is_empty() {
+    // The common case (no review) serialises the decision once, straight to text.
+    let text = if why.is_empty() {
+        serde_json::to_string(&d).map_err(ApiError::internal)?
+    } else {
+        let mut value = serde_json::to_value(&d).map_err(ApiError::internal)?;
         let id = crate::cases::open(st, who, &order, &value, view, &hits, &why)?;
         if let Value::Object(m) = &mut value {
             m.insert("review_case".into(), json!(id));
         }
-    }
+        value.to_string()
+    };
     if tally {
         quotas.record(&order.consignee.name, &d);
     }
-    Ok(Checked::Decision(value))
+    Ok(Checked::Decision(text))
 }
 
 #[utoipa::path(post, path = "/v1/check",
@@ -231,22 +241,25 @@ pub async fn check(
                 ),
             ));
         }
-        let mut out = Vec::with_capacity(items.len());
+        let mut out = String::from("[");
         for (i, raw) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
             let prefix = format!("[{i}]");
-            out.push(
-                match check_one(&st, &who, raw.get(), &prefix, &mut quotas, true)? {
-                    Checked::Decision(v) => v,
-                    Checked::Error { field, message, id } => {
-                        json!({"index": i, "id": id, "error": {"field": field, "message": message}})
-                    }
-                },
-            );
+            match check_one(&st, &who, raw.get(), &prefix, &mut quotas, true)? {
+                Checked::Decision(t) => out.push_str(&t),
+                Checked::Error { field, message, id } => out.push_str(
+                    &json!({"index": i, "id": id, "error": {"field": field, "message": message}})
+                        .to_string(),
+                ),
+            }
         }
-        return Ok(Json(out).into_response());
+        out.push(']');
+        return Ok(json_text(out));
     }
     match check_one(&st, &who, text, "", &mut quotas, false)? {
-        Checked::Decision(v) => Ok(Json(v).into_response()),
+        Checked::Decision(t) => Ok(json_text(t)),
         Checked::Error { field, message, .. } => Err(ApiError::bad(field, message)),
     }
 }

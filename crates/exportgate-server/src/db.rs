@@ -66,8 +66,14 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
 
 /// Hex SHA-256 of an API key: what is stored.
 pub fn key_hash(key: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let d = Sha256::digest(key.as_bytes());
-    d.iter().map(|b| format!("{b:02x}")).collect()
+    let mut out = String::with_capacity(64);
+    for b in d {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 /// A stored API key (without the key).

@@ -162,24 +162,24 @@ pub type Shared = Arc<AppState>;
 async fn observe(State(st): State<Shared>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
-    let uri_path = req.uri().path().to_string();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    // The path is copied only when the request log line is enabled.
+    let uri_path = tracing::enabled!(tracing::Level::INFO).then(|| req.uri().path().to_string());
     let resp = next.run(req).await;
     let elapsed = start.elapsed();
     let status = resp.status().as_u16();
-    st.metrics.observe(method.as_str(), &route, status, elapsed);
-    tracing::info!(
-        method = %method,
-        path = %uri_path,
-        route = %route,
-        status,
-        micros = elapsed.as_micros() as u64,
-        "request"
-    );
+    st.metrics.observe(method.as_str(), route, status, elapsed);
+    if let Some(path) = uri_path {
+        tracing::info!(
+            method = %method,
+            path = %path,
+            route = %route,
+            status,
+            micros = elapsed.as_micros() as u64,
+            "request"
+        );
+    }
     resp
 }
 

@@ -19,11 +19,17 @@ struct Histogram {
     sum: f64,
 }
 
+/// One route's counters: requests by method and status, and the latency histogram.
+#[derive(Default)]
+struct RouteStats {
+    by_status: Vec<(String, u16, u64)>,
+    latency: Histogram,
+}
+
 /// The server's counters.
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    routes: Mutex<BTreeMap<String, RouteStats>>,
     /// Review cases opened since start.
     pub cases_opened: AtomicU64,
     /// Orders decided since start.
@@ -31,23 +37,23 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Count one request.
+    /// Count one request (no allocation once a route, method and status have been seen).
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        let r = match routes.get_mut(route) {
+            Some(r) => r,
+            None => routes.entry(route.to_string()).or_default(),
+        };
+        match r
+            .by_status
+            .iter_mut()
+            .find(|(m, s, _)| *s == status && m == method)
         {
-            let mut r = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-            match r.get_mut(&(method.to_string(), route.to_string(), status)) {
-                Some(n) => *n += 1,
-                None => {
-                    r.insert((method.to_string(), route.to_string(), status), 1);
-                }
-            }
+            Some((_, _, n)) => *n += 1,
+            None => r.by_status.push((method.to_string(), status, 1)),
         }
         let secs = elapsed.as_secs_f64();
-        let mut l = self.latency.lock().unwrap_or_else(|e| e.into_inner());
-        let h = match l.get_mut(route) {
-            Some(h) => h,
-            None => l.entry(route.to_string()).or_default(),
-        };
+        let h = &mut r.latency;
         for (i, bound) in BUCKETS.iter().enumerate() {
             if secs <= *bound {
                 h.buckets[i] += 1;
@@ -64,28 +70,24 @@ impl Metrics {
             out,
             "# HELP exportgate_http_requests_total HTTP requests by method, route and status.\n# TYPE exportgate_http_requests_total counter"
         );
-        for ((method, route, status), n) in self
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "exportgate_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
-                escape(route)
-            );
+        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        for (route, r) in routes.iter() {
+            let mut rows: Vec<&(String, u16, u64)> = r.by_status.iter().collect();
+            rows.sort();
+            for (method, status, n) in rows {
+                let _ = writeln!(
+                    out,
+                    "exportgate_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
+                    escape(route)
+                );
+            }
         }
         let _ = writeln!(
             out,
             "# HELP exportgate_http_request_duration_seconds Request latency by route.\n# TYPE exportgate_http_request_duration_seconds histogram"
         );
-        for (route, h) in self
-            .latency
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
+        for (route, r) in routes.iter() {
+            let h = &r.latency;
             let route = escape(route);
             for (i, bound) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
@@ -100,6 +102,7 @@ impl Metrics {
                 h.count, h.sum, h.count
             );
         }
+        drop(routes);
         let _ = writeln!(
             out,
             "# HELP exportgate_decisions_total Orders decided.\n# TYPE exportgate_decisions_total counter\nexportgate_decisions_total {}",
