@@ -244,6 +244,7 @@ async function checkView() {
       <label><span>Headquarters</span><input name="chq" value="IL" size="4"></label>
       <label><span>Parent headquarters</span><input name="cphq" value="IL" size="4"></label>
       <label><span>End use (text)</span><input name="enduse" value="" size="40"></label>
+      <label><span>Ownership checked</span><input name="owned" type="checkbox"> <span class="small muted">no 50%-or-more owner is on a list (the affiliates rule)</span></label>
       <button type="submit">Check</button>
     </form><div id="check-result"></div>`;
   $('#check-form').addEventListener('submit', async (ev) => {
@@ -256,6 +257,7 @@ async function checkView() {
       consignee: { name: f.cname, country: opt(f.ccountry), headquarters: opt(f.chq), parent_headquarters: opt(f.cphq) },
     };
     if (opt(f.enduse)) order.end_use = { text: f.enduse };
+    if (f.owned) order.consignee.ownership_checked = true;
     const out = $('#check-result');
     try {
       const d = await api('/v1/check', { method: 'POST', body: order });
