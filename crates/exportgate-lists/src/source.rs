@@ -26,7 +26,8 @@ pub enum SourceError {
     Database { path: String, source: ListsError },
 }
 
-/// Screening results of the run, by party name and country.
+/// Screening results of the run, by party name and country (and by date while the allow-list
+/// has clearances, since they expire).
 type HitCache = RwLock<
     HashMap<(String, Option<String>, Option<chrono::NaiveDate>), Vec<exportgate_screen::Hit>>,
 >;
@@ -36,7 +37,7 @@ pub struct ScreeningSource {
     screener: Option<Screener>,
     lists: Vec<String>,
     external: bool,
-    allow: AllowList,
+    allow: RwLock<AllowList>,
     cache: HitCache,
 }
 
@@ -122,15 +123,45 @@ impl ScreeningSource {
             screener,
             lists,
             external,
-            allow: AllowList::new(),
+            allow: RwLock::new(AllowList::new()),
             cache: RwLock::new(HashMap::new()),
         })
     }
 
     /// Clearances of false positives: a cleared hit is still recorded, marked cleared.
-    pub fn with_allow_list(mut self, allow: AllowList) -> Self {
-        self.allow = allow;
+    pub fn with_allow_list(self, allow: AllowList) -> Self {
+        self.set_allow_list(allow);
         self
+    }
+
+    /// Replace the allow-list of cleared false positives (a long-running server updates it as
+    /// reviewers clear hits); cached results are dropped.
+    pub fn set_allow_list(&self, allow: AllowList) {
+        // Lock order is allow, then cache (as in screening): a screening holds the allow-list
+        // until it has cached its result, so nothing screened under the old list survives.
+        let mut current = self.allow.write().unwrap_or_else(|e| e.into_inner());
+        *current = allow;
+        self.cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// The screener, if lists are loaded (for callers that want full explanations).
+    pub fn screener(&self) -> Option<&Screener> {
+        self.screener.as_ref()
+    }
+
+    /// Screen one party with the current allow-list, with the full explanation of every hit;
+    /// `None` when no lists are loaded.
+    pub fn screen_full(
+        &self,
+        party: &Party,
+        date: chrono::NaiveDate,
+    ) -> Option<Result<exportgate_screen::ScreenResult, exportgate_screen::QueryError>> {
+        let screener = self.screener.as_ref()?;
+        let allow = self.allow.read().unwrap_or_else(|e| e.into_inner());
+        Some(screener.screen(party, date, &allow))
     }
 
     /// Whether any list is loaded.
@@ -148,9 +179,12 @@ impl ScreeningSource {
         let Some(screener) = &self.screener else {
             return Ok(());
         };
-        // A clearance expires, so with an allow-list the screening date is part of the key.
-        let day = (!self.allow.entries.is_empty()).then_some(date);
-        let key = (p.name.clone(), p.country.clone(), day);
+        let allow = self.allow.read().unwrap_or_else(|e| e.into_inner());
+        let key = (
+            p.name.clone(),
+            p.country.clone(),
+            (!allow.entries.is_empty()).then_some(date),
+        );
         let cached = self.cache.read().ok().and_then(|c| c.get(&key).cloned());
         let hits = match cached {
             Some(h) => h,
@@ -160,7 +194,7 @@ impl ScreeningSource {
                     country: p.country.clone(),
                 };
                 let r = screener
-                    .screen(&party, date, &self.allow)
+                    .screen(&party, date, &allow)
                     .map_err(|e| format!("{role}.name: {e}"))?;
                 if let Ok(mut c) = self.cache.write() {
                     c.insert(key, r.hits.clone());

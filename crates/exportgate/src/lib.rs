@@ -13,6 +13,7 @@ mod regimes_cmd;
 mod render;
 mod sample_cmd;
 mod screen_cmd;
+mod serve_cmd;
 mod ship_cmd;
 mod simulate_cmd;
 
@@ -181,6 +182,28 @@ enum Command {
         #[command(flatten)]
         screening: ScreeningArgs,
     },
+    /// Serve the HTTP API, the review workflow and the web page.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Database (`sqlite://PATH` or a path) for the ledger, lists, keys and cases
+        /// (default: `$EXPORTGATE_DB`, else the user's data directory).
+        #[arg(long)]
+        db: Option<String>,
+        /// Screen parties against this list file; repeatable. Without it, the lists imported
+        /// into the database are used.
+        #[arg(long = "lists")]
+        lists: Vec<PathBuf>,
+        /// The parties are screened outside exportgate: record that instead of screening.
+        #[arg(long, conflicts_with = "lists")]
+        screened_externally: bool,
+    },
+    /// Manage API keys for `exportgate serve`.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -231,6 +254,26 @@ impl DbArgs {
         db::DbUrl::resolve(self.db.as_deref())?
             .ok_or_else(|| user("no database: pass --db or set EXPORTGATE_DB"))
     }
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysAction {
+    /// Create a key and print it once (only its hash is stored).
+    Create {
+        #[arg(long, value_parser = ["submitter", "reviewer", "admin"])]
+        role: String,
+        /// Who or what holds the key.
+        #[arg(long, default_value = "unnamed")]
+        name: String,
+        /// The server's database (`sqlite://PATH` or a path).
+        #[arg(long)]
+        db: Option<String>,
+    },
+    /// List keys (ids, roles, state; never the keys).
+    List {
+        #[arg(long)]
+        db: Option<String>,
+    },
 }
 
 /// Where party screening comes from.
@@ -483,6 +526,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 lists_cmd::import(db, &path, source.as_deref())
             }
             ListsCommand::Status => lists_cmd::status(db),
+        },
+        Command::Serve {
+            addr,
+            db,
+            lists,
+            screened_externally,
+        } => serve_cmd::serve(addr, db.as_deref(), lists, screened_externally),
+        Command::Keys { action } => match action {
+            KeysAction::Create { role, name, db } => {
+                serve_cmd::keys_create(db.as_deref(), &role, &name)
+            }
+            KeysAction::List { db } => serve_cmd::keys_list(db.as_deref()),
         },
     }
 }

@@ -1,0 +1,129 @@
+//! API keys and roles. Clients send `Authorization: Bearer KEY`; the server hashes the key
+//! (SHA-256) and looks the hash up (cached in memory, the database on a miss). Roles are
+//! ordered: a reviewer may do what a submitter may, an admin what a reviewer may.
+
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Checks orders, classifies, screens, reads regimes, licences and balances.
+    Submitter,
+    /// Also reviews cases (never one it submitted) and reads the audit log.
+    Reviewer,
+    /// Also manages keys and licences.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Submitter => "submitter",
+            Role::Reviewer => "reviewer",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "submitter" => Some(Role::Submitter),
+            "reviewer" => Some(Role::Reviewer),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// The caller, once authenticated.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// Key id.
+    pub id: String,
+    /// Key name (a person or a system).
+    pub name: String,
+    pub role: Role,
+}
+
+impl Principal {
+    /// How the audit log names the caller.
+    pub fn actor(&self) -> String {
+        format!("{}:{}", self.id, self.name)
+    }
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "authorization", message)
+}
+
+/// Authenticate the request and require at least `min` role.
+pub fn require(state: &AppState, headers: &HeaderMap, min: Role) -> Result<Principal, ApiError> {
+    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+        return Err(unauthorized(
+            "missing `Authorization: Bearer KEY` header; create a key with `exportgate keys create`",
+        ));
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| unauthorized("the Authorization header is not ASCII"))?;
+    let Some(key) = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+    else {
+        return Err(unauthorized(
+            "the Authorization header must be `Bearer KEY`",
+        ));
+    };
+    let key = key.trim();
+    if key.is_empty() || key.len() > 256 {
+        return Err(unauthorized("unknown API key"));
+    }
+    let hash = crate::db::key_hash(key);
+    let cached = state
+        .keys
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&hash)
+        .cloned();
+    let principal = match cached {
+        Some(p) => p,
+        None => {
+            let found = {
+                let conn = state.db.lock().unwrap_or_else(|e| e.into_inner());
+                crate::db::find_key(&conn, &hash).map_err(ApiError::internal)?
+            };
+            let Some(rec) = found else {
+                return Err(unauthorized("unknown API key"));
+            };
+            let p = Principal {
+                id: rec.id,
+                name: rec.name,
+                role: rec.role,
+            };
+            state
+                .keys
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(hash, p.clone());
+            p
+        }
+    };
+    if principal.role < min {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "authorization",
+            format!(
+                "this needs the {} role; the key `{}` is a {}",
+                min.as_str(),
+                principal.id,
+                principal.role.as_str()
+            ),
+        ));
+    }
+    Ok(principal)
+}

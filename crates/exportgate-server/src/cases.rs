@@ -1,0 +1,398 @@
+//! The review workflow. A decision that needs a person (`hold_for_review`, or a screening hit
+//! below certainty that no clearance covers) opens a case holding the order, the decision, the
+//! rule trace and the full screening explanation. A reviewer releases the case (with a reason,
+//! optionally clearing its uncertain hits on the allow-list until a date) or blocks it; a
+//! reviewer can never release a case they submitted. Opening, releasing and blocking are each
+//! appended to the hash-chained audit log with who and when.
+//!
+//! Lock order everywhere: server tables (`db`), then the ledger store.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{NaiveDate, Utc};
+use exportgate_core::{ListHit, Order, QuotaView};
+use exportgate_ledger::Timestamp;
+use exportgate_screen::{AllowEntry, AllowList, Party};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use crate::api::{body, query};
+use crate::auth::{require, Principal, Role};
+use crate::db::{self, Case, NewCase};
+use crate::error::{parse_json, ApiError, ErrorBody};
+use crate::Shared;
+
+fn now() -> Timestamp {
+    Timestamp::from_micros(Utc::now().timestamp_micros())
+}
+
+/// Open a case for a decision; returns the case id.
+pub fn open(
+    st: &Shared,
+    who: &Principal,
+    order: &Order,
+    decision: &Value,
+    quotas: &dyn QuotaView,
+    hits: &[ListHit],
+    why: &[String],
+) -> Result<i64, ApiError> {
+    let trace = match st.tracer.decide(order, quotas, st.source.screening(hits)) {
+        Ok(d) => serde_json::to_value(&d.trace).map_err(ApiError::internal)?,
+        Err(e) => json!([{"error": e.to_string()}]),
+    };
+    let mut screening = Vec::new();
+    let parties = std::iter::once(("consignee", &order.consignee))
+        .chain(order.end_user.as_ref().map(|p| ("end_user", p)));
+    for (role, p) in parties {
+        let party = Party {
+            name: p.name.clone(),
+            country: p.country.clone(),
+        };
+        if let Some(Ok(r)) = st.source.screen_full(&party, order.date) {
+            screening
+                .push(json!({"party": role, "name": p.name, "country": p.country, "hits": r.hits}));
+        }
+    }
+    let screening = Value::Array(screening);
+    let order_value = serde_json::to_value(order).map_err(ApiError::internal)?;
+    let outcome = decision
+        .get("outcome")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+        .to_string();
+    let conn = st.conn();
+    let id = db::insert_case(
+        &conn,
+        &NewCase {
+            submitted_by: &who.id,
+            submitted_name: &who.name,
+            order_id: &order.id,
+            outcome: &outcome,
+            why,
+            order: &order_value,
+            decision,
+            trace: &trace,
+            screening: &screening,
+            audit_seq: 0,
+        },
+    )
+    .map_err(ApiError::internal)?;
+    let record = json!({
+        "event": "case_opened",
+        "case": id,
+        "order_id": order.id,
+        "outcome": outcome,
+        "why": why,
+        "decision": decision,
+    });
+    let seq = st.store().append_decision(&who.actor(), now(), &record);
+    match seq {
+        Ok(seq) => {
+            conn.execute(
+                "UPDATE server_cases SET audit_seq = ?2 WHERE id = ?1",
+                rusqlite::params![id, seq as i64],
+            )
+            .map_err(ApiError::internal)?;
+        }
+        Err(e) => {
+            // Fail closed: a case whose opening is not in the audit log does not exist.
+            let _ = conn.execute("DELETE FROM server_cases WHERE id = ?1", [id]);
+            return Err(ApiError::internal(format!("audit log: {e}")));
+        }
+    }
+    st.metrics.cases_opened.fetch_add(1, Ordering::Relaxed);
+    Ok(id)
+}
+
+fn case_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::bad("id", format!("`{raw}` is not a case id")))
+}
+
+#[utoipa::path(get, path = "/v1/cases",
+    params(("status" = Option<String>, Query, description = "open (default), released, blocked or all"),
+        ("limit" = Option<u32>, Query, description = "at most this many (default 500)")),
+    responses((status = 200, description = "The review queue, oldest first", body = [Case]),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    require(&st, &headers, Role::Reviewer)?;
+    let q = query(q)?;
+    let status = match q.get("status").map(String::as_str) {
+        None | Some("open") => Some("open"),
+        Some("released") => Some("released"),
+        Some("blocked") => Some("blocked"),
+        Some("all") => None,
+        Some(other) => {
+            return Err(ApiError::bad(
+                "status",
+                format!("`{other}` is not one of open, released, blocked, all"),
+            ))
+        }
+    };
+    let limit = match q.get("limit") {
+        None => 500,
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=10_000).contains(n))
+            .ok_or_else(|| ApiError::bad("limit", "must be a number from 1 to 10000"))?,
+    };
+    let cases = db::list_cases(&st.conn(), status, limit).map_err(ApiError::internal)?;
+    Ok(Json(cases).into_response())
+}
+
+#[utoipa::path(get, path = "/v1/cases/{id}",
+    params(("id" = i64, Path, description = "Case id")),
+    responses((status = 200, description = "The case: order, decision, rule trace, screening explanation", body = Case),
+        (status = 404, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiError> {
+    require(&st, &headers, Role::Reviewer)?;
+    let id = case_id(&raw)?;
+    match db::get_case(&st.conn(), id).map_err(ApiError::internal)? {
+        Some(c) => Ok(Json(c).into_response()),
+        None => Err(ApiError::not_found("id", format!("no case {id}"))),
+    }
+}
+
+/// `POST /v1/cases/{id}/release`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseRequest {
+    /// Why the order may proceed.
+    pub reason: String,
+    /// Clear the case's uncertain screening hits on the allow-list until this date (inclusive).
+    #[schema(value_type = Option<String>, format = Date)]
+    pub allow_until: Option<NaiveDate>,
+    /// Only these list entries (ids); all the case's uncertain hits by default.
+    #[serde(default)]
+    pub entries: Option<Vec<String>>,
+}
+
+/// `POST /v1/cases/{id}/block`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BlockRequest {
+    /// Why the order must not proceed.
+    pub reason: String,
+}
+
+fn reason(text: &str) -> Result<String, ApiError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(ApiError::bad("reason", "must not be empty"));
+    }
+    if t.chars().count() > 2000 {
+        return Err(ApiError::bad("reason", "at most 2000 characters"));
+    }
+    Ok(t.to_string())
+}
+
+/// Load an open case for resolution by `who`.
+fn open_case(conn: &rusqlite::Connection, id: i64) -> Result<Case, ApiError> {
+    let case = db::get_case(conn, id)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::not_found("id", format!("no case {id}")))?;
+    if case.status != "open" {
+        return Err(ApiError::conflict(
+            "id",
+            format!(
+                "case {id} is already {} (by {})",
+                case.status,
+                case.resolved_name.as_deref().unwrap_or("?")
+            ),
+        ));
+    }
+    Ok(case)
+}
+
+/// The case's hits below certainty not yet cleared: (party name, entry id, entry name).
+fn uncertain_hits(case: &Case) -> Vec<(String, String, String)> {
+    case.decision
+        .pointer("/screening/hits")
+        .and_then(Value::as_array)
+        .map(|hits| {
+            hits.iter()
+                .filter(|h| h.get("certain") == Some(&Value::Bool(false)))
+                .filter(|h| h.get("cleared").is_none_or(Value::is_null))
+                .filter_map(|h| {
+                    Some((
+                        h.get("query")?.as_str()?.to_string(),
+                        h.get("entry_id")?.as_str()?.to_string(),
+                        h.get("name")?.as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[utoipa::path(post, path = "/v1/cases/{id}/release",
+    params(("id" = i64, Path, description = "Case id")),
+    request_body = ReleaseRequest,
+    responses((status = 200, description = "The released case", body = Case),
+        (status = 400, body = ErrorBody), (status = 403, description = "Not a reviewer, or the reviewer submitted the case", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "Already resolved", body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn release(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let who = require(&st, &headers, Role::Reviewer)?;
+    let id = case_id(&raw)?;
+    let req: ReleaseRequest = parse_json(&body(b)?)?;
+    let why = reason(&req.reason)?;
+    let today = Utc::now().date_naive();
+    let conn = st.conn();
+    let case = open_case(&conn, id)?;
+    if case.submitted_by == who.id {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "authorization",
+            format!("case {id} was submitted with this key; another reviewer must release it"),
+        ));
+    }
+    let mut clearances = Vec::new();
+    if let Some(until) = req.allow_until {
+        if until < today {
+            return Err(ApiError::bad(
+                "allow_until",
+                format!("{until} is in the past"),
+            ));
+        }
+        if until > today + chrono::Days::new(3 * 366) {
+            return Err(ApiError::bad("allow_until", "at most three years ahead"));
+        }
+        let hits = uncertain_hits(&case);
+        if let Some(wanted) = &req.entries {
+            for (i, e) in wanted.iter().enumerate() {
+                if !hits.iter().any(|(_, id, _)| id == e) {
+                    return Err(ApiError::bad(
+                        format!("entries[{i}]"),
+                        format!("`{e}` is not an uncertain hit of case {id}"),
+                    ));
+                }
+            }
+        }
+        for (party, entry, _) in hits {
+            if req.entries.as_ref().is_none_or(|w| w.contains(&entry)) {
+                clearances.push(AllowEntry {
+                    party_name: party,
+                    entry,
+                    reviewer: who.actor(),
+                    reason: why.clone(),
+                    expires: until,
+                });
+            }
+        }
+        if clearances.is_empty() {
+            return Err(ApiError::bad(
+                "allow_until",
+                format!("case {id} has no uncertain screening hit to clear"),
+            ));
+        }
+    } else if req.entries.is_some() {
+        return Err(ApiError::bad(
+            "entries",
+            "give `allow_until` with `entries`",
+        ));
+    }
+    let record = json!({
+        "event": "case_released",
+        "case": id,
+        "order_id": case.order_id,
+        "reason": why,
+        "allow_list": clearances,
+    });
+    resolve(&st, &conn, &who, id, "released", &why, &record)?;
+    if !clearances.is_empty() {
+        for c in &clearances {
+            db::insert_allow(&conn, c, id).map_err(ApiError::internal)?;
+        }
+        let all = db::load_allow(&conn).map_err(ApiError::internal)?;
+        st.source.set_allow_list(AllowList { entries: all });
+    }
+    let case = db::get_case(&conn, id)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::internal("case vanished"))?;
+    Ok(Json(case).into_response())
+}
+
+#[utoipa::path(post, path = "/v1/cases/{id}/block",
+    params(("id" = i64, Path, description = "Case id")),
+    request_body = BlockRequest,
+    responses((status = 200, description = "The blocked case", body = Case),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn block(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let who = require(&st, &headers, Role::Reviewer)?;
+    let id = case_id(&raw)?;
+    let req: BlockRequest = parse_json(&body(b)?)?;
+    let why = reason(&req.reason)?;
+    let conn = st.conn();
+    let case = open_case(&conn, id)?;
+    let record = json!({
+        "event": "case_blocked",
+        "case": id,
+        "order_id": case.order_id,
+        "reason": why,
+    });
+    resolve(&st, &conn, &who, id, "blocked", &why, &record)?;
+    let case = db::get_case(&conn, id)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::internal("case vanished"))?;
+    Ok(Json(case).into_response())
+}
+
+/// Audit first, then mark the case: a resolution is never recorded without its audit record.
+fn resolve(
+    st: &Shared,
+    conn: &rusqlite::Connection,
+    who: &Principal,
+    id: i64,
+    status: &str,
+    why: &str,
+    record: &Value,
+) -> Result<(), ApiError> {
+    let at = now();
+    st.store()
+        .append_decision(&who.actor(), at, record)
+        .map_err(|e| ApiError::internal(format!("audit log: {e}")))?;
+    let at_text = at.to_datetime().to_rfc3339();
+    if !db::resolve_case(conn, id, status, &who.id, &who.name, &at_text, why)
+        .map_err(ApiError::internal)?
+    {
+        return Err(ApiError::conflict(
+            "id",
+            format!("case {id} is no longer open"),
+        ));
+    }
+    Ok(())
+}

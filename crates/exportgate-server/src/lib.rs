@@ -1,0 +1,297 @@
+//! exportgate-server: the HTTP API, the review workflow and the compliance officers' web page,
+//! served by `exportgate serve`.
+//!
+//! [`app`] builds the axum [`Router`] over an [`AppState`] (so tests call it in-process);
+//! [`serve`] binds it to an address. The state holds the embedded ruleset, a [`Decider`], the
+//! screening source (list files or the lists imported into the database), the ledger store
+//! (licences, balances, the hash-chained audit log) and the server's own tables (API keys,
+//! review cases, allow-list clearances) in the same SQLite file.
+//!
+//! Invariants:
+//! - every endpoint except `/healthz`, `/readyz`, `/metrics` and the static page needs an API
+//!   key; keys are stored only as SHA-256 hashes;
+//! - input errors are 4xx JSON naming the field; a 5xx is a server failure, never bad input;
+//! - every `hold_for_review` decision and every uncleared screening hit below certainty opens
+//!   a review case; opening, releasing and blocking a case are appended to the audit log.
+
+pub mod api;
+pub mod auth;
+pub mod cases;
+pub mod db;
+pub mod error;
+pub mod ledger_api;
+pub mod metrics;
+pub mod openapi;
+pub mod web;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use exportgate_core::{Decider, Ruleset};
+use exportgate_ledger::LedgerStore;
+use exportgate_lists::source::ScreeningSource;
+use exportgate_screen::AllowList;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// Largest request body accepted (413 above).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+/// Most orders in one `POST /v1/check`.
+pub const MAX_ORDERS: usize = 1000;
+/// A request taking longer than this is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How to start the server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    /// The SQLite file for ledger, lists, keys and cases.
+    pub db: PathBuf,
+    /// List files to screen against; empty: the lists imported into `db`.
+    pub lists: Vec<PathBuf>,
+    /// The parties are screened outside exportgate.
+    pub screened_externally: bool,
+}
+
+/// Everything a request handler needs.
+pub struct AppState {
+    pub rs: &'static Ruleset,
+    /// Decides without keeping the rule trace (the fast path).
+    pub decider: Decider<'static>,
+    /// Decides with the trace, for orders that open a case.
+    pub tracer: Decider<'static>,
+    pub source: ScreeningSource,
+    pub store: Mutex<Box<dyn LedgerStore>>,
+    pub db: Mutex<rusqlite::Connection>,
+    /// Authenticated keys by hash.
+    pub keys: RwLock<HashMap<String, auth::Principal>>,
+    pub metrics: metrics::Metrics,
+    pub started: Instant,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("embedded data is invalid: {0}")]
+    Ruleset(String),
+    #[error("{0}")]
+    Screening(#[from] exportgate_lists::source::SourceError),
+    #[error("ledger database `{path}`: {source}")]
+    Store {
+        path: String,
+        source: exportgate_ledger::StoreError,
+    },
+    #[error("server tables in `{path}`: {source}")]
+    Db {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+impl AppState {
+    /// Open the database (creating tables), load the screening lists and the allow-list.
+    pub fn open(config: &Config) -> Result<AppState, StartError> {
+        let rs: &'static Ruleset = Box::leak(Box::new(
+            Ruleset::embedded().map_err(|e| StartError::Ruleset(e.to_string()))?,
+        ));
+        if let Some(dir) = config.db.parent() {
+            if !dir.as_os_str().is_empty() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+        }
+        let path = config.db.display().to_string();
+        let store = exportgate_store::sqlite::SqliteStore::open(&config.db).map_err(|source| {
+            StartError::Store {
+                path: path.clone(),
+                source,
+            }
+        })?;
+        let conn = db::open(&config.db).map_err(|source| StartError::Db {
+            path: path.clone(),
+            source,
+        })?;
+        let source = ScreeningSource::open(
+            &config.lists,
+            Some(&config.db),
+            config.screened_externally,
+            chrono::Utc::now().date_naive(),
+        )?;
+        let allow = db::load_allow(&conn).map_err(|source| StartError::Db { path, source })?;
+        source.set_allow_list(AllowList { entries: allow });
+        Ok(AppState {
+            rs,
+            decider: Decider::new(rs, &[]),
+            tracer: Decider::new(rs, &[]).with_trace(true),
+            source,
+            store: Mutex::new(Box::new(store)),
+            db: Mutex::new(conn),
+            keys: RwLock::new(HashMap::new()),
+            metrics: metrics::Metrics::default(),
+            started: Instant::now(),
+        })
+    }
+
+    /// The ledger store, locked.
+    pub fn store(&self) -> std::sync::MutexGuard<'_, Box<dyn LedgerStore>> {
+        self.store.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The server tables, locked.
+    pub fn conn(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+        self.db.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The shared state handlers receive.
+pub type Shared = Arc<AppState>;
+
+async fn observe(State(st): State<Shared>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    // The path is copied only when the request log line is enabled.
+    let uri_path = tracing::enabled!(tracing::Level::INFO).then(|| req.uri().path().to_string());
+    let resp = next.run(req).await;
+    let elapsed = start.elapsed();
+    let status = resp.status().as_u16();
+    st.metrics.observe(method.as_str(), route, status, elapsed);
+    if let Some(path) = uri_path {
+        tracing::info!(
+            method = %method,
+            path = %path,
+            route = %route,
+            status,
+            micros = elapsed.as_micros() as u64,
+            "request"
+        );
+    }
+    resp
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::not_found("path", "no such endpoint; see /openapi.json")
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    error::ApiError::internal("the request handler failed").into_response()
+}
+
+/// The router: every endpoint, the page, the limits.
+pub fn app(state: Shared) -> Router {
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
+        .route("/metrics", get(api::metrics))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/v1/check", post(api::check))
+        .route("/v1/classify", post(api::classify))
+        .route("/v1/screen", get(api::screen_get).post(api::screen_post))
+        .route("/v1/regimes", get(api::regimes))
+        .route("/v1/countries", get(api::countries))
+        .route(
+            "/v1/licences",
+            get(ledger_api::list_licences).post(ledger_api::add_licence),
+        )
+        .route("/v1/licences/{number}", get(ledger_api::get_licence))
+        .route("/v1/balances", get(ledger_api::balances))
+        .route("/v1/ledger/accounts/{id}", get(ledger_api::account))
+        .route("/v1/ledger/requests", post(ledger_api::submit))
+        .route(
+            "/v1/ledger/allocations",
+            post(ledger_api::ensure_allocation),
+        )
+        .route("/v1/audit", get(ledger_api::audit))
+        .route("/v1/audit/verify", get(ledger_api::verify))
+        .route(
+            "/v1/keys",
+            get(ledger_api::list_keys).post(ledger_api::create_key),
+        )
+        .route(
+            "/v1/keys/{id}",
+            axum::routing::delete(ledger_api::revoke_key),
+        )
+        .route("/v1/cases", get(cases::list))
+        .route("/v1/cases/{id}", get(cases::get))
+        .route("/v1/cases/{id}/release", post(cases::release))
+        .route("/v1/cases/{id}/block", post(cases::block))
+        .merge(web::routes())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .with_state(state)
+}
+
+/// Log as JSON lines on standard error; `RUST_LOG` filters (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Open the state, bind, and serve until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    let state = Arc::new(AppState::open(&config)?);
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+    let local = listener.local_addr().unwrap_or(config.addr);
+    tracing::info!(addr = %local, db = %config.db.display(), lists = state.source.has_lists(), "exportgate serving");
+    // The address on standard output, so a parent process started with port 0 can read it.
+    println!("listening on http://{local}");
+    let shutdown = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => {
+                        let _ = ctrl_c.await;
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = ctrl_c => {},
+                _ = term.recv() => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = ctrl_c.await;
+        }
+    };
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: config.addr,
+            source,
+        })
+}

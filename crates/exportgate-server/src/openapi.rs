@@ -1,0 +1,64 @@
+//! The OpenAPI document (`GET /openapi.json`), generated from the handlers' `#[utoipa::path]`
+//! annotations and the request and response types.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::auth::{require, Role};
+use crate::error::ApiError;
+use crate::Shared;
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .description(Some("An API key from `exportgate keys create`"))
+                        .build(),
+                ),
+            );
+        }
+    }
+}
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "exportgate", description = "Export-control compliance engine for AI chips: decisions, screening, licences, review cases."),
+    paths(
+        crate::api::healthz, crate::api::readyz, crate::api::metrics,
+        crate::api::check, crate::api::classify, crate::api::screen_get, crate::api::screen_post,
+        crate::api::regimes, crate::api::countries,
+        crate::ledger_api::list_licences, crate::ledger_api::add_licence, crate::ledger_api::get_licence,
+        crate::ledger_api::balances, crate::ledger_api::account, crate::ledger_api::submit, crate::ledger_api::ensure_allocation,
+        crate::ledger_api::audit, crate::ledger_api::verify,
+        crate::ledger_api::create_key, crate::ledger_api::list_keys, crate::ledger_api::revoke_key,
+        crate::cases::list, crate::cases::get, crate::cases::release, crate::cases::block,
+    ),
+    components(schemas(
+        crate::error::ErrorBody, crate::error::ErrorDetail, crate::auth::Role, crate::db::KeyRecord,
+        crate::db::Case, crate::api::ClassifyRequest, crate::api::ScreenRequest,
+        crate::cases::ReleaseRequest, crate::cases::BlockRequest, crate::ledger_api::SubmitRequest, crate::ledger_api::AllocationRequest,
+        crate::ledger_api::CreateKey, crate::ledger_api::CreatedKey,
+    )),
+    modifiers(&Bearer)
+)]
+pub struct ApiDoc;
+
+/// `GET /openapi.json` (any key).
+pub async fn openapi_json(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    require(&st, &headers, Role::Submitter)?;
+    Ok(Json(ApiDoc::openapi()).into_response())
+}

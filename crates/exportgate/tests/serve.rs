@@ -1,0 +1,314 @@
+//! `exportgate serve` end to end: the real binary on a free port with the real CSL file.
+//! Creates keys with `exportgate keys create`, checks orders, reviews held cases to release
+//! (clearing a near-miss hit on the allow-list) and to block, enforces roles and the
+//! four-eyes rule, and verifies the hash-chained audit log.
+
+mod server_util;
+
+use serde_json::{json, Value};
+use server_util::{order, Server};
+
+#[test]
+fn serve_check_review_and_audit() {
+    let srv = Server::start();
+    let admin = srv.key("admin", "alice");
+    let submitter = srv.key("submitter", "order-system");
+    let rita = srv.key("reviewer", "rita");
+    let rob = srv.key("reviewer", "rob");
+
+    // Health and metrics need no key; everything else does.
+    assert_eq!(srv.call("GET", "/healthz", None, None).0, 200);
+    assert_eq!(srv.call("GET", "/readyz", None, None).0, 200);
+    let (s, v) = srv.call("POST", "/v1/check", None, Some("{}"));
+    assert_eq!(s, 401);
+    assert_eq!(v["error"]["field"], "authorization");
+    assert_eq!(
+        srv.call("GET", "/v1/regimes", Some("eg_not-a-key"), None).0,
+        401
+    );
+    assert_eq!(srv.call("GET", "/v1/cases", Some(&submitter), None).0, 403);
+    assert_eq!(
+        srv.call(
+            "POST",
+            "/v1/keys",
+            Some(&rita),
+            Some(r#"{"name":"x","role":"admin"}"#)
+        )
+        .0,
+        403
+    );
+
+    // Bad input: 400 naming the field, never a 5xx.
+    let (s, v) = srv.call("POST", "/v1/check", Some(&submitter), Some("{\"id\": "));
+    assert_eq!(s, 400);
+    assert_eq!(v["error"]["field"], "body");
+    let mut bad = order("b1", "Tel Aviv Inference Ltd", "IL");
+    bad["date"] = json!("2025-02-30");
+    let (s, v) = srv.call(
+        "POST",
+        "/v1/check",
+        Some(&submitter),
+        Some(&bad.to_string()),
+    );
+    assert_eq!((s, v["error"]["field"].as_str()), (400, Some("date")));
+    let big = format!("[{}]", "1,".repeat(600_000) + "1");
+    assert_eq!(
+        srv.call("POST", "/v1/check", Some(&submitter), Some(&big))
+            .0,
+        413
+    );
+
+    // A clean order: decided as `check` writes it, no case.
+    let clean = order("c1", "Tel Aviv Inference Ltd", "IL");
+    let (s, d) = srv.call(
+        "POST",
+        "/v1/check",
+        Some(&submitter),
+        Some(&clean.to_string()),
+    );
+    assert_eq!(s, 200, "{d}");
+    assert_eq!(d["outcome"], "no_license_required");
+    assert_eq!(d["screening"]["status"], "screened");
+    assert!(d.get("review_case").is_none());
+
+    // A Denied Persons List hit holds the order and opens a case.
+    let dpl = order("h1", "KAL TEK LABS", "US");
+    let (s, d) = srv.call(
+        "POST",
+        "/v1/check",
+        Some(&submitter),
+        Some(&dpl.to_string()),
+    );
+    assert_eq!(s, 200);
+    assert_eq!(d["outcome"], "hold_for_review");
+    let blocked_case = d["review_case"].as_i64().expect("a case");
+
+    // A near miss on the Unverified List: below certainty, a case too.
+    let near = order("h2", "Piricas Trading", "AM");
+    let (_, d) = srv.call(
+        "POST",
+        "/v1/check",
+        Some(&submitter),
+        Some(&near.to_string()),
+    );
+    let near_case = d["review_case"].as_i64().expect("a case for the near miss");
+    assert_eq!(d["screening"]["hits"][0]["certain"], false);
+
+    // An array: one record per order, errors in place.
+    let batch = json!([clean, {"id": "e1"}, dpl]);
+    let (s, v) = srv.call(
+        "POST",
+        "/v1/check",
+        Some(&submitter),
+        Some(&batch.to_string()),
+    );
+    assert_eq!(s, 200);
+    let v = v.as_array().unwrap();
+    assert_eq!(v.len(), 3);
+    assert_eq!(v[0]["outcome"], "no_license_required");
+    assert_eq!(v[1]["index"], 1);
+    assert!(v[1]["error"]["field"].as_str().unwrap().starts_with("[1]"));
+    assert_eq!(v[2]["outcome"], "hold_for_review");
+
+    // The queue holds the cases with the decision, trace and screening explanation.
+    let (s, queue) = srv.call("GET", "/v1/cases", Some(&rita), None);
+    assert_eq!(s, 200);
+    assert_eq!(queue.as_array().unwrap().len(), 3);
+    let (_, case) = srv.call("GET", &format!("/v1/cases/{near_case}"), Some(&rita), None);
+    assert!(!case["trace"].as_array().unwrap().is_empty());
+    let hit = &case["screening"][0]["hits"][0];
+    assert_eq!(hit["list"], "UVL");
+    assert!(hit["tokens_matched"]
+        .as_array()
+        .is_some_and(|t| !t.is_empty()));
+
+    // Release the near miss, clearing the hit on the allow-list until a date.
+    let (s, v) = srv.call(
+        "POST",
+        &format!("/v1/cases/{near_case}/release"),
+        Some(&rita),
+        Some(r#"{"reason": "different company: Yerevan registry 123 checked", "allow_until": "2099-01-01"}"#),
+    );
+    assert_eq!(s, 400, "too far ahead: {v}");
+    assert_eq!(v["error"]["field"], "allow_until");
+    let (s, v) = srv.call(
+        "POST",
+        &format!("/v1/cases/{near_case}/release"),
+        Some(&rita),
+        Some(&json!({"reason": "different company: Yerevan registry 123 checked", "allow_until": today_plus(30)}).to_string()),
+    );
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "released");
+    assert_eq!(v["resolved_name"], "rita");
+    // Released once only.
+    let (s, _) = srv.call(
+        "POST",
+        &format!("/v1/cases/{near_case}/release"),
+        Some(&rob),
+        Some(r#"{"reason": "again"}"#),
+    );
+    assert_eq!(s, 409);
+    // The cleared party no longer opens a case (the hit is recorded as cleared).
+    let mut again = near.clone();
+    again["date"] = json!(today_plus(0));
+    // Today the affiliates rule binds: state that ownership was checked.
+    again["consignee"]["ownership_checked"] = json!(true);
+    let (_, d) = srv.call(
+        "POST",
+        "/v1/check",
+        Some(&submitter),
+        Some(&again.to_string()),
+    );
+    assert!(d.get("review_case").is_none(), "{d}");
+    assert!(d["screening"]["hits"][0]["cleared"].is_string(), "{d}");
+
+    // Block the Denied Persons hit.
+    let (s, v) = srv.call(
+        "POST",
+        &format!("/v1/cases/{blocked_case}/block"),
+        Some(&rob),
+        Some(r#"{"reason": "on the Denied Persons List"}"#),
+    );
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "blocked");
+    let (s, v) = srv.call(
+        "POST",
+        &format!("/v1/cases/{blocked_case}/block"),
+        Some(&rob),
+        Some(r#"{"reason": ""}"#),
+    );
+    assert_eq!((s, v["error"]["field"].as_str()), (400, Some("reason")));
+
+    // A reviewer cannot release a case they submitted; another reviewer can.
+    let (_, d) = srv.call("POST", "/v1/check", Some(&rita), Some(&dpl.to_string()));
+    let own = d["review_case"].as_i64().unwrap();
+    let (s, v) = srv.call(
+        "POST",
+        &format!("/v1/cases/{own}/release"),
+        Some(&rita),
+        Some(r#"{"reason": "mine"}"#),
+    );
+    assert_eq!(s, 403, "{v}");
+    let (s, _) = srv.call(
+        "POST",
+        &format!("/v1/cases/{own}/release"),
+        Some(&rob),
+        Some(r#"{"reason": "licence D999 covers this party"}"#),
+    );
+    assert_eq!(s, 200);
+
+    // Admins manage licences and keys.
+    let licence = json!({"number": "D100001", "holder": "Acme Systems", "items": ["nvidia-h20"],
+        "destinations": ["CN"], "consignees": ["Example Cloud Co."], "units": 1000,
+        "valid_from": "2025-08-01", "valid_to": "2027-07-31"});
+    assert_eq!(
+        srv.call(
+            "POST",
+            "/v1/licences",
+            Some(&submitter),
+            Some(&licence.to_string())
+        )
+        .0,
+        403
+    );
+    let (s, v) = srv.call(
+        "POST",
+        "/v1/licences",
+        Some(&admin),
+        Some(&licence.to_string()),
+    );
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(
+        srv.call(
+            "POST",
+            "/v1/licences",
+            Some(&admin),
+            Some(&licence.to_string())
+        )
+        .0,
+        409
+    );
+    let (s, v) = srv.call(
+        "POST",
+        "/v1/licences",
+        Some(&admin),
+        Some(r#"{"number": "D2", "holder": "x", "units": "many"}"#),
+    );
+    assert_eq!(s, 400);
+    assert!(v["error"]["field"].is_string());
+    let (_, b) = srv.call("GET", "/v1/balances", Some(&submitter), None);
+    assert_eq!(b["licences"][0]["balance"]["limits"]["units"], 1000);
+    let (s, k) = srv.call(
+        "POST",
+        "/v1/keys",
+        Some(&admin),
+        Some(r#"{"name": "temp", "role": "submitter"}"#),
+    );
+    assert_eq!(s, 201);
+    let temp = k["key"].as_str().unwrap().to_string();
+    assert_eq!(srv.call("GET", "/v1/regimes", Some(&temp), None).0, 200);
+    let id = k["id"].as_str().unwrap();
+    assert_eq!(
+        srv.call("DELETE", &format!("/v1/keys/{id}"), Some(&admin), None)
+            .0,
+        200
+    );
+    assert_eq!(srv.call("GET", "/v1/regimes", Some(&temp), None).0, 401);
+
+    // The audit log: every opening and resolution, chained and intact.
+    let (s, v) = srv.call("GET", "/v1/audit/verify", Some(&rob), None);
+    assert_eq!(s, 200);
+    assert_eq!(v["ok"], true, "{v}");
+    let (_, records) = srv.call("GET", "/v1/audit?limit=1000", Some(&rob), None);
+    let events: Vec<(String, String)> = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] == "decision")
+        .map(|r| {
+            let p: Value = serde_json::from_str(r["payload"].as_str().unwrap()).unwrap();
+            (
+                p["event"].as_str().unwrap().to_string(),
+                r["actor"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let count = |e: &str| events.iter().filter(|(k, _)| k == e).count();
+    assert_eq!(count("case_opened"), 4, "{events:?}");
+    assert_eq!(count("case_released"), 2);
+    assert_eq!(count("case_blocked"), 1);
+    assert!(events
+        .iter()
+        .any(|(k, who)| k == "case_blocked" && who.ends_with(":rob")));
+    assert!(records
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["kind"] == "licence_added"));
+
+    // Metrics in the Prometheus text format.
+    let text = srv.text("/metrics");
+    assert!(text.contains(
+        "exportgate_http_requests_total{method=\"POST\",route=\"/v1/check\",status=\"200\"}"
+    ));
+    assert!(text.contains("exportgate_cases_opened_total 4"));
+
+    // The OpenAPI document names every endpoint.
+    let (_, doc) = srv.call("GET", "/openapi.json", Some(&submitter), None);
+    for p in [
+        "/v1/check",
+        "/v1/screen",
+        "/v1/cases/{id}/release",
+        "/v1/licences",
+        "/metrics",
+    ] {
+        assert!(
+            doc["paths"].get(p).is_some(),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+}
+
+fn today_plus(days: u64) -> String {
+    (chrono::Utc::now().date_naive() + chrono::Days::new(days)).to_string()
+}
