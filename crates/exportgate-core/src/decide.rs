@@ -438,29 +438,12 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
             );
             done_if_no!();
         }
-        for flag in &items.flags {
+        // `flags` must be true, `not_flags` false; an unknown flag is unknown either way.
+        let wanted = items.flags.iter().map(|f| (f, true));
+        for (flag, want) in wanted.chain(items.not_flags.iter().map(|f| (f, false))) {
             let v = f.class.flags.get(flag);
             let t = match v {
-                Some(true) => Tri::Yes,
-                Some(false) => Tri::No,
-                None => Tri::Unknown,
-            };
-            e.and(
-                t,
-                || match v {
-                    Some(true) => format!("item is {flag}"),
-                    Some(false) => format!("item is not {flag}"),
-                    None => format!("whether the item is {flag} is unknown"),
-                },
-                false,
-            );
-            done_if_no!();
-        }
-        for flag in &items.not_flags {
-            let v = f.class.flags.get(flag);
-            let t = match v {
-                Some(true) => Tri::No,
-                Some(false) => Tri::Yes,
+                Some(b) => tri(b == want),
                 None => Tri::Unknown,
             };
             e.and(
