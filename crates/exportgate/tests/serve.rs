@@ -84,7 +84,7 @@ fn serve_check_review_and_audit() {
     let blocked_case = d["review_case"].as_i64().expect("a case");
 
     // A near miss on the Unverified List: below certainty, a case too.
-    let near = order("h2", "Piricas Trading", "AM");
+    let near = order("h2", "Pirucas Tarding", "AM");
     let (_, d) = srv.call(
         "POST",
         "/v1/check",
