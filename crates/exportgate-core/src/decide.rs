@@ -361,6 +361,11 @@ fn in_set<'a>(
     (true, unconfirmed, SetWhy::In(what))
 }
 
+/// Set membership alone, for [`Ruleset::contains`].
+pub(crate) fn member(rs: &Ruleset, set: &SetExpr, code: &CountryCode, date: NaiveDate) -> bool {
+    in_set(rs, set, code, date).0
+}
+
 fn country_name(rs: &Ruleset, code: &CountryCode) -> String {
     rs.countries
         .get(code.as_str())

@@ -218,6 +218,23 @@ fn compile_set(
     Ok(())
 }
 
+/// A regime and its state on a date, as listed to people and programs.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RegimeSummary<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub citation: &'a str,
+    pub kind: &'a str,
+    pub state: RegimeState,
+    pub published: Option<NaiveDate>,
+    pub effective: NaiveDate,
+    pub compliance: Option<NaiveDate>,
+    pub enforcement_end: Option<NaiveDate>,
+    pub confidence: crate::confidence::Confidence,
+    pub unconfirmed: bool,
+    pub summary: &'a str,
+}
+
 /// What to evaluate against: the date and the regimes forced into force.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
@@ -408,6 +425,33 @@ impl Ruleset {
             }
         }
         Ok(())
+    }
+
+    /// Is `code` in `set` on `date`, with the engine's own semantics (groups as of the date,
+    /// named sets, exclusions; a territory counts as the country it is treated as)?
+    pub fn contains(&self, set: &SetExpr, code: &CountryCode, date: NaiveDate) -> bool {
+        crate::decide::member(self, set, code, date)
+    }
+
+    /// Every regime with its state in a context: what `exportgate regimes` and the API list.
+    pub fn summaries<'a>(&'a self, ctx: &Context) -> Vec<RegimeSummary<'a>> {
+        self.regimes
+            .iter()
+            .map(|r| RegimeSummary {
+                id: &r.id,
+                title: &r.title,
+                citation: &r.citation,
+                kind: &r.kind,
+                state: self.state(r, ctx),
+                published: r.published,
+                effective: r.effective,
+                compliance: r.compliance,
+                enforcement_end: r.enforcement_end,
+                confidence: r.confidence,
+                unconfirmed: r.unconfirmed(),
+                summary: &r.summary,
+            })
+            .collect()
     }
 
     /// All regimes, oldest first.

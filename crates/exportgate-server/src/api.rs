@@ -11,11 +11,10 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
-use exportgate_core::country::CountryCode;
 use exportgate_core::decide::LppTally;
 use exportgate_core::regime::SetExpr;
 use exportgate_core::{Context, ItemRef, NoQuotas, Order, Outcome, QuotaView, Ruleset, Spec};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
@@ -437,22 +436,6 @@ pub async fn screen_post(
     screen(&st, req)
 }
 
-#[derive(Serialize)]
-struct RegimeRow<'a> {
-    id: &'a str,
-    title: &'a str,
-    citation: &'a str,
-    kind: &'a str,
-    state: exportgate_core::regime::RegimeState,
-    published: Option<NaiveDate>,
-    effective: NaiveDate,
-    compliance: Option<NaiveDate>,
-    enforcement_end: Option<NaiveDate>,
-    confidence: exportgate_core::confidence::Confidence,
-    unconfirmed: bool,
-    summary: &'a str,
-}
-
 #[utoipa::path(get, path = "/v1/regimes",
     params(("as_of" = Option<String>, Query, description = "YYYY-MM-DD; today by default")),
     responses((status = 200, description = "Every regime and its state on the date (as `exportgate regimes --format json`)", body = Object),
@@ -471,52 +454,8 @@ pub async fn regimes(
         forced: Vec::new(),
     };
     let rs = st.rs;
-    let rows: Vec<RegimeRow> = rs
-        .regimes()
-        .iter()
-        .map(|r| RegimeRow {
-            id: &r.id,
-            title: &r.title,
-            citation: &r.citation,
-            kind: &r.kind,
-            state: rs.state(r, &ctx),
-            published: r.published,
-            effective: r.effective,
-            compliance: r.compliance,
-            enforcement_end: r.enforcement_end,
-            confidence: r.confidence,
-            unconfirmed: r.unconfirmed(),
-            summary: &r.summary,
-        })
-        .collect();
+    let rows = rs.summaries(&ctx);
     Ok(Json(json!({"as_of": as_of, "regimes": rows})).into_response())
-}
-
-fn in_set(rs: &Ruleset, set: &SetExpr, code: &CountryCode, date: NaiveDate) -> bool {
-    let eff = *rs.countries.effective(code);
-    let has = |list: &[CountryCode]| list.contains(code) || list.contains(&eff);
-    let included = set.all
-        || set
-            .groups
-            .iter()
-            .any(|g| rs.countries.in_group(code, g, date).member)
-        || has(&set.compiled.countries)
-        || set
-            .compiled
-            .sets
-            .iter()
-            .any(|(_, s)| in_set(rs, s, code, date));
-    let excluded = set
-        .except_groups
-        .iter()
-        .any(|g| rs.countries.in_group(code, g, date).member)
-        || has(&set.compiled.except_countries)
-        || set
-            .compiled
-            .except_sets
-            .iter()
-            .any(|(_, s)| in_set(rs, s, code, date));
-    included && !excluded
 }
 
 /// The AI Diffusion regime's id.
@@ -560,7 +499,7 @@ pub async fn countries(
         .map(|c| {
             let tier = tiers
                 .iter()
-                .find(|(_, s)| in_set(rs, s, &c.code, as_of))
+                .find(|(_, s)| rs.contains(s, &c.code, as_of))
                 .map(|(k, _)| k.as_str());
             json!({
                 "code": c.code,

@@ -35,7 +35,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
-use exportgate_core::country::CountryCode;
 use exportgate_core::regime::{Regime, SetExpr};
 use exportgate_core::ruleset::{embedded, Ruleset};
 use exportgate_core::screening::ScreeningPolicy;
@@ -387,39 +386,10 @@ impl BuiltScenario {
         };
         self.tiers
             .iter()
-            .find(|t| in_set(&self.ruleset, &t.set, &code, date))
+            .find(|t| self.ruleset.contains(&t.set, &code, date))
             .map(|t| t.name.as_str())
             .unwrap_or("other")
     }
-}
-
-/// Set membership with the engine's semantics (`decide`): any of all / countries / groups /
-/// named sets, minus the exclusions; a territory counts as the country it is treated as.
-fn in_set(rs: &Ruleset, set: &SetExpr, code: &CountryCode, date: NaiveDate) -> bool {
-    let eff = *rs.countries.effective(code);
-    let is = |c: &CountryCode| c == code || *c == eff;
-    let member = set.all
-        || set.compiled.countries.iter().any(is)
-        || set
-            .groups
-            .iter()
-            .any(|g| rs.countries.in_group(code, g, date).member)
-        || set
-            .compiled
-            .sets
-            .iter()
-            .any(|(_, inner)| in_set(rs, inner, code, date));
-    member
-        && !set.compiled.except_countries.iter().any(is)
-        && !set
-            .except_groups
-            .iter()
-            .any(|g| rs.countries.in_group(code, g, date).member)
-        && !set
-            .compiled
-            .except_sets
-            .iter()
-            .any(|(_, inner)| in_set(rs, inner, code, date))
 }
 
 fn quote(s: &str) -> String {

@@ -4,26 +4,9 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use exportgate_core::{Context, Ruleset};
-use serde::Serialize;
 
 use crate::classify_cmd::check_regimes;
 use crate::TextOrJson;
-
-#[derive(Serialize)]
-struct Row<'a> {
-    id: &'a str,
-    title: &'a str,
-    citation: &'a str,
-    kind: &'a str,
-    state: exportgate_core::regime::RegimeState,
-    published: Option<NaiveDate>,
-    effective: NaiveDate,
-    compliance: Option<NaiveDate>,
-    enforcement_end: Option<NaiveDate>,
-    confidence: exportgate_core::confidence::Confidence,
-    unconfirmed: bool,
-    summary: &'a str,
-}
 
 pub fn regimes(
     rs: &Ruleset,
@@ -33,24 +16,7 @@ pub fn regimes(
 ) -> anyhow::Result<ExitCode> {
     check_regimes(rs, &forced)?;
     let ctx = Context { as_of, forced };
-    let rows: Vec<Row> = rs
-        .regimes()
-        .iter()
-        .map(|r| Row {
-            id: &r.id,
-            title: &r.title,
-            citation: &r.citation,
-            kind: &r.kind,
-            state: rs.state(r, &ctx),
-            published: r.published,
-            effective: r.effective,
-            compliance: r.compliance,
-            enforcement_end: r.enforcement_end,
-            confidence: r.confidence,
-            unconfirmed: r.unconfirmed(),
-            summary: &r.summary,
-        })
-        .collect();
+    let rows = rs.summaries(&ctx);
     match format {
         TextOrJson::Json => println!(
             "{}",
