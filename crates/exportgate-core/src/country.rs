@@ -18,11 +18,17 @@ impl CountryCode {
     /// Parse two upper-case ASCII letters.
     pub fn parse(text: &str) -> Option<CountryCode> {
         match text.as_bytes() {
-            [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => {
-                Some(CountryCode([*a, *b]))
-            }
+            [a, b] => CountryCode::parse_bytes([*a, *b]),
             _ => None,
         }
+    }
+
+    /// Two ASCII upper-case letters.
+    pub fn parse_bytes(bytes: [u8; 2]) -> Option<CountryCode> {
+        bytes
+            .iter()
+            .all(u8::is_ascii_uppercase)
+            .then_some(CountryCode(bytes))
     }
 
     pub fn as_str(&self) -> &str {
@@ -202,9 +208,11 @@ impl Countries {
     /// Look up a code (`AE`) or a name or alias (`United Arab Emirates`, `UAE`).
     pub fn resolve(&self, text: &str) -> Option<&Country> {
         let t = text.trim();
-        if let Some(c) =
-            CountryCode::parse(&t.to_ascii_uppercase()).and_then(|code| self.countries.get(&code))
-        {
+        let upper = match t.as_bytes() {
+            [a, b] => CountryCode::parse_bytes([a.to_ascii_uppercase(), b.to_ascii_uppercase()]),
+            _ => None,
+        };
+        if let Some(c) = upper.and_then(|code| self.countries.get(&code)) {
             return Some(c);
         }
         self.by_name

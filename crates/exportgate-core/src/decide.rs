@@ -17,8 +17,8 @@ use crate::country::CountryCode;
 use crate::order::{FactValue, Order, ResolvedOrder, ResolvedParty};
 use crate::reason::{num, Reason};
 use crate::regime::{
-    Condition, Effect, ExceptionChoice, FactOp, FactTest, Regime, ReviewPolicy, Rule, Scope,
-    SetExpr, Severity,
+    Condition, Effect, ExceptionChoice, FactOp, FactTest, ItemSelector, Regime, ReviewPolicy, Rule,
+    Scope, SetExpr, Severity,
 };
 use crate::ruleset::{Context, Ruleset};
 use crate::screening::{policy_from_text, ListAction, ListHit, Screening, ScreeningRecord};
@@ -214,12 +214,14 @@ struct Facts<'a> {
 }
 
 impl Facts<'_> {
-    fn parties(&self) -> Vec<(&'static str, &ResolvedParty)> {
-        let mut v = vec![("consignee", &self.order.consignee)];
-        if self.order.order.end_user.is_some() {
-            v.push(("end user", &self.order.end_user));
-        }
-        v
+    fn parties(&self) -> impl Iterator<Item = (&'static str, &ResolvedParty<'_>)> {
+        let end_user = self
+            .order
+            .order
+            .end_user
+            .is_some()
+            .then_some(("end user", &self.order.end_user));
+        std::iter::once(("consignee", &self.order.consignee)).chain(end_user)
     }
 }
 
@@ -381,6 +383,84 @@ fn tri(b: bool) -> Tri {
     }
 }
 
+/// AND the item tests into `e`; without explaining, stop at the first that fails.
+fn eval_items(f: &Facts, items: &ItemSelector, e: &mut Eval) {
+    if !items.chips.is_empty() {
+        let is = f
+            .order
+            .chip
+            .is_some_and(|c| items.chips.iter().any(|x| x == c));
+        e.and(
+            tri(is),
+            || {
+                format!(
+                    "item {} one of {}",
+                    if is { "is" } else { "is not" },
+                    items.chips.join(", ")
+                )
+            },
+            false,
+        );
+        if !e.explain && e.truth == Tri::No {
+            return;
+        }
+    }
+    if !items.eccns.is_empty() {
+        let cands = f.class.candidates();
+        let hits = cands
+            .iter()
+            .filter(|c| items.compiled_eccns.contains(c))
+            .count();
+        let truth = if hits == cands.len() {
+            Tri::Yes
+        } else if hits == 0 {
+            Tri::No
+        } else {
+            Tri::Unknown
+        };
+        e.and(
+            truth,
+            || match truth {
+                Tri::Yes => format!("item is {}", f.class.eccn),
+                Tri::No => format!("item is {}, not {}", f.class.eccn, items.eccns.join("/")),
+                Tri::Unknown => format!(
+                    "item classification is indeterminate (could be {})",
+                    cands
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
+            false,
+        );
+        if !e.explain && e.truth == Tri::No {
+            return;
+        }
+    }
+    // `flags` must be true, `not_flags` false; an unknown flag is unknown either way.
+    let wanted = items.flags.iter().map(|f| (f, true));
+    for (flag, want) in wanted.chain(items.not_flags.iter().map(|f| (f, false))) {
+        let v = f.class.flags.get(flag);
+        let t = match v {
+            Some(b) => tri(b == want),
+            None => Tri::Unknown,
+        };
+        e.and(
+            t,
+            || match v {
+                Some(true) => format!("item is {flag}"),
+                Some(false) => format!("item is not {flag}"),
+                None => format!("whether the item is {flag} is unknown"),
+            },
+            false,
+        );
+        if !e.explain && e.truth == Tri::No {
+            return;
+        }
+    }
+}
+
 /// Evaluate a scope over the facts. Notes are written only when `explain` is set; without it
 /// evaluation stops at the first predicate that fails.
 fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
@@ -394,74 +474,8 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
         };
     }
     if let Some(items) = &scope.items {
-        if !items.chips.is_empty() {
-            let is = f
-                .order
-                .chip
-                .is_some_and(|c| items.chips.iter().any(|x| x == c));
-            e.and(
-                tri(is),
-                || {
-                    format!(
-                        "item {} one of {}",
-                        if is { "is" } else { "is not" },
-                        items.chips.join(", ")
-                    )
-                },
-                false,
-            );
-            done_if_no!();
-        }
-        if !items.eccns.is_empty() {
-            let cands = f.class.candidates();
-            let hits = cands
-                .iter()
-                .filter(|c| items.compiled_eccns.contains(c))
-                .count();
-            let truth = if hits == cands.len() {
-                Tri::Yes
-            } else if hits == 0 {
-                Tri::No
-            } else {
-                Tri::Unknown
-            };
-            e.and(
-                truth,
-                || match truth {
-                    Tri::Yes => format!("item is {}", f.class.eccn),
-                    Tri::No => format!("item is {}, not {}", f.class.eccn, items.eccns.join("/")),
-                    Tri::Unknown => format!(
-                        "item classification is indeterminate (could be {})",
-                        cands
-                            .iter()
-                            .map(|c| c.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                },
-                false,
-            );
-            done_if_no!();
-        }
-        // `flags` must be true, `not_flags` false; an unknown flag is unknown either way.
-        let wanted = items.flags.iter().map(|f| (f, true));
-        for (flag, want) in wanted.chain(items.not_flags.iter().map(|f| (f, false))) {
-            let v = f.class.flags.get(flag);
-            let t = match v {
-                Some(b) => tri(b == want),
-                None => Tri::Unknown,
-            };
-            e.and(
-                t,
-                || match v {
-                    Some(true) => format!("item is {flag}"),
-                    Some(false) => format!("item is not {flag}"),
-                    None => format!("whether the item is {flag} is unknown"),
-                },
-                false,
-            );
-            done_if_no!();
-        }
+        eval_items(f, items, &mut e);
+        done_if_no!();
     }
     if let Some(set) = &scope.destination {
         let (m, u, why) = in_set(f.rs, set, &f.order.destination, date);
@@ -540,7 +554,7 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
         done_if_no!();
     }
     if let Some(want) = scope.owned_by_listed {
-        let (t, note) = owned_by_listed(f);
+        let (t, note) = owned_by_listed(f, explain);
         let t = match (t, want) {
             (Tri::Unknown, _) => Tri::Unknown,
             (t, true) => t,
@@ -567,7 +581,7 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
         done_if_no!();
     }
     for t in &scope.facts {
-        let (truth, note) = fact_test(f, t);
+        let (truth, note) = fact_test(f, t, explain);
         e.and(truth, || note, false);
         done_if_no!();
     }
@@ -605,7 +619,7 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
 }
 
 /// Evaluate one fact test; a missing fact is unknown.
-fn fact_test(f: &Facts, t: &FactTest) -> (Tri, String) {
+fn fact_test(f: &Facts, t: &FactTest, explain: bool) -> (Tri, String) {
     let value = match t.fact.as_str() {
         "quantity" => Some(FactValue::Number(f.order.order.quantity as f64)),
         "tpp_total" => f
@@ -620,13 +634,12 @@ fn fact_test(f: &Facts, t: &FactTest) -> (Tri, String) {
             .and_then(|d| d.fact(name)),
     };
     let Some(value) = value else {
-        return (Tri::Unknown, format!("`{}` is not given", t.fact));
-    };
-    let shown = match &value {
-        FactValue::Date(d) => d.to_string(),
-        FactValue::Number(n) => num(*n),
-        FactValue::Bool(b) => b.to_string(),
-        FactValue::Text(s) => s.clone(),
+        let note = if explain {
+            format!("`{}` is not given", t.fact)
+        } else {
+            String::new()
+        };
+        return (Tri::Unknown, note);
     };
     let matches = |v: &serde_json::Value| match (&value, v) {
         (FactValue::Date(d), serde_json::Value::String(s)) => {
@@ -647,6 +660,15 @@ fn fact_test(f: &Facts, t: &FactTest) -> (Tri, String) {
             .is_some_and(|a| a.iter().any(|v| matches(v) == Some(Equal))),
         FactOp::AtLeast | FactOp::OnOrAfter => matches(&t.value).is_some_and(|o| o != Less),
         FactOp::Below | FactOp::Before => matches(&t.value) == Some(Less),
+    };
+    if !explain {
+        return (tri(holds), String::new());
+    }
+    let shown = match &value {
+        FactValue::Date(d) => d.to_string(),
+        FactValue::Number(n) => num(*n),
+        FactValue::Bool(b) => b.to_string(),
+        FactValue::Text(s) => s.clone(),
     };
     let op = format!("{:?}", t.op).to_lowercase();
     (
@@ -687,7 +709,7 @@ fn hq_any(f: &Facts, set: &SetExpr, inside: bool, note: &mut Note) -> (Tri, bool
                         return (Tri::Yes, unconfirmed);
                     }
                 }
-                None => unknown.push(format!("{role}'s {what}")),
+                None => unknown.push((role, what)),
             }
         }
     }
@@ -699,7 +721,7 @@ fn hq_any(f: &Facts, set: &SetExpr, inside: bool, note: &mut Note) -> (Tri, bool
                 set_label(set)
             )
         } else {
-            format!("not given: {}", unknown.join(", "))
+            not_given(&unknown)
         };
     }
     (
@@ -710,6 +732,15 @@ fn hq_any(f: &Facts, set: &SetExpr, inside: bool, note: &mut Note) -> (Tri, bool
         },
         unconfirmed,
     )
+}
+
+/// "not given: consignee's headquarters, ..." for the facts a headquarters test missed.
+fn not_given(unknown: &[(&str, &str)]) -> String {
+    let parts: Vec<String> = unknown
+        .iter()
+        .map(|(role, what)| format!("{role}'s {what}"))
+        .collect();
+    format!("not given: {}", parts.join(", "))
 }
 
 /// Is every party located and headquartered (with its parent) in the set?
@@ -741,7 +772,7 @@ fn hq_all(f: &Facts, set: &SetExpr, note: &mut Note) -> (Tri, bool) {
                         return (Tri::No, unconfirmed);
                     }
                 }
-                None => unknown.push(format!("{role}'s {what}")),
+                None => unknown.push((role, what)),
             }
         }
     }
@@ -752,7 +783,7 @@ fn hq_all(f: &Facts, set: &SetExpr, note: &mut Note) -> (Tri, bool) {
                 set_label(set)
             )
         } else {
-            format!("not given: {}", unknown.join(", "))
+            not_given(&unknown)
         };
     }
     (
@@ -765,7 +796,7 @@ fn hq_all(f: &Facts, set: &SetExpr, note: &mut Note) -> (Tri, bool) {
     )
 }
 
-fn owned_by_listed(f: &Facts) -> (Tri, String) {
+fn owned_by_listed(f: &Facts, explain: bool) -> (Tri, String) {
     let mut unknown = Vec::new();
     for (role, p) in f.parties() {
         let listed: f64 = p
@@ -775,6 +806,9 @@ fn owned_by_listed(f: &Facts) -> (Tri, String) {
             .map(|o| o.percent)
             .sum();
         if listed >= 50.0 {
+            if !explain {
+                return (Tri::Yes, String::new());
+            }
             let names: Vec<String> = p
                 .owners
                 .iter()
@@ -801,6 +835,14 @@ fn owned_by_listed(f: &Facts) -> (Tri, String) {
         if p.ownership_checked != Some(true) {
             unknown.push(format!("{role} `{}`", p.name));
         }
+    }
+    if !explain {
+        let truth = if unknown.is_empty() {
+            Tri::No
+        } else {
+            Tri::Unknown
+        };
+        return (truth, String::new());
     }
     if unknown.is_empty() {
         (
@@ -967,11 +1009,11 @@ fn decide_resolved(
     for r in &binding {
         for rule in &r.rules {
             if !rule.displaces.is_empty() {
-                let items = Scope {
-                    items: rule.when.items.clone(),
-                    ..Scope::default()
-                };
-                if eval_scope(&f, &items, false).truth == Tri::Yes {
+                let mut items = Eval::new(false);
+                if let Some(selector) = &rule.when.items {
+                    eval_items(&f, selector, &mut items);
+                }
+                if items.truth == Tri::Yes {
                     displaced.extend(rule.displaces.iter().map(String::as_str));
                 }
             }
@@ -984,48 +1026,55 @@ fn decide_resolved(
             continue;
         }
         for rule in &r.rules {
-            let mut t = RuleTrace {
+            // The trace entry is built only for `explain`: most decisions never show it.
+            let trace_entry = |status: RuleStatus, detail: String| RuleTrace {
                 rule: rule.id.clone(),
                 regime: r.id.clone(),
                 citation: rule.citation.clone(),
-                status: RuleStatus::NotBinding,
-                detail: String::new(),
+                status,
+                detail,
             };
             if !state.binds() {
-                t.detail = format!("regime {} is {:?} on {}", r.id, state, ctx.as_of)
+                let detail = format!("regime {} is {:?} on {}", r.id, state, ctx.as_of)
                     .replace("NotYetInForce", "not yet in force")
                     .replace("PendingCompliance", "pending its compliance date")
                     .replace("NotEnforced", "not enforced")
                     .replace("Superseded", "superseded")
                     .replace("Suspended", "suspended");
-                if want_trace {
-                    trace.push(t);
-                }
+                trace.push(trace_entry(RuleStatus::NotBinding, detail));
                 continue;
             }
             if displaced.contains(rule.id.as_str()) {
-                t.status = RuleStatus::Displaced;
-                t.detail = "replaced for this item by a later rule in force".into();
                 if want_trace {
-                    trace.push(t);
+                    trace.push(trace_entry(
+                        RuleStatus::Displaced,
+                        "replaced for this item by a later rule in force".into(),
+                    ));
                 }
                 continue;
             }
             rules_evaluated += 1;
+            // The notes of a rule that applies (or may) are needed for its reason, unless its
+            // effect only adjusts other rules' requirements.
+            let notes_used = want_trace
+                || matches!(
+                    rule.effect,
+                    Effect::LicenseRequirement { .. } | Effect::Hold {} | Effect::RedFlag { .. }
+                );
             let mut e = eval_scope(&f, &rule.when, want_trace);
-            if e.truth != Tri::No && !want_trace {
+            if e.truth != Tri::No && !want_trace && notes_used {
                 e = eval_scope(&f, &rule.when, true);
             }
-            t.detail = e.text();
+            let status;
             let conf = if e.unconfirmed {
                 Confidence::U
             } else {
                 rule.confidence.max(r.confidence)
             };
             match e.truth {
-                Tri::No => t.status = RuleStatus::NotApplicable,
+                Tri::No => status = RuleStatus::NotApplicable,
                 Tri::Unknown => {
-                    t.status = RuleStatus::Unknown;
+                    status = RuleStatus::Unknown;
                     if let Effect::RedFlag { severity } = &rule.effect {
                         red_flags.push(RedFlag {
                             id: rule.id.clone(),
@@ -1056,7 +1105,7 @@ fn decide_resolved(
                     }
                 }
                 Tri::Yes => {
-                    t.status = RuleStatus::Applied;
+                    status = RuleStatus::Applied;
                     unconfirmed |= conf.is_unconfirmed();
                     match &rule.effect {
                         Effect::LicenseRequirement {
@@ -1143,7 +1192,7 @@ fn decide_resolved(
                 }
             }
             if want_trace {
-                trace.push(t);
+                trace.push(trace_entry(status, e.text()));
             }
         }
     }

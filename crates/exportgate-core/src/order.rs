@@ -204,16 +204,16 @@ impl DueDiligence {
     }
 }
 
-/// A party with its countries resolved.
-#[derive(Debug, Clone)]
-pub struct ResolvedParty {
-    pub name: String,
+/// A party with its countries resolved; borrows the rest from the order.
+#[derive(Debug, Clone, Copy)]
+pub struct ResolvedParty<'a> {
+    pub name: &'a str,
     pub country: Option<CountryCode>,
     pub headquarters: Option<CountryCode>,
     pub parent_headquarters: Option<CountryCode>,
-    pub owners: Vec<Owner>,
+    pub owners: &'a [Owner],
     pub ownership_checked: Option<bool>,
-    pub role: Option<String>,
+    pub role: Option<&'a str>,
 }
 
 /// An order checked against the ruleset: countries resolved, the item's spec found.
@@ -223,28 +223,28 @@ pub struct ResolvedOrder<'a> {
     pub chip: Option<&'a str>,
     pub spec: &'a Spec,
     pub destination: CountryCode,
-    pub exporter: Option<ResolvedParty>,
-    pub consignee: ResolvedParty,
+    pub exporter: Option<ResolvedParty<'a>>,
+    pub consignee: ResolvedParty<'a>,
     /// Defaults to the consignee.
-    pub end_user: ResolvedParty,
+    pub end_user: ResolvedParty<'a>,
 }
 
+/// Resolve an optional country field (`{party}.{field}`); the field is named only on error.
 fn country(
     rs: &Ruleset,
+    party: &str,
     field: &str,
     value: &Option<String>,
 ) -> Result<Option<CountryCode>, SpecError> {
     match value {
         None => Ok(None),
-        Some(v) => rs
-            .countries
-            .code(v)
-            .map(Some)
-            .ok_or_else(|| SpecError::new(field, format!("unknown country `{v}`"))),
+        Some(v) => rs.countries.code(v).map(Some).ok_or_else(|| {
+            SpecError::new(format!("{party}.{field}"), format!("unknown country `{v}`"))
+        }),
     }
 }
 
-fn party(rs: &Ruleset, field: &str, p: &Party) -> Result<ResolvedParty, SpecError> {
+fn party<'a>(rs: &Ruleset, field: &str, p: &'a Party) -> Result<ResolvedParty<'a>, SpecError> {
     if p.name.trim().is_empty() {
         return Err(SpecError::new(format!("{field}.name"), "must not be empty"));
     }
@@ -257,25 +257,22 @@ fn party(rs: &Ruleset, field: &str, p: &Party) -> Result<ResolvedParty, SpecErro
         }
     }
     Ok(ResolvedParty {
-        name: p.name.clone(),
-        country: country(rs, &format!("{field}.country"), &p.country)?,
-        headquarters: country(rs, &format!("{field}.headquarters"), &p.headquarters)?,
-        parent_headquarters: country(
-            rs,
-            &format!("{field}.parent_headquarters"),
-            &p.parent_headquarters,
-        )?,
-        owners: p.owners.clone(),
+        name: &p.name,
+        country: country(rs, field, "country", &p.country)?,
+        headquarters: country(rs, field, "headquarters", &p.headquarters)?,
+        parent_headquarters: country(rs, field, "parent_headquarters", &p.parent_headquarters)?,
+        owners: &p.owners,
         ownership_checked: p.ownership_checked,
-        role: p.role.clone(),
+        role: p.role.as_deref(),
     })
 }
 
 impl Order {
     /// Parse one order from JSON.
     pub fn from_json(text: &str) -> Result<Order, SpecError> {
-        // The fast path; the slower path-tracking parse runs only to name the field at fault.
-        serde_json::from_str(text).or_else(|_| crate::spec::parse_json(text))
+        // The fast path (SIMD JSON); the slower path-tracking parse runs only to name the
+        // field at fault.
+        sonic_rs::from_str(text).or_else(|_| crate::spec::parse_json(text))
     }
 
     /// Check the order against the ruleset and resolve its references.
@@ -319,7 +316,7 @@ impl Order {
         let consignee = party(rs, "consignee", &self.consignee)?;
         let end_user = match &self.end_user {
             Some(p) => party(rs, "end_user", p)?,
-            None => consignee.clone(),
+            None => consignee,
         };
         let exporter = match &self.exporter {
             Some(p) => Some(party(rs, "exporter", p)?),

@@ -13,6 +13,10 @@ use exportgate_core::decide::Decider;
 use exportgate_core::{NoQuotas, Ruleset, Screening};
 use exportgate_sample::{generate, BookSpec};
 
+/// The same allocator as the `exportgate` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn run_check(input: &Path, out: &Path, extra: &[&str]) -> f64 {
     let start = Instant::now();
     let status = Command::new(env!("CARGO_BIN_EXE_exportgate"))

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::mpsc::{sync_channel, SyncSender};
 
 use exportgate_core::decide::{policy_name, Decider, LppTally};
 use exportgate_core::{decide, Decision, NoQuotas, Order, Outcome, QuotaView, Ruleset, SpecError};
@@ -162,10 +163,10 @@ pub fn decide_all(
                         .map_err(|e| line_error(*line, Some(order.id.clone()), e)),
                 },
             };
-            progress.inc(1);
             r
         })
         .collect();
+    progress.inc(lines.len() as u64);
     for ((_, parsed), result) in lines.iter().zip(results.iter_mut()) {
         if let (Ok(order), Ok(d)) = (parsed, result.as_mut()) {
             if d.quota_checked {
@@ -235,6 +236,21 @@ fn csv_row(r: &Result<Decision, LineError>) -> Vec<String> {
     }
 }
 
+/// Append decisions as JSON lines (SIMD JSON: serialising is a fifth of `check`'s time).
+fn write_jsonl(buf: &mut Vec<u8>, results: &[Result<Decision, LineError>]) -> anyhow::Result<()> {
+    for r in results {
+        match r {
+            Ok(d) => sonic_rs::to_writer(&mut *buf, d)?,
+            Err(e) => sonic_rs::to_writer(
+                &mut *buf,
+                &serde_json::json!({"line": e.line, "id": e.id, "error": {"field": e.field, "message": e.message}}),
+            )?,
+        }
+        buf.push(b'\n');
+    }
+    Ok(())
+}
+
 /// Write the header line of CSV and table output.
 pub fn write_header(out: &mut dyn Write, format: CheckFormat) -> anyhow::Result<()> {
     match format {
@@ -261,16 +277,9 @@ pub fn write_results(
 ) -> anyhow::Result<()> {
     match format {
         CheckFormat::Jsonl => {
-            for r in results {
-                match r {
-                    Ok(d) => serde_json::to_writer(&mut *out, d)?,
-                    Err(e) => serde_json::to_writer(
-                        &mut *out,
-                        &serde_json::json!({"line": e.line, "id": e.id, "error": {"field": e.field, "message": e.message}}),
-                    )?,
-                }
-                out.write_all(b"\n")?;
-            }
+            let mut buf = Vec::new();
+            write_jsonl(&mut buf, results)?;
+            out.write_all(&buf)?;
         }
         CheckFormat::Csv => {
             let mut w = csv::WriterBuilder::new()
@@ -310,6 +319,28 @@ pub fn write_results(
         }
     }
     Ok(())
+}
+
+/// Decisions serialised per task when output is written in parallel.
+const SERIALISE_LINES: usize = 1024;
+
+/// Serialise decisions (no header) in the chosen format, in parallel: one buffer per run of
+/// [`SERIALISE_LINES`] decisions, in input order.
+pub fn serialise_results(
+    results: &[Result<Decision, LineError>],
+    format: CheckFormat,
+) -> anyhow::Result<Vec<Vec<u8>>> {
+    results
+        .par_chunks(SERIALISE_LINES)
+        .map(|part| {
+            let mut buf = Vec::with_capacity(part.len() * 1536);
+            match format {
+                CheckFormat::Jsonl => write_jsonl(&mut buf, part)?,
+                _ => write_results(&mut buf, part, format)?,
+            }
+            Ok(buf)
+        })
+        .collect()
 }
 
 /// Lines decided per chunk: bounds memory on large files while keeping both cores busy.
@@ -360,9 +391,14 @@ pub fn check(
     };
     let mut counts: BTreeMap<Outcome, usize> = BTreeMap::new();
     let mut errors: Vec<LineError> = Vec::new();
-    let mut write_all = |w: &mut dyn Write| -> anyhow::Result<()> {
-        write_header(w, format)?;
-        let mut emit = |parsed: &[Parsed], w: &mut dyn Write| -> anyhow::Result<()> {
+    // Decide chunk by chunk; a writer thread writes one chunk while the next is decided.
+    let mut decide_into = |tx: &SyncSender<Vec<u8>>| -> anyhow::Result<()> {
+        let mut header = Vec::new();
+        write_header(&mut header, format)?;
+        if tx.send(header).is_err() {
+            return Ok(());
+        }
+        let mut emit = |parsed: &[Parsed]| -> anyhow::Result<bool> {
             if let Some(store) = ledger.as_deref_mut() {
                 quotas.load(store, parsed.iter().filter_map(|(_, p)| p.as_ref().ok()))?;
             }
@@ -374,20 +410,29 @@ pub fn check(
                     }
                 }
             }
-            write_results(w, &results, format)?;
+            for buf in serialise_results(&results, format)? {
+                if tx.send(buf).is_err() {
+                    // The writer stopped on an error; it reports it.
+                    return Ok(false);
+                }
+            }
             for r in results {
                 match r {
                     Ok(d) => *counts.entry(d.outcome).or_default() += 1,
                     Err(e) => errors.push(e),
                 }
             }
-            Ok(())
+            Ok(true)
         };
         for chunk in raw_lines.chunks(CHUNK_LINES) {
-            emit(&parse_jsonl(chunk), w)?;
+            if !emit(&parse_jsonl(chunk))? {
+                return Ok(());
+            }
         }
         for chunk in csv_lines.chunks(CHUNK_LINES) {
-            emit(chunk, w)?;
+            if !emit(chunk)? {
+                return Ok(());
+            }
         }
         Ok(())
     };
@@ -395,21 +440,16 @@ pub fn check(
         Some(p) => {
             // Write to a temporary file and rename, so a failed run leaves no half-written output.
             let tmp = p.with_extension("partial");
-            let mut f = std::io::BufWriter::new(
-                std::fs::File::create(&tmp)
-                    .map_err(|e| user(format!("cannot write `{}`: {e}", tmp.display())))?,
-            );
-            write_all(&mut f)?;
-            f.flush()?;
-            drop(f);
+            let f = std::fs::File::create(&tmp)
+                .map_err(|e| user(format!("cannot write `{}`: {e}", tmp.display())))?;
+            let written = write_through(std::io::BufWriter::new(f), &mut decide_into);
+            if let Err(e) = written {
+                std::fs::remove_file(&tmp).ok();
+                return Err(e);
+            }
             std::fs::rename(&tmp, p)?;
         }
-        None => {
-            let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
-            write_all(&mut w)?;
-            w.flush()?;
-        }
+        None => write_through(std::io::BufWriter::new(std::io::stdout()), &mut decide_into)?,
     }
     progress.finish_and_clear();
     let parts: Vec<String> = counts
@@ -437,6 +477,30 @@ pub fn check(
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
+    })
+}
+
+/// Run `produce`, which sends output buffers in order, while a writer thread writes them to
+/// `w`. The first error, from either side, is returned.
+fn write_through<W: Write + Send>(
+    mut w: W,
+    produce: &mut dyn FnMut(&SyncSender<Vec<u8>>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<Vec<u8>>(128);
+        let writer = scope.spawn(move || -> std::io::Result<()> {
+            for buf in rx {
+                w.write_all(&buf)?;
+            }
+            w.flush()
+        });
+        let produced = produce(&tx);
+        drop(tx);
+        let written = writer
+            .join()
+            .map_err(|_| anyhow::anyhow!("the output writer failed"))?;
+        produced?;
+        written.map_err(|e| user(format!("cannot write the output: {e}")))
     })
 }
 
