@@ -1303,7 +1303,7 @@ fn decide_resolved(
             if let Some(limit) = choice.0.tpp_per_consignee_year {
                 quota_checked = true;
                 let year = ctx.as_of.year();
-                let used = quotas.lpp_used(&order.consignee.name, year);
+                let used = quotas.lpp_used(order.consignee.name, year);
                 if used + tpp_counted > limit {
                     exception_notes.push(Reason::new(format!("LE-{sym}.quota"), choice.0.citation.clone(), format!("License Exception {sym} not available: consignee `{}` has used {} TPP in {year}; this order's {} TPP would bring it to {} > {}", order.consignee.name, num(used), num(tpp_counted), num(used + tpp_counted), num(limit))));
                     continue;
