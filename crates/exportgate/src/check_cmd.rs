@@ -7,7 +7,7 @@
 //! left after the lines before it. `check` reads the ledger and never writes to it.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::mpsc::{sync_channel, SyncSender};
@@ -49,10 +49,15 @@ fn line_error(line: usize, id: Option<String>, e: SpecError) -> LineError {
 
 /// Split JSONL input into its non-blank lines, with 1-based line numbers.
 pub fn jsonl_lines(bytes: &[u8]) -> Vec<(usize, &[u8])> {
+    jsonl_lines_from(bytes, 1)
+}
+
+/// Split a block of JSONL input whose first line is line `first` into its non-blank lines.
+pub fn jsonl_lines_from(bytes: &[u8], first: usize) -> Vec<(usize, &[u8])> {
     bytes
         .split(|b| *b == b'\n')
         .enumerate()
-        .map(|(i, raw)| (i + 1, raw.strip_suffix(b"\r").unwrap_or(raw)))
+        .map(|(i, raw)| (first + i, raw.strip_suffix(b"\r").unwrap_or(raw)))
         .filter(|(_, raw)| !raw.iter().all(|b| b.is_ascii_whitespace()))
         .collect()
 }
@@ -144,7 +149,6 @@ pub fn decide_all(
     source: &ScreeningSource,
     lines: &[Parsed],
     quotas: &mut dyn RunQuotas,
-    progress: &ProgressBar,
 ) -> Vec<Result<Decision, LineError>> {
     let mut results: Vec<Result<Decision, LineError>> = lines
         .par_iter()
@@ -166,7 +170,6 @@ pub fn decide_all(
             r
         })
         .collect();
-    progress.inc(lines.len() as u64);
     for ((_, parsed), result) in lines.iter().zip(results.iter_mut()) {
         if let (Ok(order), Ok(d)) = (parsed, result.as_mut()) {
             if d.quota_checked {
@@ -343,6 +346,65 @@ pub fn serialise_results(
         .collect()
 }
 
+/// A block of whole input lines and the 1-based number of its first line.
+struct Block {
+    first_line: usize,
+    bytes: Vec<u8>,
+}
+
+/// Bytes read per block: about 50,000 generated order lines.
+const BLOCK_BYTES: usize = 32 << 20;
+
+/// Read `input` in blocks of whole lines and send them in order; a read error ends the stream.
+fn read_blocks(mut input: impl Read, tx: SyncSender<std::io::Result<Block>>) {
+    let mut first_line = 1;
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let mut bytes = std::mem::take(&mut carry);
+        let target = bytes.len() + BLOCK_BYTES;
+        bytes.reserve(BLOCK_BYTES);
+        let mut eof = false;
+        while bytes.len() < target {
+            let start = bytes.len();
+            bytes.resize(start + (target - start).min(1 << 20), 0);
+            match input.read(&mut bytes[start..]) {
+                Ok(0) => {
+                    bytes.truncate(start);
+                    eof = true;
+                    break;
+                }
+                Ok(n) => bytes.truncate(start + n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => bytes.truncate(start),
+                Err(e) => {
+                    tx.send(Err(e)).ok();
+                    return;
+                }
+            }
+        }
+        if !eof {
+            // Keep the unfinished last line for the next block.
+            match bytes.iter().rposition(|b| *b == b'\n') {
+                Some(i) => carry = bytes.split_off(i + 1),
+                None => {
+                    // One line longer than a block: read on.
+                    carry = bytes;
+                    continue;
+                }
+            }
+        }
+        if !bytes.is_empty() {
+            let lines = bytes.iter().filter(|b| **b == b'\n').count();
+            if tx.send(Ok(Block { first_line, bytes })).is_err() {
+                return;
+            }
+            first_line += lines;
+        }
+        if eof {
+            return;
+        }
+    }
+}
+
 /// Lines decided per chunk: bounds memory on large files while keeping both cores busy.
 const CHUNK_LINES: usize = 65_536;
 
@@ -358,7 +420,6 @@ pub fn check(
     mut ledger: Option<Box<dyn LedgerStore>>,
 ) -> anyhow::Result<ExitCode> {
     check_regimes(rs, forced)?;
-    let bytes = read_all(path)?;
     let input = input.unwrap_or(
         if path
             .extension()
@@ -369,26 +430,48 @@ pub fn check(
             InputFormat::Jsonl
         },
     );
-    // JSONL is parsed chunk by chunk as it is decided, so memory stays bounded on large files.
-    let (raw_lines, csv_lines) = match input {
-        InputFormat::Jsonl => (jsonl_lines(&bytes), Vec::new()),
-        InputFormat::Csv => (Vec::new(), parse_csv(&bytes)?),
+    // JSONL is read in blocks by a reader thread and decided block by block as it arrives, so
+    // memory stays bounded and reading overlaps deciding; CSV is parsed whole first.
+    let (blocks, mut csv_lines, progress) = match input {
+        InputFormat::Jsonl => {
+            let (reader, size): (Box<dyn Read + Send>, u64) = if path == Path::new("-") {
+                (Box::new(std::io::stdin()), 0)
+            } else {
+                let f = std::fs::File::open(path)
+                    .map_err(|e| user(format!("cannot read `{}`: {e}", path.display())))?;
+                let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+                (Box::new(f), size)
+            };
+            let (tx, rx) = sync_channel(1);
+            std::thread::spawn(move || read_blocks(reader, tx));
+            let progress = ProgressBar::new(size).with_style(
+                ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            if size < 8 << 20 {
+                progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            (Some(rx), Vec::new(), progress)
+        }
+        InputFormat::Csv => {
+            let lines = parse_csv(&read_all(path)?)?;
+            let progress = ProgressBar::new(lines.len() as u64).with_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} orders ({per_sec}, {eta})")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            if lines.len() < 10_000 {
+                progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+            }
+            (None, lines, progress)
+        }
     };
-    let total = raw_lines.len() + csv_lines.len();
-    let progress = ProgressBar::new(total as u64);
-    progress.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} orders ({per_sec}, {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    if total < 10_000 {
-        progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
     let decider = Decider::new(rs, forced);
     let mut quotas = LedgerQuotas::default();
     let mut licensing = match ledger.as_deref_mut() {
         Some(store) => Licensing::load(store)?,
         None => Licensing::none(),
     };
+    let mut total = 0usize;
     let mut counts: BTreeMap<Outcome, usize> = BTreeMap::new();
     let mut errors: Vec<LineError> = Vec::new();
     // Decide chunk by chunk; a writer thread writes one chunk while the next is decided.
@@ -398,11 +481,11 @@ pub fn check(
         if tx.send(header).is_err() {
             return Ok(());
         }
-        let mut emit = |parsed: &[Parsed]| -> anyhow::Result<bool> {
+        let mut emit = |parsed: Vec<Parsed>| -> anyhow::Result<bool> {
             if let Some(store) = ledger.as_deref_mut() {
                 quotas.load(store, parsed.iter().filter_map(|(_, p)| p.as_ref().ok()))?;
             }
-            let mut results = decide_all(&decider, source, parsed, &mut quotas, &progress);
+            let mut results = decide_all(&decider, source, &parsed, &mut quotas);
             if let Some(store) = ledger.as_deref_mut() {
                 for ((_, p), r) in parsed.iter().zip(results.iter_mut()) {
                     if let (Ok(order), Ok(d)) = (p, r) {
@@ -416,20 +499,33 @@ pub fn check(
                     return Ok(false);
                 }
             }
-            for r in results {
+            total += results.len();
+            for r in &results {
                 match r {
                     Ok(d) => *counts.entry(d.outcome).or_default() += 1,
-                    Err(e) => errors.push(e),
+                    Err(e) => errors.push(e.clone()),
                 }
             }
+            // Freeing a chunk's orders and decisions is real work: share it between the cores.
+            rayon::join(|| drop(parsed), || results.into_par_iter().for_each(drop));
             Ok(true)
         };
-        for chunk in raw_lines.chunks(CHUNK_LINES) {
-            if !emit(&parse_jsonl(chunk))? {
-                return Ok(());
+        if let Some(blocks) = &blocks {
+            for block in blocks {
+                let block = block.map_err(|e| user(format!("cannot read `{}`: {e}", path.display())))?;
+                let lines = jsonl_lines_from(&block.bytes, block.first_line);
+                for chunk in lines.chunks(CHUNK_LINES) {
+                    if !emit(parse_jsonl(chunk))? {
+                        return Ok(());
+                    }
+                }
+                progress.inc(block.bytes.len() as u64);
             }
         }
-        for chunk in csv_lines.chunks(CHUNK_LINES) {
+        while !csv_lines.is_empty() {
+            let rest = csv_lines.split_off(csv_lines.len().min(CHUNK_LINES));
+            let chunk = std::mem::replace(&mut csv_lines, rest);
+            progress.inc(chunk.len() as u64);
             if !emit(chunk)? {
                 return Ok(());
             }
