@@ -31,6 +31,11 @@ impl CountryCode {
             .then_some(CountryCode(bytes))
     }
 
+    /// A dense index, 0..676, in code order (`AA` is 0): tables indexed by it need no hashing.
+    pub fn slot(&self) -> usize {
+        usize::from(self.0[0] - b'A') * 26 + usize::from(self.0[1] - b'A')
+    }
+
     pub fn as_str(&self) -> &str {
         // INVARIANT (ascii): both bytes are ASCII upper-case letters, checked in `parse`.
         std::str::from_utf8(&self.0).unwrap_or("??")
@@ -118,13 +123,18 @@ pub struct GroupAnswer {
 struct Group {
     title: String,
     citation: String,
-    members: HashMap<CountryCode, Vec<Membership>>,
+    /// Each country's intervals, indexed by [`CountryCode::slot`].
+    members: Vec<Vec<Membership>>,
 }
+
+/// Slots in a table indexed by [`CountryCode::slot`].
+const SLOTS: usize = 26 * 26;
 
 /// Every country and every group's dated membership.
 #[derive(Debug, Clone)]
 pub struct Countries {
-    countries: BTreeMap<CountryCode, Country>,
+    /// Indexed by [`CountryCode::slot`]: lookups on the decision path are array reads.
+    countries: Vec<Option<Country>>,
     by_name: HashMap<String, CountryCode>,
     groups: BTreeMap<String, Group>,
 }
@@ -139,7 +149,7 @@ impl Countries {
     pub fn from_json(text: &str) -> Result<Countries, CountryDataError> {
         let file: CountriesFile =
             serde_json::from_str(text).map_err(|e| CountryDataError(e.to_string()))?;
-        let mut countries = BTreeMap::new();
+        let mut countries: Vec<Option<Country>> = vec![None; SLOTS];
         let mut by_name = HashMap::new();
         for c in &file.countries {
             let code = CountryCode::parse(&c.code)
@@ -155,19 +165,16 @@ impl Countries {
             for alias in &c.aliases {
                 by_name.entry(normalise(alias)).or_insert(code);
             }
-            countries.insert(
+            countries[code.slot()] = Some(Country {
                 code,
-                Country {
-                    code,
-                    name: c.name.clone(),
-                    treat_as,
-                },
-            );
+                name: c.name.clone(),
+                treat_as,
+            });
         }
         let mut groups = BTreeMap::new();
         for (name, g) in file.groups {
             for m in &g.members {
-                if !CountryCode::parse(&m.country).is_some_and(|c| countries.contains_key(&c)) {
+                if !CountryCode::parse(&m.country).is_some_and(|c| countries[c.slot()].is_some()) {
                     return Err(CountryDataError(format!(
                         "group `{name}` names unknown country `{}`",
                         m.country
@@ -182,11 +189,11 @@ impl Countries {
                     }
                 }
             }
-            let mut members: HashMap<CountryCode, Vec<Membership>> = HashMap::new();
+            let mut members: Vec<Vec<Membership>> = vec![Vec::new(); SLOTS];
             for m in g.members {
                 // INVARIANT (known): checked against `countries` just above.
                 if let Some(code) = CountryCode::parse(&m.country) {
-                    members.entry(code).or_default().push(m);
+                    members[code.slot()].push(m);
                 }
             }
             groups.insert(
@@ -212,22 +219,22 @@ impl Countries {
             [a, b] => CountryCode::parse_bytes([a.to_ascii_uppercase(), b.to_ascii_uppercase()]),
             _ => None,
         };
-        if let Some(c) = upper.and_then(|code| self.countries.get(&code)) {
+        if let Some(c) = upper.and_then(|code| self.countries[code.slot()].as_ref()) {
             return Some(c);
         }
         self.by_name
             .get(&normalise(t))
-            .and_then(|code| self.countries.get(code))
+            .and_then(|code| self.countries[code.slot()].as_ref())
     }
 
     /// A country by its exact code.
     pub fn get(&self, code: &str) -> Option<&Country> {
-        self.countries.get(&CountryCode::parse(code)?)
+        self.countries[CountryCode::parse(code)?.slot()].as_ref()
     }
 
     /// All countries, sorted by code.
     pub fn all(&self) -> impl Iterator<Item = &Country> {
-        self.countries.values()
+        self.countries.iter().flatten()
     }
 
     /// Whether a group of this name exists.
@@ -252,8 +259,8 @@ impl Countries {
 
     /// The code whose group memberships apply (Hong Kong → China).
     pub fn effective<'a>(&'a self, code: &'a CountryCode) -> &'a CountryCode {
-        self.countries
-            .get(code)
+        self.countries[code.slot()]
+            .as_ref()
             .and_then(|c| c.treat_as.as_ref())
             .unwrap_or(code)
     }
@@ -268,7 +275,7 @@ impl Countries {
             };
         };
         let mut unconfirmed = false;
-        for m in g.members.get(code).into_iter().flatten() {
+        for m in &g.members[code.slot()] {
             if m.covers(date) {
                 return GroupAnswer {
                     member: true,

@@ -888,11 +888,42 @@ pub fn decide(
 
 /// Decides many orders against one ruleset: classifications are cached by chip and date, and
 /// the rule trace is kept only when asked for. Safe to share between threads.
+///
+/// A classification depends on its date only through which regimes bind on it and the
+/// calendar year (the foundry thresholds), so a second cache keyed by that [`Epoch`] serves
+/// every other date of the same epoch with a copy dated anew.
 pub struct Decider<'a> {
     rs: &'a Ruleset,
     forced: Vec<String>,
     trace: bool,
     cache: RwLock<HashMap<NaiveDate, HashMap<String, Arc<Classification>>>>,
+    by_epoch: RwLock<HashMap<(Epoch, String), Arc<Classification>>>,
+}
+
+/// What a classification reads of its date: the year, and which regimes bind (one bit each).
+/// Rulesets of more than 128 regimes key by the date itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Epoch {
+    Regimes { year: i32, binding: u128 },
+    Date(NaiveDate),
+}
+
+impl Epoch {
+    fn of(rs: &Ruleset, ctx: &Context) -> Epoch {
+        if rs.regimes().len() > 128 {
+            return Epoch::Date(ctx.as_of);
+        }
+        let binding = rs
+            .regimes()
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| rs.state(r, ctx).binds())
+            .fold(0u128, |m, (i, _)| m | (1 << i));
+        Epoch::Regimes {
+            year: ctx.as_of.year(),
+            binding,
+        }
+    }
 }
 
 impl<'a> Decider<'a> {
@@ -902,6 +933,7 @@ impl<'a> Decider<'a> {
             forced: forced.to_vec(),
             trace: false,
             cache: RwLock::new(HashMap::new()),
+            by_epoch: RwLock::new(HashMap::new()),
         }
     }
 
@@ -933,14 +965,31 @@ impl<'a> Decider<'a> {
                 match hit {
                     Some(c) => c,
                     None => {
-                        let c = Arc::new(classify(
-                            self.rs,
-                            ItemRef {
-                                chip: Some(chip),
-                                spec: resolved.spec,
-                            },
-                            &ctx,
-                        )?);
+                        let epoch = Epoch::of(self.rs, &ctx);
+                        let key = (epoch, chip.to_string());
+                        let same_epoch =
+                            self.by_epoch.read().ok().and_then(|c| c.get(&key).cloned());
+                        let c = match same_epoch {
+                            Some(c) => {
+                                let mut c = Classification::clone(&c);
+                                c.as_of = order.date;
+                                Arc::new(c)
+                            }
+                            None => {
+                                let c = Arc::new(classify(
+                                    self.rs,
+                                    ItemRef {
+                                        chip: Some(chip),
+                                        spec: resolved.spec,
+                                    },
+                                    &ctx,
+                                )?);
+                                if let Ok(mut by_epoch) = self.by_epoch.write() {
+                                    by_epoch.insert(key, c.clone());
+                                }
+                                c
+                            }
+                        };
                         if let Ok(mut cache) = self.cache.write() {
                             cache
                                 .entry(order.date)

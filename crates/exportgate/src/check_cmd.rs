@@ -54,12 +54,21 @@ pub fn jsonl_lines(bytes: &[u8]) -> Vec<(usize, &[u8])> {
 
 /// Split a block of JSONL input whose first line is line `first` into its non-blank lines.
 pub fn jsonl_lines_from(bytes: &[u8], first: usize) -> Vec<(usize, &[u8])> {
-    bytes
-        .split(|b| *b == b'\n')
-        .enumerate()
-        .map(|(i, raw)| (first + i, raw.strip_suffix(b"\r").unwrap_or(raw)))
-        .filter(|(_, raw)| !raw.iter().all(|b| b.is_ascii_whitespace()))
-        .collect()
+    let mut lines = Vec::with_capacity(bytes.len() / 512);
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+    for (i, end) in ends.enumerate() {
+        let raw = &bytes[start..end];
+        start = end + 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        // A line of JSON starts with `{`: test its first byte before scanning it all.
+        if raw.first().is_some_and(|b| !b.is_ascii_whitespace())
+            || !raw.iter().all(|b| b.is_ascii_whitespace())
+        {
+            lines.push((first + i, raw));
+        }
+    }
+    lines
 }
 
 /// Parse JSONL lines into orders, in parallel.
@@ -383,7 +392,7 @@ fn read_blocks(mut input: impl Read, tx: SyncSender<std::io::Result<Block>>) {
         }
         if !eof {
             // Keep the unfinished last line for the next block.
-            match bytes.iter().rposition(|b| *b == b'\n') {
+            match memchr::memrchr(b'\n', &bytes) {
                 Some(i) => carry = bytes.split_off(i + 1),
                 None => {
                     // One line longer than a block: read on.
@@ -393,7 +402,7 @@ fn read_blocks(mut input: impl Read, tx: SyncSender<std::io::Result<Block>>) {
             }
         }
         if !bytes.is_empty() {
-            let lines = bytes.iter().filter(|b| **b == b'\n').count();
+            let lines = memchr::memchr_iter(b'\n', &bytes).count();
             if tx.send(Ok(Block { first_line, bytes })).is_err() {
                 return;
             }
@@ -445,8 +454,10 @@ pub fn check(
             let (tx, rx) = sync_channel(1);
             std::thread::spawn(move || read_blocks(reader, tx));
             let progress = ProgressBar::new(size).with_style(
-                ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             if size < 8 << 20 {
                 progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -512,7 +523,8 @@ pub fn check(
         };
         if let Some(blocks) = &blocks {
             for block in blocks {
-                let block = block.map_err(|e| user(format!("cannot read `{}`: {e}", path.display())))?;
+                let block =
+                    block.map_err(|e| user(format!("cannot read `{}`: {e}", path.display())))?;
                 let lines = jsonl_lines_from(&block.bytes, block.first_line);
                 for chunk in lines.chunks(CHUNK_LINES) {
                     if !emit(parse_jsonl(chunk))? {
