@@ -174,7 +174,7 @@ impl Countries {
         let mut groups = BTreeMap::new();
         for (name, g) in file.groups {
             for m in &g.members {
-                if !CountryCode::parse(&m.country).is_some_and(|c| countries[c.slot()].is_some()) {
+                if CountryCode::parse(&m.country).is_none_or(|c| countries[c.slot()].is_none()) {
                     return Err(CountryDataError(format!(
                         "group `{name}` names unknown country `{}`",
                         m.country
