@@ -22,7 +22,7 @@ use crate::regime::{
 };
 use crate::ruleset::{Context, Ruleset};
 use crate::screening::{policy_from_text, ListAction, ListHit, Screening, ScreeningRecord};
-use crate::spec::SpecError;
+use crate::spec::{Spec, SpecError};
 
 /// The decision's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -943,6 +943,62 @@ impl<'a> Decider<'a> {
         self
     }
 
+    /// The classification of a catalog chip (cached) or an inline spec on the context's date.
+    fn classification(
+        &self,
+        chip: Option<&str>,
+        spec: &Spec,
+        ctx: &Context,
+    ) -> Result<Arc<Classification>, SpecError> {
+        Ok(match chip {
+            Some(chip) => {
+                let hit = self
+                    .cache
+                    .read()
+                    .ok()
+                    .and_then(|c| c.get(&ctx.as_of).and_then(|m| m.get(chip)).cloned());
+                match hit {
+                    Some(c) => c,
+                    None => {
+                        let epoch = Epoch::of(self.rs, ctx);
+                        let key = (epoch, chip.to_string());
+                        let same_epoch =
+                            self.by_epoch.read().ok().and_then(|c| c.get(&key).cloned());
+                        let c = match same_epoch {
+                            Some(c) => {
+                                let mut c = Classification::clone(&c);
+                                c.as_of = ctx.as_of;
+                                Arc::new(c)
+                            }
+                            None => {
+                                let c = Arc::new(classify(
+                                    self.rs,
+                                    ItemRef {
+                                        chip: Some(chip),
+                                        spec,
+                                    },
+                                    ctx,
+                                )?);
+                                if let Ok(mut by_epoch) = self.by_epoch.write() {
+                                    by_epoch.insert(key, c.clone());
+                                }
+                                c
+                            }
+                        };
+                        if let Ok(mut cache) = self.cache.write() {
+                            cache
+                                .entry(ctx.as_of)
+                                .or_default()
+                                .insert(chip.to_string(), c.clone());
+                        }
+                        c
+                    }
+                }
+            }
+            None => Arc::new(classify(self.rs, ItemRef { chip: None, spec }, ctx)?),
+        })
+    }
+
     /// Decide one order as of its date.
     pub fn decide(
         &self,
@@ -955,60 +1011,7 @@ impl<'a> Decider<'a> {
             as_of: order.date,
             forced: self.forced.clone(),
         };
-        let class = match resolved.chip {
-            Some(chip) => {
-                let hit = self
-                    .cache
-                    .read()
-                    .ok()
-                    .and_then(|c| c.get(&order.date).and_then(|m| m.get(chip)).cloned());
-                match hit {
-                    Some(c) => c,
-                    None => {
-                        let epoch = Epoch::of(self.rs, &ctx);
-                        let key = (epoch, chip.to_string());
-                        let same_epoch =
-                            self.by_epoch.read().ok().and_then(|c| c.get(&key).cloned());
-                        let c = match same_epoch {
-                            Some(c) => {
-                                let mut c = Classification::clone(&c);
-                                c.as_of = order.date;
-                                Arc::new(c)
-                            }
-                            None => {
-                                let c = Arc::new(classify(
-                                    self.rs,
-                                    ItemRef {
-                                        chip: Some(chip),
-                                        spec: resolved.spec,
-                                    },
-                                    &ctx,
-                                )?);
-                                if let Ok(mut by_epoch) = self.by_epoch.write() {
-                                    by_epoch.insert(key, c.clone());
-                                }
-                                c
-                            }
-                        };
-                        if let Ok(mut cache) = self.cache.write() {
-                            cache
-                                .entry(order.date)
-                                .or_default()
-                                .insert(chip.to_string(), c.clone());
-                        }
-                        c
-                    }
-                }
-            }
-            None => Arc::new(classify(
-                self.rs,
-                ItemRef {
-                    chip: None,
-                    spec: resolved.spec,
-                },
-                &ctx,
-            )?),
-        };
+        let class = self.classification(resolved.chip, resolved.spec, &ctx)?;
         Ok(decide_resolved(
             self.rs, &resolved, class, &ctx, quotas, self.trace, screening,
         ))
@@ -1694,5 +1697,43 @@ pub fn policy_name(p: ReviewPolicy) -> &'static str {
         ReviewPolicy::PresumptionOfApproval => "presumption_of_approval",
         ReviewPolicy::CaseByCase => "case_by_case",
         ReviewPolicy::PresumptionOfDenial => "presumption_of_denial",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The epoch cache gives every chip on every date exactly what classifying afresh gives.
+    #[test]
+    fn cached_classifications_equal_fresh_ones() {
+        let rs = Ruleset::embedded().unwrap();
+        for forced in [vec![], vec!["ai-diffusion-2025".to_string()]] {
+            let decider = Decider::new(&rs, &forced);
+            let mut date = NaiveDate::from_ymd_opt(2022, 8, 1).unwrap();
+            while date < NaiveDate::from_ymd_opt(2027, 3, 1).unwrap() {
+                let ctx = Context {
+                    as_of: date,
+                    forced: forced.clone(),
+                };
+                for entry in rs.catalog.entries() {
+                    let cached = decider
+                        .classification(Some(&entry.id), &entry.spec, &ctx)
+                        .unwrap();
+                    let item = ItemRef {
+                        chip: Some(&entry.id),
+                        spec: &entry.spec,
+                    };
+                    let fresh = classify(&rs, item, &ctx).unwrap();
+                    assert_eq!(
+                        serde_json::to_value(&*cached).unwrap(),
+                        serde_json::to_value(&fresh).unwrap(),
+                        "{} on {date}",
+                        entry.id
+                    );
+                }
+                date += chrono::Duration::days(5);
+            }
+        }
     }
 }
