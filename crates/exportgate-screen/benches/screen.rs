@@ -13,6 +13,10 @@ use chrono::NaiveDate;
 use exportgate_screen::parse;
 use exportgate_screen::{AllowList, Format, Party, Screener};
 
+/// The same allocator as the `exportgate` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
 
 /// A small deterministic generator (no dependency, same queries every run).

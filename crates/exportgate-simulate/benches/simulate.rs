@@ -12,6 +12,10 @@ use exportgate_core::Screening;
 use exportgate_sample::{generate, BookSpec};
 use exportgate_simulate::{render, simulate, BaseData, Scenario};
 
+/// The same allocator as the `exportgate` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
