@@ -104,6 +104,14 @@ pub struct Token {
     /// The written word the token comes from (Chinese characters written together share
     /// one; a name written "志偉 陳" has two).
     pub group: u32,
+    /// The set of bytes in `fold`, folded into 64 bits: two folds whose sets differ by more
+    /// letters than an edit bound allows cannot be that close (see `score::token_similarity`).
+    pub fold_letters: u64,
+}
+
+/// The bytes of `s` as a set, each byte at bit `byte % 64`.
+pub fn letter_set(s: &str) -> u64 {
+    s.bytes().fold(0, |m, b| m | 1 << (b % 64))
 }
 
 impl Token {
@@ -488,6 +496,7 @@ impl Normalizer {
                     skeleton(&f)
                 };
                 Token {
+                    fold_letters: letter_set(&f),
                     abjad_skel,
                     symbol: if kind == TokenKind::Generic {
                         sym

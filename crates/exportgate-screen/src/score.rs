@@ -140,7 +140,15 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
     if max_len - min_len > allowed {
         return if skel_match { 0.85 } else { 0.0 };
     }
-    let d = levenshtein_bounded(fa, fb, allowed);
+    // Each byte one fold has and the other lacks needs an edit of its own: a cheap bound
+    // that settles most unlike pairs before the edit distance.
+    let (la, lb) = (a.fold_letters, b.fold_letters);
+    let apart = (la & !lb).count_ones().max((lb & !la).count_ones()) as usize;
+    let d = if apart > allowed {
+        allowed + 1
+    } else {
+        levenshtein_bounded(fa, fb, allowed)
+    };
     let mut sim: f32 = if d <= allowed {
         1.0 - 0.12 * d as f32
     } else {
@@ -579,24 +587,31 @@ pub fn levenshtein_bounded(a: &str, b: &str, max: usize) -> usize {
     }
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let n = b.len() + 1;
-    if n > 64 {
+    if n > 64 || a.len() > 128 {
         return levenshtein(
             std::str::from_utf8(a).unwrap_or(""),
             std::str::from_utf8(b).unwrap_or(""),
         );
     }
-    let mut buf = [0usize; 192];
+    // Most pairs scored are unlike words: the bag distance (bytes one has that the other
+    // lacks) is a lower bound of the edit distance, with transpositions too, and cheap.
+    if bag_distance(a, b) > max {
+        return max + 1;
+    }
+    // Cells hold distances of at most 64 (`n` ≤ 64): bytes keep the rows in two cache lines.
+    let mut buf = [0u8; 192];
     let (prev2, rest) = buf.split_at_mut(n);
     let (prev, rest) = rest.split_at_mut(n);
     let cur = &mut rest[..n];
     for (j, r) in prev.iter_mut().enumerate() {
-        *r = j;
+        *r = j as u8;
     }
+    let bound = max.min(255) as u8;
     for i in 0..a.len() {
-        cur[0] = i + 1;
+        cur[0] = (i + 1) as u8;
         let mut row_min = cur[0];
         for j in 0..b.len() {
-            let cost = usize::from(a[i] != b[j]);
+            let cost = u8::from(a[i] != b[j]);
             let mut v = (prev[j + 1] + 1).min(cur[j] + 1).min(prev[j] + cost);
             if i > 0 && j > 0 && a[i] == b[j - 1] && a[i - 1] == b[j] {
                 v = v.min(prev2[j - 1] + 1);
@@ -606,13 +621,37 @@ pub fn levenshtein_bounded(a: &str, b: &str, max: usize) -> usize {
         }
         // With transpositions a value can come from two rows back: stop only when both
         // rows exceed the bound.
-        if row_min > max && prev.iter().copied().min().unwrap_or(0) > max {
+        if usize::from(row_min) > max && prev.iter().copied().min().unwrap_or(0) > bound {
             return max + 1;
         }
         prev2.copy_from_slice(prev);
         prev.copy_from_slice(cur);
     }
-    prev[b.len()]
+    usize::from(prev[b.len()])
+}
+
+/// The larger count of bytes one string has beyond the other's, as multisets: no edit
+/// sequence is shorter (a substitution, insertion or deletion changes each count by at most
+/// one, a transposition by none).
+fn bag_distance(a: &[u8], b: &[u8]) -> usize {
+    let mut counts = [0i8; 256];
+    for &x in a {
+        counts[usize::from(x)] += 1;
+    }
+    for &x in b {
+        counts[usize::from(x)] -= 1;
+    }
+    let (mut extra_a, mut extra_b) = (0usize, 0usize);
+    for &x in a.iter().chain(b) {
+        let c = &mut counts[usize::from(x)];
+        if *c > 0 {
+            extra_a += *c as usize;
+        } else if *c < 0 {
+            extra_b += c.unsigned_abs() as usize;
+        }
+        *c = 0;
+    }
+    extra_a.max(extra_b)
 }
 
 /// Edit distance over bytes (tokens are ASCII) counting an adjacent transposition as one
@@ -727,5 +766,16 @@ mod tests {
         }
         let long = "x".repeat(80);
         assert_eq!(super::levenshtein(&long, "xx"), 78);
+    }
+
+    proptest::proptest! {
+        /// The bounded distance (with its bag-distance shortcut) agrees with the optimal
+        /// string alignment distance wherever that is within the bound.
+        #[test]
+        fn bounded_levenshtein_agrees_with_osa(a in "[a-f]{0,12}", b in "[a-f]{0,12}", max in 0usize..6) {
+            let d = strsim::osa_distance(&a, &b);
+            let bd = super::levenshtein_bounded(&a, &b, max);
+            proptest::prop_assert!(if d <= max { bd == d } else { bd > max }, "{} {} {} {} {}", a, b, max, d, bd);
+        }
     }
 }
