@@ -75,19 +75,116 @@ pub fn jsonl_lines_from(bytes: &[u8], first: usize) -> Vec<(usize, &[u8])> {
 pub fn parse_jsonl(lines: &[(usize, &[u8])]) -> Vec<Parsed> {
     lines
         .par_iter()
-        .map(|&(line, raw)| {
-            let parsed = match std::str::from_utf8(raw) {
-                Err(_) => Err(LineError {
-                    line,
-                    id: None,
-                    field: "line".into(),
-                    message: "not valid UTF-8".into(),
-                }),
-                Ok(text) => Order::from_json(text).map_err(|e| line_error(line, guess_id(text), e)),
-            };
-            (line, parsed)
-        })
+        .map(|&(line, raw)| (line, parse_line(line, raw)))
         .collect()
+}
+
+/// Parse one JSONL line into an order.
+fn parse_line(line: usize, raw: &[u8]) -> Result<Order, LineError> {
+    match std::str::from_utf8(raw) {
+        Err(_) => Err(LineError {
+            line,
+            id: None,
+            field: "line".into(),
+            message: "not valid UTF-8".into(),
+        }),
+        Ok(text) => Order::from_json(text).map_err(|e| line_error(line, guess_id(text), e)),
+    }
+}
+
+/// Screen an order's parties and decide it against the quotas given.
+fn decide_line(
+    decider: &Decider,
+    source: &ScreeningSource,
+    line: usize,
+    order: &Order,
+    quotas: &dyn QuotaView,
+) -> Result<Decision, LineError> {
+    match source.hits(order) {
+        Err(m) => Err(LineError {
+            line,
+            id: Some(order.id.clone()),
+            field: m.split(':').next().unwrap_or("name").to_string(),
+            message: m,
+        }),
+        Ok(hits) => decider
+            .decide(order, quotas, source.screening(&hits))
+            .map_err(|e| line_error(line, Some(order.id.clone()), e)),
+    }
+}
+
+/// Whether a decision depends on the lines before it: it consulted a per-consignee quota,
+/// or it uses License Exception LPP, which adds to one.
+fn depends_on_earlier_lines(d: &Decision) -> bool {
+    d.quota_checked || d.exception.as_deref() == Some("LPP")
+}
+
+/// What a `check` run has counted so far, and the LPP it has used.
+struct RunState {
+    total: usize,
+    counts: BTreeMap<Outcome, usize>,
+    errors: Vec<LineError>,
+    quotas: LedgerQuotas,
+}
+
+/// Lines parsed, decided and serialised in one task (the path without a ledger).
+struct Piece {
+    /// The output of the lines, in order, less the pending ones.
+    buf: Vec<u8>,
+    /// Lines whose decision depends on the lines before them: where their output goes in
+    /// `buf`, the line number and the order, decided again in input order.
+    pending: Vec<(usize, usize, Order)>,
+    counts: BTreeMap<Outcome, usize>,
+    errors: Vec<LineError>,
+    lines: usize,
+}
+
+/// Parse, decide and serialise a run of lines, keeping each order and decision on one core
+/// from start to finish.
+fn decide_piece(
+    decider: &Decider,
+    source: &ScreeningSource,
+    lines: &[(usize, &[u8])],
+    format: CheckFormat,
+) -> anyhow::Result<Piece> {
+    let mut piece = Piece {
+        buf: Vec::with_capacity(lines.len() * 1536),
+        pending: Vec::new(),
+        counts: BTreeMap::new(),
+        errors: Vec::new(),
+        lines: lines.len(),
+    };
+    for &(line, raw) in lines {
+        let result = parse_line(line, raw).and_then(|order| {
+            decide_line(decider, source, line, &order, &NoQuotas).map(|d| (order, d))
+        });
+        let result = match result {
+            Ok((order, d)) if depends_on_earlier_lines(&d) => {
+                piece.pending.push((piece.buf.len(), line, order));
+                continue;
+            }
+            Ok((_, d)) => Ok(d),
+            Err(e) => Err(e),
+        };
+        match &result {
+            Ok(d) => *piece.counts.entry(d.outcome).or_default() += 1,
+            Err(e) => piece.errors.push(e.clone()),
+        }
+        serialise_into(&mut piece.buf, std::slice::from_ref(&result), format)?;
+    }
+    Ok(piece)
+}
+
+/// Append decisions in the chosen format (no header).
+fn serialise_into(
+    buf: &mut Vec<u8>,
+    results: &[Result<Decision, LineError>],
+    format: CheckFormat,
+) -> anyhow::Result<()> {
+    match format {
+        CheckFormat::Jsonl => write_jsonl(buf, results),
+        _ => write_results(buf, results, format),
+    }
 }
 
 /// Parse CSV input (flattened field names in the header) into orders; the header is line 1.
@@ -161,22 +258,9 @@ pub fn decide_all(
 ) -> Vec<Result<Decision, LineError>> {
     let mut results: Vec<Result<Decision, LineError>> = lines
         .par_iter()
-        .map(|(line, parsed)| {
-            let r = match parsed {
-                Err(e) => Err(e.clone()),
-                Ok(order) => match source.hits(order) {
-                    Err(m) => Err(LineError {
-                        line: *line,
-                        id: Some(order.id.clone()),
-                        field: m.split(':').next().unwrap_or("name").to_string(),
-                        message: m,
-                    }),
-                    Ok(hits) => decider
-                        .decide(order, &NoQuotas, source.screening(&hits))
-                        .map_err(|e| line_error(*line, Some(order.id.clone()), e)),
-                },
-            };
-            r
+        .map(|(line, parsed)| match parsed {
+            Err(e) => Err(e.clone()),
+            Ok(order) => decide_line(decider, source, *line, order, &NoQuotas),
         })
         .collect();
     for ((_, parsed), result) in lines.iter().zip(results.iter_mut()) {
@@ -346,10 +430,7 @@ pub fn serialise_results(
         .par_chunks(SERIALISE_LINES)
         .map(|part| {
             let mut buf = Vec::with_capacity(part.len() * 1536);
-            match format {
-                CheckFormat::Jsonl => write_jsonl(&mut buf, part)?,
-                _ => write_results(&mut buf, part, format)?,
-            }
+            serialise_into(&mut buf, part, format)?;
             Ok(buf)
         })
         .collect()
@@ -477,14 +558,17 @@ pub fn check(
         }
     };
     let decider = Decider::new(rs, forced);
-    let mut quotas = LedgerQuotas::default();
     let mut licensing = match ledger.as_deref_mut() {
         Some(store) => Licensing::load(store)?,
         None => Licensing::none(),
     };
-    let mut total = 0usize;
-    let mut counts: BTreeMap<Outcome, usize> = BTreeMap::new();
-    let mut errors: Vec<LineError> = Vec::new();
+    let has_ledger = ledger.is_some();
+    let mut st = RunState {
+        total: 0,
+        counts: BTreeMap::new(),
+        errors: Vec::new(),
+        quotas: LedgerQuotas::default(),
+    };
     // Decide chunk by chunk; a writer thread writes one chunk while the next is decided.
     let mut decide_into = |tx: &SyncSender<Vec<u8>>| -> anyhow::Result<()> {
         let mut header = Vec::new();
@@ -492,11 +576,12 @@ pub fn check(
         if tx.send(header).is_err() {
             return Ok(());
         }
-        let mut emit = |parsed: Vec<Parsed>| -> anyhow::Result<bool> {
+        let mut emit = |parsed: Vec<Parsed>, st: &mut RunState| -> anyhow::Result<bool> {
             if let Some(store) = ledger.as_deref_mut() {
-                quotas.load(store, parsed.iter().filter_map(|(_, p)| p.as_ref().ok()))?;
+                st.quotas
+                    .load(store, parsed.iter().filter_map(|(_, p)| p.as_ref().ok()))?;
             }
-            let mut results = decide_all(&decider, source, &parsed, &mut quotas);
+            let mut results = decide_all(&decider, source, &parsed, &mut st.quotas);
             if let Some(store) = ledger.as_deref_mut() {
                 for ((_, p), r) in parsed.iter().zip(results.iter_mut()) {
                     if let (Ok(order), Ok(d)) = (p, r) {
@@ -510,25 +595,67 @@ pub fn check(
                     return Ok(false);
                 }
             }
-            total += results.len();
+            st.total += results.len();
             for r in &results {
                 match r {
-                    Ok(d) => *counts.entry(d.outcome).or_default() += 1,
-                    Err(e) => errors.push(e.clone()),
+                    Ok(d) => *st.counts.entry(d.outcome).or_default() += 1,
+                    Err(e) => st.errors.push(e.clone()),
                 }
             }
             // Freeing a chunk's orders and decisions is real work: share it between the cores.
             rayon::join(|| drop(parsed), || results.into_par_iter().for_each(drop));
             Ok(true)
         };
+        // Send a piece's output, deciding its pending lines in input order in between.
+        let emit_piece = |piece: Piece, st: &mut RunState| -> anyhow::Result<bool> {
+            st.total += piece.lines;
+            for (o, n) in piece.counts {
+                *st.counts.entry(o).or_default() += n;
+            }
+            st.errors.extend(piece.errors);
+            if piece.pending.is_empty() {
+                return Ok(tx.send(piece.buf).is_ok());
+            }
+            let mut at = 0;
+            let mut out = Vec::with_capacity(piece.buf.len() + piece.pending.len() * 1536);
+            for (offset, line, order) in piece.pending {
+                out.extend_from_slice(&piece.buf[at..offset]);
+                at = offset;
+                let result = decide_line(&decider, source, line, &order, &st.quotas);
+                match &result {
+                    Ok(d) => {
+                        st.quotas.record(&order.consignee.name, d);
+                        *st.counts.entry(d.outcome).or_default() += 1;
+                    }
+                    Err(e) => st.errors.push(e.clone()),
+                }
+                serialise_into(&mut out, std::slice::from_ref(&result), format)?;
+            }
+            out.extend_from_slice(&piece.buf[at..]);
+            Ok(tx.send(out).is_ok())
+        };
         if let Some(blocks) = &blocks {
             for block in blocks {
                 let block =
                     block.map_err(|e| user(format!("cannot read `{}`: {e}", path.display())))?;
                 let lines = jsonl_lines_from(&block.bytes, block.first_line);
-                for chunk in lines.chunks(CHUNK_LINES) {
-                    if !emit(parse_jsonl(chunk))? {
-                        return Ok(());
+                if has_ledger {
+                    for chunk in lines.chunks(CHUNK_LINES) {
+                        if !emit(parse_jsonl(chunk), &mut st)? {
+                            return Ok(());
+                        }
+                    }
+                } else {
+                    // Without a ledger each run of lines is parsed, decided and serialised
+                    // on one core; only quota-dependent lines wait for the ordered pass.
+                    let pieces = lines
+                        .par_chunks(SERIALISE_LINES)
+                        .map(|part| decide_piece(&decider, source, part, format))
+                        .collect::<anyhow::Result<Vec<Piece>>>()?;
+                    for piece in pieces {
+                        if !emit_piece(piece, &mut st)? {
+                            return Ok(());
+                        }
                     }
                 }
                 progress.inc(block.bytes.len() as u64);
@@ -538,7 +665,7 @@ pub fn check(
             let rest = csv_lines.split_off(csv_lines.len().min(CHUNK_LINES));
             let chunk = std::mem::replace(&mut csv_lines, rest);
             progress.inc(chunk.len() as u64);
-            if !emit(chunk)? {
+            if !emit(chunk, &mut st)? {
                 return Ok(());
             }
         }
@@ -560,6 +687,12 @@ pub fn check(
         None => write_through(std::io::BufWriter::new(std::io::stdout()), &mut decide_into)?,
     }
     progress.finish_and_clear();
+    let RunState {
+        total,
+        counts,
+        errors,
+        ..
+    } = st;
     let parts: Vec<String> = counts
         .iter()
         .map(|(o, n)| format!("{} {n}", o.as_str()))
