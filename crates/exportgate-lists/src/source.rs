@@ -26,11 +26,16 @@ pub enum SourceError {
     Database { path: String, source: ListsError },
 }
 
-/// Screening results of the run, by party name and country (and by date while the allow-list
-/// has clearances, since they expire).
-type HitCache = RwLock<
-    HashMap<(String, Option<String>, Option<chrono::NaiveDate>), Vec<exportgate_screen::Hit>>,
->;
+/// Screening results of the run, by party name, then country (and date while the allow-list
+/// has clearances, since they expire). Keyed by the name alone so a lookup borrows it.
+type HitCache = RwLock<HashMap<String, Vec<CachedHits>>>;
+
+/// The hits of one name for one country (and date).
+type CachedHits = (
+    Option<String>,
+    Option<chrono::NaiveDate>,
+    Vec<exportgate_screen::Hit>,
+);
 
 /// The screener for a run, if any, with the lists it was built from.
 pub struct ScreeningSource {
@@ -180,12 +185,13 @@ impl ScreeningSource {
             return Ok(());
         };
         let allow = self.allow.read().unwrap_or_else(|e| e.into_inner());
-        let key = (
-            p.name.clone(),
-            p.country.clone(),
-            (!allow.entries.is_empty()).then_some(date),
-        );
-        let cached = self.cache.read().ok().and_then(|c| c.get(&key).cloned());
+        let day = (!allow.entries.is_empty()).then_some(date);
+        let cached = self.cache.read().ok().and_then(|c| {
+            c.get(&p.name)?
+                .iter()
+                .find(|(country, d, _)| country == &p.country && *d == day)
+                .map(|(_, _, hits)| hits.clone())
+        });
         let hits = match cached {
             Some(h) => h,
             None => {
@@ -197,7 +203,13 @@ impl ScreeningSource {
                     .screen(&party, date, &allow)
                     .map_err(|e| format!("{role}.name: {e}"))?;
                 if let Ok(mut c) = self.cache.write() {
-                    c.insert(key, r.hits.clone());
+                    let same_name = c.entry(p.name.clone()).or_default();
+                    if !same_name
+                        .iter()
+                        .any(|(country, d, _)| country == &p.country && *d == day)
+                    {
+                        same_name.push((p.country.clone(), day, r.hits.clone()));
+                    }
                 }
                 r.hits
             }
