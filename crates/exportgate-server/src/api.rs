@@ -190,7 +190,7 @@ fn check_one(
     }
     // The common case (no review) serialises the decision once, straight to text.
     let text = if why.is_empty() {
-        serde_json::to_string(&d).map_err(ApiError::internal)?
+        sonic_rs::to_string(&d).map_err(ApiError::internal)?
     } else {
         let mut value = serde_json::to_value(&d).map_err(ApiError::internal)?;
         let id = crate::cases::open(st, who, &order, &value, view, &hits, &why)?;
