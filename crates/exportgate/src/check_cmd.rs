@@ -445,14 +445,15 @@ struct Block {
 /// Bytes read per block: about 50,000 generated order lines.
 const BLOCK_BYTES: usize = 32 << 20;
 
-/// Read `input` in blocks of whole lines and send them in order; a read error ends the stream.
-fn read_blocks(mut input: impl Read, tx: SyncSender<std::io::Result<Block>>) {
+/// Read `input` in blocks of whole lines (about `block_bytes` each) and send them in order; a
+/// read error ends the stream.
+fn read_blocks(mut input: impl Read, block_bytes: usize, tx: SyncSender<std::io::Result<Block>>) {
     let mut first_line = 1;
     let mut carry: Vec<u8> = Vec::new();
     loop {
         let mut bytes = std::mem::take(&mut carry);
-        let target = bytes.len() + BLOCK_BYTES;
-        bytes.reserve(BLOCK_BYTES);
+        let target = bytes.len() + block_bytes;
+        bytes.reserve(block_bytes);
         let mut eof = false;
         while bytes.len() < target {
             let start = bytes.len();
@@ -533,7 +534,7 @@ pub fn check(
                 (Box::new(f), size)
             };
             let (tx, rx) = sync_channel(1);
-            std::thread::spawn(move || read_blocks(reader, tx));
+            std::thread::spawn(move || read_blocks(reader, BLOCK_BYTES, tx));
             let progress = ProgressBar::new(size).with_style(
                 ProgressStyle::with_template(
                     "{bar:40} {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
@@ -769,4 +770,49 @@ pub fn explain(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocks hold whole lines, a line longer than a block is carried on, and line numbers
+    /// continue across blocks (a last line without a line end included).
+    #[test]
+    fn blocks_split_at_line_ends_and_keep_line_numbers() {
+        let mut text = String::new();
+        for i in 1..=40 {
+            if i == 17 {
+                text.push_str(&"x".repeat(200));
+            } else {
+                text.push_str(&format!("line {i}"));
+            }
+            if i < 40 {
+                text.push('\n');
+            }
+        }
+        let (tx, rx) = sync_channel(1);
+        let input = text.clone().into_bytes();
+        std::thread::spawn(move || read_blocks(input.as_slice(), 64, tx));
+        let blocks: Vec<Block> = rx.into_iter().map(Result::unwrap).collect();
+        assert!(blocks.len() > 4, "{} blocks", blocks.len());
+        for block in &blocks[..blocks.len() - 1] {
+            assert!(block.bytes.ends_with(b"\n"));
+        }
+        let mut seen = Vec::new();
+        for block in &blocks {
+            for (line, raw) in jsonl_lines_from(&block.bytes, block.first_line) {
+                seen.push((line, String::from_utf8(raw.to_vec()).unwrap()));
+            }
+        }
+        assert_eq!(seen.len(), 40);
+        for (i, (line, text)) in seen.iter().enumerate() {
+            assert_eq!(*line, i + 1);
+            if *line == 17 {
+                assert_eq!(text.len(), 200);
+            } else {
+                assert_eq!(text, &format!("line {line}"));
+            }
+        }
+    }
 }
