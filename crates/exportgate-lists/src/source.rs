@@ -174,6 +174,11 @@ impl ScreeningSource {
         self.screener.is_some()
     }
 
+    /// Parties go unscreened: no list is loaded and the caller did not say it screens them.
+    pub fn unscreened(&self) -> bool {
+        self.screener.is_none() && !self.external
+    }
+
     fn screen_party(
         &self,
         role: &str,

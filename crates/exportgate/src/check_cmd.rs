@@ -706,7 +706,7 @@ pub fn check(
     for e in errors.iter().take(20) {
         eprintln!("error: line {}: field `{}`: {}", e.line, e.field, e.message);
     }
-    if !source.has_lists() {
+    if source.unscreened() {
         eprintln!("warning: parties were not screened (no lists loaded); no decision is clean\n\nhint: run `exportgate lists import FILE` or pass `--lists FILE`");
     }
     if errors.len() > 20 {

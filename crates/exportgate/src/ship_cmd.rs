@@ -304,7 +304,7 @@ pub fn ship(
     for e in errors.iter().take(20) {
         eprintln!("error: line {}: field `{}`: {}", e.line, e.field, e.message);
     }
-    if !source.has_lists() {
+    if source.unscreened() {
         eprintln!("warning: parties were not screened (no lists loaded); no decision is clean");
     }
     Ok(if errors.is_empty() {

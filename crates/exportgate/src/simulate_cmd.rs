@@ -203,8 +203,7 @@ pub fn simulate_cmd(
             e.message
         );
     }
-    let external = matches!(source.screening(&[]), exportgate_core::Screening::External);
-    if !source.has_lists() && !external {
+    if source.unscreened() {
         eprintln!("warning: parties were not screened (no lists loaded); no decision is clean\n\nhint: pass `--lists FILE` or `--screened-externally`, or run `exportgate lists import FILE`");
     }
     Ok(if report.errors.is_empty() {
