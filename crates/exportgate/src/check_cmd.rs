@@ -61,10 +61,7 @@ pub fn jsonl_lines_from(bytes: &[u8], first: usize) -> Vec<(usize, &[u8])> {
         let raw = &bytes[start..end];
         start = end + 1;
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        // A line of JSON starts with `{`: test its first byte before scanning it all.
-        if raw.first().is_some_and(|b| !b.is_ascii_whitespace())
-            || !raw.iter().all(|b| b.is_ascii_whitespace())
-        {
+        if !raw.iter().all(|b| b.is_ascii_whitespace()) {
             lines.push((first + i, raw));
         }
     }
@@ -265,7 +262,7 @@ pub fn decide_all(
         .collect();
     for ((_, parsed), result) in lines.iter().zip(results.iter_mut()) {
         if let (Ok(order), Ok(d)) = (parsed, result.as_mut()) {
-            if d.quota_checked {
+            if depends_on_earlier_lines(d) {
                 if let Ok(hits) = source.hits(order) {
                     if let Ok(again) =
                         decider.decide(order, &*quotas as &dyn QuotaView, source.screening(&hits))
@@ -452,26 +449,17 @@ fn read_blocks(mut input: impl Read, block_bytes: usize, tx: SyncSender<std::io:
     let mut carry: Vec<u8> = Vec::new();
     loop {
         let mut bytes = std::mem::take(&mut carry);
-        let target = bytes.len() + block_bytes;
-        bytes.reserve(block_bytes);
-        let mut eof = false;
-        while bytes.len() < target {
-            let start = bytes.len();
-            bytes.resize(start + (target - start).min(1 << 20), 0);
-            match input.read(&mut bytes[start..]) {
-                Ok(0) => {
-                    bytes.truncate(start);
-                    eof = true;
-                    break;
-                }
-                Ok(n) => bytes.truncate(start + n),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => bytes.truncate(start),
-                Err(e) => {
-                    tx.send(Err(e)).ok();
-                    return;
-                }
+        let eof = match input
+            .by_ref()
+            .take(block_bytes as u64)
+            .read_to_end(&mut bytes)
+        {
+            Ok(n) => n < block_bytes,
+            Err(e) => {
+                tx.send(Err(e)).ok();
+                return;
             }
-        }
+        };
         if !eof {
             // Keep the unfinished last line for the next block.
             match memchr::memrchr(b'\n', &bytes) {
