@@ -137,7 +137,14 @@ pub struct Countries {
     countries: Vec<Option<Country>>,
     by_name: HashMap<String, CountryCode>,
     groups: BTreeMap<String, Group>,
+    /// The groups again, in name order, so compiled rules address them by [`GroupId`].
+    group_list: Vec<Group>,
 }
+
+/// A group resolved once by name ([`Countries::group_id`]), so the decision path reads an
+/// array instead of comparing names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupId(usize);
 
 /// A problem in the country data file.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -205,10 +212,12 @@ impl Countries {
                 },
             );
         }
+        let group_list = groups.values().cloned().collect();
         Ok(Countries {
             countries,
             by_name,
             groups,
+            group_list,
         })
     }
 
@@ -265,15 +274,44 @@ impl Countries {
             .unwrap_or(code)
     }
 
-    /// Is `code` in `group` on `date`?
+    /// The id of a group, for [`Countries::in_group_id`].
+    pub fn group_id(&self, group: &str) -> Option<GroupId> {
+        self.groups
+            .keys()
+            .position(|name| name == group)
+            .map(GroupId)
+    }
+
+    /// Is `code` in `group` on `date`? An unknown group is an unconfirmed "no".
     pub fn in_group(&self, code: &CountryCode, group: &str, date: NaiveDate) -> GroupAnswer {
-        let code = self.effective(code);
-        let Some(g) = self.groups.get(group) else {
-            return GroupAnswer {
+        match self.groups.get(group) {
+            Some(g) => self.member_of(g, code, date),
+            None => GroupAnswer {
                 member: false,
                 unconfirmed: true,
-            };
-        };
+            },
+        }
+    }
+
+    /// [`Countries::in_group`] for a group resolved with [`Countries::group_id`] (`None`: an
+    /// unknown group).
+    pub fn in_group_id(
+        &self,
+        code: &CountryCode,
+        group: Option<GroupId>,
+        date: NaiveDate,
+    ) -> GroupAnswer {
+        match group.and_then(|GroupId(i)| self.group_list.get(i)) {
+            Some(g) => self.member_of(g, code, date),
+            None => GroupAnswer {
+                member: false,
+                unconfirmed: true,
+            },
+        }
+    }
+
+    fn member_of(&self, g: &Group, code: &CountryCode, date: NaiveDate) -> GroupAnswer {
+        let code = self.effective(code);
         let mut unconfirmed = false;
         for m in &g.members[code.slot()] {
             if m.covers(date) {
@@ -308,4 +346,43 @@ impl Countries {
 
 fn normalise(s: &str) -> String {
     s.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A group addressed by its compiled id answers exactly as by its name, for every group,
+    /// every country and a date in each year of the data; an unknown group is an unconfirmed no.
+    #[test]
+    fn group_ids_answer_as_group_names() {
+        let rs = crate::Ruleset::embedded().unwrap();
+        let c = &rs.countries;
+        let names: Vec<String> = c.group_names().map(str::to_string).collect();
+        assert!(!names.is_empty());
+        for name in &names {
+            let id = c.group_id(name);
+            assert!(id.is_some(), "{name}");
+            for country in c.all() {
+                for year in 2020..=2027 {
+                    let date = NaiveDate::from_ymd_opt(year, 6, 1).unwrap();
+                    assert_eq!(
+                        c.in_group_id(&country.code, id, date),
+                        c.in_group(&country.code, name, date),
+                        "{name} {} {date}",
+                        country.code
+                    );
+                }
+            }
+        }
+        let unknown = GroupAnswer {
+            member: false,
+            unconfirmed: true,
+        };
+        assert_eq!(c.group_id("no-such-group"), None);
+        let il = c.code("IL").unwrap();
+        let day = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+        assert_eq!(c.in_group_id(&il, None, day), unknown);
+        assert_eq!(c.in_group(&il, "no-such-group", day), unknown);
+    }
 }

@@ -6,6 +6,7 @@
 //! decision carries its reasons and a trace of every rule considered.
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
 use std::sync::{Arc, RwLock};
 
 use chrono::{Datelike, NaiveDate};
@@ -13,7 +14,7 @@ use serde::Serialize;
 
 use crate::classify::{classify, Classification, Eccn, ItemRef};
 use crate::confidence::Confidence;
-use crate::country::CountryCode;
+use crate::country::{CountryCode, GroupAnswer, GroupId};
 use crate::order::{FactValue, Order, ResolvedOrder, ResolvedParty};
 use crate::reason::{num, Reason};
 use crate::regime::{
@@ -169,7 +170,10 @@ enum Tri {
 
 struct Eval {
     truth: Tri,
-    notes: Vec<String>,
+    /// The notes so far, joined by "; " (written only when explaining).
+    notes: String,
+    /// How many notes `notes` holds (an empty note still takes its separator).
+    noted: usize,
     unconfirmed: bool,
     explain: bool,
 }
@@ -178,17 +182,27 @@ impl Eval {
     fn new(explain: bool) -> Eval {
         Eval {
             truth: Tri::Yes,
-            notes: Vec::new(),
+            // Room for a typical explanation, so notes rarely regrow.
+            notes: if explain {
+                String::with_capacity(256)
+            } else {
+                String::new()
+            },
+            noted: 0,
             unconfirmed: false,
             explain,
         }
     }
 
     /// AND in another predicate's result; its note is written only when explaining.
-    fn and(&mut self, truth: Tri, note: impl FnOnce() -> String, unconfirmed: bool) {
+    fn and(&mut self, truth: Tri, note: impl FnOnce(&mut String), unconfirmed: bool) {
         self.combine(truth, unconfirmed);
         if self.explain {
-            self.notes.push(note());
+            if self.noted > 0 {
+                self.notes.push_str("; ");
+            }
+            note(&mut self.notes);
+            self.noted += 1;
         }
     }
 
@@ -202,7 +216,7 @@ impl Eval {
     }
 
     fn text(&self) -> String {
-        self.notes.join("; ")
+        self.notes.clone()
     }
 }
 
@@ -308,11 +322,11 @@ fn in_set<'a>(
             .find(|c| is(c))
             .map(|c| Matched::Country(c.as_str()));
     }
-    for g in &set.groups {
+    for (i, g) in set.groups.iter().enumerate() {
         if matched.is_some() {
             break;
         }
-        let a = rs.countries.in_group(code, g, date);
+        let a = group_answer(rs, &set.compiled.groups, i, g, code, date);
         unconfirmed |= a.unconfirmed;
         if a.member {
             matched = Some(Matched::Group(g));
@@ -338,8 +352,8 @@ fn in_set<'a>(
             SetWhy::Excluded(what, Matched::Country(c.as_str())),
         );
     }
-    for g in &set.except_groups {
-        let a = rs.countries.in_group(code, g, date);
+    for (i, g) in set.except_groups.iter().enumerate() {
+        let a = group_answer(rs, &set.compiled.except_groups, i, g, code, date);
         unconfirmed |= a.unconfirmed;
         if a.member {
             return (
@@ -363,16 +377,37 @@ fn in_set<'a>(
     (true, unconfirmed, SetWhy::In(what))
 }
 
+/// Is `code` in the `i`th group of a set (`name`), by its compiled id when the set was
+/// compiled (a set built without the ruleset is looked up by name).
+fn group_answer(
+    rs: &Ruleset,
+    compiled: &[Option<GroupId>],
+    i: usize,
+    name: &str,
+    code: &CountryCode,
+    date: NaiveDate,
+) -> GroupAnswer {
+    match compiled.get(i) {
+        Some(id) => rs.countries.in_group_id(code, *id, date),
+        None => rs.countries.in_group(code, name, date),
+    }
+}
+
 /// Set membership alone, for [`Ruleset::contains`].
 pub(crate) fn member(rs: &Ruleset, set: &SetExpr, code: &CountryCode, date: NaiveDate) -> bool {
     in_set(rs, set, code, date).0
 }
 
-fn country_name(rs: &Ruleset, code: &CountryCode) -> String {
-    rs.countries
-        .get(code.as_str())
-        .map(|c| format!("{} ({})", code, c.name))
-        .unwrap_or_else(|| code.to_string())
+/// A country as explanations name it, `IL (Israel)`, written without an allocation.
+struct CountryName<'a>(&'a Ruleset, &'a CountryCode);
+
+impl std::fmt::Display for CountryName<'_> {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.countries.get(self.1.as_str()) {
+            Some(c) => write!(out, "{} ({})", self.1, c.name),
+            None => write!(out, "{}", self.1),
+        }
+    }
 }
 
 fn tri(b: bool) -> Tri {
@@ -392,12 +427,13 @@ fn eval_items(f: &Facts, items: &ItemSelector, e: &mut Eval) {
             .is_some_and(|c| items.chips.iter().any(|x| x == c));
         e.and(
             tri(is),
-            || {
-                format!(
+            |w: &mut String| {
+                let _ = write!(
+                    w,
                     "item {} one of {}",
                     if is { "is" } else { "is not" },
                     items.chips.join(", ")
-                )
+                );
             },
             false,
         );
@@ -420,17 +456,20 @@ fn eval_items(f: &Facts, items: &ItemSelector, e: &mut Eval) {
         };
         e.and(
             truth,
-            || match truth {
-                Tri::Yes => format!("item is {}", f.class.eccn),
-                Tri::No => format!("item is {}, not {}", f.class.eccn, items.eccns.join("/")),
-                Tri::Unknown => format!(
-                    "item classification is indeterminate (could be {})",
-                    cands
-                        .iter()
-                        .map(|c| c.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+            |w: &mut String| {
+                let _ = match truth {
+                    Tri::Yes => write!(w, "item is {}", f.class.eccn),
+                    Tri::No => write!(w, "item is {}, not {}", f.class.eccn, items.eccns.join("/")),
+                    Tri::Unknown => write!(
+                        w,
+                        "item classification is indeterminate (could be {})",
+                        cands
+                            .iter()
+                            .map(|c| c.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                };
             },
             false,
         );
@@ -448,10 +487,12 @@ fn eval_items(f: &Facts, items: &ItemSelector, e: &mut Eval) {
         };
         e.and(
             t,
-            || match v {
-                Some(true) => format!("item is {flag}"),
-                Some(false) => format!("item is not {flag}"),
-                None => format!("whether the item is {flag} is unknown"),
+            |w: &mut String| {
+                let _ = match v {
+                    Some(true) => write!(w, "item is {flag}"),
+                    Some(false) => write!(w, "item is not {flag}"),
+                    None => write!(w, "whether the item is {flag} is unknown"),
+                };
             },
             false,
         );
@@ -481,11 +522,12 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
         let (m, u, why) = in_set(f.rs, set, &f.order.destination, date);
         e.and(
             tri(m),
-            || {
-                format!(
+            |w: &mut String| {
+                let _ = write!(
+                    w,
                     "destination {} is {why}",
-                    country_name(f.rs, &f.order.destination)
-                )
+                    CountryName(f.rs, &f.order.destination)
+                );
             },
             u,
         );
@@ -501,7 +543,9 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
         let (m, u, why) = in_set(f.rs, set, loc, date);
         e.and(
             tri(m),
-            || format!("end user located in {} is {why}", country_name(f.rs, loc)),
+            |w: &mut String| {
+                let _ = write!(w, "end user located in {} is {why}", CountryName(f.rs, loc));
+            },
             u,
         );
         done_if_no!();
@@ -512,13 +556,15 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
                 let (m, u, why) = in_set(f.rs, set, c, date);
                 e.and(
                     tri(m),
-                    || format!("exporter in {} is {why}", country_name(f.rs, c)),
+                    |w: &mut String| {
+                        let _ = write!(w, "exporter in {} is {why}", CountryName(f.rs, c));
+                    },
                     u,
                 );
             }
             None => e.and(
                 Tri::Unknown,
-                || "the exporter's country is not given".into(),
+                |w: &mut String| w.push_str("the exporter's country is not given"),
                 false,
             ),
         }
@@ -527,7 +573,11 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
     if let Some(set) = &scope.headquarters {
         let mut note = explain.then(String::new);
         let (t, u) = hq_any(f, set, true, &mut note);
-        e.and(t, move || note.unwrap_or_default(), u);
+        e.and(
+            t,
+            move |w: &mut String| w.push_str(note.as_deref().unwrap_or_default()),
+            u,
+        );
         done_if_no!();
     }
     if let Some(set) = &scope.headquarters_none {
@@ -538,19 +588,31 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
             Tri::No => Tri::Yes,
             Tri::Unknown => Tri::Unknown,
         };
-        e.and(t, move || note.unwrap_or_default(), u);
+        e.and(
+            t,
+            move |w: &mut String| w.push_str(note.as_deref().unwrap_or_default()),
+            u,
+        );
         done_if_no!();
     }
     if let Some(set) = &scope.headquarters_outside {
         let mut note = explain.then(String::new);
         let (t, u) = hq_any(f, set, false, &mut note);
-        e.and(t, move || note.unwrap_or_default(), u);
+        e.and(
+            t,
+            move |w: &mut String| w.push_str(note.as_deref().unwrap_or_default()),
+            u,
+        );
         done_if_no!();
     }
     if let Some(set) = &scope.headquarters_all {
         let mut note = explain.then(String::new);
         let (t, u) = hq_all(f, set, &mut note);
-        e.and(t, move || note.unwrap_or_default(), u);
+        e.and(
+            t,
+            move |w: &mut String| w.push_str(note.as_deref().unwrap_or_default()),
+            u,
+        );
         done_if_no!();
     }
     if let Some(want) = scope.owned_by_listed {
@@ -561,20 +623,20 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
             (Tri::Yes, false) => Tri::No,
             (_, false) => Tri::Yes,
         };
-        e.and(t, || note, false);
+        e.and(t, |w: &mut String| w.push_str(&note), false);
         done_if_no!();
     }
     if !scope.exporter_role.is_empty() {
         match f.order.exporter.as_ref().and_then(|p| p.role.as_ref()) {
             Some(role) => {
                 let is = scope.exporter_role.iter().any(|r| r == role);
-                e.and(tri(is), || format!("exporter's role `{role}` {} {}", if is { "is one of" } else { "is not one of" }, scope.exporter_role.join("/")), false);
+                e.and(tri(is), |w: &mut String| { let _ = write!(w, "exporter's role `{role}` {} {}", if is { "is one of" } else { "is not one of" }, scope.exporter_role.join("/")); }, false);
             }
             // Rules keyed on the exporter's role bind only parties of that role (the foundry
             // rule binds front-end fabricators and OSATs), who must say so in `exporter.role`.
             None => e.and(
                 Tri::No,
-                || format!("the exporter's role is not given: treated as not {} (state `exporter.role`)", scope.exporter_role.join("/")),
+                |w: &mut String| { let _ = write!(w, "the exporter's role is not given: treated as not {} (state `exporter.role`)", scope.exporter_role.join("/")); },
                 false,
             ),
         }
@@ -582,24 +644,29 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
     }
     for t in &scope.facts {
         let (truth, note) = fact_test(f, t, explain);
-        e.and(truth, || note, false);
+        e.and(truth, |w: &mut String| w.push_str(&note), false);
         done_if_no!();
     }
     if !scope.end_use_any.is_empty() || !scope.end_use_all.is_empty() {
         match &f.order.order.end_use {
-            None => e.and(Tri::Unknown, || "the end use is not given".into(), false),
+            None => e.and(
+                Tri::Unknown,
+                |w: &mut String| w.push_str("the end use is not given"),
+                false,
+            ),
             Some(u) => {
                 let has = |t: &String| u.tags.iter().any(|x| x == t);
                 let any = scope.end_use_any.is_empty() || scope.end_use_any.iter().any(has);
                 let all = scope.end_use_all.iter().all(has);
                 e.and(
                     tri(any && all),
-                    || {
+                    |w: &mut String| {
                         let mut wanted: Vec<String> = scope.end_use_all.clone();
                         if !scope.end_use_any.is_empty() {
                             wanted.push(format!("one of {}", scope.end_use_any.join("/")));
                         }
-                        format!(
+                        let _ = write!(
+                            w,
                             "end use tags [{}] {} {}",
                             u.tags.join(", "),
                             if any && all {
@@ -608,7 +675,7 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
                                 "do not include"
                             },
                             wanted.join(" and ")
-                        )
+                        );
                     },
                     false,
                 );
@@ -703,7 +770,7 @@ fn hq_any(f: &Facts, set: &SetExpr, inside: bool, note: &mut Note) -> (Tri, bool
                             *n = format!(
                                 "{role} `{}` has its {what} in {} ({why})",
                                 p.name,
-                                country_name(f.rs, c)
+                                CountryName(f.rs, c)
                             );
                         }
                         return (Tri::Yes, unconfirmed);
@@ -766,7 +833,7 @@ fn hq_all(f: &Facts, set: &SetExpr, note: &mut Note) -> (Tri, bool) {
                             *n = format!(
                                 "{role} `{}` {what} {} is {why}",
                                 p.name,
-                                country_name(f.rs, c)
+                                CountryName(f.rs, c)
                             );
                         }
                         return (Tri::No, unconfirmed);
@@ -1438,7 +1505,7 @@ fn decide_resolved(
                 ctx.as_of,
                 class.eccn,
                 class.chip.clone().unwrap_or_else(|| class.item.clone()),
-                country_name(rs, &order.destination)
+                CountryName(rs, &order.destination)
             ),
         ));
     }

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::confidence::Confidence;
-use crate::country::CountryCode;
+use crate::country::{CountryCode, GroupId};
 
 /// A period `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,6 +156,9 @@ pub struct SetExpr {
 pub struct CompiledSet {
     pub countries: Vec<CountryCode>,
     pub except_countries: Vec<CountryCode>,
+    /// `groups` and `except_groups` resolved, one for one (`None`: no such group).
+    pub groups: Vec<Option<GroupId>>,
+    pub except_groups: Vec<Option<GroupId>>,
     /// Named sets, each with the label to explain it by.
     pub sets: Vec<(String, SetExpr)>,
     pub except_sets: Vec<(String, SetExpr)>,

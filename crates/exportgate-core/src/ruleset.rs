@@ -135,13 +135,13 @@ fn err(file: &str, problem: impl Into<String>) -> RulesetError {
 }
 
 /// Resolve a regime's references once: country codes parsed, named sets inlined, ECCNs parsed.
-fn compile_regime(r: &mut Regime) -> Result<(), String> {
+fn compile_regime(r: &mut Regime, countries: &Countries) -> Result<(), String> {
     let named = r.sets.clone();
     for set in r.sets.values_mut() {
-        compile_set(set, &named, 0)?;
+        compile_set(set, &named, countries, 0)?;
     }
     for rule in &mut r.rules {
-        compile_scope(&mut rule.when, &named)?;
+        compile_scope(&mut rule.when, &named, countries)?;
         if let Effect::LicenseRequirement {
             review_policy,
             exceptions,
@@ -149,17 +149,21 @@ fn compile_regime(r: &mut Regime) -> Result<(), String> {
         } = &mut rule.effect
         {
             for p in review_policy {
-                compile_scope(&mut p.when, &named)?;
+                compile_scope(&mut p.when, &named, countries)?;
             }
             for x in exceptions {
-                compile_scope(&mut x.when, &named)?;
+                compile_scope(&mut x.when, &named, countries)?;
             }
         }
     }
     Ok(())
 }
 
-fn compile_scope(s: &mut Scope, named: &BTreeMap<String, SetExpr>) -> Result<(), String> {
+fn compile_scope(
+    s: &mut Scope,
+    named: &BTreeMap<String, SetExpr>,
+    countries: &Countries,
+) -> Result<(), String> {
     for set in [
         &mut s.destination,
         &mut s.headquarters,
@@ -172,7 +176,7 @@ fn compile_scope(s: &mut Scope, named: &BTreeMap<String, SetExpr>) -> Result<(),
     .into_iter()
     .flatten()
     {
-        compile_set(set, named, 0)?;
+        compile_set(set, named, countries, 0)?;
     }
     if let Some(items) = &mut s.items {
         items.compiled_eccns = items
@@ -187,6 +191,7 @@ fn compile_scope(s: &mut Scope, named: &BTreeMap<String, SetExpr>) -> Result<(),
 fn compile_set(
     set: &mut SetExpr,
     named: &BTreeMap<String, SetExpr>,
+    countries: &Countries,
     depth: usize,
 ) -> Result<(), String> {
     if depth > 8 {
@@ -204,7 +209,7 @@ fn compile_set(
                     .get(n)
                     .cloned()
                     .ok_or_else(|| format!("unknown set `{n}`"))?;
-                compile_set(&mut inner, named, depth + 1)?;
+                compile_set(&mut inner, named, countries, depth + 1)?;
                 Ok((inner.label.clone().unwrap_or_else(|| n.clone()), inner))
             })
             .collect()
@@ -212,6 +217,12 @@ fn compile_set(
     set.compiled = CompiledSet {
         countries: codes(&set.countries)?,
         except_countries: codes(&set.except_countries)?,
+        groups: set.groups.iter().map(|g| countries.group_id(g)).collect(),
+        except_groups: set
+            .except_groups
+            .iter()
+            .map(|g| countries.group_id(g))
+            .collect(),
         sets: inline(&set.sets)?,
         except_sets: inline(&set.except_sets)?,
     };
@@ -287,7 +298,7 @@ impl Ruleset {
         }
         parsed.sort_by_key(|(_, r)| (r.effective, r.id.clone()));
         for (file, r) in &mut parsed {
-            compile_regime(r).map_err(|p| err(file, p))?;
+            compile_regime(r, &countries).map_err(|p| err(file, p))?;
         }
         let ruleset = Ruleset {
             catalog,
