@@ -100,14 +100,17 @@ pub async fn metrics(State(st): State<Shared>) -> Response {
 }
 
 /// A response of JSON text.
-fn json_text(text: String) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+fn json_text(text: impl Into<axum::body::Body>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], text.into()).into_response()
 }
+
+/// Room reserved for one decision's JSON (a decision with nine red flags is about 3.5 KB).
+const DECISION_BUFFER: usize = 8 * 1024;
 
 /// One order's result within `POST /v1/check`.
 enum Checked {
-    /// The decision as JSON text.
-    Decision(String),
+    /// The decision as JSON text (UTF-8).
+    Decision(Vec<u8>),
     Error {
         field: String,
         message: String,
@@ -188,16 +191,19 @@ fn check_one(
             ));
         }
     }
-    // The common case (no review) serialises the decision once, straight to text.
+    // The common case (no review) serialises the decision once, straight to text, into a
+    // buffer big enough for most decisions (growing it copies).
     let text = if why.is_empty() {
-        sonic_rs::to_string(&d).map_err(ApiError::internal)?
+        let mut buf = Vec::with_capacity(DECISION_BUFFER);
+        sonic_rs::to_writer(&mut buf, &d).map_err(ApiError::internal)?;
+        buf
     } else {
         let mut value = serde_json::to_value(&d).map_err(ApiError::internal)?;
         let id = crate::cases::open(st, who, &order, &value, view, &hits, &why)?;
         if let Value::Object(m) = &mut value {
             m.insert("review_case".into(), json!(id));
         }
-        value.to_string()
+        value.to_string().into_bytes()
     };
     if tally {
         quotas.record(&order.consignee.name, &d);
@@ -240,21 +246,22 @@ pub async fn check(
                 ),
             ));
         }
-        let mut out = String::from("[");
+        let mut out = b"[".to_vec();
         for (i, raw) in items.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                out.push(b',');
             }
             let prefix = format!("[{i}]");
             match check_one(&st, &who, raw.get(), &prefix, &mut quotas, true)? {
-                Checked::Decision(t) => out.push_str(&t),
-                Checked::Error { field, message, id } => out.push_str(
-                    &json!({"index": i, "id": id, "error": {"field": field, "message": message}})
-                        .to_string(),
+                Checked::Decision(t) => out.extend_from_slice(&t),
+                Checked::Error { field, message, id } => out.extend_from_slice(
+                    json!({"index": i, "id": id, "error": {"field": field, "message": message}})
+                        .to_string()
+                        .as_bytes(),
                 ),
             }
         }
-        out.push(']');
+        out.push(b']');
         return Ok(json_text(out));
     }
     match check_one(&st, &who, text, "", &mut quotas, false)? {

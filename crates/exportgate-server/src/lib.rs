@@ -2,10 +2,12 @@
 //! served by `exportgate serve`.
 //!
 //! [`app`] builds the axum [`Router`] over an [`AppState`] (so tests call it in-process);
-//! [`serve`] binds it to an address. The state holds the embedded ruleset, a [`Decider`], the
-//! screening source (list files or the lists imported into the database), the ledger store
-//! (licences, balances, the hash-chained audit log) and the server's own tables (API keys,
-//! review cases, allow-list clearances) in the same SQLite file.
+//! [`serve`] binds it to an address with one listener and one single-threaded runtime per
+//! worker thread (`SO_REUSEPORT`), so a request is handled start to end on one thread. The
+//! state holds the embedded ruleset, a [`Decider`], the screening source (list files or the
+//! lists imported into the database), the ledger store (licences, balances, the hash-chained
+//! audit log) and the server's own tables (API keys, review cases, allow-list clearances) in
+//! the same SQLite file.
 //!
 //! Invariants:
 //! - every endpoint except `/healthz`, `/readyz`, `/metrics` and the static page needs an API
@@ -252,46 +254,114 @@ pub fn init_tracing() {
         .try_init();
 }
 
-/// Open the state, bind, and serve until Ctrl-C or SIGTERM.
-pub async fn serve(config: Config) -> Result<(), StartError> {
-    let state = Arc::new(AppState::open(&config)?);
-    let listener = tokio::net::TcpListener::bind(config.addr)
+/// A listening socket on `addr` that other threads may also bind (`SO_REUSEPORT` on Unix), so
+/// the kernel spreads connections over one listener per worker thread.
+fn bind_shared(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    #[cfg(unix)]
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// Serve `app` on one listener until `stop` turns true.
+async fn serve_on(
+    listener: std::net::TcpListener,
+    state: Shared,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|s| *s).await;
+        })
         .await
-        .map_err(|source| StartError::Bind {
-            addr: config.addr,
-            source,
-        })?;
-    let local = listener.local_addr().unwrap_or(config.addr);
-    tracing::info!(addr = %local, db = %config.db.display(), lists = state.source.has_lists(), "exportgate serving");
+}
+
+/// Open the state, bind, and serve until Ctrl-C or SIGTERM, on `workers` threads (at least
+/// one). Each worker runs its own single-threaded runtime with its own listener on the same
+/// address (`SO_REUSEPORT`): a request is parsed, decided and answered on one thread, with no
+/// hand-over between threads. Blocks the calling thread.
+pub fn serve(config: Config, workers: usize) -> Result<(), StartError> {
+    let state = Arc::new(AppState::open(&config)?);
+    let bind_err = |source| StartError::Bind {
+        addr: config.addr,
+        source,
+    };
+    let first = bind_shared(config.addr).map_err(bind_err)?;
+    // With port 0 the others bind to the port the first one was given.
+    let local = first.local_addr().map_err(bind_err)?;
+    let mut listeners = vec![first];
+    for _ in 1..workers.max(1) {
+        listeners.push(bind_shared(local).map_err(bind_err)?);
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(bind_err)
+    };
+    let main_rt = runtime()?;
+    let mut threads = Vec::new();
+    for (i, listener) in listeners.drain(1..).enumerate() {
+        let rt = runtime()?;
+        let (state, stop) = (state.clone(), stop_rx.clone());
+        let handle = std::thread::Builder::new()
+            .name(format!("serve-{}", i + 1))
+            .spawn(move || rt.block_on(serve_on(listener, state, stop)))
+            .map_err(bind_err)?;
+        threads.push(handle);
+    }
+    let first = listeners.pop().expect("the first listener");
+    tracing::info!(addr = %local, db = %config.db.display(), lists = state.source.has_lists(), workers = workers.max(1), "exportgate serving");
     // The address on standard output, so a parent process started with port 0 can read it.
     println!("listening on http://{local}");
-    let shutdown = async {
-        let ctrl_c = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        {
-            let mut term =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(s) => s,
-                    Err(_) => {
-                        let _ = ctrl_c.await;
-                        return;
-                    }
-                };
-            tokio::select! {
-                _ = ctrl_c => {},
-                _ = term.recv() => {},
+    let result = main_rt.block_on(async {
+        let mut served = tokio::spawn(serve_on(first, state, stop_rx));
+        let result = tokio::select! {
+            r = &mut served => r,
+            _ = shutdown_signal() => {
+                let _ = stop_tx.send(true);
+                served.await
             }
+        };
+        // Whatever ended this worker ends the others.
+        let _ = stop_tx.send(true);
+        result.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    });
+    for t in threads {
+        if let Ok(Err(e)) = t.join() {
+            tracing::warn!(error = %e, "a worker stopped with an error");
         }
-        #[cfg(not(unix))]
-        {
-            let _ = ctrl_c.await;
-        }
-    };
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|source| StartError::Bind {
-            addr: config.addr,
-            source,
-        })
+    }
+    result.map_err(bind_err)
 }

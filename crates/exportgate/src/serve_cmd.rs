@@ -44,11 +44,8 @@ pub fn serve(
         screened_externally,
     };
     exportgate_server::init_tracing();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(exportgate_server::serve(config))
-        .map_err(|e| user(e.to_string()))?;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    exportgate_server::serve(config, workers).map_err(|e| user(e.to_string()))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -312,3 +312,43 @@ fn serve_check_review_and_audit() {
 fn today_plus(days: u64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Days::new(days)).to_string()
 }
+
+/// The server answers many connections at once (one listener per worker thread on the same
+/// port) and stops cleanly, exit status 0, on SIGTERM.
+#[test]
+fn serve_answers_concurrent_connections_and_stops_on_sigterm() {
+    let mut srv = Server::start();
+    let submitter = srv.key("submitter", "order-system");
+    let body = order("c1", "Tel Aviv Inference Ltd", "IL").to_string();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let (srv, key, body) = (&srv, &submitter, &body);
+                s.spawn(move || {
+                    // A fresh agent per thread: a connection of its own.
+                    let agent = ureq::AgentBuilder::new().build();
+                    for _ in 0..25 {
+                        let resp = agent
+                            .post(&format!("{}/v1/check", srv.base))
+                            .set("Authorization", &format!("Bearer {key}"))
+                            .send_string(body)
+                            .unwrap_or_else(|e| panic!("thread {i}: {e}"));
+                        let v: serde_json::Value =
+                            serde_json::from_str(&resp.into_string().unwrap()).unwrap();
+                        assert_eq!(v["outcome"], "no_license_required", "{v}");
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
+    let metrics = srv.text("/metrics");
+    assert!(
+        metrics.contains("exportgate_decisions_total 200"),
+        "{metrics}"
+    );
+    let status = srv.terminate();
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+}
