@@ -299,11 +299,22 @@ async fn serve_on(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
-    axum::serve(listener, app(state))
+    // Each request arms a timer (the 30 s timeout). Tokio wakes its driver (a system call)
+    // whenever a new timer is due before the driver's next wake-up; a one-second tick keeps
+    // that next wake-up close, so request timers are armed without it.
+    let tick = tokio::spawn(async {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            every.tick().await;
+        }
+    });
+    let served = axum::serve(listener, app(state))
         .with_graceful_shutdown(async move {
             let _ = stop.wait_for(|s| *s).await;
         })
-        .await
+        .await;
+    tick.abort();
+    served
 }
 
 /// Open the state, bind, and serve until Ctrl-C or SIGTERM, on `workers` threads (at least

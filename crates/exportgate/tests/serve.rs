@@ -345,10 +345,14 @@ fn serve_answers_concurrent_connections_and_stops_on_sigterm() {
         }
     });
     let metrics = srv.text("/metrics");
-    assert!(
-        metrics.contains("exportgate_decisions_total 200"),
-        "{metrics}"
-    );
+    // Worker threads count into shards of their own; the exposition adds them up.
+    for line in [
+        "exportgate_decisions_total 200",
+        "exportgate_http_requests_total{method=\"POST\",route=\"/v1/check\",status=\"200\"} 200",
+        "exportgate_http_request_duration_seconds_count{route=\"/v1/check\"} 200",
+    ] {
+        assert!(metrics.contains(line), "{line} not in {metrics}");
+    }
     let status = srv.terminate();
     assert!(status.success(), "exit status after SIGTERM: {status}");
 }
