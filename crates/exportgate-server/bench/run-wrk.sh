@@ -4,10 +4,11 @@
 # runs wrk, and prints requests/s, latency percentiles, the server's CPU time per request and
 # the load average (the machine is shared: other processes' load shows there).
 # Usage: bash crates/exportgate-server/bench/run-wrk.sh [THREADS] [CONNECTIONS] [SECONDS]
+# BIN=path/to/exportgate measures another build (to compare builds in alternating runs).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 T=${1:-2} C=${2:-32} D=${3:-20}
-BIN=target/release/exportgate
+BIN=${BIN:-target/release/exportgate}
 CSL=../shared/data/lists/csl_2026-07-31/screening-list.json
 [ -x "$BIN" ] || cargo build --release -p exportgate
 dir=$(mktemp -d)
