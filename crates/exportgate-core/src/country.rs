@@ -118,9 +118,10 @@ pub struct GroupAnswer {
     pub unconfirmed: bool,
 }
 
-/// One group: its title, citation, and each member's intervals.
+/// One group: its name, title, citation, and each member's intervals.
 #[derive(Debug, Clone)]
 struct Group {
+    name: String,
     title: String,
     citation: String,
     /// Each country's intervals, indexed by [`CountryCode::slot`].
@@ -136,9 +137,8 @@ pub struct Countries {
     /// Indexed by [`CountryCode::slot`]: lookups on the decision path are array reads.
     countries: Vec<Option<Country>>,
     by_name: HashMap<String, CountryCode>,
-    groups: BTreeMap<String, Group>,
-    /// The groups again, in name order, so compiled rules address them by [`GroupId`].
-    group_list: Vec<Group>,
+    /// Sorted by name; compiled rules address a group by its position ([`GroupId`]).
+    groups: Vec<Group>,
 }
 
 /// A group resolved once by name ([`Countries::group_id`]), so the decision path reads an
@@ -178,7 +178,8 @@ impl Countries {
                 treat_as,
             });
         }
-        let mut groups = BTreeMap::new();
+        // `file.groups` is a BTreeMap: the groups come out sorted by name.
+        let mut groups = Vec::with_capacity(file.groups.len());
         for (name, g) in file.groups {
             for m in &g.members {
                 if CountryCode::parse(&m.country).is_none_or(|c| countries[c.slot()].is_none()) {
@@ -203,21 +204,17 @@ impl Countries {
                     members[code.slot()].push(m);
                 }
             }
-            groups.insert(
+            groups.push(Group {
                 name,
-                Group {
-                    title: g.title,
-                    citation: g.citation,
-                    members,
-                },
-            );
+                title: g.title,
+                citation: g.citation,
+                members,
+            });
         }
-        let group_list = groups.values().cloned().collect();
         Ok(Countries {
             countries,
             by_name,
             groups,
-            group_list,
         })
     }
 
@@ -248,22 +245,23 @@ impl Countries {
 
     /// Whether a group of this name exists.
     pub fn has_group(&self, group: &str) -> bool {
-        self.groups.contains_key(group)
+        self.group_id(group).is_some()
     }
 
     /// Names of the groups, sorted.
     pub fn group_names(&self) -> impl Iterator<Item = &str> {
-        self.groups.keys().map(String::as_str)
+        self.groups.iter().map(|g| g.name.as_str())
     }
 
     /// The title of a group (`National Security`, ...).
     pub fn group_title(&self, group: &str) -> Option<&str> {
-        self.groups.get(group).map(|g| g.title.as_str())
+        self.group(self.group_id(group)).map(|g| g.title.as_str())
     }
 
     /// The citation of a group.
     pub fn group_citation(&self, group: &str) -> Option<&str> {
-        self.groups.get(group).map(|g| g.citation.as_str())
+        self.group(self.group_id(group))
+            .map(|g| g.citation.as_str())
     }
 
     /// The code whose group memberships apply (Hong Kong → China).
@@ -277,20 +275,18 @@ impl Countries {
     /// The id of a group, for [`Countries::in_group_id`].
     pub fn group_id(&self, group: &str) -> Option<GroupId> {
         self.groups
-            .keys()
-            .position(|name| name == group)
+            .binary_search_by(|g| g.name.as_str().cmp(group))
+            .ok()
             .map(GroupId)
+    }
+
+    fn group(&self, id: Option<GroupId>) -> Option<&Group> {
+        id.and_then(|GroupId(i)| self.groups.get(i))
     }
 
     /// Is `code` in `group` on `date`? An unknown group is an unconfirmed "no".
     pub fn in_group(&self, code: &CountryCode, group: &str, date: NaiveDate) -> GroupAnswer {
-        match self.groups.get(group) {
-            Some(g) => self.member_of(g, code, date),
-            None => GroupAnswer {
-                member: false,
-                unconfirmed: true,
-            },
-        }
+        self.in_group_id(code, self.group_id(group), date)
     }
 
     /// [`Countries::in_group`] for a group resolved with [`Countries::group_id`] (`None`: an
@@ -301,7 +297,7 @@ impl Countries {
         group: Option<GroupId>,
         date: NaiveDate,
     ) -> GroupAnswer {
-        match group.and_then(|GroupId(i)| self.group_list.get(i)) {
+        match self.group(group) {
             Some(g) => self.member_of(g, code, date),
             None => GroupAnswer {
                 member: false,
@@ -332,9 +328,9 @@ impl Countries {
     /// The groups `code` belongs to on `date`.
     pub fn groups_of(&self, code: &CountryCode, date: NaiveDate) -> Vec<String> {
         self.groups
-            .keys()
-            .filter(|g| self.in_group(code, g, date).member)
-            .cloned()
+            .iter()
+            .filter(|g| self.member_of(g, code, date).member)
+            .map(|g| g.name.clone())
             .collect()
     }
 

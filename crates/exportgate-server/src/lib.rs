@@ -322,6 +322,7 @@ async fn serve_on(
 /// address (`SO_REUSEPORT`): a request is parsed, decided and answered on one thread, with no
 /// hand-over between threads. Blocks the calling thread.
 pub fn serve(config: Config, workers: usize) -> Result<(), StartError> {
+    let workers = workers.max(1);
     let state = Arc::new(AppState::open(&config)?);
     let bind_err = |source| StartError::Bind {
         addr: config.addr,
@@ -331,7 +332,7 @@ pub fn serve(config: Config, workers: usize) -> Result<(), StartError> {
     // With port 0 the others bind to the port the first one was given.
     let local = first.local_addr().map_err(bind_err)?;
     let mut listeners = vec![first];
-    for _ in 1..workers.max(1) {
+    for _ in 1..workers {
         listeners.push(bind_shared(local).map_err(bind_err)?);
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -353,7 +354,7 @@ pub fn serve(config: Config, workers: usize) -> Result<(), StartError> {
         threads.push(handle);
     }
     let first = listeners.pop().expect("the first listener");
-    tracing::info!(addr = %local, db = %config.db.display(), lists = state.source.has_lists(), workers = workers.max(1), "exportgate serving");
+    tracing::info!(addr = %local, db = %config.db.display(), lists = state.source.has_lists(), workers, "exportgate serving");
     // The address on standard output, so a parent process started with port 0 can read it.
     println!("listening on http://{local}");
     let result = main_rt.block_on(async {
