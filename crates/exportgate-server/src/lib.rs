@@ -331,10 +331,10 @@ pub fn serve(config: Config, workers: usize) -> Result<(), StartError> {
     let first = bind_shared(config.addr).map_err(bind_err)?;
     // With port 0 the others bind to the port the first one was given.
     let local = first.local_addr().map_err(bind_err)?;
-    let mut listeners = vec![first];
-    for _ in 1..workers {
-        listeners.push(bind_shared(local).map_err(bind_err)?);
-    }
+    let others = (1..workers)
+        .map(|_| bind_shared(local))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bind_err)?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let runtime = || {
         tokio::runtime::Builder::new_current_thread()
@@ -344,7 +344,7 @@ pub fn serve(config: Config, workers: usize) -> Result<(), StartError> {
     };
     let main_rt = runtime()?;
     let mut threads = Vec::new();
-    for (i, listener) in listeners.drain(1..).enumerate() {
+    for (i, listener) in others.into_iter().enumerate() {
         let rt = runtime()?;
         let (state, stop) = (state.clone(), stop_rx.clone());
         let handle = std::thread::Builder::new()
@@ -353,7 +353,6 @@ pub fn serve(config: Config, workers: usize) -> Result<(), StartError> {
             .map_err(bind_err)?;
         threads.push(handle);
     }
-    let first = listeners.pop().expect("the first listener");
     tracing::info!(addr = %local, db = %config.db.display(), lists = state.source.has_lists(), workers, "exportgate serving");
     // The address on standard output, so a parent process started with port 0 can read it.
     println!("listening on http://{local}");
