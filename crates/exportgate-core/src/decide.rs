@@ -135,31 +135,6 @@ impl QuotaView for NoQuotas {
     }
 }
 
-/// LPP used so far, tallied in memory by consignee and calendar year (one `check` run).
-#[derive(Debug, Default, Clone)]
-pub struct LppTally(std::collections::HashMap<(String, i32), f64>);
-
-impl QuotaView for LppTally {
-    fn lpp_used(&self, consignee: &str, year: i32) -> f64 {
-        self.0
-            .get(&(consignee.to_string(), year))
-            .copied()
-            .unwrap_or(0.0)
-    }
-}
-
-impl LppTally {
-    /// Count a decision that shipped under License Exception LPP.
-    pub fn record(&mut self, consignee: &str, d: &Decision) {
-        if d.exception.as_deref() == Some("LPP") {
-            *self
-                .0
-                .entry((consignee.to_string(), d.date.year()))
-                .or_default() += d.tpp_counted;
-        }
-    }
-}
-
 /// Three-valued truth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tri {

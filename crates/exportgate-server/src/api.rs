@@ -1,4 +1,4 @@
-//! The decision endpoints: check, classify, screen, regimes and countries (for the map), and
+//! The decision endpoints: check and ship (through the decision pipeline), classify, screen, regimes and countries (for the map), and
 //! the health, readiness and metrics endpoints.
 
 use std::collections::HashMap;
@@ -11,9 +11,12 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
-use exportgate_core::decide::LppTally;
 use exportgate_core::regime::SetExpr;
-use exportgate_core::{Context, ItemRef, NoQuotas, Order, Outcome, QuotaView, Ruleset, Spec};
+use exportgate_core::{Context, Decision, ItemRef, Order, Outcome, Ruleset, Spec};
+use exportgate_ledger::{LedgerStore, Timestamp};
+use exportgate_pipeline::check::{self, CheckRun};
+use exportgate_pipeline::ship::Shipper;
+use exportgate_pipeline::{LineError, LineResult, Parsed, Pipeline, PipelineError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
@@ -107,17 +110,6 @@ fn json_text(text: impl Into<axum::body::Body>) -> Response {
 /// Room reserved for one decision's JSON (a decision with nine red flags is about 3.5 KB).
 const DECISION_BUFFER: usize = 8 * 1024;
 
-/// One order's result within `POST /v1/check`.
-enum Checked {
-    /// The decision as JSON text (UTF-8).
-    Decision(Vec<u8>),
-    Error {
-        field: String,
-        message: String,
-        id: Option<String>,
-    },
-}
-
 fn field_in(prefix: &str, field: &str) -> String {
     let field = if field == "line" { "body" } else { field };
     if prefix.is_empty() {
@@ -129,17 +121,67 @@ fn field_in(prefix: &str, field: &str) -> String {
     }
 }
 
-/// Decide one order (screened as configured) and open a case if it needs a person.
-fn check_one(
+/// The query string as name-value pairs (names may repeat), or 400.
+fn query_pairs(
+    q: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Vec<(String, String)>, ApiError> {
+    q.map(|Query(v)| v)
+        .map_err(|e| ApiError::bad("query", e.body_text()))
+}
+
+/// The pipeline for `?regime=ID` (repeatable: regimes evaluated as if in force, as the CLI's
+/// `--regime`), or `None` for the server's own pipeline. Any other parameter is a 400.
+fn forced_pipeline(
     st: &Shared,
-    who: &Principal,
-    text: &str,
-    prefix: &str,
-    quotas: &mut LppTally,
-    tally: bool,
-) -> Result<Checked, ApiError> {
-    let order = match Order::from_json(text) {
-        Ok(o) => o,
+    q: &[(String, String)],
+) -> Result<Option<Pipeline<'static>>, ApiError> {
+    let mut regimes = Vec::new();
+    for (k, v) in q {
+        match k.as_str() {
+            "regime" => regimes.push(v.clone()),
+            other => {
+                return Err(ApiError::bad(
+                    other.to_string(),
+                    "unknown parameter; use regime",
+                ))
+            }
+        }
+    }
+    if regimes.is_empty() {
+        return Ok(None);
+    }
+    Pipeline::new(st.rs, &regimes, st.source)
+        .map(Some)
+        .map_err(|e| match e {
+            PipelineError::UnknownRegime { index, id, known } => ApiError::bad(
+                format!("regime[{index}]"),
+                format!("unknown regime `{id}`; known: {}", known.join(", ")),
+            ),
+            other => ApiError::internal(other),
+        })
+}
+
+/// A pipeline failure: the ledger's is a server failure (never bad input).
+fn pipeline_error(e: PipelineError) -> ApiError {
+    match e {
+        PipelineError::UnknownRegime { id, .. } => {
+            ApiError::bad("regime", format!("unknown regime `{id}`"))
+        }
+        other => ApiError::internal(other),
+    }
+}
+
+/// The orders of a request body: one order, or an array of up to [`crate::MAX_ORDERS`]. Each
+/// comes with its index (the "line" of its error record) and the prefix of its field names
+/// (`[3]` in an array, nothing for one order).
+struct Body {
+    array: bool,
+    orders: Vec<(String, Parsed)>,
+}
+
+fn parse_order(text: &str, index: usize, prefix: &str) -> Parsed {
+    match Order::from_json(text) {
+        Ok(o) => (index, Ok(o)),
         Err(e) => {
             let parsed = serde_json::from_str::<Value>(text);
             // Malformed JSON is the body's fault, whatever field the parser had reached.
@@ -150,34 +192,106 @@ fn check_one(
             let id = parsed
                 .ok()
                 .and_then(|v| v.get("id")?.as_str().map(str::to_string));
-            return Ok(Checked::Error {
-                field,
-                message: e.problem,
-                id,
-            });
+            (
+                index,
+                Err(LineError {
+                    line: index,
+                    id,
+                    field,
+                    message: e.problem,
+                }),
+            )
         }
-    };
-    let hits = match st.source.hits(&order) {
-        Ok(h) => h,
-        Err(m) => {
-            return Ok(Checked::Error {
-                field: field_in(prefix, m.split(':').next().unwrap_or("consignee.name")),
-                message: m,
-                id: Some(order.id.clone()),
-            })
+    }
+}
+
+fn parse_body(bytes: &[u8]) -> Result<Body, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| ApiError::bad("body", "not valid UTF-8"))?;
+    let trimmed = text.trim_start();
+    if trimmed.is_empty() {
+        return Err(ApiError::bad(
+            "body",
+            "the request body is empty; send an order as JSON",
+        ));
+    }
+    if !trimmed.starts_with('[') {
+        return Ok(Body {
+            array: false,
+            orders: vec![(String::new(), parse_order(text, 0, ""))],
+        });
+    }
+    let items: Vec<Box<serde_json::value::RawValue>> = parse_json(text.as_bytes())?;
+    if items.len() > crate::MAX_ORDERS {
+        return Err(ApiError::bad(
+            "body",
+            format!(
+                "at most {} orders per request, got {}",
+                crate::MAX_ORDERS,
+                items.len()
+            ),
+        ));
+    }
+    let orders = items
+        .iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let prefix = format!("[{i}]");
+            let parsed = parse_order(raw.get(), i, &prefix);
+            (prefix, parsed)
+        })
+        .collect();
+    Ok(Body {
+        array: true,
+        orders,
+    })
+}
+
+/// An error record's field, prefixed with the order's place in an array.
+fn prefixed(prefix: &str, mut e: LineError) -> LineError {
+    if !e.field.starts_with(prefix) || prefix.is_empty() {
+        e.field = field_in(prefix, &e.field);
+    }
+    e
+}
+
+/// The response: one decision (or 400 for one bad order), or an array of decisions and error
+/// records in order.
+fn respond(array: bool, items: Vec<Result<Vec<u8>, LineError>>) -> Result<Response, ApiError> {
+    if !array {
+        return match items.into_iter().next() {
+            Some(Ok(t)) => Ok(json_text(t)),
+            Some(Err(e)) => Err(ApiError::bad(e.field, e.message)),
+            None => Err(ApiError::internal("no result")),
+        };
+    }
+    let mut out = b"[".to_vec();
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
-    };
-    let view: &dyn QuotaView = if tally { quotas } else { &NoQuotas };
-    let d = match st.decider.decide(&order, view, st.source.screening(&hits)) {
-        Ok(d) => d,
-        Err(e) => {
-            return Ok(Checked::Error {
-                field: field_in(prefix, &e.field),
-                message: e.problem,
-                id: Some(order.id.clone()),
-            })
+        match item {
+            Ok(t) => out.extend_from_slice(&t),
+            Err(e) => out.extend_from_slice(
+                json!({"index": e.line, "id": e.id, "error": {"field": e.field, "message": e.message}})
+                    .to_string()
+                    .as_bytes(),
+            ),
         }
-    };
+    }
+    out.push(b']');
+    Ok(json_text(out))
+}
+
+/// Renders a decision, opening a review case if it needs a person. `lpp_before` is the LPP
+/// its consignee had used before it (for the case's rule trace).
+fn render_checked(
+    st: &Shared,
+    who: &Principal,
+    pipeline: &Pipeline<'static>,
+    order: &Order,
+    d: &Decision,
+    lpp_before: f64,
+) -> Result<Vec<u8>, ApiError> {
     st.metrics.decisions.fetch_add(1, Ordering::Relaxed);
     let mut why = Vec::new();
     if d.outcome == Outcome::HoldForReview {
@@ -193,81 +307,137 @@ fn check_one(
     }
     // The common case (no review) serialises the decision once, straight to text, into a
     // buffer big enough for most decisions (growing it copies).
-    let text = if why.is_empty() {
+    if why.is_empty() {
         let mut buf = Vec::with_capacity(DECISION_BUFFER);
-        sonic_rs::to_writer(&mut buf, &d).map_err(ApiError::internal)?;
-        buf
-    } else {
-        let mut value = serde_json::to_value(&d).map_err(ApiError::internal)?;
-        let id = crate::cases::open(st, who, &order, &value, view, &hits, &why)?;
-        if let Value::Object(m) = &mut value {
-            m.insert("review_case".into(), json!(id));
-        }
-        value.to_string().into_bytes()
-    };
-    if tally {
-        quotas.record(&order.consignee.name, &d);
+        sonic_rs::to_writer(&mut buf, d).map_err(ApiError::internal)?;
+        return Ok(buf);
     }
-    Ok(Checked::Decision(text))
+    let mut value = serde_json::to_value(d).map_err(ApiError::internal)?;
+    let id = crate::cases::open(st, who, pipeline, order, &value, lpp_before, &why)?;
+    if let Value::Object(m) = &mut value {
+        m.insert("review_case".into(), json!(id));
+    }
+    Ok(value.to_string().into_bytes())
 }
 
 #[utoipa::path(post, path = "/v1/check",
+    params(("regime" = Option<Vec<String>>, Query, description = "A regime to evaluate as if in force (repeatable), as the CLI's `--regime`: `ai-diffusion-2025`")),
     request_body(content = Object, description = "One order, or an array of up to 1000 orders, as JSON (the CLI's JSONL line format)"),
     responses(
-        (status = 200, description = "The decision (or, for an array, one decision or error record per order, in order); `review_case` is set when a case was opened", body = Object),
-        (status = 400, description = "Malformed JSON or an invalid field", body = ErrorBody),
+        (status = 200, description = "The decision (or, for an array, one decision or error record per order, in order), as `exportgate check --db` decides it: licences and LPP use on the ledger count; nothing is written to the ledger. `review_case` is set when a case was opened", body = Object),
+        (status = 400, description = "Malformed JSON, an invalid field or an unknown regime", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 413, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn check(
     State(st): State<Shared>,
     headers: HeaderMap,
+    q: Result<Query<Vec<(String, String)>>, QueryRejection>,
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let who = require(&st, &headers, Role::Submitter)?;
-    let bytes = body(b)?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| ApiError::bad("body", "not valid UTF-8"))?;
-    let trimmed = text.trim_start();
-    if trimmed.is_empty() {
-        return Err(ApiError::bad(
-            "body",
-            "the request body is empty; send an order as JSON",
-        ));
-    }
-    let mut quotas = LppTally::default();
-    if trimmed.starts_with('[') {
-        let items: Vec<Box<serde_json::value::RawValue>> = parse_json(text.as_bytes())?;
-        if items.len() > crate::MAX_ORDERS {
-            return Err(ApiError::bad(
-                "body",
-                format!(
-                    "at most {} orders per request, got {}",
-                    crate::MAX_ORDERS,
-                    items.len()
-                ),
-            ));
-        }
-        let mut out = b"[".to_vec();
-        for (i, raw) in items.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
+    let forced = forced_pipeline(&st, &query_pairs(q)?)?;
+    let pipeline = forced.as_ref().unwrap_or(&st.pipeline);
+    let body = parse_body(&body(b)?)?;
+    // The first pass, then every order completed in order; the ledger is locked only when an
+    // order needs it (LPP usage, or a licence that may cover it).
+    let first: Vec<LineResult> = body
+        .orders
+        .iter()
+        .map(|(prefix, (i, parsed))| match parsed {
+            Ok(order) => pipeline.first(*i, order).map_err(|e| prefixed(prefix, e)),
+            Err(e) => Err(e.clone()),
+        })
+        .collect();
+    let needs_ledger = first
+        .iter()
+        .any(|r| r.as_ref().is_ok_and(|d| check::waits(d, true)));
+    let mut run = CheckRun::new();
+    let mut done: Vec<(LineResult, f64)> = Vec::with_capacity(first.len());
+    {
+        let mut guard = needs_ledger.then(|| st.store());
+        for ((prefix, (i, parsed)), r) in body.orders.iter().zip(first) {
+            let (order, d) = match (parsed, r) {
+                (Ok(order), Ok(d)) => (order, d),
+                (_, Err(e)) => {
+                    done.push((Err(e), 0.0));
+                    continue;
+                }
+                (Err(e), _) => {
+                    done.push((Err(e.clone()), 0.0));
+                    continue;
+                }
+            };
+            let store = guard.as_mut().map(|g| &mut ***g as &mut dyn LedgerStore);
+            let r = pipeline
+                .complete(&mut run, store, *i, order, d)
+                .map_err(pipeline_error)?
+                .map_err(|e| prefixed(prefix, e));
+            let mut before = run.lpp_used(order);
+            if let Ok(d) = &r {
+                if d.exception.as_deref() == Some("LPP") {
+                    before -= d.tpp_counted;
+                }
             }
-            let prefix = format!("[{i}]");
-            match check_one(&st, &who, raw.get(), &prefix, &mut quotas, true)? {
-                Checked::Decision(t) => out.extend_from_slice(&t),
-                Checked::Error { field, message, id } => out.extend_from_slice(
-                    json!({"index": i, "id": id, "error": {"field": field, "message": message}})
-                        .to_string()
-                        .as_bytes(),
-                ),
-            }
+            done.push((r, before));
         }
-        out.push(b']');
-        return Ok(json_text(out));
     }
-    match check_one(&st, &who, text, "", &mut quotas, false)? {
-        Checked::Decision(t) => Ok(json_text(t)),
-        Checked::Error { field, message, .. } => Err(ApiError::bad(field, message)),
+    let mut items = Vec::with_capacity(done.len());
+    for ((_, (_, parsed)), (r, before)) in body.orders.iter().zip(done) {
+        items.push(match (parsed, r) {
+            (Ok(order), Ok(d)) => Ok(render_checked(&st, &who, pipeline, order, &d, before)?),
+            (_, Err(e)) => Err(e),
+            (Err(e), Ok(_)) => Err(e.clone()),
+        });
     }
+    respond(body.array, items)
+}
+
+#[utoipa::path(post, path = "/v1/ship",
+    params(("regime" = Option<Vec<String>>, Query, description = "A regime to evaluate as if in force (repeatable), as the CLI's `--regime`")),
+    request_body(content = Object, description = "One order, or an array of up to 1000 orders, as JSON (the CLI's JSONL line format)"),
+    responses(
+        (status = 200, description = "Each order decided and drawn as `exportgate ship` does: LPP and licences are reserved and posted on the ledger in the transaction that checks the limit, and every decision is appended to the audit log. Idempotent by order id: the same order id sent again replays the recorded ledger replies and draws nothing. An order id repeated within one request is an error record for the later ones", body = Object),
+        (status = 400, description = "Malformed JSON, an invalid field or an unknown regime", body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn ship(
+    State(st): State<Shared>,
+    headers: HeaderMap,
+    q: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let who = require(&st, &headers, Role::Submitter)?;
+    let forced = forced_pipeline(&st, &query_pairs(q)?)?;
+    let pipeline = forced.as_ref().unwrap_or(&st.pipeline);
+    let body = parse_body(&body(b)?)?;
+    let prefixes: Vec<String> = body.orders.iter().map(|(p, _)| p.clone()).collect();
+    let lines: Vec<Parsed> = body.orders.into_iter().map(|(_, p)| p).collect();
+    let mut clock = || Timestamp::from(chrono::Utc::now());
+    let mut shipper = Shipper {
+        actor: who.actor(),
+        command: "POST /v1/ship".into(),
+        book: "request",
+        now: &mut clock,
+    };
+    let results = {
+        let mut store = st.store();
+        pipeline
+            .ship_lines(lines, store.as_mut(), &mut shipper)
+            .map_err(pipeline_error)?
+    };
+    let mut items = Vec::with_capacity(results.len());
+    for (prefix, r) in prefixes.iter().zip(results) {
+        items.push(match r {
+            Ok(d) => {
+                st.metrics.decisions.fetch_add(1, Ordering::Relaxed);
+                let mut buf = Vec::with_capacity(DECISION_BUFFER);
+                sonic_rs::to_writer(&mut buf, &d).map_err(ApiError::internal)?;
+                Ok(buf)
+            }
+            Err(e) => Err(prefixed(prefix, e)),
+        });
+    }
+    respond(body.array, items)
 }
 
 /// `POST /v1/classify`.

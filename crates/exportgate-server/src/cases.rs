@@ -17,8 +17,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{NaiveDate, Utc};
-use exportgate_core::{ListHit, Order, QuotaView};
+use exportgate_core::Order;
 use exportgate_ledger::Timestamp;
+use exportgate_pipeline::quotas::FixedLpp;
+use exportgate_pipeline::Pipeline;
 use exportgate_screen::{AllowEntry, AllowList, Party};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -38,15 +40,20 @@ fn now() -> Timestamp {
 pub fn open(
     st: &Shared,
     who: &Principal,
+    pipeline: &Pipeline<'static>,
     order: &Order,
     decision: &Value,
-    quotas: &dyn QuotaView,
-    hits: &[ListHit],
+    lpp_before: f64,
     why: &[String],
 ) -> Result<i64, ApiError> {
-    let trace = match st.tracer.decide(order, quotas, st.source.screening(hits)) {
+    // The rule trace: the same decision again, with the trace kept and the LPP its consignee
+    // had used before it.
+    let tracer = Pipeline::new(st.rs, pipeline.forced(), st.source)
+        .map_err(ApiError::internal)?
+        .with_trace(true);
+    let trace = match tracer.decide(0, order, &FixedLpp::for_order(order, lpp_before)) {
         Ok(d) => serde_json::to_value(&d.trace).map_err(ApiError::internal)?,
-        Err(e) => json!([{"error": e.to_string()}]),
+        Err(e) => json!([{"error": format!("field `{}`: {}", e.field, e.message)}]),
     };
     let mut screening = Vec::new();
     let parties = std::iter::once(("consignee", &order.consignee))

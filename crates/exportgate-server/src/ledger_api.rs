@@ -13,8 +13,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
 use exportgate_ledger::{
-    AccountId, AccountSpec, KnownIds, Licence, LicenceError, Request, StoreError, Timestamp,
+    AccountId, AccountSpec, Licence, LicenceError, Request, StoreError, Timestamp,
 };
+use exportgate_pipeline::CatalogIds;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -45,24 +46,6 @@ pub fn store_error(e: StoreError) -> ApiError {
     }
 }
 
-/// Item ids and countries the licence validator accepts: catalog ids, ECCN-like codes and
-/// the ruleset's countries.
-struct Known<'a>(&'a exportgate_core::Ruleset);
-
-impl KnownIds for Known<'_> {
-    fn is_known_item(&self, item: &str) -> bool {
-        let b = item.as_bytes();
-        self.0.catalog.get(item).is_some()
-            || (b.len() >= 5
-                && b[0].is_ascii_digit()
-                && (b'A'..=b'E').contains(&b[1])
-                && b[2..5].iter().all(u8::is_ascii_digit))
-    }
-    fn is_known_country(&self, country: &str) -> bool {
-        self.0.countries.get(country).is_some()
-    }
-}
-
 #[utoipa::path(get, path = "/v1/licences",
     responses((status = 200, description = "Every licence, by number", body = [Object])),
     security(("bearer" = [])))]
@@ -88,7 +71,7 @@ pub async fn add_licence(
 ) -> Result<Response, ApiError> {
     let who = require(&st, &headers, Role::Admin)?;
     let value: Value = parse_json(&body(b)?)?;
-    let licence = Licence::from_value(&value, &Known(st.rs)).map_err(|e| match e {
+    let licence = Licence::from_value(&value, &CatalogIds(st.rs)).map_err(|e| match e {
         LicenceError::Field { field, message } => ApiError::bad(field, message),
         LicenceError::Syntax { message, .. } => ApiError::bad("body", message),
     })?;

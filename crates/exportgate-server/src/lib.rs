@@ -4,7 +4,8 @@
 //! [`app`] builds the axum [`Router`] over an [`AppState`] (so tests call it in-process);
 //! [`serve`] binds it to an address with one listener and one single-threaded runtime per
 //! worker thread (`SO_REUSEPORT`), so a request is handled start to end on one thread. The
-//! state holds the embedded ruleset, a [`Decider`], the screening source (list files or the
+//! state holds the embedded ruleset, the decision [`Pipeline`] every door decides through, the
+//! screening source (list files or the
 //! lists imported into the database), the ledger store (licences, balances, the hash-chained
 //! audit log) and the server's own tables (API keys, review cases, allow-list clearances) in
 //! the same SQLite file.
@@ -38,9 +39,10 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use exportgate_core::{Decider, Ruleset};
+use exportgate_core::Ruleset;
 use exportgate_ledger::LedgerStore;
 use exportgate_lists::source::ScreeningSource;
+use exportgate_pipeline::Pipeline;
 use exportgate_screen::AllowList;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -67,11 +69,9 @@ pub struct Config {
 /// Everything a request handler needs.
 pub struct AppState {
     pub rs: &'static Ruleset,
-    /// Decides without keeping the rule trace (the fast path).
-    pub decider: Decider<'static>,
-    /// Decides with the trace, for orders that open a case.
-    pub tracer: Decider<'static>,
-    pub source: ScreeningSource,
+    /// The decision pipeline without forced regimes, keeping no rule trace (the fast path).
+    pub pipeline: Pipeline<'static>,
+    pub source: &'static ScreeningSource,
     pub store: Mutex<Box<dyn LedgerStore>>,
     pub db: Mutex<rusqlite::Connection>,
     /// Authenticated keys by hash.
@@ -126,18 +126,18 @@ impl AppState {
             path: path.clone(),
             source,
         })?;
-        let source = ScreeningSource::open(
+        let source: &'static ScreeningSource = Box::leak(Box::new(ScreeningSource::open(
             &config.lists,
             Some(&config.db),
             config.screened_externally,
             chrono::Utc::now().date_naive(),
-        )?;
+        )?));
         let allow = db::load_allow(&conn).map_err(|source| StartError::Db { path, source })?;
         source.set_allow_list(AllowList { entries: allow });
         Ok(AppState {
             rs,
-            decider: Decider::new(rs, &[]),
-            tracer: Decider::new(rs, &[]).with_trace(true),
+            pipeline: Pipeline::new(rs, &[], source)
+                .map_err(|e| StartError::Ruleset(e.to_string()))?,
             source,
             store: Mutex::new(Box::new(store)),
             db: Mutex::new(conn),
@@ -201,6 +201,7 @@ pub fn app(state: Shared) -> Router {
         .route("/metrics", get(api::metrics))
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/v1/check", post(api::check))
+        .route("/v1/ship", post(api::ship))
         .route("/v1/classify", post(api::classify))
         .route("/v1/screen", get(api::screen_get).post(api::screen_post))
         .route("/v1/regimes", get(api::regimes))

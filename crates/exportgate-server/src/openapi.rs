@@ -36,7 +36,7 @@ impl Modify for Bearer {
     info(title = "exportgate", description = "Export-control compliance engine for AI chips: decisions, screening, licences, review cases."),
     paths(
         crate::api::healthz, crate::api::readyz, crate::api::metrics,
-        crate::api::check, crate::api::classify, crate::api::screen_get, crate::api::screen_post,
+        crate::api::check, crate::api::ship, crate::api::classify, crate::api::screen_get, crate::api::screen_post,
         crate::api::regimes, crate::api::countries,
         crate::ledger_api::list_licences, crate::ledger_api::add_licence, crate::ledger_api::get_licence,
         crate::ledger_api::balances, crate::ledger_api::account, crate::ledger_api::submit, crate::ledger_api::ensure_allocation,

@@ -10,8 +10,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
-use exportgate_core::decide::{Decider, LppTally};
+use exportgate_core::decide::Decider;
 use exportgate_core::{Context, Decision, NoQuotas, Order, Outcome, Screening};
+use exportgate_pipeline::identity::consignee_key;
+use exportgate_pipeline::quotas::{depends_on_earlier_lines, LppTally};
 use rayon::prelude::*;
 
 use crate::report::{
@@ -382,7 +384,7 @@ enum Step<'b> {
 type ChunkResult<'b> = (Vec<Result<Slim<'b>, OrderError>>, Vec<bool>);
 
 /// A consignee's orders waiting for the quota pass, with its tally.
-type ConsigneeWork<'c> = (&'c str, Vec<(usize, Box<Decision>)>, LppTally);
+type ConsigneeWork = (String, Vec<(usize, Box<Decision>)>, LppTally);
 
 /// (scenario, from outcome, to outcome) → stats and rule counts of the flips.
 type Transitions = BTreeMap<(usize, usize, usize), (Stats, BTreeMap<String, u64>)>;
@@ -393,7 +395,7 @@ struct Reuse<'r, 'b> {
     earlier: &'r [ChunkResult<'b>],
 }
 
-/// LPP used so far in one scenario, by consignee (each with its tally by year).
+/// LPP used so far in one scenario, by consignee identity (each with its tally by year).
 pub(crate) type Tallies = HashMap<String, LppTally>;
 
 fn slim<'b>(b: &'b BuiltScenario, d: Decision, order: &Order) -> Slim<'b> {
@@ -463,7 +465,7 @@ where
                 }
             }
             decide(i, order, &NoQuotas).map(|d| {
-                if d.quota_checked || d.exception.as_deref() == Some("LPP") {
+                if depends_on_earlier_lines(&d) {
                     Step::Quota(Box::new(d))
                 } else {
                     Step::Done(slim(b, d, order))
@@ -476,11 +478,11 @@ where
         .map(|s| matches!(s, Ok(Step::Quota(_))))
         .collect();
     // The quota pass, by consignee.
-    let mut by_consignee: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_consignee: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, step) in steps.iter().enumerate() {
         if let Ok(Step::Quota(_)) = step {
             by_consignee
-                .entry(chunk[i].consignee.name.as_str())
+                .entry(consignee_key(&chunk[i].consignee.name))
                 .or_default()
                 .push(i);
         }
@@ -495,7 +497,8 @@ where
                     _ => None,
                 })
                 .collect();
-            (name, pending, tallies.remove(name).unwrap_or_default())
+            let tally = tallies.remove(&name).unwrap_or_default();
+            (name, pending, tally)
         })
         .collect();
     let done: Vec<Vec<(usize, Result<Slim, OrderError>)>> = work
@@ -522,7 +525,7 @@ where
         })
         .collect();
     for (name, _, tally) in work {
-        tallies.insert(name.to_string(), tally);
+        tallies.insert(name, tally);
     }
     for (i, r) in done.into_iter().flatten() {
         steps[i] = r.map(Step::Done);

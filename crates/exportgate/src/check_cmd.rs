@@ -1,50 +1,28 @@
-//! `exportgate check` and `exportgate explain`: decisions for order files.
+//! `exportgate check` and `exportgate explain`: the door that reads order files, hands them to
+//! the decision pipeline (`exportgate-pipeline`) and writes its decisions.
 //!
-//! Lines are decided in parallel in chunks; decisions that consulted a per-consignee quota
-//! (LPP) are then decided again in input order against the quota used by the lines before them
-//! and, when the database has a ledger, what the ledger already holds. A `license_required`
-//! decision then becomes `licensed` when a licence on the ledger covers it with enough balance
-//! left after the lines before it. `check` reads the ledger and never writes to it.
+//! This module parses (JSONL read in blocks by a reader thread, or CSV) and renders (JSONL,
+//! CSV, table, written by a writer thread); every decision, the in-order LPP pass and licence
+//! matching against the ledger are the pipeline's. `check` never writes to the ledger.
 
-use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::mpsc::{sync_channel, SyncSender};
 
-use exportgate_core::decide::{policy_name, Decider, LppTally};
-use exportgate_core::{decide, Decision, NoQuotas, Order, Outcome, QuotaView, Ruleset, SpecError};
+use exportgate_core::decide::policy_name;
+use exportgate_core::{Order, Ruleset, SpecError};
 use exportgate_ledger::LedgerStore;
+use exportgate_pipeline::{CheckRun, LineError, LineResult, Parsed, Pipeline};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
-use serde::Serialize;
 
-use crate::classify_cmd::check_regimes;
 use crate::input::{csv_record_to_json, read_all};
-use crate::licensing::{LedgerQuotas, Licensing};
-use crate::{render, user, CheckFormat, InputFormat, TextOrJson};
+use crate::{pipeline_error, render, user, CheckFormat, InputFormat, TextOrJson};
 use exportgate_lists::source::ScreeningSource;
 
-/// A line that could not be decided.
-#[derive(Debug, Clone, Serialize)]
-pub struct LineError {
-    pub line: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    pub field: String,
-    pub message: String,
-}
-
-/// One parsed input line.
-pub type Parsed = (usize, Result<Order, LineError>);
-
 fn line_error(line: usize, id: Option<String>, e: SpecError) -> LineError {
-    LineError {
-        line,
-        id,
-        field: e.field,
-        message: e.problem,
-    }
+    LineError::spec(line, id, e)
 }
 
 /// Split JSONL input into its non-blank lines, with 1-based line numbers.
@@ -89,93 +67,10 @@ fn parse_line(line: usize, raw: &[u8]) -> Result<Order, LineError> {
     }
 }
 
-/// Screen an order's parties and decide it against the quotas given.
-fn decide_line(
-    decider: &Decider,
-    source: &ScreeningSource,
-    line: usize,
-    order: &Order,
-    quotas: &dyn QuotaView,
-) -> Result<Decision, LineError> {
-    match source.hits(order) {
-        Err(m) => Err(LineError {
-            line,
-            id: Some(order.id.clone()),
-            field: m.split(':').next().unwrap_or("name").to_string(),
-            message: m,
-        }),
-        Ok(hits) => decider
-            .decide(order, quotas, source.screening(&hits))
-            .map_err(|e| line_error(line, Some(order.id.clone()), e)),
-    }
-}
-
-/// Whether a decision depends on the lines before it: it consulted a per-consignee quota,
-/// or it uses License Exception LPP, which adds to one.
-fn depends_on_earlier_lines(d: &Decision) -> bool {
-    d.quota_checked || d.exception.as_deref() == Some("LPP")
-}
-
-/// What a `check` run has counted so far, and the LPP it has used.
-struct RunState {
-    total: usize,
-    counts: BTreeMap<Outcome, usize>,
-    errors: Vec<LineError>,
-    quotas: LedgerQuotas,
-}
-
-/// Lines parsed, decided and serialised in one task (the path without a ledger).
-struct Piece {
-    /// The output of the lines, in order, less the pending ones.
-    buf: Vec<u8>,
-    /// Lines whose decision depends on the lines before them: where their output goes in
-    /// `buf`, the line number and the order, decided again in input order.
-    pending: Vec<(usize, usize, Order)>,
-    counts: BTreeMap<Outcome, usize>,
-    errors: Vec<LineError>,
-    lines: usize,
-}
-
-/// Parse, decide and serialise a run of lines, keeping each order and decision on one core
-/// from start to finish.
-fn decide_piece(
-    decider: &Decider,
-    source: &ScreeningSource,
-    lines: &[(usize, &[u8])],
-    format: CheckFormat,
-) -> anyhow::Result<Piece> {
-    let mut piece = Piece {
-        buf: Vec::with_capacity(lines.len() * 1536),
-        pending: Vec::new(),
-        counts: BTreeMap::new(),
-        errors: Vec::new(),
-        lines: lines.len(),
-    };
-    for &(line, raw) in lines {
-        let result = parse_line(line, raw).and_then(|order| {
-            decide_line(decider, source, line, &order, &NoQuotas).map(|d| (order, d))
-        });
-        let result = match result {
-            Ok((order, d)) if depends_on_earlier_lines(&d) => {
-                piece.pending.push((piece.buf.len(), line, order));
-                continue;
-            }
-            Ok((_, d)) => Ok(d),
-            Err(e) => Err(e),
-        };
-        match &result {
-            Ok(d) => *piece.counts.entry(d.outcome).or_default() += 1,
-            Err(e) => piece.errors.push(e.clone()),
-        }
-        serialise_into(&mut piece.buf, std::slice::from_ref(&result), format)?;
-    }
-    Ok(piece)
-}
-
 /// Append decisions in the chosen format (no header).
 fn serialise_into(
     buf: &mut Vec<u8>,
-    results: &[Result<Decision, LineError>],
+    results: &[LineResult],
     format: CheckFormat,
 ) -> anyhow::Result<()> {
     match format {
@@ -227,56 +122,6 @@ fn guess_id(text: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// Quotas used so far in a run, that decisions add to.
-pub trait RunQuotas: QuotaView {
-    /// Count a decision (LPP decisions add their counted TPP).
-    fn record(&mut self, consignee: &str, d: &Decision);
-}
-
-impl RunQuotas for LppTally {
-    fn record(&mut self, consignee: &str, d: &Decision) {
-        LppTally::record(self, consignee, d)
-    }
-}
-
-impl RunQuotas for LedgerQuotas {
-    fn record(&mut self, consignee: &str, d: &Decision) {
-        LedgerQuotas::record(self, consignee, d)
-    }
-}
-
-/// Decide every parsed line: in parallel, then quota-dependent lines again in input order
-/// against the LPP used by the lines before them (`quotas` carries over between chunks).
-pub fn decide_all(
-    decider: &Decider,
-    source: &ScreeningSource,
-    lines: &[Parsed],
-    quotas: &mut dyn RunQuotas,
-) -> Vec<Result<Decision, LineError>> {
-    let mut results: Vec<Result<Decision, LineError>> = lines
-        .par_iter()
-        .map(|(line, parsed)| match parsed {
-            Err(e) => Err(e.clone()),
-            Ok(order) => decide_line(decider, source, *line, order, &NoQuotas),
-        })
-        .collect();
-    for ((_, parsed), result) in lines.iter().zip(results.iter_mut()) {
-        if let (Ok(order), Ok(d)) = (parsed, result.as_mut()) {
-            if depends_on_earlier_lines(d) {
-                if let Ok(hits) = source.hits(order) {
-                    if let Ok(again) =
-                        decider.decide(order, &*quotas as &dyn QuotaView, source.screening(&hits))
-                    {
-                        *d = again;
-                    }
-                }
-            }
-            quotas.record(&order.consignee.name, d);
-        }
-    }
-    results
-}
-
 const CSV_HEADER: [&str; 12] = [
     "id",
     "date",
@@ -292,7 +137,7 @@ const CSV_HEADER: [&str; 12] = [
     "licence",
 ];
 
-fn csv_row(r: &Result<Decision, LineError>) -> Vec<String> {
+fn csv_row(r: &LineResult) -> Vec<String> {
     match r {
         Ok(d) => vec![
             d.id.clone(),
@@ -330,7 +175,7 @@ fn csv_row(r: &Result<Decision, LineError>) -> Vec<String> {
 }
 
 /// Append decisions as JSON lines (SIMD JSON: serialising is a fifth of `check`'s time).
-fn write_jsonl(buf: &mut Vec<u8>, results: &[Result<Decision, LineError>]) -> anyhow::Result<()> {
+fn write_jsonl(buf: &mut Vec<u8>, results: &[LineResult]) -> anyhow::Result<()> {
     for r in results {
         match r {
             Ok(d) => sonic_rs::to_writer(&mut *buf, d)?,
@@ -365,7 +210,7 @@ pub fn write_header(out: &mut dyn Write, format: CheckFormat) -> anyhow::Result<
 /// Write decisions (no header) in the chosen format.
 pub fn write_results(
     out: &mut dyn Write,
-    results: &[Result<Decision, LineError>],
+    results: &[LineResult],
     format: CheckFormat,
 ) -> anyhow::Result<()> {
     match format {
@@ -414,24 +259,8 @@ pub fn write_results(
     Ok(())
 }
 
-/// Decisions serialised per task when output is written in parallel.
+/// Lines parsed, decided and rendered per task on one core.
 const SERIALISE_LINES: usize = 1024;
-
-/// Serialise decisions (no header) in the chosen format, in parallel: one buffer per run of
-/// [`SERIALISE_LINES`] decisions, in input order.
-pub fn serialise_results(
-    results: &[Result<Decision, LineError>],
-    format: CheckFormat,
-) -> anyhow::Result<Vec<Vec<u8>>> {
-    results
-        .par_chunks(SERIALISE_LINES)
-        .map(|part| {
-            let mut buf = Vec::with_capacity(part.len() * 1536);
-            serialise_into(&mut buf, part, format)?;
-            Ok(buf)
-        })
-        .collect()
-}
 
 /// A block of whole input lines and the 1-based number of its first line.
 struct Block {
@@ -484,8 +313,23 @@ fn read_blocks(mut input: impl Read, block_bytes: usize, tx: SyncSender<std::io:
     }
 }
 
-/// Lines decided per chunk: bounds memory on large files while keeping both cores busy.
+/// Lines parsed per CSV chunk: bounds memory on large files while keeping both cores busy.
 const CHUNK_LINES: usize = 65_536;
+
+/// The ledger, if any, for one call.
+fn store_of(ledger: &mut Option<Box<dyn LedgerStore>>) -> Option<&mut dyn LedgerStore> {
+    match ledger {
+        Some(b) => Some(&mut **b),
+        None => None,
+    }
+}
+
+/// Renders one result in the chosen format (no header), for the pipeline.
+fn renderer(
+    format: CheckFormat,
+) -> impl Fn(&mut Vec<u8>, &LineResult) -> Result<(), String> + Sync {
+    move |buf, r| serialise_into(buf, std::slice::from_ref(r), format).map_err(|e| e.to_string())
+}
 
 #[allow(clippy::too_many_arguments)]
 pub fn check(
@@ -498,7 +342,7 @@ pub fn check(
     source: &ScreeningSource,
     mut ledger: Option<Box<dyn LedgerStore>>,
 ) -> anyhow::Result<ExitCode> {
-    check_regimes(rs, forced)?;
+    let pipeline = Pipeline::new(rs, forced, source).map_err(pipeline_error)?;
     let input = input.unwrap_or(
         if path
             .extension()
@@ -546,106 +390,35 @@ pub fn check(
             (None, lines, progress)
         }
     };
-    let decider = Decider::new(rs, forced);
-    let mut licensing = match ledger.as_deref_mut() {
-        Some(store) => Licensing::load(store)?,
-        None => Licensing::none(),
-    };
-    let has_ledger = ledger.is_some();
-    let mut st = RunState {
-        total: 0,
-        counts: BTreeMap::new(),
-        errors: Vec::new(),
-        quotas: LedgerQuotas::default(),
-    };
-    // Decide chunk by chunk; a writer thread writes one chunk while the next is decided.
+    let render = renderer(format);
+    let mut run = CheckRun::new();
+    // The pipeline decides; a writer thread writes one chunk while the next is decided.
     let mut decide_into = |tx: &SyncSender<Vec<u8>>| -> anyhow::Result<()> {
         let mut header = Vec::new();
         write_header(&mut header, format)?;
         if tx.send(header).is_err() {
             return Ok(());
         }
-        let mut emit = |parsed: Vec<Parsed>, st: &mut RunState| -> anyhow::Result<bool> {
-            if let Some(store) = ledger.as_deref_mut() {
-                st.quotas
-                    .load(store, parsed.iter().filter_map(|(_, p)| p.as_ref().ok()))?;
-            }
-            let mut results = decide_all(&decider, source, &parsed, &mut st.quotas);
-            if let Some(store) = ledger.as_deref_mut() {
-                for ((_, p), r) in parsed.iter().zip(results.iter_mut()) {
-                    if let (Ok(order), Ok(d)) = (p, r) {
-                        *d = licensing.check(store, order, d.clone())?;
-                    }
-                }
-            }
-            for buf in serialise_results(&results, format)? {
-                if tx.send(buf).is_err() {
-                    // The writer stopped on an error; it reports it.
-                    return Ok(false);
-                }
-            }
-            st.total += results.len();
-            for r in &results {
-                match r {
-                    Ok(d) => *st.counts.entry(d.outcome).or_default() += 1,
-                    Err(e) => st.errors.push(e.clone()),
-                }
-            }
-            // Freeing a chunk's orders and decisions is real work: share it between the cores.
-            rayon::join(|| drop(parsed), || results.into_par_iter().for_each(drop));
-            Ok(true)
-        };
-        // Send a piece's output, deciding its pending lines in input order in between.
-        let emit_piece = |piece: Piece, st: &mut RunState| -> anyhow::Result<bool> {
-            st.total += piece.lines;
-            for (o, n) in piece.counts {
-                *st.counts.entry(o).or_default() += n;
-            }
-            st.errors.extend(piece.errors);
-            if piece.pending.is_empty() {
-                return Ok(tx.send(piece.buf).is_ok());
-            }
-            let mut at = 0;
-            let mut out = Vec::with_capacity(piece.buf.len() + piece.pending.len() * 1536);
-            for (offset, line, order) in piece.pending {
-                out.extend_from_slice(&piece.buf[at..offset]);
-                at = offset;
-                let result = decide_line(&decider, source, line, &order, &st.quotas);
-                match &result {
-                    Ok(d) => {
-                        st.quotas.record(&order.consignee.name, d);
-                        *st.counts.entry(d.outcome).or_default() += 1;
-                    }
-                    Err(e) => st.errors.push(e.clone()),
-                }
-                serialise_into(&mut out, std::slice::from_ref(&result), format)?;
-            }
-            out.extend_from_slice(&piece.buf[at..]);
-            Ok(tx.send(out).is_ok())
-        };
+        // The writer stops on an error and reports it; then the run stops too.
+        let mut emit = |buf: Vec<u8>| tx.send(buf).is_ok();
         if let Some(blocks) = &blocks {
             for block in blocks {
                 let block =
                     block.map_err(|e| user(format!("cannot read `{}`: {e}", path.display())))?;
                 let lines = jsonl_lines_from(&block.bytes, block.first_line);
-                if has_ledger {
-                    for chunk in lines.chunks(CHUNK_LINES) {
-                        if !emit(parse_jsonl(chunk), &mut st)? {
-                            return Ok(());
-                        }
-                    }
-                } else {
-                    // Without a ledger each run of lines is parsed, decided and serialised
-                    // on one core; only quota-dependent lines wait for the ordered pass.
-                    let pieces = lines
-                        .par_chunks(SERIALISE_LINES)
-                        .map(|part| decide_piece(&decider, source, part, format))
-                        .collect::<anyhow::Result<Vec<Piece>>>()?;
-                    for piece in pieces {
-                        if !emit_piece(piece, &mut st)? {
-                            return Ok(());
-                        }
-                    }
+                // Each run of lines is parsed, decided and rendered on one core.
+                let parts: Vec<_> = lines
+                    .chunks(SERIALISE_LINES)
+                    .map(|part| {
+                        part.iter()
+                            .map(|&(line, raw)| (line, parse_line(line, raw)))
+                    })
+                    .collect();
+                let go_on = pipeline
+                    .check_pieces(parts, &mut run, store_of(&mut ledger), &render, &mut emit)
+                    .map_err(pipeline_error)?;
+                if !go_on {
+                    return Ok(());
                 }
                 progress.inc(block.bytes.len() as u64);
             }
@@ -654,7 +427,15 @@ pub fn check(
             let rest = csv_lines.split_off(csv_lines.len().min(CHUNK_LINES));
             let chunk = std::mem::replace(&mut csv_lines, rest);
             progress.inc(chunk.len() as u64);
-            if !emit(chunk, &mut st)? {
+            let mut parts: Vec<Vec<Parsed>> = Vec::new();
+            let mut chunk = chunk.into_iter().peekable();
+            while chunk.peek().is_some() {
+                parts.push(chunk.by_ref().take(SERIALISE_LINES).collect());
+            }
+            let go_on = pipeline
+                .check_pieces(parts, &mut run, store_of(&mut ledger), &render, &mut emit)
+                .map_err(pipeline_error)?;
+            if !go_on {
                 return Ok(());
             }
         }
@@ -676,12 +457,12 @@ pub fn check(
         None => write_through(std::io::BufWriter::new(std::io::stdout()), &mut decide_into)?,
     }
     progress.finish_and_clear();
-    let RunState {
+    let CheckRun {
         total,
         counts,
         errors,
         ..
-    } = st;
+    } = run;
     let parts: Vec<String> = counts
         .iter()
         .map(|(o, n)| format!("{} {n}", o.as_str()))
@@ -741,15 +522,18 @@ pub fn explain(
     format: TextOrJson,
     source: &ScreeningSource,
 ) -> anyhow::Result<ExitCode> {
-    check_regimes(rs, forced)?;
+    let pipeline = Pipeline::new(rs, forced, source)
+        .map_err(pipeline_error)?
+        .with_trace(true);
     let bytes = read_all(path)?;
     let text = std::str::from_utf8(&bytes).map_err(|_| user("the order is not valid UTF-8"))?;
     let order = Order::from_json(text.trim()).map_err(|e| user(format!("order: {e}")))?;
-    let hits = source
-        .hits(&order)
-        .map_err(|e| user(format!("order `{}`: {e}", order.id)))?;
-    let d = decide(rs, &order, forced, &NoQuotas, source.screening(&hits))
-        .map_err(|e| user(format!("order `{}`: {e}", order.id)))?;
+    let d = pipeline.first(1, &order).map_err(|e| {
+        user(format!(
+            "order `{}`: field `{}`: {}",
+            order.id, e.field, e.message
+        ))
+    })?;
     match format {
         TextOrJson::Text => print!("{}", render::trace(&d)),
         TextOrJson::Json => {

@@ -1,6 +1,6 @@
 //! The database the CLI works on: where it is (`--db`, else `$EXPORTGATE_DB`, else
 //! `exportgate.sqlite` in the user's data directory), opening the ledger in it, the clock for
-//! ledger operations, and the catalog and countries that licence files are checked against.
+//! and ledger operations.
 //!
 //! One SQLite file holds both the imported restricted-party lists (`list_*` tables, created by
 //! `exportgate-lists`) and the ledger (its own tables and `ledger_migrations` version table), so
@@ -9,8 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use exportgate_core::{Eccn, Ruleset};
-use exportgate_ledger::{KnownIds, LedgerStore, StoreError, Timestamp};
+use exportgate_ledger::{LedgerStore, StoreError, Timestamp};
 
 use crate::user;
 
@@ -132,34 +131,7 @@ pub fn actor(command: &str) -> String {
     format!("exportgate {command} (pid {})", std::process::id())
 }
 
-/// Item ids and countries a licence may name: the core catalog's ids, the ECCNs the engine
-/// classifies to (and their parents `3A090`, `4A090`), and the countries in `countries.json`.
-pub struct CatalogIds<'a>(pub &'a Ruleset);
-
-impl KnownIds for CatalogIds<'_> {
-    fn is_known_item(&self, item: &str) -> bool {
-        if self.0.catalog.get(item).is_some()
-            || self.0.catalog.get(&item.to_ascii_lowercase()).is_some()
-        {
-            return true;
-        }
-        let eccns = [
-            Eccn::E3A090A,
-            Eccn::E3A090B,
-            Eccn::E3A090C,
-            Eccn::E4A090A,
-            Eccn::E4A090B,
-        ];
-        eccns.iter().any(|e| e.as_str().eq_ignore_ascii_case(item))
-            || ["3A090", "4A090"]
-                .iter()
-                .any(|e| e.eq_ignore_ascii_case(item))
-    }
-
-    fn is_known_country(&self, country: &str) -> bool {
-        self.0.countries.get(country).is_some()
-    }
-}
+pub use exportgate_pipeline::CatalogIds;
 
 /// Reads a whole file (or standard input for `-`) as UTF-8.
 pub fn read_text(path: &Path) -> anyhow::Result<String> {
@@ -190,18 +162,5 @@ mod tests {
             .to_string();
         assert!(e.contains("mysql://root:***@h/db"), "{e}");
         assert!(DbUrl::parse("sqlite://").is_err());
-    }
-
-    #[test]
-    fn catalog_ids() {
-        let rs = Ruleset::embedded().unwrap();
-        let ids = CatalogIds(&rs);
-        assert!(ids.is_known_item("nvidia-h100-sxm"));
-        assert!(ids.is_known_item("3A090.a"));
-        assert!(ids.is_known_item("4A090"));
-        assert!(!ids.is_known_item("not_3A090"));
-        assert!(!ids.is_known_item("acme-x9"));
-        assert!(ids.is_known_country("AE"));
-        assert!(!ids.is_known_country("ZZ"));
     }
 }

@@ -7,7 +7,6 @@ mod classify_cmd;
 pub mod db;
 mod input;
 mod licences_cmd;
-mod licensing;
 mod lists_cmd;
 mod regimes_cmd;
 mod render;
@@ -397,6 +396,19 @@ impl std::error::Error for UserError {}
 /// Build a user error.
 pub fn user(msg: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UserError(msg.into()))
+}
+
+/// A pipeline error as a CLI error: an unknown regime is the user's (exit 2), a ledger
+/// failure is not.
+pub fn pipeline_error(e: exportgate_pipeline::PipelineError) -> anyhow::Error {
+    match e {
+        exportgate_pipeline::PipelineError::UnknownRegime { id, known, .. } => user(format!(
+            "unknown regime `{id}`\n\nhint: known regimes are {}",
+            known.join(", ")
+        )),
+        exportgate_pipeline::PipelineError::Ledger(e) => db::store_error(e),
+        other => anyhow::anyhow!("{other}"),
+    }
 }
 
 /// Today, for commands that default to it. Only the binary reads the clock.

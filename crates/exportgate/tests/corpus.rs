@@ -1,25 +1,27 @@
-//! The decision corpus (`tests/corpus/decisions/*.json`), run through the library and through
-//! the `exportgate check` command: every case's outcome, exception, review policy, ECCN,
-//! conditions and rule ids must match. Every party is screened against the real 2026
-//! Consolidated Screening List.
+//! The decision corpus (`tests/corpus/decisions/*.json`) through three doors: the library
+//! (`exportgate-pipeline`), the `exportgate check` command and `POST /v1/check` of a running
+//! `exportgate serve`. Every case's outcome, exception, review policy, ECCN, conditions, rule
+//! ids and licence must match its expectation, and the three doors must give identical
+//! decisions for every order. Every party is screened against the real 2026 Consolidated
+//! Screening List, and every door reads one ledger: the licences and LPP use that cases with a
+//! `ledger` put there first (`exportgate licences add`, `exportgate ship`). Whole decisions of a
+//! representative subset are snapshots (`tests/snapshots/`), so any change to a decision's JSON
+//! is reviewed, not silent.
+
+mod server_util;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use exportgate_core::decide::LppTally;
-use exportgate_core::{decide, Order, Ruleset};
+use exportgate_core::{Order, Ruleset};
 use exportgate_lists::source::ScreeningSource;
-use serde_json::Value;
+use exportgate_pipeline::{CheckRun, Parsed, Pipeline};
+use serde_json::{json, Value};
+use server_util::{csl, Server};
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/decisions")
-}
-
-/// The real 2026 Consolidated Screening List.
-fn csl() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/lists/csl_2026-07-31/screening-list.json")
 }
 
 struct Case {
@@ -27,6 +29,8 @@ struct Case {
     name: String,
     regimes: Vec<String>,
     orders: Vec<Value>,
+    /// What the ledger holds before the case: `licences` added, `shipped` orders shipped.
+    ledger: Option<Value>,
     expect: Value,
 }
 
@@ -42,7 +46,8 @@ fn load_cases() -> Vec<Case> {
         for c in v["cases"].as_array().unwrap() {
             for k in c.as_object().unwrap().keys() {
                 assert!(
-                    ["name", "regimes", "order", "orders", "expect"].contains(&k.as_str()),
+                    ["name", "note", "regimes", "order", "orders", "ledger", "expect"]
+                        .contains(&k.as_str()),
                     "{}: unknown key `{k}`",
                     path.display()
                 );
@@ -60,6 +65,7 @@ fn load_cases() -> Vec<Case> {
                     .map(|r| serde_json::from_value(r.clone()).unwrap())
                     .unwrap_or_default(),
                 orders,
+                ledger: c.get("ledger").cloned(),
                 expect: c["expect"].clone(),
             });
         }
@@ -87,6 +93,14 @@ fn mismatches(decision: &Value, expect: &Value) -> Vec<String> {
             "outcome" | "exception" | "review_policy" | "eccn" | "unconfirmed" | "tpp_total" => {
                 if &decision[key] != want {
                     bad.push(format!("{key}: expected {want}, got {}", decision[key]));
+                }
+            }
+            "licence" => {
+                if decision["licence"]["number"] != *want {
+                    bad.push(format!(
+                        "licence: expected {want}, got {}",
+                        decision["licence"]["number"]
+                    ));
                 }
             }
             "rules" => {
@@ -141,113 +155,228 @@ fn corpus_has_at_least_eighty_cases() {
     assert!(load_cases().len() >= 80);
 }
 
-#[test]
-fn corpus_through_the_library() {
-    let rs = Ruleset::embedded().unwrap();
-    let source =
-        ScreeningSource::open(&[csl()], None, false, "2026-11-23".parse().unwrap()).unwrap();
-    let mut failures = Vec::new();
-    for case in load_cases() {
-        let mut tally = LppTally::default();
-        let mut last = None;
-        for o in &case.orders {
-            let order: Order = serde_json::from_value(o.clone()).unwrap();
-            let hits = source.hits(&order).unwrap();
-            let d = decide(&rs, &order, &case.regimes, &tally, source.screening(&hits))
-                .unwrap_or_else(|e| panic!("{} / {}: {e}", case.file, case.name));
-            tally.record(&order.consignee.name, &d);
-            last = Some(d);
-        }
-        let got = serde_json::to_value(last.unwrap()).unwrap();
-        let bad = mismatches(&got, &case.expect);
-        if !bad.is_empty() {
-            failures.push(format!(
-                "{} / {}:\n    {}",
-                case.file,
-                case.name,
-                bad.join("\n    ")
-            ));
-        }
+/// Case `i` as every door sees it: order ids get the case's index, and (where LPP or a ledger
+/// can count) consignee names a suffix, so one case's LPP tally or licence cannot reach
+/// another's. The names are made up, not list names, in every case renamed.
+fn renamed(i: usize, case: &Case, o: &Value) -> Value {
+    let mut o = o.clone();
+    o["id"] = Value::String(format!("c{i}:{}", o["id"].as_str().unwrap()));
+    if !case.regimes.is_empty() || case.orders.len() > 1 || case.ledger.is_some() {
+        let name = o["consignee"]["name"].as_str().unwrap().to_string();
+        o["consignee"]["name"] = Value::String(format!("{name} {i}"));
     }
-    assert!(
-        failures.is_empty(),
-        "{} corpus cases failed:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    o
 }
 
-/// The CLI run batches every case with the same `--regime` flags into one `check` process:
-/// order ids get the case's index, and (where LPP can count) consignee names a suffix, so one
-/// case's LPP tally cannot reach another's.
+fn exe() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_exportgate"))
+}
+
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: exit {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Puts the cases' licences and shipped orders on the ledger in `db`, through the CLI.
+fn set_up_ledger(cases: &[Case], db: &Path, dir: &Path) {
+    for (i, case) in cases.iter().enumerate() {
+        let Some(ledger) = &case.ledger else { continue };
+        for l in ledger["licences"].as_array().into_iter().flatten() {
+            let mut l = l.clone();
+            for c in l["consignees"].as_array_mut().unwrap() {
+                *c = Value::String(format!("{} {i}", c.as_str().unwrap()));
+            }
+            let file = dir.join(format!("licence-{i}.json"));
+            std::fs::write(&file, l.to_string()).unwrap();
+            run_ok(
+                exe()
+                    .arg("licences")
+                    .arg("add")
+                    .arg(&file)
+                    .arg("--db")
+                    .arg(db),
+            );
+        }
+        if let Some(shipped) = ledger["shipped"].as_array() {
+            let lines: Vec<String> = shipped
+                .iter()
+                .map(|o| renamed(i, case, o).to_string())
+                .collect();
+            let file = dir.join(format!("shipped-{i}.jsonl"));
+            std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+            let mut cmd = exe();
+            cmd.arg("ship")
+                .arg(&file)
+                .arg("--db")
+                .arg(db)
+                .arg("--lists")
+                .arg(csl());
+            for r in &case.regimes {
+                cmd.arg("--regime").arg(r);
+            }
+            let out = run_ok(&mut cmd);
+            for line in out.lines() {
+                let d: Value = serde_json::from_str(line).unwrap();
+                assert_ne!(d["outcome"], "error", "{d}");
+            }
+        }
+    }
+}
+
+/// What the three doors must agree on, for one decision.
+fn projection(d: &Value) -> Value {
+    let rules: Vec<&Value> = d["reasons"]
+        .as_array()
+        .map(|r| r.iter().map(|x| &x["rule"]).collect())
+        .unwrap_or_default();
+    json!({
+        "outcome": d["outcome"],
+        "exception": d["exception"],
+        "review_policy": d["review_policy"],
+        "eccn": d["eccn"],
+        "rules": rules,
+        "conditions": d["conditions"],
+        "licence": d["licence"],
+        "unconfirmed": d["unconfirmed"],
+        "error": d["error"],
+    })
+}
+
+/// Cases whose whole decisions are snapshots: the first case of every file, and every case
+/// with a ledger.
+fn snapshot_subset(cases: &[Case]) -> Vec<usize> {
+    let mut seen = std::collections::BTreeSet::new();
+    (0..cases.len())
+        .filter(|&i| seen.insert(cases[i].file.clone()) || cases[i].ledger.is_some())
+        .collect()
+}
+
 #[test]
-fn corpus_through_the_cli() {
-    let dir = std::env::temp_dir().join(format!("exportgate-corpus-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+fn corpus_through_the_library_the_cli_and_http() {
     let cases = load_cases();
+    let server = Server::start();
+    let db = server.dir.path().join("db.sqlite");
+    let dir = tempfile::tempdir().unwrap();
+    set_up_ledger(&cases, &db, dir.path());
+
+    // One book per set of forced regimes, in case order.
     let mut groups: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
     for (i, c) in cases.iter().enumerate() {
         groups.entry(c.regimes.clone()).or_default().push(i);
     }
-    let mut failures = Vec::new();
-    for (regimes, members) in groups {
-        let mut lines = Vec::new();
-        for &i in &members {
-            for o in &cases[i].orders {
-                let mut o = o.clone();
-                o["id"] = Value::String(format!("c{i}:{}", o["id"].as_str().unwrap()));
-                if !regimes.is_empty() || cases[i].orders.len() > 1 {
-                    // Keep LPP tallies apart; these cases' parties are made up, not list names.
-                    let name = o["consignee"]["name"].as_str().unwrap().to_string();
-                    o["consignee"]["name"] = Value::String(format!("{name} {i}"));
-                }
-                lines.push(o.to_string());
-            }
+    let rs = Ruleset::embedded().unwrap();
+    let source =
+        ScreeningSource::open(&[csl()], None, false, "2026-11-23".parse().unwrap()).unwrap();
+    let mut store = exportgate_store::sqlite::SqliteStore::open(&db).unwrap();
+    let key = server.key("submitter", "corpus");
+    // Decisions by order id, by door.
+    let mut doors: [HashMap<String, Value>; 3] = Default::default();
+    for (regimes, members) in &groups {
+        let book: Vec<Value> = members
+            .iter()
+            .flat_map(|&i| cases[i].orders.iter().map(move |o| (i, o)))
+            .map(|(i, o)| renamed(i, &cases[i], o))
+            .collect();
+
+        // The library.
+        let pipeline = Pipeline::new(&rs, regimes, &source).unwrap();
+        let lines: Vec<Parsed> = book
+            .iter()
+            .enumerate()
+            .map(|(n, o)| (n + 1, Ok(Order::from_json(&o.to_string()).unwrap())))
+            .collect();
+        let results = pipeline
+            .check_lines(&lines, &mut CheckRun::new(), Some(&mut store))
+            .unwrap();
+        for (o, r) in book.iter().zip(results) {
+            let d = r.unwrap_or_else(|e| panic!("{}: {e:?}", o["id"]));
+            doors[0].insert(
+                o["id"].as_str().unwrap().into(),
+                serde_json::to_value(d).unwrap(),
+            );
         }
-        let file = dir.join(format!("group-{}.jsonl", members[0]));
-        std::fs::write(&file, lines.join("\n") + "\n").unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_exportgate"));
-        cmd.arg("check").arg(&file).arg("--lists").arg(csl());
-        for r in &regimes {
+
+        // The CLI.
+        let file = dir.path().join(format!("group-{}.jsonl", members[0]));
+        let text: Vec<String> = book.iter().map(Value::to_string).collect();
+        std::fs::write(&file, text.join("\n") + "\n").unwrap();
+        let mut cmd = exe();
+        cmd.arg("check")
+            .arg(&file)
+            .arg("--lists")
+            .arg(csl())
+            .arg("--db")
+            .arg(&db);
+        for r in regimes {
             cmd.arg("--regime").arg(r);
         }
-        let out = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "exit {:?}: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
+        for line in run_ok(&mut cmd).lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            doors[1].insert(v["id"].as_str().unwrap().into(), v);
+        }
+
+        // HTTP.
+        let query: Vec<String> = regimes.iter().map(|r| format!("regime={r}")).collect();
+        let path = format!("/v1/check?{}", query.join("&"));
+        let (status, body) = server.call(
+            "POST",
+            &path,
+            Some(&key),
+            Some(&Value::Array(book.clone()).to_string()),
         );
-        let decisions: HashMap<String, Value> = String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .map(|l| {
-                let v: Value = serde_json::from_str(l).unwrap();
-                (v["id"].as_str().unwrap().to_string(), v)
-            })
-            .collect();
-        for &i in &members {
-            let case = &cases[i];
-            let last_id = format!(
-                "c{i}:{}",
-                case.orders.last().unwrap()["id"].as_str().unwrap()
-            );
-            let bad = mismatches(&decisions[&last_id], &case.expect);
+        assert_eq!(status, 200, "{body}");
+        for v in body.as_array().unwrap() {
+            doors[2].insert(v["id"].as_str().unwrap().into(), v.clone());
+        }
+    }
+
+    let mut failures = Vec::new();
+    let mut snapshot = BTreeMap::new();
+    let subset = snapshot_subset(&cases);
+    for (i, case) in cases.iter().enumerate() {
+        let here = format!("{} / {}", case.file, case.name);
+        for o in &case.orders {
+            let id = format!("c{i}:{}", o["id"].as_str().unwrap());
+            let [lib, cli, http] = doors.each_ref().map(|m| m.get(&id));
+            let (Some(lib), Some(cli), Some(http)) = (lib, cli, http) else {
+                failures.push(format!("{here}: order {id} missing from a door"));
+                continue;
+            };
+            let want = projection(lib);
+            for (door, got) in [("the CLI", cli), ("HTTP", http)] {
+                if projection(got) != want {
+                    failures.push(format!(
+                        "{here}: order {id}: {door} differs from the library:\n    library: {want}\n    {door}: {}",
+                        projection(got)
+                    ));
+                }
+            }
+        }
+        let last = format!(
+            "c{i}:{}",
+            case.orders.last().unwrap()["id"].as_str().unwrap()
+        );
+        if let Some(d) = doors[0].get(&last) {
+            let bad = mismatches(d, &case.expect);
             if !bad.is_empty() {
-                failures.push(format!(
-                    "{} / {}:\n    {}",
-                    case.file,
-                    case.name,
-                    bad.join("\n    ")
-                ));
+                failures.push(format!("{here}:\n    {}", bad.join("\n    ")));
+            }
+            if subset.contains(&i) {
+                snapshot.insert(format!("{}/{}", case.file, case.name), d.clone());
             }
         }
     }
-    std::fs::remove_dir_all(&dir).ok();
     assert!(
         failures.is_empty(),
-        "{} corpus cases failed through the CLI:\n{}",
+        "{} corpus failures:\n{}",
         failures.len(),
         failures.join("\n")
     );
+    insta::assert_json_snapshot!("corpus_decisions", snapshot);
 }

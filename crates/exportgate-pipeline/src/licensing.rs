@@ -1,13 +1,10 @@
 //! Licences, License Exception LPP and country allocations in decisions: the bridge between the
 //! pure engine (`exportgate-core`) and the ledger (`exportgate-ledger`).
 //!
-//! * [`LedgerQuotas`] is the engine's [`QuotaView`]: LPP TPP the ledger already holds for a
-//!   consignee and year, plus what this run has decided (consignee names normalised like the
-//!   ledger's LPP accounts).
-//! * [`Licensing`] turns a `license_required` decision into `licensed` when a licence covers the
-//!   order. [`Licensing::check`] only reads balances (and remembers what earlier lines of the
-//!   run would use); [`Licensing::ship`] reserves and posts on the ledger — the ledger checks the
-//!   limits in the same transaction as the write, so concurrent shippers can never pass one.
+//! [`Licensing`] turns a `license_required` decision into `licensed` when a licence covers the
+//! order. [`Licensing::check`] only reads balances (and remembers what earlier lines of the run
+//! would use); [`Licensing::ship`] reserves and posts on the ledger — the ledger checks the
+//! limits in the same transaction as the write, so concurrent shippers can never pass one.
 //!
 //! Every ledger request of `ship` has an idempotency key derived from the order id and the
 //! account it draws on ([`order_key`]), so a re-run of the same file replays the original
@@ -15,89 +12,18 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::Datelike;
-use exportgate_core::decide::{LicenceUse, QuotaView};
+use exportgate_core::decide::LicenceUse;
 use exportgate_core::reason::{num, Reason};
 use exportgate_core::regime::Condition as DecisionCondition;
 use exportgate_core::{Decision, Order, Outcome};
-use exportgate_ledger::account::normalise_name;
 use exportgate_ledger::{
     fits_limits, AccountId, AccountSpec, AccountStatus, Amounts, Condition, Dimension, Key,
-    LedgerStore, Licence, Limits, OrderFacts, Reply, Request, ResultCode, Timestamp,
+    LedgerStore, Licence, Limits, OrderFacts, Reply, Request, ResultCode, StoreError, Timestamp,
 };
 use sha2::{Digest, Sha256};
 
-use crate::db::store_error;
-
 /// What a licence is cited as in a `licensed` decision.
 pub const LICENCE_CITATION: &str = "15 CFR 750.7";
-
-/// LPP TPP used, by normalised consignee name and calendar year: what the ledger holds plus
-/// what this run has decided so far.
-#[derive(Debug, Default)]
-pub struct LedgerQuotas {
-    ledger: HashMap<(String, i32), f64>,
-    run: HashMap<(String, i32), f64>,
-}
-
-impl QuotaView for LedgerQuotas {
-    fn lpp_used(&self, consignee: &str, year: i32) -> f64 {
-        let key = (normalise_name(consignee), year);
-        self.ledger.get(&key).copied().unwrap_or(0.0) + self.run.get(&key).copied().unwrap_or(0.0)
-    }
-}
-
-impl LedgerQuotas {
-    /// Reads the ledger's LPP accounts for the consignees and years of `orders` (once each).
-    pub fn load<'a>(
-        &mut self,
-        store: &mut dyn LedgerStore,
-        orders: impl IntoIterator<Item = &'a Order>,
-    ) -> anyhow::Result<()> {
-        for order in orders {
-            let key = (normalise_name(&order.consignee.name), order.date.year());
-            if self.ledger.contains_key(&key) {
-                continue;
-            }
-            let spec = AccountSpec::lpp(&order.consignee.name, order.date);
-            let used = store
-                .balance(&spec.id)
-                .map_err(store_error)?
-                .map(|b| b.posted.tpp.saturating_add(b.pending.tpp))
-                .unwrap_or(0);
-            self.ledger.insert(key, used as f64);
-        }
-        Ok(())
-    }
-
-    /// Counts a decision that ships under License Exception LPP.
-    pub fn record(&mut self, consignee: &str, d: &Decision) {
-        if d.exception.as_deref() == Some("LPP") {
-            *self
-                .run
-                .entry((normalise_name(consignee), d.date.year()))
-                .or_default() += d.tpp_counted;
-        }
-    }
-}
-
-/// One consignee-year's LPP usage as the ledger reported it (for deciding again after the ledger
-/// answered a reservation).
-pub struct FixedLpp {
-    pub consignee: String,
-    pub year: i32,
-    pub used: f64,
-}
-
-impl QuotaView for FixedLpp {
-    fn lpp_used(&self, consignee: &str, year: i32) -> f64 {
-        if year == self.year && normalise_name(consignee) == self.consignee {
-            self.used
-        } else {
-            0.0
-        }
-    }
-}
 
 /// Order value in cents, when the order states a usable one.
 pub fn value_cents(order: &Order) -> Option<u64> {
@@ -231,8 +157,8 @@ pub struct Licensing {
 
 impl Licensing {
     /// Reads the licences on the ledger.
-    pub fn load(store: &mut dyn LedgerStore) -> anyhow::Result<Licensing> {
-        let mut licences = store.list_licences().map_err(store_error)?;
+    pub fn load(store: &mut dyn LedgerStore) -> Result<Licensing, StoreError> {
+        let mut licences = store.list_licences()?;
         licences.sort_by(|a, b| (a.valid_to, &a.number).cmp(&(b.valid_to, &b.number)));
         Ok(Licensing {
             licences,
@@ -264,9 +190,9 @@ impl Licensing {
         store: &mut dyn LedgerStore,
         id: &AccountId,
         fresh: Option<Limits>,
-    ) -> anyhow::Result<Option<(AccountStatus, Limits)>> {
+    ) -> Result<Option<(AccountStatus, Limits)>, StoreError> {
         if !self.read.contains_key(id) {
-            let b = store.balance(id).map_err(store_error)?;
+            let b = store.balance(id)?;
             let entry = match b {
                 Some(b) => Some((b.status, b.available)),
                 None => fresh.map(|l| (AccountStatus::Active, l)),
@@ -295,7 +221,7 @@ impl Licensing {
         store: &mut dyn LedgerStore,
         order: &Order,
         mut d: Decision,
-    ) -> anyhow::Result<Decision> {
+    ) -> Result<Decision, StoreError> {
         if d.outcome != Outcome::LicenseRequired || self.licences.is_empty() {
             return Ok(d);
         }
@@ -375,7 +301,7 @@ impl Licensing {
         actor: &str,
         at: Timestamp,
         replies: &mut Vec<Reply>,
-    ) -> anyhow::Result<Decision> {
+    ) -> Result<Decision, StoreError> {
         if d.outcome != Outcome::LicenseRequired {
             return Ok(d);
         }
@@ -397,7 +323,7 @@ impl Licensing {
             return Ok(d);
         }
         if let Some(spec) = &allocation {
-            store.ensure_account(spec, actor, at).map_err(store_error)?;
+            store.ensure_account(spec, actor, at)?;
         }
         let mut notes = Vec::new();
         for licence in candidates {
@@ -413,8 +339,7 @@ impl Licensing {
             replies.push(reply.clone());
             if reply.is_ok() {
                 let left = store
-                    .balance(&licence.account_id())
-                    .map_err(store_error)?
+                    .balance(&licence.account_id())?
                     .map(|b| b.available)
                     .unwrap_or_default();
                 if reply.replayed {
@@ -427,7 +352,7 @@ impl Licensing {
                     );
                 }
                 if let Some(spec) = &allocation {
-                    if let Some(b) = store.balance(&spec.id).map_err(store_error)? {
+                    if let Some(b) = store.balance(&spec.id)? {
                         note(
                             &mut d,
                             format!(
@@ -459,12 +384,11 @@ pub fn submit_one(
     store: &mut dyn LedgerStore,
     actor: &str,
     request: Request,
-) -> anyhow::Result<Reply> {
+) -> Result<Reply, StoreError> {
     store
-        .submit(actor, std::slice::from_ref(&request))
-        .map_err(store_error)?
+        .submit(actor, std::slice::from_ref(&request))?
         .pop()
-        .ok_or_else(|| anyhow::anyhow!("ledger: no reply to `{}`", request.key()))
+        .ok_or_else(|| StoreError::Database(format!("no reply to `{}`", request.key())))
 }
 
 /// The ledger's reason for refusing a reservation, with the numbers.
@@ -472,7 +396,7 @@ pub fn refusal(
     store: &mut dyn LedgerStore,
     reply: &Reply,
     amounts: &Amounts,
-) -> anyhow::Result<String> {
+) -> Result<String, StoreError> {
     let mut text = format!("`{}`", reply.code);
     if reply.replayed {
         text.push_str(" (recorded by an earlier run)");
@@ -480,7 +404,7 @@ pub fn refusal(
     if let Some(account) = &reply.account {
         text.push_str(&format!(" on `{account}`"));
         if reply.code == ResultCode::ExceedsLimit {
-            if let Some(b) = store.balance(account).map_err(store_error)? {
+            if let Some(b) = store.balance(account)? {
                 let why = short(amounts, &b.available)
                     .unwrap_or_else(|| format!("now {} left", describe_limits(&b.available)));
                 text.push_str(&format!(": {why} (limits: {})", describe_limits(&b.limits)));

@@ -1,0 +1,277 @@
+//! Deciding a book read-only (`exportgate check`, `POST /v1/check`, the corpus).
+//!
+//! Every line is first screened and decided without quotas, in parallel. A line whose decision
+//! depends on the lines before it (it consulted the LPP quota or uses LPP), or — when a ledger
+//! is given — a `license_required` line that a licence may cover, is then completed in input
+//! order by [`Pipeline::complete`]: decided again against the LPP the ledger holds plus what
+//! the lines before it used, and matched against the ledger's licences, whose balances less
+//! what earlier lines would draw must cover it. Nothing is written to the ledger.
+//!
+//! A [`CheckRun`] carries the state between lines (and between the chunks of a large file):
+//! the LPP tally, the ledger's balances as read, and the outcome counts.
+
+use std::collections::BTreeMap;
+
+use exportgate_core::{Decision, NoQuotas, Order, Outcome};
+use exportgate_ledger::{LedgerStore, StoreError};
+use rayon::prelude::*;
+
+use crate::licensing::Licensing;
+use crate::quotas::{depends_on_earlier_lines, LedgerQuotas};
+use crate::{LineResult, Parsed, Pipeline, PipelineError};
+
+/// The state of a read-only run of decisions.
+#[derive(Default)]
+pub struct CheckRun {
+    quotas: LedgerQuotas,
+    /// The ledger's licences, read when a line first needs them.
+    licensing: Option<Licensing>,
+    /// Lines decided (or errors recorded).
+    pub total: usize,
+    /// Decisions by outcome.
+    pub counts: BTreeMap<Outcome, usize>,
+    /// Every error record, in input order.
+    pub errors: Vec<crate::LineError>,
+}
+
+impl CheckRun {
+    /// A new run: nothing used, nothing read.
+    pub fn new() -> CheckRun {
+        CheckRun::default()
+    }
+
+    /// LPP TPP the order's consignee has used in the order's year, as far as this run knows:
+    /// the ledger's usage (once an order of that consignee-year has read it) plus the run's.
+    pub fn lpp_used(&self, order: &Order) -> f64 {
+        use chrono::Datelike;
+        exportgate_core::QuotaView::lpp_used(&self.quotas, &order.consignee.name, order.date.year())
+    }
+
+    fn count(&mut self, r: &LineResult) {
+        self.total += 1;
+        match r {
+            Ok(d) => *self.counts.entry(d.outcome).or_default() += 1,
+            Err(e) => self.errors.push(e.clone()),
+        }
+    }
+
+    fn licensing(&mut self, store: &mut dyn LedgerStore) -> Result<&mut Licensing, StoreError> {
+        if self.licensing.is_none() {
+            self.licensing = Some(Licensing::load(store)?);
+        }
+        Ok(self.licensing.get_or_insert_with(Licensing::none))
+    }
+}
+
+/// Whether a first-pass decision waits for the ordered pass: it depends on earlier lines, or a
+/// ledger is consulted and a licence may turn it into `licensed`.
+pub fn waits(d: &Decision, ledger: bool) -> bool {
+    depends_on_earlier_lines(d) || (ledger && d.outcome == Outcome::LicenseRequired)
+}
+
+/// A run of lines decided on one core: their output in order, less the lines that wait for
+/// the ordered pass, which are kept with where their output goes.
+pub struct Piece {
+    buf: Vec<u8>,
+    waiting: Vec<Waiting>,
+    /// Lines decided and rendered here (not waiting).
+    done: usize,
+    counts: BTreeMap<Outcome, usize>,
+    errors: Vec<crate::LineError>,
+}
+
+/// A line waiting for the ordered pass.
+struct Waiting {
+    offset: usize,
+    line: usize,
+    order: Order,
+    first: Decision,
+}
+
+/// The store again for one call, for as long as the call.
+fn reborrow<'s>(store: &'s mut Option<&mut dyn LedgerStore>) -> Option<&'s mut dyn LedgerStore> {
+    match store {
+        Some(s) => Some(&mut **s),
+        None => None,
+    }
+}
+
+/// Renders one line's result into a buffer (the door's output format).
+pub type Render<'r> = dyn Fn(&mut Vec<u8>, &LineResult) -> Result<(), String> + Sync + 'r;
+
+impl Pipeline<'_> {
+    /// First pass over one line: screened and decided without quotas.
+    pub fn first(&self, line: usize, order: &Order) -> LineResult {
+        self.decide(line, order, &NoQuotas)
+    }
+
+    /// Completes a first-pass decision in input order (see the module docs). Must be called
+    /// for every line in input order, each line's first decision included, so the run's
+    /// tally and counts see every line. A decision that cannot be made again is an error
+    /// record, never the quota-free first decision.
+    pub fn complete(
+        &self,
+        run: &mut CheckRun,
+        mut store: Option<&mut dyn LedgerStore>,
+        line: usize,
+        order: &Order,
+        first: Decision,
+    ) -> Result<LineResult, PipelineError> {
+        let mut d = first;
+        if depends_on_earlier_lines(&d) {
+            if let Some(s) = reborrow(&mut store) {
+                run.quotas.load(s, order)?;
+            }
+            d = match self.decide(line, order, &run.quotas) {
+                Ok(d) => d,
+                Err(e) => {
+                    let r = Err(e);
+                    run.count(&r);
+                    return Ok(r);
+                }
+            };
+        }
+        run.quotas.record(&order.consignee.name, &d);
+        if let Some(s) = store {
+            if d.outcome == Outcome::LicenseRequired {
+                d = run.licensing(s)?.check(s, order, d)?;
+            }
+        }
+        let r = Ok(d);
+        run.count(&r);
+        Ok(r)
+    }
+
+    /// Decides parsed lines: the first pass in parallel, then every line completed in input
+    /// order. Parse errors are passed through as error records.
+    pub fn check_lines(
+        &self,
+        lines: &[Parsed],
+        run: &mut CheckRun,
+        mut store: Option<&mut dyn LedgerStore>,
+    ) -> Result<Vec<LineResult>, PipelineError> {
+        let first: Vec<LineResult> = lines
+            .par_iter()
+            .map(|(line, parsed)| match parsed {
+                Err(e) => Err(e.clone()),
+                Ok(order) => self.first(*line, order),
+            })
+            .collect();
+        let mut out = Vec::with_capacity(lines.len());
+        for ((line, parsed), r) in lines.iter().zip(first) {
+            match (parsed, r) {
+                (Ok(order), Ok(d)) => {
+                    out.push(self.complete(run, reborrow(&mut store), *line, order, d)?)
+                }
+                (_, Err(e)) => {
+                    let r = Err(e);
+                    run.count(&r);
+                    out.push(r);
+                }
+                (Err(e), _) => {
+                    let r = Err(e.clone());
+                    run.count(&r);
+                    out.push(r);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// First pass over a run of lines on one core: parse (lazily, by the iterator), decide and
+    /// render each line, keeping the lines that wait for the ordered pass aside.
+    pub fn decide_piece(
+        &self,
+        lines: impl Iterator<Item = Parsed>,
+        ledger: bool,
+        render: &Render<'_>,
+    ) -> Result<Piece, PipelineError> {
+        let mut piece = Piece {
+            buf: Vec::with_capacity(64 * 1024),
+            waiting: Vec::new(),
+            done: 0,
+            counts: BTreeMap::new(),
+            errors: Vec::new(),
+        };
+        for (line, parsed) in lines {
+            let result = parsed.and_then(|order| self.first(line, &order).map(|d| (order, d)));
+            let result = match result {
+                Ok((order, first)) if waits(&first, ledger) => {
+                    piece.waiting.push(Waiting {
+                        offset: piece.buf.len(),
+                        line,
+                        order,
+                        first,
+                    });
+                    continue;
+                }
+                Ok((_, d)) => Ok(d),
+                Err(e) => Err(e),
+            };
+            piece.done += 1;
+            match &result {
+                Ok(d) => *piece.counts.entry(d.outcome).or_default() += 1,
+                Err(e) => piece.errors.push(e.clone()),
+            }
+            render(&mut piece.buf, &result).map_err(PipelineError::Render)?;
+        }
+        Ok(piece)
+    }
+
+    /// Completes a piece in input order (pieces too must come in input order): the waiting
+    /// lines are completed and rendered in their places. Returns the piece's output.
+    pub fn finish_piece(
+        &self,
+        piece: Piece,
+        run: &mut CheckRun,
+        mut store: Option<&mut dyn LedgerStore>,
+        render: &Render<'_>,
+    ) -> Result<Vec<u8>, PipelineError> {
+        run.total += piece.done;
+        for (o, n) in piece.counts {
+            *run.counts.entry(o).or_default() += n;
+        }
+        run.errors.extend(piece.errors);
+        if piece.waiting.is_empty() {
+            return Ok(piece.buf);
+        }
+        let mut at = 0;
+        let mut out = Vec::with_capacity(piece.buf.len() + piece.waiting.len() * 1536);
+        for w in piece.waiting {
+            out.extend_from_slice(&piece.buf[at..w.offset]);
+            at = w.offset;
+            let r = self.complete(run, reborrow(&mut store), w.line, &w.order, w.first)?;
+            render(&mut out, &r).map_err(PipelineError::Render)?;
+        }
+        out.extend_from_slice(&piece.buf[at..]);
+        Ok(out)
+    }
+
+    /// Decides runs of lines: each run's first pass on one core, all runs in parallel, then
+    /// the runs completed and handed to `emit` in input order. Stops early (returning
+    /// `false`) when `emit` returns `false`.
+    pub fn check_pieces<P>(
+        &self,
+        parts: Vec<P>,
+        run: &mut CheckRun,
+        mut store: Option<&mut dyn LedgerStore>,
+        render: &Render<'_>,
+        emit: &mut dyn FnMut(Vec<u8>) -> bool,
+    ) -> Result<bool, PipelineError>
+    where
+        P: IntoIterator<Item = Parsed> + Send,
+    {
+        let ledger = store.is_some();
+        let pieces = parts
+            .into_par_iter()
+            .map(|p| self.decide_piece(p.into_iter(), ledger, render))
+            .collect::<Result<Vec<Piece>, PipelineError>>()?;
+        for piece in pieces {
+            let out = self.finish_piece(piece, run, reborrow(&mut store), render)?;
+            if !emit(out) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}

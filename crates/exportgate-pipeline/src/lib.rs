@@ -1,0 +1,173 @@
+//! exportgate-pipeline: the one decision pipeline behind every door.
+//!
+//! `exportgate check`, `ship`, `explain` and `simulate`, `POST /v1/check` and `POST /v1/ship`,
+//! and the decision corpus all turn orders into final decisions through this crate. A door
+//! parses its input, calls a [`Pipeline`] and renders what comes back; it never decides,
+//! tallies quotas or matches licences itself, so every door gives the same answer.
+//!
+//! What a run of decisions owns, and where it lives:
+//! * the regimes forced for the run and the screening of parties: [`Pipeline`];
+//! * deciding one order ([`Pipeline::decide`]) and a whole book: [`check`] (parallel first
+//!   pass, then lines that depend on earlier lines in input order, licences read-only) and
+//!   [`ship`] (the same decisions, then reserve-and-post on the ledger with an audit record);
+//! * one notion of consignee identity: [`identity`];
+//! * LPP usage from the run and the ledger: [`quotas`]; licences: [`licensing`];
+//! * the item ids a licence may name: [`known`];
+//! * typed per-line errors ([`LineError`]) and run errors ([`PipelineError`]).
+//!
+//! INVARIANT (fail closed): a failure inside the pipeline yields an error record for the line,
+//! or stops the run; a decision that could not be completed against quotas or licences is
+//! never returned in its quota-free or licence-free form.
+//!
+//! The pipeline reads no clock: `ship` takes the time of its ledger requests from the caller.
+
+pub mod check;
+pub mod identity;
+pub mod known;
+pub mod licensing;
+pub mod quotas;
+pub mod ship;
+
+use exportgate_core::{Decider, Decision, ListHit, Order, QuotaView, Ruleset, SpecError};
+use exportgate_ledger::StoreError;
+use exportgate_lists::source::ScreeningSource;
+use serde::Serialize;
+
+pub use check::CheckRun;
+pub use known::CatalogIds;
+pub use quotas::LppTally;
+
+/// A line (or array element) that could not be decided: where, which field, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineError {
+    /// The 1-based line (or, over HTTP, the 0-based array index).
+    pub line: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub field: String,
+    pub message: String,
+}
+
+impl LineError {
+    /// An order's field error.
+    pub fn spec(line: usize, id: Option<String>, e: SpecError) -> LineError {
+        LineError {
+            line,
+            id,
+            field: e.field,
+            message: e.problem,
+        }
+    }
+}
+
+/// One parsed input line: its number, and the order or why it is not one.
+pub type Parsed = (usize, Result<Order, LineError>);
+
+/// One line's result: its decision, or its error record.
+pub type LineResult = Result<Decision, LineError>;
+
+/// Why a run of decisions stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("unknown regime `{id}`")]
+    UnknownRegime {
+        /// Its position among the forced regimes.
+        index: usize,
+        id: String,
+        /// Every regime id the ruleset has.
+        known: Vec<String>,
+    },
+    #[error("ledger: {0}")]
+    Ledger(#[from] StoreError),
+    #[error("cannot render a decision: {0}")]
+    Render(String),
+    #[error("order `{order}`: {message}")]
+    Invariant { order: String, message: String },
+}
+
+/// The rules, the regimes forced for the run, and the screening source: everything a door
+/// needs to decide orders.
+pub struct Pipeline<'a> {
+    rs: &'a Ruleset,
+    decider: Decider<'a>,
+    forced: Vec<String>,
+    source: &'a ScreeningSource,
+}
+
+impl<'a> Pipeline<'a> {
+    /// A pipeline deciding under the regimes binding on each order's date, plus `forced` (each
+    /// must be a regime of `rs`).
+    pub fn new(
+        rs: &'a Ruleset,
+        forced: &[String],
+        source: &'a ScreeningSource,
+    ) -> Result<Pipeline<'a>, PipelineError> {
+        for (index, id) in forced.iter().enumerate() {
+            if rs.regime(id).is_none() {
+                return Err(PipelineError::UnknownRegime {
+                    index,
+                    id: id.clone(),
+                    known: rs.regimes().iter().map(|r| r.id.clone()).collect(),
+                });
+            }
+        }
+        Ok(Pipeline {
+            rs,
+            decider: Decider::new(rs, forced),
+            forced: forced.to_vec(),
+            source,
+        })
+    }
+
+    /// Keep the trace of every rule considered (for `explain` and review cases).
+    pub fn with_trace(mut self, trace: bool) -> Self {
+        self.decider = self.decider.with_trace(trace);
+        self
+    }
+
+    /// The ruleset.
+    pub fn ruleset(&self) -> &'a Ruleset {
+        self.rs
+    }
+
+    /// The regimes forced for the run.
+    pub fn forced(&self) -> &[String] {
+        &self.forced
+    }
+
+    /// The screening source.
+    pub fn source(&self) -> &'a ScreeningSource {
+        self.source
+    }
+
+    /// Screens the order's parties.
+    pub fn screen(&self, line: usize, order: &Order) -> Result<Vec<ListHit>, LineError> {
+        self.source.hits(order).map_err(|m| LineError {
+            line,
+            id: Some(order.id.clone()),
+            field: m.split(':').next().unwrap_or("consignee.name").to_string(),
+            message: m,
+        })
+    }
+
+    /// Decides a screened order against the quotas given.
+    pub fn decide_screened(
+        &self,
+        line: usize,
+        order: &Order,
+        hits: &[ListHit],
+        quotas: &dyn QuotaView,
+    ) -> LineResult {
+        self.decider
+            .decide(order, quotas, self.source.screening(hits))
+            .map_err(|e| LineError::spec(line, Some(order.id.clone()), e))
+    }
+
+    /// Screens the order's parties and decides it against the quotas given. This is one
+    /// order's decision; a book's lines that depend on earlier lines are completed by
+    /// [`check`] and [`ship`].
+    pub fn decide(&self, line: usize, order: &Order, quotas: &dyn QuotaView) -> LineResult {
+        let hits = self.screen(line, order)?;
+        self.decide_screened(line, order, &hits, quotas)
+    }
+}
