@@ -21,8 +21,9 @@ def order(oid, date, chip, dest, qty=8, consignee=None, end_use=None, exporter=U
     return o
 
 files={}
-def case(file, name, o, expect, regimes=None, before=None):
+def case(file, name, o, expect, regimes=None, before=None, note=None):
     c={"name": name}
+    if note: c["note"]=note
     if regimes: c["regimes"]=regimes
     if before: c["orders"]=before+[o]
     else: c["order"]=o
@@ -152,6 +153,13 @@ case(f,'prc-designed-spec-below-3a090', order('g6','2025-06-01',None,'DE',spec={
 case(f,'training-military-intelligence-china', order('g7','2025-06-01','nvidia-h100-sxm','CN',end_use=["ai_training","military_intelligence"]), {"outcome":"license_required","rules":["guidance-2025-05.training-destination"]})
 case(f,'training-wmd-blocks-nac', order('g8','2025-06-01','nvidia-rtx-4090','CN',end_use=["ai_training","wmd"]), {"outcome":"license_required","rules":["guidance-2025-05.training-destination"]})
 case(f,'training-wmd-end-user-headquartered-in-china', order('g9','2025-06-01','nvidia-l40','SG',end_use=["ai_training","wmd"],consignee=party("SG Lab Pte Ltd","SG","SG","CN")), {"outcome":"license_required","rules":["guidance-2025-05.training-headquarters"]})
+# end-use tags (issue 13, item 13): the known tags are those the rules test plus data/end-use-tags.json
+TAGS_NOTE="An unknown tag is rejected, never read as the absence of that end use: the training rules read `wmd`/`military_intelligence` (BIS policy statement of 13 May 2025, 15 CFR part 744); data/end-use-tags.json; data/RULES.md, item 13."
+case(f,'end-use-tag-misspelt-rejected', order('g10','2025-06-01','nvidia-h100-sxm','CN',end_use=["militray"]), {"error":{"field":"end_use.tags[0]","message_contains":["`militray`","military_intelligence"]}}, note=TAGS_NOTE)
+case(f,'end-use-tag-misspelt-after-known-tag-rejected', order('g11','2025-06-01','nvidia-rtx-4090','CN',end_use=["ai_training","wnd"]), {"error":{"field":"end_use.tags[1]","message_contains":["`wnd`","wmd"]}}, note=TAGS_NOTE)
+case(f,'end-use-tag-military-not-modelled-rejected', order('g12','2025-06-01','nvidia-l2','CN',end_use=["military"]), {"error":{"field":"end_use.tags[0]","message_contains":["`military`"]}}, note="No rule models a general military end use (15 CFR 744.21 is issue 13, item 3), so `military` is not a known tag: accepting it would read a military end use as none. Rejected until a rule reads it; data/RULES.md, item 13.")
+case(f,'end-use-tag-declared-descriptive-accepted', order('g13','2025-06-01','nvidia-rtx-4090','CN',end_use=["research"]), {"outcome":"license_exception","exception":"NAC","not_rules":["guidance-2025-05.training-destination"]}, note="`research` is declared in data/end-use-tags.json and read by no rule: the order is decided as without it (NAC for a non-datacenter 3A090.a IC to China, 15 CFR 740.8(a)(1), 89 FR 23876).")
+case(f,'end-use-tag-known-training-wmd-after-fix', order('g14','2025-06-01','nvidia-rtx-4090','CN',end_use=["ai_training","wmd"]), {"outcome":"license_required","rules":["guidance-2025-05.training-destination"]}, note="The corrected spelling of g11: `wmd` with `ai_training` to China brings the part 744 requirement of the BIS policy statement of 13 May 2025, and NAC is not available.")
 
 # --- affiliates
 f='affiliates-2025'
