@@ -46,6 +46,10 @@ pub mod embedded {
             include_str!("../../../data/regimes/acs-2022-macau.json"),
         ),
         (
+            "nvidia-letter-2023-10.json",
+            include_str!("../../../data/regimes/nvidia-letter-2023-10.json"),
+        ),
+        (
             "acs-2023.json",
             include_str!("../../../data/regimes/acs-2023.json"),
         ),

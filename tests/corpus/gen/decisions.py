@@ -45,6 +45,17 @@ case(f,'h100-macau-from-2023-01-17', order('c6','2023-01-17','nvidia-h100-sxm','
 case(f,'h100-vietnam-2023-06-china-only', order('c7','2023-06-01','nvidia-h100-sxm','VN'), {"outcome":"no_license_required"})
 case(f,'h100-hong-kong-2023-06-as-china', order('c8','2023-06-01','nvidia-h100-sxm','HK'), {"outcome":"license_required","rules":["acs-2022.china"]})
 case(f,'h800-china-2023-11-16-last-day-of-2022-rule', order('c9','2023-11-16','nvidia-h800','CN'), {"outcome":"no_license_required","eccn":"not_3A090"})
+# the 23 Oct 2023 notice to NVIDIA (issue 13, item 8)
+NV={"name":"NVIDIA Corporation","country":"US"}
+L23="NVIDIA Form 8-K of 24 October 2023 (as quoted): on 23 October 2023 the USG informed NVIDIA that the 88 FR 73458 licensing requirements for TPP >= 4800 datacenter products were effective immediately, impacting its A100, A800, H100, H800 and L40S"
+case(f,'h800-china-2023-11-01-nvidia-letter', order('n1','2023-11-01','nvidia-h800','CN',exporter=NV), {"outcome":"license_required","review_policy":"presumption_of_denial","eccn":"not_3A090","rules":["nvidia-letter-2023-10.country-scope","nvidia-letter-2023-10.headquarters"]}, note=L23+"; China is D:5 (presumption of denial, 88 FR 73458).")
+case(f,'h800-china-2023-10-22-nvidia-day-before-letter', order('n2','2023-10-22','nvidia-h800','CN',exporter=NV), {"outcome":"no_license_required","eccn":"not_3A090","not_rules":["nvidia-letter-2023-10.country-scope"]}, note=L23+"; the day before, the H800 was outside the October 2022 thresholds (87 FR 62186).")
+case(f,'h800-china-2023-11-01-other-exporter-not-bound', order('n3','2023-11-01','nvidia-h800','CN'), {"outcome":"no_license_required","eccn":"not_3A090","not_rules":["nvidia-letter-2023-10.country-scope"]}, note=L23+". The notice binds NVIDIA, its addressee; other exporters were bound from 17 November 2023 (88 FR 73458).")
+case(f,'h800-china-2023-11-01-exporter-unknown-holds', order('n4','2023-11-01','nvidia-h800','CN',exporter=None), {"outcome":"hold_for_review","rules":["nvidia-letter-2023-10.country-scope"]}, note=L23+". Without the exporter the notice may bind the order: fail closed.")
+case(f,'l40s-vietnam-2023-11-01-nvidia-letter', order('n5','2023-11-01','nvidia-l40s','VN',exporter=NV), {"outcome":"license_required","review_policy":None,"rules":["nvidia-letter-2023-10.country-scope"]}, note=L23+"; Vietnam is in D:1/D:4, outside D:5 (no review policy stated, as for acs-2023).")
+case(f,'h800-malaysian-subsidiary-of-chinese-parent-2023-11-01-nvidia', order('n6','2023-11-01','nvidia-h800','MY',exporter=NV,consignee=party("Kuala Compute Sdn Bhd","MY","MY","CN")), {"outcome":"license_required","review_policy":"presumption_of_denial","rules":["nvidia-letter-2023-10.headquarters"],"not_rules":["nvidia-letter-2023-10.country-scope"]}, note=L23+"; the rule's headquarters requirement (then 15 CFR 744.23(a)(3), 88 FR 73458).")
+case(f,'l40-china-2023-11-01-nvidia-not-named', order('n7','2023-11-01','nvidia-l40','CN',exporter=NV), {"outcome":"no_license_required","not_rules":["nvidia-letter-2023-10.country-scope"]}, note=L23+"; the L40 is not named (its requirement came with the rule on 17 November 2023).")
+case(f,'h800-china-2023-11-17-letter-superseded-by-rule', order('n8','2023-11-17','nvidia-h800','CN',exporter=NV), {"outcome":"license_required","rules":["acs-2023.country-scope"],"not_rules":["nvidia-letter-2023-10.country-scope"]}, note="From 17 November 2023 88 FR 73458 binds every exporter; the notice adds nothing.")
 
 # --- October 2023 rule
 f='acs-2023'
