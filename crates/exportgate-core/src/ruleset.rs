@@ -70,6 +70,10 @@ pub mod embedded {
             include_str!("../../../data/regimes/h20-2025.json"),
         ),
         (
+            "mi308-letter-2025-window.json",
+            include_str!("../../../data/regimes/mi308-letter-2025-window.json"),
+        ),
+        (
             "guidance-2025-05.json",
             include_str!("../../../data/regimes/guidance-2025-05.json"),
         ),

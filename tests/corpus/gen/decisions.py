@@ -140,6 +140,13 @@ case(f,'mi308x-germany-indeterminate-but-unreached', order('t7','2025-06-01','am
 case(f,'h20-bandwidth-match-by-spec', order('t8','2025-06-01',None,'CN',spec={"name":"bandwidth twin","kind":"ic","datacenter":True,"dense_tops":{"fp16":50},"die_area_mm2":600,"non_planar":True,"memory_bandwidth_gbs":4000,"interconnect_gbs":100}), {"outcome":"license_required","rules":["h20-2025.destination"]})
 case(f,'h20-hong-kong', order('t9','2025-06-01','nvidia-h20','HK'), {"outcome":"license_required"})
 case(f,'mi308x-china-after-august-licences', order('t10','2025-09-01','amd-mi308x','CN'), {"outcome":"license_required","conditions":["revenue_share_percent"]})
+# MI308 dates (issue 13, item 11): AMD's 8-K (filed 16 Apr 2025) says AMD completed its assessment on 15 Apr 2025
+M11="AMD Form 8-K filed 16 April 2025: AMD completed an initial assessment of the new MI308 licence requirement on 15 April 2025; when AMD was informed is not public, while NVIDIA was informed on 9 April 2025 (NVIDIA Form 8-K of 15 April 2025)"
+case(f,'mi308x-china-2025-04-08-before-any-letter', order('t11','2025-04-08','amd-mi308x','CN'), {"outcome":"hold_for_review","eccn":"indeterminate","not_rules":["h20-2025.destination","mi308-letter-2025-window.destination"]}, note=M11+". Before 9 April no letter applies; the hold is the indeterminate ECCN under 88 FR 73458 (unchanged).")
+case(f,'mi308x-china-2025-04-10-date-unconfirmed', order('t12','2025-04-10','amd-mi308x','CN'), {"outcome":"license_required","unconfirmed":True,"rules":["h20-2025.destination","mi308-letter-2025-window.destination"]}, note=M11+". Fail closed: the requirement is applied from 9 April and the decision says unconfirmed.")
+case(f,'mi308x-china-2025-04-14-date-unconfirmed', order('t13','2025-04-14','amd-mi308x','CN'), {"outcome":"license_required","unconfirmed":True,"rules":["mi308-letter-2025-window.destination"]}, note=M11+". The last day before AMD's assessment date.")
+case(f,'mi308x-china-2025-04-15-amd-8k', order('t14','2025-04-15','amd-mi308x','CN'), {"outcome":"license_required","unconfirmed":False,"rules":["h20-2025.destination"],"not_rules":["mi308-letter-2025-window.destination"]}, note=M11+". From 15 April the requirement rests on AMD's filing [S].")
+case(f,'h20-china-2025-04-10-nvidia-date-confirmed', order('t15','2025-04-10','nvidia-h20','CN'), {"outcome":"license_required","unconfirmed":False,"rules":["h20-2025.destination"],"not_rules":["mi308-letter-2025-window.destination"]}, note="NVIDIA Form 8-K of 15 April 2025: NVIDIA was informed on 9 April 2025 [S]; the MI308 window does not touch the H20.")
 
 # --- 91 FR 1684
 f='review-policy-2026'
