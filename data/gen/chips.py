@@ -37,6 +37,25 @@ IDS = [
 DESIGNER_COUNTRY = {"NVIDIA": "US", "AMD": "US", "Intel (Habana)": "US", "Google": "US",
                     "Huawei (HiSilicon)": "CN", "Cambricon": "CN"}
 
+# Catalog ICs the CSV gives no throughput figures for, and why (checked 2026-12-01 against
+# shared/reference/chips.csv and chips.md; data/RULES.md, item 12). Every IC without figures
+# must be named here: the catalog refuses an IC with neither figures nor a reason.
+MISSING_FIGURES = {
+    "nvidia-rtx-pro-6000d": (
+        "NVIDIA has published no tensor throughput (AI TOPS) for the China RTX PRO 6000D ('B40'); "
+        "only leaked core, clock and memory counts exist (chips.md, note on the RTX PRO 6000/6000D: "
+        "'no published tensor throughput, so TPP is not computed'). Figures derived from leaked "
+        "clocks would be guesses, so none are given: the item is indeterminate (3A090.a, 3A090.b or "
+        "outside) and every order a rule could reach is held for review until published figures exist."),
+    "huawei-ascend-910d": (
+        "No credible public specifications (chips.md: '910D has no credible public specs but is named "
+        "by BIS'). The BIS guidance of 13 May 2025 names it a PRC 3A090 IC, which the guidance regime "
+        "applies by name; its own ECCN stays indeterminate."),
+    "cambricon-mlu590": (
+        "No reliable public specification was found (chips.md: 'No reliable MLU590 specifications were "
+        "found'). The item is indeterminate and orders a rule could reach are held for review."),
+}
+
 PRECISIONS = [  # (csv column, spec precision)
     ("fp64_tflops", "fp64"), ("fp64_tensor_tflops", "fp64"), ("tf32_tflops", "tf32"),
     ("fp16_bf16_tflops", "fp16"), ("fp16_bf16_tflops", "bf16"), ("fp8_tflops", "fp8"),
@@ -149,6 +168,10 @@ def entry(row):
                 "datacenter": True, "ics": [{"spec": half, "count": 2}]}
     else:
         spec = ic_spec(row, ident)
+        if not spec["dense_tops"]:
+            if ident not in MISSING_FIGURES:
+                raise SystemExit(f"{ident}: no throughput figures and no reason in MISSING_FIGURES")
+            meta["missing_figures"] = MISSING_FIGURES[ident]
     return {"id": ident, "meta": {k: v for k, v in meta.items() if v not in (None, [])}, "spec": spec}
 
 

@@ -29,6 +29,10 @@ pub struct CatalogMeta {
     pub public_classification_sources: Vec<String>,
     #[serde(default)]
     pub notes: Option<String>,
+    /// Why an IC has no throughput figures (required for an IC without any: the catalog says
+    /// why such an item is indeterminate rather than leaving it silent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing_figures: Option<String>,
 }
 
 /// One catalog item.
@@ -63,6 +67,16 @@ impl Catalog {
         let mut entries = BTreeMap::new();
         for e in file.chips {
             e.spec.validate(&format!("{}.", e.id))?;
+            if e.spec.kind == ItemKind::Ic
+                && e.spec.dense_tops.as_ref().is_none_or(|m| m.is_empty())
+                && e.spec.sparse_tops.as_ref().is_none_or(|m| m.is_empty())
+                && e.meta.missing_figures.is_none()
+            {
+                return Err(SpecError::new(
+                    format!("{}.meta.missing_figures", e.id),
+                    "an IC without throughput figures must say why (`missing_figures`)",
+                ));
+            }
             if entries.contains_key(&e.id) {
                 return Err(SpecError::new(e.id.clone(), "duplicate catalog id"));
             }
@@ -135,5 +149,38 @@ impl Catalog {
                     .join(", ")
             ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Catalog;
+
+    fn file(meta_extra: &str) -> String {
+        format!(
+            r#"{{"version":1,"source":"t","chips":[{{"id":"x","meta":{{"vendor":"V","model":"M","confidence":"unverified"{meta_extra}}},
+            "spec":{{"name":"x","kind":"ic","datacenter":true,"dense_tops":{{}}}}}}]}}"#
+        )
+    }
+
+    #[test]
+    fn an_ic_without_figures_must_say_why() {
+        let e = Catalog::from_json(&file("")).unwrap_err();
+        assert_eq!(e.field, "x.meta.missing_figures");
+        Catalog::from_json(&file(r#","missing_figures":"none published""#)).unwrap();
+    }
+
+    #[test]
+    fn the_embedded_catalog_says_why_for_each_ic_without_figures() {
+        let rs = crate::Ruleset::embedded().unwrap();
+        let why = rs.catalog.get("nvidia-rtx-pro-6000d").unwrap();
+        assert!(why.meta.missing_figures.is_some());
+        assert!(rs
+            .catalog
+            .get("nvidia-h100-sxm")
+            .unwrap()
+            .meta
+            .missing_figures
+            .is_none());
     }
 }

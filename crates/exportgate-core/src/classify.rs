@@ -479,6 +479,15 @@ pub fn classify(rs: &Ruleset, item: ItemRef, ctx: &Context) -> Result<Classifica
             let (flags, reasons) = ic_flags(item, &c, &params, ctx);
             c.flags = flags;
             c.reasons.extend(reasons);
+            // A catalog IC without figures says why, in the reason decisions carry.
+            let entry = item.chip.and_then(|id| rs.catalog.get(id));
+            if let Some(why) = entry.and_then(|e| e.meta.missing_figures.as_deref()) {
+                if let Some(r) = c.reasons.iter_mut().find(|r| {
+                    r.rule == "3A090" && r.summary.starts_with("no dense throughput figure")
+                }) {
+                    r.summary.push_str(&format!(" (catalog: {why})"));
+                }
+            }
             c
         }
         ItemKind::Hbm => classify_hbm(item, ctx, &params),

@@ -617,6 +617,42 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
         }
         done_if_no!();
     }
+    if !scope.exporter_names.is_empty() {
+        match &f.order.exporter {
+            Some(p) => {
+                let is = scope
+                    .exporter_names
+                    .iter()
+                    .any(|n| names_company(p.name, n));
+                e.and(
+                    tri(is),
+                    |w: &mut String| {
+                        let _ = write!(
+                            w,
+                            "exporter `{}` {} {}",
+                            p.name,
+                            if is { "is" } else { "is not" },
+                            scope.exporter_names.join("/")
+                        );
+                    },
+                    false,
+                );
+            }
+            // A letter binds its addressee: who exports must be known to say it does not bind.
+            None => e.and(
+                Tri::Unknown,
+                |w: &mut String| {
+                    let _ = write!(
+                        w,
+                        "the exporter is not given: it may be {} (state `exporter`)",
+                        scope.exporter_names.join("/")
+                    );
+                },
+                false,
+            ),
+        }
+        done_if_no!();
+    }
     for t in &scope.facts {
         let (truth, note) = fact_test(f, t, explain);
         e.and(truth, |w: &mut String| w.push_str(&note), false);
@@ -658,6 +694,18 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
         }
     }
     e
+}
+
+/// Does a party's name name this company: its lower-case words begin with the company's?
+fn names_company(party: &str, company: &str) -> bool {
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let (p, c) = (words(party), words(company));
+    !c.is_empty() && p.starts_with(&c)
 }
 
 /// Evaluate one fact test; a missing fact is unknown.
@@ -1745,6 +1793,17 @@ pub fn policy_name(p: ReviewPolicy) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_company_name_matches_on_its_leading_words() {
+        assert!(names_company("NVIDIA Corporation", "NVIDIA"));
+        assert!(names_company("Nvidia Singapore Pte. Ltd.", "NVIDIA"));
+        assert!(names_company("nvidia", "NVIDIA"));
+        assert!(!names_company("Acme Systems (NVIDIA reseller)", "NVIDIA"));
+        assert!(!names_company("NVIDIAN Trading", "NVIDIA"));
+        assert!(!names_company("", "NVIDIA"));
+        assert!(!names_company("NVIDIA", ""));
+    }
 
     /// The epoch cache gives every chip on every date exactly what classifying afresh gives.
     #[test]

@@ -10,6 +10,7 @@ pub mod classify;
 pub mod confidence;
 pub mod country;
 pub mod decide;
+pub mod end_use;
 pub mod metrics;
 pub mod order;
 pub mod reason;

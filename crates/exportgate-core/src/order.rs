@@ -314,6 +314,20 @@ impl Order {
             )
         })?;
         let consignee = party(rs, "consignee", &self.consignee)?;
+        if let Some(u) = &self.end_use {
+            for (i, tag) in u.tags.iter().enumerate() {
+                if !rs.end_use_tags.contains(tag) {
+                    return Err(SpecError::new(
+                        format!("end_use.tags[{i}]"),
+                        format!(
+                            "unknown end-use tag `{tag}`; the known tags are {} \
+                             (`exportgate tags` says what each means)",
+                            rs.end_use_tags.names()
+                        ),
+                    ));
+                }
+            }
+        }
         let end_user = match &self.end_user {
             Some(p) => party(rs, "end_user", p)?,
             None => consignee,

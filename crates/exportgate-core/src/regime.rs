@@ -224,6 +224,12 @@ pub struct Scope {
     /// The exporter's role is one of these (`foundry`, `osat`, `distributor`, ...).
     #[serde(default)]
     pub exporter_role: Vec<String>,
+    /// The exporter is one of these named companies (an "is informed" letter binds the
+    /// company it is addressed to): the exporter's name, split into lower-case words, begins
+    /// with one of these names' words (`NVIDIA` matches `NVIDIA Corporation` and `Nvidia
+    /// Singapore Pte Ltd`). No exporter given is unknown.
+    #[serde(default)]
+    pub exporter_names: Vec<String>,
     /// The end use carries any of these tags.
     #[serde(default)]
     pub end_use_any: Vec<String>,

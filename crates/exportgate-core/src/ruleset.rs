@@ -11,6 +11,7 @@ use crate::catalog::Catalog;
 use crate::classify::Eccn;
 use crate::country::Countries;
 use crate::country::CountryCode;
+use crate::end_use::EndUseTags;
 use crate::regime::{
     ClassificationParams, CompiledSet, Effect, Regime, RegimeState, Scope, SetExpr,
 };
@@ -21,6 +22,7 @@ pub mod embedded {
     pub const CATALOG: &str = include_str!("../../../data/chips.json");
     pub const COUNTRIES: &str = include_str!("../../../data/countries.json");
     pub const SCREENING: &str = include_str!("../../../data/screening.json");
+    pub const END_USE_TAGS: &str = include_str!("../../../data/end-use-tags.json");
     /// `(file name, contents)` of every regime file.
     pub const REGIMES: &[(&str, &str)] = &[
         (
@@ -44,6 +46,10 @@ pub mod embedded {
             include_str!("../../../data/regimes/acs-2022-macau.json"),
         ),
         (
+            "nvidia-letter-2023-10.json",
+            include_str!("../../../data/regimes/nvidia-letter-2023-10.json"),
+        ),
+        (
             "acs-2023.json",
             include_str!("../../../data/regimes/acs-2023.json"),
         ),
@@ -62,6 +68,10 @@ pub mod embedded {
         (
             "h20-2025.json",
             include_str!("../../../data/regimes/h20-2025.json"),
+        ),
+        (
+            "mi308-letter-2025-window.json",
+            include_str!("../../../data/regimes/mi308-letter-2025-window.json"),
         ),
         (
             "guidance-2025-05.json",
@@ -270,6 +280,8 @@ pub struct Ruleset {
     pub countries: Countries,
     /// What a hit on each screening list means.
     pub screening: ScreeningPolicy,
+    /// The end-use tags an order may carry (those the rules test, plus the declared list).
+    pub end_use_tags: EndUseTags,
     regimes: Vec<Regime>,
 }
 
@@ -279,6 +291,9 @@ impl Ruleset {
         let mut rs = Ruleset::from_json(embedded::CATALOG, embedded::COUNTRIES, embedded::REGIMES)?;
         rs.screening = ScreeningPolicy::from_json(embedded::SCREENING)
             .map_err(|e| err("screening.json", e.to_string()))?;
+        rs.end_use_tags
+            .declare(embedded::END_USE_TAGS)
+            .map_err(|p| err("end-use-tags.json", p))?;
         Ok(rs)
     }
 
@@ -300,11 +315,13 @@ impl Ruleset {
         for (file, r) in &mut parsed {
             compile_regime(r, &countries).map_err(|p| err(file, p))?;
         }
+        let regimes: Vec<Regime> = parsed.iter().map(|(_, r)| r.clone()).collect();
         let ruleset = Ruleset {
             catalog,
             countries,
             screening: ScreeningPolicy::default(),
-            regimes: parsed.iter().map(|(_, r)| r.clone()).collect(),
+            end_use_tags: EndUseTags::used_by(&regimes),
+            regimes,
         };
         ruleset.validate(&parsed)?;
         Ok(ruleset)

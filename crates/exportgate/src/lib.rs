@@ -15,6 +15,7 @@ mod screen_cmd;
 mod serve_cmd;
 mod ship_cmd;
 mod simulate_cmd;
+mod tags_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -81,6 +82,11 @@ enum Command {
         /// Evaluate as if this regime were in force too (repeatable).
         #[arg(long = "regime")]
         regimes: Vec<String>,
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+    },
+    /// List the end-use tags an order may carry, what each means and which rules read it.
+    Tags {
         #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
         format: TextOrJson,
     },
@@ -495,6 +501,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             regimes,
             format,
         } => regimes_cmd::regimes(&rs, as_of.unwrap_or_else(today), regimes, format),
+        Command::Tags { format } => tags_cmd::tags(&rs, format),
         Command::Explain {
             order,
             regimes,

@@ -16,7 +16,7 @@ use std::process::Command;
 
 use exportgate_core::{Order, Ruleset};
 use exportgate_lists::source::ScreeningSource;
-use exportgate_pipeline::{CheckRun, Parsed, Pipeline};
+use exportgate_pipeline::{CheckRun, LineError, Parsed, Pipeline};
 use serde_json::{json, Value};
 use server_util::{csl, Server};
 
@@ -76,6 +76,34 @@ fn load_cases() -> Vec<Case> {
 /// Compare a decision (as JSON) with the expectation; returns the mismatches.
 fn mismatches(decision: &Value, expect: &Value) -> Vec<String> {
     let mut bad = Vec::new();
+    // A rejected order: `{"error": {"field": F, "message_contains": [..]}}`.
+    if let Some(want) = expect.get("error") {
+        let got = &decision["error"];
+        if got.is_null() {
+            bad.push(format!(
+                "expected a rejection, got a decision {}",
+                decision["outcome"]
+            ));
+            return bad;
+        }
+        if got["field"] != want["field"] {
+            bad.push(format!(
+                "error field: expected {}, got {}",
+                want["field"], got["field"]
+            ));
+        }
+        let message = got["message"].as_str().unwrap_or_default();
+        for m in want["message_contains"].as_array().into_iter().flatten() {
+            if !message.contains(m.as_str().unwrap()) {
+                bad.push(format!("error message {message:?} does not contain {m}"));
+            }
+        }
+        return bad;
+    }
+    if !decision["error"].is_null() {
+        bad.push(format!("rejected: {}", decision["error"]));
+        return bad;
+    }
     let rules: Vec<&str> = decision["reasons"]
         .as_array()
         .unwrap()
@@ -155,15 +183,25 @@ fn corpus_has_at_least_eighty_cases() {
     assert!(load_cases().len() >= 80);
 }
 
-/// Case `i` as every door sees it: order ids get the case's index, and (where LPP or a ledger
-/// can count) consignee names a suffix, so one case's LPP tally or licence cannot reach
+/// A case's number in the book: from its file and name (FNV-1a), so adding a case changes no
+/// other case's ids or names, and the snapshots only what changed.
+fn tag(case: &Case) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in case.file.bytes().chain([b'/']).chain(case.name.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
+    }
+    h % 1_000_000
+}
+
+/// A case's order as every door sees it: order ids get the case's number, and (where LPP or a
+/// ledger can count) consignee names too, so one case's LPP tally or licence cannot reach
 /// another's. The names are made up, not list names, in every case renamed.
-fn renamed(i: usize, case: &Case, o: &Value) -> Value {
+fn renamed(case: &Case, o: &Value) -> Value {
     let mut o = o.clone();
-    o["id"] = Value::String(format!("c{i}:{}", o["id"].as_str().unwrap()));
+    o["id"] = Value::String(format!("c{}:{}", tag(case), o["id"].as_str().unwrap()));
     if !case.regimes.is_empty() || case.orders.len() > 1 || case.ledger.is_some() {
         let name = o["consignee"]["name"].as_str().unwrap().to_string();
-        o["consignee"]["name"] = Value::String(format!("{name} {i}"));
+        o["consignee"]["name"] = Value::String(format!("{name} {}", tag(case)));
     }
     o
 }
@@ -190,7 +228,7 @@ fn set_up_ledger(cases: &[Case], db: &Path, dir: &Path) {
         for l in ledger["licences"].as_array().into_iter().flatten() {
             let mut l = l.clone();
             for c in l["consignees"].as_array_mut().unwrap() {
-                *c = Value::String(format!("{} {i}", c.as_str().unwrap()));
+                *c = Value::String(format!("{} {}", c.as_str().unwrap(), tag(case)));
             }
             let file = dir.join(format!("licence-{i}.json"));
             std::fs::write(&file, l.to_string()).unwrap();
@@ -206,7 +244,7 @@ fn set_up_ledger(cases: &[Case], db: &Path, dir: &Path) {
         if let Some(shipped) = ledger["shipped"].as_array() {
             let lines: Vec<String> = shipped
                 .iter()
-                .map(|o| renamed(i, case, o).to_string())
+                .map(|o| renamed(case, o).to_string())
                 .collect();
             let file = dir.join(format!("shipped-{i}.jsonl"));
             std::fs::write(&file, lines.join("\n") + "\n").unwrap();
@@ -260,6 +298,12 @@ fn snapshot_subset(cases: &[Case]) -> Vec<usize> {
 #[test]
 fn corpus_through_the_library_the_cli_and_http() {
     let cases = load_cases();
+    let tags: std::collections::HashSet<u64> = cases.iter().map(tag).collect();
+    assert_eq!(
+        tags.len(),
+        cases.len(),
+        "two cases share a number: rename one"
+    );
     let server = Server::start();
     let db = server.dir.path().join("db.sqlite");
     let dir = tempfile::tempdir().unwrap();
@@ -281,7 +325,7 @@ fn corpus_through_the_library_the_cli_and_http() {
         let book: Vec<Value> = members
             .iter()
             .flat_map(|&i| cases[i].orders.iter().map(move |o| (i, o)))
-            .map(|(i, o)| renamed(i, &cases[i], o))
+            .map(|(i, o)| renamed(&cases[i], o))
             .collect();
 
         // The library.
@@ -289,17 +333,22 @@ fn corpus_through_the_library_the_cli_and_http() {
         let lines: Vec<Parsed> = book
             .iter()
             .enumerate()
-            .map(|(n, o)| (n + 1, Ok(Order::from_json(&o.to_string()).unwrap())))
+            .map(|(n, o)| {
+                let id = o["id"].as_str().map(str::to_string);
+                let order =
+                    Order::from_json(&o.to_string()).map_err(|e| LineError::spec(n + 1, id, e));
+                (n + 1, order)
+            })
             .collect();
         let results = pipeline
             .check_lines(&lines, &mut CheckRun::new(), Some(&mut store))
             .unwrap();
         for (o, r) in book.iter().zip(results) {
-            let d = r.unwrap_or_else(|e| panic!("{}: {e:?}", o["id"]));
-            doors[0].insert(
-                o["id"].as_str().unwrap().into(),
-                serde_json::to_value(d).unwrap(),
-            );
+            let v = match r {
+                Ok(d) => serde_json::to_value(d).unwrap(),
+                Err(e) => json!({"id": e.id, "error": {"field": e.field, "message": e.message}}),
+            };
+            doors[0].insert(o["id"].as_str().unwrap().into(), v);
         }
 
         // The CLI.
@@ -316,7 +365,18 @@ fn corpus_through_the_library_the_cli_and_http() {
         for r in regimes {
             cmd.arg("--regime").arg(r);
         }
-        for line in run_ok(&mut cmd).lines() {
+        // Exit 2 says some lines were rejected: allowed where a case expects a rejection.
+        let rejects = members
+            .iter()
+            .any(|&i| cases[i].expect.get("error").is_some());
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success() || rejects && out.status.code() == Some(2),
+            "exit {:?}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for line in String::from_utf8(out.stdout).unwrap().lines() {
             let v: Value = serde_json::from_str(line).unwrap();
             doors[1].insert(v["id"].as_str().unwrap().into(), v);
         }
@@ -332,7 +392,13 @@ fn corpus_through_the_library_the_cli_and_http() {
         );
         assert_eq!(status, 200, "{body}");
         for v in body.as_array().unwrap() {
-            doors[2].insert(v["id"].as_str().unwrap().into(), v.clone());
+            let mut v = v.clone();
+            // An array element's error names its field after its place: `[3].end_use.tags[0]`.
+            if let Some(field) = v["error"]["field"].as_str() {
+                let bare = field.split_once("].").map_or(field, |(_, f)| f).to_string();
+                v["error"]["field"] = Value::String(bare);
+            }
+            doors[2].insert(v["id"].as_str().unwrap().into(), v);
         }
     }
 
@@ -342,7 +408,7 @@ fn corpus_through_the_library_the_cli_and_http() {
     for (i, case) in cases.iter().enumerate() {
         let here = format!("{} / {}", case.file, case.name);
         for o in &case.orders {
-            let id = format!("c{i}:{}", o["id"].as_str().unwrap());
+            let id = format!("c{}:{}", tag(case), o["id"].as_str().unwrap());
             let [lib, cli, http] = doors.each_ref().map(|m| m.get(&id));
             let (Some(lib), Some(cli), Some(http)) = (lib, cli, http) else {
                 failures.push(format!("{here}: order {id} missing from a door"));
@@ -359,7 +425,8 @@ fn corpus_through_the_library_the_cli_and_http() {
             }
         }
         let last = format!(
-            "c{i}:{}",
+            "c{}:{}",
+            tag(case),
             case.orders.last().unwrap()["id"].as_str().unwrap()
         );
         if let Some(d) = doors[0].get(&last) {

@@ -21,8 +21,9 @@ def order(oid, date, chip, dest, qty=8, consignee=None, end_use=None, exporter=U
     return o
 
 files={}
-def case(file, name, o, expect, regimes=None, before=None):
+def case(file, name, o, expect, regimes=None, before=None, note=None):
     c={"name": name}
+    if note: c["note"]=note
     if regimes: c["regimes"]=regimes
     if before: c["orders"]=before+[o]
     else: c["order"]=o
@@ -44,6 +45,17 @@ case(f,'h100-macau-from-2023-01-17', order('c6','2023-01-17','nvidia-h100-sxm','
 case(f,'h100-vietnam-2023-06-china-only', order('c7','2023-06-01','nvidia-h100-sxm','VN'), {"outcome":"no_license_required"})
 case(f,'h100-hong-kong-2023-06-as-china', order('c8','2023-06-01','nvidia-h100-sxm','HK'), {"outcome":"license_required","rules":["acs-2022.china"]})
 case(f,'h800-china-2023-11-16-last-day-of-2022-rule', order('c9','2023-11-16','nvidia-h800','CN'), {"outcome":"no_license_required","eccn":"not_3A090"})
+# the 23 Oct 2023 notice to NVIDIA (issue 13, item 8)
+NV={"name":"NVIDIA Corporation","country":"US"}
+L23="NVIDIA Form 8-K of 24 October 2023 (as quoted): on 23 October 2023 the USG informed NVIDIA that the 88 FR 73458 licensing requirements for TPP >= 4800 datacenter products were effective immediately, impacting its A100, A800, H100, H800 and L40S"
+case(f,'h800-china-2023-11-01-nvidia-letter', order('n1','2023-11-01','nvidia-h800','CN',exporter=NV), {"outcome":"license_required","review_policy":"presumption_of_denial","eccn":"not_3A090","rules":["nvidia-letter-2023-10.country-scope","nvidia-letter-2023-10.headquarters"]}, note=L23+"; China is D:5 (presumption of denial, 88 FR 73458).")
+case(f,'h800-china-2023-10-22-nvidia-day-before-letter', order('n2','2023-10-22','nvidia-h800','CN',exporter=NV), {"outcome":"no_license_required","eccn":"not_3A090","not_rules":["nvidia-letter-2023-10.country-scope"]}, note=L23+"; the day before, the H800 was outside the October 2022 thresholds (87 FR 62186).")
+case(f,'h800-china-2023-11-01-other-exporter-not-bound', order('n3','2023-11-01','nvidia-h800','CN'), {"outcome":"no_license_required","eccn":"not_3A090","not_rules":["nvidia-letter-2023-10.country-scope"]}, note=L23+". The notice binds NVIDIA, its addressee; other exporters were bound from 17 November 2023 (88 FR 73458).")
+case(f,'h800-china-2023-11-01-exporter-unknown-holds', order('n4','2023-11-01','nvidia-h800','CN',exporter=None), {"outcome":"hold_for_review","rules":["nvidia-letter-2023-10.country-scope"]}, note=L23+". Without the exporter the notice may bind the order: fail closed.")
+case(f,'l40s-vietnam-2023-11-01-nvidia-letter', order('n5','2023-11-01','nvidia-l40s','VN',exporter=NV), {"outcome":"license_required","review_policy":None,"rules":["nvidia-letter-2023-10.country-scope"]}, note=L23+"; Vietnam is in D:1/D:4, outside D:5 (no review policy stated, as for acs-2023).")
+case(f,'h800-malaysian-subsidiary-of-chinese-parent-2023-11-01-nvidia', order('n6','2023-11-01','nvidia-h800','MY',exporter=NV,consignee=party("Kuala Compute Sdn Bhd","MY","MY","CN")), {"outcome":"license_required","review_policy":"presumption_of_denial","rules":["nvidia-letter-2023-10.headquarters"],"not_rules":["nvidia-letter-2023-10.country-scope"]}, note=L23+"; the rule's headquarters requirement (then 15 CFR 744.23(a)(3), 88 FR 73458).")
+case(f,'l40-china-2023-11-01-nvidia-not-named', order('n7','2023-11-01','nvidia-l40','CN',exporter=NV), {"outcome":"no_license_required","not_rules":["nvidia-letter-2023-10.country-scope"]}, note=L23+"; the L40 is not named (its requirement came with the rule on 17 November 2023).")
+case(f,'h800-china-2023-11-17-letter-superseded-by-rule', order('n8','2023-11-17','nvidia-h800','CN',exporter=NV), {"outcome":"license_required","rules":["acs-2023.country-scope"],"not_rules":["nvidia-letter-2023-10.country-scope"]}, note="From 17 November 2023 88 FR 73458 binds every exporter; the notice adds nothing.")
 
 # --- October 2023 rule
 f='acs-2023'
@@ -80,6 +92,11 @@ case(f,'cambodia-while-d5', order('d26','2026-01-15','nvidia-h100-sxm','KH'), {"
 case(f,'cambodia-after-leaving-d5', order('d27','2026-03-01','nvidia-h100-sxm','KH'), {"outcome":"license_required","review_policy":None,"rules":["acs-2023.country-scope"]})
 case(f,'nicaragua-before-d1-d5', order('d28','2024-03-14','nvidia-h100-sxm','NI'), {"outcome":"no_license_required"})
 case(f,'nicaragua-after-d1-d5', order('d29','2024-03-15','nvidia-h100-sxm','NI'), {"outcome":"license_required","review_policy":"presumption_of_denial"})
+# catalog items without throughput figures (issue 13, item 12)
+N12="shared/reference/chips.md: the RTX PRO 6000D has 'no published tensor throughput, so TPP is not computed'; the catalog says why (meta.missing_figures)"
+case(f,'rtx-pro-6000d-china-no-figures-holds', order('d34','2026-02-01','nvidia-rtx-pro-6000d','CN',end_use=INF), {"outcome":"hold_for_review","eccn":"indeterminate","rules":["acs-2023.country-scope"]}, note=N12+". Indeterminate under 3A090 (88 FR 73458) and China is in the rule's scope: held, never cleared.")
+case(f,'rtx-pro-6000d-germany-no-rule-reaches', order('d35','2026-02-01','nvidia-rtx-pro-6000d','DE',end_use=INF,consignee=party('Customer DE','DE',ownership_checked=True)), {"outcome":"no_license_required","eccn":"indeterminate"}, note=N12+". Germany is outside every rule that reaches a 3A090 item (88 FR 73458 scope: D:1, D:4, D:5 not in A:5/A:6, and Macau).")
+case(f,'rtx-pro-6000-china-figures-published', order('d36','2026-02-01','nvidia-rtx-pro-6000','CN',end_use=INF), {"outcome":"license_exception","exception":"NAC","eccn":"3A090.a"}, note="The RTX PRO 6000 (not D) has published figures (chips.csv: NVIDIA's '4,000 AI TOPS', FP4 with sparsity, dense FP8 1,000): TPP 8,000, a non-datacenter 3A090.a IC, NAC to China (15 CFR 740.8(a)(1), 89 FR 23876).")
 case(f,'unknown-die-area-china-fails-closed', order('d30','2024-05-01',None,'CN',spec={"name":"mystery accelerator","kind":"ic","datacenter":True,"dense_tops":{"fp16":200}}), {"outcome":"hold_for_review","eccn":"indeterminate"})
 case(f,'unknown-die-area-germany-no-rule-reaches', order('d31','2024-05-01',None,'DE',spec={"name":"mystery accelerator","kind":"ic","datacenter":True,"dense_tops":{"fp16":200}}), {"outcome":"no_license_required","eccn":"indeterminate"})
 case(f,'iran-any-item', order('d32','2024-05-01','nvidia-l2','IR'), {"outcome":"license_required","rules":["embargoes.e1-e2"]})
@@ -128,6 +145,13 @@ case(f,'mi308x-germany-indeterminate-but-unreached', order('t7','2025-06-01','am
 case(f,'h20-bandwidth-match-by-spec', order('t8','2025-06-01',None,'CN',spec={"name":"bandwidth twin","kind":"ic","datacenter":True,"dense_tops":{"fp16":50},"die_area_mm2":600,"non_planar":True,"memory_bandwidth_gbs":4000,"interconnect_gbs":100}), {"outcome":"license_required","rules":["h20-2025.destination"]})
 case(f,'h20-hong-kong', order('t9','2025-06-01','nvidia-h20','HK'), {"outcome":"license_required"})
 case(f,'mi308x-china-after-august-licences', order('t10','2025-09-01','amd-mi308x','CN'), {"outcome":"license_required","conditions":["revenue_share_percent"]})
+# MI308 dates (issue 13, item 11): AMD's 8-K (filed 16 Apr 2025) says AMD completed its assessment on 15 Apr 2025
+M11="AMD Form 8-K filed 16 April 2025: AMD completed an initial assessment of the new MI308 licence requirement on 15 April 2025; when AMD was informed is not public, while NVIDIA was informed on 9 April 2025 (NVIDIA Form 8-K of 15 April 2025)"
+case(f,'mi308x-china-2025-04-08-before-any-letter', order('t11','2025-04-08','amd-mi308x','CN'), {"outcome":"hold_for_review","eccn":"indeterminate","not_rules":["h20-2025.destination","mi308-letter-2025-window.destination"]}, note=M11+". Before 9 April no letter applies; the hold is the indeterminate ECCN under 88 FR 73458 (unchanged).")
+case(f,'mi308x-china-2025-04-10-date-unconfirmed', order('t12','2025-04-10','amd-mi308x','CN'), {"outcome":"license_required","unconfirmed":True,"rules":["h20-2025.destination","mi308-letter-2025-window.destination"]}, note=M11+". Fail closed: the requirement is applied from 9 April and the decision says unconfirmed.")
+case(f,'mi308x-china-2025-04-14-date-unconfirmed', order('t13','2025-04-14','amd-mi308x','CN'), {"outcome":"license_required","unconfirmed":True,"rules":["mi308-letter-2025-window.destination"]}, note=M11+". The last day before AMD's assessment date.")
+case(f,'mi308x-china-2025-04-15-amd-8k', order('t14','2025-04-15','amd-mi308x','CN'), {"outcome":"license_required","unconfirmed":False,"rules":["h20-2025.destination"],"not_rules":["mi308-letter-2025-window.destination"]}, note=M11+". From 15 April the requirement rests on AMD's filing [S].")
+case(f,'h20-china-2025-04-10-nvidia-date-confirmed', order('t15','2025-04-10','nvidia-h20','CN'), {"outcome":"license_required","unconfirmed":False,"rules":["h20-2025.destination"],"not_rules":["mi308-letter-2025-window.destination"]}, note="NVIDIA Form 8-K of 15 April 2025: NVIDIA was informed on 9 April 2025 [S]; the MI308 window does not touch the H20.")
 
 # --- 91 FR 1684
 f='review-policy-2026'
@@ -152,6 +176,13 @@ case(f,'prc-designed-spec-below-3a090', order('g6','2025-06-01',None,'DE',spec={
 case(f,'training-military-intelligence-china', order('g7','2025-06-01','nvidia-h100-sxm','CN',end_use=["ai_training","military_intelligence"]), {"outcome":"license_required","rules":["guidance-2025-05.training-destination"]})
 case(f,'training-wmd-blocks-nac', order('g8','2025-06-01','nvidia-rtx-4090','CN',end_use=["ai_training","wmd"]), {"outcome":"license_required","rules":["guidance-2025-05.training-destination"]})
 case(f,'training-wmd-end-user-headquartered-in-china', order('g9','2025-06-01','nvidia-l40','SG',end_use=["ai_training","wmd"],consignee=party("SG Lab Pte Ltd","SG","SG","CN")), {"outcome":"license_required","rules":["guidance-2025-05.training-headquarters"]})
+# end-use tags (issue 13, item 13): the known tags are those the rules test plus data/end-use-tags.json
+TAGS_NOTE="An unknown tag is rejected, never read as the absence of that end use: the training rules read `wmd`/`military_intelligence` (BIS policy statement of 13 May 2025, 15 CFR part 744); data/end-use-tags.json; data/RULES.md, item 13."
+case(f,'end-use-tag-misspelt-rejected', order('g10','2025-06-01','nvidia-h100-sxm','CN',end_use=["militray"]), {"error":{"field":"end_use.tags[0]","message_contains":["`militray`","military_intelligence"]}}, note=TAGS_NOTE)
+case(f,'end-use-tag-misspelt-after-known-tag-rejected', order('g11','2025-06-01','nvidia-rtx-4090','CN',end_use=["ai_training","wnd"]), {"error":{"field":"end_use.tags[1]","message_contains":["`wnd`","wmd"]}}, note=TAGS_NOTE)
+case(f,'end-use-tag-military-not-modelled-rejected', order('g12','2025-06-01','nvidia-l2','CN',end_use=["military"]), {"error":{"field":"end_use.tags[0]","message_contains":["`military`"]}}, note="No rule models a general military end use (15 CFR 744.21 is issue 13, item 3), so `military` is not a known tag: accepting it would read a military end use as none. Rejected until a rule reads it; data/RULES.md, item 13.")
+case(f,'end-use-tag-declared-descriptive-accepted', order('g13','2025-06-01','nvidia-rtx-4090','CN',end_use=["research"]), {"outcome":"license_exception","exception":"NAC","not_rules":["guidance-2025-05.training-destination"]}, note="`research` is declared in data/end-use-tags.json and read by no rule: the order is decided as without it (NAC for a non-datacenter 3A090.a IC to China, 15 CFR 740.8(a)(1), 89 FR 23876).")
+case(f,'end-use-tag-known-training-wmd-after-fix', order('g14','2025-06-01','nvidia-rtx-4090','CN',end_use=["ai_training","wmd"]), {"outcome":"license_required","rules":["guidance-2025-05.training-destination"]}, note="The corrected spelling of g11: `wmd` with `ai_training` to China brings the part 744 requirement of the BIS policy statement of 13 May 2025, and NAC is not available.")
 
 # --- affiliates
 f='affiliates-2025'
