@@ -514,6 +514,137 @@ pub fn audit_chain(store: &mut dyn LedgerStore) {
     );
 }
 
+/// A test plan: shipment `i` creates `acct:g` (5 units) if missing, then tries to draw
+/// `units[i]` under key `{prefix}-{i}`, and records its reply; with `abandon_at`, that shipment
+/// abandons the group.
+struct TestPlan {
+    prefix: &'static str,
+    units: Vec<u64>,
+    abandon_at: Option<usize>,
+    /// (reply code, units available after), per shipment, as seen inside the transaction.
+    seen: Vec<(crate::ResultCode, u64)>,
+    began: usize,
+}
+
+impl crate::ShipPlan for TestPlan {
+    fn begin(&mut self) {
+        self.seen.clear();
+        self.began += 1;
+    }
+    fn shipments(&self) -> usize {
+        self.units.len()
+    }
+    fn touches(&self) -> (Vec<Key>, Vec<AccountId>) {
+        (vec![key(&format!("{}-0", self.prefix))], vec![id("acct:g")])
+    }
+    fn next(
+        &mut self,
+        i: usize,
+        replies: &[crate::Reply],
+        balances: &dyn crate::Balances,
+    ) -> crate::ShipStep {
+        if self.abandon_at == Some(i) {
+            return crate::ShipStep::Abandon("test".into());
+        }
+        let spec = small_account("acct:g", 5);
+        if balances.balance(&spec.id).is_none() {
+            return crate::ShipStep::Ensure(spec, t0());
+        }
+        match replies.last() {
+            None => crate::ShipStep::Submit(Request::ReserveAndPost {
+                key: key(&format!("{}-{i}", self.prefix)),
+                accounts: vec![spec.id],
+                amounts: Amounts {
+                    units: self.units[i],
+                    ..Amounts::ZERO
+                },
+                at: t0(),
+            }),
+            Some(reply) => {
+                let left = balances
+                    .balance(&spec.id)
+                    .and_then(|b| b.available.units)
+                    .unwrap_or(0);
+                self.seen.push((reply.code, left));
+                crate::ShipStep::Done(t0(), serde_json::json!({"shipment": i, "code": reply.code}))
+            }
+        }
+    }
+}
+
+/// Groups of shipments: limits checked as each request executes, balances seen inside the
+/// transaction, every executed request (a refusal too) and every decision appended; an abandoned group writes nothing; a group sent again
+/// replays its draws.
+pub fn ship_groups(store: &mut dyn LedgerStore) {
+    let mut plan = TestPlan {
+        prefix: "g",
+        units: vec![2, 2, 2],
+        abandon_at: None,
+        seen: Vec::new(),
+        began: 0,
+    };
+    store.ship_group("ship", &mut plan).expect("group runs");
+    assert_eq!(
+        plan.seen,
+        [
+            (ResultCode::Ok, 3),
+            (ResultCode::Ok, 1),
+            (ResultCode::ExceedsLimit, 1)
+        ]
+    );
+    let balance = store.balance(&id("acct:g")).unwrap().expect("created");
+    assert_eq!(balance.posted.units, 4);
+    let kinds = |store: &mut dyn LedgerStore| -> Vec<String> {
+        store
+            .audit_records(0, 100)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.kind)
+            .collect()
+    };
+    assert_eq!(
+        kinds(store),
+        [
+            "account_created",
+            "ledger",
+            "decision",
+            "ledger",
+            "decision",
+            "ledger",
+            "decision"
+        ]
+    );
+    // Abandoned in its second shipment: the first's draw and record are not written either.
+    let mut abandoned = TestPlan {
+        prefix: "h",
+        units: vec![1, 1],
+        abandon_at: Some(1),
+        seen: Vec::new(),
+        began: 0,
+    };
+    assert!(matches!(
+        store.ship_group("ship", &mut abandoned),
+        Err(StoreError::Abandoned(_))
+    ));
+    assert_eq!(
+        store.balance(&id("acct:g")).unwrap().unwrap().posted.units,
+        4
+    );
+    assert_eq!(kinds(store).len(), 7);
+    // The same group again: the draws replay, nothing more is drawn, the decisions are recorded.
+    plan.began = 0;
+    store.ship_group("ship", &mut plan).expect("group runs");
+    assert!(plan.began >= 1);
+    assert_eq!(plan.seen[0], (ResultCode::Ok, 1));
+    assert_eq!(
+        store.balance(&id("acct:g")).unwrap().unwrap().posted.units,
+        4
+    );
+    assert_eq!(kinds(store).len(), 10);
+    store.verify_audit().unwrap().expect("intact");
+    store.check_invariants().unwrap();
+}
+
 /// A single client's seeded workload, checked reply by reply against the auditor, then by log replay.
 pub fn sequential_workload(store: &mut dyn LedgerStore, seed: u64, operations: usize) {
     let at = t0();
@@ -598,6 +729,7 @@ pub fn sequential_workload(store: &mut dyn LedgerStore, seed: u64, operations: u
 
 /// Runs every function above, each on a fresh store from `fresh`.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn LedgerStore>) {
+    ship_groups(fresh().as_mut());
     every_result_code(fresh().as_mut());
     idempotency_replay(fresh().as_mut());
     licences(fresh().as_mut());

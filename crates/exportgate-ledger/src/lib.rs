@@ -38,5 +38,5 @@ pub use engine::{EnsureError, Ensured, InvariantViolation};
 pub use licence::{AnyIds, Condition, KnownIds, Licence, LicenceError, LicenceStatus};
 pub use memory::MemoryStore;
 pub use request::{Key, Reply, Request, ResultCode, Transfer, TransferState};
-pub use store::{LedgerStore, LicenceView, StoreError};
+pub use store::{Balances, LedgerStore, LicenceView, ShipPlan, ShipStep, StoreError};
 pub use time::Timestamp;

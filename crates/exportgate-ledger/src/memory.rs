@@ -10,8 +10,8 @@ use crate::engine::{Changes, Ensured, Outcome};
 use crate::licence::Licence;
 use crate::request::{Key, Reply, Request, Transfer};
 use crate::store::{
-    check_balances, run_batch, run_ensure, run_set_status, LedgerStore, LicenceView, Rows,
-    StoreError,
+    check_balances, run_batch, run_ensure, run_set_status, run_ship_group, LedgerStore,
+    LicenceView, Rows, ShipPlan, StoreError,
 };
 use crate::time::Timestamp;
 use std::collections::BTreeMap;
@@ -105,6 +105,11 @@ impl LedgerStore for MemoryStore {
 
     fn submit(&mut self, actor: &str, requests: &[Request]) -> Result<Vec<Reply>, StoreError> {
         run_batch(self, actor, requests)
+    }
+
+    fn ship_group(&mut self, actor: &str, plan: &mut dyn ShipPlan) -> Result<(), StoreError> {
+        // Nothing is written before the group ends: an error leaves the store as it was.
+        run_ship_group(self, actor, plan)
     }
 
     fn balance(&mut self, account: &AccountId) -> Result<Option<Balance>, StoreError> {

@@ -9,7 +9,8 @@
 
 use crate::account::{AccountId, AccountSpec, AccountStatus, Balance};
 use crate::audit::{
-    AuditBreak, AuditRecord, AuditSummary, KIND_ACCOUNT_CREATED, KIND_ACCOUNT_STATUS, KIND_LEDGER,
+    AuditBreak, AuditRecord, AuditSummary, KIND_ACCOUNT_CREATED, KIND_ACCOUNT_STATUS,
+    KIND_DECISION, KIND_LEDGER,
 };
 use crate::engine::{self, Changes, EnsureError, Ensured, InvariantViolation, Outcome, State};
 use crate::licence::Licence;
@@ -41,6 +42,8 @@ pub enum StoreError {
     Database(String),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    #[error("a group of shipments was abandoned (nothing of it written): {0}")]
+    Abandoned(String),
 }
 
 /// A licence with its balance and the transfers drawn on it.
@@ -123,6 +126,199 @@ pub trait LedgerStore: Send {
     /// Recomputes every account's posted and pending from its transfers and checks them against
     /// the stored balances and limits.
     fn check_invariants(&mut self) -> Result<(), StoreError>;
+
+    /// Runs a group of shipments in one transaction (group commit): each shipment's requests,
+    /// chosen by `plan` one at a time from the replies before them, with limits checked as
+    /// each executes, then its decision record appended to the audit log. All of it is
+    /// written, or (on an error or [`ShipStep::Abandon`]) none of it. A backend may run the
+    /// plan more than once (a retried transaction): [`ShipPlan::begin`] starts it afresh.
+    fn ship_group(&mut self, actor: &str, plan: &mut dyn ShipPlan) -> Result<(), StoreError>;
+}
+
+/// One step of a shipment in [`LedgerStore::ship_group`].
+#[derive(Debug)]
+pub enum ShipStep {
+    /// Create this account if it does not exist (audited), then ask again.
+    Ensure(AccountSpec, Timestamp),
+    /// Execute this request, then ask again with its reply.
+    Submit(Request),
+    /// The shipment is done: append its decision record (any JSON) at this time.
+    Done(Timestamp, serde_json::Value),
+    /// Stop the whole group and write nothing.
+    Abandon(String),
+}
+
+/// The balances a plan can read inside the group's transaction, as of the steps so far.
+pub trait Balances {
+    /// An account's balance, or `None` if it does not exist.
+    fn balance(&self, account: &AccountId) -> Option<Balance>;
+}
+
+/// Chooses the requests of a group of shipments from the ledger's replies.
+pub trait ShipPlan {
+    /// Starts (or restarts) the plan: forget every earlier step.
+    fn begin(&mut self);
+    /// How many shipments the group has.
+    fn shipments(&self) -> usize;
+    /// Keys and accounts the group may touch, read up front (anything else is read when first
+    /// needed).
+    fn touches(&self) -> (Vec<Key>, Vec<AccountId>);
+    /// The next step of shipment `i`, given the replies to its requests so far.
+    fn next(&mut self, i: usize, replies: &[Reply], balances: &dyn Balances) -> ShipStep;
+}
+
+impl Balances for State {
+    fn balance(&self, account: &AccountId) -> Option<Balance> {
+        self.account(account).map(crate::Account::balance)
+    }
+}
+
+/// The most steps one shipment may take (a plan that never finishes is abandoned).
+const SHIP_STEPS_MAX: usize = 64;
+
+/// Loads the rows for `keys` and `ids` not loaded yet into `state`.
+fn load_missing<R: Rows + ?Sized>(
+    rows: &mut R,
+    state: &mut State,
+    loaded_keys: &mut BTreeSet<Key>,
+    loaded_ids: &mut BTreeSet<AccountId>,
+    keys: &[&Key],
+    ids: &[&AccountId],
+) -> Result<(), StoreError> {
+    let keys: Vec<&Key> = keys
+        .iter()
+        .copied()
+        .filter(|k| loaded_keys.insert((*k).clone()))
+        .collect();
+    let mut ids: Vec<&AccountId> = ids
+        .iter()
+        .copied()
+        .filter(|id| !loaded_ids.contains(*id))
+        .collect();
+    let transfers = if keys.is_empty() {
+        Vec::new()
+    } else {
+        for (key, outcome) in rows.load_outcomes(&keys)? {
+            state.load_outcome(key, outcome);
+        }
+        rows.load_transfers(&keys)?
+    };
+    let extra: Vec<AccountId> = transfers
+        .iter()
+        .flat_map(|t| &t.accounts)
+        .filter(|id| !loaded_ids.contains(*id))
+        .cloned()
+        .collect();
+    ids.extend(extra.iter());
+    ids.sort();
+    ids.dedup();
+    if !ids.is_empty() {
+        for account in rows.load_accounts(&ids)? {
+            state.load_account(account)?;
+        }
+        loaded_ids.extend(ids.into_iter().cloned());
+    }
+    for transfer in transfers {
+        if state.transfer(&transfer.key).is_none() {
+            state.load_transfer(transfer);
+        }
+    }
+    Ok(())
+}
+
+/// Runs a [`ShipPlan`] inside an open transaction (see [`LedgerStore::ship_group`]). The caller
+/// owns the transaction (commit on `Ok`, roll back on `Err`).
+pub fn run_ship_group<R: Rows + ?Sized>(
+    rows: &mut R,
+    actor: &str,
+    plan: &mut dyn ShipPlan,
+) -> Result<(), StoreError> {
+    plan.begin();
+    // The head is read first: on PostgreSQL this locks it and so serialises writers.
+    let (mut seq, mut hash) = rows.audit_head()?;
+    let mut state = State::new();
+    let (mut loaded_keys, mut loaded_ids) = (BTreeSet::new(), BTreeSet::new());
+    let (keys, ids) = plan.touches();
+    let keys: Vec<&Key> = keys.iter().collect();
+    let ids: Vec<&AccountId> = ids.iter().collect();
+    load_missing(
+        rows,
+        &mut state,
+        &mut loaded_keys,
+        &mut loaded_ids,
+        &keys,
+        &ids,
+    )?;
+    let mut records = Vec::new();
+    let mut push = |at: Timestamp, kind: &str, payload: String| {
+        let record = AuditRecord::next(seq, &hash, at, actor, kind, payload);
+        (seq, hash) = (record.seq, record.hash.clone());
+        records.push(record);
+    };
+    for i in 0..plan.shipments() {
+        let mut replies = Vec::new();
+        let mut steps = 0;
+        loop {
+            steps += 1;
+            if steps > SHIP_STEPS_MAX {
+                return Err(StoreError::Abandoned(format!(
+                    "shipment {i} took more than {SHIP_STEPS_MAX} steps"
+                )));
+            }
+            match plan.next(i, &replies, &state) {
+                ShipStep::Ensure(spec, at) => {
+                    load_missing(
+                        rows,
+                        &mut state,
+                        &mut loaded_keys,
+                        &mut loaded_ids,
+                        &[],
+                        &[&spec.id],
+                    )?;
+                    if engine::ensure_account(&mut state, &spec)? == Ensured::Created {
+                        let payload = serde_json::to_string(&spec).expect("specs serialise");
+                        push(at, KIND_ACCOUNT_CREATED, payload);
+                    }
+                }
+                ShipStep::Submit(request) => {
+                    let keys: Vec<&Key> = std::iter::once(request.key())
+                        .chain(request.pending())
+                        .collect();
+                    let ids: Vec<&AccountId> = request.accounts().iter().collect();
+                    load_missing(
+                        rows,
+                        &mut state,
+                        &mut loaded_keys,
+                        &mut loaded_ids,
+                        &keys,
+                        &ids,
+                    )?;
+                    let executed = engine::execute(&mut state, &request)?;
+                    if executed.recorded {
+                        push(
+                            request.at(),
+                            KIND_LEDGER,
+                            ledger_payload(&request, &executed.reply),
+                        );
+                    }
+                    replies.push(executed.reply);
+                }
+                ShipStep::Done(at, decision) => {
+                    push(at, KIND_DECISION, decision.to_string());
+                    break;
+                }
+                ShipStep::Abandon(why) => return Err(StoreError::Abandoned(why)),
+            }
+        }
+    }
+    let changes = state.take_changes();
+    for account in &changes.accounts {
+        // INVARIANT (pair): checked when loaded, after each change, and again before writing.
+        engine::check_account(account)?;
+    }
+    rows.write_changes(&changes)?;
+    rows.append_audit(&records)?;
+    Ok(())
 }
 
 /// Row access inside one open write transaction.

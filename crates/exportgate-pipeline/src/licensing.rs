@@ -3,8 +3,9 @@
 //!
 //! [`Licensing`] turns a `license_required` decision into `licensed` when a licence covers the
 //! order. [`Licensing::check`] only reads balances (and remembers what earlier lines of the run
-//! would use); [`Licensing::ship`] reserves and posts on the ledger — the ledger checks the
-//! limits in the same transaction as the write, so concurrent shippers can never pass one.
+//! would use); `ship` ([`crate::ship`]) reserves and posts on the ledger with the helpers here —
+//! the ledger checks the limits in the same transaction as the write, so concurrent shippers
+//! can never pass one.
 //!
 //! Every ledger request of `ship` has an idempotency key derived from the order id and the
 //! account it draws on ([`order_key`]), so a re-run of the same file replays the original
@@ -17,8 +18,8 @@ use exportgate_core::reason::{num, Reason};
 use exportgate_core::regime::Condition as DecisionCondition;
 use exportgate_core::{Decision, Order, Outcome};
 use exportgate_ledger::{
-    fits_limits, AccountId, AccountSpec, AccountStatus, Amounts, Condition, Dimension, Key,
-    LedgerStore, Licence, Limits, OrderFacts, Reply, Request, ResultCode, StoreError, Timestamp,
+    fits_limits, AccountId, AccountSpec, AccountStatus, Amounts, Balances, Condition, Dimension,
+    Key, LedgerStore, Licence, Limits, OrderFacts, Reply, ResultCode, StoreError,
 };
 use sha2::{Digest, Sha256};
 
@@ -86,7 +87,8 @@ fn limits_map(available: &Limits) -> BTreeMap<String, u64> {
         .collect()
 }
 
-fn describe_limits(available: &Limits) -> String {
+/// Limits as text: `3 units, 100 tpp`.
+pub fn describe_limits(available: &Limits) -> String {
     let parts: Vec<String> = Dimension::ALL
         .into_iter()
         .filter_map(|d| available.get(d).map(|v| format!("{v} {}", d.name())))
@@ -116,7 +118,8 @@ fn decision_conditions(licence: &Licence) -> Vec<DecisionCondition> {
         .collect()
 }
 
-fn licensed(d: Decision, licence: &Licence, left: &Limits) -> Decision {
+/// The decision as `licensed` under `licence`, with the balance left after it.
+pub fn licensed(d: Decision, licence: &Licence, left: &Limits) -> Decision {
     d.licensed(
         LicenceUse {
             number: licence.number.clone(),
@@ -127,7 +130,8 @@ fn licensed(d: Decision, licence: &Licence, left: &Limits) -> Decision {
     )
 }
 
-fn note(d: &mut Decision, summary: String) {
+/// Adds a licence note to the decision's reasons.
+pub fn note(d: &mut Decision, summary: String) {
     d.reasons.push(Reason::new(
         "licence",
         LICENCE_CITATION.to_string(),
@@ -176,7 +180,8 @@ impl Licensing {
         }
     }
 
-    fn covering(&self, facts: &OrderFacts<'_>) -> Vec<&Licence> {
+    /// The licences that cover an order's facts, the one expiring first first.
+    pub fn covering(&self, facts: &OrderFacts<'_>) -> Vec<&Licence> {
         self.licences
             .iter()
             .filter(|l| l.covers(facts).is_ok())
@@ -288,115 +293,11 @@ impl Licensing {
         }
         Ok(d)
     }
-
-    /// `ship`: a `license_required` decision becomes `licensed` when a licence covers the order
-    /// and the ledger accepts a reserve-and-post of the order on the licence (and on the country
-    /// allocation, if one applies), all or nothing. Licences are tried in order, each with its
-    /// own idempotency key. Every reply is added to `replies`.
-    pub fn ship(
-        &self,
-        store: &mut dyn LedgerStore,
-        order: &Order,
-        mut d: Decision,
-        actor: &str,
-        at: Timestamp,
-        replies: &mut Vec<Reply>,
-    ) -> Result<Decision, StoreError> {
-        if d.outcome != Outcome::LicenseRequired {
-            return Ok(d);
-        }
-        let (amounts, candidates) = {
-            let f = facts(order, &d);
-            let candidates = self.covering(&f);
-            (licence_amounts(&f, &d), candidates)
-        };
-        let allocation = d
-            .allocation
-            .as_ref()
-            .map(|a| AccountSpec::country_allocation(&a.country, false));
-        let allocation_citation = d
-            .allocation
-            .as_ref()
-            .map(|a| a.citation.clone())
-            .unwrap_or_default();
-        if candidates.is_empty() {
-            return Ok(d);
-        }
-        if let Some(spec) = &allocation {
-            store.ensure_account(spec, actor, at)?;
-        }
-        let mut notes = Vec::new();
-        for licence in candidates {
-            let mut accounts = vec![licence.account_id()];
-            accounts.extend(allocation.as_ref().map(|s| s.id.clone()));
-            let request = Request::ReserveAndPost {
-                key: order_key(&order.id, &format!("licence:{}", licence.number)),
-                accounts,
-                amounts,
-                at,
-            };
-            let reply = submit_one(store, actor, request)?;
-            replies.push(reply.clone());
-            if reply.is_ok() {
-                let left = store
-                    .balance(&licence.account_id())?
-                    .map(|b| b.available)
-                    .unwrap_or_default();
-                if reply.replayed {
-                    note(
-                        &mut d,
-                        format!(
-                            "shipped under licence {} by an earlier run (ledger key `{}` replayed; nothing drawn again)",
-                            licence.number, reply.key
-                        ),
-                    );
-                }
-                if let Some(spec) = &allocation {
-                    if let Some(b) = store.balance(&spec.id)? {
-                        note(
-                            &mut d,
-                            format!(
-                                "counted against the country allocation `{}` ({}): {} left",
-                                spec.id,
-                                allocation_citation,
-                                describe_limits(&b.available)
-                            ),
-                        );
-                    }
-                }
-                return Ok(licensed(d, licence, &left));
-            }
-            notes.push(format!(
-                "licence {} covers the order but the ledger refused it: {}",
-                licence.number,
-                refusal(store, &reply, &amounts)?
-            ));
-        }
-        for n in notes {
-            note(&mut d, n);
-        }
-        Ok(d)
-    }
 }
 
-/// Submits one request and returns its reply.
-pub fn submit_one(
-    store: &mut dyn LedgerStore,
-    actor: &str,
-    request: Request,
-) -> Result<Reply, StoreError> {
-    store
-        .submit(actor, std::slice::from_ref(&request))?
-        .pop()
-        .ok_or_else(|| StoreError::Database(format!("no reply to `{}`", request.key())))
-}
-
-/// The ledger's reason for refusing a reservation, with the numbers.
-pub fn refusal(
-    store: &mut dyn LedgerStore,
-    reply: &Reply,
-    amounts: &Amounts,
-) -> Result<String, StoreError> {
+/// The ledger's reason for refusing a reservation, with the numbers (balances as of the
+/// refusal).
+pub fn refusal(balances: &dyn Balances, reply: &Reply, amounts: &Amounts) -> String {
     let mut text = format!("`{}`", reply.code);
     if reply.replayed {
         text.push_str(" (recorded by an earlier run)");
@@ -404,14 +305,14 @@ pub fn refusal(
     if let Some(account) = &reply.account {
         text.push_str(&format!(" on `{account}`"));
         if reply.code == ResultCode::ExceedsLimit {
-            if let Some(b) = store.balance(account)? {
+            if let Some(b) = balances.balance(account) {
                 let why = short(amounts, &b.available)
                     .unwrap_or_else(|| format!("now {} left", describe_limits(&b.available)));
                 text.push_str(&format!(": {why} (limits: {})", describe_limits(&b.limits)));
             }
         }
     }
-    Ok(text)
+    text
 }
 
 /// LPP usage in TPP, formatted like the engine's numbers.

@@ -22,10 +22,16 @@ use chrono::Datelike;
 use exportgate_core::reason::Reason;
 use exportgate_core::{Decision, ListHit, NoQuotas, Order, Outcome};
 use exportgate_ledger::account::LPP_TPP_PER_YEAR;
-use exportgate_ledger::{AccountSpec, Amounts, LedgerStore, Reply, Request, Timestamp};
+use exportgate_ledger::{
+    AccountId, AccountSpec, Amounts, Balances, Key, LedgerStore, Licence, Reply, Request, ShipPlan,
+    ShipStep, StoreError, Timestamp,
+};
 use rayon::prelude::*;
 
-use crate::licensing::{counted_tpp, order_key, refusal, submit_one, tpp_text, Licensing};
+use crate::licensing::{
+    counted_tpp, describe_limits, facts, licence_amounts, licensed, note, order_key, refusal,
+    tpp_text, Licensing,
+};
 use crate::quotas::FixedLpp;
 use crate::{LineError, LineResult, Parsed, Pipeline, PipelineError};
 
@@ -71,10 +77,15 @@ pub struct Shipper<'c> {
     pub now: &'c mut dyn FnMut() -> Timestamp,
 }
 
+/// Orders shipped in one ledger transaction (group commit).
+pub const GROUP_ORDERS: usize = 1024;
+
 impl Pipeline<'_> {
     /// Decides every line and records what ships (see the module docs). Parse errors and
-    /// repeated order ids are error records; a ledger failure stops the run (what was
-    /// recorded before it stays recorded, and shipping the same book again replays it).
+    /// repeated order ids are error records. Orders go to the ledger in groups of
+    /// [`GROUP_ORDERS`], each group in one transaction that checks every limit as it draws and
+    /// appends every decision to the audit log; a ledger failure stops the run (the groups
+    /// before it stay recorded, and shipping the same book again replays them).
     pub fn ship_lines(
         &self,
         mut lines: Vec<Parsed>,
@@ -92,151 +103,394 @@ impl Pipeline<'_> {
                 Ok((d, hits))
             })
             .collect();
-        let mut results = Vec::with_capacity(lines.len());
-        for ((line, parsed), r) in lines.iter().zip(first) {
-            let (order, (d, hits)) = match (parsed, r) {
-                (Ok(order), Ok(x)) => (order, x),
-                (_, Err(e)) => {
-                    results.push(Err(e));
-                    continue;
+        let mut results: Vec<LineResult> = Vec::with_capacity(lines.len());
+        let mut group: Vec<Shipment> = Vec::new();
+        let mut slots: Vec<usize> = Vec::new();
+        let total = lines.len();
+        for (n, ((line, parsed), r)) in lines.iter().zip(first).enumerate() {
+            match (parsed, r) {
+                (Ok(order), Ok((d, hits))) => {
+                    let now = (shipper.now)();
+                    group.push(Shipment::new(&licensing, *line, order, hits, d, now));
+                    slots.push(results.len());
+                    results.push(Err(LineError {
+                        line: *line,
+                        id: Some(order.id.clone()),
+                        field: "ledger".into(),
+                        message: "not shipped".into(),
+                    }));
                 }
-                (Err(e), _) => {
-                    results.push(Err(e.clone()));
-                    continue;
+                (_, Err(e)) => results.push(Err(e)),
+                (Err(e), _) => results.push(Err(e.clone())),
+            }
+            if group.len() == GROUP_ORDERS || (n + 1 == total && !group.is_empty()) {
+                let mut plan = GroupPlan {
+                    pipeline: self,
+                    command: &shipper.command,
+                    shipments: std::mem::take(&mut group),
+                };
+                store
+                    .ship_group(&shipper.actor, &mut plan)
+                    .map_err(|e| match e {
+                        StoreError::Abandoned(message) => PipelineError::Invariant {
+                            order: String::new(),
+                            message,
+                        },
+                        other => PipelineError::Ledger(other),
+                    })?;
+                for (slot, shipment) in slots.drain(..).zip(plan.shipments) {
+                    if let Some(r) = shipment.out {
+                        results[slot] = r;
+                    }
                 }
-            };
-            let mut replies = Vec::new();
-            let when = (shipper.now)();
-            let d = match self.ship_one(
-                store,
-                &licensing,
-                *line,
-                order,
-                &hits,
-                d,
-                &shipper.actor,
-                when,
-                &mut replies,
-            )? {
-                Ok(d) => d,
-                Err(e) => {
-                    results.push(Err(e));
-                    continue;
-                }
-            };
-            let record = serde_json::json!({
-                "command": shipper.command,
-                "decision": &d,
-                "ledger": &replies,
-            });
-            store.append_decision(&shipper.actor, when, &record)?;
-            results.push(Ok(d));
+            }
         }
         Ok(results)
     }
+}
 
-    /// Decides again with one consignee-year's LPP usage as the ledger reported it.
-    fn decide_with_lpp(
-        &self,
-        line: usize,
-        order: &Order,
-        hits: &[ListHit],
-        used: f64,
-    ) -> LineResult {
-        self.decide_screened(line, order, hits, &FixedLpp::for_order(order, used))
-    }
+/// Where a shipment is in its steps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Start,
+    LppSent,
+    Licences,
+    LicenceSent,
+}
 
-    /// Takes one decided order through the ledger. An order the engine cannot decide again
-    /// with the ledger's numbers is an error record (`Ok(Err(..))`), never its first decision.
-    #[allow(clippy::too_many_arguments)]
-    fn ship_one(
-        &self,
-        store: &mut dyn LedgerStore,
+/// One order on its way through the ledger.
+struct Shipment<'o> {
+    line: usize,
+    order: &'o Order,
+    hits: Vec<ListHit>,
+    /// The first decision (without quotas).
+    first: Decision,
+    /// The time of its ledger requests, and of its audit record.
+    at: Timestamp,
+    now: Timestamp,
+    /// The licences that cover it, the one expiring first first.
+    candidates: Vec<Licence>,
+    // The steps' state, reset by `ShipPlan::begin`.
+    d: Decision,
+    stage: Stage,
+    ensured: bool,
+    tried: usize,
+    notes: Vec<String>,
+    out: Option<LineResult>,
+}
+
+impl<'o> Shipment<'o> {
+    fn new(
         licensing: &Licensing,
         line: usize,
-        order: &Order,
-        hits: &[ListHit],
-        mut d: Decision,
-        actor: &str,
+        order: &'o Order,
+        hits: Vec<ListHit>,
+        first: Decision,
         now: Timestamp,
-        replies: &mut Vec<Reply>,
-    ) -> Result<LineResult, PipelineError> {
-        let at = ledger_time(order.date, now);
-        let tpp = counted_tpp(&d);
-        if d.outcome == Outcome::LicenseException
-            && d.exception.as_deref() == Some("LPP")
-            && tpp > 0
-        {
-            let spec = AccountSpec::lpp(&order.consignee.name, order.date);
-            store.ensure_account(&spec, actor, at)?;
-            let amounts = Amounts {
-                tpp,
-                ..Amounts::ZERO
-            };
-            let request = Request::ReserveAndPost {
-                key: order_key(&order.id, "lpp"),
-                accounts: vec![spec.id.clone()],
-                amounts,
-                at,
-            };
-            let reply = submit_one(store, actor, request)?;
-            replies.push(reply.clone());
-            let used = store
-                .balance(&spec.id)?
-                .map(|b| b.posted.tpp.saturating_add(b.pending.tpp))
-                .unwrap_or(0);
-            if reply.is_ok() {
-                // Decide again with the usage before this order, so the reason states the
-                // ledger's numbers (the first decision, which the ledger accepted, stands if
-                // the engine's rounding says otherwise).
-                let before = used.saturating_sub(tpp) as f64;
-                match self.decide_with_lpp(line, order, hits, before) {
-                    Ok(again) if again.exception.as_deref() == Some("LPP") => d = again,
-                    Ok(_) => {}
-                    Err(e) => return Ok(Err(e)),
-                }
-                d.reasons.push(Reason::new(
-                    "LE-LPP.ledger",
-                    "15 CFR 740.29",
-                    format!(
-                        "recorded on the ledger under `{}`{}: {} of {} TPP left for consignee `{}` in {}",
-                        reply.key,
-                        if reply.replayed { " by an earlier run (replayed)" } else { "" },
-                        tpp_text(LPP_TPP_PER_YEAR.saturating_sub(used)),
-                        tpp_text(LPP_TPP_PER_YEAR),
-                        order.consignee.name,
-                        order.date.year(),
-                    ),
-                ));
-                return Ok(Ok(d));
+    ) -> Shipment<'o> {
+        let candidates = licensing
+            .covering(&facts(order, &first))
+            .into_iter()
+            .cloned()
+            .collect();
+        Shipment {
+            line,
+            order,
+            hits,
+            at: ledger_time(order.date, now),
+            now,
+            candidates,
+            d: first.clone(),
+            first,
+            stage: Stage::Start,
+            ensured: false,
+            tried: 0,
+            notes: Vec::new(),
+            out: None,
+        }
+    }
+
+    fn begin(&mut self) {
+        self.d = self.first.clone();
+        self.stage = Stage::Start;
+        self.ensured = false;
+        self.tried = 0;
+        self.notes.clear();
+        self.out = None;
+    }
+
+    fn uses_lpp(&self) -> bool {
+        self.first.outcome == Outcome::LicenseException
+            && self.first.exception.as_deref() == Some("LPP")
+            && counted_tpp(&self.first) > 0
+    }
+
+    fn lpp_spec(&self) -> AccountSpec {
+        AccountSpec::lpp(&self.order.consignee.name, self.order.date)
+    }
+
+    fn allocation(&self) -> Option<AccountSpec> {
+        self.d
+            .allocation
+            .as_ref()
+            .map(|a| AccountSpec::country_allocation(&a.country, false))
+    }
+
+    fn amounts(&self) -> Amounts {
+        licence_amounts(&facts(self.order, &self.d), &self.d)
+    }
+}
+
+/// A group of shipments, stepped through inside the ledger's transaction.
+struct GroupPlan<'p, 'o> {
+    pipeline: &'p Pipeline<'p>,
+    command: &'p str,
+    shipments: Vec<Shipment<'o>>,
+}
+
+impl GroupPlan<'_, '_> {
+    /// Decides shipment `i` again with its consignee-year's LPP usage as the ledger has it.
+    fn again(&self, i: usize, used: f64) -> LineResult {
+        let s = &self.shipments[i];
+        self.pipeline.decide_screened(
+            s.line,
+            s.order,
+            &s.hits,
+            &FixedLpp::for_order(s.order, used),
+        )
+    }
+
+    /// Shipment `i` is done with `result`: its audit record.
+    fn done(&mut self, i: usize, result: LineResult, replies: &[Reply]) -> ShipStep {
+        let s = &mut self.shipments[i];
+        let record = match &result {
+            Ok(d) => serde_json::json!({"command": self.command, "decision": d, "ledger": replies}),
+            Err(e) => serde_json::json!({"command": self.command, "order_id": s.order.id,
+                "error": {"field": e.field, "message": e.message}, "ledger": replies}),
+        };
+        s.out = Some(result);
+        ShipStep::Done(s.now, record)
+    }
+
+    /// After the LPP reservation's reply: the decision with the ledger's numbers.
+    fn after_lpp(
+        &mut self,
+        i: usize,
+        reply: &Reply,
+        balances: &dyn Balances,
+    ) -> Result<(), LineError> {
+        let s = &self.shipments[i];
+        let spec = s.lpp_spec();
+        let tpp = counted_tpp(&s.first);
+        let used = balances
+            .balance(&spec.id)
+            .map(|b| b.posted.tpp.saturating_add(b.pending.tpp))
+            .unwrap_or(0);
+        if reply.is_ok() {
+            // Decide again with the usage before this order, so the reason states the
+            // ledger's numbers (the first decision, which the ledger accepted, stands if the
+            // engine's rounding says otherwise).
+            let before = used.saturating_sub(tpp) as f64;
+            let again = self.again(i, before)?;
+            let (order, year) = (s.order, s.order.date.year());
+            let s = &mut self.shipments[i];
+            if again.exception.as_deref() == Some("LPP") {
+                s.d = again;
             }
-            let why = refusal(store, &reply, &amounts)?;
-            // The ledger refused: decide again with its usage; fail closed if the engine would
-            // still grant LPP (rounding), by deciding with the cap used up.
-            let mut again = match self.decide_with_lpp(line, order, hits, used as f64) {
-                Ok(x) if x.exception.as_deref() != Some("LPP") => x,
-                Ok(_) => match self.decide_with_lpp(line, order, hits, LPP_TPP_PER_YEAR as f64) {
-                    Ok(x) if x.exception.as_deref() != Some("LPP") => x,
-                    Ok(_) => {
-                        return Err(PipelineError::Invariant {
-                            order: order.id.clone(),
-                            message: format!(
-                                "the ledger refused LPP ({why}) but the decision still grants it"
-                            ),
-                        })
-                    }
-                    Err(e) => return Ok(Err(e)),
-                },
-                Err(e) => return Ok(Err(e)),
-            };
-            again.reasons.push(Reason::new(
+            s.d.reasons.push(Reason::new(
                 "LE-LPP.ledger",
                 "15 CFR 740.29",
-                format!("License Exception LPP refused by the ledger: {why}"),
+                format!(
+                    "recorded on the ledger under `{}`{}: {} of {} TPP left for consignee `{}` in {}",
+                    reply.key,
+                    if reply.replayed { " by an earlier run (replayed)" } else { "" },
+                    tpp_text(LPP_TPP_PER_YEAR.saturating_sub(used)),
+                    tpp_text(LPP_TPP_PER_YEAR),
+                    order.consignee.name,
+                    year,
+                ),
             ));
-            d = again;
+            return Ok(());
         }
-        Ok(Ok(licensing.ship(store, order, d, actor, at, replies)?))
+        let amounts = Amounts {
+            tpp,
+            ..Amounts::ZERO
+        };
+        let why = refusal(balances, reply, &amounts);
+        // The ledger refused: decide again with its usage; fail closed if the engine would
+        // still grant LPP (rounding), by deciding with the cap used up.
+        let mut again = self.again(i, used as f64)?;
+        if again.exception.as_deref() == Some("LPP") {
+            again = self.again(i, LPP_TPP_PER_YEAR as f64)?;
+        }
+        if again.exception.as_deref() == Some("LPP") {
+            return Err(LineError {
+                line: s.line,
+                id: Some(s.order.id.clone()),
+                field: "ledger".into(),
+                message: format!(
+                    "the ledger refused License Exception LPP ({why}) but the decision still grants it"
+                ),
+            });
+        }
+        again.reasons.push(Reason::new(
+            "LE-LPP.ledger",
+            "15 CFR 740.29",
+            format!("License Exception LPP refused by the ledger: {why}"),
+        ));
+        self.shipments[i].d = again;
+        Ok(())
+    }
+}
+
+impl ShipPlan for GroupPlan<'_, '_> {
+    fn begin(&mut self) {
+        for s in &mut self.shipments {
+            s.begin();
+        }
+    }
+
+    fn shipments(&self) -> usize {
+        self.shipments.len()
+    }
+
+    fn touches(&self) -> (Vec<Key>, Vec<AccountId>) {
+        let (mut keys, mut ids) = (Vec::new(), Vec::new());
+        for s in &self.shipments {
+            if s.uses_lpp() {
+                keys.push(order_key(&s.order.id, "lpp"));
+                ids.push(s.lpp_spec().id);
+            }
+            for l in &s.candidates {
+                keys.push(order_key(&s.order.id, &format!("licence:{}", l.number)));
+                ids.push(l.account_id());
+            }
+            ids.extend(s.allocation().map(|a| a.id));
+        }
+        (keys, ids)
+    }
+
+    fn next(&mut self, i: usize, replies: &[Reply], balances: &dyn Balances) -> ShipStep {
+        loop {
+            let s = &mut self.shipments[i];
+            match s.stage {
+                Stage::Start => {
+                    if !s.uses_lpp() {
+                        s.stage = Stage::Licences;
+                        continue;
+                    }
+                    let spec = s.lpp_spec();
+                    if !s.ensured {
+                        s.ensured = true;
+                        return ShipStep::Ensure(spec, s.at);
+                    }
+                    s.ensured = false;
+                    s.stage = Stage::LppSent;
+                    let amounts = Amounts {
+                        tpp: counted_tpp(&s.first),
+                        ..Amounts::ZERO
+                    };
+                    return ShipStep::Submit(Request::ReserveAndPost {
+                        key: order_key(&s.order.id, "lpp"),
+                        accounts: vec![spec.id],
+                        amounts,
+                        at: s.at,
+                    });
+                }
+                Stage::LppSent => {
+                    let Some(reply) = replies.last() else {
+                        return ShipStep::Abandon("no reply to the LPP reservation".into());
+                    };
+                    if let Err(e) = self.after_lpp(i, reply, balances) {
+                        return self.done(i, Err(e), replies);
+                    }
+                    let s = &mut self.shipments[i];
+                    if reply.is_ok() {
+                        let d = s.d.clone();
+                        return self.done(i, Ok(d), replies);
+                    }
+                    s.stage = Stage::Licences;
+                }
+                Stage::Licences => {
+                    if s.d.outcome != Outcome::LicenseRequired || s.tried >= s.candidates.len() {
+                        let mut d = s.d.clone();
+                        for n in s.notes.drain(..) {
+                            note(&mut d, n);
+                        }
+                        return self.done(i, Ok(d), replies);
+                    }
+                    let allocation = s.allocation();
+                    if let Some(spec) = &allocation {
+                        if !s.ensured {
+                            s.ensured = true;
+                            return ShipStep::Ensure(spec.clone(), s.at);
+                        }
+                    }
+                    let licence = &s.candidates[s.tried];
+                    let mut accounts = vec![licence.account_id()];
+                    accounts.extend(allocation.map(|a| a.id));
+                    s.stage = Stage::LicenceSent;
+                    return ShipStep::Submit(Request::ReserveAndPost {
+                        key: order_key(&s.order.id, &format!("licence:{}", licence.number)),
+                        accounts,
+                        amounts: s.amounts(),
+                        at: s.at,
+                    });
+                }
+                Stage::LicenceSent => {
+                    let Some(reply) = replies.last() else {
+                        return ShipStep::Abandon("no reply to the licence reservation".into());
+                    };
+                    let licence = s.candidates[s.tried].clone();
+                    if !reply.is_ok() {
+                        let why = refusal(balances, reply, &s.amounts());
+                        s.notes.push(format!(
+                            "licence {} covers the order but the ledger refused it: {why}",
+                            licence.number
+                        ));
+                        s.tried += 1;
+                        s.stage = Stage::Licences;
+                        continue;
+                    }
+                    let left = balances
+                        .balance(&licence.account_id())
+                        .map(|b| b.available)
+                        .unwrap_or_default();
+                    // As `check`: the licences refused before this one are not reasons.
+                    s.notes.clear();
+                    let mut d = s.d.clone();
+                    if reply.replayed {
+                        note(
+                            &mut d,
+                            format!(
+                                "shipped under licence {} by an earlier run (ledger key `{}` replayed; nothing drawn again)",
+                                licence.number, reply.key
+                            ),
+                        );
+                    }
+                    if let Some(spec) = s.allocation() {
+                        if let Some(b) = balances.balance(&spec.id) {
+                            let citation =
+                                s.d.allocation
+                                    .as_ref()
+                                    .map(|a| a.citation.clone())
+                                    .unwrap_or_default();
+                            note(
+                                &mut d,
+                                format!(
+                                    "counted against the country allocation `{}` ({}): {} left",
+                                    spec.id,
+                                    citation,
+                                    describe_limits(&b.available)
+                                ),
+                            );
+                        }
+                    }
+                    let d = licensed(d, &licence, &left);
+                    return self.done(i, Ok(d), replies);
+                }
+            }
+        }
     }
 }
 

@@ -17,7 +17,9 @@ use exportgate_ledger::audit::{
     AuditBreak, AuditRecord, AuditSummary, ChainVerifier, KIND_DECISION, KIND_LICENCE_ADDED,
 };
 use exportgate_ledger::engine::{Changes, Ensured, Outcome};
-use exportgate_ledger::store::{check_balances, run_batch, run_ensure, run_set_status, Rows};
+use exportgate_ledger::store::{
+    check_balances, run_batch, run_ensure, run_set_status, run_ship_group, Rows, ShipPlan,
+};
 use exportgate_ledger::{
     Account, AccountId, AccountSpec, AccountStatus, Balance, Key, LedgerStore, Licence,
     LicenceView, Reply, Request, StoreError, Timestamp, Transfer,
@@ -440,6 +442,10 @@ impl LedgerStore for PostgresStore {
 
     fn submit(&mut self, actor: &str, requests: &[Request]) -> Result<Vec<Reply>, StoreError> {
         self.write(|rows| run_batch(rows, actor, requests))
+    }
+
+    fn ship_group(&mut self, actor: &str, plan: &mut dyn ShipPlan) -> Result<(), StoreError> {
+        self.write(|rows| run_ship_group(rows, actor, plan))
     }
 
     fn balance(&mut self, account: &AccountId) -> Result<Option<Balance>, StoreError> {
