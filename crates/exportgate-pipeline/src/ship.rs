@@ -74,44 +74,85 @@ pub struct Shipper<'c> {
     pub command: String,
     /// What the book came in, for error messages: `file`, `request`.
     pub book: &'static str,
-    pub now: &'c mut dyn FnMut() -> Timestamp,
+    pub now: &'c mut (dyn FnMut() -> Timestamp + Send),
 }
 
 /// Orders shipped in one ledger transaction (group commit).
 pub const GROUP_ORDERS: usize = 1024;
 
 impl Pipeline<'_> {
-    /// Decides every line and records what ships (see the module docs). Parse errors and
-    /// repeated order ids are error records. Orders go to the ledger in groups of
-    /// [`GROUP_ORDERS`], each group in one transaction that checks every limit as it draws and
-    /// appends every decision to the audit log; a ledger failure stops the run (the groups
-    /// before it stay recorded, and shipping the same book again replays them).
+    /// Decides every line and records what ships (see the module docs), returning every
+    /// line's result in input order. Parse errors and repeated order ids are error records.
     pub fn ship_lines(
+        &self,
+        lines: Vec<Parsed>,
+        store: &mut dyn LedgerStore,
+        shipper: &mut Shipper<'_>,
+    ) -> Result<Vec<LineResult>, PipelineError> {
+        let mut results = Vec::with_capacity(lines.len());
+        self.ship_stream(lines, store, shipper, &mut |group| {
+            results.extend(group);
+            Ok(())
+        })?;
+        Ok(results)
+    }
+
+    /// [`Pipeline::ship_lines`], handing the results to `emit` group by group, in input order.
+    /// Orders go to the ledger in groups of [`GROUP_ORDERS`], each group in one transaction
+    /// that checks every limit as it draws and appends every decision to the audit log; the
+    /// next group is decided on another core meanwhile. A ledger failure stops the run (the
+    /// groups before it stay recorded and emitted; shipping the same book again replays them).
+    pub fn ship_stream(
         &self,
         mut lines: Vec<Parsed>,
         store: &mut dyn LedgerStore,
         shipper: &mut Shipper<'_>,
-    ) -> Result<Vec<LineResult>, PipelineError> {
+        emit: &mut dyn FnMut(Vec<LineResult>) -> Result<(), PipelineError>,
+    ) -> Result<(), PipelineError> {
         reject_duplicate_ids(&mut lines, shipper.book);
         let licensing = Licensing::load(store)?;
-        let first: Vec<Result<(Decision, Vec<ListHit>), LineError>> = lines
-            .par_iter()
-            .map(|(line, parsed)| {
-                let order = parsed.as_ref().map_err(Clone::clone)?;
-                let hits = self.screen(*line, order)?;
-                let d = self.decide_screened(*line, order, &hits, &NoQuotas)?;
-                Ok((d, hits))
-            })
-            .collect();
+        let decide = |chunk: &[Parsed]| -> Vec<First> {
+            chunk
+                .par_iter()
+                .map(|(line, parsed)| {
+                    let order = parsed.as_ref().map_err(Clone::clone)?;
+                    let hits = self.screen(*line, order)?;
+                    let d = self.decide_screened(*line, order, &hits, &NoQuotas)?;
+                    Ok((d, hits))
+                })
+                .collect()
+        };
+        let chunks: Vec<&[Parsed]> = lines.chunks(GROUP_ORDERS).collect();
+        let mut next = chunks.first().map(|c| decide(c));
+        for (k, chunk) in chunks.iter().enumerate() {
+            let first = next.take().unwrap_or_default();
+            let (shipped, decided) = rayon::join(
+                || self.ship_group(chunk, first, &mut *store, &mut *shipper, &licensing),
+                || chunks.get(k + 1).map(|c| decide(c)),
+            );
+            emit(shipped?)?;
+            next = decided;
+        }
+        Ok(())
+    }
+
+    /// Ships one group of decided lines in one ledger transaction.
+    fn ship_group(
+        &self,
+        lines: &[Parsed],
+        first: Vec<First>,
+        store: &mut dyn LedgerStore,
+        shipper: &mut Shipper<'_>,
+        licensing: &Licensing,
+    ) -> Result<Vec<LineResult>, PipelineError> {
         let mut results: Vec<LineResult> = Vec::with_capacity(lines.len());
         let mut group: Vec<Shipment> = Vec::new();
         let mut slots: Vec<usize> = Vec::new();
-        let total = lines.len();
-        for (n, ((line, parsed), r)) in lines.iter().zip(first).enumerate() {
+        for ((line, parsed), r) in lines.iter().zip(first) {
             match (parsed, r) {
                 (Ok(order), Ok((d, hits))) => {
                     let now = (shipper.now)();
-                    group.push(Shipment::new(&licensing, *line, order, hits, d, now));
+                    group.push(Shipment::new(licensing, *line, order, hits, d, now));
                     slots.push(results.len());
                     results.push(Err(LineError {
                         line: *line,
@@ -123,31 +164,35 @@ impl Pipeline<'_> {
                 (_, Err(e)) => results.push(Err(e)),
                 (Err(e), _) => results.push(Err(e.clone())),
             }
-            if group.len() == GROUP_ORDERS || (n + 1 == total && !group.is_empty()) {
-                let mut plan = GroupPlan {
-                    pipeline: self,
-                    command: &shipper.command,
-                    shipments: std::mem::take(&mut group),
-                };
-                store
-                    .ship_group(&shipper.actor, &mut plan)
-                    .map_err(|e| match e {
-                        StoreError::Abandoned(message) => PipelineError::Invariant {
-                            order: String::new(),
-                            message,
-                        },
-                        other => PipelineError::Ledger(other),
-                    })?;
-                for (slot, shipment) in slots.drain(..).zip(plan.shipments) {
-                    if let Some(r) = shipment.out {
-                        results[slot] = r;
-                    }
-                }
+        }
+        if group.is_empty() {
+            return Ok(results);
+        }
+        let mut plan = GroupPlan {
+            pipeline: self,
+            command: &shipper.command,
+            shipments: group,
+        };
+        store
+            .ship_group(&shipper.actor, &mut plan)
+            .map_err(|e| match e {
+                StoreError::Abandoned(message) => PipelineError::Invariant {
+                    order: String::new(),
+                    message,
+                },
+                other => PipelineError::Ledger(other),
+            })?;
+        for (slot, shipment) in slots.into_iter().zip(plan.shipments) {
+            if let Some(r) = shipment.out {
+                results[slot] = r;
             }
         }
         Ok(results)
     }
 }
+
+/// A line's first decision (without quotas) and its screening hits, or its error record.
+type First = Result<(Decision, Vec<ListHit>), LineError>;
 
 /// Where a shipment is in its steps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

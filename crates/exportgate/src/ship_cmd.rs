@@ -55,31 +55,46 @@ pub fn ship(
         book: "file",
         now: &mut clock,
     };
-    let results = pipeline
-        .ship_lines(lines, store.as_mut(), &mut shipper)
-        .map_err(pipeline_error)?;
     let mut counts: BTreeMap<Outcome, usize> = BTreeMap::new();
     let mut errors = Vec::new();
-    for r in &results {
-        match r {
-            Ok(d) => *counts.entry(d.outcome).or_default() += 1,
-            Err(e) => errors.push(e.clone()),
-        }
-    }
+    // Decisions are written group by group as the ledger records them.
     let write = |w: &mut dyn Write| -> anyhow::Result<()> {
         write_header(w, format)?;
-        write_results(w, &results, format)?;
+        let mut failed: Option<anyhow::Error> = None;
+        let shipped = pipeline.ship_stream(lines, store.as_mut(), &mut shipper, &mut |group| {
+            for r in &group {
+                match r {
+                    Ok(d) => *counts.entry(d.outcome).or_default() += 1,
+                    Err(e) => errors.push(e.clone()),
+                }
+            }
+            write_results(w, &group, format).map_err(|e| {
+                let message = e.to_string();
+                failed = Some(e);
+                exportgate_pipeline::PipelineError::Render(message)
+            })
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        shipped.map_err(pipeline_error)?;
         w.flush()?;
         Ok(())
     };
     match out {
         Some(p) => {
+            // Written to a temporary file and renamed, so a failed run leaves no half-written
+            // output (what it shipped stays on the ledger, and a re-run replays it).
             let tmp = p.with_extension("partial");
             let mut f = std::io::BufWriter::new(
                 std::fs::File::create(&tmp)
                     .map_err(|e| crate::user(format!("cannot write `{}`: {e}", tmp.display())))?,
             );
-            write(&mut f)?;
+            if let Err(e) = write(&mut f) {
+                drop(f);
+                std::fs::remove_file(&tmp).ok();
+                return Err(e);
+            }
             drop(f);
             std::fs::rename(&tmp, p)?;
         }
