@@ -90,6 +90,8 @@ pub struct BaseData<'a> {
     pub catalog: &'a str,
     pub countries: &'a str,
     pub screening: &'a str,
+    /// The declared end-use tags (`end-use-tags.json`).
+    pub end_use_tags: &'a str,
     /// `(file name, contents)` of every regime file.
     pub regimes: Vec<(&'a str, &'a str)>,
 }
@@ -101,6 +103,7 @@ impl BaseData<'static> {
             catalog: embedded::CATALOG,
             countries: embedded::COUNTRIES,
             screening: embedded::SCREENING,
+            end_use_tags: embedded::END_USE_TAGS,
             regimes: embedded::REGIMES.to_vec(),
         }
     }
@@ -304,6 +307,10 @@ impl Scenario {
             .map_err(|e| self.err(e.file, e.problem))?;
         ruleset.screening = ScreeningPolicy::from_json(base.screening)
             .map_err(|e| self.err("base data screening.json", e.to_string()))?;
+        ruleset
+            .end_use_tags
+            .declare(base.end_use_tags)
+            .map_err(|p| self.err("base data end-use-tags.json", p))?;
         let mut seen = BTreeSet::new();
         for (i, f) in self.force.iter().enumerate() {
             if ruleset.regime(f).is_none() {
