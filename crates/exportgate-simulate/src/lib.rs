@@ -15,5 +15,5 @@ pub mod run;
 pub mod scenario;
 
 pub use report::{Flip, Report, ScenarioReport, Stats};
-pub use run::simulate;
+pub use run::{simulate, Options, Simulation};
 pub use scenario::{BaseData, BuiltScenario, Scenario, ScenarioError, BUILTINS};

@@ -171,21 +171,80 @@ pub fn simulate_with<'s, F>(
 where
     F: Fn(usize) -> Screening<'s> + Sync,
 {
-    let chunk_size = options.chunk.max(1);
-    let mut signatures = Signatures::new(scenarios.len());
-    let deciders: Vec<Decider> = scenarios
-        .iter()
-        .map(|b| Decider::new(&b.ruleset, &b.scenario.force))
-        .collect();
-    let mut tallies: Vec<Tallies> = scenarios.iter().map(|_| Tallies::new()).collect();
-    let mut accs: Vec<Acc> = scenarios.iter().map(|_| Acc::default()).collect();
-    let mut errors: Vec<OrderError> = Vec::new();
-    let mut flips: Vec<Flip> = Vec::new();
-    // (scenario, from, to) → stats and rule counts.
-    let mut transitions: Transitions = BTreeMap::new();
+    let mut sim = Simulation::new(scenarios, options);
+    sim.feed(book, None, screening);
+    sim.finish()
+}
 
-    for (ci, chunk) in book.chunks(chunk_size).enumerate() {
-        let base = ci * chunk_size;
+/// A replay fed the book piece by piece (so the book need never be in memory whole): give it
+/// the orders in book order with [`Simulation::feed`], then take the [`Report`] with
+/// [`Simulation::finish`]. Feeding a book in one piece or in many gives the same report.
+pub struct Simulation<'b> {
+    scenarios: &'b [BuiltScenario],
+    options: Options,
+    signatures: Signatures,
+    deciders: Vec<Decider<'b>>,
+    tallies: Vec<Tallies>,
+    accs: Vec<Acc>,
+    errors: Vec<OrderError>,
+    flips: Vec<Flip>,
+    // (scenario, from, to) → stats and rule counts.
+    transitions: Transitions,
+    orders: u64,
+}
+
+impl<'b> Simulation<'b> {
+    /// A replay under `scenarios` (the first is the baseline flips are measured against).
+    pub fn new(scenarios: &'b [BuiltScenario], options: Options) -> Simulation<'b> {
+        Simulation {
+            scenarios,
+            options: Options {
+                chunk: options.chunk.max(1),
+                ..options
+            },
+            signatures: Signatures::new(scenarios.len()),
+            deciders: scenarios
+                .iter()
+                .map(|b| Decider::new(&b.ruleset, &b.scenario.force))
+                .collect(),
+            tallies: scenarios.iter().map(|_| Tallies::new()).collect(),
+            accs: scenarios.iter().map(|_| Acc::default()).collect(),
+            errors: Vec::new(),
+            flips: Vec::new(),
+            transitions: BTreeMap::new(),
+            orders: 0,
+        }
+    }
+
+    /// Replays the next orders of the book. `screening(i)` says how the parties of `orders[i]`
+    /// were screened; `lines`, if given, is each order's line in the input (for error records).
+    pub fn feed<'s, F>(&mut self, orders: &[Order], lines: Option<&[usize]>, screening: F)
+    where
+        F: Fn(usize) -> Screening<'s> + Sync,
+    {
+        let chunk_size = self.options.chunk;
+        self.orders += orders.len() as u64;
+        for (ci, chunk) in orders.chunks(chunk_size).enumerate() {
+            let base = ci * chunk_size;
+            self.feed_chunk(chunk, base, lines, &screening);
+        }
+    }
+
+    fn feed_chunk<'s, F>(
+        &mut self,
+        chunk: &[Order],
+        base: usize,
+        lines: Option<&[usize]>,
+        screening: &F,
+    ) where
+        F: Fn(usize) -> Screening<'s> + Sync,
+    {
+        let scenarios = self.scenarios;
+        let (signatures, tallies, accs) = (&mut self.signatures, &mut self.tallies, &mut self.accs);
+        let (errors, flips, transitions) =
+            (&mut self.errors, &mut self.flips, &mut self.transitions);
+        let options = self.options;
+        let deciders = &self.deciders;
         // Which earlier scenario, if any, decides each order alike.
         let mut reuse: Vec<Vec<Option<usize>>> = vec![vec![None; chunk.len()]; scenarios.len()];
         if options.share {
@@ -204,7 +263,7 @@ where
             }
         }
         let mut done: Vec<ChunkResult> = Vec::new();
-        for (k, (b, decider)) in scenarios.iter().zip(&deciders).enumerate() {
+        for (k, (b, decider)) in scenarios.iter().zip(deciders.iter()).enumerate() {
             let d = decide_chunk(
                 b,
                 decider,
@@ -265,7 +324,11 @@ where
         for (i, order) in chunk.iter().enumerate() {
             // An order no scenario could decide is reported once.
             if let Some(Err(e)) = decided.iter().map(|d| &d[i]).find(|r| r.is_err()) {
-                errors.push(e.clone());
+                let mut e = e.clone();
+                if let Some(lines) = lines {
+                    e.line = lines.get(base + i).copied();
+                }
+                errors.push(e);
                 continue;
             }
             let all: Option<Vec<&Slim>> = decided.iter().map(|d| d[i].as_ref().ok()).collect();
@@ -328,48 +391,60 @@ where
         }
     }
 
-    let reports = scenarios
-        .iter()
-        .zip(accs)
-        .map(|(b, acc)| scenario_report(b, acc))
-        .collect();
-    let rule_ids: BTreeSet<&str> = scenarios
-        .iter()
-        .flat_map(|b| b.ruleset.regimes())
-        .flat_map(|r| r.rules.iter().map(|x| x.id.as_str()))
-        .collect();
-    let transitions = transitions
-        .into_iter()
-        .map(|((k, from, to), (stats, rules))| {
-            let mut rules: Vec<(String, u64)> = rules.into_iter().collect();
-            // Regimes' rules before the engine's own reason ids (`LE-LPP.quota`,
-            // `no-requirement`), each by how many orders they made a difference to.
-            rules.sort_by(|a, b| {
-                rule_ids
-                    .contains(b.0.as_str())
-                    .cmp(&rule_ids.contains(a.0.as_str()))
-                    .then_with(|| b.1.cmp(&a.1))
-                    .then_with(|| a.0.cmp(&b.0))
-            });
-            Transition {
-                scenario: scenarios[k].scenario.name.clone(),
-                from: crate::report::OUTCOMES[from].as_str(),
-                to: crate::report::OUTCOMES[to].as_str(),
-                stats,
-                rules,
-            }
-        })
-        .collect();
-    Report {
-        orders: book.len() as u64,
-        baseline: scenarios
-            .first()
-            .map(|b| b.scenario.name.clone())
-            .unwrap_or_default(),
-        scenarios: reports,
-        transitions,
-        flips,
-        errors,
+    /// The report of everything fed.
+    pub fn finish(self) -> Report {
+        let Simulation {
+            scenarios,
+            accs,
+            errors,
+            flips,
+            transitions,
+            orders,
+            ..
+        } = self;
+        let reports = scenarios
+            .iter()
+            .zip(accs)
+            .map(|(b, acc)| scenario_report(b, acc))
+            .collect();
+        let rule_ids: BTreeSet<&str> = scenarios
+            .iter()
+            .flat_map(|b| b.ruleset.regimes())
+            .flat_map(|r| r.rules.iter().map(|x| x.id.as_str()))
+            .collect();
+        let transitions = transitions
+            .into_iter()
+            .map(|((k, from, to), (stats, rules))| {
+                let mut rules: Vec<(String, u64)> = rules.into_iter().collect();
+                // Regimes' rules before the engine's own reason ids (`LE-LPP.quota`,
+                // `no-requirement`), each by how many orders they made a difference to.
+                rules.sort_by(|a, b| {
+                    rule_ids
+                        .contains(b.0.as_str())
+                        .cmp(&rule_ids.contains(a.0.as_str()))
+                        .then_with(|| b.1.cmp(&a.1))
+                        .then_with(|| a.0.cmp(&b.0))
+                });
+                Transition {
+                    scenario: scenarios[k].scenario.name.clone(),
+                    from: crate::report::OUTCOMES[from].as_str(),
+                    to: crate::report::OUTCOMES[to].as_str(),
+                    stats,
+                    rules,
+                }
+            })
+            .collect();
+        Report {
+            orders,
+            baseline: scenarios
+                .first()
+                .map(|b| b.scenario.name.clone())
+                .unwrap_or_default(),
+            scenarios: reports,
+            transitions,
+            flips,
+            errors,
+        }
     }
 }
 

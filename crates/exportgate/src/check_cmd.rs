@@ -55,7 +55,7 @@ pub fn parse_jsonl(lines: &[(usize, &[u8])]) -> Vec<Parsed> {
 }
 
 /// Parse one JSONL line into an order.
-fn parse_line(line: usize, raw: &[u8]) -> Result<Order, LineError> {
+pub(crate) fn parse_line(line: usize, raw: &[u8]) -> Result<Order, LineError> {
     match std::str::from_utf8(raw) {
         Err(_) => Err(LineError {
             line,
@@ -263,17 +263,21 @@ pub fn write_results(
 const SERIALISE_LINES: usize = 1024;
 
 /// A block of whole input lines and the 1-based number of its first line.
-struct Block {
-    first_line: usize,
-    bytes: Vec<u8>,
+pub(crate) struct Block {
+    pub(crate) first_line: usize,
+    pub(crate) bytes: Vec<u8>,
 }
 
 /// Bytes read per block: about 50,000 generated order lines.
-const BLOCK_BYTES: usize = 32 << 20;
+pub(crate) const BLOCK_BYTES: usize = 32 << 20;
 
 /// Read `input` in blocks of whole lines (about `block_bytes` each) and send them in order; a
 /// read error ends the stream.
-fn read_blocks(mut input: impl Read, block_bytes: usize, tx: SyncSender<std::io::Result<Block>>) {
+pub(crate) fn read_blocks(
+    mut input: impl Read,
+    block_bytes: usize,
+    tx: SyncSender<std::io::Result<Block>>,
+) {
     let mut first_line = 1;
     let mut carry: Vec<u8> = Vec::new();
     loop {

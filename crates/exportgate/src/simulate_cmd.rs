@@ -2,22 +2,26 @@
 //! (the simulator itself is the pure `exportgate-simulate` crate; this is its I/O edge).
 //!
 //! Every scenario is read and validated before the book is read, so a bad scenario file fails
-//! fast with exit code 2. Parties are screened once per order (the lists are the same in every
+//! fast with exit code 2. The book is read in blocks and replayed block by block (it is never
+//! in memory whole). Parties are screened once per order (the lists are the same in every
 //! scenario).
 
-use std::collections::HashMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::mpsc::sync_channel;
 
 use clap::ValueEnum;
-use exportgate_core::ListHit;
+use exportgate_core::{ListHit, Order};
 use exportgate_lists::source::ScreeningSource;
+use exportgate_pipeline::{LineError, Parsed};
 use exportgate_simulate::report::OrderError;
-use exportgate_simulate::{render, simulate, BaseData, BuiltScenario, Scenario, BUILTINS};
+use exportgate_simulate::{
+    render, BaseData, BuiltScenario, Options, Scenario, Simulation, BUILTINS,
+};
 use rayon::prelude::*;
 
-use crate::check_cmd::{jsonl_lines, parse_csv, parse_jsonl};
+use crate::check_cmd::{jsonl_lines_from, parse_csv, parse_line, read_blocks, BLOCK_BYTES};
 use crate::input::read_all;
 use crate::{user, InputFormat, ScreeningArgs};
 
@@ -80,7 +84,6 @@ pub fn simulate_cmd(
     // Scenarios first: a bad one fails before lists or orders are read.
     let scenarios = load_scenarios(scenario_args)?;
     let source: &ScreeningSource = &screening.open()?;
-    let bytes = read_all(path)?;
     let input = input.unwrap_or(
         if path
             .extension()
@@ -91,87 +94,109 @@ pub fn simulate_cmd(
             InputFormat::Jsonl
         },
     );
-    let parsed = match input {
-        InputFormat::Jsonl => parse_jsonl(&jsonl_lines(&bytes)),
-        InputFormat::Csv => parse_csv(&bytes)?,
-    };
-    drop(bytes);
+    let mut sim = Simulation::new(&scenarios, Options::default());
     let mut errors: Vec<OrderError> = Vec::new();
-    let mut orders = Vec::with_capacity(parsed.len());
-    let mut lines = Vec::with_capacity(parsed.len());
-    for (line, p) in parsed {
-        match p {
-            Ok(o) => {
-                orders.push(o);
-                lines.push(line);
+    // Screen every order once and replay it; an order whose parties cannot be screened, or a
+    // line that is not an order, is an error record.
+    let mut replay = |parsed: Vec<Parsed>, errors: &mut Vec<OrderError>| {
+        let screened: Vec<(usize, Result<(Order, Vec<ListHit>), LineError>)> = parsed
+            .into_par_iter()
+            .map(|(line, p)| {
+                let r = p.and_then(|o| match source.hits(&o) {
+                    Ok(h) => Ok((o, h)),
+                    Err(m) => Err(LineError {
+                        line,
+                        id: Some(o.id.clone()),
+                        field: m.split(':').next().unwrap_or("name").to_string(),
+                        message: m,
+                    }),
+                });
+                (line, r)
+            })
+            .collect();
+        let mut orders = Vec::with_capacity(screened.len());
+        let mut hits = Vec::with_capacity(screened.len());
+        let mut lines = Vec::with_capacity(screened.len());
+        for (line, r) in screened {
+            match r {
+                Ok((o, h)) => {
+                    orders.push(o);
+                    hits.push(h);
+                    lines.push(line);
+                }
+                Err(e) => errors.push(OrderError {
+                    line: Some(e.line),
+                    id: e.id,
+                    field: e.field,
+                    message: e.message,
+                }),
             }
-            Err(e) => errors.push(OrderError {
-                line: Some(e.line),
-                id: e.id,
-                field: e.field,
-                message: e.message,
-            }),
         }
-    }
-    // Screen every order once; an order whose parties cannot be screened is an error line.
-    let hits: Vec<Result<Vec<ListHit>, String>> =
-        orders.par_iter().map(|o| source.hits(o)).collect();
-    let mut kept_orders = Vec::with_capacity(orders.len());
-    let mut kept_hits = Vec::with_capacity(orders.len());
-    let mut kept_lines = Vec::with_capacity(orders.len());
-    for ((o, h), line) in orders.into_iter().zip(hits).zip(lines) {
-        match h {
-            Ok(h) => {
-                kept_orders.push(o);
-                kept_hits.push(h);
-                kept_lines.push(line);
+        sim.feed(&orders, Some(&lines), |i| source.screening(&hits[i]));
+        // Freeing the orders and their hits is real work: share it between the cores.
+        rayon::join(|| drop(orders), || drop(hits));
+    };
+    match input {
+        InputFormat::Jsonl => {
+            // Read in blocks by a reader thread while the previous block is replayed, so the
+            // book is never in memory whole.
+            let reader: Box<dyn Read + Send> = if path == Path::new("-") {
+                Box::new(std::io::stdin())
+            } else {
+                Box::new(
+                    std::fs::File::open(path)
+                        .map_err(|e| user(format!("cannot read `{}`: {e}", path.display())))?,
+                )
+            };
+            let (tx, rx) = sync_channel(1);
+            std::thread::spawn(move || read_blocks(reader, BLOCK_BYTES, tx));
+            for block in rx {
+                let block =
+                    block.map_err(|e| user(format!("cannot read `{}`: {e}", path.display())))?;
+                let lines = jsonl_lines_from(&block.bytes, block.first_line);
+                let parsed: Vec<Parsed> = lines
+                    .par_iter()
+                    .map(|&(line, raw)| (line, parse_line(line, raw)))
+                    .collect();
+                replay(parsed, &mut errors);
             }
-            Err(m) => errors.push(OrderError {
-                line: Some(line),
-                id: Some(o.id.clone()),
-                field: m.split(':').next().unwrap_or("name").to_string(),
-                message: m,
-            }),
         }
+        InputFormat::Csv => replay(parse_csv(&read_all(path)?)?, &mut errors),
     }
-    let mut report = simulate(&kept_orders, &scenarios, |i| {
-        source.screening(&kept_hits[i])
-    });
+    let mut report = sim.finish();
     report.orders += errors.len() as u64;
-    // Lines for the orders the engine could not decide.
-    let line_of: HashMap<&str, usize> = kept_orders
-        .iter()
-        .zip(&kept_lines)
-        .rev()
-        .map(|(o, l)| (o.id.as_str(), *l))
-        .collect();
-    for e in &mut report.errors {
-        if e.line.is_none() {
-            e.line = e.id.as_deref().and_then(|id| line_of.get(id).copied());
-        }
-    }
     errors.append(&mut report.errors);
     errors.sort_by_key(|e| e.line);
     report.errors = errors;
 
-    let text = match format {
-        SimFormat::Table => render::table(&report, TABLE_FLIPS),
-        SimFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
-        SimFormat::Html => render::html(&report, HTML_FLIPS),
+    // The JSON report (every flip) is written as it is serialised, never held as text.
+    let write = |w: &mut dyn Write| -> anyhow::Result<()> {
+        match format {
+            SimFormat::Table => w.write_all(render::table(&report, TABLE_FLIPS).as_bytes())?,
+            SimFormat::Json => {
+                serde_json::to_writer_pretty(&mut *w, &report)?;
+                w.write_all(b"\n")?;
+            }
+            SimFormat::Html => w.write_all(render::html(&report, HTML_FLIPS).as_bytes())?,
+        }
+        w.flush()?;
+        Ok(())
     };
     match out {
         Some(p) => {
             // Write beside and rename, so a failed run leaves no half-written report.
             let tmp = p.with_extension("partial");
-            std::fs::write(&tmp, text.as_bytes())
+            let f = std::fs::File::create(&tmp)
                 .map_err(|e| user(format!("cannot write `{}`: {e}", tmp.display())))?;
+            if let Err(e) = write(&mut std::io::BufWriter::new(f)) {
+                std::fs::remove_file(&tmp).ok();
+                return Err(e);
+            }
             std::fs::rename(&tmp, p)?;
         }
         None => {
             let stdout = std::io::stdout();
-            let mut w = stdout.lock();
-            w.write_all(text.as_bytes())?;
-            w.flush()?;
+            write(&mut std::io::BufWriter::new(stdout.lock()))?;
         }
     }
     let summary: Vec<String> = report
