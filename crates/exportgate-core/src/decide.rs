@@ -1459,7 +1459,7 @@ fn decide_resolved(
 
     let policy = requirements.iter().filter_map(|q| q.policy).max();
     let mut conditions: Vec<Condition> = Vec::new();
-    let screen = screening_findings(rs, screening, &mut reasons);
+    let screen = screening_findings(rs, screening, ctx.as_of, &mut reasons);
     holds.extend(screen.holds);
     unknowns.extend(screen.unknowns);
     unconfirmed |= screen.unconfirmed;
@@ -1567,7 +1567,7 @@ fn decide_resolved(
         trace,
         quota_checked,
         rules_evaluated,
-        screening: screening_record(screening),
+        screening: screening_record(rs, screening, ctx.as_of),
         licence: None,
         red_flags,
         allocation,
@@ -1661,12 +1661,22 @@ struct ScreenFindings {
     unconfirmed: bool,
 }
 
-fn screening_record(screening: Screening) -> ScreeningRecord {
+fn screening_record(rs: &Ruleset, screening: Screening, date: NaiveDate) -> ScreeningRecord {
     match screening {
         Screening::Screened { hits, lists } => ScreeningRecord {
             status: "screened",
             lists: lists.to_vec(),
-            hits: hits.to_vec(),
+            hits: hits
+                .iter()
+                .map(|h| {
+                    let l = rs.screening.listing_status(h, date);
+                    ListHit {
+                        listing_date: Some(l.date),
+                        listing_source: Some(l.source),
+                        ..h.clone()
+                    }
+                })
+                .collect(),
         },
         Screening::NotScreened => ScreeningRecord {
             status: "not_screened",
@@ -1684,6 +1694,7 @@ fn screening_record(screening: Screening) -> ScreeningRecord {
 fn screening_findings(
     rs: &Ruleset,
     screening: Screening,
+    date: NaiveDate,
     reasons: &mut Vec<Reason>,
 ) -> ScreenFindings {
     let mut out = ScreenFindings {
@@ -1722,15 +1733,23 @@ fn screening_findings(
         ListAction::LicenseRequired => 1,
         ListAction::Block | ListAction::RedFlag => 2,
     };
+    // An entry listed after the decision date has no effect (its listing date as far as it can
+    // be established; where it cannot, the hit applies).
+    let listing: Vec<_> = hits
+        .iter()
+        .map(|h| rs.screening.listing_status(h, date))
+        .collect();
     // The most restrictive list a party certainly matches: a possible match on a list no more
     // restrictive than that cannot change the decision and needs no review.
     let certain_severity = |party: &str| {
         hits.iter()
-            .filter(|h| h.party == party && h.certain && h.cleared.is_none())
+            .zip(&listing)
+            .filter(|(h, l)| h.party == party && h.certain && h.cleared.is_none() && l.applies)
+            .map(|(h, _)| h)
             .map(|h| severity(action(h)))
             .max()
     };
-    for h in hits {
+    for (h, l) in hits.iter().zip(&listing) {
         let policy = rs.screening.get(&h.list);
         let title = policy.map(|p| p.title.as_str()).unwrap_or(h.list.as_str());
         let entry_cite = h.citation.clone().unwrap_or_default();
@@ -1755,6 +1774,21 @@ fn screening_findings(
             ));
             continue;
         }
+        if !l.applies {
+            reasons.push(Reason::new(
+                format!("screening.{}.before-listing", h.list),
+                cite,
+                format!("{who}: listed from {} ({}); on {date} the listing did not yet exist, so the hit has no effect", l.date, l.source),
+            ));
+            continue;
+        }
+        out.unconfirmed |= l.unconfirmed;
+        let listed = if l.date == "unknown" {
+            format!("; listing date unknown ({})", l.source)
+        } else {
+            format!("; listed from {} ({})", l.date, l.source)
+        };
+        let who = format!("{who}{listed}");
         let a = action(h);
         if !h.certain {
             let covered = certain_severity(&h.party).is_some_and(|s| s >= severity(a));
