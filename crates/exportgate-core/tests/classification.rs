@@ -213,10 +213,14 @@ fn ascend_chips_are_prc_3a090() {
     );
 }
 
+/// 89 FR 96790 took effect on 2 December 2024 with a compliance date of 31 December 2024 for
+/// its HBM changes (issue 13, item 6): 3A090.c binds from the compliance date.
 #[test]
-fn hbm_is_3a090c_only_from_2_december_2024() {
+fn hbm_is_3a090c_only_from_the_31_december_2024_compliance_date() {
     assert_eq!(chip_on("hbm3", "2024-12-01").eccn, Eccn::Not3A090);
-    assert_eq!(chip_on("hbm3", "2024-12-02").eccn, Eccn::E3A090C);
+    assert_eq!(chip_on("hbm3", "2024-12-02").eccn, Eccn::Not3A090);
+    assert_eq!(chip_on("hbm3", "2024-12-30").eccn, Eccn::Not3A090);
+    assert_eq!(chip_on("hbm3", "2024-12-31").eccn, Eccn::E3A090C);
 }
 
 #[test]

@@ -108,7 +108,10 @@ case(f,'russia-any-item', order('d33','2024-05-01','nvidia-rtx-4090d','RU'), {"o
 # --- HBM
 f='hbm-2024'
 case(f,'hbm3-china-day-before', order('h1','2024-12-01','hbm3','CN'), {"outcome":"no_license_required","eccn":"not_3A090"})
-case(f,'hbm3-china-from-2024-12-02', order('h2','2024-12-02','hbm3','CN'), {"outcome":"license_required","eccn":"3A090.c","review_policy":"presumption_of_denial","rules":["hbm-2024.country-scope"]})
+HBM6="89 FR 96790 is effective 2 December 2024, but exporters were not required to comply with its changes (the HBM licence requirements among them) until 31 December 2024; the red flags, license exceptions and TGLs applied from 2 December (DATES; regulations.md section 0 row 5 [P]; Covington, 9 Dec 2024 [S]). Issue 13 item 6"
+case(f,'hbm3-china-2024-12-02-effective-not-yet-compliance', order('h2','2024-12-02','hbm3','CN'), {"outcome":"no_license_required","eccn":"not_3A090","not_rules":["hbm-2024.country-scope"]}, note=HBM6+". Was `hbm3-china-from-2024-12-02` expecting a licence from the effective date; the requirement binds from the compliance date.")
+case(f,'hbm3-china-2024-12-30-last-day-before-compliance', order('h2b','2024-12-30','hbm3','CN'), {"outcome":"no_license_required","eccn":"not_3A090","not_rules":["hbm-2024.country-scope"]}, note=HBM6+".")
+case(f,'hbm3-china-from-2024-12-31-compliance', order('h2c','2024-12-31','hbm3','CN'), {"outcome":"license_required","eccn":"3A090.c","review_policy":"presumption_of_denial","rules":["hbm-2024.country-scope"]}, note=HBM6+". From 31 December 2024: 3A090.c to D:5 (China), presumption of denial.")
 case(f,'hbm3e-korea', order('h3','2025-01-10','hbm3e','KR'), {"outcome":"no_license_required","eccn":"3A090.c"})
 case(f,'hbm2e-china-above-3-3', order('h4','2025-01-10','hbm2e','CN'), {"outcome":"license_required","eccn":"3A090.c"})
 case(f,'hbm-below-3-3-exception-unconfirmed', order('h5','2025-01-10',None,'CN',spec={"name":"slow HBM stack","kind":"hbm","hbm_bandwidth_gbs":290,"package_area_mm2":92}), {"outcome":"license_exception","exception":"HBM","eccn":"3A090.c","unconfirmed":True})
@@ -275,6 +278,9 @@ case(f,'foundry-2027-without-hbm-35-billion', order('fd4','2027-03-01',None,'DE'
 case(f,'foundry-2027-with-hbm-30-billion', order('fd5','2027-03-01',None,'DE',spec=fab_spec(34,hbm=True),exporter=FAB,end_use=INF,consignee=party('Customer DE','DE',ownership_checked=True)), {"outcome":"license_required","rules":["foundry-2025.presumption"]})
 case(f,'distributor-not-bound-by-foundry-rule', order('fd6','2025-06-01',None,'DE',spec=fab_spec(60),exporter={"name":"Chip Distributor GmbH","country":"DE","role":"distributor"},end_use=INF), {"outcome":"no_license_required","not_rules":["foundry-2025.presumption"]})
 case(f,'foundry-before-rule', order('fd7','2025-01-10',None,'DE',spec=fab_spec(60),exporter=FAB,end_use=INF), {"outcome":"no_license_required","not_rules":["foundry-2025.presumption"]})
+FD6="90 FR 5298 (DATES): effective 16 January 2025, but 'not required to comply with the new requirements of this rule until January 31, 2025'; the presumption (Note 1 to 3A090.a) is new text. Issue 13 item 6"
+case(f,'foundry-2025-01-30-before-compliance', order('fd8','2025-01-30',None,'DE',spec=fab_spec(60),exporter=FAB,end_use=INF), {"outcome":"no_license_required","not_rules":["foundry-2025.presumption"]}, note=FD6+".")
+case(f,'foundry-2025-01-31-compliance', order('fd9','2025-01-31',None,'DE',spec=fab_spec(60),exporter=FAB,end_use=INF), {"outcome":"license_required","rules":["foundry-2025.presumption"]}, note=FD6+"; from the compliance date a 60-billion-transistor 5 nm die from a foundry, designer not approved, is presumed 3A090.a.")
 for f,cases in files.items():
     path=os.path.join(OUT,'decisions',f+'.json')
     json.dump({"cases":cases}, open(path,'w'), indent=1, ensure_ascii=False)
