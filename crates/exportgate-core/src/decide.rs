@@ -1117,6 +1117,14 @@ fn decide_resolved(
     want_trace: bool,
     screening: Screening,
 ) -> Decision {
+    let (foundry, packaging_reason) = foundry_for_order(rs, order, &class, ctx.as_of);
+    let class = if foundry == class.flags.foundry_presumption {
+        class
+    } else {
+        let mut c = (*class).clone();
+        c.flags.foundry_presumption = foundry;
+        Arc::new(c)
+    };
     let f = Facts {
         rs,
         date: ctx.as_of,
@@ -1140,6 +1148,7 @@ fn decide_resolved(
         .filter(|r| r.rule.starts_with('3') || r.rule.starts_with('4'))
         .cloned()
         .collect();
+    reasons.extend(packaging_reason);
     let mut unconfirmed = class.unconfirmed;
     let mut requirements: Vec<Requirement> = Vec::new();
     let mut holds: Vec<Reason> = Vec::new();
@@ -1659,6 +1668,66 @@ struct ScreenFindings {
     holds: Vec<Reason>,
     unknowns: Vec<Reason>,
     unconfirmed: bool,
+}
+
+/// The foundry presumption for this order (Note 1 to 3A090.a, 90 FR 5298): the
+/// classification's presumption, rebutted by a transistor count below the year's threshold only
+/// on the attestation of the front-end fabricator that packaged the die outside Macau and D:5
+/// (Note 1.b) or of an approved OSAT company (Note 1.c). Without the packaging facts the
+/// rebuttal is unknown and the order is held (fail closed). With the reason saying so, when the
+/// exporter is a foundry or OSAT.
+fn foundry_for_order(
+    rs: &Ruleset,
+    order: &ResolvedOrder,
+    class: &Classification,
+    date: NaiveDate,
+) -> (Option<bool>, Option<Reason>) {
+    let presumption = class.flags.foundry_presumption;
+    let count_below = class.flags.foundry_count_below;
+    if presumption == Some(false) || count_below != Some(true) {
+        return (presumption, None);
+    }
+    let (packager_ok, how) = match &order.order.packaging {
+        None => (None, "the order does not say who packaged the die (`packaging`)".to_string()),
+        Some(p) => match p.by.as_str() {
+            "approved_osat" => (Some(true), "packaged by an approved OSAT company (Supp. No. 7 to part 740), on its attestation".to_string()),
+            "front_end_fabricator" => match order.packaging_country {
+                None => (None, "packaged by the front-end fabricator, but the order does not say where (`packaging.country`)".to_string()),
+                Some(c) => {
+                    let macau = rs.countries.effective(&c).as_str() == "MO";
+                    let d5 = rs.countries.in_group(&c, "D:5", date);
+                    let name = c.as_str();
+                    if d5.unconfirmed {
+                        (None, format!("packaged by the front-end fabricator in {name}, whose D:5 membership on {date} is unconfirmed"))
+                    } else if macau || d5.member {
+                        (Some(false), format!("packaged by the front-end fabricator in {name}, which is Macau or in Country Group D:5"))
+                    } else {
+                        (Some(true), format!("packaged by the front-end fabricator in {name}, outside Macau and D:5, on its attestation"))
+                    }
+                }
+            },
+            _ => (Some(false), "packaged by a party that is neither the front-end fabricator nor an approved OSAT company".to_string()),
+        },
+    };
+    let result = match packager_ok {
+        Some(true) => Some(false),
+        Some(false) => presumption,
+        None => None,
+    };
+    let role = order.exporter.as_ref().and_then(|e| e.role);
+    let reason = matches!(role, Some("foundry" | "osat")).then(|| {
+        let effect = match packager_ok {
+            Some(true) => "the transistor count below the threshold rebuts the presumption",
+            Some(false) => "the transistor count cannot rebut the presumption",
+            None => "whether the transistor count rebuts the presumption is unknown",
+        };
+        Reason::new(
+            "foundry.packaging",
+            "Note 1.b and 1.c to 3A090.a; 90 FR 5298",
+            format!("{how}: {effect}"),
+        )
+    });
+    (result, reason)
 }
 
 fn screening_record(rs: &Ruleset, screening: Screening, date: NaiveDate) -> ScreeningRecord {

@@ -84,7 +84,27 @@ pub struct Order {
     /// Order value in US dollars (reported by the simulator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_usd: Option<f64>,
+    /// Who packaged the die into the final IC (the foundry rule's transistor-count rebuttal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packaging: Option<Packaging>,
 }
+
+/// Who packaged the die, and where: under Note 1 to 3A090.a (90 FR 5298) a transistor count
+/// below the threshold rebuts the foundry presumption only when the die was packaged by the
+/// front-end fabricator outside Macau and Country Group D:5 (Note 1.b) or by an approved OSAT
+/// company listed in Supp. No. 7 to part 740 (Note 1.c), on that packager's attestation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Packaging {
+    /// `front_end_fabricator`, `approved_osat` or `other`.
+    pub by: String,
+    /// Where it was packaged; needed when the front-end fabricator packaged it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+/// The packagers [`Packaging::by`] may name.
+pub const PACKAGERS: [&str; 3] = ["front_end_fabricator", "approved_osat", "other"];
 
 /// Know-your-customer facts behind the diversion red flags (BIS guidance of 13 May 2025).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -227,6 +247,8 @@ pub struct ResolvedOrder<'a> {
     pub consignee: ResolvedParty<'a>,
     /// Defaults to the consignee.
     pub end_user: ResolvedParty<'a>,
+    /// Where the die was packaged, when the order says.
+    pub packaging_country: Option<CountryCode>,
 }
 
 /// Resolve an optional country field (`{party}.{field}`); the field is named only on error.
@@ -336,6 +358,22 @@ impl Order {
             Some(p) => Some(party(rs, "exporter", p)?),
             None => None,
         };
+        let packaging_country = match &self.packaging {
+            Some(pk) => {
+                if !PACKAGERS.contains(&pk.by.as_str()) {
+                    return Err(SpecError::new(
+                        "packaging.by",
+                        format!(
+                            "unknown packager `{}`; give one of {}",
+                            pk.by,
+                            PACKAGERS.join(", ")
+                        ),
+                    ));
+                }
+                country(rs, "packaging", "country", &pk.country)?
+            }
+            None => None,
+        };
         Ok(ResolvedOrder {
             order: self,
             chip,
@@ -344,6 +382,7 @@ impl Order {
             exporter,
             consignee,
             end_user,
+            packaging_country,
         })
     }
 }
