@@ -97,10 +97,6 @@ pub mod embedded {
             "diversion-2025-05.json",
             include_str!("../../../data/regimes/diversion-2025-05.json"),
         ),
-        (
-            "red-flag-28.json",
-            include_str!("../../../data/regimes/red-flag-28.json"),
-        ),
     ];
 }
 
