@@ -145,6 +145,11 @@ pub struct DueDiligence {
     /// IaaS: operations of the model the customer will train.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_operations: Option<f64>,
+    /// The exporter has checked this transaction against the party and reporting conditions of
+    /// License Exception HBM (15 CFR 740.25), which exportgate does not model (their text was
+    /// not read): without this statement the exception is not offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hbm_exception_conditions_met: Option<bool>,
 }
 
 /// A fact's value, for red-flag tests.
@@ -157,7 +162,7 @@ pub enum FactValue {
 }
 
 /// The fact names a regime may test, and their kinds.
-pub const FACTS: [(&str, &str); 14] = [
+pub const FACTS: [(&str, &str); 15] = [
     ("customer_since", "date"),
     ("prior_orders", "number"),
     ("business_history_years", "number"),
@@ -170,6 +175,7 @@ pub const FACTS: [(&str, &str); 14] = [
     ("normal_distribution", "bool"),
     ("intermediary", "text"),
     ("training_operations", "number"),
+    ("hbm_exception_conditions_met", "bool"),
     ("quantity", "number"),
     ("tpp_total", "number"),
 ];
@@ -219,6 +225,9 @@ impl DueDiligence {
             "normal_distribution" => self.normal_distribution.map(FactValue::Bool),
             "intermediary" => self.intermediary.clone().map(FactValue::Text),
             "training_operations" => self.training_operations.map(FactValue::Number),
+            "hbm_exception_conditions_met" => {
+                self.hbm_exception_conditions_met.map(FactValue::Bool)
+            }
             _ => None,
         }
     }

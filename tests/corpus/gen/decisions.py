@@ -114,7 +114,15 @@ case(f,'hbm3-china-2024-12-30-last-day-before-compliance', order('h2b','2024-12-
 case(f,'hbm3-china-from-2024-12-31-compliance', order('h2c','2024-12-31','hbm3','CN'), {"outcome":"license_required","eccn":"3A090.c","review_policy":"presumption_of_denial","rules":["hbm-2024.country-scope"]}, note=HBM6+". From 31 December 2024: 3A090.c to D:5 (China), presumption of denial.")
 case(f,'hbm3e-korea', order('h3','2025-01-10','hbm3e','KR'), {"outcome":"no_license_required","eccn":"3A090.c"})
 case(f,'hbm2e-china-above-3-3', order('h4','2025-01-10','hbm2e','CN'), {"outcome":"license_required","eccn":"3A090.c"})
-case(f,'hbm-below-3-3-exception-unconfirmed', order('h5','2025-01-10',None,'CN',spec={"name":"slow HBM stack","kind":"hbm","hbm_bandwidth_gbs":290,"package_area_mm2":92}), {"outcome":"license_exception","exception":"HBM","eccn":"3A090.c","unconfirmed":True})
+HBM4="License Exception HBM (15 CFR 740.25, 89 FR 96790) has party and reporting conditions beyond the density bound; their text could not be read (regulations.md section 2.5: 'Exact eligible-party conditions: [U] — read 740.25 before encoding'). Fail closed: the exception is offered only on the exporter's statement that the transaction meets them (due_diligence.hbm_exception_conditions_met), and then unconfirmed. Issue 13 item 4"
+SLOW={"name":"slow HBM stack","kind":"hbm","hbm_bandwidth_gbs":290,"package_area_mm2":92}
+def hbm_dd(o, met):
+    o['due_diligence']={"hbm_exception_conditions_met": met}
+    return o
+case(f,'hbm-below-3-3-conditions-not-stated-licence', order('h5','2025-01-10',None,'CN',spec=SLOW), {"outcome":"license_required","eccn":"3A090.c","exception":None,"rules":["hbm-2024.country-scope"]}, note=HBM4+". Was `hbm-below-3-3-exception-unconfirmed` (License Exception HBM for any consignee): without the statement a licence is required.")
+case(f,'hbm-below-3-3-conditions-stated-exception-unconfirmed', hbm_dd(order('h5b','2025-01-10',None,'CN',spec=SLOW),True), {"outcome":"license_exception","exception":"HBM","eccn":"3A090.c","unconfirmed":True,"conditions":["hbm_exception_terms"]}, note=HBM4+". With the statement: License Exception HBM, unconfirmed.")
+case(f,'hbm-below-3-3-conditions-not-met-licence', hbm_dd(order('h5c','2025-01-10',None,'CN',spec=SLOW),False), {"outcome":"license_required","eccn":"3A090.c","exception":None}, note=HBM4+". The exporter states the conditions are not met: a licence is required.")
+case(f,'hbm3-above-3-3-statement-does-not-help', hbm_dd(order('h5d','2025-01-10','hbm3','CN'),True), {"outcome":"license_required","eccn":"3A090.c","exception":None}, note=HBM4+". HBM3 is above 3.3 GB/s/mm²: the exception's density bound is not met whatever the parties.")
 case(f,'hbm-at-2-gbs-mm2-outside', order('h6','2025-01-10',None,'CN',spec={"name":"HBM at the line","kind":"hbm","hbm_bandwidth_gbs":184,"package_area_mm2":92}), {"outcome":"no_license_required","eccn":"not_3A090"})
 case(f,'hbm3-to-subsidiary-of-chinese-parent', order('h7','2025-01-10','hbm3','MY',consignee=party("KL Memory Sdn Bhd","MY","MY","CN")), {"outcome":"license_required","rules":["hbm-2024.headquarters"]})
 
