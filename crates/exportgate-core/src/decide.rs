@@ -149,6 +149,8 @@ struct Eval {
     notes: String,
     /// How many notes `notes` holds (an empty note still takes its separator).
     noted: usize,
+    /// When explaining: the notes of the predicates that were false.
+    failed: Vec<String>,
     unconfirmed: bool,
     explain: bool,
 }
@@ -164,6 +166,7 @@ impl Eval {
                 String::new()
             },
             noted: 0,
+            failed: Vec::new(),
             unconfirmed: false,
             explain,
         }
@@ -176,8 +179,12 @@ impl Eval {
             if self.noted > 0 {
                 self.notes.push_str("; ");
             }
+            let start = self.notes.len();
             note(&mut self.notes);
             self.noted += 1;
+            if truth == Tri::No {
+                self.failed.push(self.notes[start..].to_string());
+            }
         }
     }
 
@@ -192,6 +199,15 @@ impl Eval {
 
     fn text(&self) -> String {
         self.notes.clone()
+    }
+
+    /// When explaining: what was false, or the whole explanation if no single predicate was.
+    fn failed_text(&self) -> String {
+        if self.failed.is_empty() {
+            self.text()
+        } else {
+            self.failed.join("; ")
+        }
     }
 }
 
@@ -656,6 +672,49 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
     for t in &scope.facts {
         let (truth, note) = fact_test(f, t, explain);
         e.and(truth, |w: &mut String| w.push_str(&note), false);
+        done_if_no!();
+    }
+    if !scope.end_use_stated_any.is_empty() {
+        let tags: &[String] = f.order.order.end_use.as_ref().map_or(&[], |u| &u.tags);
+        let has = scope.end_use_stated_any.iter().any(|t| tags.contains(t));
+        e.and(
+            tri(has),
+            |w: &mut String| {
+                let _ = write!(
+                    w,
+                    "the stated end use [{}] {} one of {}",
+                    tags.join(", "),
+                    if has { "includes" } else { "does not include" },
+                    scope.end_use_stated_any.join("/")
+                );
+            },
+            false,
+        );
+        done_if_no!();
+    }
+    if !scope.end_use_excludes.is_empty() {
+        let tags: &[String] = f.order.order.end_use.as_ref().map_or(&[], |u| &u.tags);
+        let found: Vec<&String> = scope
+            .end_use_excludes
+            .iter()
+            .filter(|t| tags.contains(t))
+            .collect();
+        e.and(
+            tri(found.is_empty()),
+            |w: &mut String| {
+                if found.is_empty() {
+                    let _ = write!(
+                        w,
+                        "no {} end use is stated (to be certified)",
+                        scope.end_use_excludes.join("/")
+                    );
+                } else {
+                    let names: Vec<&str> = found.iter().map(|t| t.as_str()).collect();
+                    let _ = write!(w, "the order states a {} end use", names.join("/"));
+                }
+            },
+            false,
+        );
         done_if_no!();
     }
     if !scope.end_use_any.is_empty() || !scope.end_use_all.is_empty() {
@@ -1395,6 +1454,25 @@ fn decide_resolved(
                         );
                     } else if e.truth == Tri::Unknown {
                         reasons.push(Reason::new(rule.id.clone(), rule.citation.clone(), format!("{} not applied (a condition is not shown, so the stricter policy stands): {}", rule.title, e.text())));
+                    } else if targets
+                        .iter()
+                        .any(|&i| requirements[i].policy == Some(ReviewPolicy::PresumptionOfDenial))
+                    {
+                        // A fact on the order defeats a condition: the presumption of denial
+                        // stands, and the reason names what failed.
+                        let e = eval_scope(&f, &rule.when, true);
+                        reasons.push(
+                            Reason::new(
+                                format!("{}.not-met", rule.id),
+                                rule.citation.clone(),
+                                format!(
+                                    "{} not applied, so the presumption of denial stands: {}",
+                                    rule.title,
+                                    e.failed_text()
+                                ),
+                            )
+                            .with_confidence(rule.confidence),
+                        );
                     }
                 }
                 Effect::LicenceConditions {

@@ -236,6 +236,14 @@ pub struct Scope {
     /// The end use carries all of these tags.
     #[serde(default)]
     pub end_use_all: Vec<String>,
+    /// The order states one of these end uses. A rule that turns on knowledge: an order that
+    /// states no end use does not meet it (unlike `end_use_any`, where it is unknown).
+    #[serde(default)]
+    pub end_use_stated_any: Vec<String>,
+    /// The order's end use carries none of these tags. A condition the exporter certifies: an
+    /// order that states no end use meets it, the certification stays a condition.
+    #[serde(default)]
+    pub end_use_excludes: Vec<String>,
 }
 
 /// A test on one due-diligence fact of an order.

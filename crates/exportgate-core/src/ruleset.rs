@@ -78,6 +78,10 @@ pub mod embedded {
             include_str!("../../../data/regimes/guidance-2025-05.json"),
         ),
         (
+            "military-744-21.json",
+            include_str!("../../../data/regimes/military-744-21.json"),
+        ),
+        (
             "h20-licences-2025-08.json",
             include_str!("../../../data/regimes/h20-licences-2025-08.json"),
         ),
