@@ -1523,12 +1523,41 @@ fn decide_resolved(
     let mut quota_checked = false;
     if !requirements.is_empty() {
         for sym in ["ACA", "AIA", "HBM", "NAC", "LPP", "ACM"] {
+            // An exception whose own text covers the whole transaction meets every requirement
+            // whose rule admits that exception, even where the rule's own choice of it does
+            // not reach this order (15 CFR 740.8: NAC for a Macau/D:5-headquartered entity,
+            // wherever located).
+            let covering = requirements
+                .iter()
+                .flat_map(|q| q.exceptions.iter())
+                .find(|(x, _)| x.exception == sym && x.covers_transaction);
+            let mut covered: Vec<&str> = Vec::new();
             let all: Option<Vec<&(&ExceptionChoice, String)>> = requirements
                 .iter()
-                .map(|q| q.exceptions.iter().find(|(x, _)| x.exception == sym))
+                .map(|q| {
+                    q.exceptions
+                        .iter()
+                        .find(|(x, _)| x.exception == sym)
+                        .or_else(|| {
+                            let c = covering.filter(|_| admits(q.rule, sym))?;
+                            covered.push(q.rule.id.as_str());
+                            Some(c)
+                        })
+                })
                 .collect();
             let Some(all) = all else { continue };
-            let choice = all[0];
+            let choice = covering.unwrap_or(all[0]);
+            if !covered.is_empty() {
+                exception_notes.push(Reason::new(
+                    format!("LE-{sym}.covers"),
+                    choice.0.citation.clone(),
+                    format!(
+                        "License Exception {sym}'s own eligibility covers the whole transaction ({}), so it also meets {}",
+                        choice.1,
+                        covered.join(", ")
+                    ),
+                ));
+            }
             if let Some(limit) = choice.0.tpp_per_consignee_year {
                 quota_checked = true;
                 let year = ctx.as_of.year();
@@ -1746,6 +1775,17 @@ struct ScreenFindings {
     holds: Vec<Reason>,
     unknowns: Vec<Reason>,
     unconfirmed: bool,
+}
+
+/// Whether a rule's licence requirement can be met by the exception `sym` at all (on some
+/// order): it lists that exception among its choices.
+fn admits(rule: &Rule, sym: &str) -> bool {
+    match &rule.effect {
+        Effect::LicenseRequirement { exceptions, .. } => {
+            exceptions.iter().any(|x| x.exception == sym)
+        }
+        _ => false,
+    }
 }
 
 /// The foundry presumption for this order (Note 1 to 3A090.a, 90 FR 5298): the

@@ -319,6 +319,12 @@ pub struct ExceptionChoice {
     pub conditions: Vec<Condition>,
     #[serde(default)]
     pub confidence: Confidence,
+    /// The exception's own eligibility text covers the whole transaction when `when` holds
+    /// (NAC: exports "to an entity headquartered in, or with an ultimate parent headquartered
+    /// in, Macau or a destination specified in Country Group D:5, wherever located"), so it
+    /// meets every other requirement of the order whose rule admits that exception.
+    #[serde(default)]
+    pub covers_transaction: bool,
 }
 
 /// A condition attached to a decision: free text, or typed (`revenue_share_percent`).
