@@ -134,12 +134,16 @@ HISTORY = {
         note="Removed from D:3 and D:4 by the same rule that added the UAE to A:5. Pre-removal membership "
              "corroborated by 2023 company filings/press naming the UAE among D:1/D:4-not-A:5/A:6 destinations "
              "caught by the Oct 2023 advanced-computing rule [S].")],
-    ("D:5", "KH"): [dict(frm=None, to="2026-02-03", confidence="P",
-        source="fr-2026-02262, effective 2026-02-03; added by fr-2021-26633 (86 FR 70015) effective 2021-12-09",
-        note="'to' is the date the Supp. No. 1 table was conformed. BIS's own rule says Cambodia was 'effectively "
-             "removed' from D:5 when State removed it from ITAR 126.1 effective 2025-11-07 (the Note to D:5 makes "
-             "126.1 controlling); an engine that follows the Note should treat Cambodia as out of D:5 from "
-             "2025-11-07. Cambodia stays in D:1.")],
+    ("D:5", "KH"): [dict(frm=None, to="2025-11-07", confidence="S",
+        source="itar-2025-11-07-cambodia, effective 2025-11-07, controlling under the Note to D:5 (ecfr-2026-07-23); "
+               "table conformed by fr-2026-02262 effective 2026-02-03; added by fr-2021-26633 (86 FR 70015) effective 2021-12-09",
+        note="The Note to Country Group D:5 (Supp. No. 1 to part 740) makes the State Department's list of arms-embargoed "
+             "countries controlling where it differs from the table. State removed Cambodia from ITAR 126.1 by a final rule "
+             "effective 2025-11-07 (Crowell & Moring, 12 Nov 2025: DDTC 'will publish on November 7, 2025, a final rule ... to "
+             "remove Cambodia'; Export Compliance Daily, 7 Nov 2025: 'effective Nov. 7'; Fenwick: State's removal was "
+             "'effectively removing it from Country Group D:5'); the rule's FR page was not found, so the date is S. "
+             "BIS conformed the table on 2026-02-03 (FR Doc. 2026-02262). Before issue 13 item 7 the file used 2026-02-03. "
+             "Cambodia stays in D:1.")],
     ("D:5", "CY"): [dict(frm=None, to="2024-05-30", confidence="P",
         source="fr-2024-10280 (89 FR 40369), effective 2024-05-30",
         note="Rule makes 'a conforming change to reflect that Cyprus is no longer a Country Group D:5 country'. "

@@ -94,8 +94,15 @@ pub struct Flags {
     pub jan2026_ceiling: Option<bool>,
     /// Caught by the 9 April 2025 H20 licence requirement.
     pub h20_class: Option<bool>,
-    /// A foundry or OSAT must presume the IC is 3A090.a (January 2025 rule).
+    /// A foundry or OSAT must presume the IC is 3A090.a (January 2025 rule), before the
+    /// transistor-count rebuttal: an advanced-node logic IC whose designer is not approved or
+    /// authorized.
     pub foundry_presumption: Option<bool>,
+    /// The aggregated approximated transistor count is below the year's threshold: rebuts the
+    /// presumption only on the attestation of a qualifying packager (Note 1.b/.c to 3A090.a),
+    /// which the decision checks against the order's `packaging`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub foundry_count_below: Option<bool>,
     /// A PRC-developed IC meeting 3A090 (May 2025 GP10 guidance).
     pub prc_3a090: Option<bool>,
 }
@@ -726,6 +733,7 @@ fn classify_computer(
         jan2026_ceiling: all(&|f| f.jan2026_ceiling),
         h20_class: any_flag(&|f| f.h20_class),
         foundry_presumption: Some(false),
+        foundry_count_below: None,
         prc_3a090: any_flag(&|f| f.prc_3a090),
     };
     if c.flags.jan2026_ceiling == Some(true) {
@@ -797,6 +805,7 @@ fn ic_flags(
             _ => None,
         }
     });
+    let mut foundry_count_below = None;
     let foundry_presumption = params.foundry.map(|(r, p)| {
         let ClassificationParams::Foundry { process_nm_max, thresholds, citation } = p else { return None };
         let advanced = spec.process_nm.map(|nm| nm <= *process_nm_max).or(metrics::non_planar(spec));
@@ -809,20 +818,27 @@ fn ic_flags(
         // Without HBM the later, higher thresholds apply; otherwise (or when unknown) the base one.
         let chosen = applicable.iter().max_by(|a, b| a.without_hbm_only.cmp(&b.without_hbm_only).then(a.billion.total_cmp(&b.billion)));
         let threshold = chosen.map(|t| (t.billion, t.confidence))?;
-        let result = match (advanced, spec.transistors_billion, spec.approved_designer) {
-            (Some(false), _, _) => Some(false),
-            (_, _, Some(true)) => Some(false),
-            (_, Some(t), _) if t < threshold.0 => Some(false),
-            (Some(true), Some(_), _) => Some(true),
-            _ => None,
+        // Note 1 to 3A090.a: an approved or authorized designer's attestation rebuts (a.); a
+        // transistor count below the threshold rebuts only on a qualifying packager's
+        // attestation (b., c.), decided with the order's packaging; a count that cannot be
+        // confirmed leaves the presumption standing (d.).
+        let presumption = match (advanced, spec.approved_designer) {
+            (Some(false), _) | (_, Some(true)) => Some(false),
+            (Some(true), _) => Some(true),
+            (None, _) => None,
         };
-        let text = match (result, spec.transistors_billion) {
-            (Some(true), Some(t)) => format!("logic IC at {} nm with {} billion transistors ≥ {} billion (transactions in {year}) and no approved designer: a foundry or OSAT must presume 3A090.a", spec.process_nm.map(num).unwrap_or_else(|| "a non-planar node".into()), num(t), num(threshold.0)),
-            (Some(false), _) if spec.approved_designer == Some(true) => "designed by an approved IC designer: the foundry presumption is rebutted".to_string(),
-            (Some(false), Some(t)) if t < threshold.0 => format!("{} billion transistors < {} billion (transactions in {year}): the foundry presumption does not apply", num(t), num(threshold.0)),
+        let count_below = spec.transistors_billion.map(|t| t < threshold.0);
+        let node = spec.process_nm.map(|nm| format!("{} nm", num(nm))).unwrap_or_else(|| "a non-planar node".into());
+        let text = match (presumption, spec.transistors_billion) {
+            (Some(false), _) if spec.approved_designer == Some(true) => "designed by an approved or authorized IC designer: its attestation rebuts the foundry presumption (Note 1.a to 3A090.a)".to_string(),
             (Some(false), _) => format!("not an advanced-node logic IC (> {} nm, planar): the foundry presumption does not apply", num(*process_nm_max)),
-            _ => "transistor count or process node not given: whether the foundry presumption applies is unknown".to_string(),
+            (Some(true), Some(t)) if t < threshold.0 => format!("logic IC at {node}, designer not approved: presumed 3A090.a unless rebutted; {} billion transistors < {} billion (transactions in {year}) rebuts it only if packaged by the front-end fabricator outside Macau and D:5 or by an approved OSAT (Note 1.b, 1.c)", num(t), num(threshold.0)),
+            (Some(true), Some(t)) => format!("logic IC at {node} with {} billion transistors ≥ {} billion (transactions in {year}) and no approved designer: a foundry or OSAT must presume 3A090.a", num(t), num(threshold.0)),
+            (Some(true), None) => format!("logic IC at {node}, designer not approved, transistor count not given: a count that cannot be confirmed leaves the presumption of 3A090.a standing (Note 1.d)"),
+            (None, _) => "process node and transistor architecture not given: whether the foundry presumption applies is unknown".to_string(),
         };
+        foundry_count_below = count_below;
+        let result = presumption;
         reasons.push(Reason::new("foundry.presumption", cite(r, citation), text).with_confidence(threshold.1));
         result
     });
@@ -855,6 +871,7 @@ fn ic_flags(
         jan2026_ceiling: jan2026_ceiling.flatten(),
         h20_class: h20_class.flatten(),
         foundry_presumption: foundry_presumption.flatten(),
+        foundry_count_below,
         prc_3a090: prc_3a090.flatten(),
     };
     // A flag whose regime is not binding on the date is false, not unknown: the rule did not exist.

@@ -149,6 +149,8 @@ struct Eval {
     notes: String,
     /// How many notes `notes` holds (an empty note still takes its separator).
     noted: usize,
+    /// When explaining: the notes of the predicates that were false.
+    failed: Vec<String>,
     unconfirmed: bool,
     explain: bool,
 }
@@ -164,6 +166,7 @@ impl Eval {
                 String::new()
             },
             noted: 0,
+            failed: Vec::new(),
             unconfirmed: false,
             explain,
         }
@@ -176,8 +179,12 @@ impl Eval {
             if self.noted > 0 {
                 self.notes.push_str("; ");
             }
+            let start = self.notes.len();
             note(&mut self.notes);
             self.noted += 1;
+            if truth == Tri::No {
+                self.failed.push(self.notes[start..].to_string());
+            }
         }
     }
 
@@ -192,6 +199,15 @@ impl Eval {
 
     fn text(&self) -> String {
         self.notes.clone()
+    }
+
+    /// When explaining: what was false, or the whole explanation if no single predicate was.
+    fn failed_text(&self) -> String {
+        if self.failed.is_empty() {
+            self.text()
+        } else {
+            self.failed.join("; ")
+        }
     }
 }
 
@@ -658,6 +674,49 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
         e.and(truth, |w: &mut String| w.push_str(&note), false);
         done_if_no!();
     }
+    if !scope.end_use_stated_any.is_empty() {
+        let tags: &[String] = f.order.order.end_use.as_ref().map_or(&[], |u| &u.tags);
+        let has = scope.end_use_stated_any.iter().any(|t| tags.contains(t));
+        e.and(
+            tri(has),
+            |w: &mut String| {
+                let _ = write!(
+                    w,
+                    "the stated end use [{}] {} one of {}",
+                    tags.join(", "),
+                    if has { "includes" } else { "does not include" },
+                    scope.end_use_stated_any.join("/")
+                );
+            },
+            false,
+        );
+        done_if_no!();
+    }
+    if !scope.end_use_excludes.is_empty() {
+        let tags: &[String] = f.order.order.end_use.as_ref().map_or(&[], |u| &u.tags);
+        let found: Vec<&String> = scope
+            .end_use_excludes
+            .iter()
+            .filter(|t| tags.contains(t))
+            .collect();
+        e.and(
+            tri(found.is_empty()),
+            |w: &mut String| {
+                if found.is_empty() {
+                    let _ = write!(
+                        w,
+                        "no {} end use is stated (to be certified)",
+                        scope.end_use_excludes.join("/")
+                    );
+                } else {
+                    let names: Vec<&str> = found.iter().map(|t| t.as_str()).collect();
+                    let _ = write!(w, "the order states a {} end use", names.join("/"));
+                }
+            },
+            false,
+        );
+        done_if_no!();
+    }
     if !scope.end_use_any.is_empty() || !scope.end_use_all.is_empty() {
         match &f.order.order.end_use {
             None => e.and(
@@ -1117,6 +1176,14 @@ fn decide_resolved(
     want_trace: bool,
     screening: Screening,
 ) -> Decision {
+    let (foundry, packaging_reason) = foundry_for_order(rs, order, &class, ctx.as_of);
+    let class = if foundry == class.flags.foundry_presumption {
+        class
+    } else {
+        let mut c = (*class).clone();
+        c.flags.foundry_presumption = foundry;
+        Arc::new(c)
+    };
     let f = Facts {
         rs,
         date: ctx.as_of,
@@ -1140,6 +1207,7 @@ fn decide_resolved(
         .filter(|r| r.rule.starts_with('3') || r.rule.starts_with('4'))
         .cloned()
         .collect();
+    reasons.extend(packaging_reason);
     let mut unconfirmed = class.unconfirmed;
     let mut requirements: Vec<Requirement> = Vec::new();
     let mut holds: Vec<Reason> = Vec::new();
@@ -1386,6 +1454,25 @@ fn decide_resolved(
                         );
                     } else if e.truth == Tri::Unknown {
                         reasons.push(Reason::new(rule.id.clone(), rule.citation.clone(), format!("{} not applied (a condition is not shown, so the stricter policy stands): {}", rule.title, e.text())));
+                    } else if targets
+                        .iter()
+                        .any(|&i| requirements[i].policy == Some(ReviewPolicy::PresumptionOfDenial))
+                    {
+                        // A fact on the order defeats a condition: the presumption of denial
+                        // stands, and the reason names what failed.
+                        let e = eval_scope(&f, &rule.when, true);
+                        reasons.push(
+                            Reason::new(
+                                format!("{}.not-met", rule.id),
+                                rule.citation.clone(),
+                                format!(
+                                    "{} not applied, so the presumption of denial stands: {}",
+                                    rule.title,
+                                    e.failed_text()
+                                ),
+                            )
+                            .with_confidence(rule.confidence),
+                        );
                     }
                 }
                 Effect::LicenceConditions {
@@ -1436,12 +1523,41 @@ fn decide_resolved(
     let mut quota_checked = false;
     if !requirements.is_empty() {
         for sym in ["ACA", "AIA", "HBM", "NAC", "LPP", "ACM"] {
+            // An exception whose own text covers the whole transaction meets every requirement
+            // whose rule admits that exception, even where the rule's own choice of it does
+            // not reach this order (15 CFR 740.8: NAC for a Macau/D:5-headquartered entity,
+            // wherever located).
+            let covering = requirements
+                .iter()
+                .flat_map(|q| q.exceptions.iter())
+                .find(|(x, _)| x.exception == sym && x.covers_transaction);
+            let mut covered: Vec<&str> = Vec::new();
             let all: Option<Vec<&(&ExceptionChoice, String)>> = requirements
                 .iter()
-                .map(|q| q.exceptions.iter().find(|(x, _)| x.exception == sym))
+                .map(|q| {
+                    q.exceptions
+                        .iter()
+                        .find(|(x, _)| x.exception == sym)
+                        .or_else(|| {
+                            let c = covering.filter(|_| admits(q.rule, sym))?;
+                            covered.push(q.rule.id.as_str());
+                            Some(c)
+                        })
+                })
                 .collect();
             let Some(all) = all else { continue };
-            let choice = all[0];
+            let choice = covering.unwrap_or(all[0]);
+            if !covered.is_empty() {
+                exception_notes.push(Reason::new(
+                    format!("LE-{sym}.covers"),
+                    choice.0.citation.clone(),
+                    format!(
+                        "License Exception {sym}'s own eligibility covers the whole transaction ({}), so it also meets {}",
+                        choice.1,
+                        covered.join(", ")
+                    ),
+                ));
+            }
             if let Some(limit) = choice.0.tpp_per_consignee_year {
                 quota_checked = true;
                 let year = ctx.as_of.year();
@@ -1459,7 +1575,7 @@ fn decide_resolved(
 
     let policy = requirements.iter().filter_map(|q| q.policy).max();
     let mut conditions: Vec<Condition> = Vec::new();
-    let screen = screening_findings(rs, screening, &mut reasons);
+    let screen = screening_findings(rs, screening, ctx.as_of, &mut reasons);
     holds.extend(screen.holds);
     unknowns.extend(screen.unknowns);
     unconfirmed |= screen.unconfirmed;
@@ -1567,7 +1683,7 @@ fn decide_resolved(
         trace,
         quota_checked,
         rules_evaluated,
-        screening: screening_record(screening),
+        screening: screening_record(rs, screening, ctx.as_of),
         licence: None,
         red_flags,
         allocation,
@@ -1661,12 +1777,93 @@ struct ScreenFindings {
     unconfirmed: bool,
 }
 
-fn screening_record(screening: Screening) -> ScreeningRecord {
+/// Whether a rule's licence requirement can be met by the exception `sym` at all (on some
+/// order): it lists that exception among its choices.
+fn admits(rule: &Rule, sym: &str) -> bool {
+    match &rule.effect {
+        Effect::LicenseRequirement { exceptions, .. } => {
+            exceptions.iter().any(|x| x.exception == sym)
+        }
+        _ => false,
+    }
+}
+
+/// The foundry presumption for this order (Note 1 to 3A090.a, 90 FR 5298): the
+/// classification's presumption, rebutted by a transistor count below the year's threshold only
+/// on the attestation of the front-end fabricator that packaged the die outside Macau and D:5
+/// (Note 1.b) or of an approved OSAT company (Note 1.c). Without the packaging facts the
+/// rebuttal is unknown and the order is held (fail closed). With the reason saying so, when the
+/// exporter is a foundry or OSAT.
+fn foundry_for_order(
+    rs: &Ruleset,
+    order: &ResolvedOrder,
+    class: &Classification,
+    date: NaiveDate,
+) -> (Option<bool>, Option<Reason>) {
+    let presumption = class.flags.foundry_presumption;
+    let count_below = class.flags.foundry_count_below;
+    if presumption == Some(false) || count_below != Some(true) {
+        return (presumption, None);
+    }
+    let (packager_ok, how) = match &order.order.packaging {
+        None => (None, "the order does not say who packaged the die (`packaging`)".to_string()),
+        Some(p) => match p.by.as_str() {
+            "approved_osat" => (Some(true), "packaged by an approved OSAT company (Supp. No. 7 to part 740), on its attestation".to_string()),
+            "front_end_fabricator" => match order.packaging_country {
+                None => (None, "packaged by the front-end fabricator, but the order does not say where (`packaging.country`)".to_string()),
+                Some(c) => {
+                    let macau = rs.countries.effective(&c).as_str() == "MO";
+                    let d5 = rs.countries.in_group(&c, "D:5", date);
+                    let name = c.as_str();
+                    if d5.unconfirmed {
+                        (None, format!("packaged by the front-end fabricator in {name}, whose D:5 membership on {date} is unconfirmed"))
+                    } else if macau || d5.member {
+                        (Some(false), format!("packaged by the front-end fabricator in {name}, which is Macau or in Country Group D:5"))
+                    } else {
+                        (Some(true), format!("packaged by the front-end fabricator in {name}, outside Macau and D:5, on its attestation"))
+                    }
+                }
+            },
+            _ => (Some(false), "packaged by a party that is neither the front-end fabricator nor an approved OSAT company".to_string()),
+        },
+    };
+    let result = match packager_ok {
+        Some(true) => Some(false),
+        Some(false) => presumption,
+        None => None,
+    };
+    let role = order.exporter.as_ref().and_then(|e| e.role);
+    let reason = matches!(role, Some("foundry" | "osat")).then(|| {
+        let effect = match packager_ok {
+            Some(true) => "the transistor count below the threshold rebuts the presumption",
+            Some(false) => "the transistor count cannot rebut the presumption",
+            None => "whether the transistor count rebuts the presumption is unknown",
+        };
+        Reason::new(
+            "foundry.packaging",
+            "Note 1.b and 1.c to 3A090.a; 90 FR 5298",
+            format!("{how}: {effect}"),
+        )
+    });
+    (result, reason)
+}
+
+fn screening_record(rs: &Ruleset, screening: Screening, date: NaiveDate) -> ScreeningRecord {
     match screening {
         Screening::Screened { hits, lists } => ScreeningRecord {
             status: "screened",
             lists: lists.to_vec(),
-            hits: hits.to_vec(),
+            hits: hits
+                .iter()
+                .map(|h| {
+                    let l = rs.screening.listing_status(h, date);
+                    ListHit {
+                        listing_date: Some(l.date),
+                        listing_source: Some(l.source),
+                        ..h.clone()
+                    }
+                })
+                .collect(),
         },
         Screening::NotScreened => ScreeningRecord {
             status: "not_screened",
@@ -1684,6 +1881,7 @@ fn screening_record(screening: Screening) -> ScreeningRecord {
 fn screening_findings(
     rs: &Ruleset,
     screening: Screening,
+    date: NaiveDate,
     reasons: &mut Vec<Reason>,
 ) -> ScreenFindings {
     let mut out = ScreenFindings {
@@ -1722,15 +1920,23 @@ fn screening_findings(
         ListAction::LicenseRequired => 1,
         ListAction::Block | ListAction::RedFlag => 2,
     };
+    // An entry listed after the decision date has no effect (its listing date as far as it can
+    // be established; where it cannot, the hit applies).
+    let listing: Vec<_> = hits
+        .iter()
+        .map(|h| rs.screening.listing_status(h, date))
+        .collect();
     // The most restrictive list a party certainly matches: a possible match on a list no more
     // restrictive than that cannot change the decision and needs no review.
     let certain_severity = |party: &str| {
         hits.iter()
-            .filter(|h| h.party == party && h.certain && h.cleared.is_none())
+            .zip(&listing)
+            .filter(|(h, l)| h.party == party && h.certain && h.cleared.is_none() && l.applies)
+            .map(|(h, _)| h)
             .map(|h| severity(action(h)))
             .max()
     };
-    for h in hits {
+    for (h, l) in hits.iter().zip(&listing) {
         let policy = rs.screening.get(&h.list);
         let title = policy.map(|p| p.title.as_str()).unwrap_or(h.list.as_str());
         let entry_cite = h.citation.clone().unwrap_or_default();
@@ -1755,6 +1961,21 @@ fn screening_findings(
             ));
             continue;
         }
+        if !l.applies {
+            reasons.push(Reason::new(
+                format!("screening.{}.before-listing", h.list),
+                cite,
+                format!("{who}: listed from {} ({}); on {date} the listing did not yet exist, so the hit has no effect", l.date, l.source),
+            ));
+            continue;
+        }
+        out.unconfirmed |= l.unconfirmed;
+        let listed = if l.date == "unknown" {
+            format!("; listing date unknown ({})", l.source)
+        } else {
+            format!("; listed from {} ({})", l.date, l.source)
+        };
+        let who = format!("{who}{listed}");
         let a = action(h);
         if !h.certain {
             let covered = certain_severity(&h.party).is_some_and(|s| s >= severity(a));

@@ -49,7 +49,11 @@ pub struct EndUseTags {
 }
 
 fn scope_tags<'a>(s: &'a Scope) -> impl Iterator<Item = &'a String> + 'a {
-    s.end_use_any.iter().chain(&s.end_use_all)
+    s.end_use_any
+        .iter()
+        .chain(&s.end_use_all)
+        .chain(&s.end_use_stated_any)
+        .chain(&s.end_use_excludes)
 }
 
 impl EndUseTags {
@@ -208,9 +212,17 @@ mod tests {
         assert!(t.meaning.is_some());
         // Declared, read by no rule.
         assert!(rs.end_use_tags.get("inference").unwrap().rules.is_empty());
-        // `military` is not a tag: no rule models a general military end use yet, and an
-        // accepted tag that no rule reads would let a military end use pass as civil.
-        assert!(!rs.end_use_tags.contains("military"));
+        // `military` is a tag now that rules read it (issue 13, item 3): the 15 CFR 744.21
+        // hold and the 91 FR 1684 condition.
+        let m = rs.end_use_tags.get("military").unwrap();
+        assert!(m
+            .rules
+            .iter()
+            .any(|r| r == "military-744-21.military-end-use"));
+        assert!(m
+            .rules
+            .iter()
+            .any(|r| r == "review-policy-2026.case-by-case"));
         for t in rs.end_use_tags.all() {
             assert!(t.meaning.is_some(), "{} has no meaning", t.tag);
         }

@@ -84,7 +84,27 @@ pub struct Order {
     /// Order value in US dollars (reported by the simulator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_usd: Option<f64>,
+    /// Who packaged the die into the final IC (the foundry rule's transistor-count rebuttal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packaging: Option<Packaging>,
 }
+
+/// Who packaged the die, and where: under Note 1 to 3A090.a (90 FR 5298) a transistor count
+/// below the threshold rebuts the foundry presumption only when the die was packaged by the
+/// front-end fabricator outside Macau and Country Group D:5 (Note 1.b) or by an approved OSAT
+/// company listed in Supp. No. 7 to part 740 (Note 1.c), on that packager's attestation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Packaging {
+    /// `front_end_fabricator`, `approved_osat` or `other`.
+    pub by: String,
+    /// Where it was packaged; needed when the front-end fabricator packaged it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+/// The packagers [`Packaging::by`] may name.
+pub const PACKAGERS: [&str; 3] = ["front_end_fabricator", "approved_osat", "other"];
 
 /// Know-your-customer facts behind the diversion red flags (BIS guidance of 13 May 2025).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -125,6 +145,11 @@ pub struct DueDiligence {
     /// IaaS: operations of the model the customer will train.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training_operations: Option<f64>,
+    /// The exporter has checked this transaction against the party and reporting conditions of
+    /// License Exception HBM (15 CFR 740.25), which exportgate does not model (their text was
+    /// not read): without this statement the exception is not offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hbm_exception_conditions_met: Option<bool>,
 }
 
 /// A fact's value, for red-flag tests.
@@ -137,7 +162,7 @@ pub enum FactValue {
 }
 
 /// The fact names a regime may test, and their kinds.
-pub const FACTS: [(&str, &str); 14] = [
+pub const FACTS: [(&str, &str); 15] = [
     ("customer_since", "date"),
     ("prior_orders", "number"),
     ("business_history_years", "number"),
@@ -150,6 +175,7 @@ pub const FACTS: [(&str, &str); 14] = [
     ("normal_distribution", "bool"),
     ("intermediary", "text"),
     ("training_operations", "number"),
+    ("hbm_exception_conditions_met", "bool"),
     ("quantity", "number"),
     ("tpp_total", "number"),
 ];
@@ -199,6 +225,9 @@ impl DueDiligence {
             "normal_distribution" => self.normal_distribution.map(FactValue::Bool),
             "intermediary" => self.intermediary.clone().map(FactValue::Text),
             "training_operations" => self.training_operations.map(FactValue::Number),
+            "hbm_exception_conditions_met" => {
+                self.hbm_exception_conditions_met.map(FactValue::Bool)
+            }
             _ => None,
         }
     }
@@ -227,6 +256,8 @@ pub struct ResolvedOrder<'a> {
     pub consignee: ResolvedParty<'a>,
     /// Defaults to the consignee.
     pub end_user: ResolvedParty<'a>,
+    /// Where the die was packaged, when the order says.
+    pub packaging_country: Option<CountryCode>,
 }
 
 /// Resolve an optional country field (`{party}.{field}`); the field is named only on error.
@@ -336,6 +367,22 @@ impl Order {
             Some(p) => Some(party(rs, "exporter", p)?),
             None => None,
         };
+        let packaging_country = match &self.packaging {
+            Some(pk) => {
+                if !PACKAGERS.contains(&pk.by.as_str()) {
+                    return Err(SpecError::new(
+                        "packaging.by",
+                        format!(
+                            "unknown packager `{}`; give one of {}",
+                            pk.by,
+                            PACKAGERS.join(", ")
+                        ),
+                    ));
+                }
+                country(rs, "packaging", "country", &pk.country)?
+            }
+            None => None,
+        };
         Ok(ResolvedOrder {
             order: self,
             chip,
@@ -344,6 +391,7 @@ impl Order {
             exporter,
             consignee,
             end_user,
+            packaging_country,
         })
     }
 }

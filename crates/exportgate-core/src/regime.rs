@@ -236,6 +236,14 @@ pub struct Scope {
     /// The end use carries all of these tags.
     #[serde(default)]
     pub end_use_all: Vec<String>,
+    /// The order states one of these end uses. A rule that turns on knowledge: an order that
+    /// states no end use does not meet it (unlike `end_use_any`, where it is unknown).
+    #[serde(default)]
+    pub end_use_stated_any: Vec<String>,
+    /// The order's end use carries none of these tags. A condition the exporter certifies: an
+    /// order that states no end use meets it, the certification stays a condition.
+    #[serde(default)]
+    pub end_use_excludes: Vec<String>,
 }
 
 /// A test on one due-diligence fact of an order.
@@ -311,6 +319,12 @@ pub struct ExceptionChoice {
     pub conditions: Vec<Condition>,
     #[serde(default)]
     pub confidence: Confidence,
+    /// The exception's own eligibility text covers the whole transaction when `when` holds
+    /// (NAC: exports "to an entity headquartered in, or with an ultimate parent headquartered
+    /// in, Macau or a destination specified in Country Group D:5, wherever located"), so it
+    /// meets every other requirement of the order whose rule admits that exception.
+    #[serde(default)]
+    pub covers_transaction: bool,
 }
 
 /// A condition attached to a decision: free text, or typed (`revenue_share_percent`).

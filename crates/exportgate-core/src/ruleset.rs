@@ -78,6 +78,10 @@ pub mod embedded {
             include_str!("../../../data/regimes/guidance-2025-05.json"),
         ),
         (
+            "military-744-21.json",
+            include_str!("../../../data/regimes/military-744-21.json"),
+        ),
+        (
             "h20-licences-2025-08.json",
             include_str!("../../../data/regimes/h20-licences-2025-08.json"),
         ),
@@ -96,10 +100,6 @@ pub mod embedded {
         (
             "diversion-2025-05.json",
             include_str!("../../../data/regimes/diversion-2025-05.json"),
-        ),
-        (
-            "red-flag-28.json",
-            include_str!("../../../data/regimes/red-flag-28.json"),
         ),
     ];
 }

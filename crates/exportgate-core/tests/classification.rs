@@ -213,10 +213,14 @@ fn ascend_chips_are_prc_3a090() {
     );
 }
 
+/// 89 FR 96790 took effect on 2 December 2024 with a compliance date of 31 December 2024 for
+/// its HBM changes (issue 13, item 6): 3A090.c binds from the compliance date.
 #[test]
-fn hbm_is_3a090c_only_from_2_december_2024() {
+fn hbm_is_3a090c_only_from_the_31_december_2024_compliance_date() {
     assert_eq!(chip_on("hbm3", "2024-12-01").eccn, Eccn::Not3A090);
-    assert_eq!(chip_on("hbm3", "2024-12-02").eccn, Eccn::E3A090C);
+    assert_eq!(chip_on("hbm3", "2024-12-02").eccn, Eccn::Not3A090);
+    assert_eq!(chip_on("hbm3", "2024-12-30").eccn, Eccn::Not3A090);
+    assert_eq!(chip_on("hbm3", "2024-12-31").eccn, Eccn::E3A090C);
 }
 
 #[test]
@@ -371,30 +375,52 @@ fn threshold_600_gbs_interconnect_october_2022() {
     assert_eq!(eccn(&io(599.99), "2023-11-17").0, Eccn::E3A090A);
 }
 
-fn foundry(transistors: f64, has_hbm: bool, on: &str) -> (Option<bool>, bool) {
+/// The foundry flags on a date: the presumption before the count rebuttal, and whether the
+/// count is below the year's threshold (which rebuts only on a qualifying packager's
+/// attestation, decided with the order).
+fn foundry(transistors: f64, has_hbm: bool, on: &str) -> (Option<bool>, Option<bool>, bool) {
     let json = format!(
         r#"{{"name":"t","kind":"ic","datacenter":true,"dense_tops":{{"fp8":100}},"die_area_mm2":800,"process_nm":5,"transistors_billion":{transistors},"has_hbm":{has_hbm}}}"#
     );
     let c = spec_on(&json, on);
-    (c.flags.foundry_presumption, c.unconfirmed)
+    (
+        c.flags.foundry_presumption,
+        c.flags.foundry_count_below,
+        c.unconfirmed,
+    )
 }
 
+/// Note 1 to 3A090.a as the eCFR gives it (issue 13, item 5): 30 billion in every year; without
+/// HBM 35 billion for exports completed in 2027 and 40 billion in 2029 or later; no figure for
+/// 2028, so 30 billion then.
 #[test]
 fn threshold_foundry_transistor_counts_by_year() {
-    assert_eq!(foundry(30.0, true, "2025-06-01").0, Some(true));
-    assert_eq!(foundry(29.99, true, "2025-06-01").0, Some(false));
-    assert_eq!(foundry(30.0, false, "2026-06-01").0, Some(true));
+    let below = |t: f64, hbm: bool, on: &str| foundry(t, hbm, on).1;
+    assert_eq!(
+        foundry(30.0, true, "2025-06-01"),
+        (Some(true), Some(false), false)
+    );
+    assert_eq!(below(29.99, true, "2025-06-01"), Some(true));
+    assert_eq!(below(30.0, false, "2026-06-01"), Some(false));
+    assert_eq!(below(29.99, false, "2026-06-01"), Some(true));
     // 2027: 35 billion for packages without HBM; the base 30 billion with HBM.
-    assert_eq!(foundry(34.99, false, "2027-06-01").0, Some(false));
-    assert_eq!(foundry(35.0, false, "2027-06-01").0, Some(true));
-    assert_eq!(foundry(30.0, true, "2027-06-01").0, Some(true));
-    // 2028 is not stated in the source read: grouped with 2027 and marked unconfirmed.
-    assert_eq!(foundry(35.0, false, "2028-06-01"), (Some(true), true));
+    assert_eq!(below(34.99, false, "2027-06-01"), Some(true));
+    assert_eq!(below(35.0, false, "2027-06-01"), Some(false));
+    assert_eq!(below(30.0, true, "2027-06-01"), Some(false));
+    // 2028: the text names no higher figure, so 30 billion, confirmed.
+    assert_eq!(
+        foundry(34.99, false, "2028-06-01"),
+        (Some(true), Some(false), false)
+    );
+    assert_eq!(below(29.99, false, "2028-06-01"), Some(true));
     // From 2029: 40 billion without HBM.
-    assert_eq!(foundry(39.99, false, "2029-06-01").0, Some(false));
-    assert_eq!(foundry(40.0, false, "2029-06-01").0, Some(true));
-    // Before the rule there is no presumption.
-    assert_eq!(foundry(80.0, true, "2025-01-15").0, Some(false));
+    assert_eq!(below(39.99, false, "2029-06-01"), Some(true));
+    assert_eq!(below(40.0, false, "2029-06-01"), Some(false));
+    // The presumption itself does not depend on the count.
+    assert_eq!(foundry(10.0, true, "2025-06-01").0, Some(true));
+    // Before the compliance date (31 January 2025) there is no presumption.
+    assert_eq!(foundry(80.0, true, "2025-01-30").0, Some(false));
+    assert_eq!(foundry(80.0, true, "2025-01-31").0, Some(true));
 }
 
 #[test]

@@ -232,6 +232,9 @@ impl ScreeningSource {
             license_policy: h.license_policy,
             entry_id: h.entry_id,
             cleared: h.cleared.map(|c| format!("{}: {}", c.reviewer, c.reason)),
+            start_date: h.start_date,
+            listing_date: None,
+            listing_source: None,
         }));
         Ok(())
     }

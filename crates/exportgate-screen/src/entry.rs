@@ -37,6 +37,10 @@ pub struct ListEntry {
     pub programs: Vec<String>,
     /// URL of the source list.
     pub url: Option<String>,
+    /// The date the list gives for the start of the listing (the CSL's `start_date`, the
+    /// DPL's `Effective_Date`), when it gives one. The 2026 compact CSL carries none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<NaiveDate>,
 }
 
 impl ListEntry {
@@ -57,6 +61,7 @@ impl ListEntry {
             license_policy: None,
             programs: Vec::new(),
             url: None,
+            start_date: None,
         }
     }
 
@@ -92,6 +97,16 @@ impl ListEntry {
         }
         out
     }
+}
+
+/// A listing date as a list states it: `YYYY-MM-DD` (or the date part of a timestamp), or the
+/// DPL's `MM/DD/YYYY`. Anything else is no date (the listing date is then unknown, and a
+/// decision keeps the hit: fail closed).
+pub fn parse_list_date(text: &str) -> Option<NaiveDate> {
+    let t = text.trim();
+    NaiveDate::parse_from_str(t.get(..10).unwrap_or(t), "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(t, "%m/%d/%Y"))
+        .ok()
 }
 
 /// Ids must be unique within a list; entries sharing an id get `#2`, `#3`, ... appended.

@@ -118,6 +118,9 @@ pub struct Hit {
     pub license_requirement: Option<String>,
     /// Licence review policy text.
     pub license_policy: Option<String>,
+    /// The start of the listing as the list states it, if it does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<NaiveDate>,
     /// Entry id.
     pub entry_id: String,
     /// Full list name.
@@ -418,6 +421,7 @@ impl Screener {
                     citation: e.citation.clone(),
                     license_requirement: e.license_requirement.clone(),
                     license_policy: e.license_policy.clone(),
+                    start_date: e.start_date,
                     entry_id: e.id.clone(),
                     list_name: e.list_name.clone(),
                     countries: e.countries.clone(),

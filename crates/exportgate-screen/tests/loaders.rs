@@ -80,6 +80,26 @@ fn csl_2022_official_csv() {
         .filter(|e| e.list == "EL" && e.name.to_lowercase().contains("huawei"))
         .count();
     assert!(huawei > 50, "{huawei}");
+    // Each entry keeps its own start date (issue 13, item 10): Huawei's is 2019-05-21.
+    let h = p
+        .entries
+        .iter()
+        .find(|e| e.list == "EL" && e.name == "Huawei Technologies Co., Ltd. (Huawei)")
+        .unwrap();
+    assert_eq!(h.start_date.unwrap().to_string(), "2019-05-21");
+    let dated = p.entries.iter().filter(|e| e.start_date.is_some()).count();
+    assert_eq!(dated, 2_523);
+}
+
+#[test]
+fn csl_2026_compact_json_has_no_start_dates() {
+    let p = parse::parse(
+        &read("lists/csl_2026-07-31/screening-list.json"),
+        "screening-list.json",
+        Format::CslCompactJson,
+    )
+    .unwrap();
+    assert!(p.entries.iter().all(|e| e.start_date.is_none()));
 }
 
 #[test]
@@ -93,6 +113,12 @@ fn csl_official_json_shape() {
     assert_eq!(p.entries[0].list, "EL");
     assert_eq!(p.entries[0].countries, vec!["CN"]);
     assert_eq!(p.entries[0].citation.as_deref(), Some("90 FR 1"));
+    assert_eq!(p.entries[0].start_date, None);
+    let dated = br#"{"results":[{"source":"Entity List (EL) - Bureau of Industry and Security","name":"Acme Ltd.","start_date":"2025-01-16"},{"source":"Entity List (EL) - Bureau of Industry and Security","name":"Bad Date Ltd.","start_date":"16 Jan"}]}"#;
+    let p = parse::parse(dated, "consolidated.json", Format::CslJson).unwrap();
+    assert_eq!(p.entries[0].start_date.unwrap().to_string(), "2025-01-16");
+    // A date that cannot be read is no date: the listing date is then unknown (fail closed).
+    assert_eq!(p.entries[1].start_date, None);
 }
 
 #[test]
@@ -183,6 +209,8 @@ fn bis_dpl_tab_file() {
         .as_deref()
         .unwrap()
         .contains("87 F.R. 52741"));
+    // The order's effective date is the entry's start date.
+    assert_eq!(p.entries[1].start_date.unwrap().to_string(), "2022-08-24");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{decode, list_code, opt, split_multi, Lines};
 use crate::country::push_country;
-use crate::entry::{Format, ListEntry, ParseError, ParsedList};
+use crate::entry::{parse_list_date, Format, ListEntry, ParseError, ParsedList};
 
 /// Official `consolidated.json`: `{"results": [ {source, name, alt_names, addresses, ...} ]}`.
 pub(crate) fn parse_json(bytes: &[u8], file: &str) -> Result<ParsedList, ParseError> {
@@ -47,6 +47,9 @@ pub(crate) fn parse_json(bytes: &[u8], file: &str) -> Result<ParsedList, ParseEr
             str_field(obj, "license_requirement", file, &loc)?.and_then(|s| opt(&s));
         e.license_policy = str_field(obj, "license_policy", file, &loc)?.and_then(|s| opt(&s));
         e.url = str_field(obj, "source_list_url", file, &loc)?.and_then(|s| opt(&s));
+        e.start_date = str_field(obj, "start_date", file, &loc)?
+            .as_deref()
+            .and_then(parse_list_date);
         if let Some(addrs) = obj.get("addresses").and_then(Value::as_array) {
             for a in addrs {
                 if let Some(c) = a.get("country").and_then(Value::as_str) {
@@ -199,7 +202,8 @@ pub(crate) fn parse_csv(bytes: &[u8], file: &str) -> Result<ParsedList, ParseErr
                 push_country(&mut e.countries, &c);
             }
         }
-        if let Ok(d) = NaiveDate::parse_from_str(get(c_start).trim(), "%Y-%m-%d") {
+        e.start_date = parse_list_date(get(c_start));
+        if let Some(d) = e.start_date {
             data_date = Some(data_date.map_or(d, |x| x.max(d)));
         }
         entries.push(e);

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use super::{decode, opt, Lines};
 use crate::country::push_country;
-use crate::entry::{Format, ListEntry, ParseError, ParsedList};
+use crate::entry::{parse_list_date, Format, ListEntry, ParseError, ParsedList};
 
 const LIST_NAME: &str = "Denied Persons List (DPL) - Bureau of Industry and Security";
 
@@ -28,6 +28,7 @@ pub(crate) fn parse(bytes: &[u8], file: &str) -> Result<ParsedList, ParseError> 
     let c_country = col("Country");
     let c_fr = col("FR_Citation");
     let c_last = col("Last_Update");
+    let c_effective = col("Effective_Date");
     let mut entries = Vec::new();
     let mut data_date: Option<NaiveDate> = None;
     for (i, rec) in rdr.records().enumerate() {
@@ -52,6 +53,7 @@ pub(crate) fn parse(bytes: &[u8], file: &str) -> Result<ParsedList, ParseError> 
         push_country(&mut e.countries, get(c_country));
         e.citation = opt(get(c_fr));
         e.entity_type = None;
+        e.start_date = parse_list_date(get(c_effective));
         e.url = Some(
             "https://www.bis.gov/licensing/end-user-guidance/denied-persons-list-dpl".to_string(),
         );
