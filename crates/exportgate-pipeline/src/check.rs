@@ -40,11 +40,21 @@ impl CheckRun {
         CheckRun::default()
     }
 
-    /// LPP TPP the order's consignee has used in the order's year, as far as this run knows:
-    /// the ledger's usage (once an order of that consignee-year has read it) plus the run's.
-    pub fn lpp_used(&self, order: &Order) -> f64 {
+    /// LPP TPP the order's consignee had used in the order's year before this order, as far as
+    /// this run knows (the ledger's usage once read, plus the run's), after the order's
+    /// decision `d` was completed: what its rule trace must be decided against.
+    pub fn lpp_before(&self, order: &Order, d: &Decision) -> f64 {
         use chrono::Datelike;
-        exportgate_core::QuotaView::lpp_used(&self.quotas, &order.consignee.name, order.date.year())
+        let used = exportgate_core::QuotaView::lpp_used(
+            &self.quotas,
+            &order.consignee.name,
+            order.date.year(),
+        );
+        if d.exception.as_deref() == Some("LPP") {
+            used - d.tpp_counted
+        } else {
+            used
+        }
     }
 
     fn count(&mut self, r: &LineResult) {

@@ -372,12 +372,7 @@ pub async fn check(
                 .complete(&mut run, store, *i, order, d)
                 .map_err(pipeline_error)?
                 .map_err(|e| prefixed(prefix, e));
-            let mut before = run.lpp_used(order);
-            if let Ok(d) = &r {
-                if d.exception.as_deref() == Some("LPP") {
-                    before -= d.tpp_counted;
-                }
-            }
+            let before = r.as_ref().map_or(0.0, |d| run.lpp_before(order, d));
             done.push((r, before));
         }
     }
