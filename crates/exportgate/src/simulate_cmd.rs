@@ -25,6 +25,9 @@ use crate::check_cmd::{jsonl_lines_from, parse_csv, parse_line, read_blocks, BLO
 use crate::input::read_all;
 use crate::{user, InputFormat, ScreeningArgs};
 
+/// An order with its parties' screening hits, or why it has none.
+type Screened = Result<(Order, Vec<ListHit>), LineError>;
+
 /// Output format of `simulate`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
 pub enum SimFormat {
@@ -99,7 +102,7 @@ pub fn simulate_cmd(
     // Screen every order once and replay it; an order whose parties cannot be screened, or a
     // line that is not an order, is an error record.
     let mut replay = |parsed: Vec<Parsed>, errors: &mut Vec<OrderError>| {
-        let screened: Vec<(usize, Result<(Order, Vec<ListHit>), LineError>)> = parsed
+        let screened: Vec<(usize, Screened)> = parsed
             .into_par_iter()
             .map(|(line, p)| {
                 let r = p.and_then(|o| match source.hits(&o) {
