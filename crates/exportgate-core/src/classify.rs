@@ -513,12 +513,15 @@ pub fn classify(rs: &Ruleset, item: ItemRef, ctx: &Context) -> Result<Classifica
     .map(|(r, _)| r.id.clone())
     .collect();
     regimes.dedup();
+    // A PRC-IC regime touches only the items it flags (or may flag): an unconfirmed one
+    // (Huawei's footnote 1 reading before 13 May 2025) does not mark every other item.
+    let prc = params.prc.filter(|_| out.flags.prc_3a090 != Some(false));
     out.unconfirmed |= [
         params.acs,
         params.hbm,
         params.foundry,
         params.h20,
-        params.prc,
+        prc,
         params.ceiling,
     ]
     .into_iter()
@@ -854,6 +857,11 @@ fn ic_flags(
         if item.chip.is_some_and(|id| named.iter().any(|n| n == id)) {
             return Some(true);
         }
+        // A regime that reaches named ICs only (Huawei's footnote 1 reading before the 13 May
+        // 2025 guidance) reaches no other item, whatever its designer.
+        if designer_countries.is_empty() {
+            return Some(false);
+        }
         let prc = spec
             .designer_country
             .as_ref()
@@ -921,10 +929,10 @@ fn ic_flags(
         };
         reasons.push(Reason::new("91FR1684.ceiling", cite(r, citation), text));
     }
-    if let Some((r, ClassificationParams::Prc3a090 { citation, .. })) = params.prc {
+    if let Some((r, ClassificationParams::Prc3a090 { citation, text, .. })) = params.prc {
         if flags.prc_3a090 != Some(false) {
             let text = match flags.prc_3a090 {
-                Some(true) => "a PRC-developed IC meeting 3A090 (named in, or within, the 13 May 2025 GP10 guidance)",
+                Some(true) => text.as_deref().unwrap_or("a PRC-developed IC meeting 3A090 (named in, or within, the 13 May 2025 GP10 guidance)"),
                 _ => "designer country or classification unknown: whether this is a PRC 3A090 IC is unknown",
             };
             reasons.push(

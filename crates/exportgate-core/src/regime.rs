@@ -451,6 +451,10 @@ pub enum ClassificationParams {
         named: Vec<String>,
         designer_countries: Vec<String>,
         citation: String,
+        /// What a flagged IC is under this regime, for the classification reason (default: the
+        /// 13 May 2025 guidance's words).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
     },
     /// 15 January 2026: the case-by-case ceiling for China and Macau.
     #[serde(rename = "review_ceiling")]

@@ -74,6 +74,10 @@ pub mod embedded {
             include_str!("../../../data/regimes/mi308-letter-2025-window.json"),
         ),
         (
+            "gp10-huawei-ascend-2020.json",
+            include_str!("../../../data/regimes/gp10-huawei-ascend-2020.json"),
+        ),
+        (
             "guidance-2025-05.json",
             include_str!("../../../data/regimes/guidance-2025-05.json"),
         ),

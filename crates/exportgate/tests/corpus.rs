@@ -161,6 +161,13 @@ fn mismatches(decision: &Value, expect: &Value) -> Vec<String> {
                     }
                 }
             }
+            "not_conditions" => {
+                for c in want.as_array().unwrap() {
+                    if conditions.contains(&c.as_str().unwrap()) {
+                        bad.push(format!("condition {c} should not be among {conditions:?}"));
+                    }
+                }
+            }
             "screening_hits" => {
                 let lists: Vec<&str> = decision["screening"]["hits"]
                     .as_array()
