@@ -99,6 +99,7 @@ pub fn simulate_cmd(
     // Screen every order once and replay it; an order whose parties cannot be screened, or a
     // line that is not an order, is an error record.
     let mut replay = |parsed: Vec<Parsed>, errors: &mut Vec<OrderError>| {
+        #[allow(clippy::type_complexity)]
         let screened: Vec<(usize, Result<(Order, Vec<ListHit>), LineError>)> = parsed
             .into_par_iter()
             .map(|(line, p)| {
