@@ -174,6 +174,17 @@ fn csv_row(r: &LineResult) -> Vec<String> {
     }
 }
 
+/// A CSV cell that a spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`,
+/// tab or carriage return) is prefixed with a single quote, as OWASP recommends against CSV
+/// injection; the CSV writer quotes the cell as needed. Every cell goes through this.
+pub(crate) fn csv_safe(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
 /// Append decisions as JSON lines (SIMD JSON: serialising is a fifth of `check`'s time).
 fn write_jsonl(buf: &mut Vec<u8>, results: &[LineResult]) -> anyhow::Result<()> {
     for r in results {
@@ -224,7 +235,7 @@ pub fn write_results(
                 .has_headers(false)
                 .from_writer(out);
             for r in results {
-                w.write_record(csv_row(r))?;
+                w.write_record(csv_row(r).into_iter().map(csv_safe))?;
             }
             w.flush()?;
         }

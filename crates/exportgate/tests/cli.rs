@@ -447,3 +447,69 @@ fn allow_list_clears_a_false_positive_and_still_records_it() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+fn h100_order(id: &str) -> String {
+    serde_json::json!({
+        "id": id, "date": "2025-06-01", "item": {"chip": "nvidia-h100-sxm"}, "quantity": 1,
+        "destination": "IL",
+        "consignee": {"name": "TLV AI Ltd", "country": "IL", "headquarters": "IL", "parent_headquarters": "IL"}
+    })
+    .to_string()
+}
+
+#[test]
+fn issue15_item9_csv_formula_injection_is_neutralised() {
+    let ids = [
+        "=HYPERLINK(\"http://x\")",
+        "+1+2",
+        "-3",
+        "@SUM(A1)",
+        "\tx",
+        "\rx",
+    ];
+    let orders: Vec<String> = ids.iter().map(|id| h100_order(id)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("orders.jsonl");
+    std::fs::write(&file, orders.join("\n") + "\n").unwrap();
+    let db = dir.path().join("ledger.sqlite");
+    let check = run(
+        &[
+            "check",
+            file.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--screened-externally",
+        ],
+        None,
+    );
+    let ship = run(
+        &[
+            "ship",
+            file.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--screened-externally",
+        ],
+        None,
+    );
+    for (door, o) in [("check", check), ("ship", ship)] {
+        assert!(o.status.success(), "{door}: {}", stderr(&o));
+        let mut rdr = csv::ReaderBuilder::new().from_reader(o.stdout.as_slice());
+        let got: Vec<String> = rdr
+            .records()
+            .map(|r| r.unwrap().get(0).unwrap().to_string())
+            .collect();
+        let want: Vec<String> = ids.iter().map(|id| format!("'{id}")).collect();
+        assert_eq!(got, want, "{door}");
+        for r in csv::Reader::from_reader(o.stdout.as_slice()).records() {
+            for cell in r.unwrap().iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{door}: {cell:?}"
+                );
+            }
+        }
+    }
+}
