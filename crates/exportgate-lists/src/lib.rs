@@ -185,7 +185,35 @@ CREATE TABLE IF NOT EXISTS list_entries (
 );
 ";
 
+/// A missing database file is created 0600 (and a missing directory 0700) before SQLite opens
+/// it: SQLite gives its `-wal`, `-shm` and `-journal` files the database file's mode.
+fn prepare_private_file(path: &Path) -> Result<(), ListsError> {
+    let io = |source| ListsError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            let mut b = std::fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            b.create(dir).map_err(io)?;
+        }
+    }
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    match o.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io(e)),
+    }
+}
+
 fn open(db_path: &Path) -> Result<Connection, ListsError> {
+    prepare_private_file(db_path)?;
     let conn = Connection::open(db_path)?;
     conn.execute_batch("PRAGMA foreign_keys = ON;")?;
     conn.execute_batch(SCHEMA)?;

@@ -318,3 +318,23 @@ fn update_downloads_and_keeps_the_previous_version_on_failure() {
     drop(server);
     let _ = std::fs::remove_dir_all(db.parent().expect("dir"));
 }
+
+#[cfg(unix)]
+#[test]
+fn issue15_item11_list_database_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = temp_db("perms").parent().unwrap().to_path_buf();
+    let dir = root.join("sub");
+    let db = dir.join("lists.sqlite");
+    import(
+        &db,
+        &data("lists/bis_dpl/dpl_2022-09.txt"),
+        Some("bis-dpl"),
+        day(1),
+    )
+    .expect("imports");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&db), 0o600);
+    std::fs::remove_dir_all(&root).ok();
+}

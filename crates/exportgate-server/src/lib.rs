@@ -112,7 +112,7 @@ impl AppState {
         ));
         if let Some(dir) = config.db.parent() {
             if !dir.as_os_str().is_empty() {
-                let _ = std::fs::create_dir_all(dir);
+                let _ = exportgate_store::sqlite::create_private_dir(dir);
             }
         }
         let path = config.db.display().to_string();

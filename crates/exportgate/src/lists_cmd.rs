@@ -21,7 +21,7 @@ pub fn db_path(db: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 /// Creates the directory holding the database, for commands that write it.
 fn ensure_parent(db: &Path) -> anyhow::Result<()> {
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| {
+        exportgate_store::sqlite::create_private_dir(dir).map_err(|e| {
             user(format!(
                 "cannot create the directory `{}` for the list database: {e}",
                 dir.display()

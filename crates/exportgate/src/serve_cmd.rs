@@ -52,7 +52,7 @@ pub fn serve(
 fn open(db: &Path) -> anyhow::Result<rusqlite::Connection> {
     if let Some(dir) = db.parent() {
         if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir)?;
+            exportgate_store::sqlite::create_private_dir(dir)?;
         }
     }
     exportgate_server::db::open(db).map_err(|e| user(format!("database `{}`: {e}", db.display())))

@@ -513,3 +513,68 @@ fn issue15_item9_csv_formula_injection_is_neutralised() {
         }
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn issue15_item11_cli_creates_databases_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let tmp = tempfile::tempdir().unwrap();
+    let lists_db = tmp.path().join("a").join("lists.sqlite");
+    let o = run(
+        &[
+            "lists",
+            "import",
+            "--db",
+            lists_db.to_str().unwrap(),
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/data/lists/bis_dpl/dpl_2022-09.txt"
+            ),
+            "--source",
+            "bis-dpl",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let keys_db = tmp.path().join("b").join("c").join("server.sqlite");
+    let o = run(
+        &[
+            "keys",
+            "create",
+            "--role",
+            "admin",
+            "--name",
+            "ops",
+            "--db",
+            keys_db.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ledger_db = tmp.path().join("d").join("ledger.sqlite");
+    let orders = tmp.path().join("orders.jsonl");
+    std::fs::write(&orders, h100_order("o1") + "\n").unwrap();
+    let o = run(
+        &[
+            "ship",
+            orders.to_str().unwrap(),
+            "--db",
+            ledger_db.to_str().unwrap(),
+            "--screened-externally",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    for db in [&lists_db, &keys_db, &ledger_db] {
+        assert_eq!(mode(db.parent().unwrap()), 0o700, "{}", db.display());
+        assert_eq!(mode(db), 0o600, "{}", db.display());
+        for ext in ["-wal", "-shm", "-journal"] {
+            let side = std::path::PathBuf::from(format!("{}{ext}", db.display()));
+            if side.exists() {
+                assert_eq!(mode(&side), 0o600, "{}", side.display());
+            }
+        }
+    }
+    assert_eq!(mode(&tmp.path().join("b")), 0o700);
+}
