@@ -35,6 +35,24 @@ pub fn check_order_date(date: NaiveDate) -> Result<(), SpecError> {
     Ok(())
 }
 
+/// Checks an order id: not empty, no control characters; the error names the field `id`.
+fn check_order_id(id: &str) -> Result<(), SpecError> {
+    if id.trim().is_empty() {
+        return Err(SpecError::new("id", "must not be empty"));
+    }
+    if let Some((i, c)) = id.chars().enumerate().find(|(_, c)| c.is_control()) {
+        return Err(SpecError::new(
+            "id",
+            format!(
+                "contains the control character U+{:04X} at character {}",
+                c as u32,
+                i + 1
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// What is ordered: a catalog id or an inline spec.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -336,9 +354,7 @@ impl Order {
 
     /// Check the order against the ruleset and resolve its references.
     pub fn resolve<'a>(&'a self, rs: &'a Ruleset) -> Result<ResolvedOrder<'a>, SpecError> {
-        if self.id.trim().is_empty() {
-            return Err(SpecError::new("id", "must not be empty"));
-        }
+        check_order_id(&self.id)?;
         check_order_date(self.date)?;
         if self.quantity == 0 {
             return Err(SpecError::new("quantity", "must be at least 1"));

@@ -51,3 +51,17 @@ fn issue15_item2_order_dates_outside_the_rules_range_are_rejected() {
         assert_eq!(rejected_field(&order_json("o1", date)), None, "{date}");
     }
 }
+
+#[test]
+fn issue15_item10_control_characters_in_order_ids_are_rejected() {
+    for id in ["a\u{1b}[2J", "a\nb", "\u{7}", "x\u{9b}y", "tab\there"] {
+        let (field, problem) =
+            rejected_field(&order_json(id, "2025-06-01")).unwrap_or_else(|| panic!("{id:?}"));
+        assert_eq!(field, "id", "{id:?}: {problem}");
+        assert!(problem.contains("control character"), "{problem}");
+    }
+    assert_eq!(
+        rejected_field(&order_json("o-17 ünïcode", "2025-06-01")),
+        None
+    );
+}

@@ -185,6 +185,24 @@ pub(crate) fn csv_safe(cell: String) -> String {
     }
 }
 
+/// A table cell with every control character escaped (`\u{1b}`, `\n`, ...), so no text
+/// from an order (an id, a name quoted in an error) can move the cursor, clear the screen or
+/// forge a row of `--format table` output.
+pub(crate) fn escape_control(cell: &str) -> std::borrow::Cow<'_, str> {
+    if !cell.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(cell);
+    }
+    let mut out = String::with_capacity(cell.len() + 8);
+    for c in cell.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Append decisions as JSON lines (SIMD JSON: serialising is a fifth of `check`'s time).
 fn write_jsonl(buf: &mut Vec<u8>, results: &[LineResult]) -> anyhow::Result<()> {
     for r in results {
@@ -241,7 +259,10 @@ pub fn write_results(
         }
         CheckFormat::Table => {
             for r in results {
-                let row = csv_row(r);
+                let row: Vec<String> = csv_row(r)
+                    .iter()
+                    .map(|c| escape_control(c).into_owned())
+                    .collect();
                 let xp = if !row[3].is_empty() {
                     &row[3]
                 } else if !row[11].is_empty() {

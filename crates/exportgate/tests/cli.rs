@@ -578,3 +578,45 @@ fn issue15_item11_cli_creates_databases_private() {
     }
     assert_eq!(mode(&tmp.path().join("b")), 0o700);
 }
+
+#[test]
+fn issue15_item10_control_characters_in_ids_are_rejected_and_escaped() {
+    let ids = [
+        "clear\u{1b}[2J\u{1b}[H",
+        "forged\nrow",
+        "bell\u{7}",
+        "c1\u{9b}2J",
+    ];
+    let orders: Vec<String> = ids.iter().map(|id| h100_order(id)).collect();
+    let input = orders.join("\n") + "\n";
+    // JSONL: each line is an error naming the field `id`.
+    let o = run(&["check", "-", "--screened-externally"], Some(&input));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let lines: Vec<Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), ids.len());
+    for l in &lines {
+        assert_eq!(l["error"]["field"], "id", "{l}");
+        assert!(
+            l["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("control character"),
+            "{l}"
+        );
+    }
+    // Table: no control character reaches the terminal; one row per order.
+    let o = run(
+        &["check", "-", "--screened-externally", "--format", "table"],
+        Some(&input),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+    assert_eq!(out.lines().count(), 1 + ids.len(), "{out}");
+    assert!(out.contains("clear\\u{1b}[2J"), "{out}");
+    assert!(out.contains("forged\\nrow"), "{out}");
+}
