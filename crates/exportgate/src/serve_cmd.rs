@@ -36,12 +36,14 @@ pub fn serve(
     db: Option<&str>,
     lists: Vec<PathBuf>,
     screened_externally: bool,
+    max_list_age_days: u32,
 ) -> anyhow::Result<ExitCode> {
     let config = exportgate_server::Config {
         addr,
         db: db_path(db)?,
         lists,
         screened_externally,
+        max_list_age_days,
     };
     exportgate_server::init_tracing();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());

@@ -623,3 +623,68 @@ fn issue15_item10_control_characters_in_ids_are_rejected_and_escaped() {
     assert!(out.contains("clear\\u{1b}[2J"), "{out}");
     assert!(out.contains("forged\\nrow"), "{out}");
 }
+
+#[test]
+fn issue15_item1_lists_import_refuses_shrunken_or_older_lists_and_check_warns_when_stale() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("lists.sqlite");
+    let db_s = db.to_str().unwrap();
+    let full = csl();
+    let o = run(&["lists", "import", "--db", db_s, &full], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&full).unwrap()).unwrap();
+    let mut cut = v.clone();
+    cut["entries"].as_array_mut().unwrap().truncate(10);
+    let cut_path = tmp.path().join("cut.json");
+    std::fs::write(&cut_path, cut.to_string()).unwrap();
+    v["sourceGeneratedAt"] = "2019-03-01T00:00:00+00:00".into();
+    let old_path = tmp.path().join("old.json");
+    std::fs::write(&old_path, v.to_string()).unwrap();
+
+    let huawei = r#"{"id":"o","date":"2025-06-01","item":{"chip":"nvidia-l2"},"quantity":1,"destination":"CN","consignee":{"name":"Huawei Technologies Co., Ltd.","country":"CN","headquarters":"CN","parent_headquarters":"CN"}}"#;
+    for (path, why) in [(&cut_path, "25921"), (&old_path, "older than 2026-07-31")] {
+        let o = run(
+            &["lists", "import", "--db", db_s, path.to_str().unwrap()],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("refusing to import") && err.contains(why),
+            "{err}"
+        );
+        assert!(err.contains("--force"), "{err}");
+        // The version in force is unchanged: Huawei still needs a licence, and the decision
+        // names the list version it used.
+        let o = run(&["check", "-", "--db", db_s], Some(huawei));
+        let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(d["outcome"], "license_required", "{d}");
+        let lists = d["screening"]["lists"].to_string();
+        assert!(lists.contains("csl 2026-07-31 (25921 entries"), "{lists}");
+        // `check` warns (only) that the lists are older than --max-list-age (default 7 days).
+        let err = stderr(&o);
+        assert!(
+            err.contains("warning: the lists screened against are"),
+            "{err}"
+        );
+        let o = run(
+            &["check", "-", "--db", db_s, "--max-list-age", "36500"],
+            Some(huawei),
+        );
+        assert!(!stderr(&o).contains("warning: the lists"), "{}", stderr(&o));
+    }
+    let o = run(
+        &[
+            "lists",
+            "import",
+            "--db",
+            db_s,
+            cut_path.to_str().unwrap(),
+            "--force",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("10 entries"));
+}
