@@ -1850,7 +1850,7 @@ fn foundry_for_order(
 
 fn screening_record(rs: &Ruleset, screening: Screening, date: NaiveDate) -> ScreeningRecord {
     match screening {
-        Screening::Screened { hits, lists } => ScreeningRecord {
+        Screening::Screened { hits, lists, .. } => ScreeningRecord {
             status: "screened",
             lists: lists.to_vec(),
             hits: hits
@@ -1907,7 +1907,21 @@ fn screening_findings(
             ));
             return out;
         }
-        Screening::Screened { hits, .. } => hits,
+        Screening::Screened { hits, stale, .. } => {
+            if let Some(s) = stale {
+                out.unknowns.push(Reason::new(
+                    "screening.stale-lists",
+                    "15 CFR part 744; Supp. No. 3 to part 732",
+                    format!(
+                        "the lists screened against are {} days old (oldest data date {}), more \
+                         than the {} days allowed: a party listed since may be missed (update \
+                         them with `exportgate lists update` or `exportgate lists import`)",
+                        s.age_days, s.oldest, s.max_age_days
+                    ),
+                ));
+            }
+            hits
+        }
     };
     let action = |h: &ListHit| {
         rs.screening

@@ -23,5 +23,5 @@ pub use classify::{classify, Classification, Eccn, Flags, ItemRef};
 pub use decide::{decide, Decider, Decision, LicenceUse, NoQuotas, Outcome, QuotaView};
 pub use order::Order;
 pub use ruleset::{Context, Ruleset};
-pub use screening::{ListHit, Screening};
+pub use screening::{ListHit, Screening, StaleLists};
 pub use spec::{Spec, SpecError};

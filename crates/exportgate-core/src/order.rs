@@ -7,6 +7,52 @@ use crate::country::CountryCode;
 use crate::ruleset::Ruleset;
 use crate::spec::{Spec, SpecError};
 
+/// The first order date the rules cover: the ruleset holds no regime in force before it, so an
+/// earlier date would be decided against rules that did not yet exist.
+pub const FIRST_ORDER_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2022, 1, 1) {
+    Some(d) => d,
+    None => panic!("valid date"),
+};
+
+/// The horizon: the last order date the rules are kept for. Later dates are refused rather than
+/// decided against rules that may have changed by then.
+pub const LAST_ORDER_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2030, 12, 31) {
+    Some(d) => d,
+    None => panic!("valid date"),
+};
+
+/// Checks an order date against the range the rules cover; the error names the field `date`.
+pub fn check_order_date(date: NaiveDate) -> Result<(), SpecError> {
+    if date < FIRST_ORDER_DATE || date > LAST_ORDER_DATE {
+        return Err(SpecError::new(
+            "date",
+            format!(
+                "{date} is outside the dates the rules cover ({FIRST_ORDER_DATE} to \
+                 {LAST_ORDER_DATE})"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an order id: not empty, no control characters; the error names the field `id`.
+fn check_order_id(id: &str) -> Result<(), SpecError> {
+    if id.trim().is_empty() {
+        return Err(SpecError::new("id", "must not be empty"));
+    }
+    if let Some((i, c)) = id.chars().enumerate().find(|(_, c)| c.is_control()) {
+        return Err(SpecError::new(
+            "id",
+            format!(
+                "contains the control character U+{:04X} at character {}",
+                c as u32,
+                i + 1
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// What is ordered: a catalog id or an inline spec.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -308,9 +354,8 @@ impl Order {
 
     /// Check the order against the ruleset and resolve its references.
     pub fn resolve<'a>(&'a self, rs: &'a Ruleset) -> Result<ResolvedOrder<'a>, SpecError> {
-        if self.id.trim().is_empty() {
-            return Err(SpecError::new("id", "must not be empty"));
-        }
+        check_order_id(&self.id)?;
+        check_order_date(self.date)?;
         if self.quantity == 0 {
             return Err(SpecError::new("quantity", "must be at least 1"));
         }

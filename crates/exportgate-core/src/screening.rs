@@ -49,13 +49,27 @@ pub struct ListHit {
     pub listing_source: Option<String>,
 }
 
+/// The lists screened against are older than the caller allows (issue 15 item 1): the
+/// screening cannot give a clean answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaleLists {
+    /// The oldest list's data date (or import date, when it states none).
+    pub oldest: chrono::NaiveDate,
+    /// Its age in days on the day of the decision.
+    pub age_days: i64,
+    /// The most the caller allows.
+    pub max_age_days: u32,
+}
+
 /// Whether and how the parties were screened.
 #[derive(Debug, Clone, Copy)]
 pub enum Screening<'a> {
     /// Screened against these list versions; these are all the hits, cleared ones included.
+    /// `stale` when the lists are older than the caller allows: the decision is never clean.
     Screened {
         hits: &'a [ListHit],
         lists: &'a [String],
+        stale: Option<StaleLists>,
     },
     /// Nobody screened the parties: fail closed.
     NotScreened,

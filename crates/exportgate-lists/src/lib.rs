@@ -10,7 +10,13 @@
 //!   force unchanged;
 //! * a failed download or parse in `update` keeps the previous version in force, and the
 //!   outcome says so;
-//! * the import date is always given by the caller; this crate never reads the clock.
+//! * the import date is always given by the caller; this crate never reads the clock;
+//! * an import never goes backwards or shrinks sharply without `force` (issue 15 item 1): a
+//!   file whose data date is older than the version in force for its source (or undated when
+//!   that version is dated), that holds fewer entries than its own header declares, or more
+//!   than [`MAX_SHRINK`] fewer than the version in force, is refused with the reason, and the
+//!   lists in force are unchanged. `update` refuses such downloads too, keeping the previous
+//!   version in force.
 
 pub mod source;
 
@@ -44,6 +50,16 @@ pub enum ListsError {
     /// An unknown `--source` name.
     #[error("unknown list source `{0}`\n\nhint: use one of: {formats}", formats = format_names())]
     UnknownSource(String),
+    /// The import would go backwards or shrink sharply; nothing was imported.
+    #[error("refusing to import `{origin}` as list `{list}`: {reason}; the lists in force are unchanged\n\nhint: if this file is really meant to replace the version in force, import it with --force")]
+    Refused {
+        /// Path or URL of the file.
+        origin: String,
+        /// The list source.
+        list: String,
+        /// Why.
+        reason: String,
+    },
     /// The database failed.
     #[error("list database: {0}")]
     Db(#[from] rusqlite::Error),
@@ -65,6 +81,70 @@ fn format_names() -> String {
         .map(|f| f.name())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The largest share of entries a new version may lose against the version in force for its
+/// source without `force`: 20 %.
+pub const MAX_SHRINK: f64 = 0.20;
+
+/// The entry count a file's header declares, where the format has one (the CSL JSON
+/// `entryCount`).
+fn declared_count(format: Format, bytes: &[u8]) -> Option<usize> {
+    #[derive(Deserialize)]
+    struct Header {
+        #[serde(rename = "entryCount")]
+        entry_count: Option<u64>,
+    }
+    match format {
+        Format::CslJson | Format::CslCompactJson | Format::OtherCountriesJson => {
+            serde_json::from_slice::<Header>(bytes)
+                .ok()?
+                .entry_count
+                .and_then(|n| usize::try_from(n).ok())
+        }
+        _ => None,
+    }
+}
+
+/// Why a new version must not replace the version in force without `force`, if it must not.
+fn refusal(
+    current: Option<&ListVersion>,
+    parsed: &ParsedList,
+    declared: Option<usize>,
+) -> Option<String> {
+    let n = parsed.entries.len();
+    if let Some(d) = declared.filter(|d| n < *d) {
+        return Some(format!(
+            "the file holds {n} entries but its header declares {d}: it looks truncated"
+        ));
+    }
+    let cur = current?;
+    match (parsed.data_date, cur.data_date) {
+        (Some(new), Some(old)) if new < old => {
+            return Some(format!(
+                "its data date {new} is older than {old}, the data date of the version in force \
+                 (an import must not go backwards)"
+            ))
+        }
+        (None, Some(old)) => {
+            return Some(format!(
+                "the file states no data date, and the version in force is dated {old}: it \
+                 cannot be shown not to go backwards"
+            ))
+        }
+        _ => {}
+    }
+    let floor = cur.entry_count as f64 * (1.0 - MAX_SHRINK);
+    if (n as f64) < floor {
+        let drop = 100.0 * (1.0 - n as f64 / cur.entry_count as f64);
+        return Some(format!(
+            "it holds {n} entries, {drop:.1} % fewer than the {} of the version in force (more \
+             than {:.0} % fewer)",
+            cur.entry_count,
+            MAX_SHRINK * 100.0
+        ));
+    }
+    None
 }
 
 /// What an import did.
@@ -185,7 +265,35 @@ CREATE TABLE IF NOT EXISTS list_entries (
 );
 ";
 
+/// A missing database file is created 0600 (and a missing directory 0700) before SQLite opens
+/// it: SQLite gives its `-wal`, `-shm` and `-journal` files the database file's mode.
+fn prepare_private_file(path: &Path) -> Result<(), ListsError> {
+    let io = |source| ListsError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            let mut b = std::fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+            b.create(dir).map_err(io)?;
+        }
+    }
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    match o.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io(e)),
+    }
+}
+
 fn open(db_path: &Path) -> Result<Connection, ListsError> {
+    prepare_private_file(db_path)?;
     let conn = Connection::open(db_path)?;
     conn.execute_batch("PRAGMA foreign_keys = ON;")?;
     conn.execute_batch(SCHEMA)?;
@@ -261,6 +369,18 @@ pub fn import(
     source: Option<&str>,
     today: NaiveDate,
 ) -> Result<ImportReport, ListsError> {
+    import_with(db_path, path, source, today, false)
+}
+
+/// [`import`], with `force`: import even a file that goes backwards or shrinks sharply
+/// ([`ListsError::Refused`] without it).
+pub fn import_with(
+    db_path: &Path,
+    path: &Path,
+    source: Option<&str>,
+    today: NaiveDate,
+    force: bool,
+) -> Result<ImportReport, ListsError> {
     let bytes = read(path)?;
     let label = path
         .file_name()
@@ -298,6 +418,7 @@ pub fn import(
         (parse::parse(&bytes, &label, format)?, sha256_hex(&[&bytes]))
     };
     let source_name = source_name(format, &parsed);
+    let declared = declared_count(format, &bytes);
     let mut conn = open(db_path)?;
     store(
         &mut conn,
@@ -306,7 +427,16 @@ pub fn import(
         checksum,
         today,
         &path.display().to_string(),
+        Guard { declared, force },
     )
+}
+
+/// What an import is checked against before it replaces the version in force.
+struct Guard {
+    /// The entry count the file's header declares.
+    declared: Option<usize>,
+    /// Import even if it goes backwards or shrinks sharply.
+    force: bool,
 }
 
 fn store(
@@ -316,13 +446,24 @@ fn store(
     sha256: String,
     today: NaiveDate,
     origin: &str,
+    guard: Guard,
 ) -> Result<ImportReport, ListsError> {
     let tx = conn.transaction()?;
-    if let Some(current) = in_force(&tx, source)? {
+    let current = in_force(&tx, source)?;
+    if let Some(current) = &current {
         if current.sha256 == sha256 {
             return Ok(ImportReport {
-                version: current,
+                version: current.clone(),
                 changed: false,
+            });
+        }
+    }
+    if !guard.force {
+        if let Some(reason) = refusal(current.as_ref(), &parsed, guard.declared) {
+            return Err(ListsError::Refused {
+                origin: origin.to_string(),
+                list: source.to_string(),
+                reason,
             });
         }
     }
@@ -558,7 +699,18 @@ pub fn update(
             add.as_deref().unwrap_or(&[]),
             alt.as_deref().unwrap_or(&[]),
         ]);
-        let report = store(&mut conn, &src.source, parsed, sum, today, &src.url)?;
+        let guard = Guard {
+            declared: declared_count(src.format, &primary),
+            force: false,
+        };
+        let report = match store(&mut conn, &src.source, parsed, sum, today, &src.url, guard) {
+            Ok(r) => r,
+            Err(ListsError::Refused { reason, .. }) => {
+                out.push(fail(&conn, format!("refused: {reason}"))?);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         out.push(if report.changed {
             UpdateOutcome::Updated {
                 version: report.version,

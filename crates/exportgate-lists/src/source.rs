@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
 use exportgate_core::order::Party as OrderParty;
-use exportgate_core::{ListHit, Order, Screening};
+use exportgate_core::{ListHit, Order, Screening, StaleLists};
 use exportgate_screen::{AllowList, ListVersion, Party, Screener};
 use sha2::{Digest, Sha256};
 
@@ -37,6 +37,10 @@ type CachedHits = (
     Vec<exportgate_screen::Hit>,
 );
 
+/// Where today's date comes from, for the age of the lists (the caller's clock: this crate
+/// never reads one).
+pub type Clock = Box<dyn Fn() -> chrono::NaiveDate + Send + Sync>;
+
 /// The screener for a run, if any, with the lists it was built from.
 pub struct ScreeningSource {
     screener: Option<Screener>,
@@ -44,6 +48,8 @@ pub struct ScreeningSource {
     external: bool,
     allow: RwLock<AllowList>,
     cache: HitCache,
+    /// Fail closed on lists older than this many days, by this clock.
+    max_age: Option<(u32, Clock)>,
 }
 
 fn describe(v: &ListVersion) -> String {
@@ -130,7 +136,38 @@ impl ScreeningSource {
             external,
             allow: RwLock::new(AllowList::new()),
             cache: RwLock::new(HashMap::new()),
+            max_age: None,
         })
+    }
+
+    /// The oldest list screened against: its data date, or its import date when the file
+    /// states none. `None` without lists.
+    pub fn oldest_list(&self) -> Option<chrono::NaiveDate> {
+        self.screener
+            .as_ref()?
+            .list_versions()
+            .iter()
+            .map(|v| v.data_date.unwrap_or(v.imported_on))
+            .min()
+    }
+
+    /// Whether the lists are older than `max_age_days` on `today`.
+    pub fn stale_lists(&self, today: chrono::NaiveDate, max_age_days: u32) -> Option<StaleLists> {
+        let oldest = self.oldest_list()?;
+        let age_days = (today - oldest).num_days();
+        (age_days > i64::from(max_age_days)).then_some(StaleLists {
+            oldest,
+            age_days,
+            max_age_days,
+        })
+    }
+
+    /// Decisions screened against lists older than `max_age_days` (by `clock`, read at each
+    /// decision) are never clean: they are held for review with the reason
+    /// `screening.stale-lists` (issue 15 item 1). For long-running services.
+    pub fn with_max_list_age(mut self, max_age_days: u32, clock: Clock) -> Self {
+        self.max_age = Some((max_age_days, clock));
+        self
     }
 
     /// Clearances of false positives: a cleared hit is still recorded, marked cleared.
@@ -259,6 +296,10 @@ impl ScreeningSource {
             Screening::Screened {
                 hits,
                 lists: &self.lists,
+                stale: self
+                    .max_age
+                    .as_ref()
+                    .and_then(|(days, clock)| self.stale_lists(clock(), *days)),
             }
         } else {
             Screening::NotScreened

@@ -318,3 +318,135 @@ fn update_downloads_and_keeps_the_previous_version_on_failure() {
     drop(server);
     let _ = std::fs::remove_dir_all(db.parent().expect("dir"));
 }
+
+#[cfg(unix)]
+#[test]
+fn issue15_item11_list_database_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = temp_db("perms").parent().unwrap().to_path_buf();
+    let dir = root.join("sub");
+    let db = dir.join("lists.sqlite");
+    import(
+        &db,
+        &data("lists/bis_dpl/dpl_2022-09.txt"),
+        Some("bis-dpl"),
+        day(1),
+    )
+    .expect("imports");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&db), 0o600);
+    std::fs::remove_dir_all(&root).ok();
+}
+
+/// The real CSL rewritten: its first `keep` entries, `entryCount` as given (the file's own
+/// 25,921 when `None`), and `sourceGeneratedAt` on `generated` when given.
+fn csl_variant(
+    dir: &Path,
+    name: &str,
+    keep: Option<usize>,
+    count: Option<u64>,
+    generated: Option<&str>,
+) -> PathBuf {
+    let text = std::fs::read_to_string(data("lists/csl_2026-07-31/screening-list.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    if let Some(k) = keep {
+        v["entries"].as_array_mut().unwrap().truncate(k);
+    }
+    if let Some(c) = count {
+        v["entryCount"] = c.into();
+    }
+    if let Some(g) = generated {
+        v["sourceGeneratedAt"] = g.into();
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+    path
+}
+
+fn huawei_hits(db: &Path) -> usize {
+    let s = load_screener(db).expect("load");
+    let party = Party {
+        name: "Huawei Technologies Co., Ltd.".into(),
+        country: Some("CN".into()),
+    };
+    s.screen(&party, day(2), &AllowList::new())
+        .expect("screen")
+        .hits
+        .len()
+}
+
+#[test]
+fn issue15_item1_shrunken_or_older_list_is_refused_without_force() {
+    let db = temp_db("guard");
+    let dir = db.parent().unwrap().to_path_buf();
+    let full = import(
+        &db,
+        &data("lists/csl_2026-07-31/screening-list.json"),
+        None,
+        day(1),
+    )
+    .expect("CSL imports");
+    assert!(huawei_hits(&db) > 0);
+
+    // Cut to 10 entries, header still declaring 25,921: refused, even with no version in force.
+    let cut = csl_variant(&dir, "cut.json", Some(10), None, None);
+    let err = import(&db, &cut, None, day(2)).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, ListsError::Refused { .. }), "{msg}");
+    assert!(
+        msg.contains("holds 10 entries") && msg.contains("25921"),
+        "{msg}"
+    );
+    assert!(msg.contains("--force"), "{msg}");
+    let fresh = temp_db("guard-fresh");
+    assert!(matches!(
+        import(&fresh, &cut, None, day(2)),
+        Err(ListsError::Refused { .. })
+    ));
+
+    // Cut with a consistent header: still more than 20 % fewer than the version in force.
+    let cut_consistent = csl_variant(&dir, "cut10.json", Some(10), Some(10), None);
+    let msg = import(&db, &cut_consistent, None, day(2))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("fewer than the 25921 of the version in force"),
+        "{msg}"
+    );
+    // A drop of under 20 % is accepted.
+    let most = csl_variant(&dir, "most.json", Some(21_000), Some(21_000), None);
+    let r = import(&db, &most, None, day(2)).expect("a 19 % drop imports");
+    assert_eq!(r.version.entry_count, 21_000);
+
+    // An older-dated copy: refused (going backwards).
+    let old = csl_variant(
+        &dir,
+        "old.json",
+        None,
+        None,
+        Some("2019-03-01T00:00:00+00:00"),
+    );
+    let msg = import(&db, &old, None, day(3)).unwrap_err().to_string();
+    assert!(
+        msg.contains("2019-03-01") && msg.contains("older than 2026-07-31"),
+        "{msg}"
+    );
+
+    // Nothing refused changed the version in force: decisions still name it and Huawei hits.
+    let st = status(&db).unwrap();
+    let in_force: Vec<_> = st.iter().filter(|s| s.in_force).collect();
+    assert_eq!(in_force.len(), 1);
+    assert_eq!(in_force[0].version, r.version);
+    assert!(huawei_hits(&db) > 0);
+
+    // With force, each goes in.
+    let forced = exportgate_lists::import_with(&db, &old, None, day(3), true).expect("forced");
+    assert_eq!(
+        forced.version.data_date,
+        NaiveDate::from_ymd_opt(2019, 3, 1)
+    );
+    let forced = exportgate_lists::import_with(&db, &cut, None, day(4), true).expect("forced");
+    assert_eq!(forced.version.entry_count, 10);
+    assert_ne!(full.version.id, forced.version.id);
+}

@@ -13,7 +13,7 @@ CSL=../shared/data/lists/csl_2026-07-31/screening-list.json
 [ -x "$BIN" ] || cargo build --release -p exportgate
 dir=$(mktemp -d)
 KEY=$("$BIN" keys create --role submitter --name load --db "$dir/db.sqlite" 2>/dev/null)
-RUST_LOG=${RUST_LOG:-warn} "$BIN" serve --addr 127.0.0.1:0 --db "$dir/db.sqlite" --lists "$CSL" >"$dir/out" 2>"$dir/err" &
+RUST_LOG=${RUST_LOG:-warn} "$BIN" serve --addr 127.0.0.1:0 --db "$dir/db.sqlite" --lists "$CSL" --max-list-age 36500 >"$dir/out" 2>"$dir/err" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do grep -q listening "$dir/out" 2>/dev/null && break; sleep 0.1; done

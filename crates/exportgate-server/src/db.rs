@@ -55,7 +55,10 @@ CREATE TABLE IF NOT EXISTS server_allow (
 ";
 
 /// Open the file and create the tables.
+/// A missing file is created 0600 in a 0700 directory first (see
+/// [`exportgate_store::sqlite::prepare_private_file`]); if that fails, opening it fails too.
 pub fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let _ = exportgate_store::sqlite::prepare_private_file(path);
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;

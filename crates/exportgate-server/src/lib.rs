@@ -64,6 +64,9 @@ pub struct Config {
     pub lists: Vec<PathBuf>,
     /// The parties are screened outside exportgate.
     pub screened_externally: bool,
+    /// Decisions screened against lists older than this many days (today, by the clock, at
+    /// each decision) are held for review (`screening.stale-lists`).
+    pub max_list_age_days: u32,
 }
 
 /// Everything a request handler needs.
@@ -112,7 +115,7 @@ impl AppState {
         ));
         if let Some(dir) = config.db.parent() {
             if !dir.as_os_str().is_empty() {
-                let _ = std::fs::create_dir_all(dir);
+                let _ = exportgate_store::sqlite::create_private_dir(dir);
             }
         }
         let path = config.db.display().to_string();
@@ -126,12 +129,27 @@ impl AppState {
             path: path.clone(),
             source,
         })?;
-        let source: &'static ScreeningSource = Box::leak(Box::new(ScreeningSource::open(
+        let source = ScreeningSource::open(
             &config.lists,
             Some(&config.db),
             config.screened_externally,
             chrono::Utc::now().date_naive(),
-        )?));
+        )?
+        .with_max_list_age(
+            config.max_list_age_days,
+            Box::new(|| chrono::Utc::now().date_naive()),
+        );
+        if let Some(s) =
+            source.stale_lists(chrono::Utc::now().date_naive(), config.max_list_age_days)
+        {
+            tracing::warn!(
+                age_days = s.age_days,
+                oldest = %s.oldest,
+                max_age_days = s.max_age_days,
+                "the lists are older than --max-list-age: decisions are held for review until they are updated"
+            );
+        }
+        let source: &'static ScreeningSource = Box::leak(Box::new(source));
         let allow = db::load_allow(&conn).map_err(|source| StartError::Db { path, source })?;
         source.set_allow_list(AllowList { entries: allow });
         Ok(AppState {

@@ -31,6 +31,7 @@ fn fixture() -> &'static Fixture {
             db: dir.path().join("db.sqlite"),
             lists: vec![csl],
             screened_externally: false,
+            max_list_age_days: 36_500,
         };
         let state = Arc::new(AppState::open(&config).unwrap());
         let keys = [Role::Submitter, Role::Reviewer, Role::Admin]

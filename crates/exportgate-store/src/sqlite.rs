@@ -33,6 +33,37 @@ fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Database(e.to_string())
 }
 
+/// Creates a directory (and any missing parents) readable by its owner only (0700 on Unix).
+/// Directories that already exist are left as they are.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+}
+
+/// Prepares the path of an SQLite database: a missing parent directory is created 0700 and a
+/// missing database file is created empty, 0600, so SQLite never creates it world-readable.
+/// SQLite creates the `-wal`, `-shm` and `-journal` files with the mode of the database file,
+/// so they are 0600 too. An existing file keeps its mode.
+pub fn prepare_private_file(path: &Path) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            create_private_dir(dir)?;
+        }
+    }
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    match o.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// A ledger in one SQLite file.
 pub struct SqliteStore {
     conn: Connection,
@@ -96,6 +127,9 @@ fn audit_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRecord> {
 impl SqliteStore {
     /// Opens or creates the ledger file at `path` and applies pending migrations.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        prepare_private_file(path).map_err(|e| {
+            StoreError::Database(format!("cannot create `{}`: {e}", path.display()))
+        })?;
         let conn = Connection::open(path).map_err(db)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(db)?;
         conn.pragma_update(None, "journal_mode", "WAL")

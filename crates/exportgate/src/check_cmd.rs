@@ -174,6 +174,35 @@ fn csv_row(r: &LineResult) -> Vec<String> {
     }
 }
 
+/// A CSV cell that a spreadsheet would read as a formula (it starts with `=`, `+`, `-`, `@`,
+/// tab or carriage return) is prefixed with a single quote, as OWASP recommends against CSV
+/// injection; the CSV writer quotes the cell as needed. Every cell goes through this.
+pub(crate) fn csv_safe(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// A table cell with every control character escaped (`\u{1b}`, `\n`, ...), so no text
+/// from an order (an id, a name quoted in an error) can move the cursor, clear the screen or
+/// forge a row of `--format table` output.
+pub(crate) fn escape_control(cell: &str) -> std::borrow::Cow<'_, str> {
+    if !cell.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(cell);
+    }
+    let mut out = String::with_capacity(cell.len() + 8);
+    for c in cell.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Append decisions as JSON lines (SIMD JSON: serialising is a fifth of `check`'s time).
 fn write_jsonl(buf: &mut Vec<u8>, results: &[LineResult]) -> anyhow::Result<()> {
     for r in results {
@@ -224,13 +253,16 @@ pub fn write_results(
                 .has_headers(false)
                 .from_writer(out);
             for r in results {
-                w.write_record(csv_row(r))?;
+                w.write_record(csv_row(r).into_iter().map(csv_safe))?;
             }
             w.flush()?;
         }
         CheckFormat::Table => {
             for r in results {
-                let row = csv_row(r);
+                let row: Vec<String> = csv_row(r)
+                    .iter()
+                    .map(|c| escape_control(c).into_owned())
+                    .collect();
                 let xp = if !row[3].is_empty() {
                     &row[3]
                 } else if !row[11].is_empty() {

@@ -80,7 +80,7 @@ impl DbUrl {
     pub fn open(&self) -> anyhow::Result<Box<dyn LedgerStore>> {
         if let DbUrl::Sqlite(p) = self {
             if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
+                exportgate_store::sqlite::create_private_dir(dir).map_err(|e| {
                     anyhow::anyhow!("cannot create the directory `{}`: {e}", dir.display())
                 })?;
             }

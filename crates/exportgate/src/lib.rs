@@ -203,6 +203,11 @@ enum Command {
         /// The parties are screened outside exportgate: record that instead of screening.
         #[arg(long, conflicts_with = "lists")]
         screened_externally: bool,
+        /// Decisions screened against lists older than this many days (by their data date,
+        /// else their import date, on the day of the decision) are held for review with the
+        /// reason `screening.stale-lists`: a stale list never gives a clean answer.
+        #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_MAX_LIST_AGE_DAYS)]
+        max_list_age: u32,
     },
     /// Manage API keys for `exportgate serve`.
     Keys {
@@ -301,6 +306,23 @@ struct ScreeningArgs {
     /// "reason", "expires"}]}`. A cleared hit is recorded in the decision, without effect.
     #[arg(long)]
     allow: Option<PathBuf>,
+    /// Warn when the lists screened against are older than this many days (by their data
+    /// date, else their import date). Decisions are still made: `serve` holds them instead.
+    #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_MAX_LIST_AGE_DAYS)]
+    max_list_age: u32,
+}
+
+/// The default of `--max-list-age`, for `check` (a warning) and `serve` (decisions held).
+pub const DEFAULT_MAX_LIST_AGE_DAYS: u32 = 7;
+
+/// The warning `check` prints for lists older than allowed.
+pub fn stale_warning(s: &exportgate_core::StaleLists) -> String {
+    format!(
+        "warning: the lists screened against are {} days old (oldest data date {}), more than \
+         --max-list-age {} days: a party listed since may be missed\nhint: run `exportgate \
+         lists update` or `exportgate lists import FILE`",
+        s.age_days, s.oldest, s.max_age_days
+    )
 }
 
 impl ScreeningArgs {
@@ -317,6 +339,9 @@ impl ScreeningArgs {
             today(),
         )
         .map_err(|e| user(e.to_string()))?;
+        if let Some(stale) = source.stale_lists(today(), self.max_list_age) {
+            eprintln!("{}", stale_warning(&stale));
+        }
         let Some(path) = &self.allow else {
             return Ok(source);
         };
@@ -356,6 +381,11 @@ enum ListsCommand {
         path: PathBuf,
         #[arg(long)]
         source: Option<String>,
+        /// Import even a file older than the version in force for its source, or with fewer
+        /// entries than its header declares, or more than 20 % fewer than the version in force
+        /// (refused without it).
+        #[arg(long)]
+        force: bool,
     },
     /// Every stored version: source, data date, import date, entry count, checksum.
     Status,
@@ -541,9 +571,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         Command::Lists { command, db } => match command {
             ListsCommand::Update { sources, urls } => lists_cmd::update(db, &sources, &urls),
-            ListsCommand::Import { path, source } => {
-                lists_cmd::import(db, &path, source.as_deref())
-            }
+            ListsCommand::Import {
+                path,
+                source,
+                force,
+            } => lists_cmd::import(db, &path, source.as_deref(), force),
             ListsCommand::Status => lists_cmd::status(db),
         },
         Command::Serve {
@@ -551,7 +583,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db,
             lists,
             screened_externally,
-        } => serve_cmd::serve(addr, db.as_deref(), lists, screened_externally),
+            max_list_age,
+        } => serve_cmd::serve(
+            addr,
+            db.as_deref(),
+            lists,
+            screened_externally,
+            max_list_age,
+        ),
         Command::Keys { action } => match action {
             KeysAction::Create { role, name, db } => {
                 serve_cmd::keys_create(db.as_deref(), &role, &name)

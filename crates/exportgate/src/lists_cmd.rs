@@ -21,7 +21,7 @@ pub fn db_path(db: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 /// Creates the directory holding the database, for commands that write it.
 fn ensure_parent(db: &Path) -> anyhow::Result<()> {
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| {
+        exportgate_store::sqlite::create_private_dir(dir).map_err(|e| {
             user(format!(
                 "cannot create the directory `{}` for the list database: {e}",
                 dir.display()
@@ -34,7 +34,9 @@ fn ensure_parent(db: &Path) -> anyhow::Result<()> {
 fn lists_error(e: exportgate_lists::ListsError) -> anyhow::Error {
     use exportgate_lists::ListsError as E;
     match e {
-        E::Io { .. } | E::Parse(_) | E::Undetected(_) | E::UnknownSource(_) => user(e.to_string()),
+        E::Io { .. } | E::Parse(_) | E::Undetected(_) | E::UnknownSource(_) | E::Refused { .. } => {
+            user(e.to_string())
+        }
         other => anyhow::Error::new(other),
     }
 }
@@ -53,10 +55,16 @@ fn describe(v: &ListVersion) -> String {
     )
 }
 
-pub fn import(db: Option<PathBuf>, path: &Path, source: Option<&str>) -> anyhow::Result<ExitCode> {
+pub fn import(
+    db: Option<PathBuf>,
+    path: &Path,
+    source: Option<&str>,
+    force: bool,
+) -> anyhow::Result<ExitCode> {
     let db = db_path(db)?;
     ensure_parent(&db)?;
-    let report = exportgate_lists::import(&db, path, source, today()).map_err(lists_error)?;
+    let report =
+        exportgate_lists::import_with(&db, path, source, today(), force).map_err(lists_error)?;
     if report.changed {
         println!("imported {}", describe(&report.version));
     } else {

@@ -36,12 +36,14 @@ pub fn serve(
     db: Option<&str>,
     lists: Vec<PathBuf>,
     screened_externally: bool,
+    max_list_age_days: u32,
 ) -> anyhow::Result<ExitCode> {
     let config = exportgate_server::Config {
         addr,
         db: db_path(db)?,
         lists,
         screened_externally,
+        max_list_age_days,
     };
     exportgate_server::init_tracing();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -52,7 +54,7 @@ pub fn serve(
 fn open(db: &Path) -> anyhow::Result<rusqlite::Connection> {
     if let Some(dir) = db.parent() {
         if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir)?;
+            exportgate_store::sqlite::create_private_dir(dir)?;
         }
     }
     exportgate_server::db::open(db).map_err(|e| user(format!("database `{}`: {e}", db.display())))

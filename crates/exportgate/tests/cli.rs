@@ -447,3 +447,244 @@ fn allow_list_clears_a_false_positive_and_still_records_it() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+fn h100_order(id: &str) -> String {
+    serde_json::json!({
+        "id": id, "date": "2025-06-01", "item": {"chip": "nvidia-h100-sxm"}, "quantity": 1,
+        "destination": "IL",
+        "consignee": {"name": "TLV AI Ltd", "country": "IL", "headquarters": "IL", "parent_headquarters": "IL"}
+    })
+    .to_string()
+}
+
+#[test]
+fn issue15_item9_csv_formula_injection_is_neutralised() {
+    let ids = [
+        "=HYPERLINK(\"http://x\")",
+        "+1+2",
+        "-3",
+        "@SUM(A1)",
+        "\tx",
+        "\rx",
+    ];
+    let orders: Vec<String> = ids.iter().map(|id| h100_order(id)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("orders.jsonl");
+    std::fs::write(&file, orders.join("\n") + "\n").unwrap();
+    let db = dir.path().join("ledger.sqlite");
+    let check = run(
+        &[
+            "check",
+            file.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--screened-externally",
+        ],
+        None,
+    );
+    let ship = run(
+        &[
+            "ship",
+            file.to_str().unwrap(),
+            "--db",
+            db.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--screened-externally",
+        ],
+        None,
+    );
+    for (door, o) in [("check", check), ("ship", ship)] {
+        // Ids starting with a tab or CR are rejected (control characters, item 10): those lines
+        // are error rows, exit 2, and their id cell is neutralised as well.
+        assert_eq!(o.status.code(), Some(2), "{door}: {}", stderr(&o));
+        assert!(stderr(&o).contains("errors 2"), "{door}: {}", stderr(&o));
+        let mut rdr = csv::ReaderBuilder::new().from_reader(o.stdout.as_slice());
+        let got: Vec<String> = rdr
+            .records()
+            .map(|r| r.unwrap().get(0).unwrap().to_string())
+            .collect();
+        let want: Vec<String> = ids.iter().map(|id| format!("'{id}")).collect();
+        assert_eq!(got, want, "{door}");
+        for r in csv::Reader::from_reader(o.stdout.as_slice()).records() {
+            for cell in r.unwrap().iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{door}: {cell:?}"
+                );
+            }
+        }
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn issue15_item11_cli_creates_databases_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let tmp = tempfile::tempdir().unwrap();
+    let lists_db = tmp.path().join("a").join("lists.sqlite");
+    let o = run(
+        &[
+            "lists",
+            "import",
+            "--db",
+            lists_db.to_str().unwrap(),
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/data/lists/bis_dpl/dpl_2022-09.txt"
+            ),
+            "--source",
+            "bis-dpl",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let keys_db = tmp.path().join("b").join("c").join("server.sqlite");
+    let o = run(
+        &[
+            "keys",
+            "create",
+            "--role",
+            "admin",
+            "--name",
+            "ops",
+            "--db",
+            keys_db.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ledger_db = tmp.path().join("d").join("ledger.sqlite");
+    let orders = tmp.path().join("orders.jsonl");
+    std::fs::write(&orders, h100_order("o1") + "\n").unwrap();
+    let o = run(
+        &[
+            "ship",
+            orders.to_str().unwrap(),
+            "--db",
+            ledger_db.to_str().unwrap(),
+            "--screened-externally",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    for db in [&lists_db, &keys_db, &ledger_db] {
+        assert_eq!(mode(db.parent().unwrap()), 0o700, "{}", db.display());
+        assert_eq!(mode(db), 0o600, "{}", db.display());
+        for ext in ["-wal", "-shm", "-journal"] {
+            let side = std::path::PathBuf::from(format!("{}{ext}", db.display()));
+            if side.exists() {
+                assert_eq!(mode(&side), 0o600, "{}", side.display());
+            }
+        }
+    }
+    assert_eq!(mode(&tmp.path().join("b")), 0o700);
+}
+
+#[test]
+fn issue15_item10_control_characters_in_ids_are_rejected_and_escaped() {
+    let ids = [
+        "clear\u{1b}[2J\u{1b}[H",
+        "forged\nrow",
+        "bell\u{7}",
+        "c1\u{9b}2J",
+    ];
+    let orders: Vec<String> = ids.iter().map(|id| h100_order(id)).collect();
+    let input = orders.join("\n") + "\n";
+    // JSONL: each line is an error naming the field `id`.
+    let o = run(&["check", "-", "--screened-externally"], Some(&input));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let lines: Vec<Value> = String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), ids.len());
+    for l in &lines {
+        assert_eq!(l["error"]["field"], "id", "{l}");
+        assert!(
+            l["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("control character"),
+            "{l}"
+        );
+    }
+    // Table: no control character reaches the terminal; one row per order.
+    let o = run(
+        &["check", "-", "--screened-externally", "--format", "table"],
+        Some(&input),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+    assert_eq!(out.lines().count(), 1 + ids.len(), "{out}");
+    assert!(out.contains("clear\\u{1b}[2J"), "{out}");
+    assert!(out.contains("forged\\nrow"), "{out}");
+}
+
+#[test]
+fn issue15_item1_lists_import_refuses_shrunken_or_older_lists_and_check_warns_when_stale() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("lists.sqlite");
+    let db_s = db.to_str().unwrap();
+    let full = csl();
+    let o = run(&["lists", "import", "--db", db_s, &full], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&full).unwrap()).unwrap();
+    let mut cut = v.clone();
+    cut["entries"].as_array_mut().unwrap().truncate(10);
+    let cut_path = tmp.path().join("cut.json");
+    std::fs::write(&cut_path, cut.to_string()).unwrap();
+    v["sourceGeneratedAt"] = "2019-03-01T00:00:00+00:00".into();
+    let old_path = tmp.path().join("old.json");
+    std::fs::write(&old_path, v.to_string()).unwrap();
+
+    let huawei = r#"{"id":"o","date":"2025-06-01","item":{"chip":"nvidia-l2"},"quantity":1,"destination":"CN","consignee":{"name":"Huawei Technologies Co., Ltd.","country":"CN","headquarters":"CN","parent_headquarters":"CN"}}"#;
+    for (path, why) in [(&cut_path, "25921"), (&old_path, "older than 2026-07-31")] {
+        let o = run(
+            &["lists", "import", "--db", db_s, path.to_str().unwrap()],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("refusing to import") && err.contains(why),
+            "{err}"
+        );
+        assert!(err.contains("--force"), "{err}");
+        // The version in force is unchanged: Huawei still needs a licence, and the decision
+        // names the list version it used.
+        let o = run(&["check", "-", "--db", db_s], Some(huawei));
+        let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(d["outcome"], "license_required", "{d}");
+        let lists = d["screening"]["lists"].to_string();
+        assert!(lists.contains("csl 2026-07-31 (25921 entries"), "{lists}");
+        // `check` warns (only) that the lists are older than --max-list-age (default 7 days).
+        let err = stderr(&o);
+        assert!(
+            err.contains("warning: the lists screened against are"),
+            "{err}"
+        );
+        let o = run(
+            &["check", "-", "--db", db_s, "--max-list-age", "36500"],
+            Some(huawei),
+        );
+        assert!(!stderr(&o).contains("warning: the lists"), "{}", stderr(&o));
+    }
+    let o = run(
+        &[
+            "lists",
+            "import",
+            "--db",
+            db_s,
+            cut_path.to_str().unwrap(),
+            "--force",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("10 entries"));
+}

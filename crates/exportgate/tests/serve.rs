@@ -356,3 +356,41 @@ fn serve_answers_concurrent_connections_and_stops_on_sigterm() {
     let status = srv.terminate();
     assert!(status.success(), "exit status after SIGTERM: {status}");
 }
+
+/// Issue 15 item 1: `serve` never gives a clean answer on lists older than `--max-list-age`
+/// (default 7 days): the real CSL is dated 2026-07-31, far more than 7 days before any run of
+/// this test.
+#[test]
+fn issue15_item1_serve_holds_decisions_made_with_stale_lists() {
+    let clean = order("o1", "Tel Aviv Inference Ltd", "IL");
+    let huawei = order("o2", "Huawei Technologies Co., Ltd.", "CN");
+    let book = Value::Array(vec![clean, huawei]).to_string();
+
+    let fresh = Server::start();
+    let key = fresh.key("submitter", "orders");
+    let (s, v) = fresh.call("POST", "/v1/check", Some(&key), Some(&book));
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v[0]["outcome"], "no_license_required", "{v}");
+    assert!(!v.to_string().contains("screening.stale-lists"), "{v}");
+
+    let stale = Server::start_with(&[]);
+    let key = stale.key("submitter", "orders");
+    let (s, v) = stale.call("POST", "/v1/check", Some(&key), Some(&book));
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v[0]["outcome"], "hold_for_review", "{v}");
+    let reasons = v[0]["reasons"].to_string();
+    assert!(reasons.contains("screening.stale-lists"), "{reasons}");
+    assert!(
+        reasons.contains("more than the 7 days allowed"),
+        "{reasons}"
+    );
+    // The decision still names the list version it used, and a hit still requires a licence.
+    assert!(
+        v[0]["screening"]["lists"][0]
+            .as_str()
+            .unwrap()
+            .contains("2026-07-31"),
+        "{v}"
+    );
+    assert_eq!(v[1]["outcome"], "license_required", "{v}");
+}

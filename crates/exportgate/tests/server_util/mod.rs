@@ -25,12 +25,20 @@ pub struct Server {
 impl Server {
     /// Start on port 0 with a fresh database and the CSL; wait for the address it prints.
     pub fn start() -> Server {
+        // The real CSL is dated 2026-07-31: keep it in force for these tests.
+        Server::start_with(&["--max-list-age", "36500"])
+    }
+
+    /// [`Server::start`] with these extra arguments to `serve` (and `serve`'s own default
+    /// `--max-list-age` unless they give one).
+    pub fn start_with(extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_exportgate"))
             .args(["serve", "--addr", "127.0.0.1:0", "--db"])
             .arg(dir.path().join("db.sqlite"))
             .arg("--lists")
             .arg(csl())
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
