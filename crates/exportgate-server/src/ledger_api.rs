@@ -1,7 +1,8 @@
 //! Licences, ledger balances and requests, the audit log, and API keys — all over the
 //! `exportgate-store` [`LedgerStore`](exportgate_ledger::LedgerStore) API as it is. Admins
-//! manage keys and licences; reviewers read the audit log; submitters read balances and
-//! submit ledger requests (reserve, post, void, expire).
+//! manage keys and licences and may submit raw ledger requests (reserve, post, void, expire);
+//! reviewers read the audit log; submitters read balances and draw on licences only through
+//! decisions (`POST /v1/ship`).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -212,16 +213,19 @@ pub struct SubmitRequest {
     pub requests: Vec<Request>,
 }
 
+/// Raw ledger requests are admin-only: they reserve and post against any account at a
+/// caller-chosen time. Submitters draw on licences only through decisions (`POST /v1/ship`).
 #[utoipa::path(post, path = "/v1/ledger/requests", request_body = SubmitRequest,
+    description = "Admin only. Raw ledger requests against any account at a caller-chosen time; submitters draw on licences only through decisions (`POST /v1/ship`).",
     responses((status = 200, description = "One reply (result code) per request", body = [Object]),
-        (status = 400, body = ErrorBody)),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "Not an admin key")),
     security(("bearer" = [])))]
 pub async fn submit(
     State(st): State<Shared>,
     headers: HeaderMap,
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let who = require(&st, &headers, Role::Submitter)?;
+    let who = require(&st, &headers, Role::Admin)?;
     let req: SubmitRequest = parse_json(&body(b)?)?;
     if req.requests.is_empty() {
         return Err(ApiError::bad("requests", "must not be empty"));
