@@ -165,13 +165,16 @@ async fn observe(State(st): State<Shared>, req: Request, next: Next) -> Response
     let start = Instant::now();
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().cloned();
-    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let route = route
+        .as_ref()
+        .map_or(metrics::UNMATCHED_ROUTE, MatchedPath::as_str);
     // The path is copied only when the request log line is enabled.
     let uri_path = tracing::enabled!(tracing::Level::INFO).then(|| req.uri().path().to_string());
     let resp = next.run(req).await;
     let elapsed = start.elapsed();
     let status = resp.status().as_u16();
-    st.metrics.observe(method.as_str(), route, status, elapsed);
+    st.metrics
+        .observe(metrics::method_label(&method), route, status, elapsed);
     if let Some(path) = uri_path {
         tracing::info!(
             method = %method,

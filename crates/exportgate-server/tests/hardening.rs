@@ -127,3 +127,58 @@ fn item_4_raw_ledger_requests_are_admin_only() {
     let op = &doc["paths"]["/v1/ledger/requests"]["post"];
     assert!(op.to_string().contains("Admin only"), "{op}");
 }
+
+#[test]
+fn item_7_metrics_labels_come_from_a_closed_set() {
+    let f = fixture();
+    for i in 0..200 {
+        let method = format!("XM{i}ETHOD");
+        let req = Request::builder()
+            .method(method.as_str())
+            .uri("/v1/check")
+            .body(Body::empty())
+            .unwrap();
+        let (s, _) = f.raw(req);
+        assert!(!s.is_server_error());
+        let req = Request::builder()
+            .method(method.as_str())
+            .uri(format!("/no/such/path/{i}"))
+            .body(Body::empty())
+            .unwrap();
+        let (s, _) = f.raw(req);
+        assert!(!s.is_server_error());
+        let req = Request::builder()
+            .uri(format!("/random-{i}"))
+            .body(Body::empty())
+            .unwrap();
+        let (s, _) = f.raw(req);
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+    let req = Request::builder()
+        .uri("/metrics")
+        .body(Body::empty())
+        .unwrap();
+    let (s, bytes) = f.raw(req);
+    assert_eq!(s, StatusCode::OK);
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(!text.contains("XM1ETHOD"), "{text}");
+    assert!(!text.contains("random-"), "{text}");
+    assert!(!text.contains("/no/such"), "{text}");
+    assert!(
+        text.contains("method=\"other\",route=\"/v1/check\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("method=\"other\",route=\"unmatched\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("method=\"GET\",route=\"unmatched\",status=\"404\"} 200"),
+        "{text}"
+    );
+    let series = text
+        .lines()
+        .filter(|l| l.starts_with("exportgate_http_requests_total{"))
+        .count();
+    assert!(series <= 6, "{series} series:\n{text}");
+}
