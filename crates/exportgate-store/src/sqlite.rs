@@ -565,6 +565,62 @@ impl LedgerStore for SqliteStore {
         })
     }
 
+    fn ledger_rows(
+        &mut self,
+    ) -> Result<(Vec<AuditRecord>, exportgate_ledger::LedgerRows), StoreError> {
+        self.read(|conn| {
+            let mut statement = conn
+                .prepare(&format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq"
+                ))
+                .map_err(db)?;
+            let records = statement
+                .query_map([], audit_row)
+                .map_err(db)?
+                .map(|r| r.map_err(db))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut statement = conn
+                .prepare(&format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY id"
+                ))
+                .map_err(db)?;
+            let accounts = statement
+                .query_map([], account_row)
+                .map_err(db)?
+                .map(|r| {
+                    let (spec, status, posted, pending) = r.map_err(db)?;
+                    codec::account_unchecked(&spec, &status, posted, pending)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut statement = conn
+                .prepare(&format!(
+                    "SELECT {TRANSFER_COLUMNS} FROM transfers ORDER BY key"
+                ))
+                .map_err(db)?;
+            let transfers = statement
+                .query_map([], transfer_row)
+                .map_err(db)?
+                .map(|r| decode_transfer(r.map_err(db)?))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut statement = conn
+                .prepare("SELECT number, licence FROM licences ORDER BY number")
+                .map_err(db)?;
+            let licences = statement
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(db)?
+                .map(|r| r.map_err(db))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((
+                records,
+                exportgate_ledger::LedgerRows {
+                    accounts,
+                    transfers,
+                    licences,
+                },
+            ))
+        })
+    }
+
     fn check_invariants(&mut self) -> Result<(), StoreError> {
         self.read(|conn| {
             let mut statement = conn

@@ -238,8 +238,23 @@ enum LicencesCommand {
 
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
-    /// Walk the audit log; report the first edited, inserted or deleted record (exit 1 then).
+    /// Walk the audit log; report the first edited, inserted or deleted record; then replay
+    /// the log and recompute every balance from the transfers and every transfer from the log,
+    /// reporting the first disagreement (exit 1 on any of these).
     Verify {
+        /// An anchor written by `audit anchor` (one or more lines): the log's record at each
+        /// anchored seq must exist and have the anchored hash.
+        #[arg(long)]
+        anchor: Option<PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Print the audit log's head (seq and hash) as one JSON line, to keep outside the
+    /// database; `audit verify --anchor FILE` checks the log against it later.
+    Anchor {
+        /// Also write the line to FILE (replacing it).
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -494,7 +509,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         },
         Command::Audit { command } => match command {
-            AuditCommand::Verify { db } => licences_cmd::verify(&db.url()?),
+            AuditCommand::Verify { anchor, db } => {
+                licences_cmd::verify(&db.url()?, anchor.as_deref())
+            }
+            AuditCommand::Anchor { out, db } => licences_cmd::anchor(&db.url()?, out.as_deref()),
         },
         Command::Regimes {
             as_of,
