@@ -47,6 +47,14 @@ pub fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
             )
         }
     })
+    // A UTF-8 byte-order mark (as some Windows tools write) before the JSON is accepted.
+    .map(|b| {
+        if b.starts_with(b"\xEF\xBB\xBF") {
+            b.slice(3..)
+        } else {
+            b
+        }
+    })
 }
 
 /// The query string as a map, or 400.

@@ -23,7 +23,8 @@ fn fixture() -> Fixture {
     let config = Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         db: dir.path().join("db.sqlite"),
-        lists: vec![],
+        lists: vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data/lists/csl_2026-07-31/screening-list.json")],
         screened_externally: false,
     };
     let state = Arc::new(AppState::open(&config).unwrap());
@@ -181,4 +182,94 @@ fn item_7_metrics_labels_come_from_a_closed_set() {
         .filter(|l| l.starts_with("exportgate_http_requests_total{"))
         .count();
     assert!(series <= 6, "{series} series:\n{text}");
+}
+
+/// An order to a Denied Persons List party: held for review, so it opens a case.
+fn order(id: &str) -> Value {
+    json!({"id": id, "date": "2025-06-01", "item": {"chip": "nvidia-l2"}, "quantity": 8,
+        "destination": "US", "exporter": {"name": "Acme Systems", "country": "US"},
+        "consignee": {"name": "KAL TEK LABS", "country": "US", "headquarters": "US",
+            "parent_headquarters": "US"}})
+}
+
+#[test]
+fn item_12_audit_paging_cases_paging_one_case_per_order_and_bom() {
+    let f = fixture();
+    // Audit records exist (a licence added); after=u64::MAX is past all of them.
+    let (s, v) = f.call("POST", "/v1/licences", &f.admin, Some(LICENCE.as_bytes()));
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v) = f.call("GET", "/v1/audit", &f.reviewer, None);
+    assert_eq!(s, StatusCode::OK);
+    assert!(!v.as_array().unwrap().is_empty(), "{v}");
+    for after in [u64::MAX.to_string(), (i64::MAX as u64 + 1).to_string()] {
+        let (s, v) = f.call(
+            "GET",
+            &format!("/v1/audit?after={after}"),
+            &f.reviewer,
+            None,
+        );
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v, json!([]), "after={after}");
+    }
+
+    // Cases: the same order again (same id, same decision) keeps its one open case.
+    let body = order("dup-1").to_string();
+    let (s, first) = f.call("POST", "/v1/check", &f.submitter, Some(body.as_bytes()));
+    assert_eq!(s, StatusCode::OK, "{first}");
+    let case = first["review_case"]
+        .as_i64()
+        .expect("the order opens a case");
+    let (_, again) = f.call("POST", "/v1/check", &f.submitter, Some(body.as_bytes()));
+    assert_eq!(again["review_case"], json!(case), "{again}");
+    let batch = json!([order("dup-1"), order("dup-1")]).to_string();
+    let (_, v) = f.call("POST", "/v1/check", &f.submitter, Some(batch.as_bytes()));
+    assert_eq!(v[0]["review_case"], json!(case), "{v}");
+    assert_eq!(v[1]["review_case"], json!(case), "{v}");
+    let (_, open) = f.call("GET", "/v1/cases", &f.reviewer, None);
+    assert_eq!(open.as_array().unwrap().len(), 1, "{open}");
+
+    // More cases, then pages of 2 with `after`.
+    let batch = Value::Array((0..5).map(|i| order(&format!("p-{i}"))).collect()).to_string();
+    let (s, v) = f.call("POST", "/v1/check", &f.submitter, Some(batch.as_bytes()));
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut seen = Vec::new();
+    let mut after = 0;
+    loop {
+        let req = Request::builder()
+            .uri(format!("/v1/cases?limit=2&after={after}"))
+            .header("authorization", format!("Bearer {}", f.reviewer))
+            .body(Body::empty())
+            .unwrap();
+        let resp = runtime()
+            .block_on(app(f.state.clone()).oneshot(req))
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let next = resp
+            .headers()
+            .get("x-next-after")
+            .map(|h| h.to_str().unwrap().parse::<i64>().unwrap());
+        let bytes = runtime()
+            .block_on(resp.into_body().collect())
+            .unwrap()
+            .to_bytes();
+        let page: Vec<Value> = serde_json::from_slice(&bytes).unwrap();
+        assert!(page.len() <= 2);
+        seen.extend(page.iter().map(|c| c["id"].as_i64().unwrap()));
+        match next {
+            Some(n) => after = n,
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 6, "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+    let (s, v) = f.call("GET", "/v1/cases?after=x", &f.reviewer, None);
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(v["error"]["field"], "after", "{v}");
+
+    // A UTF-8 byte-order mark before the JSON.
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(order("bom-1").to_string().as_bytes());
+    let (s, v) = f.call("POST", "/v1/check", &f.submitter, Some(&bom));
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["outcome"].is_string(), "{v}");
 }

@@ -584,7 +584,10 @@ impl LedgerStore for PostgresStore {
             format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
         self.read(|tx| {
             Ok(tx
-                .query(&sql, &[&(after_seq as i64), &limit])
+                .query(
+                    &sql,
+                    &[&i64::try_from(after_seq).unwrap_or(i64::MAX), &limit],
+                )
                 .map_err(db)?
                 .iter()
                 .map(audit_row)
@@ -610,8 +613,9 @@ impl LedgerStore for PostgresStore {
                 }
             }
             let head = tx
-                .query_one("SELECT seq, hash FROM audit_head WHERE id = 1", &[])
-                .map_err(db)?;
+                .query_opt("SELECT seq, hash FROM audit_head WHERE id = 1", &[])
+                .map_err(db)?
+                .ok_or_else(|| corrupt(crate::sqlite::HEAD_MISSING))?;
             Ok(verifier.finish(Some((head.get::<_, i64>(0) as u64, head.get(1)))))
         })
     }

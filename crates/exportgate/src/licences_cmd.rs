@@ -229,13 +229,20 @@ pub fn verify(db: &DbUrl, anchor: Option<&Path>) -> anyhow::Result<ExitCode> {
     let mut store = db
         .open_existing()?
         .ok_or_else(|| user(format!("no ledger at {db}")))?;
-    let summary = match store.verify_audit().map_err(store_error)? {
-        Ok(summary) => summary,
-        Err(broken) => {
+    let summary = match store.verify_audit() {
+        Ok(Ok(summary)) => summary,
+        Ok(Err(broken)) => {
             println!("{broken}");
             eprintln!("error: the audit log of {db} has been tampered with: {broken}");
             return Ok(ExitCode::from(1));
         }
+        // Tables or the head row gone: tampering too, said as such.
+        Err(exportgate_ledger::StoreError::Corrupt(what)) => {
+            println!("{what}");
+            eprintln!("error: the audit log of {db} has been tampered with: {what}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(store_error(e)),
     };
     println!(
         "audit log intact: {} records; head {}",

@@ -861,3 +861,52 @@ fn item_3_audit_verify_ties_balances_to_the_log_and_checks_the_anchor() {
     );
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
 }
+
+/// Issue 15 item 12: `audit verify` on a database whose audit log was deleted says so, and a
+/// UTF-8 byte-order mark before the orders is accepted.
+#[test]
+fn item_12_audit_verify_names_a_deleted_log_and_a_bom_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("gone.sqlite");
+    let db = db.to_str().unwrap().to_string();
+    ok(add_licence(&db, dir.path(), LICENCE));
+    let file = write(dir.path(), "o.jsonl", &orders("g", 2));
+    ok(ship(&db, &file, &[]));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log; DELETE FROM audit_head;",
+    )
+    .unwrap();
+    drop(conn);
+    let o = run(&["audit", "verify", "--db", &db], None);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let all = stdout(&o) + &stderr(&o);
+    assert!(!all.contains("Query returned no rows"), "{all}");
+    assert!(
+        all.contains("audit_head") && all.contains("deleted"),
+        "{all}"
+    );
+    // The table itself dropped.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("DROP TABLE audit_log;")
+        .unwrap();
+    let o = run(&["audit", "verify", "--db", &db], None);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let all = stdout(&o) + &stderr(&o);
+    assert!(all.contains("`audit_log` is missing"), "{all}");
+
+    // A byte-order mark before the first order.
+    let bom = write(
+        dir.path(),
+        "bom.jsonl",
+        &format!("\u{feff}{}", orders("b", 1)),
+    );
+    let o = ok(run(
+        &["check", bom.to_str().unwrap(), "--screened-externally"],
+        None,
+    ));
+    let ds = decisions(&o);
+    assert_eq!(ds.len(), 1);
+    assert!(ds[0]["outcome"].is_string(), "{:?}", ds[0]);
+}
