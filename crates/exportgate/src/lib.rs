@@ -203,6 +203,16 @@ enum Command {
         /// The parties are screened outside exportgate: record that instead of screening.
         #[arg(long, conflicts_with = "lists")]
         screened_externally: bool,
+        /// Seconds a connection has to send a request's complete headers (also the most a
+        /// kept-alive connection may sit idle between requests); then it is closed.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_read_timeout: u64,
+        /// Seconds without a byte in either direction after which a connection is closed.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86400))]
+        idle_timeout: u64,
+        /// Open connections at most; more wait in the kernel's backlog until one closes.
+        #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        max_connections: u64,
     },
     /// Manage API keys for `exportgate serve`.
     Keys {
@@ -569,7 +579,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db,
             lists,
             screened_externally,
-        } => serve_cmd::serve(addr, db.as_deref(), lists, screened_externally),
+            header_read_timeout,
+            idle_timeout,
+            max_connections,
+        } => serve_cmd::serve(
+            addr,
+            db.as_deref(),
+            lists,
+            screened_externally,
+            exportgate_server::ServeLimits {
+                header_read_timeout: std::time::Duration::from_secs(header_read_timeout),
+                idle_timeout: std::time::Duration::from_secs(idle_timeout),
+                max_connections: max_connections as usize,
+            },
+        ),
         Command::Keys { action } => match action {
             KeysAction::Create { role, name, db } => {
                 serve_cmd::keys_create(db.as_deref(), &role, &name)

@@ -25,12 +25,18 @@ pub struct Server {
 impl Server {
     /// Start on port 0 with a fresh database and the CSL; wait for the address it prints.
     pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// [`Server::start`] with more `serve` arguments.
+    pub fn start_with(extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_exportgate"))
             .args(["serve", "--addr", "127.0.0.1:0", "--db"])
             .arg(dir.path().join("db.sqlite"))
             .arg("--lists")
             .arg(csl())
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
