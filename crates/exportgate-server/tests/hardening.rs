@@ -273,3 +273,44 @@ fn item_12_audit_paging_cases_paging_one_case_per_order_and_bom() {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(v["outcome"].is_string(), "{v}");
 }
+
+#[test]
+fn item_8_a_batch_opening_many_cases_does_not_block_its_worker() {
+    let f = fixture();
+    let batch = Value::Array((0..200).map(|i| order(&format!("many-{i}"))).collect()).to_string();
+    let rt = runtime();
+    let (batch_done_first, cases) = rt.block_on(async {
+        let req = Request::builder()
+            .method("POST")
+            .uri("/v1/check")
+            .header("authorization", format!("Bearer {}", f.submitter))
+            .body(Body::from(batch))
+            .unwrap();
+        let batch = tokio::spawn(app(f.state.clone()).oneshot(req));
+        // Let the batch start on this (single) thread.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        let health = Request::builder()
+            .uri("/healthz")
+            .body(Body::empty())
+            .unwrap();
+        let resp = app(f.state.clone()).oneshot(health).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let batch_done_first = batch.is_finished();
+        let resp = batch.await.unwrap().unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        let v: Value = serde_json::from_slice(&bytes).unwrap();
+        let cases = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["review_case"].is_i64())
+            .count();
+        (batch_done_first, cases)
+    });
+    assert_eq!(cases, 200);
+    assert!(
+        !batch_done_first,
+        "/healthz waited for the whole batch on the same worker"
+    );
+}
