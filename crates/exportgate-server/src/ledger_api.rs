@@ -275,18 +275,32 @@ pub async fn audit(
 }
 
 #[utoipa::path(get, path = "/v1/audit/verify",
-    responses((status = 200, description = "`{\"ok\": true, \"records\", \"head_hash\"}` or `{\"ok\": false, \"break\": {seq, kind}}`", body = Object)),
+    responses((status = 200, description = "`{\"ok\": true, \"records\", \"head_hash\", \"ledger\": {\"ok\": true, \"reconciled\"}}`, `{\"ok\": false, \"break\": {seq, kind}}` when the chain is broken, or `{\"ok\": false, ..., \"ledger\": {\"ok\": false, \"disagreement\": {seq?, account?, transfer?, what}}}` when the ledger's tables do not follow from the log (as `exportgate audit verify`)", body = Object)),
     security(("bearer" = [])))]
 pub async fn verify(State(st): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     require(&st, &headers, Role::Reviewer)?;
     let st2 = st.clone();
-    let result = tokio::task::spawn_blocking(move || st2.store().verify_audit())
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(store_error)?;
-    Ok(Json(match result {
-        Ok(s) => json!({"ok": true, "records": s.records, "head_hash": s.head_hash}),
-        Err(b) => json!({"ok": false, "break": b, "message": b.to_string()}),
+    let (result, ledger) = tokio::task::spawn_blocking(move || {
+        let mut store = st2.store();
+        let chain = store.verify_audit()?;
+        // The tables against the log, once the log itself holds.
+        let ledger = match &chain {
+            Ok(_) => Some(store.reconcile()?),
+            Err(_) => None,
+        };
+        Ok::<_, StoreError>((chain, ledger))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(store_error)?;
+    Ok(Json(match (result, ledger) {
+        (Ok(s), Some(Err(d))) => {
+            json!({"ok": false, "records": s.records, "head_hash": s.head_hash,
+            "ledger": {"ok": false, "disagreement": d, "message": d.to_string()}})
+        }
+        (Ok(s), ledger) => json!({"ok": true, "records": s.records, "head_hash": s.head_hash,
+            "ledger": ledger.and_then(Result::ok).map(|r| json!({"ok": true, "reconciled": r}))}),
+        (Err(b), _) => json!({"ok": false, "break": b, "message": b.to_string()}),
     })
     .into_response())
 }

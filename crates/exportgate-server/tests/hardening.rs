@@ -314,3 +314,36 @@ fn item_8_a_batch_opening_many_cases_does_not_block_its_worker() {
         "/healthz waited for the whole batch on the same worker"
     );
 }
+
+#[test]
+fn item_3_audit_verify_over_http_reconciles_the_ledger() {
+    let f = fixture();
+    let (s, v) = f.call("POST", "/v1/licences", &f.admin, Some(LICENCE.as_bytes()));
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let requests = json!({"requests": [
+        {"op": "reserve_and_post", "key": "k-1", "accounts": ["licence:D900001"],
+         "amounts": {"units": 10}, "at": "2025-09-01T00:00:00Z"}]})
+    .to_string();
+    let (s, v) = f.call(
+        "POST",
+        "/v1/ledger/requests",
+        &f.admin,
+        Some(requests.as_bytes()),
+    );
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = f.call("GET", "/v1/audit/verify", &f.reviewer, None);
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["ledger"]["ok"], true, "{v}");
+    rusqlite::Connection::open(f._dir.path().join("db.sqlite"))
+        .unwrap()
+        .execute_batch("UPDATE accounts SET posted_units = 0 WHERE id = 'licence:D900001'")
+        .unwrap();
+    let (s, v) = f.call("GET", "/v1/audit/verify", &f.reviewer, None);
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(
+        v["ledger"]["disagreement"]["account"], "licence:D900001",
+        "{v}"
+    );
+}
