@@ -5,7 +5,8 @@
 //! one. The payload is hashed as the exact text stored, so no JSON re-serialisation can change
 //! a hash. The store also keeps a head (last seq and hash), which catches deletion or insertion
 //! at the end of the log. A writer who can rewrite every record *and* the head can forge a
-//! consistent log; anchor the head elsewhere (print it, sign it) if that matters.
+//! consistent log; `exportgate audit anchor` prints the head to keep elsewhere and
+//! `audit verify --anchor` checks the log against it (see the README).
 
 use crate::time::Timestamp;
 use serde::{Deserialize, Serialize};

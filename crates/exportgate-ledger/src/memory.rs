@@ -217,6 +217,21 @@ impl LedgerStore for MemoryStore {
         Ok(verify_chain(&self.audit, head))
     }
 
+    fn ledger_rows(&mut self) -> Result<(Vec<AuditRecord>, crate::LedgerRows), StoreError> {
+        Ok((
+            self.audit.clone(),
+            crate::LedgerRows {
+                accounts: self.accounts.values().cloned().collect(),
+                transfers: self.transfers.values().cloned().collect(),
+                licences: self
+                    .licences
+                    .values()
+                    .map(|l| (l.number.clone(), l.to_json().to_string()))
+                    .collect(),
+            },
+        ))
+    }
+
     fn check_invariants(&mut self) -> Result<(), StoreError> {
         let accounts: Vec<Account> = self.accounts.values().cloned().collect();
         let transfers: Vec<Transfer> = self.transfers.values().cloned().collect();

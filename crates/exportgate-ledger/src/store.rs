@@ -127,6 +127,17 @@ pub trait LedgerStore: Send {
     /// the stored balances and limits.
     fn check_invariants(&mut self) -> Result<(), StoreError>;
 
+    /// The whole audit log and every account, transfer and licence row, read in one snapshot.
+    fn ledger_rows(&mut self) -> Result<(Vec<AuditRecord>, crate::LedgerRows), StoreError>;
+
+    /// Replays the audit log and compares it with the stored rows, and recomputes every
+    /// balance from the stored transfers; `Ok(Err(..))` names the first disagreement (see
+    /// [`crate::reconcile::reconcile`]).
+    fn reconcile(&mut self) -> Result<Result<crate::Reconciled, crate::Disagreement>, StoreError> {
+        let (records, rows) = self.ledger_rows()?;
+        Ok(crate::reconcile::reconcile(&records, &rows))
+    }
+
     /// Runs a group of shipments in one transaction (group commit): each shipment's requests,
     /// chosen by `plan` one at a time from the replies before them, with limits checked as
     /// each executes, then its decision record appended to the audit log. All of it is

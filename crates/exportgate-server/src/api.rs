@@ -47,6 +47,14 @@ pub fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
             )
         }
     })
+    // A UTF-8 byte-order mark (as some Windows tools write) before the JSON is accepted.
+    .map(|b| {
+        if b.starts_with(b"\xEF\xBB\xBF") {
+            b.slice(3..)
+        } else {
+            b
+        }
+    })
 }
 
 /// The query string as a map, or 400.
@@ -336,8 +344,33 @@ pub async fn check(
 ) -> Result<Response, ApiError> {
     let who = require(&st, &headers, Role::Submitter)?;
     let forced = forced_pipeline(&st, &query_pairs(q)?)?;
-    let pipeline = forced.as_ref().unwrap_or(&st.pipeline);
     let body = parse_body(&body(b)?)?;
+    if body.orders.len() <= BATCH_INLINE {
+        let pipeline = forced.as_ref().unwrap_or(&st.pipeline);
+        return check_orders(&st, &who, pipeline, body);
+    }
+    // A batch may open many review cases (each a durable audit append) and lock the ledger:
+    // it runs on the blocking pool, so this worker's other connections (and `/healthz`) are
+    // answered meanwhile.
+    tokio::task::spawn_blocking(move || {
+        let pipeline = forced.as_ref().unwrap_or(&st.pipeline);
+        check_orders(&st, &who, pipeline, body)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// Orders in a `POST /v1/check` body at most that are decided on the worker itself; larger
+/// batches go to the blocking pool.
+const BATCH_INLINE: usize = 1;
+
+/// Decides the orders of a `POST /v1/check` body (blocking: may lock the ledger and open cases).
+fn check_orders(
+    st: &Shared,
+    who: &Principal,
+    pipeline: &Pipeline<'static>,
+    body: Body,
+) -> Result<Response, ApiError> {
     // The first pass, then every order completed in order; the ledger is locked only when an
     // order needs it (LPP usage, or a licence that may cover it).
     let first: Vec<LineResult> = body
@@ -379,7 +412,7 @@ pub async fn check(
     let mut items = Vec::with_capacity(done.len());
     for ((_, (_, parsed)), (r, before)) in body.orders.iter().zip(done) {
         items.push(match (parsed, r) {
-            (Ok(order), Ok(d)) => Ok(render_checked(&st, &who, pipeline, order, &d, before)?),
+            (Ok(order), Ok(d)) => Ok(render_checked(st, who, pipeline, order, &d, before)?),
             (_, Err(e)) => Err(e),
             (Err(e), Ok(_)) => Err(e.clone()),
         });

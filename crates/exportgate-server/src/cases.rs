@@ -46,6 +46,13 @@ pub fn open(
     lpp_before: f64,
     why: &[String],
 ) -> Result<i64, ApiError> {
+    // The same order with the same decision while its case is open: that case, not another.
+    let decision_text = decision.to_string();
+    if let Some(id) =
+        db::open_case_for(&st.conn(), &order.id, &decision_text).map_err(ApiError::internal)?
+    {
+        return Ok(id);
+    }
     // The rule trace: the same decision again, with the trace kept and the LPP its consignee
     // had used before it.
     let tracer = Pipeline::new(st.rs, pipeline.forced(), st.source)
@@ -76,6 +83,12 @@ pub fn open(
         .unwrap_or("unknown")
         .to_string();
     let conn = st.conn();
+    // Checked again under the lock held through the insert (two requests at once).
+    if let Some(id) =
+        db::open_case_for(&conn, &order.id, &decision_text).map_err(ApiError::internal)?
+    {
+        return Ok(id);
+    }
     let id = db::insert_case(
         &conn,
         &NewCase {
@@ -128,8 +141,9 @@ fn case_id(raw: &str) -> Result<i64, ApiError> {
 
 #[utoipa::path(get, path = "/v1/cases",
     params(("status" = Option<String>, Query, description = "open (default), released, blocked or all"),
-        ("limit" = Option<u32>, Query, description = "at most this many (default 500)")),
-    responses((status = 200, description = "The review queue, oldest first", body = [Case]),
+        ("limit" = Option<u32>, Query, description = "at most this many (default 500, max 10000)"),
+        ("after" = Option<u64>, Query, description = "only cases with ids above this (paging: pass the last id of the previous page, also sent as the `x-next-after` header when the page is full)")),
+    responses((status = 200, description = "The review queue, oldest first; a full page carries `x-next-after: <last id>`", body = [Case]),
         (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn list(
@@ -159,8 +173,25 @@ pub async fn list(
             .filter(|n| (1..=10_000).contains(n))
             .ok_or_else(|| ApiError::bad("limit", "must be a number from 1 to 10000"))?,
     };
-    let cases = db::list_cases(&st.conn(), status, limit).map_err(ApiError::internal)?;
-    Ok(Json(cases).into_response())
+    let after = match q.get("after") {
+        None => 0,
+        Some(s) => s
+            .parse::<u64>()
+            .map_err(|_| ApiError::bad("after", "must be a non-negative integer (a case id)"))?
+            .min(i64::MAX as u64) as i64,
+    };
+    let cases = db::list_cases(&st.conn(), status, after, limit).map_err(ApiError::internal)?;
+    // A full page may have more after it: say where the next one starts.
+    let next = (cases.len() == limit)
+        .then(|| cases.last().map(|c| c.id))
+        .flatten();
+    let mut resp = Json(cases).into_response();
+    if let Some(next) = next {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&next.to_string()) {
+            resp.headers_mut().insert("x-next-after", v);
+        }
+    }
+    Ok(resp)
 }
 
 #[utoipa::path(get, path = "/v1/cases/{id}",

@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS server_cases (
     audit_seq INTEGER
 );
 CREATE INDEX IF NOT EXISTS server_cases_status ON server_cases (status, id);
+CREATE INDEX IF NOT EXISTS server_cases_order ON server_cases (order_id, status);
 CREATE TABLE IF NOT EXISTS server_allow (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     party_name TEXT NOT NULL,
@@ -282,16 +283,33 @@ pub fn get_case(conn: &Connection, id: i64) -> rusqlite::Result<Option<Case>> {
 }
 
 /// Cases (without trace and screening), oldest first, optionally by status.
+/// Up to `limit` cases with ids above `after`, oldest first.
 pub fn list_cases(
     conn: &Connection,
     status: Option<&str>,
+    after: i64,
     limit: usize,
 ) -> rusqlite::Result<Vec<Case>> {
-    let mut st = conn.prepare(&format!(
-        "SELECT {CASE_COLUMNS} FROM server_cases WHERE (?1 IS NULL OR status = ?1) ORDER BY id LIMIT ?2"
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {CASE_COLUMNS} FROM server_cases WHERE (?1 IS NULL OR status = ?1) AND id > ?3 ORDER BY id LIMIT ?2"
     ))?;
-    let rows = st.query_map(params![status, limit as i64], |r| case_row(r, false))?;
+    let rows = st.query_map(params![status, limit as i64, after], |r| case_row(r, false))?;
     rows.collect()
+}
+
+/// The open case for this order id with this decision, if there is one (so that submitting
+/// the same order again does not open a second case).
+pub fn open_case_for(
+    conn: &Connection,
+    order_id: &str,
+    decision_json: &str,
+) -> rusqlite::Result<Option<i64>> {
+    use rusqlite::OptionalExtension;
+    conn.prepare_cached(
+        "SELECT id FROM server_cases WHERE order_id = ?1 AND status = 'open' AND decision_json = ?2 ORDER BY id LIMIT 1",
+    )?
+    .query_row(params![order_id, decision_json], |r| r.get(0))
+    .optional()
 }
 
 /// Resolve an open case; false when it was not open (someone else resolved it first).

@@ -77,6 +77,8 @@ impl IntoResponse for ApiError {
 
 /// Parse a JSON body into `T`, naming the field at fault (`body` for syntax errors).
 pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // A UTF-8 byte-order mark (as some Windows tools write) before the JSON is accepted.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ApiError::bad(
             "body",

@@ -1,7 +1,8 @@
 //! Licences, ledger balances and requests, the audit log, and API keys — all over the
 //! `exportgate-store` [`LedgerStore`](exportgate_ledger::LedgerStore) API as it is. Admins
-//! manage keys and licences; reviewers read the audit log; submitters read balances and
-//! submit ledger requests (reserve, post, void, expire).
+//! manage keys and licences and may submit raw ledger requests (reserve, post, void, expire);
+//! reviewers read the audit log; submitters read balances and draw on licences only through
+//! decisions (`POST /v1/ship`).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -212,16 +213,19 @@ pub struct SubmitRequest {
     pub requests: Vec<Request>,
 }
 
+/// Raw ledger requests are admin-only: they reserve and post against any account at a
+/// caller-chosen time. Submitters draw on licences only through decisions (`POST /v1/ship`).
 #[utoipa::path(post, path = "/v1/ledger/requests", request_body = SubmitRequest,
+    description = "Admin only. Raw ledger requests against any account at a caller-chosen time; submitters draw on licences only through decisions (`POST /v1/ship`).",
     responses((status = 200, description = "One reply (result code) per request", body = [Object]),
-        (status = 400, body = ErrorBody)),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "Not an admin key")),
     security(("bearer" = [])))]
 pub async fn submit(
     State(st): State<Shared>,
     headers: HeaderMap,
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let who = require(&st, &headers, Role::Submitter)?;
+    let who = require(&st, &headers, Role::Admin)?;
     let req: SubmitRequest = parse_json(&body(b)?)?;
     if req.requests.is_empty() {
         return Err(ApiError::bad("requests", "must not be empty"));
@@ -271,18 +275,32 @@ pub async fn audit(
 }
 
 #[utoipa::path(get, path = "/v1/audit/verify",
-    responses((status = 200, description = "`{\"ok\": true, \"records\", \"head_hash\"}` or `{\"ok\": false, \"break\": {seq, kind}}`", body = Object)),
+    responses((status = 200, description = "`{\"ok\": true, \"records\", \"head_hash\", \"ledger\": {\"ok\": true, \"reconciled\"}}`, `{\"ok\": false, \"break\": {seq, kind}}` when the chain is broken, or `{\"ok\": false, ..., \"ledger\": {\"ok\": false, \"disagreement\": {seq?, account?, transfer?, what}}}` when the ledger's tables do not follow from the log (as `exportgate audit verify`)", body = Object)),
     security(("bearer" = [])))]
 pub async fn verify(State(st): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
     require(&st, &headers, Role::Reviewer)?;
     let st2 = st.clone();
-    let result = tokio::task::spawn_blocking(move || st2.store().verify_audit())
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(store_error)?;
-    Ok(Json(match result {
-        Ok(s) => json!({"ok": true, "records": s.records, "head_hash": s.head_hash}),
-        Err(b) => json!({"ok": false, "break": b, "message": b.to_string()}),
+    let (result, ledger) = tokio::task::spawn_blocking(move || {
+        let mut store = st2.store();
+        let chain = store.verify_audit()?;
+        // The tables against the log, once the log itself holds.
+        let ledger = match &chain {
+            Ok(_) => Some(store.reconcile()?),
+            Err(_) => None,
+        };
+        Ok::<_, StoreError>((chain, ledger))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(store_error)?;
+    Ok(Json(match (result, ledger) {
+        (Ok(s), Some(Err(d))) => {
+            json!({"ok": false, "records": s.records, "head_hash": s.head_hash,
+            "ledger": {"ok": false, "disagreement": d, "message": d.to_string()}})
+        }
+        (Ok(s), ledger) => json!({"ok": true, "records": s.records, "head_hash": s.head_hash,
+            "ledger": ledger.and_then(Result::ok).map(|r| json!({"ok": true, "reconciled": r}))}),
+        (Err(b), _) => json!({"ok": false, "break": b, "message": b.to_string()}),
     })
     .into_response())
 }

@@ -3,7 +3,9 @@
 //!
 //! [`app`] builds the axum [`Router`] over an [`AppState`] (so tests call it in-process);
 //! [`serve`] binds it to an address with one listener and one single-threaded runtime per
-//! worker thread (`SO_REUSEPORT`), so a request is handled start to end on one thread. The
+//! worker thread (`SO_REUSEPORT`), so a request is handled start to end on one thread. Each
+//! worker runs its own accept loop over hyper with a header-read timeout, an idle timeout and
+//! a connection limit shared by all workers ([`ServeLimits`]). The
 //! state holds the embedded ruleset, the decision [`Pipeline`] every door decides through, the
 //! screening source (list files or the
 //! lists imported into the database), the ledger store (licences, balances, the hash-chained
@@ -53,6 +55,31 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub const MAX_ORDERS: usize = 1000;
 /// A request taking longer than this is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Connection limits for [`serve_with`].
+#[derive(Debug, Clone, Copy)]
+pub struct ServeLimits {
+    /// A connection must send a request's complete headers within this time of being accepted
+    /// (and of its previous response, on a kept-alive connection), else it is closed. This
+    /// also closes kept-alive connections idle between requests.
+    pub header_read_timeout: Duration,
+    /// A connection that neither sends nor receives a byte for this long is closed (a client
+    /// that stops reading its response or trickles nothing mid-body).
+    pub idle_timeout: Duration,
+    /// Open connections at most, over all workers. At the limit no more are accepted (they
+    /// wait in the kernel's backlog) until one closes.
+    pub max_connections: usize,
+}
+
+impl Default for ServeLimits {
+    fn default() -> Self {
+        ServeLimits {
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 4096,
+        }
+    }
+}
 
 /// How to start the server.
 #[derive(Debug, Clone)]
@@ -183,13 +210,16 @@ async fn observe(State(st): State<Shared>, req: Request, next: Next) -> Response
     let start = Instant::now();
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().cloned();
-    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let route = route
+        .as_ref()
+        .map_or(metrics::UNMATCHED_ROUTE, MatchedPath::as_str);
     // The path is copied only when the request log line is enabled.
     let uri_path = tracing::enabled!(tracing::Level::INFO).then(|| req.uri().path().to_string());
     let resp = next.run(req).await;
     let elapsed = start.elapsed();
     let status = resp.status().as_u16();
-    st.metrics.observe(method.as_str(), route, status, elapsed);
+    st.metrics
+        .observe(metrics::method_label(&method), route, status, elapsed);
     if let Some(path) = uri_path {
         tracing::info!(
             method = %method,
@@ -311,10 +341,138 @@ async fn shutdown_signal() {
     }
 }
 
-/// Serve `app` on one listener until `stop` turns true.
+/// A stream that records when it last moved a byte, for the idle timeout.
+struct IdleIo {
+    inner: tokio::net::TcpStream,
+    /// Milliseconds since `base` at the last read or write that moved bytes.
+    last: Arc<std::sync::atomic::AtomicU64>,
+    base: tokio::time::Instant,
+}
+
+impl IdleIo {
+    fn touch(&self) {
+        let ms = self.base.elapsed().as_millis() as u64;
+        self.last.store(ms, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl tokio::io::AsyncRead for IdleIo {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(r, std::task::Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.touch();
+        }
+        r
+    }
+}
+
+impl tokio::io::AsyncWrite for IdleIo {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.touch();
+        }
+        r
+    }
+
+    fn poll_write_vectored(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let r = std::pin::Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(r, std::task::Poll::Ready(Ok(n)) if n > 0) {
+            self.touch();
+        }
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Resolves once `stop` is true (holding no borrow of it after).
+async fn stopped(stop: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+/// Serves one accepted connection until it ends, is idle too long, or `stop` turns true.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    app: Router,
+    limits: ServeLimits,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let last = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let base = tokio::time::Instant::now();
+    let io = IdleIo {
+        inner: stream,
+        last: last.clone(),
+        base,
+    };
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(true);
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    let conn = builder.serve_connection(hyper_util::rt::TokioIo::new(io), service);
+    let mut conn = std::pin::pin!(conn);
+    let idle = async {
+        loop {
+            let since = Duration::from_millis(last.load(std::sync::atomic::Ordering::Relaxed));
+            let deadline = base + since + limits.idle_timeout;
+            if tokio::time::Instant::now() >= deadline {
+                return;
+            }
+            tokio::time::sleep_until(deadline).await;
+        }
+    };
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = idle => {
+            tracing::debug!("closing an idle connection");
+        }
+        _ = stopped(&mut stop) => {
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(REQUEST_TIMEOUT, conn.as_mut()).await;
+        }
+    }
+}
+
+/// Serve `app` on one listener until `stop` turns true: accept while fewer than
+/// `limits.max_connections` connections are open (over all workers, `slots`), each served by
+/// hyper with a header-read timer and watched for idleness.
 async fn serve_on(
     listener: std::net::TcpListener,
     state: Shared,
+    limits: ServeLimits,
+    slots: Arc<tokio::sync::Semaphore>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::from_std(listener)?;
@@ -327,13 +485,42 @@ async fn serve_on(
             every.tick().await;
         }
     });
-    let served = axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|s| *s).await;
-        })
-        .await;
+    let app = app(state);
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = stopped(&mut stop) => break,
+        };
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = stopped(&mut stop) => break,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // Out of file descriptors and the like: wait a little rather than spin.
+                tracing::warn!(error = %e, "accept failed");
+                drop(permit);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let (app, stop) = (app.clone(), stop.clone());
+        connections.spawn(async move {
+            serve_connection(stream, app, limits, stop).await;
+            drop(permit);
+        });
+        // Reap finished connections so the set does not grow.
+        while connections.try_join_next().is_some() {}
+    }
+    // Graceful: the open connections finish their requests (each is told to stop).
+    while connections.join_next().await.is_some() {}
     tick.abort();
-    served
+    Ok(())
 }
 
 /// Open the state, bind, and serve until Ctrl-C or SIGTERM, on `workers` threads (at least
@@ -341,7 +528,17 @@ async fn serve_on(
 /// address (`SO_REUSEPORT`): a request is parsed, decided and answered on one thread, with no
 /// hand-over between threads. Blocks the calling thread.
 pub fn serve(config: Config, workers: usize) -> Result<(), StartError> {
+    serve_with(config, workers, ServeLimits::default())
+}
+
+/// [`serve`] with connection limits.
+pub fn serve_with(config: Config, workers: usize, limits: ServeLimits) -> Result<(), StartError> {
     let workers = workers.max(1);
+    let slots = Arc::new(tokio::sync::Semaphore::new(
+        limits
+            .max_connections
+            .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+    ));
     let state = Arc::new(AppState::open(&config)?);
     let bind_err = |source| StartError::Bind {
         addr: config.addr,
@@ -365,10 +562,10 @@ pub fn serve(config: Config, workers: usize) -> Result<(), StartError> {
     let mut threads = Vec::new();
     for (i, listener) in others.into_iter().enumerate() {
         let rt = runtime()?;
-        let (state, stop) = (state.clone(), stop_rx.clone());
+        let (state, stop, slots) = (state.clone(), stop_rx.clone(), slots.clone());
         let handle = std::thread::Builder::new()
             .name(format!("serve-{}", i + 1))
-            .spawn(move || rt.block_on(serve_on(listener, state, stop)))
+            .spawn(move || rt.block_on(serve_on(listener, state, limits, slots, stop)))
             .map_err(bind_err)?;
         threads.push(handle);
     }
@@ -376,7 +573,7 @@ pub fn serve(config: Config, workers: usize) -> Result<(), StartError> {
     // The address on standard output, so a parent process started with port 0 can read it.
     println!("listening on http://{local}");
     let result = main_rt.block_on(async {
-        let mut served = tokio::spawn(serve_on(first, state, stop_rx));
+        let mut served = tokio::spawn(serve_on(first, state, limits, slots, stop_rx));
         let result = tokio::select! {
             r = &mut served => r,
             _ = shutdown_signal() => {

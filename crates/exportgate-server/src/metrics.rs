@@ -9,6 +9,27 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// The label for an HTTP method: one of the standard methods, else `other`, so a client
+/// cannot add labels (and memory, and `/metrics` size) by inventing method names.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// The route label for a request that matched no route: one label for all of them.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
 /// Latency bucket bounds, in seconds.
 const BUCKETS: [f64; 10] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5,
@@ -58,7 +79,9 @@ pub struct Metrics {
 
 impl Metrics {
     /// Count one request (no allocation once a route, method and status have been seen).
-    pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+    /// `method` comes from [`method_label`] and `route` from the router's matched route or
+    /// [`UNMATCHED_ROUTE`]: both from closed sets, never from the client's raw text.
+    pub fn observe(&self, method: &'static str, route: &str, status: u16, elapsed: Duration) {
         let mut routes = self.shards[shard_index()]
             .0
             .lock()

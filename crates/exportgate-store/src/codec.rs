@@ -31,8 +31,24 @@ pub fn limit(n: Option<u64>) -> Option<i64> {
     n.map(to_i64)
 }
 
-/// Account columns: spec JSON, status, posted (3), pending (3).
+/// Account columns: spec JSON, status, posted (3), pending (3); the account's invariants
+/// checked.
 pub fn account(
+    spec: &str,
+    status: &str,
+    posted: [i64; 3],
+    pending: [i64; 3],
+) -> Result<Account, StoreError> {
+    let account = account_unchecked(spec, status, posted, pending)?;
+    // INVARIANT: checked after every load, reads included (a balance edited past its limit in
+    // the database is an error, never shown or used).
+    exportgate_ledger::engine::check_account(&account)?;
+    Ok(account)
+}
+
+/// Account columns decoded without checking the invariants (for the audit, which reports
+/// them).
+pub fn account_unchecked(
     spec: &str,
     status: &str,
     posted: [i64; 3],

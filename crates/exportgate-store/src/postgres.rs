@@ -73,6 +73,17 @@ fn account_row(row: &Row) -> Result<Account, StoreError> {
     )
 }
 
+fn account_row_unchecked(row: &Row) -> Result<Account, StoreError> {
+    let spec: String = row.get(0);
+    let status: String = row.get(1);
+    codec::account_unchecked(
+        &spec,
+        &status,
+        [row.get(2), row.get(3), row.get(4)],
+        [row.get(5), row.get(6), row.get(7)],
+    )
+}
+
 fn transfer_row(row: &Row) -> Result<Transfer, StoreError> {
     let accounts: String = row.get(1);
     let state: String = row.get(5);
@@ -573,7 +584,10 @@ impl LedgerStore for PostgresStore {
             format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
         self.read(|tx| {
             Ok(tx
-                .query(&sql, &[&(after_seq as i64), &limit])
+                .query(
+                    &sql,
+                    &[&i64::try_from(after_seq).unwrap_or(i64::MAX), &limit],
+                )
                 .map_err(db)?
                 .iter()
                 .map(audit_row)
@@ -599,9 +613,58 @@ impl LedgerStore for PostgresStore {
                 }
             }
             let head = tx
-                .query_one("SELECT seq, hash FROM audit_head WHERE id = 1", &[])
-                .map_err(db)?;
+                .query_opt("SELECT seq, hash FROM audit_head WHERE id = 1", &[])
+                .map_err(db)?
+                .ok_or_else(|| corrupt(crate::sqlite::HEAD_MISSING))?;
             Ok(verifier.finish(Some((head.get::<_, i64>(0) as u64, head.get(1)))))
+        })
+    }
+
+    fn ledger_rows(
+        &mut self,
+    ) -> Result<(Vec<AuditRecord>, exportgate_ledger::LedgerRows), StoreError> {
+        self.read(|tx| {
+            let records = tx
+                .query(
+                    &format!("SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq"),
+                    &[],
+                )
+                .map_err(db)?
+                .iter()
+                .map(audit_row)
+                .collect();
+            let accounts = tx
+                .query(
+                    &format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY id"),
+                    &[],
+                )
+                .map_err(db)?
+                .iter()
+                .map(account_row_unchecked)
+                .collect::<Result<Vec<_>, _>>()?;
+            let transfers = tx
+                .query(
+                    &format!("SELECT {TRANSFER_COLUMNS} FROM transfers ORDER BY key"),
+                    &[],
+                )
+                .map_err(db)?
+                .iter()
+                .map(transfer_row)
+                .collect::<Result<Vec<_>, _>>()?;
+            let licences = tx
+                .query("SELECT number, licence FROM licences ORDER BY number", &[])
+                .map_err(db)?
+                .iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+            Ok((
+                records,
+                exportgate_ledger::LedgerRows {
+                    accounts,
+                    transfers,
+                    licences,
+                },
+            ))
         })
     }
 

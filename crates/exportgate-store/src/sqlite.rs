@@ -260,13 +260,30 @@ fn load_outcome(conn: &Connection, key: &Key) -> Result<Option<Outcome>, StoreEr
         .transpose()
 }
 
+/// What is wrong when the audit log's tables or head row are gone.
+pub(crate) const HEAD_MISSING: &str = "the audit log's head row (table `audit_head`, id 1) is missing: the audit log was deleted or truncated outside exportgate; restore the database from a backup";
+
 fn audit_head(conn: &Connection) -> Result<(u64, String), StoreError> {
     let (seq, hash): (i64, String) = conn
         .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
-        .map_err(db)?;
+        .map_err(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => corrupt(HEAD_MISSING),
+            other => missing_table(other),
+        })?;
     Ok((seq as u64, hash))
+}
+
+/// A missing ledger table, named as such.
+fn missing_table(e: rusqlite::Error) -> StoreError {
+    let text = e.to_string();
+    match text.strip_prefix("no such table: ") {
+        Some(table) => corrupt(format!(
+            "the ledger's table `{table}` is missing: it was dropped outside exportgate; restore the database from a backup"
+        )),
+        None => db(e),
+    }
 }
 
 struct SqliteRows<'a> {
@@ -577,7 +594,11 @@ impl LedgerStore for SqliteStore {
             format!("SELECT {AUDIT_COLUMNS} FROM audit_log WHERE seq > ?1 ORDER BY seq LIMIT ?2");
         let mut statement = self.conn.prepare_cached(&sql).map_err(db)?;
         let rows = statement
-            .query_map(params![after_seq as i64, limit], audit_row)
+            // Past i64::MAX there is nothing (a cast would wrap to -1: the whole log).
+            .query_map(
+                params![i64::try_from(after_seq).unwrap_or(i64::MAX), limit],
+                audit_row,
+            )
             .map_err(db)?;
         rows.map(|r| r.map_err(db)).collect()
     }
@@ -589,13 +610,69 @@ impl LedgerStore for SqliteStore {
                 .prepare(&format!(
                     "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq"
                 ))
-                .map_err(db)?;
+                .map_err(missing_table)?;
             for record in statement.query_map([], audit_row).map_err(db)? {
                 if let Err(broken) = verifier.push(&record.map_err(db)?) {
                     return Ok(Err(broken));
                 }
             }
             Ok(verifier.finish(Some(audit_head(conn)?)))
+        })
+    }
+
+    fn ledger_rows(
+        &mut self,
+    ) -> Result<(Vec<AuditRecord>, exportgate_ledger::LedgerRows), StoreError> {
+        self.read(|conn| {
+            let mut statement = conn
+                .prepare(&format!(
+                    "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq"
+                ))
+                .map_err(missing_table)?;
+            let records = statement
+                .query_map([], audit_row)
+                .map_err(db)?
+                .map(|r| r.map_err(db))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut statement = conn
+                .prepare(&format!(
+                    "SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY id"
+                ))
+                .map_err(db)?;
+            let accounts = statement
+                .query_map([], account_row)
+                .map_err(db)?
+                .map(|r| {
+                    let (spec, status, posted, pending) = r.map_err(db)?;
+                    codec::account_unchecked(&spec, &status, posted, pending)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut statement = conn
+                .prepare(&format!(
+                    "SELECT {TRANSFER_COLUMNS} FROM transfers ORDER BY key"
+                ))
+                .map_err(db)?;
+            let transfers = statement
+                .query_map([], transfer_row)
+                .map_err(db)?
+                .map(|r| decode_transfer(r.map_err(db)?))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut statement = conn
+                .prepare("SELECT number, licence FROM licences ORDER BY number")
+                .map_err(db)?;
+            let licences = statement
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(db)?
+                .map(|r| r.map_err(db))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((
+                records,
+                exportgate_ledger::LedgerRows {
+                    accounts,
+                    transfers,
+                    licences,
+                },
+            ))
         })
     }
 

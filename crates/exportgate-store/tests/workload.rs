@@ -107,6 +107,12 @@ fn run_concurrent(open: &(dyn Fn() -> Box<dyn LedgerStore> + Sync)) {
     }
     setup.check_invariants().unwrap();
     let summary = setup.verify_audit().unwrap().expect("audit log intact");
+    // Issue 15 item 3: the tables follow from the log on every backend.
+    let reconciled = setup
+        .reconcile()
+        .unwrap()
+        .unwrap_or_else(|d| panic!("{}: {d}", setup.backend()));
+    assert!(reconciled.ledger_records > 0);
     eprintln!(
         "{}: {} operations from {CLIENTS} clients, {} logged, {} audit records",
         setup.backend(),

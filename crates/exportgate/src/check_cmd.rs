@@ -312,6 +312,7 @@ pub(crate) fn read_blocks(
 ) {
     let mut first_line = 1;
     let mut carry: Vec<u8> = Vec::new();
+    let mut first_block = true;
     loop {
         let mut bytes = std::mem::take(&mut carry);
         let eof = match input
@@ -325,6 +326,10 @@ pub(crate) fn read_blocks(
                 return;
             }
         };
+        // A UTF-8 byte-order mark (as some Windows tools write) before the first line.
+        if std::mem::take(&mut first_block) && bytes.starts_with(b"\xEF\xBB\xBF") {
+            bytes.drain(..3);
+        }
         if !eof {
             // Keep the unfinished last line for the next block.
             match memchr::memrchr(b'\n', &bytes) {

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::user;
 
-/// Read a file, or standard input for `-`.
+/// Read a file, or standard input for `-`, without a leading UTF-8 byte-order mark.
 pub fn read_all(path: &Path) -> anyhow::Result<Vec<u8>> {
     let mut buf = Vec::new();
     if path == Path::new("-") {
@@ -18,6 +18,10 @@ pub fn read_all(path: &Path) -> anyhow::Result<Vec<u8>> {
     } else {
         buf = std::fs::read(path)
             .map_err(|e| user(format!("cannot read `{}`: {e}", path.display())))?;
+    }
+    // A UTF-8 byte-order mark (as some Windows tools write) before the first line is accepted.
+    if buf.starts_with(b"\xEF\xBB\xBF") {
+        buf.drain(..3);
     }
     Ok(buf)
 }

@@ -208,6 +208,16 @@ enum Command {
         /// reason `screening.stale-lists`: a stale list never gives a clean answer.
         #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_MAX_LIST_AGE_DAYS)]
         max_list_age: u32,
+        /// Seconds a connection has to send a request's complete headers (also the most a
+        /// kept-alive connection may sit idle between requests); then it is closed.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_read_timeout: u64,
+        /// Seconds without a byte in either direction after which a connection is closed.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86400))]
+        idle_timeout: u64,
+        /// Open connections at most; more wait in the kernel's backlog until one closes.
+        #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        max_connections: u64,
     },
     /// Manage API keys for `exportgate serve`.
     Keys {
@@ -243,8 +253,23 @@ enum LicencesCommand {
 
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
-    /// Walk the audit log; report the first edited, inserted or deleted record (exit 1 then).
+    /// Walk the audit log; report the first edited, inserted or deleted record; then replay
+    /// the log and recompute every balance from the transfers and every transfer from the log,
+    /// reporting the first disagreement (exit 1 on any of these).
     Verify {
+        /// An anchor written by `audit anchor` (one or more lines): the log's record at each
+        /// anchored seq must exist and have the anchored hash.
+        #[arg(long)]
+        anchor: Option<PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Print the audit log's head (seq and hash) as one JSON line, to keep outside the
+    /// database; `audit verify --anchor FILE` checks the log against it later.
+    Anchor {
+        /// Also write the line to FILE (replacing it).
+        #[arg(long)]
+        out: Option<PathBuf>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -524,7 +549,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         },
         Command::Audit { command } => match command {
-            AuditCommand::Verify { db } => licences_cmd::verify(&db.url()?),
+            AuditCommand::Verify { anchor, db } => {
+                licences_cmd::verify(&db.url()?, anchor.as_deref())
+            }
+            AuditCommand::Anchor { out, db } => licences_cmd::anchor(&db.url()?, out.as_deref()),
         },
         Command::Regimes {
             as_of,
@@ -584,12 +612,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             lists,
             screened_externally,
             max_list_age,
+            header_read_timeout,
+            idle_timeout,
+            max_connections,
         } => serve_cmd::serve(
             addr,
             db.as_deref(),
             lists,
             screened_externally,
             max_list_age,
+            exportgate_server::ServeLimits {
+                header_read_timeout: std::time::Duration::from_secs(header_read_timeout),
+                idle_timeout: std::time::Duration::from_secs(idle_timeout),
+                max_connections: max_connections as usize,
+            },
         ),
         Command::Keys { action } => match action {
             KeysAction::Create { role, name, db } => {

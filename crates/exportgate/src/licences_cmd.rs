@@ -155,22 +155,150 @@ pub fn show(number: &str, db: &DbUrl, format: TextOrJson) -> anyhow::Result<Exit
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn verify(db: &DbUrl) -> anyhow::Result<ExitCode> {
+/// An anchor line: the audit log's head when `audit anchor` ran.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Anchor {
+    seq: u64,
+    hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at: Option<String>,
+}
+
+/// The anchors in `file`: one JSON object per non-empty line.
+fn read_anchors(file: &Path) -> anyhow::Result<Vec<Anchor>> {
+    let text = read_text(file)?;
+    let mut anchors = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim().trim_start_matches('\u{feff}');
+        if line.is_empty() {
+            continue;
+        }
+        let anchor: Anchor = serde_json::from_str(line).map_err(|e| {
+            user(format!(
+                "`{}` line {}: not an anchor from `exportgate audit anchor` ({e})",
+                file.display(),
+                i + 1
+            ))
+        })?;
+        if anchor.hash.len() != 64 || !anchor.hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(user(format!(
+                "`{}` line {}: hash must be 64 hex digits",
+                file.display(),
+                i + 1
+            )));
+        }
+        anchors.push(anchor);
+    }
+    if anchors.is_empty() {
+        return Err(user(format!("`{}` holds no anchor", file.display())));
+    }
+    Ok(anchors)
+}
+
+/// Why the log does not match an anchor, if it does not.
+fn check_anchor(
+    store: &mut dyn exportgate_ledger::LedgerStore,
+    anchor: &Anchor,
+) -> anyhow::Result<Option<String>> {
+    if anchor.seq == 0 {
+        return Ok((anchor.hash != exportgate_ledger::audit::GENESIS_HASH)
+            .then(|| "the anchor at seq 0 must have the genesis hash".to_owned()));
+    }
+    let record = store
+        .audit_records(anchor.seq - 1, 1)
+        .map_err(store_error)?
+        .into_iter()
+        .next()
+        .filter(|r| r.seq == anchor.seq);
+    Ok(match record {
+        None => Some(format!(
+            "the audit log has no record {} but the anchor says it had (records deleted from the end and the head rewound?)",
+            anchor.seq
+        )),
+        Some(r) if !r.hash.eq_ignore_ascii_case(&anchor.hash) => Some(format!(
+            "record {} has hash {} but the anchor says {} (the log was rewritten up to there and re-hashed?)",
+            anchor.seq, r.hash, anchor.hash
+        )),
+        Some(_) => None,
+    })
+}
+
+pub fn verify(db: &DbUrl, anchor: Option<&Path>) -> anyhow::Result<ExitCode> {
+    // Read the anchor first: a bad file is the user's error before anything is checked.
+    let anchors = anchor.map(read_anchors).transpose()?;
     let mut store = db
         .open_existing()?
         .ok_or_else(|| user(format!("no ledger at {db}")))?;
-    match store.verify_audit().map_err(store_error)? {
-        Ok(summary) => {
+    let summary = match store.verify_audit() {
+        Ok(Ok(summary)) => summary,
+        Ok(Err(broken)) => {
+            println!("{broken}");
+            eprintln!("error: the audit log of {db} has been tampered with: {broken}");
+            return Ok(ExitCode::from(1));
+        }
+        // Tables or the head row gone: tampering too, said as such.
+        Err(exportgate_ledger::StoreError::Corrupt(what)) => {
+            println!("{what}");
+            eprintln!("error: the audit log of {db} has been tampered with: {what}");
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(store_error(e)),
+    };
+    println!(
+        "audit log intact: {} records; head {}",
+        summary.records, summary.head_hash
+    );
+    for a in anchors.iter().flatten() {
+        if let Some(problem) = check_anchor(store.as_mut(), a)? {
+            println!("anchor mismatch: {problem}");
+            eprintln!("error: the audit log of {db} does not match the anchor: {problem}");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    if let Some(anchors) = &anchors {
+        let last = anchors.iter().map(|a| a.seq).max().unwrap_or(0);
+        println!(
+            "anchor holds: {} anchor(s), up to record {last}",
+            anchors.len()
+        );
+    }
+    match store.reconcile().map_err(store_error)? {
+        Ok(r) => {
             println!(
-                "audit log intact: {} records; head {}",
-                summary.records, summary.head_hash
+                "ledger agrees with the audit log: {} accounts, {} transfers, {} licences from {} ledger records",
+                r.accounts, r.transfers, r.licences, r.ledger_records
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(broken) => {
-            println!("{broken}");
-            eprintln!("error: the audit log of {db} has been tampered with: {broken}");
+        Err(d) => {
+            println!("ledger disagrees with the audit log: {d}");
+            eprintln!("error: the ledger of {db} disagrees with its audit log: {d}");
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// `audit anchor`: the head as one JSON line on standard output (and in `out`).
+pub fn anchor(db: &DbUrl, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let mut store = db
+        .open_existing()?
+        .ok_or_else(|| user(format!("no ledger at {db}")))?;
+    let summary = match store.verify_audit().map_err(store_error)? {
+        Ok(summary) => summary,
+        Err(broken) => {
+            eprintln!("error: not anchoring a broken audit log ({db}): {broken}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let line = serde_json::to_string(&Anchor {
+        seq: summary.records,
+        hash: summary.head_hash,
+        at: Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+    })?;
+    if let Some(out) = out {
+        std::fs::write(out, format!("{line}\n"))
+            .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", out.display()))?;
+    }
+    println!("{line}");
+    Ok(ExitCode::SUCCESS)
 }

@@ -37,6 +37,7 @@ pub fn serve(
     lists: Vec<PathBuf>,
     screened_externally: bool,
     max_list_age_days: u32,
+    limits: exportgate_server::ServeLimits,
 ) -> anyhow::Result<ExitCode> {
     let config = exportgate_server::Config {
         addr,
@@ -47,7 +48,7 @@ pub fn serve(
     };
     exportgate_server::init_tracing();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    exportgate_server::serve(config, workers).map_err(|e| user(e.to_string()))?;
+    exportgate_server::serve_with(config, workers, limits).map_err(|e| user(e.to_string()))?;
     Ok(ExitCode::SUCCESS)
 }
 

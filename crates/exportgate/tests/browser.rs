@@ -71,7 +71,7 @@ fn web_page_in_headless_chromium() {
     let (s, v) = srv.call(
         "POST",
         "/v1/ledger/requests",
-        Some(&submitter),
+        Some(&admin),
         Some(&requests.to_string()),
     );
     assert_eq!(s, 200, "{v}");

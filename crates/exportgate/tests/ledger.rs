@@ -681,3 +681,232 @@ fn four_shippers_at_once_on_postgres() {
         .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
         .unwrap();
 }
+
+/// Issue 15 item 3: `audit verify` ties the balances to the transfers and the transfers to the
+/// audit log; an anchor kept outside the database catches a rewritten tail.
+#[test]
+fn item_3_audit_verify_ties_balances_to_the_log_and_checks_the_anchor() {
+    let dir = tempfile::tempdir().unwrap();
+    let make = |name: &str| -> String {
+        let db = dir.path().join(name);
+        let db = db.to_str().unwrap().to_string();
+        ok(add_licence(&db, dir.path(), LICENCE));
+        let file = write(dir.path(), &format!("{name}.jsonl"), &orders(name, 4));
+        ok(ship(&db, &file, &[]));
+        let o = ok(run(&["audit", "verify", "--db", &db], None));
+        assert!(
+            stdout(&o).contains("ledger agrees with the audit log"),
+            "{}",
+            stdout(&o)
+        );
+        db
+    };
+    let tamper = |db: &str, sql: &str| {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        conn.execute_batch(sql).unwrap();
+    };
+    let fails = |db: &str, extra: &[&str]| -> String {
+        let mut args = vec!["audit", "verify", "--db", db];
+        args.extend_from_slice(extra);
+        let o = run(&args, None);
+        assert_eq!(o.status.code(), Some(1), "{}\n{}", stdout(&o), stderr(&o));
+        stdout(&o)
+    };
+
+    // A balance edited to 0: the stored balance no longer follows from the transfers.
+    let db = make("balance");
+    tamper(
+        &db,
+        "UPDATE accounts SET posted_units = 0 WHERE id = 'licence:D1234567'",
+    );
+    let out = fails(&db, &[]);
+    assert!(
+        out.contains("licence:D1234567") && out.contains("transfers"),
+        "{out}"
+    );
+
+    // A transfer row deleted (and its balance lowered to match): the log still has it.
+    let db = make("transfer");
+    tamper(
+        &db,
+        "DELETE FROM transfer_accounts WHERE key = (SELECT min(key) FROM transfers);
+         DELETE FROM transfers WHERE key = (SELECT min(key) FROM transfers);
+         UPDATE accounts SET posted_units = posted_units - 1 WHERE id = 'licence:D1234567'",
+    );
+    let out = fails(&db, &[]);
+    assert!(out.contains("missing from the database"), "{out}");
+
+    // A licence's limit raised in the account's spec and limit column.
+    let db = make("limit");
+    tamper(
+        &db,
+        "UPDATE accounts SET limit_units = 1000000, spec = replace(spec, '\"units\":100', '\"units\":1000000') WHERE id = 'licence:D1234567'",
+    );
+    let out = fails(&db, &[]);
+    assert!(out.contains("licence:D1234567"), "{out}");
+
+    // The tail deleted and the head rewound: the chain is consistent, the anchor is not.
+    let db = make("tail");
+    let anchor = dir.path().join("tail.anchor");
+    let o = ok(run(
+        &[
+            "audit",
+            "anchor",
+            "--db",
+            &db,
+            "--out",
+            anchor.to_str().unwrap(),
+        ],
+        None,
+    ));
+    let line: Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let head = line["seq"].as_u64().unwrap();
+    assert!(head > 3, "{line}");
+    assert_eq!(
+        std::fs::read_to_string(&anchor).unwrap().trim(),
+        stdout(&o).trim()
+    );
+    ok(run(
+        &[
+            "audit",
+            "verify",
+            "--db",
+            &db,
+            "--anchor",
+            anchor.to_str().unwrap(),
+        ],
+        None,
+    ));
+    tamper(
+        &db,
+        &format!(
+            "DROP TRIGGER audit_log_no_delete;
+             DELETE FROM audit_log WHERE seq = {head};
+             UPDATE audit_head SET seq = {prev}, hash = (SELECT hash FROM audit_log WHERE seq = {prev});",
+            prev = head - 1
+        ),
+    );
+    let out = fails(&db, &["--anchor", anchor.to_str().unwrap()]);
+    assert!(out.contains("anchor"), "{out}");
+
+    // An edit with everything after it re-hashed: the chain is consistent, the anchor is not.
+    let db = make("rehash");
+    let anchor = dir.path().join("rehash.anchor");
+    ok(run(
+        &[
+            "audit",
+            "anchor",
+            "--db",
+            &db,
+            "--out",
+            anchor.to_str().unwrap(),
+        ],
+        None,
+    ));
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("DROP TRIGGER audit_log_no_update;")
+            .unwrap();
+        let records: Vec<(i64, i64, String, String, String)> = conn
+            .prepare("SELECT seq, at, actor, kind, payload FROM audit_log ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let mut prev = exportgate_ledger::audit::GENESIS_HASH.to_string();
+        for (seq, at, actor, kind, payload) in records {
+            let actor = if seq == 2 {
+                "mallory".to_string()
+            } else {
+                actor
+            };
+            let hash = exportgate_ledger::audit::record_hash(
+                &prev,
+                seq as u64,
+                exportgate_ledger::Timestamp::from_micros(at),
+                &actor,
+                &kind,
+                &payload,
+            );
+            conn.execute(
+                "UPDATE audit_log SET actor = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
+                rusqlite::params![actor, prev, hash, seq],
+            )
+            .unwrap();
+            prev = hash;
+        }
+        conn.execute("UPDATE audit_head SET hash = ?1", [prev])
+            .unwrap();
+    }
+    // Without the anchor the forgery is consistent; with it, it is caught.
+    ok(run(&["audit", "verify", "--db", &db], None));
+    let out = fails(&db, &["--anchor", anchor.to_str().unwrap()]);
+    assert!(out.contains("anchor"), "{out}");
+
+    // A bad anchor file is the user's error.
+    let bad = write(dir.path(), "bad.anchor", "not json\n");
+    let o = run(
+        &[
+            "audit",
+            "verify",
+            "--db",
+            &db,
+            "--anchor",
+            bad.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+/// Issue 15 item 12: `audit verify` on a database whose audit log was deleted says so, and a
+/// UTF-8 byte-order mark before the orders is accepted.
+#[test]
+fn item_12_audit_verify_names_a_deleted_log_and_a_bom_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("gone.sqlite");
+    let db = db.to_str().unwrap().to_string();
+    ok(add_licence(&db, dir.path(), LICENCE));
+    let file = write(dir.path(), "o.jsonl", &orders("g", 2));
+    ok(ship(&db, &file, &[]));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log; DELETE FROM audit_head;",
+    )
+    .unwrap();
+    drop(conn);
+    let o = run(&["audit", "verify", "--db", &db], None);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let all = stdout(&o) + &stderr(&o);
+    assert!(!all.contains("Query returned no rows"), "{all}");
+    assert!(
+        all.contains("audit_head") && all.contains("deleted"),
+        "{all}"
+    );
+    // The table itself dropped.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("DROP TABLE audit_log;")
+        .unwrap();
+    let o = run(&["audit", "verify", "--db", &db], None);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let all = stdout(&o) + &stderr(&o);
+    assert!(all.contains("`audit_log` is missing"), "{all}");
+
+    // A byte-order mark before the first order.
+    let bom = write(
+        dir.path(),
+        "bom.jsonl",
+        &format!("\u{feff}{}", orders("b", 1)),
+    );
+    let o = ok(run(
+        &["check", bom.to_str().unwrap(), "--screened-externally"],
+        None,
+    ));
+    let ds = decisions(&o);
+    assert_eq!(ds.len(), 1);
+    assert!(ds[0]["outcome"].is_string(), "{:?}", ds[0]);
+}
