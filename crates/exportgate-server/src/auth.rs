@@ -47,6 +47,10 @@ pub struct Principal {
     pub id: String,
     /// Key name (a person or a system).
     pub name: String,
+    /// Id of the user (person) the key belongs to: what the four-eyes rule compares.
+    pub user_id: i64,
+    /// That user's name.
+    pub user: String,
     pub role: Role,
 }
 
@@ -103,6 +107,8 @@ pub fn require(state: &AppState, headers: &HeaderMap, min: Role) -> Result<Princ
             let p = Principal {
                 id: rec.id,
                 name: rec.name,
+                user_id: rec.user_id,
+                user: rec.user,
                 role: rec.role,
             };
             state

@@ -2,8 +2,9 @@
 //! below certainty that no clearance covers) opens a case holding the order, the decision, the
 //! rule trace and the full screening explanation. A reviewer releases the case (with a reason,
 //! optionally clearing its uncertain hits on the allow-list until a date) or blocks it; a
-//! reviewer can never release a case they submitted. Opening, releasing and blocking are each
-//! appended to the hash-chained audit log with who and when.
+//! reviewer can never release a case they submitted: the rule compares persons (the user a key
+//! belongs to), not keys, so a second key for the same person does not get round it. Opening,
+//! releasing and blocking are each appended to the hash-chained audit log with who and when.
 //!
 //! Lock order everywhere: server tables (`db`), then the ledger store.
 
@@ -94,6 +95,7 @@ pub fn open(
         &NewCase {
             submitted_by: &who.id,
             submitted_name: &who.name,
+            submitted_user: who.user_id,
             order_id: &order.id,
             outcome: &outcome,
             why,
@@ -263,6 +265,16 @@ fn open_case(conn: &rusqlite::Connection, id: i64) -> Result<Case, ApiError> {
     Ok(case)
 }
 
+/// The four-eyes rule: was `case` submitted by the person `who` (not just the key)? The same
+/// key, the same user, or (fail closed, for cases stored without a user) the same name as
+/// users are compared: trimmed, spaces collapsed, case ignored.
+fn submitted_by(case: &Case, who: &Principal) -> bool {
+    case.submitted_by == who.id
+        || case.submitted_user == Some(who.user_id)
+        || db::user_name_key(&case.submitted_name) == db::user_name_key(&who.user)
+        || db::user_name_key(&case.submitted_name) == db::user_name_key(&who.name)
+}
+
 /// The case's hits below certainty not yet cleared: (party name, entry id, entry name).
 fn uncertain_hits(case: &Case) -> Vec<(String, String, String)> {
     case.decision
@@ -304,11 +316,14 @@ pub async fn release(
     let today = Utc::now().date_naive();
     let conn = st.conn();
     let case = open_case(&conn, id)?;
-    if case.submitted_by == who.id {
+    if submitted_by(&case, &who) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "authorization",
-            format!("case {id} was submitted with this key; another reviewer must release it"),
+            format!(
+                "case {id} was submitted by {} (this key's user); another person must release it",
+                who.user
+            ),
         ));
     }
     let mut clearances = Vec::new();

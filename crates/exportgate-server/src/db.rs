@@ -1,6 +1,7 @@
-//! The server's own tables, in the same SQLite file as the ledger and the lists: API keys
-//! (stored as SHA-256 hashes only), review cases, and allow-list clearances. Tables are
-//! prefixed `server_` and created if missing.
+//! The server's own tables, in the same SQLite file as the ledger and the lists: users (the
+//! persons keys belong to), API keys (stored as SHA-256 hashes only), review cases, and
+//! allow-list clearances. Tables are prefixed `server_` and created if missing; older
+//! databases are migrated when opened (see [`migrate`]).
 
 use std::path::Path;
 
@@ -14,6 +15,12 @@ use utoipa::ToSchema;
 use crate::auth::Role;
 
 const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS server_users (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS server_keys (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -65,7 +72,97 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.execute_batch(SCHEMA)?;
+    migrate(&conn)?;
     Ok(conn)
+}
+
+fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    let mut st = conn.prepare(&format!("PRAGMA table_info({table})"))?;
+    let names = st.query_map([], |r| r.get::<_, String>(1))?;
+    for n in names {
+        if n? == column {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Bring an older database up to date, in one transaction: every key gets a user
+/// (`server_keys.user_id`; existing keys join the user named like them, created if missing)
+/// and every case the user who submitted it (`server_cases.submitted_user`, from its key's
+/// user where that key is still stored; otherwise left empty, and the four-eyes rule falls
+/// back to comparing names). Running it again changes nothing.
+pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    // Immediate: two processes opening an old file at once migrate it one after the other.
+    let tx = rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+    if !has_column(&tx, "server_keys", "user_id")? {
+        tx.execute_batch(
+            "ALTER TABLE server_keys ADD COLUMN user_id INTEGER REFERENCES server_users (id)",
+        )?;
+    }
+    if !has_column(&tx, "server_cases", "submitted_user")? {
+        tx.execute_batch(
+            "ALTER TABLE server_cases ADD COLUMN submitted_user INTEGER REFERENCES server_users (id)",
+        )?;
+    }
+    let orphans: Vec<(String, String)> = {
+        let mut st = tx.prepare("SELECT id, name FROM server_keys WHERE user_id IS NULL")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for (id, name) in orphans {
+        let user = ensure_user(&tx, &name)?;
+        tx.execute(
+            "UPDATE server_keys SET user_id = ?2 WHERE id = ?1",
+            params![id, user.id],
+        )?;
+    }
+    tx.execute_batch(
+        "UPDATE server_cases SET submitted_user =
+            (SELECT user_id FROM server_keys WHERE server_keys.id = server_cases.submitted_by)
+         WHERE submitted_user IS NULL",
+    )?;
+    tx.commit()
+}
+
+/// A person's name as stored: trimmed, runs of white space collapsed to one space.
+pub fn user_name(name: &str) -> String {
+    name.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What makes two names the same person: [`user_name`], lower-cased.
+pub fn user_name_key(name: &str) -> String {
+    user_name(name).to_lowercase()
+}
+
+/// A person keys belong to. The four-eyes rule compares users, not keys.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+}
+
+/// The user with this name (compared by [`user_name_key`]), created if there is none.
+pub fn ensure_user(conn: &Connection, name: &str) -> rusqlite::Result<User> {
+    let display = user_name(name);
+    let key = user_name_key(name);
+    conn.execute(
+        "INSERT INTO server_users (name, name_key, created_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (name_key) DO NOTHING",
+        params![display, key, Utc::now().to_rfc3339()],
+    )?;
+    conn.query_row(
+        "SELECT id, name, created_at FROM server_users WHERE name_key = ?1",
+        [key],
+        |r| {
+            Ok(User {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                created_at: r.get(2)?,
+            })
+        },
+    )
 }
 
 /// Hex SHA-256 of an API key: what is stored.
@@ -84,7 +181,12 @@ pub fn key_hash(key: &str) -> String {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct KeyRecord {
     pub id: String,
+    /// The name the key was created with.
     pub name: String,
+    /// Id of the user (person) the key belongs to.
+    pub user_id: i64,
+    /// That user's name.
+    pub user: String,
     pub role: Role,
     pub created_at: String,
     pub revoked_at: Option<String>,
@@ -97,23 +199,33 @@ fn random_hex(bytes: usize) -> Result<String, String> {
 }
 
 /// Create a key: returns the record and the key itself (shown once, never stored).
+/// The key belongs to the user named `name` (compared case-insensitively, spaces collapsed),
+/// created if there is none: whoever may create keys can therefore act as any person.
 pub fn create_key(
     conn: &Connection,
     name: &str,
     role: Role,
 ) -> Result<(KeyRecord, String), String> {
+    if user_name(name).is_empty() {
+        return Err("a key needs a name (the person or system holding it)".into());
+    }
     let id = random_hex(6)?;
     let key = format!("eg_{}", random_hex(32)?);
     let created_at = Utc::now().to_rfc3339();
-    conn.execute(
-        "INSERT INTO server_keys (id, name, role, key_sha256, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, name, role.as_str(), key_hash(&key), created_at],
+    let tx = conn.unchecked_transaction().map_err(|e| e.to_string())?;
+    let user = ensure_user(&tx, name).map_err(|e| e.to_string())?;
+    tx.execute(
+        "INSERT INTO server_keys (id, name, role, key_sha256, created_at, user_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![id, name, role.as_str(), key_hash(&key), created_at, user.id],
     )
     .map_err(|e| e.to_string())?;
+    tx.commit().map_err(|e| e.to_string())?;
     Ok((
         KeyRecord {
             id,
             name: name.to_string(),
+            user_id: user.id,
+            user: user.name,
             role,
             created_at,
             revoked_at: None,
@@ -121,6 +233,9 @@ pub fn create_key(
         key,
     ))
 }
+
+const KEY_COLUMNS: &str = "k.id, k.name, k.role, k.created_at, k.revoked_at, u.id, u.name
+    FROM server_keys k JOIN server_users u ON u.id = k.user_id";
 
 fn key_row(r: &rusqlite::Row) -> rusqlite::Result<KeyRecord> {
     let role: String = r.get(2)?;
@@ -130,13 +245,15 @@ fn key_row(r: &rusqlite::Row) -> rusqlite::Result<KeyRecord> {
         role: Role::parse(&role).unwrap_or(Role::Submitter),
         created_at: r.get(3)?,
         revoked_at: r.get(4)?,
+        user_id: r.get(5)?,
+        user: r.get(6)?,
     })
 }
 
-/// The unrevoked key with this hash.
+/// The unrevoked key with this hash (a key without a user is not found: fail closed).
 pub fn find_key(conn: &Connection, hash: &str) -> rusqlite::Result<Option<KeyRecord>> {
     conn.query_row(
-        "SELECT id, name, role, created_at, revoked_at FROM server_keys WHERE key_sha256 = ?1 AND revoked_at IS NULL",
+        &format!("SELECT {KEY_COLUMNS} WHERE k.key_sha256 = ?1 AND k.revoked_at IS NULL"),
         [hash],
         key_row,
     )
@@ -145,9 +262,9 @@ pub fn find_key(conn: &Connection, hash: &str) -> rusqlite::Result<Option<KeyRec
 
 /// Every key, newest first.
 pub fn list_keys(conn: &Connection) -> rusqlite::Result<Vec<KeyRecord>> {
-    let mut st = conn.prepare(
-        "SELECT id, name, role, created_at, revoked_at FROM server_keys ORDER BY created_at DESC",
-    )?;
+    let mut st = conn.prepare(&format!(
+        "SELECT {KEY_COLUMNS} ORDER BY k.created_at DESC, k.rowid DESC"
+    ))?;
     let rows = st.query_map([], key_row)?;
     rows.collect()
 }
@@ -169,6 +286,9 @@ pub struct Case {
     /// Key id of the submitter.
     pub submitted_by: String,
     pub submitted_name: String,
+    /// User id of the submitter (the person; absent on cases opened before users existed
+    /// whose key is gone).
+    pub submitted_user: Option<i64>,
     pub order_id: String,
     pub outcome: String,
     /// Why the case was opened.
@@ -199,6 +319,7 @@ pub struct Case {
 pub struct NewCase<'a> {
     pub submitted_by: &'a str,
     pub submitted_name: &'a str,
+    pub submitted_user: i64,
     pub order_id: &'a str,
     pub outcome: &'a str,
     pub why: &'a [String],
@@ -213,8 +334,8 @@ pub struct NewCase<'a> {
 pub fn insert_case(conn: &Connection, c: &NewCase) -> rusqlite::Result<i64> {
     conn.execute(
         "INSERT INTO server_cases (created_at, submitted_by, submitted_name, order_id, outcome, why,
-            order_json, decision_json, trace_json, screening_json, audit_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            order_json, decision_json, trace_json, screening_json, audit_seq, submitted_user)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             Utc::now().to_rfc3339(),
             c.submitted_by,
@@ -227,6 +348,7 @@ pub fn insert_case(conn: &Connection, c: &NewCase) -> rusqlite::Result<i64> {
             c.trace.to_string(),
             c.screening.to_string(),
             c.audit_seq as i64,
+            c.submitted_user,
         ],
     )?;
     Ok(conn.last_insert_rowid())
@@ -234,7 +356,7 @@ pub fn insert_case(conn: &Connection, c: &NewCase) -> rusqlite::Result<i64> {
 
 const CASE_COLUMNS: &str = "id, created_at, submitted_by, submitted_name, order_id, outcome, why,
     status, resolved_by, resolved_name, resolved_at, resolution_reason,
-    order_json, decision_json, trace_json, screening_json, audit_seq";
+    order_json, decision_json, trace_json, screening_json, audit_seq, submitted_user";
 
 fn json_col(r: &rusqlite::Row, i: usize) -> rusqlite::Result<serde_json::Value> {
     let s: String = r.get(i)?;
@@ -269,6 +391,7 @@ fn case_row(r: &rusqlite::Row, full: bool) -> rusqlite::Result<Case> {
             serde_json::Value::Null
         },
         audit_seq: r.get(16)?,
+        submitted_user: r.get(17)?,
     })
 }
 

@@ -309,7 +309,8 @@ pub async fn verify(State(st): State<Shared>, headers: HeaderMap) -> Result<Resp
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKey {
-    /// Who or what holds the key.
+    /// Who or what holds the key: the key belongs to the user of this name (compared with
+    /// case ignored and spaces collapsed), created if there is none.
     pub name: String,
     pub role: Role,
 }
@@ -348,7 +349,7 @@ pub async fn create_key(
     let req: CreateKey = parse_json(&body(b)?)?;
     let name = key_name(&req.name)?;
     let (record, key) = db::create_key(&st.conn(), &name, req.role).map_err(ApiError::internal)?;
-    tracing::info!(by = %who.actor(), key = %record.id, role = record.role.as_str(), "key created");
+    tracing::info!(by = %who.actor(), key = %record.id, user = record.user_id, role = record.role.as_str(), "key created");
     Ok((StatusCode::CREATED, Json(CreatedKey { key, record })).into_response())
 }
 

@@ -19,7 +19,11 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
+    fixture_in(tempfile::tempdir().unwrap())
+}
+
+/// The fixture on `dir/db.sqlite` (which may exist already).
+fn fixture_in(dir: tempfile::TempDir) -> Fixture {
     let config = Config {
         addr: "127.0.0.1:0".parse().unwrap(),
         db: dir.path().join("db.sqlite"),
@@ -30,8 +34,9 @@ fn fixture() -> Fixture {
         max_list_age_days: 36_500,
     };
     let state = Arc::new(AppState::open(&config).unwrap());
-    let key = |r| {
-        exportgate_server::db::create_key(&state.conn(), "t", r)
+    // One person per role: the four-eyes rule compares persons.
+    let key = |r: Role| {
+        exportgate_server::db::create_key(&state.conn(), r.as_str(), r)
             .unwrap()
             .1
     };
@@ -348,4 +353,160 @@ fn item_3_audit_verify_over_http_reconciles_the_ledger() {
         v["ledger"]["disagreement"]["account"], "licence:D900001",
         "{v}"
     );
+}
+
+#[test]
+fn item_5_four_eyes_compares_persons_not_keys() {
+    let f = fixture();
+    let mint = |name: &str, role: &str| {
+        let body = json!({"name": name, "role": role}).to_string();
+        let (s, v) = f.call("POST", "/v1/keys", &f.admin, Some(body.as_bytes()));
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        v
+    };
+    let release = |case: i64, key: &str| {
+        f.call(
+            "POST",
+            &format!("/v1/cases/{case}/release"),
+            key,
+            Some(br#"{"reason": "checked"}"#),
+        )
+    };
+
+    // A second key with the same name (other case, other spacing) is the same person.
+    let alice = mint("Alice  Smith", "reviewer");
+    let alice_again = mint("  alice SMITH ", "reviewer");
+    assert_eq!(
+        alice["user_id"], alice_again["user_id"],
+        "{alice} {alice_again}"
+    );
+    assert_eq!(alice_again["user"], "Alice Smith");
+    let someone_else = mint("Alice Smithe", "reviewer");
+    assert_ne!(alice["user_id"], someone_else["user_id"]);
+    let (s, v) = f.call(
+        "POST",
+        "/v1/check",
+        alice["key"].as_str().unwrap(),
+        Some(order("i5-a").to_string().as_bytes()),
+    );
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let case = v["review_case"].as_i64().expect("a case");
+    let (s, v) = release(case, alice_again["key"].as_str().unwrap());
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["error"]["field"], "authorization");
+    let (s, v) = f.call("GET", &format!("/v1/cases/{case}"), &f.reviewer, None);
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("open")));
+    assert_eq!(v["submitted_user"], alice["user_id"]);
+    // Another person can.
+    let (s, v) = release(case, &f.reviewer);
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // An admin's self-minted reviewer key cannot release a case the admin submitted.
+    let (_, keys) = f.call("GET", "/v1/keys", &f.admin, None);
+    let me = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["role"] == "admin")
+        .unwrap()
+        .clone();
+    let mine = mint(&me["name"].as_str().unwrap().to_uppercase(), "reviewer");
+    assert_eq!(mine["user_id"], me["user_id"], "{mine} {me}");
+    let (s, v) = f.call(
+        "POST",
+        "/v1/check",
+        &f.admin,
+        Some(order("i5-b").to_string().as_bytes()),
+    );
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let case = v["review_case"].as_i64().expect("a case");
+    let (s, v) = release(case, mine["key"].as_str().unwrap());
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v) = release(case, &f.reviewer);
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // A name of only spaces is refused naming the field.
+    let (s, v) = f.call(
+        "POST",
+        "/v1/keys",
+        &f.admin,
+        Some(br#"{"name": "   ", "role": "reviewer"}"#),
+    );
+    assert_eq!(
+        (s, v["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("name"))
+    );
+}
+
+#[test]
+fn item_5_an_older_database_gets_users_and_old_cases_compare_names() {
+    // A database from before users: keys and a case with no user columns.
+    let dir = tempfile::tempdir().unwrap();
+    let old = rusqlite::Connection::open(dir.path().join("db.sqlite")).unwrap();
+    old.execute_batch(
+        "CREATE TABLE server_keys (id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL,
+            key_sha256 TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, revoked_at TEXT);
+         CREATE TABLE server_cases (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL,
+            submitted_by TEXT NOT NULL, submitted_name TEXT NOT NULL, order_id TEXT NOT NULL,
+            outcome TEXT NOT NULL, why TEXT NOT NULL, order_json TEXT NOT NULL,
+            decision_json TEXT NOT NULL, trace_json TEXT NOT NULL, screening_json TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open', resolved_by TEXT, resolved_name TEXT,
+            resolved_at TEXT, resolution_reason TEXT, audit_seq INTEGER);",
+    )
+    .unwrap();
+    let hash = exportgate_server::db::key_hash;
+    for (id, name, key) in [("k1", "carol", "eg_carol1"), ("k2", "Carol ", "eg_carol2")] {
+        old.execute(
+            "INSERT INTO server_keys (id, name, role, key_sha256, created_at) VALUES (?1, ?2, 'reviewer', ?3, '2026-01-01T00:00:00Z')",
+            rusqlite::params![id, name, hash(key)],
+        )
+        .unwrap();
+    }
+    // Case 1 by key k1; case 2 by a key no longer stored, under the name `CAROL`.
+    for by in ["k1", "gone"] {
+        old.execute(
+            "INSERT INTO server_cases (created_at, submitted_by, submitted_name, order_id, outcome,
+                why, order_json, decision_json, trace_json, screening_json)
+             VALUES ('2026-01-01T00:00:00Z', ?1, ?2, 'o', 'hold_for_review', '[]', '{}', '{}', '[]', '[]')",
+            rusqlite::params![by, if by == "k1" { "carol" } else { "CAROL" }],
+        )
+        .unwrap();
+    }
+    drop(old);
+
+    let f = fixture_in(dir);
+    let (_, keys) = f.call("GET", "/v1/keys", &f.admin, None);
+    let users: Vec<&Value> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["id"] == "k1" || k["id"] == "k2")
+        .map(|k| &k["user_id"])
+        .collect();
+    assert_eq!(users.len(), 2, "{keys}");
+    assert!(users[0].is_i64() && users[0] == users[1], "{keys}");
+    let (_, case1) = f.call("GET", "/v1/cases/1", &f.reviewer, None);
+    assert_eq!(&case1["submitted_user"], users[0], "{case1}");
+    let (_, case2) = f.call("GET", "/v1/cases/2", &f.reviewer, None);
+    assert!(case2["submitted_user"].is_null(), "{case2}");
+    // Carol's other key cannot release case 1; neither key case 2 (same name, no user).
+    for (case, key) in [(1, "eg_carol2"), (2, "eg_carol1"), (2, "eg_carol2")] {
+        let (s, v) = f.call(
+            "POST",
+            &format!("/v1/cases/{case}/release"),
+            key,
+            Some(br#"{"reason": "checked"}"#),
+        );
+        assert_eq!(s, StatusCode::FORBIDDEN, "case {case} by {key}: {v}");
+    }
+    // Opening the file again changes nothing.
+    let conn = exportgate_server::db::open(&f._dir.path().join("db.sqlite")).unwrap();
+    let n: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM server_users WHERE name_key = 'carol'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 1);
 }

@@ -297,7 +297,9 @@ enum KeysAction {
     Create {
         #[arg(long, value_parser = ["submitter", "reviewer", "admin"])]
         role: String,
-        /// Who or what holds the key.
+        /// Who or what holds the key: the person (user) it belongs to. Keys with the same
+        /// name, case and spacing ignored, belong to the same person, and the four-eyes rule
+        /// treats them as one (so whoever can create keys can act as anyone).
         #[arg(long, default_value = "unnamed")]
         name: String,
         /// The server's database (`sqlite://PATH` or a path).

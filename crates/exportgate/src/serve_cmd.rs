@@ -68,14 +68,17 @@ pub fn keys_create(db: Option<&str>, role: &str, name: &str) -> anyhow::Result<E
             "unknown role `{role}`; use submitter, reviewer or admin"
         ))
     })?;
-    let name = exportgate_server::ledger_api::key_name(name).map_err(|e| user(e.message))?;
+    let name = exportgate_server::ledger_api::key_name(name)
+        .map_err(|e| user(format!("--name: {}", e.message)))?;
     let conn = open(&db_path(db)?)?;
     let (record, key) = exportgate_server::db::create_key(&conn, &name, role).map_err(user)?;
     eprintln!(
-        "created {} key `{}` for {} (shown once; only its hash is stored)",
+        "created {} key `{}` for {} (user {} `{}`; shown once, only its hash is stored)",
         record.role.as_str(),
         record.id,
-        record.name
+        record.name,
+        record.user_id,
+        record.user
     );
     println!("{key}");
     Ok(ExitCode::SUCCESS)
@@ -86,12 +89,12 @@ pub fn keys_list(db: Option<&str>) -> anyhow::Result<ExitCode> {
     let conn = open(&db_path(db)?)?;
     let keys = exportgate_server::db::list_keys(&conn)?;
     println!(
-        "{:<14} {:<10} {:<26} {:<10} NAME",
-        "ID", "ROLE", "CREATED", "STATE"
+        "{:<14} {:<10} {:<26} {:<10} {:<6} NAME",
+        "ID", "ROLE", "CREATED", "STATE", "USER"
     );
     for k in keys {
         println!(
-            "{:<14} {:<10} {:<26} {:<10} {}",
+            "{:<14} {:<10} {:<26} {:<10} {:<6} {}",
             k.id,
             k.role.as_str(),
             k.created_at.chars().take(25).collect::<String>(),
@@ -100,6 +103,7 @@ pub fn keys_list(db: Option<&str>) -> anyhow::Result<ExitCode> {
             } else {
                 "active"
             },
+            k.user_id,
             k.name
         );
     }

@@ -190,6 +190,15 @@ fn serve_check_review_and_audit() {
         Some(r#"{"reason": "mine"}"#),
     );
     assert_eq!(s, 403, "{v}");
+    // Nor with a second key for the same person (name compared with case and spacing ignored).
+    let rita_again = srv.key("reviewer", "  RITA ");
+    let (s, v) = srv.call(
+        "POST",
+        &format!("/v1/cases/{own}/release"),
+        Some(&rita_again),
+        Some(r#"{"reason": "mine, with another key"}"#),
+    );
+    assert_eq!(s, 403, "{v}");
     let (s, _) = srv.call(
         "POST",
         &format!("/v1/cases/{own}/release"),
