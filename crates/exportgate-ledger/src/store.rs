@@ -187,54 +187,56 @@ impl Balances for State {
 /// The most steps one shipment may take (a plan that never finishes is abandoned).
 const SHIP_STEPS_MAX: usize = 64;
 
-/// Loads the rows for `keys` and `ids` not loaded yet into `state`.
-fn load_missing<R: Rows + ?Sized>(
-    rows: &mut R,
-    state: &mut State,
-    loaded_keys: &mut BTreeSet<Key>,
-    loaded_ids: &mut BTreeSet<AccountId>,
-    keys: &[&Key],
-    ids: &[&AccountId],
-) -> Result<(), StoreError> {
-    let keys: Vec<&Key> = keys
-        .iter()
-        .copied()
-        .filter(|k| loaded_keys.insert((*k).clone()))
-        .collect();
-    let mut ids: Vec<&AccountId> = ids
-        .iter()
-        .copied()
-        .filter(|id| !loaded_ids.contains(*id))
-        .collect();
-    let transfers = if keys.is_empty() {
-        Vec::new()
-    } else {
-        for (key, outcome) in rows.load_outcomes(&keys)? {
-            state.load_outcome(key, outcome);
+/// The rows a group of shipments has read so far, read lazily: each key and account once.
+#[derive(Default)]
+struct LazyState {
+    state: State,
+    keys: BTreeSet<Key>,
+    ids: BTreeSet<AccountId>,
+}
+
+impl LazyState {
+    /// Loads the rows for `keys` and `ids` (and the accounts their transfers name) not read yet.
+    fn load<R: Rows + ?Sized>(
+        &mut self,
+        rows: &mut R,
+        keys: &[&Key],
+        ids: &[&AccountId],
+    ) -> Result<(), StoreError> {
+        let keys: Vec<&Key> = keys
+            .iter()
+            .copied()
+            .filter(|k| self.keys.insert((*k).clone()))
+            .collect();
+        let transfers = if keys.is_empty() {
+            Vec::new()
+        } else {
+            for (key, outcome) in rows.load_outcomes(&keys)? {
+                self.state.load_outcome(key, outcome);
+            }
+            rows.load_transfers(&keys)?
+        };
+        let mut ids: Vec<&AccountId> = ids
+            .iter()
+            .copied()
+            .chain(transfers.iter().flat_map(|t| &t.accounts))
+            .filter(|id| !self.ids.contains(*id))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        if !ids.is_empty() {
+            for account in rows.load_accounts(&ids)? {
+                self.state.load_account(account)?;
+            }
+            self.ids.extend(ids.into_iter().cloned());
         }
-        rows.load_transfers(&keys)?
-    };
-    let extra: Vec<AccountId> = transfers
-        .iter()
-        .flat_map(|t| &t.accounts)
-        .filter(|id| !loaded_ids.contains(*id))
-        .cloned()
-        .collect();
-    ids.extend(extra.iter());
-    ids.sort();
-    ids.dedup();
-    if !ids.is_empty() {
-        for account in rows.load_accounts(&ids)? {
-            state.load_account(account)?;
+        for transfer in transfers {
+            if self.state.transfer(&transfer.key).is_none() {
+                self.state.load_transfer(transfer);
+            }
         }
-        loaded_ids.extend(ids.into_iter().cloned());
+        Ok(())
     }
-    for transfer in transfers {
-        if state.transfer(&transfer.key).is_none() {
-            state.load_transfer(transfer);
-        }
-    }
-    Ok(())
 }
 
 /// Runs a [`ShipPlan`] inside an open transaction (see [`LedgerStore::ship_group`]). The caller
@@ -247,19 +249,11 @@ pub fn run_ship_group<R: Rows + ?Sized>(
     plan.begin();
     // The head is read first: on PostgreSQL this locks it and so serialises writers.
     let (mut seq, mut hash) = rows.audit_head()?;
-    let mut state = State::new();
-    let (mut loaded_keys, mut loaded_ids) = (BTreeSet::new(), BTreeSet::new());
+    let mut lazy = LazyState::default();
     let (keys, ids) = plan.touches();
     let keys: Vec<&Key> = keys.iter().collect();
     let ids: Vec<&AccountId> = ids.iter().collect();
-    load_missing(
-        rows,
-        &mut state,
-        &mut loaded_keys,
-        &mut loaded_ids,
-        &keys,
-        &ids,
-    )?;
+    lazy.load(rows, &keys, &ids)?;
     let mut records = Vec::new();
     let mut push = |at: Timestamp, kind: &str, payload: String| {
         let record = AuditRecord::next(seq, &hash, at, actor, kind, payload);
@@ -276,17 +270,10 @@ pub fn run_ship_group<R: Rows + ?Sized>(
                     "shipment {i} took more than {SHIP_STEPS_MAX} steps"
                 )));
             }
-            match plan.next(i, &replies, &state) {
+            match plan.next(i, &replies, &lazy.state) {
                 ShipStep::Ensure(spec, at) => {
-                    load_missing(
-                        rows,
-                        &mut state,
-                        &mut loaded_keys,
-                        &mut loaded_ids,
-                        &[],
-                        &[&spec.id],
-                    )?;
-                    if engine::ensure_account(&mut state, &spec)? == Ensured::Created {
+                    lazy.load(rows, &[], &[&spec.id])?;
+                    if engine::ensure_account(&mut lazy.state, &spec)? == Ensured::Created {
                         let payload = serde_json::to_string(&spec).expect("specs serialise");
                         push(at, KIND_ACCOUNT_CREATED, payload);
                     }
@@ -296,15 +283,8 @@ pub fn run_ship_group<R: Rows + ?Sized>(
                         .chain(request.pending())
                         .collect();
                     let ids: Vec<&AccountId> = request.accounts().iter().collect();
-                    load_missing(
-                        rows,
-                        &mut state,
-                        &mut loaded_keys,
-                        &mut loaded_ids,
-                        &keys,
-                        &ids,
-                    )?;
-                    let executed = engine::execute(&mut state, &request)?;
+                    lazy.load(rows, &keys, &ids)?;
+                    let executed = engine::execute(&mut lazy.state, &request)?;
                     if executed.recorded {
                         push(
                             request.at(),
@@ -322,7 +302,7 @@ pub fn run_ship_group<R: Rows + ?Sized>(
             }
         }
     }
-    let changes = state.take_changes();
+    let changes = lazy.state.take_changes();
     for account in &changes.accounts {
         // INVARIANT (pair): checked when loaded, after each change, and again before writing.
         engine::check_account(account)?;
