@@ -13,6 +13,13 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# playwright-core needs Node.js 20 or newer; Debian 12's own `nodejs` package is 18.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+    echo "error: the browser tests need Node.js 20 or newer (playwright-core); this machine has $(node --version 2>/dev/null || echo 'no node')." >&2
+    echo "       Install Node.js 20+ (e.g. from NodeSource's Debian packages or your distribution's backports) and run again." >&2
+    exit 1
+fi
 lock=tests/browser/package-lock.json
 stamp=tests/browser/node_modules/.exportgate-lock.sha256
 want=$(sha256sum "$lock" | cut -d' ' -f1)

@@ -12,9 +12,22 @@ if [ -z "${EXPORTGATE_TEST_POSTGRES_URL:-}" ]; then
         exit 1
     fi
     echo "warning: PostgreSQL is not available here; the PostgreSQL runs of the ledger suite are skipped" >&2
+else
+    eg_pg_clean_test_schemas
 fi
 # The web page's browser test (crates/exportgate/tests/browser.rs) drives headless Chromium.
 bash scripts/browser-setup.sh
 # Headless Chromium for the browser tests (the simulator's HTML report).
 bash scripts/chromium-setup.sh
-cargo test --workspace --locked
+status=0
+cargo test --workspace --locked || status=$?
+# The summary comes last, where it cannot be missed at the end of a long log.
+echo
+if [ -n "${EXPORTGATE_TEST_POSTGRES_URL:-}" ]; then
+    echo "summary: PostgreSQL runs: included (PostgreSQL at ${EXPORTGATE_TEST_POSTGRES_URL##*@})"
+else
+    echo "summary: PostgreSQL runs: SKIPPED — PostgreSQL could not be set up (see the postgres.sh lines at the top);"
+    echo "         the ledger, server and pipeline suites ran on SQLite only. Install PostgreSQL or run as root/sudo."
+fi
+if [ "$status" -eq 0 ]; then echo "summary: cargo test passed"; else echo "summary: cargo test FAILED (exit $status)"; fi
+exit "$status"
