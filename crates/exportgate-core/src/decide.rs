@@ -1502,10 +1502,10 @@ fn decide_resolved(
     }
 
     for q in &requirements {
-        let policy = q
-            .policy
-            .map(|p| format!("; review policy {}", policy_name(p)))
-            .unwrap_or_default();
+        let policy = match q.policy {
+            Some(p) => format!("; review policy {}", policy_name(p)),
+            None => "; review policy not stated in the text (unknown)".to_string(),
+        };
         reasons.push(
             Reason::new(
                 q.rule.id.clone(),
@@ -1573,7 +1573,12 @@ fn decide_resolved(
         }
     }
 
-    let policy = requirements.iter().filter_map(|q| q.policy).max();
+    // A requirement whose text states no review policy has an unknown one, and a decision
+    // resting on it is unconfirmed: the policy is never left blank.
+    let policy = requirements
+        .iter()
+        .map(|q| q.policy.unwrap_or(ReviewPolicy::Unknown))
+        .max();
     let mut conditions: Vec<Condition> = Vec::new();
     let screen = screening_findings(rs, screening, ctx.as_of, &mut reasons);
     holds.extend(screen.holds);
@@ -1585,7 +1590,12 @@ fn decide_resolved(
     }
     let policy = policy
         .into_iter()
-        .chain(screen.requirements.iter().filter_map(|(_, p)| *p))
+        .chain(
+            screen
+                .requirements
+                .iter()
+                .map(|(_, p)| p.unwrap_or(ReviewPolicy::Unknown)),
+        )
         .max();
     let any_requirement = !requirements.is_empty() || !screen.requirements.is_empty();
     reasons.extend(screen.requirements.into_iter().map(|(r, _)| r));
@@ -1621,6 +1631,7 @@ fn decide_resolved(
         } else {
             outcome = Outcome::LicenseRequired;
             review_policy = policy;
+            unconfirmed |= policy == Some(ReviewPolicy::Unknown);
             reasons.extend(exception_notes);
             for q in &requirements {
                 for c in &q.conditions {
@@ -2021,6 +2032,7 @@ pub fn policy_name(p: ReviewPolicy) -> &'static str {
     match p {
         ReviewPolicy::PresumptionOfApproval => "presumption_of_approval",
         ReviewPolicy::CaseByCase => "case_by_case",
+        ReviewPolicy::Unknown => "unknown",
         ReviewPolicy::PresumptionOfDenial => "presumption_of_denial",
     }
 }

@@ -278,12 +278,16 @@ pub enum Severity {
     High,
 }
 
-/// A licence review policy.
+/// A licence review policy, ordered from the most to the least favourable: where several
+/// requirements apply, the decision states the greatest. `Unknown` (the text does not settle
+/// the policy) ranks above case-by-case, since it may be stricter, and below presumption of
+/// denial, which nothing exceeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewPolicy {
     PresumptionOfApproval,
     CaseByCase,
+    Unknown,
     PresumptionOfDenial,
 }
 
