@@ -16,8 +16,8 @@ pub struct CatalogMeta {
     pub variant: Option<String>,
     #[serde(default)]
     pub launch_year: Option<String>,
-    /// `published`, `estimated` or `unverified`.
-    pub confidence: String,
+    /// How far the catalog's figures for the item can be trusted.
+    pub confidence: SpecConfidence,
     #[serde(default)]
     pub verification: Option<String>,
     #[serde(default)]
@@ -33,6 +33,38 @@ pub struct CatalogMeta {
     /// why such an item is indeterminate rather than leaving it silent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing_figures: Option<String>,
+}
+
+/// How the catalog's figures for an item were established (`shared/reference/chips.md`):
+/// from the vendor's published datasheet, estimated from other figures, or from a single
+/// source nobody has verified. As a confidence tag: P, D and U; a classification resting on
+/// unverified figures is unconfirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpecConfidence {
+    Published,
+    Estimated,
+    Unverified,
+}
+
+impl SpecConfidence {
+    /// The wire name (`published`, `estimated`, `unverified`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SpecConfidence::Published => "published",
+            SpecConfidence::Estimated => "estimated",
+            SpecConfidence::Unverified => "unverified",
+        }
+    }
+
+    /// The confidence tag of a fact resting on these figures.
+    pub fn tag(self) -> crate::confidence::Confidence {
+        match self {
+            SpecConfidence::Published => crate::confidence::Confidence::P,
+            SpecConfidence::Estimated => crate::confidence::Confidence::D,
+            SpecConfidence::Unverified => crate::confidence::Confidence::U,
+        }
+    }
 }
 
 /// One catalog item.

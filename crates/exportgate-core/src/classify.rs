@@ -500,6 +500,21 @@ pub fn classify(rs: &Ruleset, item: ItemRef, ctx: &Context) -> Result<Classifica
         ItemKind::Hbm => classify_hbm(item, ctx, &params),
         ItemKind::Computer => classify_computer(rs, item, ctx, &params)?,
     };
+    // Figures that are estimates or unverified make the classification resting on them so:
+    // the ECCN reason carries the catalog's confidence, and unverified figures mark the
+    // decision unconfirmed.
+    if let Some(entry) = item.chip.and_then(|id| rs.catalog.get(id)) {
+        let tag = entry.meta.confidence.tag();
+        if tag != crate::confidence::Confidence::P {
+            if let Some(r) = out.reasons.first_mut() {
+                r.confidence = r.confidence.max(tag);
+                r.summary.push_str(&format!(
+                    " (catalog figures {})",
+                    entry.meta.confidence.name()
+                ));
+            }
+        }
+    }
     let mut regimes: Vec<String> = [
         params.acs,
         params.hbm,

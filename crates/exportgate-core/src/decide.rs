@@ -240,7 +240,13 @@ fn set_label(set: &SetExpr) -> String {
         .map(|g| format!("Country Group {g}"))
         .collect();
     parts.extend(set.countries.iter().cloned());
-    parts.extend(set.sets.iter().cloned());
+    // A named set reads as its label ("Macau or Country Group D:5"), not its key (`d5_macau`);
+    // the key stands only where the set was never compiled.
+    if set.compiled.sets.len() == set.sets.len() {
+        parts.extend(set.compiled.sets.iter().map(|(label, _)| label.clone()));
+    } else {
+        parts.extend(set.sets.iter().cloned());
+    }
     if set.all {
         parts.push("any country".into());
     }
@@ -250,7 +256,15 @@ fn set_label(set: &SetExpr) -> String {
         .iter()
         .map(|g| format!("Country Group {g}"))
         .chain(set.except_countries.iter().cloned())
-        .chain(set.except_sets.iter().cloned())
+        .chain(if set.compiled.except_sets.len() == set.except_sets.len() {
+            set.compiled
+                .except_sets
+                .iter()
+                .map(|(label, _)| label.clone())
+                .collect::<Vec<_>>()
+        } else {
+            set.except_sets.clone()
+        })
         .collect();
     if !ex.is_empty() {
         s.push_str(&format!(" (not {})", ex.join(" or ")));
@@ -261,25 +275,31 @@ fn set_label(set: &SetExpr) -> String {
 /// What made a country a member of a set, or not.
 enum SetWhy<'a> {
     NotIn(&'a SetExpr),
-    In(Matched<'a>),
-    Excluded(Matched<'a>, Matched<'a>),
+    In(&'a SetExpr, Matched<'a>),
+    Excluded(&'a SetExpr, Matched<'a>, Matched<'a>),
 }
 
 #[derive(Clone, Copy)]
 enum Matched<'a> {
     Any,
-    Country(&'a str),
+    /// Named by the rule (or the country it counts as, such as Hong Kong as China).
+    Country,
     Group(&'a str),
     Set(&'a str),
 }
 
-impl std::fmt::Display for Matched<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Matched<'_> {
+    /// Why the country is in `set`, in words: a country the rule names is "in" the set's label
+    /// (or "named by the rule"), never "in AE".
+    fn membership(self, set: &SetExpr) -> String {
         match self {
-            Matched::Any => f.write_str("any country"),
-            Matched::Country(c) => f.write_str(c),
-            Matched::Group(g) => write!(f, "Country Group {g}"),
-            Matched::Set(s) => f.write_str(s),
+            Matched::Any => "within the rule's reach (every country)".to_string(),
+            Matched::Country => match &set.label {
+                Some(label) => format!("in {label}"),
+                None => "named by the rule".to_string(),
+            },
+            Matched::Group(g) => format!("in Country Group {g}"),
+            Matched::Set(s) => format!("in {s}"),
         }
     }
 }
@@ -288,8 +308,16 @@ impl std::fmt::Display for SetWhy<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SetWhy::NotIn(set) => write!(f, "not in {}", set_label(set)),
-            SetWhy::In(m) => write!(f, "in {m}"),
-            SetWhy::Excluded(m, x) => write!(f, "in {m} but also in {x}"),
+            SetWhy::In(set, m) => f.write_str(&m.membership(set)),
+            SetWhy::Excluded(set, m, x) => {
+                let except = match x {
+                    Matched::Country => "named as an exception".to_string(),
+                    Matched::Group(g) => format!("excepted as a member of Country Group {g}"),
+                    Matched::Set(s) => format!("excepted as in {s}"),
+                    Matched::Any => "excepted everywhere".to_string(),
+                };
+                write!(f, "{} but {except}", m.membership(set))
+            }
         }
     }
 }
@@ -311,7 +339,7 @@ fn in_set<'a>(
             .countries
             .iter()
             .find(|c| is(c))
-            .map(|c| Matched::Country(c.as_str()));
+            .map(|_| Matched::Country);
     }
     for (i, g) in set.groups.iter().enumerate() {
         if matched.is_some() {
@@ -336,11 +364,11 @@ fn in_set<'a>(
     let Some(what) = matched else {
         return (false, unconfirmed, SetWhy::NotIn(set));
     };
-    if let Some(c) = set.compiled.except_countries.iter().find(|c| is(c)) {
+    if set.compiled.except_countries.iter().any(is) {
         return (
             false,
             unconfirmed,
-            SetWhy::Excluded(what, Matched::Country(c.as_str())),
+            SetWhy::Excluded(set, what, Matched::Country),
         );
     }
     for (i, g) in set.except_groups.iter().enumerate() {
@@ -350,7 +378,7 @@ fn in_set<'a>(
             return (
                 false,
                 unconfirmed,
-                SetWhy::Excluded(what, Matched::Group(g)),
+                SetWhy::Excluded(set, what, Matched::Group(g)),
             );
         }
     }
@@ -361,11 +389,11 @@ fn in_set<'a>(
             return (
                 false,
                 unconfirmed,
-                SetWhy::Excluded(what, Matched::Set(label)),
+                SetWhy::Excluded(set, what, Matched::Set(label)),
             );
         }
     }
-    (true, unconfirmed, SetWhy::In(what))
+    (true, unconfirmed, SetWhy::In(set, what))
 }
 
 /// Is `code` in the `i`th group of a set (`name`), by its compiled id when the set was
@@ -680,13 +708,22 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
         e.and(
             tri(has),
             |w: &mut String| {
-                let _ = write!(
-                    w,
-                    "the stated end use [{}] {} one of {}",
-                    tags.join(", "),
-                    if has { "includes" } else { "does not include" },
-                    scope.end_use_stated_any.join("/")
-                );
+                let wanted = scope.end_use_stated_any.join("/");
+                let _ = match (has, tags.is_empty()) {
+                    (true, _) => write!(
+                        w,
+                        "the order states a {wanted} end use ({})",
+                        tags.join(", ")
+                    ),
+                    (false, true) => {
+                        write!(w, "the order states no end-use tag, so no {wanted} end use")
+                    }
+                    (false, false) => write!(
+                        w,
+                        "the stated end uses ({}) are not {wanted}",
+                        tags.join(", ")
+                    ),
+                };
             },
             false,
         );
@@ -735,17 +772,30 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
                         if !scope.end_use_any.is_empty() {
                             wanted.push(format!("one of {}", scope.end_use_any.join("/")));
                         }
-                        let _ = write!(
-                            w,
-                            "end use tags [{}] {} {}",
-                            u.tags.join(", "),
-                            if any && all {
-                                "include"
-                            } else {
-                                "do not include"
-                            },
-                            wanted.join(" and ")
-                        );
+                        let stated = if u.tags.is_empty() {
+                            "no end-use tags".to_string()
+                        } else {
+                            format!("end-use tags {}", u.tags.join(", "))
+                        };
+                        if any && all {
+                            let _ = write!(w, "{stated} include {}", wanted.join(" and "));
+                        } else {
+                            let mut lacking: Vec<String> = scope
+                                .end_use_all
+                                .iter()
+                                .filter(|t| !has(t))
+                                .cloned()
+                                .collect();
+                            if !any {
+                                lacking.push(format!("any of {}", scope.end_use_any.join("/")));
+                            }
+                            let _ = write!(
+                                w,
+                                "{stated} lack {} (the rule reaches {})",
+                                lacking.join(" and "),
+                                wanted.join(" and ")
+                            );
+                        }
                     },
                     false,
                 );
@@ -819,14 +869,27 @@ fn fact_test(f: &Facts, t: &FactTest, explain: bool) -> (Tri, String) {
         FactValue::Bool(b) => b.to_string(),
         FactValue::Text(s) => s.clone(),
     };
-    let op = format!("{:?}", t.op).to_lowercase();
+    let wanted = match &t.value {
+        serde_json::Value::String(w) => w.clone(),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+            .collect::<Vec<_>>()
+            .join(", "),
+        v => v.to_string(),
+    };
+    let op = t.op.phrase();
+    let op = if op.is_empty() {
+        String::new()
+    } else {
+        format!("{op} ")
+    };
     (
         tri(holds),
         format!(
-            "`{}` is {shown} ({op} {}: {})",
+            "`{}` is {shown} (the rule looks for {op}{wanted}: {})",
             t.fact,
-            t.value,
-            if holds { "yes" } else { "no" }
+            if holds { "met" } else { "not met" }
         ),
     )
 }
@@ -1245,12 +1308,7 @@ fn decide_resolved(
                 detail,
             };
             if !state.binds() {
-                let detail = format!("regime {} is {:?} on {}", r.id, state, ctx.as_of)
-                    .replace("NotYetInForce", "not yet in force")
-                    .replace("PendingCompliance", "pending its compliance date")
-                    .replace("NotEnforced", "not enforced")
-                    .replace("Superseded", "superseded")
-                    .replace("Suspended", "suspended");
+                let detail = format!("regime {} is {} on {}", r.id, state.describe(), ctx.as_of);
                 trace.push(trace_entry(RuleStatus::NotBinding, detail));
                 continue;
             }

@@ -83,6 +83,20 @@ pub enum RegimeState {
 }
 
 impl RegimeState {
+    /// What the state means, in words ("pending its compliance date").
+    pub fn describe(self) -> &'static str {
+        match self {
+            RegimeState::NotYetInForce => "not yet in force",
+            RegimeState::PendingCompliance => "pending its compliance date",
+            RegimeState::InForce => "in force",
+            RegimeState::Suspended => "suspended",
+            RegimeState::Superseded => "superseded",
+            RegimeState::NotEnforced => "not enforced",
+        }
+    }
+}
+
+impl RegimeState {
     pub fn binds(self) -> bool {
         self == RegimeState::InForce
     }
@@ -267,6 +281,21 @@ pub enum FactOp {
     Below,
     OnOrAfter,
     Before,
+}
+
+impl FactOp {
+    /// The comparison in words, before the value the rule names ("at least").
+    pub fn phrase(self) -> &'static str {
+        match self {
+            FactOp::Equals => "",
+            FactOp::NotEquals => "anything but",
+            FactOp::In => "one of",
+            FactOp::AtLeast => "at least",
+            FactOp::Below => "below",
+            FactOp::OnOrAfter => "on or after",
+            FactOp::Before => "before",
+        }
+    }
 }
 
 /// How serious a red flag is: `high` holds the order for review.

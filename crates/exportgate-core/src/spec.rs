@@ -284,7 +284,10 @@ impl Spec {
     }
 }
 
-/// Parse JSON into `T`, naming the path of the field at fault on error.
+/// Parse JSON into `T`, naming the path of the field at fault on error. The message is written
+/// for the person who wrote the file: a syntax error says the text is not valid JSON, a date
+/// that is not a calendar date says so with its value (not chrono's "input is out of range"),
+/// and in one-line text (a JSONL line) the position is the column alone.
 pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, SpecError> {
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
@@ -295,8 +298,52 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, SpecE
         } else {
             path
         };
-        SpecError::new(field, inner.to_string())
+        let mut message = inner.to_string();
+        if !text.trim_end().contains('\n') {
+            message = message.replace(" at line 1 column ", " at column ");
+        }
+        if inner.is_syntax() || inner.is_eof() {
+            message = format!("not valid JSON: {message}");
+        } else if let Some(rest) = CHRONO_ERRORS.iter().find_map(|m| message.strip_prefix(m)) {
+            let what = field_value(text, &field).map_or_else(
+                || "not a date".to_string(),
+                |v| format!("{v} is not a date"),
+            );
+            message = format!("{what} (write it as YYYY-MM-DD, a real calendar date){rest}");
+        }
+        SpecError::new(field, message)
     })
+}
+
+/// The messages chrono gives for a date string it cannot read.
+const CHRONO_ERRORS: &[&str] = &[
+    "input is out of range",
+    "input contains invalid characters",
+    "premature end of input",
+    "trailing input",
+    "input is not enough for unique date and time",
+    "input is impossible",
+    "bad or unsupported format string",
+];
+
+/// The value at a serde_path_to_error path (`consignee.since`, `items[2].date`) in `text`, as
+/// JSON, for an error message; `None` when the text or the path cannot be followed.
+fn field_value(text: &str, path: &str) -> Option<String> {
+    let root: serde_json::Value = serde_json::from_str(text).ok()?;
+    let mut v = &root;
+    for part in path.split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((n, i)) => (n, i.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        if !name.is_empty() {
+            v = v.get(name)?;
+        }
+        if let Some(i) = index {
+            v = v.get(i)?;
+        }
+    }
+    Some(v.to_string())
 }
 
 fn json_error_field(e: &serde_json::Error) -> String {

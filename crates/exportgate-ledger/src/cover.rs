@@ -110,6 +110,12 @@ fn item_listed(listed: &str, facts: &OrderFacts<'_>) -> bool {
 }
 
 impl Licence {
+    /// Whether the licence lists the order's item (by catalog id or ECCN), whatever else it
+    /// names: the licences worth a word when an order is not covered.
+    pub fn lists_item(&self, facts: &OrderFacts<'_>) -> bool {
+        self.items.iter().any(|i| item_listed(i, facts))
+    }
+
     /// Whether this licence covers the order (balance aside). Fails closed: anything the
     /// licence limits must be measurable on the order.
     pub fn covers(&self, facts: &OrderFacts<'_>) -> Result<(), WhyNot> {

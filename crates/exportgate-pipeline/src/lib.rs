@@ -49,6 +49,19 @@ pub struct LineError {
 }
 
 impl LineError {
+    /// The error in words for a person: "line 4: field `date`: ..." — or "line 4: not valid
+    /// JSON: ..." when the line as a whole is at fault (its `field` is then `line`).
+    pub fn describe(&self) -> String {
+        if self.field == "line" {
+            format!("line {}: {}", self.line, self.message)
+        } else {
+            format!(
+                "line {}: field `{}`: {}",
+                self.line, self.field, self.message
+            )
+        }
+    }
+
     /// An order's field error.
     pub fn spec(line: usize, id: Option<String>, e: SpecError) -> LineError {
         LineError {

@@ -238,6 +238,15 @@ impl Licensing {
             .map(|a| AccountSpec::country_allocation(&a.country, false));
         let candidates: Vec<Licence> = self.covering(&f).into_iter().cloned().collect();
         let mut notes = Vec::new();
+        if candidates.is_empty() {
+            // Say why the licences for this item do not reach the order (wrong consignee or
+            // destination, out of dates, not active), so the reader need not guess.
+            for licence in self.licences.iter().filter(|l| l.lists_item(&f)) {
+                if let Err(why) = licence.covers(&f) {
+                    notes.push(format!("licence {} does not apply: {why}", licence.number));
+                }
+            }
+        }
         for licence in candidates {
             let id = licence.account_id();
             let Some((status, available)) = self.available(store, &id, None)? else {

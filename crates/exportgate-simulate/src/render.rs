@@ -69,14 +69,25 @@ const MEASURES: [Measure; 4] = [
     ("VALUE (USD)", |s| s.value_usd, short),
 ];
 
+/// The noun for a count: `one` for 1, `many` otherwise.
+fn noun(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
+
 /// The terminal table.
 pub fn table(r: &Report, max_flips: usize) -> String {
     let mut o = String::new();
     let _ = writeln!(
         o,
-        "{} orders under {} scenarios (flips measured against `{}`)\n",
+        "{} {} under {} {} (flips measured against `{}`)\n",
         thousands(r.orders),
+        noun(r.orders, "order", "orders"),
         r.scenarios.len(),
+        noun(r.scenarios.len() as u64, "scenario", "scenarios"),
         r.baseline
     );
     let w = r
@@ -159,9 +170,10 @@ pub fn table(r: &Report, max_flips: usize) -> String {
     }
     let _ = writeln!(
         o,
-        "\nFLIPS against `{}`: {} orders change outcome",
+        "\nFLIPS against `{}`: {} {} outcome",
         r.baseline,
-        thousands(r.flips.len() as u64)
+        thousands(r.flips.len() as u64),
+        noun(r.flips.len() as u64, "order changes", "orders change")
     );
     if !r.transitions.is_empty() {
         let _ = writeln!(
@@ -224,10 +236,14 @@ pub fn table(r: &Report, max_flips: usize) -> String {
         for e in r.errors.iter().take(20) {
             let _ = writeln!(
                 o,
-                "  {}{}field `{}`: {}",
+                "  {}{}{}{}",
                 e.line.map(|l| format!("line {l}: ")).unwrap_or_default(),
                 e.id.as_ref().map(|i| format!("{i}: ")).unwrap_or_default(),
-                e.field,
+                if e.field == "line" {
+                    String::new()
+                } else {
+                    format!("field `{}`: ", e.field)
+                },
                 e.message
             );
         }
@@ -449,11 +465,14 @@ pub fn html(r: &Report, max_flips: usize) -> String {
     );
     let _ = write!(
         o,
-        "<h1>What-if simulation</h1><p class=\"sub\">{} orders under {} scenarios; flips are measured against <b>{}</b>. {} orders change outcome.</p>",
+        "<h1>What-if simulation</h1><p class=\"sub\">{} {} under {} {}; flips are measured against <b>{}</b>. {} {} outcome.</p>",
         thousands(r.orders),
+        noun(r.orders, "order", "orders"),
         r.scenarios.len(),
+        noun(r.scenarios.len() as u64, "scenario", "scenarios"),
         esc(&r.baseline),
-        thousands(r.flips.len() as u64)
+        thousands(r.flips.len() as u64),
+        noun(r.flips.len() as u64, "order changes", "orders change")
     );
     o.push_str("<div class=\"cards\">");
     for s in &r.scenarios {

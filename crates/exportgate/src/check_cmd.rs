@@ -168,7 +168,7 @@ fn csv_row(r: &LineResult) -> Vec<String> {
             let mut row = vec![String::new(); CSV_HEADER.len()];
             row[0] = e.id.clone().unwrap_or_default();
             row[2] = "error".into();
-            row[10] = format!("line {}: field `{}`: {}", e.line, e.field, e.message);
+            row[10] = e.describe();
             row
         }
     }
@@ -228,7 +228,7 @@ pub fn write_header(out: &mut dyn Write, format: CheckFormat) -> anyhow::Result<
         }
         CheckFormat::Table => writeln!(
             out,
-            "{:<14} {:<10} {:<19} {:<22} {:<13} {:>12}  RULES",
+            "{:<28} {:<10} {:<19} {:<23} {:<13} {:>12}  RULES",
             "ID", "DATE", "OUTCOME", "EXCEPTION/POLICY", "ECCN", "TPP"
         )?,
         CheckFormat::Jsonl => {}
@@ -282,8 +282,13 @@ pub fn write_results(
                 };
                 writeln!(
                     out,
-                    "{:<14} {:<10} {:<19} {:<22} {:<13} {:>12}  {rules}{unc}",
-                    row[0], row[1], row[2], xp, row[5], row[6]
+                    "{:<28} {:<10} {:<19} {:<23} {:<13} {:>12}  {rules}{unc}",
+                    render::fit(&row[0], 28),
+                    row[1],
+                    row[2],
+                    xp,
+                    render::fit(&row[5], 13),
+                    row[6]
                 )?;
             }
         }
@@ -509,12 +514,17 @@ pub fn check(
         .map(|(o, n)| format!("{} {n}", o.as_str()))
         .collect();
     eprintln!(
-        "{total} orders: {}; errors {}",
-        parts.join(", "),
+        "{}: {}; errors {}",
+        render::count(total as u64, "order", "orders"),
+        if parts.is_empty() {
+            "none decided".to_string()
+        } else {
+            parts.join(", ")
+        },
         errors.len()
     );
     for e in errors.iter().take(20) {
-        eprintln!("error: line {}: field `{}`: {}", e.line, e.field, e.message);
+        eprintln!("error: {}", e.describe());
     }
     if source.unscreened() {
         eprintln!("warning: parties were not screened (no lists loaded); no decision is clean\n\nhint: run `exportgate lists import FILE` or pass `--lists FILE`");
@@ -556,33 +566,96 @@ fn write_through<W: Write + Send>(
     })
 }
 
+/// The orders of an `explain` file: one JSON object (pretty-printed or not), or several, one
+/// after another (JSONL). Each comes with the line it starts on; text after the last order
+/// that is not an order is an error record, never ignored.
+fn explain_orders(text: &str) -> Vec<Parsed> {
+    let line_of = |offset: usize| text[..offset].matches('\n').count() + 1;
+    let mut out = Vec::new();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+    loop {
+        let start = stream.byte_offset();
+        let start = start + (text[start..].len() - text[start..].trim_start().len());
+        match stream.next() {
+            None => break,
+            Some(Ok(_)) => {
+                let end = stream.byte_offset();
+                let line = line_of(start);
+                out.push((line, parse_line(line, text[start..end].as_bytes())));
+            }
+            Some(Err(e)) => {
+                let line = line_of(start);
+                out.push((
+                    line,
+                    Err(LineError {
+                        line,
+                        id: None,
+                        field: "line".into(),
+                        message: format!("not valid JSON: {e}"),
+                    }),
+                ));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// `exportgate explain`: every order in the file, each with every rule considered and why it
+/// applied or not, decided as `check` decides them (the ledger's licences and LPP use
+/// included when there is a ledger). Exit code 2 if any order could not be decided.
 pub fn explain(
     rs: &Ruleset,
     path: &Path,
     forced: &[String],
     format: TextOrJson,
     source: &ScreeningSource,
+    mut ledger: Option<Box<dyn LedgerStore>>,
 ) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::new(rs, forced, source)
         .map_err(pipeline_error)?
         .with_trace(true);
     let bytes = read_all(path)?;
-    let text = std::str::from_utf8(&bytes).map_err(|_| user("the order is not valid UTF-8"))?;
-    let order = Order::from_json(text.trim()).map_err(|e| user(format!("order: {e}")))?;
-    let d = pipeline.first(1, &order).map_err(|e| {
-        user(format!(
-            "order `{}`: field `{}`: {}",
-            order.id, e.field, e.message
-        ))
-    })?;
-    match format {
-        TextOrJson::Text => print!("{}", render::trace(&d)),
-        TextOrJson::Json => {
-            let v = serde_json::json!({"decision": d, "classification": d.classification.as_deref(), "trace": d.trace});
-            println!("{}", serde_json::to_string_pretty(&v)?);
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| user("the order file is not valid UTF-8"))?;
+    let parsed = explain_orders(text);
+    if parsed.is_empty() {
+        return Err(user("the file holds no order"));
+    }
+    let mut run = CheckRun::new();
+    let results = pipeline
+        .check_lines(&parsed, &mut run, store_of(&mut ledger))
+        .map_err(pipeline_error)?;
+    let mut failed = false;
+    for (n, result) in results.iter().enumerate() {
+        match result {
+            Ok(d) => match format {
+                TextOrJson::Text => {
+                    if n > 0 {
+                        println!();
+                    }
+                    print!("{}", render::trace(d));
+                }
+                TextOrJson::Json => {
+                    let v = serde_json::json!({"decision": d, "classification": d.classification.as_deref(), "trace": d.trace});
+                    if results.len() == 1 {
+                        println!("{}", serde_json::to_string_pretty(&v)?);
+                    } else {
+                        println!("{}", serde_json::to_string(&v)?);
+                    }
+                }
+            },
+            Err(e) => {
+                failed = true;
+                eprintln!("error: {}", e.describe());
+            }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 #[cfg(test)]

@@ -30,12 +30,15 @@ pub fn chips(rs: &Ruleset, format: TextOrJson) -> anyhow::Result<ExitCode> {
             println!("{}", serde_json::to_string_pretty(&all)?);
         }
         TextOrJson::Text => {
-            println!("{:<24} {:<10} {:<10} NAME", "ID", "KIND", "CONFIDENCE");
+            println!("{:<24} {:<10} {:<12} NAME", "ID", "KIND", "CONFIDENCE");
             for e in rs.catalog.entries() {
                 let kind = format!("{:?}", e.spec.kind).to_lowercase();
                 println!(
-                    "{:<24} {:<10} {:<10} {}",
-                    e.id, kind, e.meta.confidence, e.spec.name
+                    "{:<24} {:<10} {:<12} {}",
+                    e.id,
+                    kind,
+                    format!("{:?} {}", e.meta.confidence.tag(), e.meta.confidence.name()),
+                    e.spec.name
                 );
             }
         }

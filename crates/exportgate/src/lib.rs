@@ -148,7 +148,9 @@ enum Command {
     },
     /// Explain one order: every rule considered and why it applied or not.
     Explain {
-        /// A file holding one order as JSON, or `-` for standard input.
+        /// A file holding one order as JSON, or several (JSONL), or `-` for standard input.
+        /// Every order is explained, decided as `check` decides it (with the ledger's licences
+        /// when there is a database).
         order: PathBuf,
         /// Evaluate as if this regime were in force too (repeatable).
         #[arg(long = "regime")]
@@ -567,7 +569,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             regimes,
             format,
             screening,
-        } => check_cmd::explain(&rs, &order, &regimes, format, &screening.open()?),
+        } => {
+            let ledger = match screening.db_url()? {
+                Some(url) => url.open_existing()?,
+                None => None,
+            };
+            check_cmd::explain(&rs, &order, &regimes, format, &screening.open()?, ledger)
+        }
         Command::Simulate {
             orders,
             scenarios,

@@ -24,22 +24,36 @@ pub fn regimes(
         ),
         TextOrJson::Text => {
             println!("regimes as of {as_of}");
+            // Widths from the rows themselves, and the citation whole after the title: no
+            // column is cut mid-word.
+            let states: Vec<String> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::to_value(r.state)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default()
+                })
+                .collect();
+            let id_w = rows
+                .iter()
+                .map(|r| r.id.chars().count())
+                .max()
+                .unwrap_or(2)
+                .max(2);
+            let state_w = states.iter().map(|s| s.len()).max().unwrap_or(5).max(5);
             println!(
-                "{:<22} {:<20} {:<11} {:<22} TITLE",
-                "ID", "STATE", "EFFECTIVE", "CITATION"
+                "{:<id_w$} {:<state_w$} {:<11} TITLE — CITATION",
+                "ID", "STATE", "EFFECTIVE"
             );
-            for r in rows {
-                let state = serde_json::to_value(r.state)?
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string();
+            for (r, state) in rows.iter().zip(&states) {
                 println!(
-                    "{:<22} {:<20} {:<11} {:<22} {}",
+                    "{:<id_w$} {:<state_w$} {:<11} {} — {}",
                     r.id,
                     state,
-                    r.effective,
-                    r.citation.chars().take(22).collect::<String>(),
-                    r.title
+                    r.effective.to_string(),
+                    r.title,
+                    r.citation
                 );
             }
         }

@@ -137,3 +137,20 @@ pub fn trace(d: &Decision) -> String {
     }
     s
 }
+
+/// "1 order", "2 orders": a count with its noun, singular or plural.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `s` cut to `width` characters for a table column, the cut marked with an ellipsis, so the
+/// columns after it stay aligned whatever the value's length.
+pub fn fit(s: &str, width: usize) -> std::borrow::Cow<'_, str> {
+    if s.chars().count() <= width {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut cut: String = s.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    std::borrow::Cow::Owned(cut)
+}

@@ -94,7 +94,11 @@ fn print_text(out: &mut impl Write, query: &str, hits: &[Hit]) -> std::io::Resul
             writeln!(out, "        licence policy: {p}")?;
         }
         if let Some(c) = &h.cleared {
-            writeln!(out, "        cleared: {c:?}")?;
+            writeln!(
+                out,
+                "        cleared by {} until {}: {}",
+                c.reviewer, c.expires, c.reason
+            )?;
         }
     }
     Ok(())
@@ -117,13 +121,22 @@ pub fn screen(
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if json {
-        let value = serde_json::json!({
-            "query": name,
-            "country": country,
-            "hits": result.hits,
-            "lists": screener.list_versions(),
-        });
-        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
+        // Serialised straight from the types (not through `serde_json::Value`, which would
+        // widen the f32 scores to noisy f64s such as 0.029999999329447746).
+        #[derive(Serialize)]
+        struct Answer<'a> {
+            query: &'a str,
+            country: Option<&'a str>,
+            hits: &'a [Hit],
+            lists: &'a [exportgate_screen::ListVersion],
+        }
+        let answer = Answer {
+            query: name,
+            country,
+            hits: &result.hits,
+            lists: screener.list_versions(),
+        };
+        writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
     } else {
         writeln!(out, "screened against: {}", versions_line(&screener))?;
         print_text(&mut out, name, &result.hits)?;

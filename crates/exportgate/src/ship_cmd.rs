@@ -109,13 +109,17 @@ pub fn ship(
         .map(|(o, n)| format!("{} {n}", o.as_str()))
         .collect();
     eprintln!(
-        "{} orders shipped against {db}: {}; errors {}",
-        total,
-        parts.join(", "),
+        "{} shipped against {db}: {}; errors {}",
+        crate::render::count(total as u64, "order", "orders"),
+        if parts.is_empty() {
+            "none decided".to_string()
+        } else {
+            parts.join(", ")
+        },
         errors.len()
     );
     for e in errors.iter().take(20) {
-        eprintln!("error: line {}: field `{}`: {}", e.line, e.field, e.message);
+        eprintln!("error: {}", e.describe());
     }
     if source.unscreened() {
         eprintln!("warning: parties were not screened (no lists loaded); no decision is clean");

@@ -213,10 +213,10 @@ pub fn simulate_cmd(
         })
         .collect();
     eprintln!(
-        "{} orders under {} scenarios; {} flips; {}; errors {}",
-        report.orders,
-        report.scenarios.len(),
-        report.flips.len(),
+        "{} under {}; {}; {}; errors {}",
+        crate::render::count(report.orders, "order", "orders"),
+        crate::render::count(report.scenarios.len() as u64, "scenario", "scenarios"),
+        crate::render::count(report.flips.len() as u64, "flip", "flips"),
         summary.join("; "),
         report.errors.len()
     );

@@ -143,7 +143,7 @@ fn bad_specs_name_the_field_and_exit_2() {
         ),
         (
             r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp8":NaN}}"#,
-            "line",
+            "not valid JSON",
         ),
         (
             r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp8":1},"die_area_mm2":0}"#,
@@ -159,9 +159,9 @@ fn bad_specs_name_the_field_and_exit_2() {
         ),
         (
             r#"{"name":"x","kind":"ic","datacenter":true,"dense_tops":{"fp8":1}"#,
-            "line",
+            "not valid JSON",
         ),
-        ("", "line"),
+        ("", "not valid JSON"),
     ];
     for (spec, field) in cases {
         let o = run(&["classify", "--spec", "-"], Some(spec));
