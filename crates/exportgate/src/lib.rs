@@ -10,6 +10,7 @@ mod licences_cmd;
 mod lists_cmd;
 mod regimes_cmd;
 mod render;
+mod replay_cmd;
 mod sample_cmd;
 mod screen_cmd;
 mod serve_cmd;
@@ -218,6 +219,30 @@ enum Command {
         /// Open connections at most; more wait in the kernel's backlog until one closes.
         #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         max_connections: u64,
+    },
+    /// Decide recorded orders again with today's engine, rule data and lists, and report each
+    /// decision that changes: old and new outcome, and whether a rule, a Country Group, a
+    /// catalog entry or a list update caused it (one JSON line each). Run it after `lists
+    /// update` to find past shipments to parties listed since.
+    Replay {
+        /// A JSONL file of recorded decisions: audit records (an evidence pack's
+        /// `records.jsonl`) or `{"order": ..., "decision": ...}` lines.
+        #[arg(required_unless_present = "from_audit", conflicts_with = "from_audit")]
+        decisions: Option<PathBuf>,
+        /// Replay the decisions recorded in the audit log of the database (`--db`).
+        #[arg(long)]
+        from_audit: bool,
+        /// Only orders dated on or after this date (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<NaiveDate>,
+        /// Evaluate as if this regime were in force too (repeatable).
+        #[arg(long = "regime")]
+        regimes: Vec<String>,
+        /// Write the changes here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        screening: ScreeningArgs,
     },
     /// Manage API keys for `exportgate serve`.
     Keys {
@@ -629,6 +654,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 max_connections: max_connections as usize,
             },
         ),
+        Command::Replay {
+            decisions,
+            from_audit,
+            since,
+            regimes,
+            out,
+            screening,
+        } => {
+            let recorded = match decisions {
+                Some(path) => replay_cmd::read_file(&path)?,
+                None => {
+                    let url = screening
+                        .db_url()?
+                        .ok_or_else(|| user("no database: pass --db or set EXPORTGATE_DB"))?;
+                    replay_cmd::read_audit(&url)?
+                }
+            };
+            let _ = from_audit;
+            replay_cmd::replay(
+                &rs,
+                recorded,
+                since,
+                &regimes,
+                &screening.open()?,
+                out.as_deref(),
+            )
+        }
         Command::Keys { action } => match action {
             KeysAction::Create { role, name, db } => {
                 serve_cmd::keys_create(db.as_deref(), &role, &name)
