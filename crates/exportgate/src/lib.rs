@@ -2,12 +2,14 @@
 //! one place where errors become exit codes (2 for bad input, 1 for anything else). The binary
 //! (`main.rs`) only calls [`cli_main`].
 
+mod audit_cmd;
 mod check_cmd;
 mod classify_cmd;
 pub mod db;
 mod input;
 mod licences_cmd;
 mod lists_cmd;
+mod pack;
 mod regimes_cmd;
 mod render;
 mod replay_cmd;
@@ -286,6 +288,27 @@ enum AuditCommand {
         /// anchored seq must exist and have the anchored hash.
         #[arg(long)]
         anchor: Option<PathBuf>,
+        /// Verify an evidence pack written by `audit export` instead, offline: the chain from
+        /// its anchor, every record, the summary, the rule data and the manifest (exit 1 and
+        /// the record or file at fault).
+        #[arg(long, conflicts_with = "db")]
+        pack: Option<PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Write an evidence pack: the audit records dated in the range with the chain proof from
+    /// an anchor to the last record, the rule data and list versions they name, and an HTML
+    /// summary (one page per decision). `audit verify --pack DIR` checks it offline.
+    Export {
+        /// First day (YYYY-MM-DD) of the records' dates.
+        #[arg(long)]
+        from: NaiveDate,
+        /// Last day (YYYY-MM-DD), inclusive.
+        #[arg(long)]
+        to: NaiveDate,
+        /// A new (or empty) directory for the pack.
+        #[arg(long)]
+        out: PathBuf,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -576,8 +599,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         },
         Command::Audit { command } => match command {
-            AuditCommand::Verify { anchor, db } => {
-                licences_cmd::verify(&db.url()?, anchor.as_deref())
+            AuditCommand::Verify {
+                anchor,
+                pack: Some(dir),
+                ..
+            } => {
+                let anchors = match anchor {
+                    Some(file) => licences_cmd::anchor_links(&file)?,
+                    None => Vec::new(),
+                };
+                audit_cmd::verify_pack(&dir, &anchors)
+            }
+            AuditCommand::Verify {
+                anchor,
+                pack: None,
+                db,
+            } => licences_cmd::verify(&db.url()?, anchor.as_deref()),
+            AuditCommand::Export { from, to, out, db } => {
+                audit_cmd::export(&rs, &db.url()?, from, to, &out)
             }
             AuditCommand::Anchor { out, db } => licences_cmd::anchor(&db.url()?, out.as_deref()),
         },
