@@ -221,6 +221,11 @@ enum Command {
         /// Open connections at most; more wait in the kernel's backlog until one closes.
         #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         max_connections: u64,
+        /// Every SECONDS, decide the recorded orders not yet shipped (dated today or later)
+        /// again with today's rules and the lists in the database, and open a review case for
+        /// each whose outcome got stricter (see `exportgate replay`). Off by default.
+        #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+        replay_every: Option<u64>,
     },
     /// Decide recorded orders again with today's engine, rule data and lists, and report each
     /// decision that changes: old and new outcome, and whether a rule, a Country Group, a
@@ -681,6 +686,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             header_read_timeout,
             idle_timeout,
             max_connections,
+            replay_every,
         } => serve_cmd::serve(
             addr,
             db.as_deref(),
@@ -692,6 +698,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 idle_timeout: std::time::Duration::from_secs(idle_timeout),
                 max_connections: max_connections as usize,
             },
+            replay_every,
         ),
         Command::Replay {
             decisions,

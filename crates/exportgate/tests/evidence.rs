@@ -62,7 +62,7 @@ fn csl_2026() -> String {
 /// An order of an uncontrolled chip (the L20 is not 3A090) to a consignee in the UAE.
 fn order(id: &str, consignee: &str) -> String {
     format!(
-        r#"{{"id":"{id}","date":"2025-09-01","item":{{"chip":"nvidia-l20"}},"quantity":4,"destination":"AE","exporter":{{"name":"Acme Systems","country":"US"}},"consignee":{{"name":"{consignee}","country":"AE","headquarters":"AE","parent_headquarters":"AE"}},"end_use":{{"text":"inference servers","tags":[]}}}}"#
+        r#"{{"id":"{id}","date":"2025-09-01","item":{{"chip":"nvidia-l20"}},"quantity":4,"destination":"AE","exporter":{{"name":"Acme Systems","country":"US"}},"consignee":{{"name":"{consignee}","country":"AE","headquarters":"AE","parent_headquarters":"AE","owners":[],"ownership_checked":true}},"end_use":{{"text":"inference servers","tags":[]}}}}"#
     )
 }
 
@@ -452,4 +452,72 @@ fn pack_summary_in_headless_chromium() {
         .expect("run node (see scripts/browser-setup.sh)");
     assert!(status.success(), "the pack summary browser test failed");
     assert!(shots.join("evidence-pack.png").exists());
+}
+
+mod server_util;
+
+/// The server's scheduled replay: orders shipped against the 2022 CSL into the server's
+/// database; the server screens against the 2026 CSL and replays every second. The order not
+/// yet shipped (dated ahead) to the newly listed consignee gets a review case naming the list
+/// update; the same consignee's order already shipped (dated in the past) does not.
+#[test]
+fn scheduled_replay_opens_a_case_for_an_unshipped_order_that_got_stricter() {
+    let srv = server_util::Server::start_with(&["--max-list-age", "36500", "--replay-every", "1"]);
+    let reviewer = srv.key("reviewer", "rita");
+    let db = srv.dir.path().join("db.sqlite");
+    let ahead = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
+    let book = srv.dir.path().join("book.jsonl");
+    std::fs::write(
+        &book,
+        [
+            order("past-1", "Gulf Trade House FZC"),
+            order("ahead-1", "Gulf Trade House FZC").replace("2025-09-01", &ahead),
+            order("ahead-2", "Desert Pixel Studios LLC").replace("2025-09-01", &ahead),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let shipped = ok(run(&[
+        "ship",
+        book.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--lists",
+        &csl_2022(),
+        "--max-list-age",
+        "100000",
+    ]));
+    assert!(jsonl(&shipped)
+        .iter()
+        .all(|d| d["outcome"] == "no_license_required"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let cases = loop {
+        let (s, v) = srv.call("GET", "/v1/cases?status=open", Some(&reviewer), None);
+        assert_eq!(s, 200, "{v}");
+        let cases = v.as_array().unwrap().clone();
+        if !cases.is_empty() {
+            // One more period: nothing else (and nothing twice) is opened.
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            let (_, v) = srv.call("GET", "/v1/cases?status=open", Some(&reviewer), None);
+            break v.as_array().unwrap().clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no case opened by the scheduled replay"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    assert_eq!(cases.len(), 1, "{cases:?}");
+    let case = &cases[0];
+    assert_eq!(case["order_id"], "ahead-1");
+    assert_eq!(case["outcome"], "license_required");
+    let why = case["why"].to_string();
+    // The lists are files here, named by their stems.
+    assert!(
+        why.contains("(list_update;") && why.contains("lists.screening-list"),
+        "{why}"
+    );
+    // Opened in the audit log, which still verifies.
+    let (_, v) = srv.call("GET", "/v1/audit/verify", Some(&reviewer), None);
+    assert_eq!(v["ok"], true, "{v}");
 }
