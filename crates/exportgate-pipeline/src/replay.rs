@@ -46,9 +46,8 @@ impl Recorded {
     /// decisions recorded before orders were kept).
     pub fn from_payload(seq: Option<u64>, payload: &Value) -> Option<Result<Recorded, String>> {
         let decision = payload.get("decision")?.clone();
-        if decision.get("outcome").is_none() {
-            return None;
-        }
+        // A recorded decision has an outcome (an error record has none).
+        decision.get("outcome")?;
         let order = payload.get("order")?;
         Some(
             serde_json::from_value::<Order>(order.clone())
