@@ -318,3 +318,91 @@ impl Pipeline<'_> {
         Ok(compare(recorded, &today))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exportgate_core::{Decider, NoQuotas, Ruleset, Screening};
+    use serde_json::json;
+
+    /// Today's decision of an H100 order to China (licence required), with inputs.
+    fn today(rs: &Ruleset) -> (Order, Decision) {
+        let order = Order::from_json(
+            r#"{"id":"r-1","date":"2025-06-01","item":{"chip":"nvidia-h100-sxm"},"quantity":8,
+            "destination":"CN","exporter":{"name":"Acme","country":"US"},
+            "consignee":{"name":"Example Cloud Co.","country":"CN","headquarters":"CN","parent_headquarters":"CN"},
+            "end_use":{"text":"cloud","tags":[]}}"#,
+        )
+        .unwrap();
+        let mut d = Decider::new(rs, &[])
+            .decide(&order, &NoQuotas, Screening::External)
+            .unwrap();
+        d.inputs = Some(DecisionInputs::new(rs.digests(), Vec::new()));
+        (order, d)
+    }
+
+    fn recorded(order: &Order, old: Value) -> Recorded {
+        Recorded {
+            seq: Some(7),
+            order: order.clone(),
+            decision: old,
+        }
+    }
+
+    #[test]
+    fn an_unchanged_decision_is_not_reported() {
+        let rs = Ruleset::embedded().unwrap();
+        let (order, d) = today(&rs);
+        let old = serde_json::to_value(&d).unwrap();
+        assert!(compare(&recorded(&order, old), &d).is_none());
+        // A recorded `licensed` is the `license_required` it rests on.
+        let mut old = serde_json::to_value(&d).unwrap();
+        assert_eq!(old["outcome"], "license_required");
+        old["outcome"] = json!("licensed");
+        assert!(compare(&recorded(&order, old), &d).is_none());
+    }
+
+    #[test]
+    fn the_cause_is_read_from_the_reasons_and_the_digests() {
+        let rs = Ruleset::embedded().unwrap();
+        let (order, d) = today(&rs);
+        let base = serde_json::to_value(&d).unwrap();
+
+        // Was clean under other Country Group data: a Country Group change, stricter.
+        let mut old = base.clone();
+        old["outcome"] = json!("no_license_required");
+        old["review_policy"] = Value::Null;
+        old["reasons"] = json!([{"rule": "no-requirement", "citation": "", "summary": ""}]);
+        old["inputs"]["data"]["countries"] = json!("0".repeat(64));
+        let c = compare(&recorded(&order, old.clone()), &d).unwrap();
+        assert_eq!(c.causes, vec!["country_group"]);
+        assert!(c.stricter && c.outcome_changed);
+        assert_eq!(c.inputs.changed, vec!["countries".to_string()]);
+        assert_eq!(c.seq, Some(7));
+
+        // The same with the regimes changed instead: a rule.
+        old["inputs"]["data"]["countries"] = base["inputs"]["data"]["countries"].clone();
+        old["inputs"]["data"]["regimes"] = json!("1".repeat(64));
+        let c = compare(&recorded(&order, old.clone()), &d).unwrap();
+        assert_eq!(c.causes, vec!["rule"]);
+
+        // Another ECCN under another catalog: a catalog entry (and the rule it led to).
+        let mut old = base.clone();
+        old["eccn"] = json!("not_3A090");
+        old["outcome"] = json!("no_license_required");
+        old["review_policy"] = Value::Null;
+        old["inputs"]["data"]["catalog"] = json!("2".repeat(64));
+        let c = compare(&recorded(&order, old), &d).unwrap();
+        assert_eq!(c.causes, vec!["catalog"]);
+
+        // Less strict today: reported, not stricter; no inputs recorded: unexplained.
+        let mut old = base.clone();
+        old["outcome"] = json!("hold_for_review");
+        old["review_policy"] = Value::Null;
+        old.as_object_mut().unwrap().remove("inputs");
+        let c = compare(&recorded(&order, old), &d).unwrap();
+        assert!(!c.stricter);
+        assert_eq!(c.causes, vec!["unexplained"]);
+        assert_eq!(c.inputs.changed, vec!["unknown".to_string()]);
+    }
+}

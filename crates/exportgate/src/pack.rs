@@ -434,6 +434,8 @@ pub struct Verified {
     pub records: Vec<AuditRecord>,
     pub chain: ChainProof,
     pub decisions: usize,
+    /// How many of the anchors given fell within the pack (and held).
+    pub anchors_checked: usize,
 }
 
 fn read(dir: &Path, name: &str) -> Result<Vec<u8>, PackError> {
@@ -527,6 +529,7 @@ pub fn verify(dir: &Path, anchors: &[(u64, String)]) -> Result<Verified, PackErr
             "edited: the head precedes the last record",
         ));
     }
+    let mut anchors_checked = 0;
     for (aseq, ahash) in anchors {
         let found = if *aseq == chain.anchor.seq {
             Some(&chain.anchor.hash)
@@ -534,6 +537,7 @@ pub fn verify(dir: &Path, anchors: &[(u64, String)]) -> Result<Verified, PackErr
             records.iter().find(|r| r.seq == *aseq).map(|r| &r.hash)
         };
         if let Some(found) = found {
+            anchors_checked += 1;
             if found != ahash {
                 return Err(PackError::Record {
                     seq: *aseq,
@@ -601,6 +605,7 @@ pub fn verify(dir: &Path, anchors: &[(u64, String)]) -> Result<Verified, PackErr
         records,
         chain,
         decisions,
+        anchors_checked,
     })
 }
 

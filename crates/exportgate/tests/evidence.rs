@@ -291,11 +291,49 @@ fn exported(dir: &Path) -> (String, PathBuf) {
 fn an_exported_pack_verifies_offline_and_any_edited_byte_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let (db, pack) = exported(dir.path());
+    // A pack is never written over an existing one.
+    let o = run(&[
+        "audit",
+        "export",
+        "--db",
+        &db,
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2099-12-31",
+        "--out",
+        pack.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("not empty"), "{}", text(&o.stderr));
+    // The log's head, kept outside the database.
+    let kept = dir.path().join("kept-anchor.jsonl");
+    ok(run(&[
+        "audit",
+        "anchor",
+        "--db",
+        &db,
+        "--out",
+        kept.to_str().unwrap(),
+    ]));
     // Offline: the database is gone.
     std::fs::remove_file(&db).unwrap();
     let o = ok(verify(&pack));
     assert!(
         text(&o.stdout).contains("pack intact"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = ok(run(&[
+        "audit",
+        "verify",
+        "--pack",
+        pack.to_str().unwrap(),
+        "--anchor",
+        kept.to_str().unwrap(),
+    ]));
+    assert!(
+        text(&o.stdout).contains("anchors: 1 of 1 within the pack, all hold"),
         "{}",
         text(&o.stdout)
     );
@@ -370,6 +408,23 @@ fn an_exported_pack_verifies_offline_and_any_edited_byte_is_named() {
         text(&o.stdout)
     );
 
+    // records.jsonl, every 61st byte flipped in turn: each fails, naming a record.
+    std::fs::remove_dir_all(&edited).unwrap();
+    copy_dir(&pack, &edited);
+    let original = std::fs::read(pack.join("records.jsonl")).unwrap();
+    for i in (0..original.len()).step_by(61) {
+        let mut bytes = original.clone();
+        bytes[i] ^= 0x01;
+        std::fs::write(edited.join("records.jsonl"), &bytes).unwrap();
+        let o = verify(&edited);
+        assert_eq!(o.status.code(), Some(1), "byte {i} flipped still verifies");
+        assert!(
+            text(&o.stdout).starts_with("record ") || text(&o.stdout).starts_with("records.jsonl"),
+            "byte {i}: {}",
+            text(&o.stdout)
+        );
+    }
+
     // Every file, one byte flipped in its middle: the pack fails.
     for f in &all {
         std::fs::remove_dir_all(&edited).unwrap();
@@ -414,21 +469,6 @@ fn an_exported_pack_verifies_offline_and_any_edited_byte_is_named() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stdout).contains("record 1: does not match the anchor"));
-
-    // A pack is never written over an existing one.
-    let o = run(&[
-        "audit",
-        "export",
-        "--db",
-        &db,
-        "--from",
-        "2020-01-01",
-        "--to",
-        "2099-12-31",
-        "--out",
-        pack.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]
@@ -520,4 +560,79 @@ fn scheduled_replay_opens_a_case_for_an_unshipped_order_that_got_stricter() {
     // Opened in the audit log, which still verifies.
     let (_, v) = srv.call("GET", "/v1/audit/verify", Some(&reviewer), None);
     assert_eq!(v["ok"], true, "{v}");
+}
+
+/// Replay and the evidence pack on a PostgreSQL ledger (lists from files).
+#[test]
+fn replay_and_pack_on_postgres() {
+    let Some(base) = std::env::var("EXPORTGATE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!("EXPORTGATE_TEST_POSTGRES_URL is not set: the PostgreSQL run is skipped");
+        return;
+    };
+    let schema = format!("cli_evidence_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};"
+        ))
+        .unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("orders.jsonl");
+    std::fs::write(
+        &book,
+        [
+            order("p-1", "Desert Pixel Studios LLC"),
+            order("p-2", "Gulf Trade House FZC"),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let shipped = ok(run(&[
+        "ship",
+        book.to_str().unwrap(),
+        "--db",
+        &url,
+        "--lists",
+        &csl_2022(),
+        "--max-list-age",
+        "100000",
+    ]));
+    assert_eq!(jsonl(&shipped).len(), 2);
+    let o = ok(run(&[
+        "replay",
+        "--from-audit",
+        "--db",
+        &url,
+        "--lists",
+        &csl_2026(),
+        "--max-list-age",
+        "100000",
+    ]));
+    let changes = jsonl(&o);
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["id"], "p-2");
+    assert_eq!(changes[0]["causes"], serde_json::json!(["list_update"]));
+    let pack = dir.path().join("pack");
+    ok(run(&[
+        "audit",
+        "export",
+        "--db",
+        &url,
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2099-12-31",
+        "--out",
+        pack.to_str().unwrap(),
+    ]));
+    admin
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
+    // Offline: the schema is gone.
+    ok(verify(&pack));
 }
