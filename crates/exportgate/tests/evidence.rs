@@ -560,6 +560,39 @@ fn scheduled_replay_opens_a_case_for_an_unshipped_order_that_got_stricter() {
     // Opened in the audit log, which still verifies.
     let (_, v) = srv.call("GET", "/v1/audit/verify", Some(&reviewer), None);
     assert_eq!(v["ok"], true, "{v}");
+
+    // A reviewer blocks it; the evidence pack shows the reviewer's actions on the order's page.
+    let (s, v) = srv.call(
+        "POST",
+        &format!("/v1/cases/{}/block", case["id"]),
+        Some(&reviewer),
+        Some(r#"{"reason": "consignee on the Entity List since 87 FR 38925"}"#),
+    );
+    assert_eq!(s, 200, "{v}");
+    let pack = srv.dir.path().join("pack");
+    ok(run(&[
+        "audit",
+        "export",
+        "--db",
+        db.to_str().unwrap(),
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2099-12-31",
+        "--out",
+        pack.to_str().unwrap(),
+    ]));
+    ok(verify(&pack));
+    let html = std::fs::read_to_string(pack.join("summary.html")).unwrap();
+    let page = html
+        .split("<section class=\"decision\"")
+        .find(|p| p.contains("Order ahead-1"))
+        .unwrap();
+    assert!(
+        page.contains("case_opened") && page.contains("case_blocked"),
+        "{page}"
+    );
+    assert!(page.contains("87 FR 38925"), "{page}");
 }
 
 /// Replay and the evidence pack on a PostgreSQL ledger (lists from files).
