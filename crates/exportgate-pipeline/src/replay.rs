@@ -2,7 +2,8 @@
 //! what `exportgate replay` and the server's scheduled replay run.
 //!
 //! Each recorded order (the order as submitted and the decision it got, from the audit log or
-//! an evidence pack) is screened and decided again through [`Pipeline::first`], alone: no
+//! an evidence pack) is screened and decided again through [`Pipeline::first`], under the
+//! regimes its decision was forced under ([`Recorded::forced`]), alone: no
 //! quotas and no licences, so a recorded `licensed` is compared as the `license_required` it
 //! rests on. A [`Change`] is reported when the outcome, exception or review policy differs,
 //! or when the parties' list hits differ (a party listed since the order shipped is reported
@@ -58,6 +59,23 @@ impl Recorded {
                 })
                 .map_err(|e| format!("recorded order: {e}")),
         )
+    }
+}
+
+impl Recorded {
+    /// The regimes the recorded decision was forced under (`forced_regimes`): a replay decides
+    /// under the same, so a what-if decision is compared with a what-if decision.
+    pub fn forced(&self) -> Vec<String> {
+        self.decision
+            .get("forced_regimes")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 

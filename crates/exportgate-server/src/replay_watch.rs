@@ -105,10 +105,17 @@ pub fn run_once(st: &Shared, source: &ReplaySource, today: NaiveDate) -> Result<
         today,
     )
     .map_err(|e| e.to_string())?;
-    let pipeline = Pipeline::new(st.rs, &[], &lists).map_err(|e| e.to_string())?;
     let who = principal(st)?;
+    // Each record is decided under the regimes it was forced under (`?regime=`).
+    let mut pipelines: BTreeMap<Vec<String>, Pipeline> = BTreeMap::new();
     for r in &recorded {
         report.replayed += 1;
+        let forced = r.forced();
+        if !pipelines.contains_key(&forced) {
+            let p = Pipeline::new(st.rs, &forced, &lists).map_err(|e| e.to_string())?;
+            pipelines.insert(forced.clone(), p);
+        }
+        let pipeline = &pipelines[&forced];
         let today_decision = match pipeline.first(0, &r.order) {
             Ok(d) => d,
             Err(e) => {

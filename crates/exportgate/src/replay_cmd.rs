@@ -4,6 +4,8 @@
 //! (`exportgate_pipeline::replay`), and writes one JSON line per decision that changed, with
 //! its cause. Everything is read and checked before anything is written.
 
+use std::collections::btree_map::Entry;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -81,7 +83,8 @@ pub fn replay(
     source: &ScreeningSource,
     out: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    let pipeline = Pipeline::new(rs, forced, source).map_err(pipeline_error)?;
+    // Each record is decided under the regimes it was forced under (and `--regime`'s).
+    let mut pipelines: BTreeMap<Vec<String>, Pipeline> = BTreeMap::new();
     let mut buf = Vec::new();
     let (mut replayed, mut changed, mut stricter) = (0usize, 0usize, 0usize);
     for r in recorded
@@ -89,6 +92,25 @@ pub fn replay(
         .filter(|r| since.is_none_or(|s| r.order.date >= s))
     {
         replayed += 1;
+        let mut regimes = r.forced();
+        for f in forced {
+            if !regimes.contains(f) {
+                regimes.push(f.clone());
+            }
+        }
+        let pipeline = match pipelines.entry(regimes) {
+            Entry::Occupied(p) => p.into_mut(),
+            Entry::Vacant(v) => {
+                let p = Pipeline::new(rs, v.key(), source).map_err(|e| {
+                    pipeline_error(e).context(format!(
+                        "recorded order `{}` was decided under regimes {:?}",
+                        r.order.id,
+                        v.key()
+                    ))
+                })?;
+                v.insert(p)
+            }
+        };
         let change = pipeline.replay(r).map_err(|e| {
             user(format!(
                 "recorded order `{}`{}: field `{}`: {}",

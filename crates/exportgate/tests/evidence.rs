@@ -233,6 +233,25 @@ fn replay_after_a_list_update_reports_exactly_the_newly_listed_consignee() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(text(&o.stderr).contains("line 1"), "{}", text(&o.stderr));
     assert!(o.stdout.is_empty());
+
+    // A record is decided again under the regimes it was forced under: one today's ruleset
+    // does not have is an error naming the order.
+    let forced = dir.path().join("forced.jsonl");
+    std::fs::write(
+        &forced,
+        format!(
+            "{{\"order\": {}, \"decision\": {{\"outcome\": \"no_license_required\", \"forced_regimes\": [\"no-such-regime\"]}}}}\n",
+            order("f-1", "Desert Pixel Studios LLC")
+        ),
+    )
+    .unwrap();
+    let o = run(&["replay", forced.to_str().unwrap(), "--screened-externally"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("`f-1`") && text(&o.stderr).contains("no-such-regime"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 fn verify(pack: &Path) -> Output {
