@@ -104,6 +104,13 @@ pub struct Decision {
     /// The licence the order ships under (outcome `licensed`), with the balance left.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub licence: Option<LicenceUse>,
+    /// What the decision rested on besides the order: engine version, rule-data digests and
+    /// list versions (set by the pipeline; see [`crate::inputs`]).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "serialize_inputs"
+    )]
+    pub inputs: Option<Arc<crate::inputs::DecisionInputs>>,
     /// The country allocation a licence for this order counts against (AI Diffusion Tier 2);
     /// set on `license_required` decisions only.
     #[serde(skip)]
@@ -118,6 +125,13 @@ pub struct Decision {
     pub rules_evaluated: u32,
     #[serde(skip)]
     pub classification: Option<Arc<Classification>>,
+}
+
+fn serialize_inputs<S: serde::Serializer>(
+    inputs: &Option<Arc<crate::inputs::DecisionInputs>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&inputs.as_deref(), s)
 }
 
 /// What the engine needs to know about quotas already used (read-only).
@@ -1754,6 +1768,7 @@ fn decide_resolved(
         rules_evaluated,
         screening: screening_record(rs, screening, ctx.as_of),
         licence: None,
+        inputs: None,
         red_flags,
         allocation,
         classification: Some(class),

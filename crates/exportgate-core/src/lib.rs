@@ -11,6 +11,7 @@ pub mod confidence;
 pub mod country;
 pub mod decide;
 pub mod end_use;
+pub mod inputs;
 pub mod metrics;
 pub mod order;
 pub mod reason;
@@ -21,6 +22,7 @@ pub mod spec;
 
 pub use classify::{classify, Classification, Eccn, Flags, ItemRef};
 pub use decide::{decide, Decider, Decision, LicenceUse, NoQuotas, Outcome, QuotaView};
+pub use inputs::{DataDigests, DecisionInputs, ListInput};
 pub use order::Order;
 pub use ruleset::{Context, Ruleset};
 pub use screening::{ListHit, Screening, StaleLists};

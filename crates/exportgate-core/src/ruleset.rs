@@ -12,6 +12,7 @@ use crate::classify::Eccn;
 use crate::country::Countries;
 use crate::country::CountryCode;
 use crate::end_use::EndUseTags;
+use crate::inputs::{digest_parts, regimes_digest, DataDigests};
 use crate::regime::{
     ClassificationParams, CompiledSet, Effect, Regime, RegimeState, Scope, SetExpr,
 };
@@ -287,18 +288,38 @@ pub struct Ruleset {
     /// The end-use tags an order may carry (those the rules test, plus the declared list).
     pub end_use_tags: EndUseTags,
     regimes: Vec<Regime>,
+    /// The digests of the data texts this ruleset was built from (issue 19 item 1).
+    digests: DataDigests,
 }
 
 impl Ruleset {
     /// The data compiled into the binary.
     pub fn embedded() -> Result<Ruleset, RulesetError> {
-        let mut rs = Ruleset::from_json(embedded::CATALOG, embedded::COUNTRIES, embedded::REGIMES)?;
-        rs.screening = ScreeningPolicy::from_json(embedded::SCREENING)
+        Ruleset::from_json(embedded::CATALOG, embedded::COUNTRIES, embedded::REGIMES)?
+            .with_policies(embedded::SCREENING, embedded::END_USE_TAGS)
+    }
+
+    /// Adds what a hit on each list does (`screening.json`) and the declared end-use tags
+    /// (`end-use-tags.json`) from their texts, and records their digests.
+    pub fn with_policies(
+        mut self,
+        screening: &str,
+        end_use_tags: &str,
+    ) -> Result<Ruleset, RulesetError> {
+        self.screening = ScreeningPolicy::from_json(screening)
             .map_err(|e| err("screening.json", e.to_string()))?;
-        rs.end_use_tags
-            .declare(embedded::END_USE_TAGS)
+        self.end_use_tags
+            .declare(end_use_tags)
             .map_err(|p| err("end-use-tags.json", p))?;
-        Ok(rs)
+        self.digests.screening = digest_parts([screening.as_bytes()]);
+        self.digests.end_use_tags = digest_parts([end_use_tags.as_bytes()]);
+        Ok(self)
+    }
+
+    /// The digests of the data this ruleset was built from: what its decisions name as their
+    /// rule data (see [`crate::inputs`]).
+    pub fn digests(&self) -> &DataDigests {
+        &self.digests
     }
 
     /// Build from the texts of the data files.
@@ -307,14 +328,25 @@ impl Ruleset {
         countries: &str,
         regimes: &[(&str, &str)],
     ) -> Result<Ruleset, RulesetError> {
+        let (catalog_text, countries_text) = (catalog, countries);
         let catalog = Catalog::from_json(catalog).map_err(|e| err("chips.json", e.to_string()))?;
         let countries =
             Countries::from_json(countries).map_err(|e| err("countries.json", e.to_string()))?;
         let mut parsed = Vec::new();
+        let mut texts = Vec::new();
         for (file, text) in regimes {
             let r: Regime = serde_json::from_str(text).map_err(|e| err(file, e.to_string()))?;
+            texts.push((r.id.clone(), *text));
             parsed.push((file.to_string(), r));
         }
+        let by_id: Vec<(&str, &str)> = texts.iter().map(|(id, t)| (id.as_str(), *t)).collect();
+        let digests = DataDigests {
+            regimes: regimes_digest(&by_id),
+            countries: digest_parts([countries_text.as_bytes()]),
+            catalog: digest_parts([catalog_text.as_bytes()]),
+            screening: digest_parts([b"".as_slice()]),
+            end_use_tags: digest_parts([b"".as_slice()]),
+        };
         parsed.sort_by_key(|(_, r)| (r.effective, r.id.clone()));
         for (file, r) in &mut parsed {
             compile_regime(r, &countries).map_err(|p| err(file, p))?;
@@ -326,6 +358,7 @@ impl Ruleset {
             screening: ScreeningPolicy::default(),
             end_use_tags: EndUseTags::used_by(&regimes),
             regimes,
+            digests,
         };
         ruleset.validate(&parsed)?;
         Ok(ruleset)

@@ -140,6 +140,26 @@ impl ScreeningSource {
         })
     }
 
+    /// The lists screened against, each with its version and digest, for the decisions'
+    /// inputs (issue 19 item 1); empty without lists.
+    pub fn list_inputs(&self) -> Vec<exportgate_core::ListInput> {
+        self.screener
+            .as_ref()
+            .map(|s| {
+                s.list_versions()
+                    .iter()
+                    .map(|v| exportgate_core::ListInput {
+                        source: v.source.clone(),
+                        version: v.id,
+                        data_date: v.data_date,
+                        entries: v.entry_count,
+                        sha256: v.sha256.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The oldest list screened against: its data date, or its import date when the file
     /// states none. `None` without lists.
     pub fn oldest_list(&self) -> Option<chrono::NaiveDate> {

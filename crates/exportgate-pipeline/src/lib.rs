@@ -13,6 +13,7 @@
 //! * one notion of consignee identity: [`identity`];
 //! * LPP usage from the run and the ledger: [`quotas`]; licences: [`licensing`];
 //! * the item ids a licence may name: [`known`];
+//! * recorded decisions decided again and compared, with the cause of each change: [`replay`];
 //! * typed per-line errors ([`LineError`]) and run errors ([`PipelineError`]).
 //!
 //! INVARIANT (fail closed): a failure inside the pipeline yields an error record for the line,
@@ -26,9 +27,14 @@ pub mod identity;
 pub mod known;
 pub mod licensing;
 pub mod quotas;
+pub mod replay;
 pub mod ship;
 
-use exportgate_core::{Decider, Decision, ListHit, Order, QuotaView, Ruleset, SpecError};
+use std::sync::Arc;
+
+use exportgate_core::{
+    Decider, Decision, DecisionInputs, ListHit, Order, QuotaView, Ruleset, SpecError,
+};
 use exportgate_ledger::StoreError;
 use exportgate_lists::source::ScreeningSource;
 use serde::Serialize;
@@ -105,6 +111,8 @@ pub struct Pipeline<'a> {
     decider: Decider<'a>,
     forced: Vec<String>,
     source: &'a ScreeningSource,
+    /// Put on every decision: engine, rule data and lists (issue 19 item 1).
+    inputs: Arc<DecisionInputs>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -129,6 +137,7 @@ impl<'a> Pipeline<'a> {
             decider: Decider::new(rs, forced),
             forced: forced.to_vec(),
             source,
+            inputs: DecisionInputs::new(rs.digests(), source.list_inputs()),
         })
     }
 
@@ -146,6 +155,11 @@ impl<'a> Pipeline<'a> {
     /// The regimes forced for the run.
     pub fn forced(&self) -> &[String] {
         &self.forced
+    }
+
+    /// What every decision of this pipeline rests on besides its order.
+    pub fn inputs(&self) -> &Arc<DecisionInputs> {
+        &self.inputs
     }
 
     /// The screening source.
@@ -171,9 +185,12 @@ impl<'a> Pipeline<'a> {
         hits: &[ListHit],
         quotas: &dyn QuotaView,
     ) -> LineResult {
-        self.decider
+        let mut d = self
+            .decider
             .decide(order, quotas, self.source.screening(hits))
-            .map_err(|e| LineError::spec(line, Some(order.id.clone()), e))
+            .map_err(|e| LineError::spec(line, Some(order.id.clone()), e))?;
+        d.inputs = Some(self.inputs.clone());
+        Ok(d)
     }
 
     /// Screens the order's parties and decides it against the quotas given. This is one

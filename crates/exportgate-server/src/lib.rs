@@ -27,6 +27,7 @@ pub mod error;
 pub mod ledger_api;
 pub mod metrics;
 pub mod openapi;
+pub mod replay_watch;
 pub mod web;
 
 use std::collections::HashMap;
@@ -533,6 +534,16 @@ pub fn serve(config: Config, workers: usize) -> Result<(), StartError> {
 
 /// [`serve`] with connection limits.
 pub fn serve_with(config: Config, workers: usize, limits: ServeLimits) -> Result<(), StartError> {
+    serve_with_replay(config, workers, limits, None)
+}
+
+/// [`serve_with`], and with `replay_every` the scheduled replay ([`replay_watch`]).
+pub fn serve_with_replay(
+    config: Config,
+    workers: usize,
+    limits: ServeLimits,
+    replay_every: Option<Duration>,
+) -> Result<(), StartError> {
     let workers = workers.max(1);
     let slots = Arc::new(tokio::sync::Semaphore::new(
         limits
@@ -559,6 +570,14 @@ pub fn serve_with(config: Config, workers: usize, limits: ServeLimits) -> Result
             .map_err(bind_err)
     };
     let main_rt = runtime()?;
+    if let Some(every) = replay_every {
+        let source = replay_watch::ReplaySource {
+            lists: config.lists.clone(),
+            db: config.db.clone(),
+            screened_externally: config.screened_externally,
+        };
+        replay_watch::spawn(state.clone(), source, every, stop_rx.clone()).map_err(bind_err)?;
+    }
     let mut threads = Vec::new();
     for (i, listener) in others.into_iter().enumerate() {
         let rt = runtime()?;

@@ -37,7 +37,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use exportgate_core::regime::{Regime, SetExpr};
 use exportgate_core::ruleset::{embedded, Ruleset};
-use exportgate_core::screening::ScreeningPolicy;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -303,14 +302,10 @@ impl Scenario {
             .iter()
             .map(|(a, b)| (a.as_str(), b.as_str()))
             .collect();
-        let mut ruleset = Ruleset::from_json(base.catalog, base.countries, &refs)
-            .map_err(|e| self.err(e.file, e.problem))?;
-        ruleset.screening = ScreeningPolicy::from_json(base.screening)
-            .map_err(|e| self.err("base data screening.json", e.to_string()))?;
-        ruleset
-            .end_use_tags
-            .declare(base.end_use_tags)
-            .map_err(|p| self.err("base data end-use-tags.json", p))?;
+        let ruleset = Ruleset::from_json(base.catalog, base.countries, &refs)
+            .map_err(|e| self.err(e.file, e.problem))?
+            .with_policies(base.screening, base.end_use_tags)
+            .map_err(|e| self.err(format!("base data {}", e.file), e.problem))?;
         let mut seen = BTreeSet::new();
         for (i, f) in self.force.iter().enumerate() {
             if ruleset.regime(f).is_none() {

@@ -2,14 +2,17 @@
 //! one place where errors become exit codes (2 for bad input, 1 for anything else). The binary
 //! (`main.rs`) only calls [`cli_main`].
 
+mod audit_cmd;
 mod check_cmd;
 mod classify_cmd;
 pub mod db;
 mod input;
 mod licences_cmd;
 mod lists_cmd;
+mod pack;
 mod regimes_cmd;
 mod render;
+mod replay_cmd;
 mod sample_cmd;
 mod screen_cmd;
 mod serve_cmd;
@@ -220,6 +223,35 @@ enum Command {
         /// Open connections at most; more wait in the kernel's backlog until one closes.
         #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         max_connections: u64,
+        /// Every SECONDS, decide the recorded orders not yet shipped (dated today or later)
+        /// again with today's rules and the lists in the database, and open a review case for
+        /// each whose outcome got stricter (see `exportgate replay`). Off by default.
+        #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+        replay_every: Option<u64>,
+    },
+    /// Decide recorded orders again with today's engine, rule data and lists, and report each
+    /// decision that changes: old and new outcome, and whether a rule, a Country Group, a
+    /// catalog entry or a list update caused it (one JSON line each). Run it after `lists
+    /// update` to find past shipments to parties listed since.
+    Replay {
+        /// A JSONL file of recorded decisions: audit records (an evidence pack's
+        /// `records.jsonl`) or `{"order": ..., "decision": ...}` lines.
+        #[arg(required_unless_present = "from_audit", conflicts_with = "from_audit")]
+        decisions: Option<PathBuf>,
+        /// Replay the decisions recorded in the audit log of the database (`--db`).
+        #[arg(long)]
+        from_audit: bool,
+        /// Only orders dated on or after this date (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<NaiveDate>,
+        /// Evaluate as if this regime were in force too (repeatable).
+        #[arg(long = "regime")]
+        regimes: Vec<String>,
+        /// Write the changes here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        screening: ScreeningArgs,
     },
     /// Manage API keys for `exportgate serve`.
     Keys {
@@ -263,6 +295,27 @@ enum AuditCommand {
         /// anchored seq must exist and have the anchored hash.
         #[arg(long)]
         anchor: Option<PathBuf>,
+        /// Verify an evidence pack written by `audit export` instead, offline: the chain from
+        /// its anchor, every record, the summary, the rule data and the manifest (exit 1 and
+        /// the record or file at fault).
+        #[arg(long, conflicts_with = "db")]
+        pack: Option<PathBuf>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Write an evidence pack: the audit records dated in the range with the chain proof from
+    /// an anchor to the last record, the rule data and list versions they name, and an HTML
+    /// summary (one page per decision). `audit verify --pack DIR` checks it offline.
+    Export {
+        /// First day (YYYY-MM-DD) of the records' dates.
+        #[arg(long)]
+        from: NaiveDate,
+        /// Last day (YYYY-MM-DD), inclusive.
+        #[arg(long)]
+        to: NaiveDate,
+        /// A new (or empty) directory for the pack.
+        #[arg(long)]
+        out: PathBuf,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -553,8 +606,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         },
         Command::Audit { command } => match command {
-            AuditCommand::Verify { anchor, db } => {
-                licences_cmd::verify(&db.url()?, anchor.as_deref())
+            AuditCommand::Verify {
+                anchor,
+                pack: Some(dir),
+                ..
+            } => {
+                let anchors = match anchor {
+                    Some(file) => licences_cmd::anchor_links(&file)?,
+                    None => Vec::new(),
+                };
+                audit_cmd::verify_pack(&dir, &anchors)
+            }
+            AuditCommand::Verify {
+                anchor,
+                pack: None,
+                db,
+            } => licences_cmd::verify(&db.url()?, anchor.as_deref()),
+            AuditCommand::Export { from, to, out, db } => {
+                audit_cmd::export(&rs, &db.url()?, from, to, &out)
             }
             AuditCommand::Anchor { out, db } => licences_cmd::anchor(&db.url()?, out.as_deref()),
         },
@@ -625,6 +694,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             header_read_timeout,
             idle_timeout,
             max_connections,
+            replay_every,
         } => serve_cmd::serve(
             addr,
             db.as_deref(),
@@ -636,7 +706,35 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 idle_timeout: std::time::Duration::from_secs(idle_timeout),
                 max_connections: max_connections as usize,
             },
+            replay_every,
         ),
+        Command::Replay {
+            decisions,
+            from_audit,
+            since,
+            regimes,
+            out,
+            screening,
+        } => {
+            let recorded = match decisions {
+                Some(path) => replay_cmd::read_file(&path)?,
+                None => {
+                    let url = screening
+                        .db_url()?
+                        .ok_or_else(|| user("no database: pass --db or set EXPORTGATE_DB"))?;
+                    replay_cmd::read_audit(&url)?
+                }
+            };
+            let _ = from_audit;
+            replay_cmd::replay(
+                &rs,
+                recorded,
+                since,
+                &regimes,
+                &screening.open()?,
+                out.as_deref(),
+            )
+        }
         Command::Keys { action } => match action {
             KeysAction::Create { role, name, db } => {
                 serve_cmd::keys_create(db.as_deref(), &role, &name)

@@ -164,6 +164,14 @@ struct Anchor {
     at: Option<String>,
 }
 
+/// The `(seq, hash)` of each anchor in `file`, for checking an evidence pack.
+pub fn anchor_links(file: &Path) -> anyhow::Result<Vec<(u64, String)>> {
+    Ok(read_anchors(file)?
+        .into_iter()
+        .map(|a| (a.seq, a.hash))
+        .collect())
+}
+
 /// The anchors in `file`: one JSON object per non-empty line.
 fn read_anchors(file: &Path) -> anyhow::Result<Vec<Anchor>> {
     let text = read_text(file)?;

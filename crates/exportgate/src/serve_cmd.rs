@@ -38,6 +38,7 @@ pub fn serve(
     screened_externally: bool,
     max_list_age_days: u32,
     limits: exportgate_server::ServeLimits,
+    replay_every: Option<u64>,
 ) -> anyhow::Result<ExitCode> {
     let config = exportgate_server::Config {
         addr,
@@ -48,7 +49,13 @@ pub fn serve(
     };
     exportgate_server::init_tracing();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    exportgate_server::serve_with(config, workers, limits).map_err(|e| user(e.to_string()))?;
+    exportgate_server::serve_with_replay(
+        config,
+        workers,
+        limits,
+        replay_every.map(std::time::Duration::from_secs),
+    )
+    .map_err(|e| user(e.to_string()))?;
     Ok(ExitCode::SUCCESS)
 }
 
