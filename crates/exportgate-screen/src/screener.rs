@@ -350,6 +350,31 @@ impl Screener {
         as_of: NaiveDate,
         allow: &AllowList,
     ) -> Result<ScreenResult, QueryError> {
+        let hits = self.screen_entries(
+            party,
+            as_of,
+            allow,
+            self.config.threshold,
+            self.config.max_hits,
+            &|_| true,
+        )?;
+        Ok(ScreenResult {
+            hits: hits.into_iter().map(|(_, h)| h).collect(),
+        })
+    }
+
+    /// [`Screener::screen`] with its own minimum score and hit count, over the entries that
+    /// `keep` accepts (by index into [`Screener::entries`]); each hit comes with its entry's
+    /// index. `certain` is still judged against [`ScreenConfig::certain`].
+    pub fn screen_entries(
+        &self,
+        party: &Party,
+        as_of: NaiveDate,
+        allow: &AllowList,
+        min_score: f32,
+        max_hits: usize,
+        keep: &dyn Fn(usize) -> bool,
+    ) -> Result<Vec<(usize, Hit)>, QueryError> {
         check_query(&party.name)?;
         let q = self.normalizer.normalize(&party.name);
         if q.tokens.is_empty() {
@@ -367,6 +392,9 @@ impl Screener {
             HashMap::default();
         for vi in self.candidates(&q) {
             let v = &self.variants[vi as usize];
+            if !keep(v.entry as usize) {
+                continue;
+            }
             let params = self.params_for(v);
             let mut ps = compare_with(&q, &v.norm, &params, false);
             if let Some(cc) = &country {
@@ -381,7 +409,7 @@ impl Screener {
                     ps.score = (ps.score + adj).clamp(0.0, 1.0);
                 }
             }
-            if ps.score < self.config.threshold {
+            if ps.score < min_score {
                 continue;
             }
             match best.get(&v.entry) {
@@ -396,7 +424,7 @@ impl Screener {
             .map(|(e, (s, vi, ps))| (e, s, vi, ps))
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(self.config.max_hits);
+        ranked.truncate(max_hits);
         let hits = ranked
             .into_iter()
             .map(|(ei, score, vi, quick)| {
@@ -410,7 +438,7 @@ impl Screener {
                     .map(|s| s.to_string())
                     .unwrap_or_else(|| e.name.clone());
                 let cleared = allow.clearance(&self.normalizer, &party.name, &e.id, &e.name, as_of);
-                Hit {
+                let hit = Hit {
                     name: e.name.clone(),
                     list: e.list.clone(),
                     score: (score * 10_000.0).round() / 10_000.0,
@@ -427,10 +455,29 @@ impl Screener {
                     countries: e.countries.clone(),
                     programs: e.programs.clone(),
                     cleared,
-                }
+                };
+                (ei as usize, hit)
             })
             .collect();
-        Ok(ScreenResult { hits })
+        Ok(hits)
+    }
+
+    /// The list version an entry came from: versions hold their entries in order, so the
+    /// entry at `index` belongs to the version whose running count covers it. `None` when
+    /// the versions' counts do not add up to the entries held (the source is then unknown).
+    pub fn entry_version(&self, index: usize) -> Option<&ListVersion> {
+        let total: usize = self.versions.iter().map(|v| v.entry_count).sum();
+        if total != self.entries.len() {
+            return None;
+        }
+        let mut end = 0;
+        for v in &self.versions {
+            end += v.entry_count;
+            if index < end {
+                return Some(v);
+            }
+        }
+        None
     }
 
     /// Scorer weights for one entry: a single letter is an initial only in a person's name
