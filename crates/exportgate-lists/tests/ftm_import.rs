@@ -13,10 +13,8 @@ const FIXTURES: &str = concat!(
 );
 
 fn temp_db() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "exportgate-lists-test-{}-ftm",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("exportgate-lists-test-{}-ftm", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir.join("lists.sqlite")

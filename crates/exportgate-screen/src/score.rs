@@ -13,7 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::normalize::{NormName, Token, TokenKind};
+use crate::normalize::{abjad_skeleton, NormName, Token, TokenKind};
 
 /// Tunable weights of the scorer. The defaults are the documented, evaluated settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -114,6 +114,18 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
             return 0.9;
         }
         if sa == sb && sa.len() == 2 {
+            return 0.8;
+        }
+        // A one-consonant word: علي (`ly`) is Ali, when both spellings are that short.
+        // (its Latin spelling starts with the vowel the script writes as a consonant).
+        let latin = if a.abjad { b } else { a };
+        if sa == sb
+            && sa.len() == 1
+            && a.text.len() <= 3
+            && b.text.len() <= 3
+            && !latin.abjad
+            && latin.text.starts_with(['a', 'e', 'i', 'o', 'u'])
+        {
             return 0.8;
         }
         if sa.len() >= 4 && sb.len() >= 4 && levenshtein(sa, sb) == 1 {
@@ -502,6 +514,23 @@ fn merge_han_runs(
 fn compact_score(q: &NormName, c: &NormName) -> f32 {
     if q.compact.len() < 4 || c.compact.len() < 4 {
         return 0.0;
+    }
+    // A name from an abjad (Arabic, Hebrew) writes no short vowels and splits words where the
+    // Latin spelling may not (عبد الله, Abdullah): the consonants of the whole names agree.
+    let words = |n: &NormName| {
+        n.tokens
+            .iter()
+            .filter(|t| t.kind != TokenKind::Generic)
+            .count()
+    };
+    if q.tokens.iter().any(|t| t.abjad) != c.tokens.iter().any(|t| t.abjad)
+        && words(q) != words(c)
+        && words(q).min(words(c)) == 1
+    {
+        let (sq, sc) = (abjad_skeleton(&q.compact), abjad_skeleton(&c.compact));
+        if sq.len() >= 4 && sq == sc {
+            return 0.9;
+        }
     }
     let count = |n: &NormName| {
         n.tokens

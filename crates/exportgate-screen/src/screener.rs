@@ -229,23 +229,27 @@ impl Screener {
                 let mut seen: Vec<String> = Vec::new();
                 let mut out = Vec::new();
                 for (ni, name) in e.all_names().into_iter().enumerate() {
-                    let norm = normalizer.normalize(name);
-                    let key: String = norm
-                        .tokens
-                        .iter()
-                        .map(|t| t.fold.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    if norm.tokens.is_empty() || seen.contains(&key) {
-                        continue;
+                    // Names in scripts romanised more than one way are indexed in each way.
+                    for norm in
+                        std::iter::once(normalizer.normalize(name)).chain(normalizer.variants(name))
+                    {
+                        let key: String = norm
+                            .tokens
+                            .iter()
+                            .map(|t| t.fold.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        if norm.tokens.is_empty() || seen.contains(&key) {
+                            continue;
+                        }
+                        seen.push(key);
+                        out.push(Variant {
+                            entry: ei as u32,
+                            person: e.entity_type.as_deref().is_none_or(|t| t == "Individual"),
+                            name_index: ni.min(u16::MAX as usize) as u16,
+                            norm,
+                        });
                     }
-                    seen.push(key);
-                    out.push(Variant {
-                        entry: ei as u32,
-                        person: e.entity_type.as_deref().is_none_or(|t| t == "Individual"),
-                        name_index: ni.min(u16::MAX as usize) as u16,
-                        norm,
-                    });
                 }
                 out
             })
@@ -390,32 +394,40 @@ impl Screener {
         });
         let mut best: HashMap<u32, (f32, u32, crate::score::PairScore), FastHash> =
             HashMap::default();
-        for vi in self.candidates(&q) {
-            let v = &self.variants[vi as usize];
-            if !keep(v.entry as usize) {
-                continue;
-            }
-            let params = self.params_for(v);
-            let mut ps = compare_with(&q, &v.norm, &params, false);
-            if let Some(cc) = &country {
-                let e = &self.entries[v.entry as usize];
-                if !e.countries.is_empty() {
-                    let adj = if e.countries.iter().any(|x| x == cc) {
-                        self.config.params.country_match_bonus
-                    } else {
-                        -self.config.params.country_mismatch_penalty
-                    };
-                    ps.features.country = adj;
-                    ps.score = (ps.score + adj).clamp(0.0, 1.0);
+        // The query in each of its romanisations (most names have one).
+        let forms: Vec<NormName> = std::iter::once(q)
+            .chain(self.normalizer.variants(&party.name))
+            .collect();
+        let mut best_form: HashMap<u32, usize, FastHash> = HashMap::default();
+        for (fi, q) in forms.iter().enumerate() {
+            for vi in self.candidates(q) {
+                let v = &self.variants[vi as usize];
+                if !keep(v.entry as usize) {
+                    continue;
                 }
-            }
-            if ps.score < min_score {
-                continue;
-            }
-            match best.get(&v.entry) {
-                Some((s, _, _)) if *s >= ps.score => {}
-                _ => {
-                    best.insert(v.entry, (ps.score, vi, ps));
+                let params = self.params_for(v);
+                let mut ps = compare_with(q, &v.norm, &params, false);
+                if let Some(cc) = &country {
+                    let e = &self.entries[v.entry as usize];
+                    if !e.countries.is_empty() {
+                        let adj = if e.countries.iter().any(|x| x == cc) {
+                            self.config.params.country_match_bonus
+                        } else {
+                            -self.config.params.country_mismatch_penalty
+                        };
+                        ps.features.country = adj;
+                        ps.score = (ps.score + adj).clamp(0.0, 1.0);
+                    }
+                }
+                if ps.score < min_score {
+                    continue;
+                }
+                match best.get(&v.entry) {
+                    Some((s, _, _)) if *s >= ps.score => {}
+                    _ => {
+                        best.insert(v.entry, (ps.score, vi, ps));
+                        best_form.insert(v.entry, fi);
+                    }
                 }
             }
         }
@@ -430,7 +442,8 @@ impl Screener {
             .map(|(ei, score, vi, quick)| {
                 let e = &self.entries[ei as usize];
                 let v = &self.variants[vi as usize];
-                let mut ps = compare(&q, &v.norm, &self.params_for(v));
+                let q = &forms[best_form.get(&ei).copied().unwrap_or(0)];
+                let mut ps = compare(q, &v.norm, &self.params_for(v));
                 ps.features.country = quick.features.country;
                 let matched_alias = e
                     .all_names()
@@ -626,11 +639,22 @@ impl Screener {
     }
 }
 
-/// Scores two names directly (no index): the name score of `query` against `candidate`.
+/// Scores two names directly (no index): the name score of `query` against `candidate`, the
+/// best over the romanisations of each ([`Normalizer::variants`]).
 pub fn name_score(norm: &Normalizer, query: &str, candidate: &str, params: &ScoreParams) -> f32 {
-    let q = norm.normalize(query);
-    let c = norm.normalize(candidate);
-    compare(&q, &c, params).score
+    let qs: Vec<NormName> = std::iter::once(norm.normalize(query))
+        .chain(norm.variants(query))
+        .collect();
+    let cs: Vec<NormName> = std::iter::once(norm.normalize(candidate))
+        .chain(norm.variants(candidate))
+        .collect();
+    let mut best = 0.0f32;
+    for q in &qs {
+        for c in &cs {
+            best = best.max(compare(q, c, params).score);
+        }
+    }
+    best
 }
 
 /// Per-thread scratch space of candidate selection: dense per-variant accumulators, reset

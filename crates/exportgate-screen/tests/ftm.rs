@@ -81,20 +81,21 @@ fn chinese_script_names_of_an_ftm_file_are_screened() {
     let r = s
         .screen(&Party::named("Cambricon"), day(), &AllowList::new())
         .unwrap();
-    assert_eq!(
-        r.hits[0].name,
-        "Cambricon Technologies Corporation Limited"
-    );
+    assert_eq!(r.hits[0].name, "Cambricon Technologies Corporation Limited");
 }
 
 #[test]
 fn malformed_lines_name_the_line_and_field() {
-    let err = |text: &str| parse::parse(text.as_bytes(), "x.ftm.json", Format::FtmJson).unwrap_err();
+    let err =
+        |text: &str| parse::parse(text.as_bytes(), "x.ftm.json", Format::FtmJson).unwrap_err();
     let good = r#"{"id":"a","schema":"Company","properties":{"name":["Acme"]}}"#;
     match err(&format!("{good}\n{{\"id\":\"b\",\"schema\":\"Person\"}}\n")) {
         ParseError::Field {
             location, field, ..
-        } => assert_eq!((location.as_str(), field.as_str()), ("line 2", "properties")),
+        } => assert_eq!(
+            (location.as_str(), field.as_str()),
+            ("line 2", "properties")
+        ),
         e => panic!("{e}"),
     }
     match err(&format!("{good}\n\n{{not json\n")) {

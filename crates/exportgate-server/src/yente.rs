@@ -95,7 +95,9 @@ fn authenticate(st: &Shared, headers: &HeaderMap) -> Result<(), Response> {
         }
         None => headers,
     };
-    require(st, headers, Role::Submitter).map(|_| ()).map_err(from_api)
+    require(st, headers, Role::Submitter)
+        .map(|_| ())
+        .map_err(from_api)
 }
 
 /// One query entity of a match request (yente's `EntityExample`).
@@ -404,7 +406,13 @@ fn query_names(q: &str, ex: &EntityExample) -> Result<Vec<String>, Response> {
     }
     if names.is_empty() {
         let mut parts = Vec::new();
-        for p in ["firstName", "secondName", "middleName", "fatherName", "lastName"] {
+        for p in [
+            "firstName",
+            "secondName",
+            "middleName",
+            "fatherName",
+            "lastName",
+        ] {
             parts.extend(prop_values(q, &ex.properties, p)?);
         }
         if !parts.is_empty() {
@@ -550,78 +558,80 @@ pub async fn match_entities(
         return fail(StatusCode::BAD_REQUEST, "queries", "No queries provided.");
     }
     let as_of = chrono::Utc::now().date_naive();
-    let out = st.source.with_screener(|s, allow| -> Result<Value, Response> {
-        if !datasets(s).contains(&dataset) {
-            return Err(unknown_dataset(s, &dataset));
-        }
-        let mut responses = Map::new();
-        for (key, ex) in &req.queries {
-            let Some(ex) = ex else { continue };
-            let names = query_names(key, ex)?;
-            let mut country = None;
-            for p in COUNTRY_PROPS {
-                if country.is_none() {
-                    country = prop_values(key, &ex.properties, p)?.into_iter().next();
+    let out = st
+        .source
+        .with_screener(|s, allow| -> Result<Value, Response> {
+            if !datasets(s).contains(&dataset) {
+                return Err(unknown_dataset(s, &dataset));
+            }
+            let mut responses = Map::new();
+            for (key, ex) in &req.queries {
+                let Some(ex) = ex else { continue };
+                let names = query_names(key, ex)?;
+                let mut country = None;
+                for p in COUNTRY_PROPS {
+                    if country.is_none() {
+                        country = prop_values(key, &ex.properties, p)?.into_iter().next();
+                    }
                 }
+                if let Err(m) = schema_keeps(&ex.schema, &ListEntry::new("", "", "")) {
+                    return Err(fail(
+                        StatusCode::BAD_REQUEST,
+                        &format!("queries.{key}.schema"),
+                        format!("Cannot parse example entity: {m}"),
+                    ));
+                }
+                // Entries the schema may not match, or that the filters leave out, are not scored.
+                let entries = s.entries();
+                let keep = |i: usize| {
+                    let e = &entries[i];
+                    schema_keeps(&ex.schema, e).unwrap_or(false)
+                        && in_datasets(
+                            s,
+                            i,
+                            &dataset,
+                            &params.include_dataset,
+                            &params.exclude_dataset,
+                        )
+                        && !params.exclude_schema.iter().any(|x| x == entry_schema(e))
+                        && !params.exclude_entity_ids.contains(&e.id)
+                };
+                let hits = screen_example(
+                    s,
+                    allow,
+                    as_of,
+                    key,
+                    &names,
+                    country,
+                    params.cutoff,
+                    params.limit,
+                    &keep,
+                )?;
+                let total = hits.len();
+                let results: Vec<Value> = hits
+                    .iter()
+                    .take(params.limit)
+                    .map(|(i, h, n)| {
+                        let mut r = result_entity(s, *i, Some(h));
+                        r["score"] = json!(h.score);
+                        r["features"] = features(h);
+                        r["explanations"] = explanations(n, h);
+                        r["match"] = json!(h.score >= params.threshold);
+                        r
+                    })
+                    .collect();
+                responses.insert(
+                    key.clone(),
+                    json!({
+                        "status": 200,
+                        "results": results,
+                        "total": {"value": total, "relation": "eq"},
+                        "query": {"id": ex.id, "schema": ex.schema, "properties": ex.properties},
+                    }),
+                );
             }
-            if let Err(m) = schema_keeps(&ex.schema, &ListEntry::new("", "", "")) {
-                return Err(fail(
-                    StatusCode::BAD_REQUEST,
-                    &format!("queries.{key}.schema"),
-                    format!("Cannot parse example entity: {m}"),
-                ));
-            }
-            // Entries the schema may not match, or that the filters leave out, are not scored.
-            let entries = s.entries();
-            let keep = |i: usize| {
-                let e = &entries[i];
-                schema_keeps(&ex.schema, e).unwrap_or(false)
-                    && in_datasets(
-                        s,
-                        i,
-                        &dataset,
-                        &params.include_dataset,
-                        &params.exclude_dataset,
-                    )
-                    && !params.exclude_schema.iter().any(|x| x == entry_schema(e))
-                    && !params.exclude_entity_ids.contains(&e.id)
-            };
-            let hits = screen_example(
-                s,
-                allow,
-                as_of,
-                key,
-                &names,
-                country,
-                params.cutoff,
-                params.limit,
-                &keep,
-            )?;
-            let total = hits.len();
-            let results: Vec<Value> = hits
-                .iter()
-                .take(params.limit)
-                .map(|(i, h, n)| {
-                    let mut r = result_entity(s, *i, Some(h));
-                    r["score"] = json!(h.score);
-                    r["features"] = features(h);
-                    r["explanations"] = explanations(n, h);
-                    r["match"] = json!(h.score >= params.threshold);
-                    r
-                })
-                .collect();
-            responses.insert(
-                key.clone(),
-                json!({
-                    "status": 200,
-                    "results": results,
-                    "total": {"value": total, "relation": "eq"},
-                    "query": {"id": ex.id, "schema": ex.schema, "properties": ex.properties},
-                }),
-            );
-        }
-        Ok(json!({"responses": responses, "matcher": matcher_docs(), "limit": params.limit}))
-    });
+            Ok(json!({"responses": responses, "matcher": matcher_docs(), "limit": params.limit}))
+        });
     match out {
         None => no_lists(),
         Some(Err(r)) => r,
@@ -700,54 +710,56 @@ pub async fn search(
         return fail(StatusCode::BAD_REQUEST, "schema", m);
     }
     let as_of = chrono::Utc::now().date_naive();
-    let out = st.source.with_screener(|s, allow| -> Result<Value, Response> {
-        if !datasets(s).contains(&dataset) {
-            return Err(unknown_dataset(s, &dataset));
-        }
-        let entries = s.entries();
-        let keep = |i: usize| {
-            let e = &entries[i];
-            schema_keeps(&schema, e).unwrap_or(false)
-                && in_datasets(s, i, &dataset, &[], &[])
-                && (countries.is_empty() || e.countries.iter().any(|c| countries.contains(c)))
-        };
-        let hits = screen_example(
-            s,
-            allow,
-            as_of,
-            "q",
-            std::slice::from_ref(&text),
-            None,
-            SEARCH_FLOOR,
-            offset.saturating_add(limit).min(MAX_LIMIT),
-            &keep,
-        )
-        .map_err(|_| {
-            fail(
+    let out = st
+        .source
+        .with_screener(|s, allow| -> Result<Value, Response> {
+            if !datasets(s).contains(&dataset) {
+                return Err(unknown_dataset(s, &dataset));
+            }
+            let entries = s.entries();
+            let keep = |i: usize| {
+                let e = &entries[i];
+                schema_keeps(&schema, e).unwrap_or(false)
+                    && in_datasets(s, i, &dataset, &[], &[])
+                    && (countries.is_empty() || e.countries.iter().any(|c| countries.contains(c)))
+            };
+            let hits = screen_example(
+                s,
+                allow,
+                as_of,
+                "q",
+                std::slice::from_ref(&text),
+                None,
+                SEARCH_FLOOR,
+                offset.saturating_add(limit).min(MAX_LIMIT),
+                &keep,
+            )
+            .map_err(|_| {
+                fail(
                 StatusCode::BAD_REQUEST,
                 "q",
                 "the name cannot be screened (empty, too long, control characters or no letters)",
             )
-        })?;
-        let total = hits.len();
-        let results: Vec<Value> = hits
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|(i, h, _)| {
-                let mut r = result_entity(s, *i, Some(h));
-                r["score"] = json!(h.score);
-                r
-            })
-            .collect();
-        Ok(json!({
-            "limit": limit,
-            "offset": offset,
-            "total": {"value": total, "relation": "eq"},
-            "results": results,
-            "facets": {},
-        }))
-    });
+            })?;
+            let total = hits.len();
+            let results: Vec<Value> = hits
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .map(|(i, h, _)| {
+                    let mut r = result_entity(s, *i, Some(h));
+                    r["score"] = json!(h.score);
+                    r
+                })
+                .collect();
+            Ok(json!({
+                "limit": limit,
+                "offset": offset,
+                "total": {"value": total, "relation": "eq"},
+                "results": results,
+                "facets": {},
+            }))
+        });
     match out {
         None => no_lists(),
         Some(Err(r)) => r,

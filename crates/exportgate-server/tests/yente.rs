@@ -49,7 +49,13 @@ fn fixture() -> Fixture {
 }
 
 impl Fixture {
-    fn send(&self, method: &str, uri: &str, auth: Option<&str>, body: &[u8]) -> (StatusCode, Value) {
+    fn send(
+        &self,
+        method: &str,
+        uri: &str,
+        auth: Option<&str>,
+        body: &[u8],
+    ) -> (StatusCode, Value) {
         let mut req = Request::builder().method(method).uri(uri);
         if let Some(a) = auth {
             req = req.header("authorization", a);
@@ -66,7 +72,10 @@ impl Fixture {
             let resp = app(self.state.clone()).oneshot(req).await.unwrap();
             let status = resp.status();
             let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-            (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+            (
+                status,
+                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            )
         })
     }
 
@@ -97,8 +106,10 @@ fn has_shape(doc: &Value, ours: &Value, path: &str) {
                 // Keys of maps keyed by the caller or the matcher are examples, not fields.
                 let ov = match o.get(k) {
                     Some(v) => v,
-                    None if matches!(path, ".responses" | ".features" | ".explanations" | ".matcher")
-                        || path.ends_with(".features")
+                    None if matches!(
+                        path,
+                        ".responses" | ".features" | ".explanations" | ".matcher"
+                    ) || path.ends_with(".features")
                         || path.ends_with(".explanations")
                         || path.ends_with(".properties") =>
                     {
@@ -136,9 +147,13 @@ fn check_with_yente_models(dir: &Path) {
         .arg(dir)
         .output()
         .expect("runs yente_client.py");
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     eprintln!("{text}");
-    assert!(out.status.success(), "yente's models rejected an answer:\n{text}");
+    assert!(
+        out.status.success(),
+        "yente's models rejected an answer:\n{text}"
+    );
     assert!(text.contains("ok match_tutorial.json"), "{text}");
 }
 
@@ -162,7 +177,10 @@ fn documented_requests_get_yente_shaped_answers() {
     let r = &body["responses"]["q1"];
     assert_eq!(r["status"], 200);
     assert_eq!(r["query"]["schema"], "Person");
-    assert_eq!(r["query"]["properties"]["name"][0], "Arkadiii Romanovich Rotenberg");
+    assert_eq!(
+        r["query"]["properties"]["name"][0],
+        "Arkadiii Romanovich Rotenberg"
+    );
     let top = &r["results"][0];
     assert_eq!(top["caption"], "ROTENBERG, Arkady Romanovich");
     assert_eq!(top["schema"], "Person");
@@ -218,7 +236,9 @@ fn documented_requests_get_yente_shaped_answers() {
 fn thresholds_limits_schemata_and_datasets() {
     let f = fixture();
     let q = |schema: &str, name: &str| {
-        format!(r#"{{"queries": {{"q": {{"schema": "{schema}", "properties": {{"name": ["{name}"]}}}}}}}}"#)
+        format!(
+            r#"{{"queries": {{"q": {{"schema": "{schema}", "properties": {{"name": ["{name}"]}}}}}}}}"#
+        )
     };
     // `threshold` decides `match`; `limit` caps the results.
     let (_, b) = f.post(
@@ -232,11 +252,14 @@ fn thresholds_limits_schemata_and_datasets() {
     assert_eq!(b["limit"], 1);
     // A Company query never meets a person.
     let (_, b) = f.post("/match/default", &q("Company", "Arkady Rotenberg"));
-    assert!(b["responses"]["q"]["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|r| r["schema"] != "Person"), "{b}");
+    assert!(
+        b["responses"]["q"]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["schema"] != "Person"),
+        "{b}"
+    );
     // Datasets: one per loaded list, plus `default`.
     let (s, b) = f.post("/match/targets.nested", &q("Company", "雷神导弹与防务公司"));
     assert_eq!(s, StatusCode::OK, "{b}");
@@ -260,7 +283,10 @@ fn thresholds_limits_schemata_and_datasets() {
         .all(|r| r["datasets"][0] != "targets.nested"));
     let (s, b) = f.post("/match/us_ofac_sdn", &q("Person", "John Doe"));
     assert_eq!(s, StatusCode::NOT_FOUND);
-    assert!(b["detail"].as_str().unwrap().contains("screening-list"), "{b}");
+    assert!(
+        b["detail"].as_str().unwrap().contains("screening-list"),
+        "{b}"
+    );
     // `ApiKey KEY`, as yente's hosted API takes it, is accepted; no key is 401.
     let (s, _) = f.send(
         "POST",
@@ -269,7 +295,12 @@ fn thresholds_limits_schemata_and_datasets() {
         q("Person", "John Doe").as_bytes(),
     );
     assert_eq!(s, StatusCode::OK);
-    let (s, b) = f.send("POST", "/match/default", None, q("Person", "John Doe").as_bytes());
+    let (s, b) = f.send(
+        "POST",
+        "/match/default",
+        None,
+        q("Person", "John Doe").as_bytes(),
+    );
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert!(b["detail"].is_string());
 }
@@ -278,13 +309,37 @@ fn thresholds_limits_schemata_and_datasets() {
 fn bad_requests_name_the_field_in_both_shapes() {
     let f = fixture();
     let cases: [(&str, &str, &str); 7] = [
-        ("/match/default", r#"{"queries": {"a": {"schema": "Person", "properties": {"birthDate": ["1950"]}}}}"#, "queries.a.properties.name"),
-        ("/match/default", r#"{"queries": {"a": {"schema": "Address", "properties": {"name": ["x"]}}}}"#, "queries.a.schema"),
-        ("/match/default", r#"{"queries": {"a": {"schema": "Person", "properties": {"name": [42]}}}}"#, "queries.a.properties.name"),
+        (
+            "/match/default",
+            r#"{"queries": {"a": {"schema": "Person", "properties": {"birthDate": ["1950"]}}}}"#,
+            "queries.a.properties.name",
+        ),
+        (
+            "/match/default",
+            r#"{"queries": {"a": {"schema": "Address", "properties": {"name": ["x"]}}}}"#,
+            "queries.a.schema",
+        ),
+        (
+            "/match/default",
+            r#"{"queries": {"a": {"schema": "Person", "properties": {"name": [42]}}}}"#,
+            "queries.a.properties.name",
+        ),
         ("/match/default", r#"{"queries": {}}"#, "queries"),
-        ("/match/default?algorithm=magic", r#"{"queries": {"a": {"schema": "Person", "properties": {"name": ["x"]}}}}"#, "algorithm"),
-        ("/match/default?topics=sanction", r#"{"queries": {"a": {"schema": "Person", "properties": {"name": ["x"]}}}}"#, "topics"),
-        ("/match/default?threshold=2", r#"{"queries": {"a": {"schema": "Person", "properties": {"name": ["x"]}}}}"#, "threshold"),
+        (
+            "/match/default?algorithm=magic",
+            r#"{"queries": {"a": {"schema": "Person", "properties": {"name": ["x"]}}}}"#,
+            "algorithm",
+        ),
+        (
+            "/match/default?topics=sanction",
+            r#"{"queries": {"a": {"schema": "Person", "properties": {"name": ["x"]}}}}"#,
+            "topics",
+        ),
+        (
+            "/match/default?threshold=2",
+            r#"{"queries": {"a": {"schema": "Person", "properties": {"name": ["x"]}}}}"#,
+            "threshold",
+        ),
     ];
     for (uri, body, field) in cases {
         let (s, b) = f.post(uri, body);
@@ -293,7 +348,13 @@ fn bad_requests_name_the_field_in_both_shapes() {
         assert!(b["detail"].is_string(), "{b}");
     }
     let (s, b) = f.get("/search/default");
-    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("q")));
+    assert_eq!(
+        (s, b["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("q"))
+    );
     let (s, b) = f.get("/search/default?q=x&fuzzy=true");
-    assert_eq!((s, b["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("fuzzy")));
+    assert_eq!(
+        (s, b["error"]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("fuzzy"))
+    );
 }

@@ -137,7 +137,11 @@ pub(crate) fn parse(bytes: &[u8], file: &str) -> Result<ParsedList, ParseError> 
             }
         }
         for key in ["last_change", "last_seen"] {
-            if let Some(d) = obj.get(key).and_then(Value::as_str).and_then(parse_list_date) {
+            if let Some(d) = obj
+                .get(key)
+                .and_then(Value::as_str)
+                .and_then(parse_list_date)
+            {
                 data_date = Some(data_date.map_or(d, |x| x.max(d)));
             }
         }

@@ -62,7 +62,10 @@ pub fn detect(bytes: &[u8], file_name_hint: &str) -> Option<Format> {
 /// and `properties` (one entity a line).
 fn is_ftm_lines(bytes: &[u8]) -> bool {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(bytes.len());
     match serde_json::from_slice::<serde_json::Value>(&bytes[..end]) {
         Ok(serde_json::Value::Object(o)) => {
             o.contains_key("schema") && o.contains_key("properties") && o.contains_key("id")
