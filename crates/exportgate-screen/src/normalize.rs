@@ -446,6 +446,9 @@ impl Normalizer {
     /// without the nominative ending. Empty for most names (Latin, Chinese, Cyrillic,
     /// Arabic, ...); never the primary form again.
     pub fn variants(&self, name: &str) -> Vec<NormName> {
+        if name.is_ascii() {
+            return Vec::new();
+        }
         let mut styles: Vec<Style> = Vec::new();
         let (mut hangul, mut han, mut greek) = (false, false, false);
         for c in name.chars() {
@@ -843,10 +846,10 @@ fn tokenize_styled(name: &str, style: Style) -> Vec<RawTok> {
             continue;
         }
         if hangul {
-            // The first block of a written word is the family name in a Korean name.
+            // One syllable a token, like pinyin; the first block of a written word is the
+            // family name of a Korean name.
             let first = out.last().is_none_or(|t| t.group != group);
-            let syl = crate::translit::hangul_syllable(c, style, first);
-            for w in syl.split(' ') {
+            for w in crate::translit::hangul_syllable(c, style, first).split(' ') {
                 out.push(RawTok {
                     text: w.to_string(),
                     group,
@@ -950,7 +953,7 @@ pub(crate) enum Style {
 }
 
 /// Phonetic fold of a lower-case ASCII token: spelling variants of transliterated names
-/// meet (`ph`/`f`, `c`/`k`/`q`, `w`/`v`, `y`/`i`, `ou`/`u`, `kh`/`h`, `x`/`ks`, doubled
+/// meet (`ph`/`f`, `c`/`k`/`q`, `w`/`v`, `y`/`i`, `ou`/`u`, `kh`/`h`, doubled
 /// letters).
 pub fn fold(t: &str) -> String {
     let b = t.as_bytes();
@@ -974,8 +977,6 @@ pub fn fold(t: &str) -> String {
             (b'c', _) | (b'q', _) => ("k", 1),
             (b'w', _) => ("v", 1),
             (b'y', _) => ("i", 1),
-            // Alexander / Aleksandr.
-            (b'x', _) => ("ks", 1),
             _ => {
                 let s = &t[i..i + 1];
                 (s, 1)

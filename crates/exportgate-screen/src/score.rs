@@ -117,14 +117,17 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
             return 0.8;
         }
         // A one-consonant word: علي (`ly`) is Ali, when both spellings are that short.
-        // (its Latin spelling starts with the vowel the script writes as a consonant).
+        // (its Latin spelling a vowel, the consonant, a vowel: the first vowel is the letter
+        // the script writes as a consonant, ع or ا).
         let latin = if a.abjad { b } else { a };
         if sa == sb
             && sa.len() == 1
             && a.text.len() <= 3
             && b.text.len() <= 3
             && !latin.abjad
+            && latin.text.len() == 3
             && latin.text.starts_with(['a', 'e', 'i', 'o', 'u'])
+            && latin.text.ends_with(['a', 'e', 'i', 'o', 'u'])
         {
             return 0.8;
         }
@@ -168,6 +171,16 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
     };
     if skel_match {
         sim = sim.max(0.85);
+    }
+    if sim == 0.0 && (fa.contains('x') != fb.contains('x')) {
+        // Alexander / Aleksandr: `x` and `ks` are one sound.
+        let (xa, xb) = (fa.replace("ks", "x"), fb.replace("ks", "x"));
+        let max_len = xa.len().max(xb.len());
+        let allowed = (max_len / 4).max(1);
+        let d = levenshtein_bounded(&xa, &xb, allowed);
+        if d <= allowed && d < max_len {
+            sim = 0.95 - 0.12 * d as f32;
+        }
     }
     sim
 }
