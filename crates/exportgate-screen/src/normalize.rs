@@ -141,6 +141,8 @@ pub struct NormName {
     pub compact_sorted: String,
     /// Some token is a pinyin syllable.
     pub has_han: bool,
+    /// Some token is transliterated from an abjad (Arabic, Hebrew).
+    pub has_abjad: bool,
 }
 
 impl NormName {
@@ -578,6 +580,7 @@ impl Normalizer {
         let compact_sorted = folds.concat();
         NormName {
             has_han: tokens.iter().any(|t| t.han),
+            has_abjad: tokens.iter().any(|t| t.abjad),
             tokens,
             legal_forms,
             compact,

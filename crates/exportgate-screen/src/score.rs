@@ -172,7 +172,8 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
     if skel_match {
         sim = sim.max(0.85);
     }
-    if sim == 0.0 && (fa.contains('x') != fb.contains('x')) {
+    const X: u64 = 1 << (b'x' % 64);
+    if sim == 0.0 && (la ^ lb) & X != 0 && fa.contains('x') != fb.contains('x') {
         // Alexander / Aleksandr: `x` and `ks` are one sound.
         let (xa, xb) = (fa.replace("ks", "x"), fb.replace("ks", "x"));
         let max_len = xa.len().max(xb.len());
@@ -536,7 +537,7 @@ fn compact_score(q: &NormName, c: &NormName) -> f32 {
             .filter(|t| t.kind != TokenKind::Generic)
             .count()
     };
-    if q.tokens.iter().any(|t| t.abjad) != c.tokens.iter().any(|t| t.abjad)
+    if q.has_abjad != c.has_abjad
         && words(q) != words(c)
         && words(q).min(words(c)) == 1
     {

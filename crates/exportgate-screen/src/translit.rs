@@ -386,8 +386,12 @@ const JAPANESE_READINGS: &[(&str, &str)] = &[
 
 /// The longest Japanese reading at the start of `chars`: characters used and the reading.
 pub(crate) fn japanese_reading(chars: &[char]) -> Option<(usize, &'static str)> {
+    let first = *chars.first()?;
     let mut best: Option<(usize, &'static str)> = None;
     for (k, r) in JAPANESE_READINGS {
+        if !k.starts_with(first) {
+            continue;
+        }
         let n = k.chars().count();
         if n <= chars.len()
             && k.chars().zip(chars).all(|(a, b)| a == *b)
