@@ -537,10 +537,7 @@ fn compact_score(q: &NormName, c: &NormName) -> f32 {
             .filter(|t| t.kind != TokenKind::Generic)
             .count()
     };
-    if q.has_abjad != c.has_abjad
-        && words(q) != words(c)
-        && words(q).min(words(c)) == 1
-    {
+    if q.has_abjad != c.has_abjad && words(q) != words(c) && words(q).min(words(c)) == 1 {
         let (sq, sc) = (abjad_skeleton(&q.compact), abjad_skeleton(&c.compact));
         if sq.len() >= 4 && sq == sc {
             return 0.9;

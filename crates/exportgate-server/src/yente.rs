@@ -62,23 +62,40 @@ const COUNTRY_PROPS: &[&str] = &[
     "mainCountry",
 ];
 
-/// An error in both shapes: yente's `{"detail": ...}` and exportgate's `{"error": {...}}`.
-fn fail(status: StatusCode, field: &str, message: impl Into<String>) -> Response {
-    let message = message.into();
-    (
-        status,
-        Json(json!({"detail": message, "error": {"field": field, "message": message}})),
-    )
-        .into_response()
+/// An error of the yente routes.
+#[derive(Debug)]
+struct YErr {
+    status: StatusCode,
+    field: String,
+    message: String,
 }
 
-fn from_api(e: ApiError) -> Response {
+/// Rendered in both shapes: yente's `{"detail": ...}` and exportgate's `{"error": {...}}`.
+impl IntoResponse for YErr {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(json!({"detail": self.message, "error": {"field": self.field, "message": self.message}})),
+        )
+            .into_response()
+    }
+}
+
+fn fail(status: StatusCode, field: &str, message: impl Into<String>) -> YErr {
+    YErr {
+        status,
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+fn from_api(e: ApiError) -> YErr {
     fail(e.status, &e.field, e.message)
 }
 
 /// Authenticates with the server's API keys. yente's hosted API sends
 /// `Authorization: ApiKey KEY`; that form is read as `Bearer KEY`.
-fn authenticate(st: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+fn authenticate(st: &Shared, headers: &HeaderMap) -> Result<(), YErr> {
     let rewritten;
     let headers = match headers
         .get(axum::http::header::AUTHORIZATION)
@@ -286,7 +303,7 @@ struct MatchParams {
     exclude_entity_ids: Vec<String>,
 }
 
-fn number<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, Response> {
+fn number<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, YErr> {
     v.trim().parse::<T>().map_err(|_| {
         fail(
             StatusCode::BAD_REQUEST,
@@ -296,7 +313,7 @@ fn number<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, Response> {
     })
 }
 
-fn match_params(pairs: Vec<(String, String)>) -> Result<MatchParams, Response> {
+fn match_params(pairs: Vec<(String, String)>) -> Result<MatchParams, YErr> {
     let mut p = MatchParams {
         limit: DEFAULT_LIMIT,
         threshold: DEFAULT_THRESHOLD,
@@ -373,7 +390,7 @@ fn match_params(pairs: Vec<(String, String)>) -> Result<MatchParams, Response> {
 
 /// The values of a property: a string or a list of strings (numbers and nested values are
 /// refused, naming the property).
-fn prop_values(q: &str, props: &Map<String, Value>, prop: &str) -> Result<Vec<String>, Response> {
+fn prop_values(q: &str, props: &Map<String, Value>, prop: &str) -> Result<Vec<String>, YErr> {
     let bad = || {
         fail(
             StatusCode::BAD_REQUEST,
@@ -395,7 +412,7 @@ fn prop_values(q: &str, props: &Map<String, Value>, prop: &str) -> Result<Vec<St
 
 /// The names a query entity is screened by: `name`, `alias`, ..., or the name parts joined
 /// (`firstName`, `middleName`, `lastName`) when no name is given.
-fn query_names(q: &str, ex: &EntityExample) -> Result<Vec<String>, Response> {
+fn query_names(q: &str, ex: &EntityExample) -> Result<Vec<String>, YErr> {
     let mut names = Vec::new();
     for p in NAME_PROPS {
         for n in prop_values(q, &ex.properties, p)? {
@@ -441,7 +458,7 @@ fn screen_example(
     min_score: f32,
     max_hits: usize,
     keep: &dyn Fn(usize) -> bool,
-) -> Result<Vec<(usize, Hit, String)>, Response> {
+) -> Result<Vec<(usize, Hit, String)>, YErr> {
     let mut best: HashMap<usize, (Hit, String)> = HashMap::new();
     for n in names {
         let party = Party {
@@ -472,7 +489,7 @@ fn screen_example(
     Ok(out)
 }
 
-fn unknown_dataset(s: &Screener, dataset: &str) -> Response {
+fn unknown_dataset(s: &Screener, dataset: &str) -> YErr {
     fail(
         StatusCode::NOT_FOUND,
         "dataset",
@@ -483,7 +500,7 @@ fn unknown_dataset(s: &Screener, dataset: &str) -> Response {
     )
 }
 
-fn no_lists() -> Response {
+fn no_lists() -> YErr {
     fail(
         StatusCode::SERVICE_UNAVAILABLE,
         "lists",
@@ -528,119 +545,126 @@ pub async fn match_entities(
     q: Result<Query<Vec<(String, String)>>, QueryRejection>,
     b: Result<Bytes, BytesRejection>,
 ) -> Response {
-    if let Err(r) = authenticate(&st, &headers) {
-        return r;
-    }
+    match_entities_inner(st, headers, dataset, q, b).unwrap_or_else(IntoResponse::into_response)
+}
+
+fn match_entities_inner(
+    st: Shared,
+    headers: HeaderMap,
+    dataset: String,
+    q: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Response, YErr> {
+    authenticate(&st, &headers)?;
     let pairs = match q {
         Ok(Query(p)) => p,
-        Err(e) => return fail(StatusCode::BAD_REQUEST, "query", e.body_text()),
+        Err(e) => return Err(fail(StatusCode::BAD_REQUEST, "query", e.body_text())),
     };
-    let params = match match_params(pairs) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    let params = match_params(pairs)?;
     let body = match crate::api::body(b) {
         Ok(b) => b,
-        Err(e) => return from_api(e),
+        Err(e) => return Err(from_api(e)),
     };
     let req: EntityMatchQuery = match crate::error::parse_json(&body) {
         Ok(r) => r,
-        Err(e) => return from_api(e),
+        Err(e) => return Err(from_api(e)),
     };
     if req.queries.len() > MAX_BATCH {
-        return fail(
+        return Err(fail(
             StatusCode::BAD_REQUEST,
             "queries",
             format!("Too many queries in one batch (limit: {MAX_BATCH})"),
-        );
+        ));
     }
     if req.queries.values().all(Option::is_none) {
-        return fail(StatusCode::BAD_REQUEST, "queries", "No queries provided.");
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "queries",
+            "No queries provided.",
+        ));
     }
     let as_of = chrono::Utc::now().date_naive();
-    let out = st
-        .source
-        .with_screener(|s, allow| -> Result<Value, Response> {
-            if !datasets(s).contains(&dataset) {
-                return Err(unknown_dataset(s, &dataset));
-            }
-            let mut responses = Map::new();
-            for (key, ex) in &req.queries {
-                let Some(ex) = ex else { continue };
-                let names = query_names(key, ex)?;
-                let mut country = None;
-                for p in COUNTRY_PROPS {
-                    if country.is_none() {
-                        country = prop_values(key, &ex.properties, p)?.into_iter().next();
-                    }
+    let out = st.source.with_screener(|s, allow| -> Result<Value, YErr> {
+        if !datasets(s).contains(&dataset) {
+            return Err(unknown_dataset(s, &dataset));
+        }
+        let mut responses = Map::new();
+        for (key, ex) in &req.queries {
+            let Some(ex) = ex else { continue };
+            let names = query_names(key, ex)?;
+            let mut country = None;
+            for p in COUNTRY_PROPS {
+                if country.is_none() {
+                    country = prop_values(key, &ex.properties, p)?.into_iter().next();
                 }
-                if let Err(m) = schema_keeps(&ex.schema, &ListEntry::new("", "", "")) {
-                    return Err(fail(
-                        StatusCode::BAD_REQUEST,
-                        &format!("queries.{key}.schema"),
-                        format!("Cannot parse example entity: {m}"),
-                    ));
-                }
-                // Entries the schema may not match, or that the filters leave out, are not scored.
-                let entries = s.entries();
-                let keep = |i: usize| {
-                    let e = &entries[i];
-                    schema_keeps(&ex.schema, e).unwrap_or(false)
-                        && in_datasets(
-                            s,
-                            i,
-                            &dataset,
-                            &params.include_dataset,
-                            &params.exclude_dataset,
-                        )
-                        && !params.exclude_schema.iter().any(|x| x == entry_schema(e))
-                        && !params.exclude_entity_ids.contains(&e.id)
-                };
-                let hits = screen_example(
-                    s,
-                    allow,
-                    as_of,
-                    key,
-                    &names,
-                    country,
-                    params.cutoff,
-                    params.limit,
-                    &keep,
-                )?;
-                let total = hits.len();
-                let results: Vec<Value> = hits
-                    .iter()
-                    .take(params.limit)
-                    .map(|(i, h, n)| {
-                        let mut r = result_entity(s, *i, Some(h));
-                        r["score"] = json!(h.score);
-                        r["features"] = features(h);
-                        r["explanations"] = explanations(n, h);
-                        r["match"] = json!(h.score >= params.threshold);
-                        r
-                    })
-                    .collect();
-                responses.insert(
-                    key.clone(),
-                    json!({
-                        "status": 200,
-                        "results": results,
-                        "total": {"value": total, "relation": "eq"},
-                        "query": {"id": ex.id, "schema": ex.schema, "properties": ex.properties},
-                    }),
-                );
             }
-            Ok(json!({"responses": responses, "matcher": matcher_docs(), "limit": params.limit}))
-        });
+            if let Err(m) = schema_keeps(&ex.schema, &ListEntry::new("", "", "")) {
+                return Err(fail(
+                    StatusCode::BAD_REQUEST,
+                    &format!("queries.{key}.schema"),
+                    format!("Cannot parse example entity: {m}"),
+                ));
+            }
+            // Entries the schema may not match, or that the filters leave out, are not scored.
+            let entries = s.entries();
+            let keep = |i: usize| {
+                let e = &entries[i];
+                schema_keeps(&ex.schema, e).unwrap_or(false)
+                    && in_datasets(
+                        s,
+                        i,
+                        &dataset,
+                        &params.include_dataset,
+                        &params.exclude_dataset,
+                    )
+                    && !params.exclude_schema.iter().any(|x| x == entry_schema(e))
+                    && !params.exclude_entity_ids.contains(&e.id)
+            };
+            let hits = screen_example(
+                s,
+                allow,
+                as_of,
+                key,
+                &names,
+                country,
+                params.cutoff,
+                params.limit,
+                &keep,
+            )?;
+            let total = hits.len();
+            let results: Vec<Value> = hits
+                .iter()
+                .take(params.limit)
+                .map(|(i, h, n)| {
+                    let mut r = result_entity(s, *i, Some(h));
+                    r["score"] = json!(h.score);
+                    r["features"] = features(h);
+                    r["explanations"] = explanations(n, h);
+                    r["match"] = json!(h.score >= params.threshold);
+                    r
+                })
+                .collect();
+            responses.insert(
+                key.clone(),
+                json!({
+                    "status": 200,
+                    "results": results,
+                    "total": {"value": total, "relation": "eq"},
+                    "query": {"id": ex.id, "schema": ex.schema, "properties": ex.properties},
+                }),
+            );
+        }
+        Ok(json!({"responses": responses, "matcher": matcher_docs(), "limit": params.limit}))
+    });
     match out {
-        None => no_lists(),
-        Some(Err(r)) => r,
+        None => Err(no_lists()),
+        Some(Err(r)) => Err(r),
         Some(Ok(v)) => {
             let n = v["responses"].as_object().map_or(0, Map::len);
             let mut resp = Json(v).into_response();
             resp.headers_mut()
                 .insert("x-batch-size", HeaderValue::from(n as u64));
-            resp
+            Ok(resp)
         }
     }
 }
@@ -661,12 +685,19 @@ pub async fn search(
     Path(dataset): Path<String>,
     q: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
-    if let Err(r) = authenticate(&st, &headers) {
-        return r;
-    }
+    search_inner(st, headers, dataset, q).unwrap_or_else(IntoResponse::into_response)
+}
+
+fn search_inner(
+    st: Shared,
+    headers: HeaderMap,
+    dataset: String,
+    q: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, YErr> {
+    authenticate(&st, &headers)?;
     let pairs = match q {
         Ok(Query(p)) => p,
-        Err(e) => return fail(StatusCode::BAD_REQUEST, "query", e.body_text()),
+        Err(e) => return Err(fail(StatusCode::BAD_REQUEST, "query", e.body_text())),
     };
     let (mut text, mut limit, mut offset, mut schema, mut countries) =
         (None, 10usize, 0usize, "Thing".to_string(), Vec::new());
@@ -692,77 +723,73 @@ pub async fn search(
                 "unknown parameter; use q, limit, offset, schema, countries",
             )),
         };
-        if let Err(r) = r {
-            return r;
-        }
+        r?;
     }
     let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
-        return fail(StatusCode::BAD_REQUEST, "q", "is missing or empty");
+        return Err(fail(StatusCode::BAD_REQUEST, "q", "is missing or empty"));
     };
     if limit == 0 || limit > MAX_LIMIT {
-        return fail(
+        return Err(fail(
             StatusCode::BAD_REQUEST,
             "limit",
             format!("must be between 1 and {MAX_LIMIT}"),
-        );
+        ));
     }
     if let Err(m) = schema_keeps(&schema, &ListEntry::new("", "", "")) {
-        return fail(StatusCode::BAD_REQUEST, "schema", m);
+        return Err(fail(StatusCode::BAD_REQUEST, "schema", m));
     }
     let as_of = chrono::Utc::now().date_naive();
-    let out = st
-        .source
-        .with_screener(|s, allow| -> Result<Value, Response> {
-            if !datasets(s).contains(&dataset) {
-                return Err(unknown_dataset(s, &dataset));
-            }
-            let entries = s.entries();
-            let keep = |i: usize| {
-                let e = &entries[i];
-                schema_keeps(&schema, e).unwrap_or(false)
-                    && in_datasets(s, i, &dataset, &[], &[])
-                    && (countries.is_empty() || e.countries.iter().any(|c| countries.contains(c)))
-            };
-            let hits = screen_example(
-                s,
-                allow,
-                as_of,
-                "q",
-                std::slice::from_ref(&text),
-                None,
-                SEARCH_FLOOR,
-                offset.saturating_add(limit).min(MAX_LIMIT),
-                &keep,
-            )
-            .map_err(|_| {
-                fail(
+    let out = st.source.with_screener(|s, allow| -> Result<Value, YErr> {
+        if !datasets(s).contains(&dataset) {
+            return Err(unknown_dataset(s, &dataset));
+        }
+        let entries = s.entries();
+        let keep = |i: usize| {
+            let e = &entries[i];
+            schema_keeps(&schema, e).unwrap_or(false)
+                && in_datasets(s, i, &dataset, &[], &[])
+                && (countries.is_empty() || e.countries.iter().any(|c| countries.contains(c)))
+        };
+        let hits = screen_example(
+            s,
+            allow,
+            as_of,
+            "q",
+            std::slice::from_ref(&text),
+            None,
+            SEARCH_FLOOR,
+            offset.saturating_add(limit).min(MAX_LIMIT),
+            &keep,
+        )
+        .map_err(|_| {
+            fail(
                 StatusCode::BAD_REQUEST,
                 "q",
                 "the name cannot be screened (empty, too long, control characters or no letters)",
             )
-            })?;
-            let total = hits.len();
-            let results: Vec<Value> = hits
-                .iter()
-                .skip(offset)
-                .take(limit)
-                .map(|(i, h, _)| {
-                    let mut r = result_entity(s, *i, Some(h));
-                    r["score"] = json!(h.score);
-                    r
-                })
-                .collect();
-            Ok(json!({
-                "limit": limit,
-                "offset": offset,
-                "total": {"value": total, "relation": "eq"},
-                "results": results,
-                "facets": {},
-            }))
-        });
+        })?;
+        let total = hits.len();
+        let results: Vec<Value> = hits
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|(i, h, _)| {
+                let mut r = result_entity(s, *i, Some(h));
+                r["score"] = json!(h.score);
+                r
+            })
+            .collect();
+        Ok(json!({
+            "limit": limit,
+            "offset": offset,
+            "total": {"value": total, "relation": "eq"},
+            "results": results,
+            "facets": {},
+        }))
+    });
     match out {
-        None => no_lists(),
-        Some(Err(r)) => r,
-        Some(Ok(v)) => Json(v).into_response(),
+        None => Err(no_lists()),
+        Some(Err(r)) => Err(r),
+        Some(Ok(v)) => Ok(Json(v).into_response()),
     }
 }
