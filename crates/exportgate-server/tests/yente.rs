@@ -295,6 +295,14 @@ fn thresholds_limits_schemata_and_datasets() {
         q("Person", "John Doe").as_bytes(),
     );
     assert_eq!(s, StatusCode::OK);
+    // The routes are in the OpenAPI document.
+    let (_, doc) = f.get("/openapi.json");
+    assert!(
+        doc["paths"]["/match/{dataset}"]["post"].is_object(),
+        "{}",
+        doc["paths"]
+    );
+    assert!(doc["paths"]["/search/{dataset}"]["get"].is_object());
     let (s, b) = f.send(
         "POST",
         "/match/default",
