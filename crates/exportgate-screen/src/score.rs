@@ -76,6 +76,15 @@ pub struct Features {
     pub country: f32,
     /// Legal forms found in the query and in the entry name.
     pub legal_forms: (Vec<String>, Vec<String>),
+    /// Rarity of the query's distinctive tokens in the lists: the smallest inverse document
+    /// frequency over the index, divided by that of a token seen once (1 = rare, near 0 = in
+    /// most names). Set by the screener.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rarity: Option<f32>,
+    /// Set when the hit rests on one token common in the lists, matched against an alias
+    /// shorter than the entry's name: the hit is then never certain.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub common_token_only: bool,
 }
 
 /// The result of comparing two normalised names.
@@ -213,6 +222,8 @@ pub fn compare_with(q: &NormName, c: &NormName, params: &ScoreParams, explain: b
             } else {
                 (Vec::new(), Vec::new())
             },
+            rarity: None,
+            common_token_only: false,
         },
         tokens_matched,
     }

@@ -24,6 +24,10 @@ use crate::score::{compare, compare_with, Features, ScoreParams, TokenMatch};
 /// has a rarer key.
 const BIG_KEY: usize = 1500;
 
+/// A token in at least this many indexed names is common: a hit resting on it alone, against
+/// an alias shorter than the entry's name, is never certain.
+const COMMON_DF: usize = 20;
+
 /// Default score at or above which a comparison is a hit.
 pub const DEFAULT_THRESHOLD: f32 = 0.80;
 /// Default score at or above which a hit is certain; below it a hit is only possible and the
@@ -180,6 +184,8 @@ struct Index {
 pub struct Screener {
     entries: Vec<ListEntry>,
     variants: Vec<Variant>,
+    /// The first variant (the entry's own name) of each entry.
+    entry_first: Vec<u32>,
     index: Index,
     normalizer: Normalizer,
     versions: Vec<ListVersion>,
@@ -255,6 +261,10 @@ impl Screener {
             })
             .collect();
         let variants: Vec<Variant> = per_entry.into_iter().flatten().collect();
+        let mut entry_first = vec![u32::MAX; entries.len()];
+        for (vi, v) in variants.iter().enumerate().rev() {
+            entry_first[v.entry as usize] = vi as u32;
+        }
         let mut index = Index::default();
         for (vi, v) in variants.iter().enumerate() {
             for t in v
@@ -313,6 +323,7 @@ impl Screener {
         Screener {
             entries,
             variants,
+            entry_first,
             index,
             normalizer,
             versions,
@@ -451,11 +462,14 @@ impl Screener {
                     .map(|s| s.to_string())
                     .unwrap_or_else(|| e.name.clone());
                 let cleared = allow.clearance(&self.normalizer, &party.name, &e.id, &e.name, as_of);
+                let (rarity, common) = self.rarity(q, v);
+                ps.features.rarity = Some((rarity * 10_000.0).round() / 10_000.0);
+                ps.features.common_token_only = common;
                 let hit = Hit {
                     name: e.name.clone(),
                     list: e.list.clone(),
                     score: (score * 10_000.0).round() / 10_000.0,
-                    certain: score >= self.config.certain,
+                    certain: score >= self.config.certain && !common,
                     matched_alias,
                     tokens_matched: ps.tokens_matched,
                     features: ps.features,
@@ -473,6 +487,34 @@ impl Screener {
             })
             .collect();
         Ok(hits)
+    }
+
+    /// The rarity of the query's distinctive tokens (smallest idf over the index, relative to
+    /// a token seen once), and whether a hit on `v` rests on one common token only: the query
+    /// has one distinctive word, it is in at least [`COMMON_DF`] names, and `v` is an alias
+    /// of an entry whose own name has more distinctive words ("Minor GmbH" against the alias
+    /// "Minor" of "Minor Precision Instruments").
+    fn rarity(&self, q: &NormName, v: &Variant) -> (f32, bool) {
+        let idx = &self.index;
+        let mut rarity = 1.0f32;
+        let mut words = 0;
+        let mut common = false;
+        for t in q.distinctive() {
+            let id = idx.token_id.get(&t.fold).copied();
+            let r = id.map_or(1.0, |id| idx.idf[id as usize] / idx.idf_max.max(1e-6));
+            rarity = rarity.min(r);
+            if t.kind == TokenKind::Word {
+                words += 1;
+                common = id.is_some_and(|id| idx.postings[id as usize].len() >= COMMON_DF);
+            }
+        }
+        let alias_shorter = v.name_index > 0
+            && v.norm.distinctive().count() == 1
+            && self
+                .variants
+                .get(self.entry_first[v.entry as usize] as usize)
+                .is_some_and(|p| p.name_index == 0 && p.norm.distinctive().count() >= 2);
+        (rarity, words == 1 && common && alias_shorter)
     }
 
     /// The list version an entry came from: versions hold their entries in order, so the
