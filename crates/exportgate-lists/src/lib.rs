@@ -323,6 +323,7 @@ fn source_name(format: Format, parsed: &ParsedList) -> String {
         Format::OfacCons => "ofac-cons".into(),
         Format::UnXml => "un".into(),
         Format::BisDpl => "dpl".into(),
+        Format::FtmJson => "opensanctions".into(),
         Format::OtherCountriesJson => {
             let first = parsed
                 .entries

@@ -226,6 +226,15 @@ impl ScreeningSource {
         Some(screener.screen(party, date, &allow))
     }
 
+    /// Runs `f` over the screener and the current allow-list (for doors that screen with
+    /// their own threshold or filters, such as the yente-compatible API); `None` when no lists
+    /// are loaded.
+    pub fn with_screener<R>(&self, f: impl FnOnce(&Screener, &AllowList) -> R) -> Option<R> {
+        let screener = self.screener.as_ref()?;
+        let allow = self.allow.read().unwrap_or_else(|e| e.into_inner());
+        Some(f(screener, &allow))
+    }
+
     /// Whether any list is loaded.
     pub fn has_lists(&self) -> bool {
         self.screener.is_some()

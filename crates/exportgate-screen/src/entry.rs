@@ -159,11 +159,14 @@ pub enum Format {
     BisDpl,
     /// The normalised PRC / Japan JSON arrays.
     OtherCountriesJson,
+    /// FollowTheMoney entities, one JSON object a line (OpenSanctions' `entities.ftm.json`
+    /// and `targets.nested.json`).
+    FtmJson,
 }
 
 impl Format {
     /// All formats, for help texts.
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 9] = [
         Format::CslJson,
         Format::CslCsv,
         Format::CslCompactJson,
@@ -172,6 +175,7 @@ impl Format {
         Format::UnXml,
         Format::BisDpl,
         Format::OtherCountriesJson,
+        Format::FtmJson,
     ];
 
     /// The name used on the command line (`--source NAME`) and in the database.
@@ -185,6 +189,7 @@ impl Format {
             Format::UnXml => "un-xml",
             Format::BisDpl => "bis-dpl",
             Format::OtherCountriesJson => "other-countries-json",
+            Format::FtmJson => "ftm-json",
         }
     }
 
@@ -200,6 +205,7 @@ impl Format {
             "un-xml" | "un" => Format::UnXml,
             "bis-dpl" | "dpl" => Format::BisDpl,
             "other-countries-json" | "cn" | "jp" | "other-countries" => Format::OtherCountriesJson,
+            "ftm-json" | "ftm" | "opensanctions" => Format::FtmJson,
             _ => return None,
         };
         Some(f)

@@ -14,6 +14,7 @@ pub mod normalize;
 pub mod parse;
 pub mod score;
 pub mod screener;
+mod translit;
 
 pub use allow::{AllowEntry, AllowList, Clearance};
 pub use entry::{Format, ListEntry, ParseError, ParsedList};

@@ -141,6 +141,8 @@ pub struct NormName {
     pub compact_sorted: String,
     /// Some token is a pinyin syllable.
     pub has_han: bool,
+    /// Some token is transliterated from an abjad (Arabic, Hebrew).
+    pub has_abjad: bool,
 }
 
 impl NormName {
@@ -368,7 +370,9 @@ impl PhraseTable {
                 key.push(' ');
             }
             let t = &toks[i + len - 1];
-            if t.han {
+            if t.hangul {
+                key.push('^');
+            } else if t.han {
                 key.push('~');
             }
             key.push_str(&t.text);
@@ -397,7 +401,9 @@ impl Default for Normalizer {
 /// A phrase-table key for a token: pinyin syllables are marked, so that a syllable (奥, `ao`)
 /// does not meet a Latin word spelt the same (the Russian legal form `AO`).
 fn phrase_key(t: &RawTok) -> String {
-    if t.han {
+    if t.hangul {
+        format!("^{}", t.text)
+    } else if t.han {
         format!("~{}", t.text)
     } else {
         t.text.clone()
@@ -412,6 +418,9 @@ struct RawTok {
     group: u32,
     abjad: bool,
     han: bool,
+    /// A Hangul syllable (also `han`: a closed set of syllables, compared whole); phrase
+    /// tables keep it apart from the pinyin spelt the same (유 `yu` is not 玉 `yu`).
+    hangul: bool,
 }
 
 impl Normalizer {
@@ -430,8 +439,55 @@ impl Normalizer {
 
     /// Normalises a name (no hygiene checks: use [`check_query`] on user input first).
     pub fn normalize(&self, name: &str) -> NormName {
+        self.normalize_styled(name, Style::Primary)
+    }
+
+    /// Other romanisations of a name whose script is romanised more than one way: Hangul in
+    /// McCune–Reischauer and in the popular South Korean spelling, kanji in their Japanese
+    /// readings (a table of common family names, given names and company words), Greek
+    /// without the nominative ending. Empty for most names (Latin, Chinese, Cyrillic,
+    /// Arabic, ...); never the primary form again.
+    pub fn variants(&self, name: &str) -> Vec<NormName> {
+        if name.is_ascii() {
+            return Vec::new();
+        }
+        let mut styles: Vec<Style> = Vec::new();
+        let (mut hangul, mut han, mut greek) = (false, false, false);
+        for c in name.chars() {
+            hangul |= crate::translit::is_hangul(c);
+            han |= is_han(c);
+            greek |= matches!(c as u32, 0x0370..=0x03FF | 0x1F00..=0x1FFF);
+        }
+        if hangul {
+            styles.extend([Style::KoreanMr, Style::KoreanPopular]);
+        }
+        if han && crate::translit::has_japanese_reading(name) {
+            styles.push(Style::JapaneseReading);
+        }
+        if greek {
+            styles.push(Style::GreekStem);
+        }
+        if styles.is_empty() {
+            return Vec::new();
+        }
+        let primary = self.normalize(name);
+        let mut out: Vec<NormName> = Vec::new();
+        for st in styles {
+            let v = self.normalize_styled(name, st);
+            if !v.tokens.is_empty()
+                && v.compact != primary.compact
+                && !out.iter().any(|o| o.compact == v.compact)
+            {
+                out.push(v);
+            }
+        }
+        out
+    }
+
+    /// [`Normalizer::normalize`] in a romanisation style.
+    pub(crate) fn normalize_styled(&self, name: &str, style: Style) -> NormName {
         let cut: String = name.chars().take(MAX_NAME_CHARS).collect();
-        let raw = join_initials(numbers_to_digits(tokenize(&cut)));
+        let raw = join_initials(numbers_to_digits(tokenize_styled(&cut, style)));
         // Legal forms out, generic words tagged.
         let mut legal_forms = Vec::new();
         let mut kept: Vec<(RawTok, Option<String>)> = Vec::with_capacity(raw.len());
@@ -454,6 +510,7 @@ impl Normalizer {
                         group: raw[i].group,
                         abjad: false,
                         han: false,
+                        hangul: false,
                     },
                     Some(sym.to_string()),
                 ));
@@ -523,6 +580,7 @@ impl Normalizer {
         let compact_sorted = folds.concat();
         NormName {
             has_han: tokens.iter().any(|t| t.han),
+            has_abjad: tokens.iter().any(|t| t.abjad),
             tokens,
             legal_forms,
             compact,
@@ -634,6 +692,7 @@ fn numbers_to_digits(raw: Vec<RawTok>) -> Vec<RawTok> {
             group: t.group,
             abjad: false,
             han: false,
+            hangul: false,
         };
         if let Some(d) = ordinal_digits(&t.text) {
             out.push(number(d.to_string()));
@@ -680,6 +739,7 @@ fn join_initials(raw: Vec<RawTok>) -> Vec<RawTok> {
                 group: raw[i].group,
                 abjad: false,
                 han: false,
+                hangul: false,
             });
             i = j;
         } else {
@@ -690,7 +750,7 @@ fn join_initials(raw: Vec<RawTok>) -> Vec<RawTok> {
     out
 }
 
-fn is_han(c: char) -> bool {
+pub(crate) fn is_han(c: char) -> bool {
     matches!(c as u32,
         0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2A6DF | 0x2A700..=0x2EBEF)
 }
@@ -700,33 +760,79 @@ fn is_abjad(c: char) -> bool {
 }
 
 /// Splits into lower-case ASCII tokens, transliterating as it goes. Each Chinese character
-/// becomes one pinyin syllable token. Apostrophes join; other punctuation splits.
+/// becomes one pinyin syllable token, each Hangul syllable block one Revised Romanization
+/// syllable token, and a run of kana one Hepburn word. Apostrophes join; other punctuation
+/// splits.
 fn tokenize(name: &str) -> Vec<RawTok> {
+    tokenize_styled(name, Style::Primary)
+}
+
+/// [`tokenize`] in one of the romanisation styles of [`Normalizer::variants`].
+fn tokenize_styled(name: &str, style: Style) -> Vec<RawTok> {
     let mut out: Vec<RawTok> = Vec::new();
     let mut cur = String::new();
     let mut cur_abjad = false;
+    let mut cur_greek = false;
     let mut group = 0u32;
-    let mut prev_han = false;
-    let flush = |cur: &mut String, abjad: &mut bool, out: &mut Vec<RawTok>, group: &mut u32| {
+    let mut prev_block = false;
+    let flush = |cur: &mut String,
+                 abjad: &mut bool,
+                 greek: &mut bool,
+                 out: &mut Vec<RawTok>,
+                 group: &mut u32| {
         if !cur.is_empty() {
             *group += 1;
+            let mut text = std::mem::take(cur);
+            if *greek && style == Style::GreekStem {
+                text = crate::translit::greek_stem(&text);
+            }
             out.push(RawTok {
-                text: std::mem::take(cur),
+                text,
                 group: *group,
                 abjad: *abjad,
                 han: false,
+                hangul: false,
             });
         }
         *abjad = false;
+        *greek = false;
     };
-    for c in name.nfkc() {
+    let chars: Vec<char> = name.nfkc().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
         let han = is_han(c);
-        if han && !prev_han {
+        let hangul = crate::translit::is_hangul(c);
+        let block = han || hangul;
+        if block && !prev_block {
             group += 1;
         }
-        prev_han = han;
+        prev_block = block;
+        if block {
+            flush(
+                &mut cur,
+                &mut cur_abjad,
+                &mut cur_greek,
+                &mut out,
+                &mut group,
+            );
+        }
+        if han && style == Style::JapaneseReading {
+            if let Some((len, reading)) = crate::translit::japanese_reading(&chars[i..]) {
+                for w in reading.split(' ') {
+                    out.push(RawTok {
+                        text: w.to_string(),
+                        group,
+                        abjad: false,
+                        han: false,
+                        hangul: false,
+                    });
+                }
+                i += len;
+                continue;
+            }
+        }
         if han {
-            flush(&mut cur, &mut cur_abjad, &mut out, &mut group);
             let syl = pinyin::ToPinyin::to_pinyin(&c).map(|p| p.plain().to_string());
             let syl = syl.unwrap_or_else(|| any_ascii::any_ascii_char(c).to_ascii_lowercase());
             let syl: String = syl.chars().filter(char::is_ascii_alphanumeric).collect();
@@ -736,10 +842,37 @@ fn tokenize(name: &str) -> Vec<RawTok> {
                     group,
                     abjad: false,
                     han: true,
+                    hangul: false,
                 });
             }
+            i += 1;
             continue;
         }
+        if hangul {
+            // One syllable a token, like pinyin; the first block of a written word is the
+            // family name of a Korean name.
+            let first = out.last().is_none_or(|t| t.group != group);
+            for w in crate::translit::hangul_syllable(c, style, first).split(' ') {
+                out.push(RawTok {
+                    text: w.to_string(),
+                    group,
+                    abjad: false,
+                    han: true,
+                    hangul: true,
+                });
+            }
+            i += 1;
+            continue;
+        }
+        if crate::translit::is_kana(c) {
+            let end = (i..chars.len())
+                .find(|&j| !crate::translit::is_kana(chars[j]))
+                .unwrap_or(chars.len());
+            cur.push_str(&crate::translit::kana_to_hepburn(&chars[i..end]));
+            i = end;
+            continue;
+        }
+        i += 1;
         if matches!(c, '\'' | '’' | '‘' | 'ʼ' | 'ʻ' | '`' | '´' | 'ʿ' | 'ʾ') {
             continue;
         }
@@ -748,7 +881,13 @@ fn tokenize(name: &str) -> Vec<RawTok> {
             continue;
         }
         if c.is_ascii() || c.is_whitespace() {
-            flush(&mut cur, &mut cur_abjad, &mut out, &mut group);
+            flush(
+                &mut cur,
+                &mut cur_abjad,
+                &mut cur_greek,
+                &mut out,
+                &mut group,
+            );
             continue;
         }
         if !c.is_alphanumeric() {
@@ -758,27 +897,67 @@ fn tokenize(name: &str) -> Vec<RawTok> {
                 continue;
             }
             if !t.chars().any(|x| x.is_ascii_alphanumeric()) {
-                flush(&mut cur, &mut cur_abjad, &mut out, &mut group);
+                flush(
+                    &mut cur,
+                    &mut cur_abjad,
+                    &mut cur_greek,
+                    &mut out,
+                    &mut group,
+                );
                 continue;
             }
         }
         if is_abjad(c) {
             cur_abjad = true;
         }
+        if matches!(c as u32, 0x0370..=0x03FF | 0x1F00..=0x1FFF) {
+            cur_greek = true;
+        }
         for x in any_ascii::any_ascii_char(c).chars() {
             if x.is_ascii_alphanumeric() {
                 cur.push(x.to_ascii_lowercase());
             } else if x == ' ' {
-                flush(&mut cur, &mut cur_abjad, &mut out, &mut group);
+                flush(
+                    &mut cur,
+                    &mut cur_abjad,
+                    &mut cur_greek,
+                    &mut out,
+                    &mut group,
+                );
             }
         }
     }
-    flush(&mut cur, &mut cur_abjad, &mut out, &mut group);
+    flush(
+        &mut cur,
+        &mut cur_abjad,
+        &mut cur_greek,
+        &mut out,
+        &mut group,
+    );
     out
 }
 
+/// A romanisation style: the primary one every name gets, and the alternatives
+/// [`Normalizer::variants`] adds for names in scripts that are romanised more than one way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Style {
+    /// Pinyin, Revised Romanization, Hepburn, `any_ascii`.
+    Primary,
+    /// Hangul in McCune–Reischauer without breves, as North Korea and older sources write it
+    /// (`Kim Jong Un`, `Pak`, `Ri`).
+    KoreanMr,
+    /// Hangul as South Korean names are commonly written: the family name in its usual
+    /// spelling (`Park`, `Lee`, `Choi`), `-eong` as `-ung` (`Sung`, `Jung`, `Young`).
+    KoreanPopular,
+    /// Kanji read as Japanese names and company words (`山田` yamada, `電機` denki).
+    JapaneseReading,
+    /// Greek words without the nominative ending (`Alexandros` → `alexandr`).
+    GreekStem,
+}
+
 /// Phonetic fold of a lower-case ASCII token: spelling variants of transliterated names
-/// meet (`ph`/`f`, `c`/`k`/`q`, `w`/`v`, `y`/`i`, `ou`/`u`, `kh`/`h`, doubled letters).
+/// meet (`ph`/`f`, `c`/`k`/`q`, `w`/`v`, `y`/`i`, `ou`/`u`, `kh`/`h`, doubled
+/// letters).
 pub fn fold(t: &str) -> String {
     let b = t.as_bytes();
     let mut out = String::with_capacity(b.len());

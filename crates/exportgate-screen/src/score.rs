@@ -13,7 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::normalize::{NormName, Token, TokenKind};
+use crate::normalize::{abjad_skeleton, NormName, Token, TokenKind};
 
 /// Tunable weights of the scorer. The defaults are the documented, evaluated settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -76,6 +76,15 @@ pub struct Features {
     pub country: f32,
     /// Legal forms found in the query and in the entry name.
     pub legal_forms: (Vec<String>, Vec<String>),
+    /// Rarity of the query's distinctive tokens in the lists: the smallest inverse document
+    /// frequency over the index, divided by that of a token seen once (1 = rare, near 0 = in
+    /// most names). Set by the screener.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rarity: Option<f32>,
+    /// Set when the hit rests on one token common in the lists, matched against an alias
+    /// shorter than the entry's name: the hit is then never certain.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub common_token_only: bool,
 }
 
 /// The result of comparing two normalised names.
@@ -114,6 +123,21 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
             return 0.9;
         }
         if sa == sb && sa.len() == 2 {
+            return 0.8;
+        }
+        // A one-consonant word: علي (`ly`) is Ali, when both spellings are that short.
+        // (its Latin spelling a vowel, the consonant, a vowel: the first vowel is the letter
+        // the script writes as a consonant, ع or ا).
+        let latin = if a.abjad { b } else { a };
+        if sa == sb
+            && sa.len() == 1
+            && a.text.len() <= 3
+            && b.text.len() <= 3
+            && !latin.abjad
+            && latin.text.len() == 3
+            && latin.text.starts_with(['a', 'e', 'i', 'o', 'u'])
+            && latin.text.ends_with(['a', 'e', 'i', 'o', 'u'])
+        {
             return 0.8;
         }
         if sa.len() >= 4 && sb.len() >= 4 && levenshtein(sa, sb) == 1 {
@@ -157,6 +181,17 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
     if skel_match {
         sim = sim.max(0.85);
     }
+    const X: u64 = 1 << (b'x' % 64);
+    if sim == 0.0 && (la ^ lb) & X != 0 && fa.contains('x') != fb.contains('x') {
+        // Alexander / Aleksandr: `x` and `ks` are one sound.
+        let (xa, xb) = (fa.replace("ks", "x"), fb.replace("ks", "x"));
+        let max_len = xa.len().max(xb.len());
+        let allowed = (max_len / 4).max(1);
+        let d = levenshtein_bounded(&xa, &xb, allowed);
+        if d <= allowed && d < max_len {
+            sim = 0.95 - 0.12 * d as f32;
+        }
+    }
     sim
 }
 
@@ -187,6 +222,8 @@ pub fn compare_with(q: &NormName, c: &NormName, params: &ScoreParams, explain: b
             } else {
                 (Vec::new(), Vec::new())
             },
+            rarity: None,
+            common_token_only: false,
         },
         tokens_matched,
     }
@@ -502,6 +539,20 @@ fn merge_han_runs(
 fn compact_score(q: &NormName, c: &NormName) -> f32 {
     if q.compact.len() < 4 || c.compact.len() < 4 {
         return 0.0;
+    }
+    // A name from an abjad (Arabic, Hebrew) writes no short vowels and splits words where the
+    // Latin spelling may not (عبد الله, Abdullah): the consonants of the whole names agree.
+    let words = |n: &NormName| {
+        n.tokens
+            .iter()
+            .filter(|t| t.kind != TokenKind::Generic)
+            .count()
+    };
+    if q.has_abjad != c.has_abjad && words(q) != words(c) && words(q).min(words(c)) == 1 {
+        let (sq, sc) = (abjad_skeleton(&q.compact), abjad_skeleton(&c.compact));
+        if sq.len() >= 4 && sq == sc {
+            return 0.9;
+        }
     }
     let count = |n: &NormName| {
         n.tokens

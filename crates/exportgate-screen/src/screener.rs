@@ -24,6 +24,10 @@ use crate::score::{compare, compare_with, Features, ScoreParams, TokenMatch};
 /// has a rarer key.
 const BIG_KEY: usize = 1500;
 
+/// A token in at least this many indexed names is common: a hit resting on it alone, against
+/// an alias shorter than the entry's name, is never certain.
+const COMMON_DF: usize = 20;
+
 /// Default score at or above which a comparison is a hit.
 pub const DEFAULT_THRESHOLD: f32 = 0.80;
 /// Default score at or above which a hit is certain; below it a hit is only possible and the
@@ -180,6 +184,8 @@ struct Index {
 pub struct Screener {
     entries: Vec<ListEntry>,
     variants: Vec<Variant>,
+    /// The first variant (the entry's own name) of each entry.
+    entry_first: Vec<u32>,
     index: Index,
     normalizer: Normalizer,
     versions: Vec<ListVersion>,
@@ -229,28 +235,36 @@ impl Screener {
                 let mut seen: Vec<String> = Vec::new();
                 let mut out = Vec::new();
                 for (ni, name) in e.all_names().into_iter().enumerate() {
-                    let norm = normalizer.normalize(name);
-                    let key: String = norm
-                        .tokens
-                        .iter()
-                        .map(|t| t.fold.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    if norm.tokens.is_empty() || seen.contains(&key) {
-                        continue;
+                    // Names in scripts romanised more than one way are indexed in each way.
+                    for norm in
+                        std::iter::once(normalizer.normalize(name)).chain(normalizer.variants(name))
+                    {
+                        let key: String = norm
+                            .tokens
+                            .iter()
+                            .map(|t| t.fold.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ");
+                        if norm.tokens.is_empty() || seen.contains(&key) {
+                            continue;
+                        }
+                        seen.push(key);
+                        out.push(Variant {
+                            entry: ei as u32,
+                            person: e.entity_type.as_deref().is_none_or(|t| t == "Individual"),
+                            name_index: ni.min(u16::MAX as usize) as u16,
+                            norm,
+                        });
                     }
-                    seen.push(key);
-                    out.push(Variant {
-                        entry: ei as u32,
-                        person: e.entity_type.as_deref().is_none_or(|t| t == "Individual"),
-                        name_index: ni.min(u16::MAX as usize) as u16,
-                        norm,
-                    });
                 }
                 out
             })
             .collect();
         let variants: Vec<Variant> = per_entry.into_iter().flatten().collect();
+        let mut entry_first = vec![u32::MAX; entries.len()];
+        for (vi, v) in variants.iter().enumerate().rev() {
+            entry_first[v.entry as usize] = vi as u32;
+        }
         let mut index = Index::default();
         for (vi, v) in variants.iter().enumerate() {
             for t in v
@@ -309,6 +323,7 @@ impl Screener {
         Screener {
             entries,
             variants,
+            entry_first,
             index,
             normalizer,
             versions,
@@ -350,6 +365,31 @@ impl Screener {
         as_of: NaiveDate,
         allow: &AllowList,
     ) -> Result<ScreenResult, QueryError> {
+        let hits = self.screen_entries(
+            party,
+            as_of,
+            allow,
+            self.config.threshold,
+            self.config.max_hits,
+            &|_| true,
+        )?;
+        Ok(ScreenResult {
+            hits: hits.into_iter().map(|(_, h)| h).collect(),
+        })
+    }
+
+    /// [`Screener::screen`] with its own minimum score and hit count, over the entries that
+    /// `keep` accepts (by index into [`Screener::entries`]); each hit comes with its entry's
+    /// index. `certain` is still judged against [`ScreenConfig::certain`].
+    pub fn screen_entries(
+        &self,
+        party: &Party,
+        as_of: NaiveDate,
+        allow: &AllowList,
+        min_score: f32,
+        max_hits: usize,
+        keep: &dyn Fn(usize) -> bool,
+    ) -> Result<Vec<(usize, Hit)>, QueryError> {
         check_query(&party.name)?;
         let q = self.normalizer.normalize(&party.name);
         if q.tokens.is_empty() {
@@ -365,29 +405,40 @@ impl Screener {
         });
         let mut best: HashMap<u32, (f32, u32, crate::score::PairScore), FastHash> =
             HashMap::default();
-        for vi in self.candidates(&q) {
-            let v = &self.variants[vi as usize];
-            let params = self.params_for(v);
-            let mut ps = compare_with(&q, &v.norm, &params, false);
-            if let Some(cc) = &country {
-                let e = &self.entries[v.entry as usize];
-                if !e.countries.is_empty() {
-                    let adj = if e.countries.iter().any(|x| x == cc) {
-                        self.config.params.country_match_bonus
-                    } else {
-                        -self.config.params.country_mismatch_penalty
-                    };
-                    ps.features.country = adj;
-                    ps.score = (ps.score + adj).clamp(0.0, 1.0);
+        // The query in each of its romanisations (most names have one).
+        let forms: Vec<NormName> = std::iter::once(q)
+            .chain(self.normalizer.variants(&party.name))
+            .collect();
+        let mut best_form: HashMap<u32, usize, FastHash> = HashMap::default();
+        for (fi, q) in forms.iter().enumerate() {
+            for vi in self.candidates(q) {
+                let v = &self.variants[vi as usize];
+                if !keep(v.entry as usize) {
+                    continue;
                 }
-            }
-            if ps.score < self.config.threshold {
-                continue;
-            }
-            match best.get(&v.entry) {
-                Some((s, _, _)) if *s >= ps.score => {}
-                _ => {
-                    best.insert(v.entry, (ps.score, vi, ps));
+                let params = self.params_for(v);
+                let mut ps = compare_with(q, &v.norm, &params, false);
+                if let Some(cc) = &country {
+                    let e = &self.entries[v.entry as usize];
+                    if !e.countries.is_empty() {
+                        let adj = if e.countries.iter().any(|x| x == cc) {
+                            self.config.params.country_match_bonus
+                        } else {
+                            -self.config.params.country_mismatch_penalty
+                        };
+                        ps.features.country = adj;
+                        ps.score = (ps.score + adj).clamp(0.0, 1.0);
+                    }
+                }
+                if ps.score < min_score {
+                    continue;
+                }
+                match best.get(&v.entry) {
+                    Some((s, _, _)) if *s >= ps.score => {}
+                    _ => {
+                        best.insert(v.entry, (ps.score, vi, ps));
+                        best_form.insert(v.entry, fi);
+                    }
                 }
             }
         }
@@ -396,13 +447,14 @@ impl Screener {
             .map(|(e, (s, vi, ps))| (e, s, vi, ps))
             .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        ranked.truncate(self.config.max_hits);
+        ranked.truncate(max_hits);
         let hits = ranked
             .into_iter()
             .map(|(ei, score, vi, quick)| {
                 let e = &self.entries[ei as usize];
                 let v = &self.variants[vi as usize];
-                let mut ps = compare(&q, &v.norm, &self.params_for(v));
+                let q = &forms[best_form.get(&ei).copied().unwrap_or(0)];
+                let mut ps = compare(q, &v.norm, &self.params_for(v));
                 ps.features.country = quick.features.country;
                 let matched_alias = e
                     .all_names()
@@ -410,11 +462,14 @@ impl Screener {
                     .map(|s| s.to_string())
                     .unwrap_or_else(|| e.name.clone());
                 let cleared = allow.clearance(&self.normalizer, &party.name, &e.id, &e.name, as_of);
-                Hit {
+                let (rarity, common) = self.rarity(q, v);
+                ps.features.rarity = Some((rarity * 10_000.0).round() / 10_000.0);
+                ps.features.common_token_only = common;
+                let hit = Hit {
                     name: e.name.clone(),
                     list: e.list.clone(),
                     score: (score * 10_000.0).round() / 10_000.0,
-                    certain: score >= self.config.certain,
+                    certain: score >= self.config.certain && !common,
                     matched_alias,
                     tokens_matched: ps.tokens_matched,
                     features: ps.features,
@@ -427,10 +482,57 @@ impl Screener {
                     countries: e.countries.clone(),
                     programs: e.programs.clone(),
                     cleared,
-                }
+                };
+                (ei as usize, hit)
             })
             .collect();
-        Ok(ScreenResult { hits })
+        Ok(hits)
+    }
+
+    /// The rarity of the query's distinctive tokens (smallest idf over the index, relative to
+    /// a token seen once), and whether a hit on `v` rests on one common token only: the query
+    /// has one distinctive word, it is in at least [`COMMON_DF`] names, and `v` is an alias
+    /// of an entry whose own name has more distinctive words ("Minor GmbH" against the alias
+    /// "Minor" of "Minor Precision Instruments").
+    fn rarity(&self, q: &NormName, v: &Variant) -> (f32, bool) {
+        let idx = &self.index;
+        let mut rarity = 1.0f32;
+        let mut words = 0;
+        let mut common = false;
+        for t in q.distinctive() {
+            let id = idx.token_id.get(&t.fold).copied();
+            let r = id.map_or(1.0, |id| idx.idf[id as usize] / idx.idf_max.max(1e-6));
+            rarity = rarity.min(r);
+            if t.kind == TokenKind::Word {
+                words += 1;
+                common = id.is_some_and(|id| idx.postings[id as usize].len() >= COMMON_DF);
+            }
+        }
+        let alias_shorter = v.name_index > 0
+            && v.norm.distinctive().count() == 1
+            && self
+                .variants
+                .get(self.entry_first[v.entry as usize] as usize)
+                .is_some_and(|p| p.name_index == 0 && p.norm.distinctive().count() >= 2);
+        (rarity, words == 1 && common && alias_shorter)
+    }
+
+    /// The list version an entry came from: versions hold their entries in order, so the
+    /// entry at `index` belongs to the version whose running count covers it. `None` when
+    /// the versions' counts do not add up to the entries held (the source is then unknown).
+    pub fn entry_version(&self, index: usize) -> Option<&ListVersion> {
+        let total: usize = self.versions.iter().map(|v| v.entry_count).sum();
+        if total != self.entries.len() {
+            return None;
+        }
+        let mut end = 0;
+        for v in &self.versions {
+            end += v.entry_count;
+            if index < end {
+                return Some(v);
+            }
+        }
+        None
     }
 
     /// Scorer weights for one entry: a single letter is an initial only in a person's name
@@ -579,11 +681,22 @@ impl Screener {
     }
 }
 
-/// Scores two names directly (no index): the name score of `query` against `candidate`.
+/// Scores two names directly (no index): the name score of `query` against `candidate`, the
+/// best over the romanisations of each ([`Normalizer::variants`]).
 pub fn name_score(norm: &Normalizer, query: &str, candidate: &str, params: &ScoreParams) -> f32 {
-    let q = norm.normalize(query);
-    let c = norm.normalize(candidate);
-    compare(&q, &c, params).score
+    let qs: Vec<NormName> = std::iter::once(norm.normalize(query))
+        .chain(norm.variants(query))
+        .collect();
+    let cs: Vec<NormName> = std::iter::once(norm.normalize(candidate))
+        .chain(norm.variants(candidate))
+        .collect();
+    let mut best = 0.0f32;
+    for q in &qs {
+        for c in &cs {
+            best = best.max(compare(q, c, params).score);
+        }
+    }
+    best
 }
 
 /// Per-thread scratch space of candidate selection: dense per-variant accumulators, reset

@@ -29,6 +29,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod replay_watch;
 pub mod web;
+pub mod yente;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -242,6 +243,13 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     error::ApiError::internal("the request handler failed").into_response()
 }
 
+/// The yente-compatible routes (`yente.rs`).
+fn yente_routes() -> Router<Shared> {
+    Router::new()
+        .route("/match/{dataset}", post(yente::match_entities))
+        .route("/search/{dataset}", get(yente::search))
+}
+
 /// The router: every endpoint, the page, the limits.
 pub fn app(state: Shared) -> Router {
     Router::new()
@@ -281,6 +289,7 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/cases/{id}", get(cases::get))
         .route("/v1/cases/{id}/release", post(cases::release))
         .route("/v1/cases/{id}/block", post(cases::block))
+        .merge(yente_routes())
         .merge(web::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), observe))

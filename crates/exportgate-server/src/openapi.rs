@@ -43,12 +43,14 @@ impl Modify for Bearer {
         crate::ledger_api::audit, crate::ledger_api::verify,
         crate::ledger_api::create_key, crate::ledger_api::list_keys, crate::ledger_api::revoke_key,
         crate::cases::list, crate::cases::get, crate::cases::release, crate::cases::block,
+        crate::yente::match_entities, crate::yente::search,
     ),
     components(schemas(
         crate::error::ErrorBody, crate::error::ErrorDetail, crate::auth::Role, crate::db::KeyRecord,
         crate::db::Case, crate::api::ClassifyRequest, crate::api::ScreenRequest,
         crate::cases::ReleaseRequest, crate::cases::BlockRequest, crate::ledger_api::SubmitRequest, crate::ledger_api::AllocationRequest,
         crate::ledger_api::CreateKey, crate::ledger_api::CreatedKey,
+        crate::yente::EntityMatchQuery, crate::yente::EntityExample,
     )),
     modifiers(&Bearer)
 )]

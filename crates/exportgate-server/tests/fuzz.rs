@@ -85,6 +85,8 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("DELETE", "/v1/keys/{}"),
     ("GET", "/v1/cases"),
     ("GET", "/v1/cases/{}"),
+    ("POST", "/match/{}"),
+    ("GET", "/search/{}"),
     ("POST", "/v1/cases/{}/release"),
     ("POST", "/v1/cases/{}/block"),
     ("GET", "/"),

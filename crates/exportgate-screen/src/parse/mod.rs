@@ -4,6 +4,7 @@
 
 mod csl;
 mod dpl;
+mod ftm;
 mod ofac;
 mod other;
 mod un;
@@ -20,6 +21,9 @@ pub fn detect(bytes: &[u8], file_name_hint: &str) -> Option<Format> {
     let head = String::from_utf8_lossy(head);
     let text = head.trim_start_matches('\u{feff}').trim_start();
     if text.starts_with('{') {
+        if is_ftm_lines(bytes) {
+            return Some(Format::FtmJson);
+        }
         if text.contains("\"results\"") {
             return Some(Format::CslJson);
         }
@@ -54,6 +58,22 @@ pub fn detect(bytes: &[u8], file_name_hint: &str) -> Option<Format> {
     None
 }
 
+/// A FollowTheMoney entity file: the first line is a whole JSON object with `id`, `schema`
+/// and `properties` (one entity a line).
+fn is_ftm_lines(bytes: &[u8]) -> bool {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let end = bytes
+        .iter()
+        .position(|&b| b == b'\n')
+        .unwrap_or(bytes.len());
+    match serde_json::from_slice::<serde_json::Value>(&bytes[..end]) {
+        Ok(serde_json::Value::Object(o)) => {
+            o.contains_key("schema") && o.contains_key("properties") && o.contains_key("id")
+        }
+        _ => false,
+    }
+}
+
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     hay.windows(needle.len()).any(|w| w == needle)
 }
@@ -76,6 +96,7 @@ pub fn parse(bytes: &[u8], file: &str, format: Format) -> Result<ParsedList, Par
         Format::UnXml => un::parse(bytes, file)?,
         Format::BisDpl => dpl::parse(bytes, file)?,
         Format::OtherCountriesJson => other::parse(bytes, file)?,
+        Format::FtmJson => ftm::parse(bytes, file)?,
     };
     finish(&mut parsed, file)?;
     Ok(parsed)

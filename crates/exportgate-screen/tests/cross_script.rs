@@ -1,0 +1,89 @@
+//! Cross-script and romanisation recall: watchman's cross-script pairs (at least 20 of 22 at
+//! the default threshold), Hangul in its romanisations through the index, Japanese kanji
+//! readings, Arabic names split and joined, and Cyrillic `ks`/`x`.
+
+use chrono::NaiveDate;
+use exportgate_screen::{
+    name_score, AllowList, ListEntry, Normalizer, Party, ScoreParams, Screener, DEFAULT_THRESHOLD,
+};
+
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+
+#[test]
+fn watchman_cross_script_pairs_at_least_20_of_22() {
+    let text =
+        std::fs::read_to_string(format!("{DATA}/eval/watchman/cross_script_pairs.csv")).unwrap();
+    let norm = Normalizer::new();
+    let params = ScoreParams::default();
+    let mut hits = 0;
+    let mut misses = Vec::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
+        let f: Vec<&str> = line.splitn(4, ',').collect();
+        if name_score(&norm, f[0], f[1], &params) >= DEFAULT_THRESHOLD {
+            hits += 1;
+        } else {
+            misses.push(f[0]);
+        }
+    }
+    assert!(hits >= 20, "{hits}/22; missed {misses:?}");
+}
+
+#[test]
+fn romanisations_meet_through_the_index() {
+    let entry = |list: &str, name: &str, t: &str| {
+        let mut e = ListEntry::new(list, list, name);
+        e.entity_type = Some(t.to_string());
+        e.assign_id();
+        e
+    };
+    let s = Screener::new(
+        vec![
+            entry("UN", "KIM JONG UN", "Individual"),
+            entry("SDN", "PARK Ji Sung", "Individual"),
+            entry("EL", "Yamada Taro", "Individual"),
+            entry("EL", "Mitsubishi Denki", "Entity"),
+            entry("SDN", "ABDULLAH", "Individual"),
+            entry("SDN", "Alexander PETROV", "Individual"),
+            entry("SDN", "김철수", "Individual"),
+        ],
+        Vec::new(),
+    );
+    let day = NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
+    let top = |q: &str| {
+        s.screen(&Party::named(q), day, &AllowList::new())
+            .unwrap()
+            .hits
+            .first()
+            .map(|h| h.name.clone())
+    };
+    assert_eq!(top("김정은").as_deref(), Some("KIM JONG UN"));
+    assert_eq!(top("박지성").as_deref(), Some("PARK Ji Sung"));
+    assert_eq!(top("山田太郎").as_deref(), Some("Yamada Taro"));
+    assert_eq!(top("三菱電機").as_deref(), Some("Mitsubishi Denki"));
+    assert_eq!(top("Александр Петров").as_deref(), Some("Alexander PETROV"));
+    // An entry written in Hangul is indexed in its romanisations too.
+    assert_eq!(top("Kim Chol Su").as_deref(), Some("김철수"));
+    // Different people stay apart.
+    assert_eq!(top("김정남"), None);
+    assert_eq!(top("Lee Min Ho"), None);
+}
+
+#[test]
+fn kana_and_hangul_tokens() {
+    let norm = Normalizer::new();
+    let texts = |s: &str| -> Vec<String> {
+        norm.normalize(s)
+            .tokens
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
+    };
+    assert_eq!(texts("シャープ"), ["shapu"]);
+    assert_eq!(texts("김정은"), ["gim", "jeong", "eun"]);
+    // The Korean legal form stays a legal form; 유 (`yu`) is not the pinyin syllable of 玉.
+    assert_eq!(texts("삼성전자 주식회사"), ["sam", "seong", "jeon", "ja"]);
+    assert_eq!(texts("玉 张"), ["yu", "zhang"]);
+}
