@@ -84,10 +84,7 @@ pub async fn healthz() -> Json<Value> {
     (status = 200, description = "Database reachable; lists state"),
     (status = 503, description = "Database unreachable")))]
 pub async fn readyz(State(st): State<Shared>) -> Response {
-    let db_ok = st
-        .conn()
-        .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
-        .is_ok();
+    let db_ok = st.conn().ping();
     let body = json!({
         "status": if db_ok { "ready" } else { "not_ready" },
         "database": db_ok,

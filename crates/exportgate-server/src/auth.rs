@@ -1,6 +1,9 @@
 //! API keys and roles. Clients send `Authorization: Bearer KEY`; the server hashes the key
-//! (SHA-256) and looks the hash up (cached in memory, the database on a miss). Roles are
-//! ordered: a reviewer may do what a submitter may, an admin what a reviewer may.
+//! (SHA-256) and looks the hash up: in memory if read from the database less than
+//! [`KEY_CACHE_TTL`] ago, else in the database. So a key revoked, expired or given another role
+//! through any server sharing the database is refused by every server within that time. An
+//! expired key is refused like a revoked one. Roles are ordered: a reviewer may do what a
+//! submitter may, an admin what a reviewer may.
 
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
@@ -52,6 +55,8 @@ pub struct Principal {
     /// That user's name.
     pub user: String,
     pub role: Role,
+    /// When the key stops working, if it expires.
+    pub expires: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Principal {
@@ -60,6 +65,9 @@ impl Principal {
         format!("{}:{}", self.id, self.name)
     }
 }
+
+/// How long a key read from the database is trusted without reading it again.
+pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn unauthorized(message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "authorization", message)
@@ -93,32 +101,47 @@ pub fn require(state: &AppState, headers: &HeaderMap, min: Role) -> Result<Princ
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .get(&hash)
-        .cloned();
+        .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
+        .map(|(p, _)| p.clone());
     let principal = match cached {
         Some(p) => p,
         None => {
             let found = {
-                let conn = state.db.lock().unwrap_or_else(|e| e.into_inner());
+                let conn = state.conn();
                 crate::db::find_key(&conn, &hash).map_err(ApiError::internal)?
             };
             let Some(rec) = found else {
+                state
+                    .keys
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&hash);
                 return Err(unauthorized("unknown API key"));
             };
             let p = Principal {
-                id: rec.id,
-                name: rec.name,
+                id: rec.id.clone(),
+                name: rec.name.clone(),
                 user_id: rec.user_id,
-                user: rec.user,
+                user: rec.user.clone(),
                 role: rec.role,
+                expires: rec.expires_at.as_deref().map(|t| {
+                    chrono::DateTime::parse_from_rfc3339(t)
+                        .map(|t| t.with_timezone(&chrono::Utc))
+                        // Unreadable: already expired (fail closed).
+                        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+                }),
             };
             state
                 .keys
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(hash, p.clone());
+                .insert(hash, (p.clone(), std::time::Instant::now()));
             p
         }
     };
+    if principal.expires.is_some_and(|t| t <= chrono::Utc::now()) {
+        return Err(unauthorized("this API key has expired"));
+    }
     if principal.role < min {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

@@ -10,7 +10,9 @@
 //! screening source (list files or the
 //! lists imported into the database), the ledger store (licences, balances, the hash-chained
 //! audit log) and the server's own tables (API keys, review cases, allow-list clearances) in
-//! the same SQLite file.
+//! the same database: an SQLite file, or a PostgreSQL database that several servers share
+//! (keys are cached for at most [`auth::KEY_CACHE_TTL`], the allow-list is reloaded when
+//! another server changes it, cases are resolved under a row lock).
 //!
 //! Invariants:
 //! - every endpoint except `/healthz`, `/readyz`, `/metrics` and the static page needs an API
@@ -85,7 +87,9 @@ impl Default for ServeLimits {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub addr: SocketAddr,
-    /// The SQLite file for ledger, lists, keys and cases.
+    /// The database for ledger, keys, cases and clearances (and, for an SQLite file, the
+    /// imported lists): an SQLite file, or a `postgres://` URL given as a path (several
+    /// servers may share one PostgreSQL database; see the README).
     pub db: PathBuf,
     /// List files to screen against; empty: the lists imported into `db`.
     pub lists: Vec<PathBuf>,
@@ -103,9 +107,11 @@ pub struct AppState {
     pub pipeline: Pipeline<'static>,
     pub source: &'static ScreeningSource,
     pub store: Mutex<Box<dyn LedgerStore>>,
-    pub db: Mutex<rusqlite::Connection>,
-    /// Authenticated keys by hash.
-    pub keys: RwLock<HashMap<String, auth::Principal>>,
+    pub db: Mutex<db::ServerDb>,
+    /// Authenticated keys by hash, each with when it was read from the database: an entry
+    /// older than [`auth::KEY_CACHE_TTL`] is read again, so a key revoked, expired or changed
+    /// through any server is refused by every server within that time.
+    pub keys: RwLock<HashMap<String, (auth::Principal, Instant)>>,
     pub metrics: metrics::Metrics,
     pub started: Instant,
 }
@@ -123,10 +129,7 @@ pub enum StartError {
         source: exportgate_ledger::StoreError,
     },
     #[error("server tables in `{path}`: {source}")]
-    Db {
-        path: String,
-        source: rusqlite::Error,
-    },
+    Db { path: String, source: db::DbError },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -140,25 +143,38 @@ impl AppState {
         let rs: &'static Ruleset = Box::leak(Box::new(
             Ruleset::embedded().map_err(|e| StartError::Ruleset(e.to_string()))?,
         ));
-        if let Some(dir) = config.db.parent() {
-            if !dir.as_os_str().is_empty() {
-                let _ = exportgate_store::sqlite::create_private_dir(dir);
+        let postgres = db::is_postgres(&config.db);
+        if !postgres {
+            if let Some(dir) = config.db.parent() {
+                if !dir.as_os_str().is_empty() {
+                    let _ = exportgate_store::sqlite::create_private_dir(dir);
+                }
             }
         }
-        let path = config.db.display().to_string();
-        let store = exportgate_store::sqlite::SqliteStore::open(&config.db).map_err(|source| {
-            StartError::Store {
-                path: path.clone(),
-                source,
-            }
-        })?;
-        let conn = db::open(&config.db).map_err(|source| StartError::Db {
+        let path = if postgres {
+            exportgate_store::redact(&config.db.to_string_lossy())
+        } else {
+            config.db.display().to_string()
+        };
+        let store: Box<dyn LedgerStore> = if postgres {
+            exportgate_store::open_store(&config.db.to_string_lossy())
+        } else {
+            exportgate_store::sqlite::SqliteStore::open(&config.db)
+                .map(|s| Box::new(s) as Box<dyn LedgerStore>)
+        }
+        .map_err(|source| StartError::Store {
             path: path.clone(),
             source,
         })?;
+        let conn = db::ServerDb::open(&config.db).map_err(|source| StartError::Db {
+            path: path.clone(),
+            source,
+        })?;
+        // Imported lists live in an SQLite file; on PostgreSQL give `--lists`.
+        let lists_db = (!postgres).then_some(config.db.as_path());
         let source = ScreeningSource::open(
             &config.lists,
-            Some(&config.db),
+            lists_db,
             config.screened_externally,
             chrono::Utc::now().date_naive(),
         )?
@@ -184,7 +200,7 @@ impl AppState {
             pipeline: Pipeline::new(rs, &[], source)
                 .map_err(|e| StartError::Ruleset(e.to_string()))?,
             source,
-            store: Mutex::new(Box::new(store)),
+            store: Mutex::new(store),
             db: Mutex::new(conn),
             keys: RwLock::new(HashMap::new()),
             metrics: metrics::Metrics::default(),
@@ -198,8 +214,49 @@ impl AppState {
     }
 
     /// The server tables, locked.
-    pub fn conn(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+    pub fn conn(&self) -> std::sync::MutexGuard<'_, db::ServerDb> {
         self.db.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// How often each server looks for allow-list clearances made through another server.
+pub const ALLOW_POLL: Duration = Duration::from_millis(250);
+
+/// Every [`ALLOW_POLL`], on its own connection to `db`, compare the allow-list's version
+/// ([`db::allow_version`]) with the last one seen and reload the allow-list into `source` when
+/// it changed: a clearance made through any server applies on all within a second. Runs until
+/// the process ends; a failed poll is logged and retried.
+pub fn watch_allow_list(db_path: PathBuf, source: &'static ScreeningSource) {
+    let spawned = std::thread::Builder::new()
+        .name("allow-watch".into())
+        .spawn(move || {
+            let mut conn: Option<db::ServerDb> = None;
+            let mut seen: Option<(i64, i64)> = None;
+            loop {
+                std::thread::sleep(ALLOW_POLL);
+                if conn.is_none() {
+                    conn = db::ServerDb::open(&db_path)
+                        .map_err(|e| tracing::warn!(error = %e, "allow-list watch cannot open the database"))
+                        .ok();
+                }
+                let Some(c) = conn.as_ref() else { continue };
+                let polled = db::allow_version(c).and_then(|v| {
+                    if seen == Some(v) {
+                        return Ok(());
+                    }
+                    let all = db::load_allow(c)?;
+                    source.set_allow_list(AllowList { entries: all });
+                    seen = Some(v);
+                    Ok(())
+                });
+                if let Err(e) = polled {
+                    tracing::warn!(error = %e, "allow-list watch failed; reconnecting");
+                    conn = None;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start the allow-list watch");
     }
 }
 
@@ -540,6 +597,7 @@ pub fn serve_with(config: Config, workers: usize, limits: ServeLimits) -> Result
             .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
     ));
     let state = Arc::new(AppState::open(&config)?);
+    watch_allow_list(config.db.clone(), state.source);
     let bind_err = |source| StartError::Bind {
         addr: config.addr,
         source,
@@ -569,7 +627,8 @@ pub fn serve_with(config: Config, workers: usize, limits: ServeLimits) -> Result
             .map_err(bind_err)?;
         threads.push(handle);
     }
-    tracing::info!(addr = %local, db = %config.db.display(), lists = state.source.has_lists(), workers, "exportgate serving");
+    let db_shown = exportgate_store::redact(&config.db.to_string_lossy());
+    tracing::info!(addr = %local, db = %db_shown, backend = state.conn().backend(), lists = state.source.has_lists(), workers, "exportgate serving");
     // The address on standard output, so a parent process started with port 0 can read it.
     println!("listening on http://{local}");
     let result = main_rt.block_on(async {
