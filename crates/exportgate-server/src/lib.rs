@@ -114,6 +114,9 @@ pub struct AppState {
     pub keys: RwLock<HashMap<String, (auth::Principal, Instant)>>,
     pub metrics: metrics::Metrics,
     pub started: Instant,
+    /// The database is PostgreSQL: its (blocking) client must not run on a runtime worker, so
+    /// API requests are handled on the blocking pool ([`off_worker`]).
+    pub offload: bool,
 }
 
 /// Why the server could not start.
@@ -205,6 +208,7 @@ impl AppState {
             keys: RwLock::new(HashMap::new()),
             metrics: metrics::Metrics::default(),
             started: Instant::now(),
+            offload: postgres,
         })
     }
 
@@ -290,6 +294,42 @@ async fn observe(State(st): State<Shared>, req: Request, next: Next) -> Response
     resp
 }
 
+/// Polls `fut` to completion on this thread, parking between wake-ups. Used on the blocking
+/// pool, where no tokio runtime is entered, so the blocking PostgreSQL client may run inside.
+fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let mut fut = std::pin::pin!(fut);
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    loop {
+        if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
+
+/// On PostgreSQL, every API request (`/v1/...`, `/readyz`) is handled on tokio's blocking
+/// pool: the blocking client cannot run on a runtime worker, and a request waiting on the
+/// database never holds up the other connections of its worker (`/healthz` answers meanwhile).
+/// On SQLite requests stay on their worker (the slow ones move to the blocking pool
+/// themselves).
+async fn off_worker(State(st): State<Shared>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if !st.offload || !(path.starts_with("/v1/") || path == "/readyz") {
+        return next.run(req).await;
+    }
+    match tokio::task::spawn_blocking(move || block_on(next.run(req))).await {
+        Ok(resp) => resp,
+        Err(_) => error::ApiError::internal("the request handler failed").into_response(),
+    }
+}
+
 async fn not_found() -> error::ApiError {
     error::ApiError::not_found("path", "no such endpoint; see /openapi.json")
 }
@@ -339,6 +379,7 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/cases/{id}/block", post(cases::block))
         .merge(web::routes())
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), off_worker))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
