@@ -106,10 +106,9 @@ pub fn require(state: &AppState, headers: &HeaderMap, min: Role) -> Result<Princ
     let principal = match cached {
         Some(p) => p,
         None => {
-            let found = {
-                let conn = state.conn();
-                crate::db::find_key(&conn, &hash).map_err(ApiError::internal)?
-            };
+            let found =
+                crate::off_runtime(state.offload, || crate::db::find_key(&state.conn(), &hash))
+                    .map_err(ApiError::internal)?;
             let Some(rec) = found else {
                 state
                     .keys

@@ -314,14 +314,28 @@ fn block_on<F: std::future::Future>(fut: F) -> F::Output {
     }
 }
 
-/// On PostgreSQL, every API request (`/v1/...`, `/readyz`) is handled on tokio's blocking
+/// Runs `f` on a scoped thread outside any tokio runtime when `offload` (the database is
+/// PostgreSQL and this may be a runtime worker), else here. For rare database reads on a path
+/// that otherwise stays on the worker (an API key not in the cache).
+pub fn off_runtime<T: Send>(offload: bool, f: impl FnOnce() -> T + Send) -> T {
+    if !offload {
+        return f();
+    }
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// On PostgreSQL, every API request (`/v1/...` but `/v1/check`, `/readyz`) is handled on tokio's blocking
 /// pool: the blocking client cannot run on a runtime worker, and a request waiting on the
 /// database never holds up the other connections of its worker (`/healthz` answers meanwhile).
 /// On SQLite requests stay on their worker (the slow ones move to the blocking pool
 /// themselves).
 async fn off_worker(State(st): State<Shared>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if !st.offload || !(path.starts_with("/v1/") || path == "/readyz") {
+    // `/v1/check` moves only the orders that touch the database (see `api::check`).
+    if !st.offload || path == "/v1/check" || !(path.starts_with("/v1/") || path == "/readyz") {
         return next.run(req).await;
     }
     match tokio::task::spawn_blocking(move || block_on(next.run(req))).await {
