@@ -314,10 +314,9 @@ pub async fn release(
     let why = reason(&req.reason)?;
     let today = Utc::now().date_naive();
     let conn = st.conn();
-    conn.begin_case_lock(id).map_err(ApiError::internal)?;
+    let lock = conn.begin_case_lock(id).map_err(ApiError::internal)?;
     let done = release_locked(&st, &conn, &who, id, &req, why, today);
-    conn.end_case_lock(done.is_ok())
-        .map_err(ApiError::internal)?;
+    lock.finish(done.is_ok()).map_err(ApiError::internal)?;
     let clearances = done?;
     if !clearances.is_empty() {
         let all = db::load_allow(&conn).map_err(ApiError::internal)?;
@@ -427,7 +426,7 @@ pub async fn block(
     let req: BlockRequest = parse_json(&body(b)?)?;
     let why = reason(&req.reason)?;
     let conn = st.conn();
-    conn.begin_case_lock(id).map_err(ApiError::internal)?;
+    let lock = conn.begin_case_lock(id).map_err(ApiError::internal)?;
     let done = open_case(&conn, id).and_then(|case| {
         let record = json!({
             "event": "case_blocked",
@@ -437,8 +436,7 @@ pub async fn block(
         });
         resolve(&st, &conn, &who, id, "blocked", &why, &record)
     });
-    conn.end_case_lock(done.is_ok())
-        .map_err(ApiError::internal)?;
+    lock.finish(done.is_ok()).map_err(ApiError::internal)?;
     done?;
     let case = db::get_case(&conn, id)
         .map_err(ApiError::internal)?

@@ -102,8 +102,9 @@ impl ServerDb {
     /// Begin resolving case `id`: on PostgreSQL a transaction holding the case's row lock
     /// (`SELECT ... FOR UPDATE`), so that a second resolution of the case, from any server,
     /// waits and then finds it resolved. On SQLite nothing: the caller's lock on this handle
-    /// already serialises resolutions. End with [`ServerDb::end_case_lock`].
-    pub fn begin_case_lock(&self, id: i64) -> DbResult<()> {
+    /// already serialises resolutions. End with [`CaseLock::finish`]; a lock dropped
+    /// unfinished (an early return, a panic) rolls back.
+    pub fn begin_case_lock(&self, id: i64) -> DbResult<CaseLock<'_>> {
         if let ServerDb::Postgres(c) = self {
             let mut c = c.borrow_mut();
             c.batch_execute("BEGIN")?;
@@ -115,16 +116,40 @@ impl ServerDb {
                 return Err(e.into());
             }
         }
-        Ok(())
+        Ok(CaseLock {
+            db: self,
+            open: true,
+        })
     }
+}
 
-    /// Commit (`ok`) or roll back what [`ServerDb::begin_case_lock`] began.
-    pub fn end_case_lock(&self, ok: bool) -> DbResult<()> {
-        if let ServerDb::Postgres(c) = self {
+/// A case being resolved (see [`ServerDb::begin_case_lock`]).
+pub struct CaseLock<'a> {
+    db: &'a ServerDb,
+    open: bool,
+}
+
+impl CaseLock<'_> {
+    /// Commit (`ok`) or roll back.
+    pub fn finish(mut self, ok: bool) -> DbResult<()> {
+        self.open = false;
+        if let ServerDb::Postgres(c) = self.db {
             c.borrow_mut()
                 .batch_execute(if ok { "COMMIT" } else { "ROLLBACK" })?;
         }
         Ok(())
+    }
+}
+
+impl Drop for CaseLock<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            if let ServerDb::Postgres(c) = self.db {
+                if let Ok(mut c) = c.try_borrow_mut() {
+                    let _ = c.batch_execute("ROLLBACK");
+                }
+            }
+        }
     }
 }
 

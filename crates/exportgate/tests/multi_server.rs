@@ -440,3 +440,50 @@ fn three_servers_share_one_postgres_database() {
         .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
         .unwrap();
 }
+
+/// `exportgate keys revoke|list` and `--expires` on the embedded SQLite default.
+#[test]
+fn keys_revoke_list_and_expires_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db.sqlite");
+    let db = db.to_str().unwrap();
+    let (_, id) = key(db, "submitter", "erp");
+    let out = exe()
+        .args(["keys", "create", "--role", "reviewer", "--name", "rita"])
+        .args(["--expires", "2999-06-30", "--db", db])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = exe()
+        .args(["keys", "create", "--role", "reviewer", "--name", "rita"])
+        .args(["--expires", "2020-06-30", "--db", db])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--expires: 2020-06-30 is in the past"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    run_ok(&["keys", "revoke", &id, "--db", db]);
+    let list = run_ok(&["keys", "list", "--db", db]);
+    assert!(list.lines().next().unwrap().contains("EXPIRES"), "{list}");
+    let erp = list.lines().find(|l| l.starts_with(&id)).unwrap();
+    assert!(erp.contains("revoked"), "{list}");
+    let rita = list.lines().find(|l| l.ends_with("rita")).unwrap();
+    assert!(
+        rita.contains("active") && rita.contains("2999-07-01"),
+        "{list}"
+    );
+    let out = exe()
+        .args(["keys", "revoke", "no-such-id", "--db", db])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // `db migrate` on a fresh file applies every migration; on a migrated one, nothing.
+    let fresh = dir.path().join("fresh.sqlite");
+    let o = run_ok(&["db", "migrate", "--db", fresh.to_str().unwrap()]);
+    assert!(o.contains("applied migration 1 (ledger)"), "{o}");
+    let o = run_ok(&["db", "migrate", "--db", db]);
+    assert!(o.contains("up to date"), "{o}");
+}
