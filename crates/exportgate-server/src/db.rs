@@ -50,7 +50,7 @@ pub enum ServerDb {
     /// An SQLite file.
     Sqlite(Connection),
     /// A PostgreSQL database (the schema first on the URL's `search_path`).
-    Postgres(RefCell<postgres::Client>),
+    Postgres(Box<RefCell<postgres::Client>>),
 }
 
 impl std::fmt::Debug for ServerDb {
@@ -77,7 +77,7 @@ impl ServerDb {
                     ))
                 })?;
                 exportgate_store::migrate::postgres(&mut client)?;
-                Ok(ServerDb::Postgres(RefCell::new(client)))
+                Ok(ServerDb::Postgres(Box::new(RefCell::new(client))))
             }
             _ => open(db).map(ServerDb::Sqlite),
         }
