@@ -11,8 +11,8 @@
 //! lists imported into the database), the ledger store (licences, balances, the hash-chained
 //! audit log) and the server's own tables (API keys, review cases, allow-list clearances) in
 //! the same database: an SQLite file, or a PostgreSQL database that several servers share
-//! (keys are cached for at most [`auth::KEY_CACHE_TTL`], the allow-list is reloaded when
-//! another server changes it, cases are resolved under a row lock).
+//! (cached keys and the allow-list are re-read every [`WATCH_EVERY`] by a watcher thread,
+//! cases are resolved under a row lock).
 //!
 //! Invariants:
 //! - every endpoint except `/healthz`, `/readyz`, `/metrics` and the static page needs an API
@@ -223,44 +223,49 @@ impl AppState {
     }
 }
 
-/// How often each server looks for allow-list clearances made through another server.
-pub const ALLOW_POLL: Duration = Duration::from_millis(250);
+/// How often `serve`'s watcher re-reads the cached keys and looks for allow-list clearances
+/// made through another server.
+pub const WATCH_EVERY: Duration = Duration::from_millis(250);
 
-/// Every [`ALLOW_POLL`], on its own connection to `db`, compare the allow-list's version
-/// ([`db::allow_version`]) with the last one seen and reload the allow-list into `source` when
-/// it changed: a clearance made through any server applies on all within a second. Runs until
-/// the process ends; a failed poll is logged and retried.
-pub fn watch_allow_list(db_path: PathBuf, source: &'static ScreeningSource) {
+/// `serve`'s watcher: every [`WATCH_EVERY`], on its own connection to `db`, re-read every
+/// cached API key ([`auth::refresh_keys`]) and compare the allow-list's version
+/// ([`db::allow_version`]) with the last one seen, reloading the allow-list into the screening
+/// source when it changed. So a key revoked, or a clearance made, through any server sharing
+/// the database applies on all within a second, and requests never wait on these reads. Runs
+/// until the process ends; a failed round is logged and retried on a new connection.
+pub fn watch_shared_state(db_path: PathBuf, state: Shared) {
     let spawned = std::thread::Builder::new()
-        .name("allow-watch".into())
+        .name("watch".into())
         .spawn(move || {
             let mut conn: Option<db::ServerDb> = None;
             let mut seen: Option<(i64, i64)> = None;
             loop {
-                std::thread::sleep(ALLOW_POLL);
+                std::thread::sleep(WATCH_EVERY);
                 if conn.is_none() {
                     conn = db::ServerDb::open(&db_path)
-                        .map_err(|e| tracing::warn!(error = %e, "allow-list watch cannot open the database"))
+                        .map_err(
+                            |e| tracing::warn!(error = %e, "the watcher cannot open the database"),
+                        )
                         .ok();
                 }
                 let Some(c) = conn.as_ref() else { continue };
-                let polled = db::allow_version(c).and_then(|v| {
-                    if seen == Some(v) {
-                        return Ok(());
+                let round = auth::refresh_keys(&state, c).and_then(|()| {
+                    let v = db::allow_version(c)?;
+                    if seen != Some(v) {
+                        let all = db::load_allow(c)?;
+                        state.source.set_allow_list(AllowList { entries: all });
+                        seen = Some(v);
                     }
-                    let all = db::load_allow(c)?;
-                    source.set_allow_list(AllowList { entries: all });
-                    seen = Some(v);
                     Ok(())
                 });
-                if let Err(e) = polled {
-                    tracing::warn!(error = %e, "allow-list watch failed; reconnecting");
+                if let Err(e) = round {
+                    tracing::warn!(error = %e, "the watcher failed; reconnecting");
                     conn = None;
                 }
             }
         });
     if let Err(e) = spawned {
-        tracing::warn!(error = %e, "cannot start the allow-list watch");
+        tracing::warn!(error = %e, "cannot start the watcher");
     }
 }
 
@@ -652,7 +657,7 @@ pub fn serve_with(config: Config, workers: usize, limits: ServeLimits) -> Result
             .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
     ));
     let state = Arc::new(AppState::open(&config)?);
-    watch_allow_list(config.db.clone(), state.source);
+    watch_shared_state(config.db.clone(), state.clone());
     let bind_err = |source| StartError::Bind {
         addr: config.addr,
         source,
