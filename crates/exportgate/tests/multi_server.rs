@@ -1,8 +1,9 @@
 //! Issue 14: three `exportgate serve` processes on one PostgreSQL database, used at once.
 //! From all three concurrently: orders shipped against one licence (exactly its units are
 //! licensed, the rest refused with `exceeds_limit`); cases opened on one and resolved from the
-//! other two at once (each exactly once, the loser 409); a key revoked through one refused by
-//! the others within a second; one server SIGKILLed mid-run, after which no acknowledged draw
+//! other two at once (each exactly once, the loser 409); an allow-list clearance made through
+//! one applied by another within a second; a key revoked through one refused by the others
+//! within a second; one server SIGKILLed mid-run, after which no acknowledged draw
 //! or case is lost and `exportgate audit verify` passes.
 //!
 //! Needs `EXPORTGATE_TEST_POSTGRES_URL` (set by `.ci/postgres.sh`, sourced by `scripts/test.sh`
@@ -306,6 +307,38 @@ fn three_servers_share_one_postgres_database() {
     let resolutions = audit.to_string().matches("case_released").count()
         + audit.to_string().matches("case_blocked").count();
     assert_eq!(resolutions, cases.len(), "one audit record per resolution");
+
+    // 2b. A clearance made through server 1 (releasing a near miss with `allow_until`) applies
+    //     on server 2 within a second.
+    let near = server_util::order("near-1", "Pirucas Tarding", "AM");
+    let d = ok(&bases[0], "POST", "/v1/check", &erp, Some(&near));
+    let near_case = d["review_case"].as_i64().expect("a case for the near miss");
+    let until = (chrono::Utc::now().date_naive() + chrono::Days::new(30)).to_string();
+    ok(
+        &bases[1],
+        "POST",
+        &format!("/v1/cases/{near_case}/release"),
+        &rita,
+        Some(&json!({"reason": "different company: registry checked", "allow_until": until})),
+    );
+    let cleared_at = Instant::now();
+    let mut again = server_util::order("near-2", "Pirucas Tarding", "AM");
+    again["date"] = json!(chrono::Utc::now().date_naive().to_string());
+    // Today the affiliates rule binds: state that ownership was checked.
+    again["consignee"]["ownership_checked"] = json!(true);
+    loop {
+        let d = ok(&bases[2], "POST", "/v1/check", &erp, Some(&again));
+        if d["screening"]["hits"][0]["cleared"].is_string() {
+            assert!(d.get("review_case").is_none(), "{d}");
+            break;
+        }
+        assert!(
+            cleared_at.elapsed() < Duration::from_secs(1),
+            "server 2 still ignores a clearance made {:?} ago: {d}",
+            cleared_at.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 
     // 3. A key used (and cached) on every server, revoked through server 0 by the API and
     //    another by `exportgate keys revoke`: refused by every server within a second.
