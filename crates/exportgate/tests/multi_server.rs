@@ -519,4 +519,20 @@ fn keys_revoke_list_and_expires_on_sqlite() {
     assert!(o.contains("applied migration 1 (ledger)"), "{o}");
     let o = run_ok(&["db", "migrate", "--db", db]);
     assert!(o.contains("up to date"), "{o}");
+    // Imported lists stay in SQLite: a PostgreSQL URL is refused, without its password.
+    let out = exe()
+        .args([
+            "lists",
+            "status",
+            "--db",
+            "postgres://u:s3cret@127.0.0.1:1/x",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("SQLite only") && !err.contains("s3cret"),
+        "{err}"
+    );
 }
