@@ -63,6 +63,9 @@ pub enum ListsError {
     /// The database failed.
     #[error("list database: {0}")]
     Db(#[from] rusqlite::Error),
+    /// The database's schema could not be brought up to date (or is newer than this build).
+    #[error("list database: {0}")]
+    Schema(String),
     /// A stored entry could not be decoded.
     #[error("list database: stored entry {seq} of version {version} is unreadable: {message}")]
     Corrupt {
@@ -245,26 +248,6 @@ pub struct VersionStatus {
     pub in_force: bool,
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS list_versions (
-    id          INTEGER PRIMARY KEY,
-    source      TEXT NOT NULL,
-    format      TEXT NOT NULL,
-    data_date   TEXT,
-    imported_on TEXT NOT NULL,
-    entry_count INTEGER NOT NULL,
-    sha256      TEXT NOT NULL,
-    origin      TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS list_versions_source ON list_versions (source, id);
-CREATE TABLE IF NOT EXISTS list_entries (
-    version_id INTEGER NOT NULL REFERENCES list_versions (id),
-    seq        INTEGER NOT NULL,
-    entry      TEXT NOT NULL,
-    PRIMARY KEY (version_id, seq)
-);
-";
-
 /// A missing database file is created 0600 (and a missing directory 0700) before SQLite opens
 /// it: SQLite gives its `-wal`, `-shm` and `-journal` files the database file's mode.
 fn prepare_private_file(path: &Path) -> Result<(), ListsError> {
@@ -294,9 +277,11 @@ fn prepare_private_file(path: &Path) -> Result<(), ListsError> {
 
 fn open(db_path: &Path) -> Result<Connection, ListsError> {
     prepare_private_file(db_path)?;
-    let conn = Connection::open(db_path)?;
+    let mut conn = Connection::open(db_path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.execute_batch("PRAGMA foreign_keys = ON;")?;
-    conn.execute_batch(SCHEMA)?;
+    // The `list_*` tables are part of the database's one versioned schema.
+    exportgate_store::migrate::sqlite(&mut conn).map_err(|e| ListsError::Schema(e.to_string()))?;
     Ok(conn)
 }
 

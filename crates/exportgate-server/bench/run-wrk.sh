@@ -5,6 +5,8 @@
 # the load average (the machine is shared: other processes' load shows there).
 # Usage: bash crates/exportgate-server/bench/run-wrk.sh [THREADS] [CONNECTIONS] [SECONDS]
 # BIN=path/to/exportgate measures another build (to compare builds in alternating runs).
+# DB=postgres://... serves from that PostgreSQL database instead of a fresh SQLite file (use an
+# empty schema, e.g. `?options=-c%20search_path%3Dbench`: a key is created in it).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 T=${1:-2} C=${2:-32} D=${3:-20}
@@ -12,8 +14,9 @@ BIN=${BIN:-target/release/exportgate}
 CSL=../shared/data/lists/csl_2026-07-31/screening-list.json
 [ -x "$BIN" ] || cargo build --release -p exportgate
 dir=$(mktemp -d)
-KEY=$("$BIN" keys create --role submitter --name load --db "$dir/db.sqlite" 2>/dev/null)
-RUST_LOG=${RUST_LOG:-warn} "$BIN" serve --addr 127.0.0.1:0 --db "$dir/db.sqlite" --lists "$CSL" --max-list-age 36500 >"$dir/out" 2>"$dir/err" &
+DB=${DB:-$dir/db.sqlite}
+KEY=$("$BIN" keys create --role submitter --name load --db "$DB" 2>/dev/null)
+RUST_LOG=${RUST_LOG:-warn} "$BIN" serve --addr 127.0.0.1:0 --db "$DB" --lists "$CSL" --max-list-age 36500 >"$dir/out" 2>"$dir/err" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do grep -q listening "$dir/out" 2>/dev/null && break; sleep 0.1; done

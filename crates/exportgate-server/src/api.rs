@@ -84,10 +84,7 @@ pub async fn healthz() -> Json<Value> {
     (status = 200, description = "Database reachable; lists state"),
     (status = 503, description = "Database unreachable")))]
 pub async fn readyz(State(st): State<Shared>) -> Response {
-    let db_ok = st
-        .conn()
-        .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
-        .is_ok();
+    let db_ok = st.conn().ping();
     let body = json!({
         "status": if db_ok { "ready" } else { "not_ready" },
         "database": db_ok,
@@ -347,17 +344,51 @@ pub async fn check(
     let body = parse_body(&body(b)?)?;
     if body.orders.len() <= BATCH_INLINE {
         let pipeline = forced.as_ref().unwrap_or(&st.pipeline);
-        return check_orders(&st, &who, pipeline, body);
+        let first = first_pass(pipeline, &body);
+        // On PostgreSQL the database may be touched only off the worker: an order that reads
+        // the ledger or may open a case goes to the blocking pool with its first pass.
+        if !st.offload || !first.iter().any(|r| r.as_ref().is_ok_and(touches_database)) {
+            return check_orders(&st, &who, pipeline, body, first);
+        }
+        return tokio::task::spawn_blocking(move || {
+            let pipeline = forced.as_ref().unwrap_or(&st.pipeline);
+            check_orders(&st, &who, pipeline, body, first)
+        })
+        .await
+        .map_err(ApiError::internal)?;
     }
     // A batch may open many review cases (each a durable audit append) and lock the ledger:
     // it runs on the blocking pool, so this worker's other connections (and `/healthz`) are
     // answered meanwhile.
     tokio::task::spawn_blocking(move || {
         let pipeline = forced.as_ref().unwrap_or(&st.pipeline);
-        check_orders(&st, &who, pipeline, body)
+        let first = first_pass(pipeline, &body);
+        check_orders(&st, &who, pipeline, body, first)
     })
     .await
     .map_err(ApiError::internal)?
+}
+
+/// Could completing and rendering this first-pass decision touch the database: read the
+/// ledger, or open a review case (a hold, or a screening hit below certainty not cleared)?
+fn touches_database(d: &Decision) -> bool {
+    check::waits(d, true)
+        || d.outcome == Outcome::HoldForReview
+        || d.screening
+            .hits
+            .iter()
+            .any(|h| !h.certain && h.cleared.is_none())
+}
+
+/// The pipeline's first pass over a `POST /v1/check` body.
+fn first_pass(pipeline: &Pipeline<'static>, body: &Body) -> Vec<LineResult> {
+    body.orders
+        .iter()
+        .map(|(prefix, (i, parsed))| match parsed {
+            Ok(order) => pipeline.first(*i, order).map_err(|e| prefixed(prefix, e)),
+            Err(e) => Err(e.clone()),
+        })
+        .collect()
 }
 
 /// Orders in a `POST /v1/check` body at most that are decided on the worker itself; larger
@@ -370,17 +401,10 @@ fn check_orders(
     who: &Principal,
     pipeline: &Pipeline<'static>,
     body: Body,
+    first: Vec<LineResult>,
 ) -> Result<Response, ApiError> {
-    // The first pass, then every order completed in order; the ledger is locked only when an
-    // order needs it (LPP usage, or a licence that may cover it).
-    let first: Vec<LineResult> = body
-        .orders
-        .iter()
-        .map(|(prefix, (i, parsed))| match parsed {
-            Ok(order) => pipeline.first(*i, order).map_err(|e| prefixed(prefix, e)),
-            Err(e) => Err(e.clone()),
-        })
-        .collect();
+    // After the first pass ([`first_pass`]), every order completed in order; the ledger is
+    // locked only when an order needs it (LPP usage, or a licence that may cover it).
     let needs_ledger = first
         .iter()
         .any(|r| r.as_ref().is_ok_and(|d| check::waits(d, true)));

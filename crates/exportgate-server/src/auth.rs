@@ -1,6 +1,11 @@
 //! API keys and roles. Clients send `Authorization: Bearer KEY`; the server hashes the key
-//! (SHA-256) and looks the hash up (cached in memory, the database on a miss). Roles are
-//! ordered: a reviewer may do what a submitter may, an admin what a reviewer may.
+//! (SHA-256) and looks the hash up: in memory if read from the database less than
+//! [`KEY_CACHE_TTL`] ago, else in the database. `serve` re-reads every cached key every
+//! 250 ms on a watcher thread ([`refresh_keys`]), so a key revoked, expired or given another
+//! role through any server sharing the database is refused by every server within about
+//! 250 ms (at most [`KEY_CACHE_TTL`]), and requests do not wait on those reads. An
+//! expired key is refused like a revoked one. Roles are ordered: a reviewer may do what a
+//! submitter may, an admin what a reviewer may.
 
 use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
@@ -52,6 +57,8 @@ pub struct Principal {
     /// That user's name.
     pub user: String,
     pub role: Role,
+    /// When the key stops working, if it expires.
+    pub expires: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Principal {
@@ -59,6 +66,57 @@ impl Principal {
     pub fn actor(&self) -> String {
         format!("{}:{}", self.id, self.name)
     }
+}
+
+/// How long a key read from the database is trusted without reading it again. `serve`'s
+/// watcher re-reads every cached key every [`crate::WATCH_EVERY`] (off the request path), so
+/// on a running server entries are fresh and a request reads the database itself only for a
+/// key not yet cached (or if the watcher fell behind).
+pub const KEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_millis(1000);
+
+fn principal(rec: crate::db::KeyRecord) -> Principal {
+    Principal {
+        expires: rec.expires_at.as_deref().map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                // Unreadable: already expired (fail closed).
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+        }),
+        id: rec.id,
+        name: rec.name,
+        user_id: rec.user_id,
+        user: rec.user,
+        role: rec.role,
+    }
+}
+
+/// Re-read every cached key from `conn`: a key revoked, expired or changed through any server
+/// is updated or dropped here. Run by `serve`'s watcher thread every [`crate::WATCH_EVERY`].
+pub fn refresh_keys(
+    state: &AppState,
+    conn: &crate::db::ServerDb,
+) -> Result<(), crate::db::DbError> {
+    let hashes: Vec<String> = state
+        .keys
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .keys()
+        .cloned()
+        .collect();
+    for hash in hashes {
+        let read_at = std::time::Instant::now();
+        let found = crate::db::find_key(conn, &hash)?;
+        let mut keys = state.keys.write().unwrap_or_else(|e| e.into_inner());
+        match found {
+            Some(rec) => {
+                keys.insert(hash, (principal(rec), read_at));
+            }
+            None => {
+                keys.remove(&hash);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn unauthorized(message: &str) -> ApiError {
@@ -93,32 +151,34 @@ pub fn require(state: &AppState, headers: &HeaderMap, min: Role) -> Result<Princ
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .get(&hash)
-        .cloned();
+        .filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL)
+        .map(|(p, _)| p.clone());
     let principal = match cached {
         Some(p) => p,
         None => {
-            let found = {
-                let conn = state.db.lock().unwrap_or_else(|e| e.into_inner());
-                crate::db::find_key(&conn, &hash).map_err(ApiError::internal)?
-            };
+            let found =
+                crate::off_runtime(state.offload, || crate::db::find_key(&state.conn(), &hash))
+                    .map_err(ApiError::internal)?;
             let Some(rec) = found else {
+                state
+                    .keys
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&hash);
                 return Err(unauthorized("unknown API key"));
             };
-            let p = Principal {
-                id: rec.id,
-                name: rec.name,
-                user_id: rec.user_id,
-                user: rec.user,
-                role: rec.role,
-            };
+            let p = principal(rec);
             state
                 .keys
                 .write()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(hash, p.clone());
+                .insert(hash, (p.clone(), std::time::Instant::now()));
             p
         }
     };
+    if principal.expires.is_some_and(|t| t <= chrono::Utc::now()) {
+        return Err(unauthorized("this API key has expired"));
+    }
     if principal.role < min {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

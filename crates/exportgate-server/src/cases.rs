@@ -6,7 +6,10 @@
 //! belongs to), not keys, so a second key for the same person does not get round it. Opening,
 //! releasing and blocking are each appended to the hash-chained audit log with who and when.
 //!
-//! Lock order everywhere: server tables (`db`), then the ledger store.
+//! Lock order everywhere: server tables (`db`), then the ledger store. On PostgreSQL a
+//! resolution also holds the case's row lock (`SELECT ... FOR UPDATE`) from its check to its
+//! commit, so two servers resolving one case at once resolve it once: the second waits, then
+//! finds it resolved (409), and appends nothing to the audit log.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -118,15 +121,11 @@ pub fn open(
     let seq = st.store().append_decision(&who.actor(), now(), &record);
     match seq {
         Ok(seq) => {
-            conn.execute(
-                "UPDATE server_cases SET audit_seq = ?2 WHERE id = ?1",
-                rusqlite::params![id, seq as i64],
-            )
-            .map_err(ApiError::internal)?;
+            db::set_case_audit_seq(&conn, id, seq as i64).map_err(ApiError::internal)?;
         }
         Err(e) => {
             // Fail closed: a case whose opening is not in the audit log does not exist.
-            let _ = conn.execute("DELETE FROM server_cases WHERE id = ?1", [id]);
+            let _ = db::delete_case(&conn, id);
             return Err(ApiError::internal(format!("audit log: {e}")));
         }
     }
@@ -248,7 +247,7 @@ fn reason(text: &str) -> Result<String, ApiError> {
 }
 
 /// Load an open case for resolution by `who`.
-fn open_case(conn: &rusqlite::Connection, id: i64) -> Result<Case, ApiError> {
+fn open_case(conn: &db::ServerDb, id: i64) -> Result<Case, ApiError> {
     let case = db::get_case(conn, id)
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::not_found("id", format!("no case {id}")))?;
@@ -315,8 +314,32 @@ pub async fn release(
     let why = reason(&req.reason)?;
     let today = Utc::now().date_naive();
     let conn = st.conn();
-    let case = open_case(&conn, id)?;
-    if submitted_by(&case, &who) {
+    let lock = conn.begin_case_lock(id).map_err(ApiError::internal)?;
+    let done = release_locked(&st, &conn, &who, id, &req, why, today);
+    lock.finish(done.is_ok()).map_err(ApiError::internal)?;
+    let clearances = done?;
+    if !clearances.is_empty() {
+        let all = db::load_allow(&conn).map_err(ApiError::internal)?;
+        st.source.set_allow_list(AllowList { entries: all });
+    }
+    let case = db::get_case(&conn, id)
+        .map_err(ApiError::internal)?
+        .ok_or_else(|| ApiError::internal("case vanished"))?;
+    Ok(Json(case).into_response())
+}
+
+/// The release of case `id`, under its lock: checks, audit record, resolution, clearances.
+fn release_locked(
+    st: &Shared,
+    conn: &db::ServerDb,
+    who: &Principal,
+    id: i64,
+    req: &ReleaseRequest,
+    why: String,
+    today: NaiveDate,
+) -> Result<Vec<AllowEntry>, ApiError> {
+    let case = open_case(conn, id)?;
+    if submitted_by(&case, who) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "authorization",
@@ -378,18 +401,11 @@ pub async fn release(
         "reason": why,
         "allow_list": clearances,
     });
-    resolve(&st, &conn, &who, id, "released", &why, &record)?;
-    if !clearances.is_empty() {
-        for c in &clearances {
-            db::insert_allow(&conn, c, id).map_err(ApiError::internal)?;
-        }
-        let all = db::load_allow(&conn).map_err(ApiError::internal)?;
-        st.source.set_allow_list(AllowList { entries: all });
+    resolve(st, conn, who, id, "released", &why, &record)?;
+    for c in &clearances {
+        db::insert_allow(conn, c, id).map_err(ApiError::internal)?;
     }
-    let case = db::get_case(&conn, id)
-        .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::internal("case vanished"))?;
-    Ok(Json(case).into_response())
+    Ok(clearances)
 }
 
 #[utoipa::path(post, path = "/v1/cases/{id}/block",
@@ -410,14 +426,18 @@ pub async fn block(
     let req: BlockRequest = parse_json(&body(b)?)?;
     let why = reason(&req.reason)?;
     let conn = st.conn();
-    let case = open_case(&conn, id)?;
-    let record = json!({
-        "event": "case_blocked",
-        "case": id,
-        "order_id": case.order_id,
-        "reason": why,
+    let lock = conn.begin_case_lock(id).map_err(ApiError::internal)?;
+    let done = open_case(&conn, id).and_then(|case| {
+        let record = json!({
+            "event": "case_blocked",
+            "case": id,
+            "order_id": case.order_id,
+            "reason": why,
+        });
+        resolve(&st, &conn, &who, id, "blocked", &why, &record)
     });
-    resolve(&st, &conn, &who, id, "blocked", &why, &record)?;
+    lock.finish(done.is_ok()).map_err(ApiError::internal)?;
+    done?;
     let case = db::get_case(&conn, id)
         .map_err(ApiError::internal)?
         .ok_or_else(|| ApiError::internal("case vanished"))?;
@@ -427,7 +447,7 @@ pub async fn block(
 /// Audit first, then mark the case: a resolution is never recorded without its audit record.
 fn resolve(
     st: &Shared,
-    conn: &rusqlite::Connection,
+    conn: &db::ServerDb,
     who: &Principal,
     id: i64,
     status: &str,

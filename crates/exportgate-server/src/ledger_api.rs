@@ -313,6 +313,11 @@ pub struct CreateKey {
     /// case ignored and spaces collapsed), created if there is none.
     pub name: String,
     pub role: Role,
+    /// The last day (UTC) the key works; from the next day on it is refused like a revoked
+    /// key. No expiry by default.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub expires: Option<chrono::NaiveDate>,
 }
 
 /// A new key: shown once.
@@ -348,7 +353,13 @@ pub async fn create_key(
     let who = require(&st, &headers, Role::Admin)?;
     let req: CreateKey = parse_json(&body(b)?)?;
     let name = key_name(&req.name)?;
-    let (record, key) = db::create_key(&st.conn(), &name, req.role).map_err(ApiError::internal)?;
+    let expires = req
+        .expires
+        .map(|d| db::key_expiry(d, chrono::Utc::now()))
+        .transpose()
+        .map_err(|e| ApiError::bad("expires", e))?;
+    let (record, key) = db::create_key_expiring(&st.conn(), &name, req.role, expires)
+        .map_err(ApiError::internal)?;
     tracing::info!(by = %who.actor(), key = %record.id, user = record.user_id, role = record.role.as_str(), "key created");
     Ok((StatusCode::CREATED, Json(CreatedKey { key, record })).into_response())
 }

@@ -10,7 +10,9 @@
 //! screening source (list files or the
 //! lists imported into the database), the ledger store (licences, balances, the hash-chained
 //! audit log) and the server's own tables (API keys, review cases, allow-list clearances) in
-//! the same SQLite file.
+//! the same database: an SQLite file, or a PostgreSQL database that several servers share
+//! (cached keys and the allow-list are re-read every [`WATCH_EVERY`] by a watcher thread,
+//! cases are resolved under a row lock).
 //!
 //! Invariants:
 //! - every endpoint except `/healthz`, `/readyz`, `/metrics` and the static page needs an API
@@ -87,7 +89,9 @@ impl Default for ServeLimits {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub addr: SocketAddr,
-    /// The SQLite file for ledger, lists, keys and cases.
+    /// The database for ledger, keys, cases and clearances (and, for an SQLite file, the
+    /// imported lists): an SQLite file, or a `postgres://` URL given as a path (several
+    /// servers may share one PostgreSQL database; see the README).
     pub db: PathBuf,
     /// List files to screen against; empty: the lists imported into `db`.
     pub lists: Vec<PathBuf>,
@@ -105,11 +109,16 @@ pub struct AppState {
     pub pipeline: Pipeline<'static>,
     pub source: &'static ScreeningSource,
     pub store: Mutex<Box<dyn LedgerStore>>,
-    pub db: Mutex<rusqlite::Connection>,
-    /// Authenticated keys by hash.
-    pub keys: RwLock<HashMap<String, auth::Principal>>,
+    pub db: Mutex<db::ServerDb>,
+    /// Authenticated keys by hash, each with when it was read from the database: an entry
+    /// older than [`auth::KEY_CACHE_TTL`] is read again, so a key revoked, expired or changed
+    /// through any server is refused by every server within that time.
+    pub keys: RwLock<HashMap<String, (auth::Principal, Instant)>>,
     pub metrics: metrics::Metrics,
     pub started: Instant,
+    /// The database is PostgreSQL: its (blocking) client must not run on a runtime worker, so
+    /// API requests are handled on the blocking pool ([`off_worker`]).
+    pub offload: bool,
 }
 
 /// Why the server could not start.
@@ -125,10 +134,7 @@ pub enum StartError {
         source: exportgate_ledger::StoreError,
     },
     #[error("server tables in `{path}`: {source}")]
-    Db {
-        path: String,
-        source: rusqlite::Error,
-    },
+    Db { path: String, source: db::DbError },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -142,25 +148,38 @@ impl AppState {
         let rs: &'static Ruleset = Box::leak(Box::new(
             Ruleset::embedded().map_err(|e| StartError::Ruleset(e.to_string()))?,
         ));
-        if let Some(dir) = config.db.parent() {
-            if !dir.as_os_str().is_empty() {
-                let _ = exportgate_store::sqlite::create_private_dir(dir);
+        let postgres = db::is_postgres(&config.db);
+        if !postgres {
+            if let Some(dir) = config.db.parent() {
+                if !dir.as_os_str().is_empty() {
+                    let _ = exportgate_store::sqlite::create_private_dir(dir);
+                }
             }
         }
-        let path = config.db.display().to_string();
-        let store = exportgate_store::sqlite::SqliteStore::open(&config.db).map_err(|source| {
-            StartError::Store {
-                path: path.clone(),
-                source,
-            }
-        })?;
-        let conn = db::open(&config.db).map_err(|source| StartError::Db {
+        let path = if postgres {
+            exportgate_store::redact(&config.db.to_string_lossy())
+        } else {
+            config.db.display().to_string()
+        };
+        let store: Box<dyn LedgerStore> = if postgres {
+            exportgate_store::open_store(&config.db.to_string_lossy())
+        } else {
+            exportgate_store::sqlite::SqliteStore::open(&config.db)
+                .map(|s| Box::new(s) as Box<dyn LedgerStore>)
+        }
+        .map_err(|source| StartError::Store {
             path: path.clone(),
             source,
         })?;
+        let conn = db::ServerDb::open(&config.db).map_err(|source| StartError::Db {
+            path: path.clone(),
+            source,
+        })?;
+        // Imported lists live in an SQLite file; on PostgreSQL give `--lists`.
+        let lists_db = (!postgres).then_some(config.db.as_path());
         let source = ScreeningSource::open(
             &config.lists,
-            Some(&config.db),
+            lists_db,
             config.screened_externally,
             chrono::Utc::now().date_naive(),
         )?
@@ -186,11 +205,12 @@ impl AppState {
             pipeline: Pipeline::new(rs, &[], source)
                 .map_err(|e| StartError::Ruleset(e.to_string()))?,
             source,
-            store: Mutex::new(Box::new(store)),
+            store: Mutex::new(store),
             db: Mutex::new(conn),
             keys: RwLock::new(HashMap::new()),
             metrics: metrics::Metrics::default(),
             started: Instant::now(),
+            offload: postgres,
         })
     }
 
@@ -200,8 +220,54 @@ impl AppState {
     }
 
     /// The server tables, locked.
-    pub fn conn(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+    pub fn conn(&self) -> std::sync::MutexGuard<'_, db::ServerDb> {
         self.db.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// How often `serve`'s watcher re-reads the cached keys and looks for allow-list clearances
+/// made through another server.
+pub const WATCH_EVERY: Duration = Duration::from_millis(250);
+
+/// `serve`'s watcher: every [`WATCH_EVERY`], on its own connection to `db`, re-read every
+/// cached API key ([`auth::refresh_keys`]) and compare the allow-list's version
+/// ([`db::allow_version`]) with the last one seen, reloading the allow-list into the screening
+/// source when it changed. So a key revoked, or a clearance made, through any server sharing
+/// the database applies on all within a second, and requests never wait on these reads. Runs
+/// until the process ends; a failed round is logged and retried on a new connection.
+pub fn watch_shared_state(db_path: PathBuf, state: Shared) {
+    let spawned = std::thread::Builder::new()
+        .name("watch".into())
+        .spawn(move || {
+            let mut conn: Option<db::ServerDb> = None;
+            let mut seen: Option<(i64, i64)> = None;
+            loop {
+                std::thread::sleep(WATCH_EVERY);
+                if conn.is_none() {
+                    conn = db::ServerDb::open(&db_path)
+                        .map_err(
+                            |e| tracing::warn!(error = %e, "the watcher cannot open the database"),
+                        )
+                        .ok();
+                }
+                let Some(c) = conn.as_ref() else { continue };
+                let round = auth::refresh_keys(&state, c).and_then(|()| {
+                    let v = db::allow_version(c)?;
+                    if seen != Some(v) {
+                        let all = db::load_allow(c)?;
+                        state.source.set_allow_list(AllowList { entries: all });
+                        seen = Some(v);
+                    }
+                    Ok(())
+                });
+                if let Err(e) = round {
+                    tracing::warn!(error = %e, "the watcher failed; reconnecting");
+                    conn = None;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start the watcher");
     }
 }
 
@@ -233,6 +299,56 @@ async fn observe(State(st): State<Shared>, req: Request, next: Next) -> Response
         );
     }
     resp
+}
+
+/// Polls `fut` to completion on this thread, parking between wake-ups. Used on the blocking
+/// pool, where no tokio runtime is entered, so the blocking PostgreSQL client may run inside.
+fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let mut fut = std::pin::pin!(fut);
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    loop {
+        if let std::task::Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
+
+/// Runs `f` on a scoped thread outside any tokio runtime when `offload` (the database is
+/// PostgreSQL and this may be a runtime worker), else here. For rare database reads on a path
+/// that otherwise stays on the worker (an API key not in the cache).
+pub fn off_runtime<T: Send>(offload: bool, f: impl FnOnce() -> T + Send) -> T {
+    if !offload {
+        return f();
+    }
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+/// On PostgreSQL, every API request (`/v1/...` but `/v1/check`, `/readyz`) is handled on tokio's blocking
+/// pool: the blocking client cannot run on a runtime worker, and a request waiting on the
+/// database never holds up the other connections of its worker (`/healthz` answers meanwhile).
+/// On SQLite requests stay on their worker (the slow ones move to the blocking pool
+/// themselves).
+async fn off_worker(State(st): State<Shared>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    // `/v1/check` moves only the orders that touch the database (see `api::check`).
+    if !st.offload || path == "/v1/check" || !(path.starts_with("/v1/") || path == "/readyz") {
+        return next.run(req).await;
+    }
+    match tokio::task::spawn_blocking(move || block_on(next.run(req))).await {
+        Ok(resp) => resp,
+        Err(_) => error::ApiError::internal("the request handler failed").into_response(),
+    }
 }
 
 async fn not_found() -> error::ApiError {
@@ -292,6 +408,7 @@ pub fn app(state: Shared) -> Router {
         .merge(yente_routes())
         .merge(web::routes())
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), off_worker))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
@@ -560,6 +677,7 @@ pub fn serve_with_replay(
             .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
     ));
     let state = Arc::new(AppState::open(&config)?);
+    watch_shared_state(config.db.clone(), state.clone());
     let bind_err = |source| StartError::Bind {
         addr: config.addr,
         source,
@@ -597,7 +715,8 @@ pub fn serve_with_replay(
             .map_err(bind_err)?;
         threads.push(handle);
     }
-    tracing::info!(addr = %local, db = %config.db.display(), lists = state.source.has_lists(), workers, "exportgate serving");
+    let db_shown = exportgate_store::redact(&config.db.to_string_lossy());
+    tracing::info!(addr = %local, db = %db_shown, backend = state.conn().backend(), lists = state.source.has_lists(), workers, "exportgate serving");
     // The address on standard output, so a parent process started with port 0 can read it.
     println!("listening on http://{local}");
     let result = main_rt.block_on(async {

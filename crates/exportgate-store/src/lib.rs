@@ -1,13 +1,15 @@
 //! exportgate-store: [`LedgerStore`] over SQLite (the embedded default) and PostgreSQL (for
 //! several processes or servers sharing one ledger), plus a group-commit [`Batcher`].
 //!
-//! Open a store from a URL with [`open_store`]: `sqlite://PATH` or `postgres://...`. Each
-//! backend embeds its SQL migrations (`migrations/sqlite`, `migrations/postgres`) and applies
-//! them on open. Every write is one transaction in which the ledger's limits are checked, the
+//! Open a store from a URL with [`open_store`]: `sqlite://PATH` or `postgres://...`. The one
+//! versioned schema of the whole database (ledger, lists, server tables) is in [`migrate`]:
+//! SQL files per backend (`migrations/sqlite`, `migrations/postgres`), applied on open and by
+//! [`migrate_url`] (`exportgate db migrate`). Every write is one transaction in which the ledger's limits are checked, the
 //! rows are written and the audit records are appended.
 
 pub mod batcher;
 mod codec;
+pub mod migrate;
 pub mod postgres;
 pub mod sqlite;
 
@@ -94,6 +96,29 @@ impl fmt::Display for StoreUrl {
         match self {
             StoreUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
             StoreUrl::Postgres(url) => f.write_str(&redact(url)),
+        }
+    }
+}
+
+/// Brings the database at `url` up to the newest schema (creating an SQLite file if missing);
+/// a database newer than this build is refused.
+pub fn migrate_url(url: &str) -> Result<migrate::Migrated, StoreError> {
+    match StoreUrl::parse(url)? {
+        StoreUrl::Sqlite(path) => {
+            sqlite::prepare_private_file(&path).map_err(|e| {
+                StoreError::Database(format!("cannot create `{}`: {e}", path.display()))
+            })?;
+            let mut conn = rusqlite::Connection::open(&path)
+                .map_err(|e| StoreError::Database(e.to_string()))?;
+            conn.busy_timeout(std::time::Duration::from_secs(10))
+                .map_err(|e| StoreError::Database(e.to_string()))?;
+            migrate::sqlite(&mut conn)
+        }
+        StoreUrl::Postgres(url) => {
+            let mut client = ::postgres::Client::connect(&url, ::postgres::NoTls).map_err(|e| {
+                StoreError::Database(format!("cannot connect to `{}`: {e}", redact(&url)))
+            })?;
+            migrate::postgres(&mut client)
         }
     }
 }

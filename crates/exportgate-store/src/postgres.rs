@@ -29,8 +29,6 @@ use postgres::{Client, NoTls, Row, Transaction};
 
 /// Most attempts of one transaction that fails with a retryable error.
 pub const RETRIES_MAX: u32 = 20;
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_ledger.sql"))];
-const MIGRATION_LOCK: i64 = 0x6578_706f_7274; // "export"
 
 fn db(e: postgres::Error) -> StoreError {
     StoreError::Database(e.to_string())
@@ -147,31 +145,7 @@ impl PostgresStore {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let mut tx = self.client.transaction().map_err(db)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .map_err(db)?;
-        tx.batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)",
-        )
-        .map_err(db)?;
-        for (version, sql) in MIGRATIONS {
-            let applied = tx
-                .query_opt(
-                    "SELECT 1 FROM schema_migrations WHERE version = $1",
-                    &[version],
-                )
-                .map_err(db)?
-                .is_some();
-            if !applied {
-                tx.batch_execute(sql).map_err(db)?;
-                tx.execute(
-                    "INSERT INTO schema_migrations (version) VALUES ($1)",
-                    &[version],
-                )
-                .map_err(db)?;
-            }
-        }
-        tx.commit().map_err(db)
+        crate::migrate::postgres(&mut self.client).map(|_| ())
     }
 
     /// The underlying client, for tools and tamper tests that must bypass the ledger.

@@ -26,7 +26,6 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_ledger.sql"))];
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn db(e: rusqlite::Error) -> StoreError {
@@ -146,50 +145,7 @@ impl SqliteStore {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db)?;
-        // The file may also hold the CLI's imported restricted-party lists (`list_*` tables):
-        // the ledger's version table has its own name so the two schemes never collide.
-        tx.execute_batch(
-            "CREATE TABLE IF NOT EXISTS ledger_migrations (version INTEGER PRIMARY KEY)",
-        )
-        .map_err(db)?;
-        // Ledgers created before the rename recorded their versions in `schema_migrations`.
-        let legacy: bool = tx
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')
-                   AND EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'accounts')
-                   AND NOT EXISTS (SELECT 1 FROM ledger_migrations)",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(db)?;
-        if legacy {
-            tx.execute_batch(
-                "INSERT INTO ledger_migrations (version) SELECT version FROM schema_migrations",
-            )
-            .map_err(db)?;
-        }
-        for (version, sql) in MIGRATIONS {
-            let applied: bool = tx
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM ledger_migrations WHERE version = ?1)",
-                    [version],
-                    |r| r.get(0),
-                )
-                .map_err(db)?;
-            if !applied {
-                tx.execute_batch(sql).map_err(db)?;
-                tx.execute(
-                    "INSERT INTO ledger_migrations (version) VALUES (?1)",
-                    [version],
-                )
-                .map_err(db)?;
-            }
-        }
-        tx.commit().map_err(db)
+        crate::migrate::sqlite(&mut self.conn).map(|_| ())
     }
 
     /// The underlying connection, for tools and tamper tests that must bypass the ledger.
@@ -716,26 +672,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ledgers_versioned_in_the_old_table_keep_working() {
+    fn ledgers_versioned_in_the_old_tables_keep_working() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("legacy.sqlite");
-        let mut store = SqliteStore::open(&path).unwrap();
         let at = exportgate_ledger::Timestamp::from_micros(0);
         let spec = AccountSpec::lpp("x", at.date());
-        store.ensure_account(&spec, "t", at).unwrap();
-        // As before the rename: versions in `schema_migrations`.
-        store
-            .connection()
-            .execute_batch("ALTER TABLE ledger_migrations RENAME TO schema_migrations")
-            .unwrap();
-        drop(store);
-        let mut store = SqliteStore::open(&path).unwrap();
-        assert!(store.balance(&spec.id).unwrap().is_some());
-        let versions: i64 = store
-            .connection()
-            .query_row("SELECT count(*) FROM ledger_migrations", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(versions, MIGRATIONS.len() as i64);
+        // As before the one migration mechanism: the ledger's tables, versioned in
+        // `schema_migrations` (older) or `ledger_migrations`.
+        for old in ["schema_migrations", "ledger_migrations"] {
+            let path = dir.path().join(format!("{old}.sqlite"));
+            Connection::open(&path)
+                .unwrap()
+                .execute_batch(&format!(
+                    "{}; CREATE TABLE {old} (version INTEGER PRIMARY KEY); INSERT INTO {old} VALUES (1);",
+                    crate::migrate::SQLITE_MIGRATIONS[0].2
+                ))
+                .unwrap();
+            let mut store = SqliteStore::open(&path).unwrap();
+            store.ensure_account(&spec, "t", at).unwrap();
+            assert!(store.balance(&spec.id).unwrap().is_some());
+            let versions: i64 = store
+                .connection()
+                .query_row("SELECT count(*) FROM exportgate_migrations", [], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert_eq!(versions, crate::migrate::SQLITE_MIGRATIONS.len() as i64);
+            let left: i64 = store
+                .connection()
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE name = ?1",
+                    [old],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(left, 0, "{old} is dropped once adopted");
+        }
         // An unrelated `schema_migrations` in a file without a ledger is left alone.
         let other = dir.path().join("other.sqlite");
         Connection::open(&other)
@@ -746,5 +717,10 @@ mod tests {
             .unwrap();
         let mut store = SqliteStore::open(&other).unwrap();
         store.ensure_account(&spec, "t", at).unwrap();
+        let kept: i64 = store
+            .connection()
+            .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 1);
     }
 }

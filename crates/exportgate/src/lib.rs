@@ -6,6 +6,7 @@ mod audit_cmd;
 mod check_cmd;
 mod classify_cmd;
 pub mod db;
+mod db_cmd;
 mod input;
 mod licences_cmd;
 mod lists_cmd;
@@ -197,8 +198,9 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
-        /// Database (`sqlite://PATH` or a path) for the ledger, lists, keys and cases
-        /// (default: `$EXPORTGATE_DB`, else the user's data directory).
+        /// Database (`sqlite://PATH`, a path, or `postgres://...`) for the ledger, keys, cases
+        /// and clearances (default: the user's data directory). Several servers may share one
+        /// PostgreSQL database; imported lists stay in SQLite (give `--lists` with PostgreSQL).
         #[arg(long)]
         db: Option<String>,
         /// Screen parties against this list file; repeatable. Without it, the lists imported
@@ -257,6 +259,21 @@ enum Command {
     Keys {
         #[command(subcommand)]
         action: KeysAction,
+    },
+    /// The database's schema.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum DbCommand {
+    /// Bring the database (ledger, lists, server tables) up to this build's schema version;
+    /// an older database is upgraded in place, a newer one is refused (exit 1).
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -357,12 +374,25 @@ enum KeysAction {
         /// treats them as one (so whoever can create keys can act as anyone).
         #[arg(long, default_value = "unnamed")]
         name: String,
-        /// The server's database (`sqlite://PATH` or a path).
+        /// The last day (UTC) the key works, e.g. `2027-06-30`; from the next day on it is
+        /// refused like a revoked key.
+        #[arg(long, value_name = "DATE")]
+        expires: Option<NaiveDate>,
+        /// The server's database (`sqlite://PATH`, a path, or `postgres://...`).
         #[arg(long)]
         db: Option<String>,
     },
     /// List keys (ids, roles, state; never the keys).
     List {
+        /// The server's database (`sqlite://PATH`, a path, or `postgres://...`).
+        #[arg(long)]
+        db: Option<String>,
+    },
+    /// Revoke a key by its id: every server sharing the database refuses it within a second.
+    Revoke {
+        /// The key's id (from `keys list`).
+        id: String,
+        /// The server's database (`sqlite://PATH`, a path, or `postgres://...`).
         #[arg(long)]
         db: Option<String>,
     },
@@ -736,11 +766,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )
         }
         Command::Keys { action } => match action {
-            KeysAction::Create { role, name, db } => {
-                serve_cmd::keys_create(db.as_deref(), &role, &name)
-            }
+            KeysAction::Create {
+                role,
+                name,
+                expires,
+                db,
+            } => serve_cmd::keys_create(db.as_deref(), &role, &name, expires),
             KeysAction::List { db } => serve_cmd::keys_list(db.as_deref()),
+            KeysAction::Revoke { id, db } => serve_cmd::keys_revoke(db.as_deref(), &id),
         },
+        Command::Db {
+            command: DbCommand::Migrate { db },
+        } => db_cmd::migrate(&db.url()?),
     }
 }
 

@@ -13,6 +13,18 @@ use crate::{today, user};
 /// The list database: `--db`, else [`crate::default_db`] (`$EXPORTGATE_DB`, else
 /// `<data dir>/exportgate/exportgate.sqlite`).
 pub fn db_path(db: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    if let Some(text) = db.as_deref().and_then(Path::to_str) {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            return Err(user(format!(
+                "`{}`: imported lists are kept in SQLite only for now; give `--db sqlite://PATH` \
+                 (or a path) here, and `--lists FILE` to `serve --db postgres://...`",
+                exportgate_store::redact(text)
+            )));
+        }
+        if let Some(path) = text.strip_prefix("sqlite://") {
+            return Ok(PathBuf::from(path));
+        }
+    }
     db.or_else(crate::default_db).ok_or_else(|| {
         user("cannot find a data directory for the list database\n\nhint: pass --db PATH or set EXPORTGATE_DB")
     })

@@ -9,13 +9,12 @@ use exportgate_server::auth::Role;
 
 use crate::user;
 
-/// The database file from `--db` (`sqlite://PATH` or a path), else the default database.
+/// The database from `--db` (`sqlite://PATH`, a path, or a `postgres://` URL, which is
+/// passed on as a path), else the default database.
 pub fn db_path(db: Option<&str>) -> anyhow::Result<PathBuf> {
     match db {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Err(user(
-                "the server keeps keys and cases in SQLite only for now; give `--db sqlite://PATH`",
-            ))
+            Ok(PathBuf::from(url))
         }
         Some(url) => {
             let p = url.strip_prefix("sqlite://").unwrap_or(url);
@@ -59,17 +58,27 @@ pub fn serve(
     Ok(ExitCode::SUCCESS)
 }
 
-fn open(db: &Path) -> anyhow::Result<rusqlite::Connection> {
-    if let Some(dir) = db.parent() {
-        if !dir.as_os_str().is_empty() {
-            exportgate_store::sqlite::create_private_dir(dir)?;
+fn open(db: &Path) -> anyhow::Result<exportgate_server::db::ServerDb> {
+    let postgres = exportgate_server::db::is_postgres(db);
+    if !postgres {
+        if let Some(dir) = db.parent() {
+            if !dir.as_os_str().is_empty() {
+                exportgate_store::sqlite::create_private_dir(dir)?;
+            }
         }
     }
-    exportgate_server::db::open(db).map_err(|e| user(format!("database `{}`: {e}", db.display())))
+    let shown = exportgate_store::redact(&db.to_string_lossy());
+    exportgate_server::db::ServerDb::open(db)
+        .map_err(|e| anyhow::anyhow!("database `{shown}`: {e}"))
 }
 
 /// `exportgate keys create`: print the new key once.
-pub fn keys_create(db: Option<&str>, role: &str, name: &str) -> anyhow::Result<ExitCode> {
+pub fn keys_create(
+    db: Option<&str>,
+    role: &str,
+    name: &str,
+    expires: Option<chrono::NaiveDate>,
+) -> anyhow::Result<ExitCode> {
     let role = Role::parse(role).ok_or_else(|| {
         user(format!(
             "unknown role `{role}`; use submitter, reviewer or admin"
@@ -77,8 +86,13 @@ pub fn keys_create(db: Option<&str>, role: &str, name: &str) -> anyhow::Result<E
     })?;
     let name = exportgate_server::ledger_api::key_name(name)
         .map_err(|e| user(format!("--name: {}", e.message)))?;
+    let expires = expires
+        .map(|d| exportgate_server::db::key_expiry(d, chrono::Utc::now()))
+        .transpose()
+        .map_err(|e| user(format!("--expires: {e}")))?;
     let conn = open(&db_path(db)?)?;
-    let (record, key) = exportgate_server::db::create_key(&conn, &name, role).map_err(user)?;
+    let (record, key) =
+        exportgate_server::db::create_key_expiring(&conn, &name, role, expires).map_err(user)?;
     eprintln!(
         "created {} key `{}` for {} (user {} `{}`; shown once, only its hash is stored)",
         record.role.as_str(),
@@ -95,24 +109,42 @@ pub fn keys_create(db: Option<&str>, role: &str, name: &str) -> anyhow::Result<E
 pub fn keys_list(db: Option<&str>) -> anyhow::Result<ExitCode> {
     let conn = open(&db_path(db)?)?;
     let keys = exportgate_server::db::list_keys(&conn)?;
+    let now = chrono::Utc::now();
     println!(
-        "{:<14} {:<10} {:<26} {:<10} {:<6} NAME",
-        "ID", "ROLE", "CREATED", "STATE", "USER"
+        "{:<14} {:<10} {:<26} {:<10} {:<26} {:<6} NAME",
+        "ID", "ROLE", "CREATED", "STATE", "EXPIRES", "USER"
     );
     for k in keys {
         println!(
-            "{:<14} {:<10} {:<26} {:<10} {:<6} {}",
+            "{:<14} {:<10} {:<26} {:<10} {:<26} {:<6} {}",
             k.id,
             k.role.as_str(),
             k.created_at.chars().take(25).collect::<String>(),
             if k.revoked_at.is_some() {
                 "revoked"
+            } else if k.expired(now) {
+                "expired"
             } else {
                 "active"
             },
+            k.expires_at
+                .as_deref()
+                .map_or_else(|| "-".to_string(), |t| t.chars().take(25).collect()),
             k.user_id,
             k.name
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `exportgate keys revoke ID`: an unknown or already revoked id is the user's error (exit 2).
+pub fn keys_revoke(db: Option<&str>, id: &str) -> anyhow::Result<ExitCode> {
+    let conn = open(&db_path(db)?)?;
+    if !exportgate_server::db::revoke_key(&conn, id)? {
+        return Err(user(format!(
+            "no active key `{id}`; see `exportgate keys list`"
+        )));
+    }
+    eprintln!("revoked key `{id}`: every server refuses it within a second");
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,538 @@
+//! Issue 14: three `exportgate serve` processes on one PostgreSQL database, used at once.
+//! From all three concurrently: orders shipped against one licence (exactly its units are
+//! licensed, the rest refused with `exceeds_limit`); cases opened on one and resolved from the
+//! other two at once (each exactly once, the loser 409); an allow-list clearance made through
+//! one applied by another within a second; a key revoked through one refused by the others
+//! within a second; one server SIGKILLed mid-run, after which no acknowledged draw
+//! or case is lost and `exportgate audit verify` passes.
+//!
+//! Needs `EXPORTGATE_TEST_POSTGRES_URL` (set by `.ci/postgres.sh`, sourced by `scripts/test.sh`
+//! and CI); without it the test says so and skips.
+
+mod server_util;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use server_util::csl;
+
+fn exe() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_exportgate"));
+    // Hermetic: never read a developer's own database.
+    c.env(
+        "EXPORTGATE_DB",
+        std::env::temp_dir().join("exportgate-multi-server-no-such.sqlite"),
+    );
+    c
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let out = exe().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: exit {:?}\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A fresh schema in the test database; the URL whose connections use it.
+fn fresh_schema(base: &str) -> (String, String) {
+    let schema = format!("multi_server_{}", std::process::id());
+    let mut admin = postgres::Client::connect(base, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};"
+        ))
+        .unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    (
+        format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+        schema,
+    )
+}
+
+/// One `exportgate serve` on a free port, killed on drop.
+struct Srv {
+    child: Child,
+    base: String,
+}
+
+impl Srv {
+    fn start(url: &str) -> Srv {
+        let mut child = exe()
+            .args(["serve", "--addr", "127.0.0.1:0", "--db", url, "--lists"])
+            .arg(csl())
+            // The real CSL is dated 2026-07-31: keep it in force.
+            .args(["--max-list-age", "36500"])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start exportgate serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line `{line}`"))
+            .to_string();
+        Srv { child, base }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Srv {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Call the API; `Err` when the server cannot be reached (e.g. it was killed).
+fn call(
+    base: &str,
+    method: &str,
+    path: &str,
+    key: &str,
+    body: Option<&Value>,
+) -> Result<(u16, Value), String> {
+    let req = ureq::request(method, &format!("{base}{path}"))
+        .timeout(Duration::from_secs(30))
+        .set("Authorization", &format!("Bearer {key}"));
+    let res = match body {
+        Some(b) => req
+            .set("Content-Type", "application/json")
+            .send_string(&b.to_string()),
+        None => req.call(),
+    };
+    let resp = match res {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => return Err(e.to_string()),
+    };
+    let status = resp.status();
+    let text = resp.into_string().map_err(|e| e.to_string())?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+fn ok(base: &str, method: &str, path: &str, key: &str, body: Option<&Value>) -> Value {
+    let (s, v) = call(base, method, path, key, body).unwrap();
+    assert_eq!(s, 200, "{method} {base}{path}: {v}");
+    v
+}
+
+/// `quantity` H100s to Falcon Compute in the UAE: a licence is required.
+fn h100(id: &str, quantity: u64) -> Value {
+    json!({"id": id, "date": "2025-06-01", "item": {"chip": "nvidia-h100-sxm"}, "quantity": quantity,
+        "destination": "AE", "exporter": {"name": "Acme Systems", "country": "US"},
+        "consignee": {"name": "Falcon Compute LLC", "country": "AE", "headquarters": "AE",
+            "parent_headquarters": "AE"}})
+}
+
+/// An order to a party on the Denied Persons List: held for review, a case opened.
+fn denied(id: &str) -> Value {
+    json!({"id": id, "date": "2025-06-01", "item": {"chip": "nvidia-l2"}, "quantity": 8,
+        "destination": "US", "exporter": {"name": "Acme Systems", "country": "US"},
+        "consignee": {"name": "KAL TEK LABS", "country": "US", "headquarters": "US",
+            "parent_headquarters": "US"}})
+}
+
+fn key(url: &str, role: &str, name: &str) -> (String, String) {
+    let out = exe()
+        .args([
+            "keys", "create", "--role", role, "--name", name, "--db", url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let err = String::from_utf8(out.stderr).unwrap();
+    let id = err
+        .split('`')
+        .nth(1)
+        .unwrap_or_else(|| panic!("no key id in `{err}`"))
+        .to_string();
+    (key, id)
+}
+
+fn add_licence(url: &str, dir: &std::path::Path, number: &str, units: u64) {
+    let licence = json!({"number": number, "holder": "Acme Systems",
+        "items": ["nvidia-h100-sxm"], "destinations": ["AE"], "consignees": ["Falcon Compute LLC"],
+        "units": units, "valid_from": "2025-01-01", "valid_to": "2027-12-31"});
+    let file = dir.join(format!("{number}.json"));
+    std::fs::write(&file, licence.to_string()).unwrap();
+    run_ok(&["licences", "add", file.to_str().unwrap(), "--db", url]);
+}
+
+fn posted(url: &str, number: &str) -> u64 {
+    let v: Value = serde_json::from_str(&run_ok(&[
+        "licences", "show", number, "--format", "json", "--db", url,
+    ]))
+    .unwrap();
+    v["balance"]["posted"]["units"].as_u64().unwrap()
+}
+
+#[test]
+fn three_servers_share_one_postgres_database() {
+    let Some(base) = std::env::var("EXPORTGATE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        eprintln!(
+            "EXPORTGATE_TEST_POSTGRES_URL is not set: the three-server PostgreSQL test is skipped"
+        );
+        return;
+    };
+    let (url, schema) = fresh_schema(&base);
+    let dir = tempfile::tempdir().unwrap();
+
+    // The schema, by the command and again (nothing to do).
+    let first = run_ok(&["db", "migrate", "--db", &url]);
+    assert!(first.contains("applied migration 1 (ledger)"), "{first}");
+    let again = run_ok(&["db", "migrate", "--db", &url]);
+    assert!(again.contains("up to date"), "{again}");
+
+    let (admin, _) = key(&url, "admin", "alice");
+    let (erp, _) = key(&url, "submitter", "erp");
+    let (rita, _) = key(&url, "reviewer", "rita");
+    let (rob, _) = key(&url, "reviewer", "rob");
+    add_licence(&url, dir.path(), "D9100001", 40);
+
+    let mut servers: Vec<Srv> = (0..3).map(|_| Srv::start(&url)).collect();
+    let bases: Vec<String> = servers.iter().map(|s| s.base.clone()).collect();
+
+    // 1. Ship from all three at once against one licence of 40 units: 3 x 30 orders of one.
+    let shippers: Vec<_> = bases
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let (b, erp) = (b.clone(), erp.clone());
+            std::thread::spawn(move || {
+                let mut decisions = Vec::new();
+                for batch in 0..10 {
+                    let orders: Vec<Value> = (0..3)
+                        .map(|j| h100(&format!("s{i}-{batch}-{j}"), 1))
+                        .collect();
+                    let v = ok(&b, "POST", "/v1/ship", &erp, Some(&json!(orders)));
+                    decisions.extend(v.as_array().unwrap().iter().cloned());
+                }
+                decisions
+            })
+        })
+        .collect();
+    let decisions: Vec<Value> = shippers
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(decisions.len(), 90);
+    let licensed = decisions
+        .iter()
+        .filter(|d| d["outcome"] == "licensed")
+        .count();
+    assert_eq!(licensed, 40, "exactly the licence's units are licensed");
+    for d in decisions.iter().filter(|d| d["outcome"] != "licensed") {
+        assert_eq!(d["outcome"], "license_required", "{d}");
+        assert!(d["reasons"].to_string().contains("`exceeds_limit`"), "{d}");
+    }
+    assert_eq!(posted(&url, "D9100001"), 40);
+
+    // 2. Cases opened on server 0, listed on server 2, released or blocked from servers 1 and
+    //    2 at once: each resolved exactly once, the other attempt 409.
+    let mut cases = Vec::new();
+    for i in 0..6 {
+        let d = ok(
+            &bases[0],
+            "POST",
+            "/v1/check",
+            &erp,
+            Some(&denied(&format!("held-{i}"))),
+        );
+        assert_eq!(d["outcome"], "hold_for_review", "{d}");
+        cases.push(d["review_case"].as_i64().expect("a case"));
+    }
+    let listed = ok(&bases[2], "GET", "/v1/cases?status=open", &rob, None);
+    let listed: Vec<i64> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(listed, cases, "server 2 lists the cases opened on server 0");
+    let resolvers: Vec<_> = [(1usize, rita.clone()), (2usize, rob.clone())]
+        .into_iter()
+        .map(|(s, k)| {
+            let (b, cases) = (bases[s].clone(), cases.clone());
+            std::thread::spawn(move || {
+                cases
+                    .iter()
+                    .map(|id| {
+                        let action = if id % 2 == 0 { "release" } else { "block" };
+                        call(
+                            &b,
+                            "POST",
+                            &format!("/v1/cases/{id}/{action}"),
+                            &k,
+                            Some(&json!({"reason": "checked against the DPL entry"})),
+                        )
+                        .unwrap()
+                        .0
+                    })
+                    .collect::<Vec<u16>>()
+            })
+        })
+        .collect();
+    let statuses: Vec<Vec<u16>> = resolvers.into_iter().map(|t| t.join().unwrap()).collect();
+    for (i, id) in cases.iter().enumerate() {
+        let mut pair = [statuses[0][i], statuses[1][i]];
+        pair.sort();
+        assert_eq!(pair, [200, 409], "case {id}: exactly one resolution");
+    }
+    let audit = ok(&bases[1], "GET", "/v1/audit?limit=1000", &rita, None);
+    let resolutions = audit.to_string().matches("case_released").count()
+        + audit.to_string().matches("case_blocked").count();
+    assert_eq!(resolutions, cases.len(), "one audit record per resolution");
+
+    // 2b. A clearance made through server 1 (releasing a near miss with `allow_until`) applies
+    //     on server 2 within a second.
+    let near = server_util::order("near-1", "Pirucas Tarding", "AM");
+    let d = ok(&bases[0], "POST", "/v1/check", &erp, Some(&near));
+    let near_case = d["review_case"].as_i64().expect("a case for the near miss");
+    let until = (chrono::Utc::now().date_naive() + chrono::Days::new(30)).to_string();
+    ok(
+        &bases[1],
+        "POST",
+        &format!("/v1/cases/{near_case}/release"),
+        &rita,
+        Some(&json!({"reason": "different company: registry checked", "allow_until": until})),
+    );
+    let cleared_at = Instant::now();
+    let mut again = server_util::order("near-2", "Pirucas Tarding", "AM");
+    again["date"] = json!(chrono::Utc::now().date_naive().to_string());
+    // Today the affiliates rule binds: state that ownership was checked.
+    again["consignee"]["ownership_checked"] = json!(true);
+    loop {
+        let d = ok(&bases[2], "POST", "/v1/check", &erp, Some(&again));
+        if d["screening"]["hits"][0]["cleared"].is_string() {
+            assert!(d.get("review_case").is_none(), "{d}");
+            break;
+        }
+        assert!(
+            cleared_at.elapsed() < Duration::from_secs(1),
+            "server 2 still ignores a clearance made {:?} ago: {d}",
+            cleared_at.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    // 3. A key used (and cached) on every server, revoked through server 0 by the API and
+    //    another by `exportgate keys revoke`: refused by every server within a second.
+    let (temp, temp_id) = key(&url, "submitter", "temp-system");
+    let (temp2, temp2_id) = key(&url, "submitter", "temp-system-2");
+    for b in &bases {
+        ok(b, "GET", "/v1/regimes", &temp, None);
+        ok(b, "GET", "/v1/regimes", &temp2, None);
+    }
+    ok(
+        &bases[0],
+        "DELETE",
+        &format!("/v1/keys/{temp_id}"),
+        &admin,
+        None,
+    );
+    run_ok(&["keys", "revoke", &temp2_id, "--db", &url]);
+    let revoked = Instant::now();
+    for b in &bases {
+        for k in [&temp, &temp2] {
+            loop {
+                let (s, _) = call(b, "GET", "/v1/regimes", k, None).unwrap();
+                if s == 401 {
+                    break;
+                }
+                assert!(
+                    revoked.elapsed() < Duration::from_secs(1),
+                    "{b} still accepts a key revoked {:?} ago",
+                    revoked.elapsed()
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+    let list = run_ok(&["keys", "list", "--db", &url]);
+    let line = list.lines().find(|l| l.starts_with(&temp2_id)).unwrap();
+    assert!(line.contains("revoked"), "{line}");
+    let out = exe()
+        .args(["keys", "revoke", &temp2_id, "--db", &url])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "revoking twice is an error");
+
+    // 4. SIGKILL one server while all three ship: every acknowledged draw and case survives.
+    //    A second licence, added while the servers run, is drawn by all of them.
+    add_licence(&url, dir.path(), "D9100002", 100_000);
+    let stop = Arc::new(AtomicBool::new(false));
+    let loaders: Vec<_> = bases
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let (b, erp, stop) = (b.clone(), erp.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut acked = Vec::new();
+                let mut cases = Vec::new();
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) && n < 2000 {
+                    n += 1;
+                    let id = format!("k{i}-{n}");
+                    match call(&b, "POST", "/v1/ship", &erp, Some(&h100(&id, 1))) {
+                        Ok((200, d)) => {
+                            assert_eq!(d["outcome"], "licensed", "{d}");
+                            acked.push(id);
+                        }
+                        Ok((s, d)) => panic!("{b}: {s} {d}"),
+                        Err(_) => break, // killed
+                    }
+                    if n % 10 == 0 {
+                        match call(
+                            &b,
+                            "POST",
+                            "/v1/check",
+                            &erp,
+                            Some(&denied(&format!("kh{i}-{n}"))),
+                        ) {
+                            Ok((200, d)) => cases.push(d["review_case"].as_i64().unwrap()),
+                            Ok((s, d)) => panic!("{b}: {s} {d}"),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                (acked, cases)
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    servers[2].kill();
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, Ordering::Relaxed);
+    let results: Vec<(Vec<String>, Vec<i64>)> =
+        loaders.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(
+        !results[2].0.is_empty(),
+        "the killed server acknowledged draws before it died"
+    );
+    let acked: usize = results.iter().map(|r| r.0.len()).sum();
+    let drawn = posted(&url, "D9100002") as usize;
+    assert!(drawn >= acked, "{drawn} units posted, {acked} acknowledged");
+    // Every acknowledged order, sent again through a surviving server, replays its draw.
+    for id in &results[2].0 {
+        let d = ok(&bases[0], "POST", "/v1/ship", &erp, Some(&h100(id, 1)));
+        assert_eq!(d["outcome"], "licensed", "{id}: {d}");
+    }
+    assert_eq!(
+        posted(&url, "D9100002") as usize,
+        drawn,
+        "replays draw nothing"
+    );
+    // Every acknowledged case is there.
+    let all = ok(
+        &bases[1],
+        "GET",
+        "/v1/cases?status=all&limit=10000",
+        &rita,
+        None,
+    );
+    let ids: Vec<i64> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    for id in results.iter().flat_map(|r| r.1.iter()) {
+        assert!(ids.contains(id), "case {id} was acknowledged and is gone");
+    }
+    let verify = run_ok(&["audit", "verify", "--db", &url]);
+    assert!(verify.contains("audit log intact"), "{verify}");
+
+    drop(servers);
+    postgres::Client::connect(&base, postgres::NoTls)
+        .unwrap()
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
+}
+
+/// `exportgate keys revoke|list` and `--expires` on the embedded SQLite default.
+#[test]
+fn keys_revoke_list_and_expires_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db.sqlite");
+    let db = db.to_str().unwrap();
+    let (_, id) = key(db, "submitter", "erp");
+    let out = exe()
+        .args(["keys", "create", "--role", "reviewer", "--name", "rita"])
+        .args(["--expires", "2999-06-30", "--db", db])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let out = exe()
+        .args(["keys", "create", "--role", "reviewer", "--name", "rita"])
+        .args(["--expires", "2020-06-30", "--db", db])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--expires: 2020-06-30 is in the past"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    run_ok(&["keys", "revoke", &id, "--db", db]);
+    let list = run_ok(&["keys", "list", "--db", db]);
+    assert!(list.lines().next().unwrap().contains("EXPIRES"), "{list}");
+    let erp = list.lines().find(|l| l.starts_with(&id)).unwrap();
+    assert!(erp.contains("revoked"), "{list}");
+    let rita = list.lines().find(|l| l.ends_with("rita")).unwrap();
+    assert!(
+        rita.contains("active") && rita.contains("2999-07-01"),
+        "{list}"
+    );
+    let out = exe()
+        .args(["keys", "revoke", "no-such-id", "--db", db])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // `db migrate` on a fresh file applies every migration; on a migrated one, nothing.
+    let fresh = dir.path().join("fresh.sqlite");
+    let o = run_ok(&["db", "migrate", "--db", fresh.to_str().unwrap()]);
+    assert!(o.contains("applied migration 1 (ledger)"), "{o}");
+    let o = run_ok(&["db", "migrate", "--db", db]);
+    assert!(o.contains("up to date"), "{o}");
+    // Imported lists stay in SQLite: a PostgreSQL URL is refused, without its password.
+    let out = exe()
+        .args([
+            "lists",
+            "status",
+            "--db",
+            "postgres://u:s3cret@127.0.0.1:1/x",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("SQLite only") && !err.contains("s3cret"),
+        "{err}"
+    );
+}
