@@ -38,6 +38,7 @@ pub fn principal(st: &Shared) -> Result<Principal, String> {
         user_id: user.id,
         user: user.name,
         role: Role::Submitter,
+        expires: None,
     })
 }
 
