@@ -786,6 +786,16 @@ pub fn cli_main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // The reader of our output went away (`exportgate ... | head`): stop quietly with the
+        // shell's code for a broken pipe, as Unix tools do, not with an error message.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::from(141)
+        }
         Err(e) => {
             let code = if e.downcast_ref::<UserError>().is_some() {
                 2
