@@ -19,6 +19,9 @@ fi
 bash scripts/browser-setup.sh
 # Headless Chromium for the browser tests (the simulator's HTML report).
 bash scripts/chromium-setup.sh
+# pycountry, for the test that data/countries.json is what data/gen/countries.py makes today.
+python3 -c 'import pycountry' 2>/dev/null ||
+    python3 -m pip install --quiet --disable-pip-version-check pycountry==26.2.16
 status=0
 cargo test --workspace --locked || status=$?
 # The summary comes last, where it cannot be missed at the end of a long log.

@@ -8,7 +8,7 @@ Usage (from the repo root):
 Inputs:
   * pycountry (ISO 3166-1, all 249 alpha-2 codes)
   * the eCFR extract of 15 CFR 740 Supp. No. 1 (default
-    /work/shared/data/reference/ear/country-groups.json, issue date 2026-07-23)
+    ../shared/data/reference/ear/country-groups.json beside the repository, issue date 2026-07-23)
   * HISTORY / PRE_WINDOW below: the hand-researched change table (see data/COUNTRIES.md)
 
 Output is deterministic: sorted keys, 2-space indent, UTF-8, trailing newline.
@@ -24,7 +24,8 @@ from pathlib import Path
 import pycountry
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_EXTRACT = Path("/work/shared/data/reference/ear/country-groups.json")
+# `shared/` sits beside the repository (repo/data/gen/countries.py -> repo/../shared).
+DEFAULT_EXTRACT = HERE.parent.parent.parent / "shared/data/reference/ear/country-groups.json"
 DEFAULT_OUT = HERE.parent / "countries.json"
 AS_OF = "2026-07-23"
 WINDOW_START = "2022-10-01"
@@ -110,7 +111,7 @@ SOURCES = [
     ("fr-2020-02941", "85 FR 10274 (FR Doc. 2020-02941), 'Amendments to Country Groups for Russia and Yemen Under the EAR', effective 2020-02-24"),
     ("fr-2019-11034", "84 FR 24018 (FR Doc. 2019-11034), 'Revisions to Country Group Designations for Venezuela', effective 2019-05-24"),
     ("fr-2022-04819", "87 FR 13048 (FR Doc. 2022-04819), 'Imposition of Sanctions Against Belarus Under the EAR', effective 2022-03-02"),
-    ("regs-md", "/work/shared/reference/regulations.md sections 0 and 3 (project research note)"),
+    ("regs-md", "shared/reference/regulations.md sections 0 and 3 (project research note)"),
 ]
 
 DEFAULT_NOTE = ("Membership at 2026-07-23 read in the eCFR extract (P). No rule adding or removing this "

@@ -79,7 +79,7 @@ pub struct CatalogEntry {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogFile {
-    #[allow(dead_code)]
+    /// The file format's version; this build reads version 1 only.
     version: u32,
     #[allow(dead_code)]
     source: String,
@@ -96,6 +96,15 @@ impl Catalog {
     /// Parse and validate the catalog file.
     pub fn from_json(text: &str) -> Result<Catalog, SpecError> {
         let file: CatalogFile = crate::spec::parse_json(text)?;
+        if file.version != 1 {
+            return Err(SpecError::new(
+                "version",
+                format!(
+                    "catalog format version {} is not one this build reads (1)",
+                    file.version
+                ),
+            ));
+        }
         let mut entries = BTreeMap::new();
         for e in file.chips {
             e.spec.validate(&format!("{}.", e.id))?;

@@ -97,6 +97,8 @@ struct GroupRecord {
 
 #[derive(Debug, Clone, Deserialize)]
 struct CountriesFile {
+    /// The file format's version; this build reads version 1 only.
+    version: u32,
     countries: Vec<CountryRecord>,
     groups: BTreeMap<String, GroupRecord>,
 }
@@ -156,6 +158,12 @@ impl Countries {
     pub fn from_json(text: &str) -> Result<Countries, CountryDataError> {
         let file: CountriesFile =
             serde_json::from_str(text).map_err(|e| CountryDataError(e.to_string()))?;
+        if file.version != 1 {
+            return Err(CountryDataError(format!(
+                "countries format version {} is not one this build reads (1)",
+                file.version
+            )));
+        }
         let mut countries: Vec<Option<Country>> = vec![None; SLOTS];
         let mut by_name = HashMap::new();
         for c in &file.countries {

@@ -24,6 +24,8 @@ pub struct TagDecl {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TagsFile {
+    /// The file format's version; this build reads version 1 only.
+    version: u32,
     #[allow(dead_code)]
     summary: String,
     tags: BTreeMap<String, TagDecl>,
@@ -97,6 +99,12 @@ impl EndUseTags {
     /// declared with a meaning, and every tag must be a lower-case word (`a-z`, `0-9`, `_`).
     pub fn declare(&mut self, json: &str) -> Result<(), String> {
         let file: TagsFile = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        if file.version != 1 {
+            return Err(format!(
+                "end-use tags format version {} is not one this build reads (1)",
+                file.version
+            ));
+        }
         for (tag, decl) in &file.tags {
             let word = tag.starts_with(|c: char| c.is_ascii_lowercase())
                 && tag
@@ -233,12 +241,32 @@ mod tests {
         let rs = Ruleset::embedded().unwrap();
         let mut tags = super::EndUseTags::used_by(rs.regimes());
         let e = tags
-            .declare(r#"{"summary":"s","tags":{"iaas":{"meaning":"m"}}}"#)
+            .declare(r#"{"version":1,"summary":"s","tags":{"iaas":{"meaning":"m"}}}"#)
             .unwrap_err();
         assert!(e.contains("not declared"), "{e}");
         let mut tags = super::EndUseTags::default();
         assert!(tags
-            .declare(r#"{"summary":"s","tags":{"Military":{"meaning":"m"}}}"#)
+            .declare(r#"{"version":1,"summary":"s","tags":{"Military":{"meaning":"m"}}}"#)
             .is_err());
+    }
+
+    /// A data file of a format version this build does not know is refused, not half-read.
+    #[test]
+    fn data_files_of_an_unknown_version_are_refused() {
+        let mut tags = super::EndUseTags::default();
+        let e = tags
+            .declare(r#"{"version":2,"summary":"s","tags":{}}"#)
+            .unwrap_err();
+        assert!(e.contains("version 2"), "{e}");
+        let catalog = include_str!("../../../data/chips.json").replacen(
+            "\"version\": 1",
+            "\"version\": 2",
+            1,
+        );
+        let e = crate::catalog::Catalog::from_json(&catalog).unwrap_err();
+        assert_eq!(e.field, "version");
+        let countries = include_str!("../../../data/countries.json")
+            .replace("\"version\": 1\n", "\"version\": 3\n");
+        assert!(crate::country::Countries::from_json(&countries).is_err());
     }
 }

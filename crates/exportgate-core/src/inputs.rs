@@ -26,11 +26,7 @@ pub fn digest_parts<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
         h.update(p);
         h.update(b"\n");
     }
-    hex(&h.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(h.finalize())
 }
 
 /// The digests of the rule data one ruleset was built from.

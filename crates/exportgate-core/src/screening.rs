@@ -139,7 +139,7 @@ pub struct ListingDocument {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PolicyFile {
-    #[allow(dead_code)]
+    /// The file format's version; this build reads version 1 only.
     version: u32,
     #[allow(dead_code)]
     summary: String,
@@ -211,6 +211,15 @@ pub fn fr_citations(text: &str) -> Vec<(u32, u32)> {
 impl ScreeningPolicy {
     pub fn from_json(text: &str) -> Result<ScreeningPolicy, crate::SpecError> {
         let f: PolicyFile = crate::spec::parse_json(text)?;
+        if f.version != 1 {
+            return Err(crate::SpecError::new(
+                "version",
+                format!(
+                    "screening policy format version {} is not one this build reads (1)",
+                    f.version
+                ),
+            ));
+        }
         for d in &f.listing_documents {
             if d.pages[0] > d.pages[1] || d.effective > d.published {
                 return Err(crate::SpecError::new(

@@ -72,10 +72,7 @@ pub fn licence_amounts(facts: &OrderFacts<'_>, d: &Decision) -> Amounts {
 /// with the order id's SHA-256 when the id is too long or has control characters.
 pub fn order_key(order_id: &str, suffix: &str) -> Key {
     Key::new(format!("ship:{order_id}:{suffix}")).unwrap_or_else(|_| {
-        let hash: String = Sha256::digest(order_id.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hash = hex::encode(Sha256::digest(order_id.as_bytes()));
         Key::new(format!("ship:sha256-{hash}:{suffix}")).expect("a short key")
     })
 }
