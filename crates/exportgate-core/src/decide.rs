@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::classify::{classify, Classification, Eccn, ItemRef};
 use crate::confidence::Confidence;
 use crate::country::{CountryCode, GroupAnswer, GroupId};
+use crate::kyc::{DueDiligenceReport, FactSource, MissingFacts, PartyUse};
 use crate::order::{FactValue, Order, ResolvedOrder, ResolvedParty};
 use crate::reason::{num, Reason};
 use crate::regime::{
@@ -101,6 +102,10 @@ pub struct Decision {
     /// Red flags raised or left unknown (a missing fact is reported, never cleared).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub red_flags: Vec<RedFlag>,
+    /// Know your customer: the party records drawn on, where each fact came from, and the
+    /// facts that would settle each unknown red flag (absent when there is nothing to say).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_diligence: Option<DueDiligenceReport>,
     /// The licence the order ships under (outcome `licensed`), with the balance left.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub licence: Option<LicenceUse>,
@@ -767,21 +772,111 @@ fn names_company(party: &str, company: &str) -> bool {
     !c.is_empty() && p.starts_with(&c)
 }
 
-/// Evaluate one fact test; a missing fact is unknown.
-fn fact_test(f: &Facts, t: &FactTest, explain: bool) -> (Tri, String) {
-    let value = match t.fact.as_str() {
-        "quantity" => Some(FactValue::Number(f.order.order.quantity as f64)),
+/// A fact of the order: from the order line (`due_diligence`), else from the first linked
+/// party record that is current and knows it on the order's date.
+fn fact_of(f: &Facts, name: &str) -> Option<FactValue> {
+    let order = f.order.order;
+    match name {
+        "quantity" => Some(FactValue::Number(order.quantity as f64)),
         "tpp_total" => f
             .class
             .tpp
-            .map(|x| FactValue::Number(x * f.order.order.quantity as f64)),
-        name => f
-            .order
-            .order
+            .map(|x| FactValue::Number(x * order.quantity as f64)),
+        name => order
             .due_diligence
             .as_ref()
-            .and_then(|d| d.fact(name)),
+            .and_then(|d| d.fact(name))
+            .or_else(|| {
+                let kyc = order.kyc.as_ref()?;
+                kyc.fact(name, f.date).map(|(v, _, _)| v.clone())
+            }),
+    }
+}
+
+/// The facts that would settle a rule left unknown: its fact tests whose fact is missing.
+fn missing_facts(f: &Facts, rule: &Rule, severity: Severity, evidence: String) -> MissingFacts {
+    let mut facts: Vec<String> = Vec::new();
+    for t in &rule.when.facts {
+        if fact_of(f, &t.fact).is_none() && !facts.contains(&t.fact) {
+            facts.push(t.fact.clone());
+        }
+    }
+    let note = facts.is_empty().then_some(evidence);
+    MissingFacts {
+        flag: rule.id.clone(),
+        severity,
+        facts,
+        note,
+    }
+}
+
+/// The decision's due-diligence section: the linked parties, the source of every fact known,
+/// and what is missing; `None` when there is nothing to say.
+fn due_diligence_report(
+    f: &Facts,
+    missing: Vec<MissingFacts>,
+    held: bool,
+) -> Option<DueDiligenceReport> {
+    let order = f.order.order;
+    let kyc = order.kyc.as_deref();
+    if missing.is_empty() && kyc.is_none() {
+        return None;
+    }
+    let mut report = DueDiligenceReport {
+        missing,
+        policy: if held { "hold" } else { "report" },
+        ..DueDiligenceReport::default()
     };
+    if let Some(kyc) = kyc {
+        report.parties = kyc
+            .links
+            .iter()
+            .map(|l| PartyUse {
+                id: l.party.record.id.clone(),
+                role: l.role,
+                matched_by: l.matched_by,
+                review_by: l.party.record.review_by,
+                current: l.party.current_on(f.date),
+            })
+            .collect();
+        let names = crate::order::FACTS
+            .iter()
+            .map(|(n, _)| *n)
+            .filter(|n| crate::kyc::fact_kind(n).is_some())
+            .chain(crate::kyc::DOCUMENTS);
+        for name in names {
+            if order
+                .due_diligence
+                .as_ref()
+                .and_then(|d| d.fact(name))
+                .is_some()
+            {
+                report.sources.push(FactSource {
+                    fact: name.to_string(),
+                    source: "order",
+                    party: None,
+                    role: None,
+                    established: None,
+                    by: None,
+                });
+            } else if let Some((_, e, l)) = kyc.fact(name, f.date) {
+                report.sources.push(FactSource {
+                    fact: name.to_string(),
+                    source: "party",
+                    party: Some(l.party.record.id.clone()),
+                    role: Some(l.role),
+                    established: Some(e.established),
+                    by: Some(e.by.clone()),
+                });
+            }
+        }
+    }
+    Some(report)
+}
+
+/// Evaluate one fact test; a missing fact is unknown.
+fn fact_test(f: &Facts, t: &FactTest, explain: bool) -> (Tri, String) {
+    let value = fact_of(f, &t.fact);
     let Some(value) = value else {
         let note = if explain {
             format!("`{}` is not given", t.fact)
@@ -1200,6 +1295,7 @@ fn decide_resolved(
     let mut trace = Vec::new();
     let mut rules_evaluated = 0u32;
     let mut red_flags: Vec<RedFlag> = Vec::new();
+    let mut missing: Vec<MissingFacts> = Vec::new();
     let mut flag_reasons: Vec<Reason> = Vec::new();
     let mut reasons: Vec<Reason> = class
         .reasons
@@ -1286,6 +1382,7 @@ fn decide_resolved(
                 Tri::Unknown => {
                     status = RuleStatus::Unknown;
                     if let Effect::RedFlag { severity } = &rule.effect {
+                        missing.push(missing_facts(&f, rule, *severity, e.text()));
                         red_flags.push(RedFlag {
                             id: rule.id.clone(),
                             title: rule.title.clone(),
@@ -1573,6 +1670,52 @@ fn decide_resolved(
         }
     }
 
+    // The due-diligence policy: an unknown high-severity red flag holds where it reaches.
+    let mut dd_held = false;
+    if missing.iter().any(|m| m.severity == Severity::High) {
+        for p in &rs.due_diligence.hold {
+            let e = eval_scope(&f, &p.when, true);
+            if e.truth == Tri::No {
+                continue;
+            }
+            let flags: Vec<&str> = missing
+                .iter()
+                .filter(|m| m.severity == Severity::High)
+                .map(|m| m.flag.as_str())
+                .collect();
+            let mut collect: Vec<&str> = Vec::new();
+            for m in missing.iter().filter(|m| m.severity == Severity::High) {
+                for x in &m.facts {
+                    if !collect.contains(&x.as_str()) {
+                        collect.push(x);
+                    }
+                }
+            }
+            let collect = if collect.is_empty() {
+                "see due_diligence.missing".to_string()
+            } else {
+                collect.join(", ")
+            };
+            holds.push(
+                Reason::new(
+                    p.id.clone(),
+                    p.citation.clone(),
+                    format!(
+                        "due diligence incomplete: {}: {}; high-severity red flags that cannot \
+                         be checked: {}; facts to collect: {collect}",
+                        p.title,
+                        e.text(),
+                        flags.join(", ")
+                    ),
+                )
+                .with_confidence(Confidence::D),
+            );
+            dd_held = true;
+            break;
+        }
+    }
+    let due_diligence = due_diligence_report(&f, missing, dd_held);
+
     let policy = requirements.iter().filter_map(|q| q.policy).max();
     let mut conditions: Vec<Condition> = Vec::new();
     let screen = screening_findings(rs, screening, ctx.as_of, &mut reasons);
@@ -1686,6 +1829,7 @@ fn decide_resolved(
         screening: screening_record(rs, screening, ctx.as_of),
         licence: None,
         red_flags,
+        due_diligence,
         allocation,
         classification: Some(class),
     }

@@ -11,6 +11,7 @@ pub mod confidence;
 pub mod country;
 pub mod decide;
 pub mod end_use;
+pub mod kyc;
 pub mod metrics;
 pub mod order;
 pub mod reason;

@@ -12,6 +12,7 @@ use crate::classify::Eccn;
 use crate::country::Countries;
 use crate::country::CountryCode;
 use crate::end_use::EndUseTags;
+use crate::kyc::DueDiligencePolicy;
 use crate::regime::{
     ClassificationParams, CompiledSet, Effect, Regime, RegimeState, Scope, SetExpr,
 };
@@ -23,6 +24,7 @@ pub mod embedded {
     pub const COUNTRIES: &str = include_str!("../../../data/countries.json");
     pub const SCREENING: &str = include_str!("../../../data/screening.json");
     pub const END_USE_TAGS: &str = include_str!("../../../data/end-use-tags.json");
+    pub const DUE_DILIGENCE_POLICY: &str = include_str!("../../../data/due-diligence-policy.json");
     /// `(file name, contents)` of every regime file.
     pub const REGIMES: &[(&str, &str)] = &[
         (
@@ -286,6 +288,9 @@ pub struct Ruleset {
     pub screening: ScreeningPolicy,
     /// The end-use tags an order may carry (those the rules test, plus the declared list).
     pub end_use_tags: EndUseTags,
+    /// Where an unknown high-severity red flag holds the order (`data/due-diligence-policy.json`
+    /// unless replaced with [`Ruleset::set_due_diligence_policy`]).
+    pub due_diligence: DueDiligencePolicy,
     regimes: Vec<Regime>,
 }
 
@@ -298,7 +303,60 @@ impl Ruleset {
         rs.end_use_tags
             .declare(embedded::END_USE_TAGS)
             .map_err(|p| err("end-use-tags.json", p))?;
+        rs.set_due_diligence_policy("due-diligence-policy.json", embedded::DUE_DILIGENCE_POLICY)?;
         Ok(rs)
+    }
+
+    /// Replaces the due-diligence policy with the text of a policy file (`file` names it in
+    /// errors). The policy is validated and compiled like a regime's rules: known groups,
+    /// countries, sets and ECCNs; its sets may come from the regimes named in `sets_from`.
+    pub fn set_due_diligence_policy(&mut self, file: &str, text: &str) -> Result<(), RulesetError> {
+        let mut p: DueDiligencePolicy =
+            serde_json::from_str(text).map_err(|e| err(file, e.to_string()))?;
+        let mut named = BTreeMap::new();
+        for id in &p.sets_from {
+            let r = self
+                .regime(id)
+                .ok_or_else(|| err(file, format!("sets_from: unknown regime `{id}`")))?;
+            named.extend(r.sets.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        named.extend(p.sets.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let mut ids = BTreeSet::new();
+        for rule in &mut p.hold {
+            let at = |m: String| err(file, format!("rule `{}`: {m}", rule.id));
+            if !ids.insert(rule.id.clone()) {
+                return Err(at("duplicate rule id".into()));
+            }
+            let s = &rule.when;
+            for set in [&s.destination, &s.headquarters, &s.headquarters_outside]
+                .into_iter()
+                .flatten()
+            {
+                for g in set.groups.iter().chain(&set.except_groups) {
+                    if !self.countries.has_group(g) {
+                        return Err(at(format!("unknown country group `{g}`")));
+                    }
+                }
+            }
+            if let Some(items) = &s.items {
+                for e in &items.eccns {
+                    if !ECCNS.contains(&e.as_str()) {
+                        return Err(at(format!("unknown ECCN `{e}`")));
+                    }
+                }
+                for f in items.flags.iter().chain(&items.not_flags) {
+                    if !FLAGS.contains(&f.as_str()) {
+                        return Err(at(format!("unknown flag `{f}`")));
+                    }
+                }
+            }
+            for t in &s.facts {
+                crate::order::check_fact_test(t).map_err(at)?;
+            }
+            compile_scope(&mut rule.when, &named, &self.countries).map_err(at)?;
+        }
+        self.due_diligence = p;
+        Ok(())
     }
 
     /// Build from the texts of the data files.
@@ -324,6 +382,7 @@ impl Ruleset {
             catalog,
             countries,
             screening: ScreeningPolicy::default(),
+            due_diligence: DueDiligencePolicy::default(),
             end_use_tags: EndUseTags::used_by(&regimes),
             regimes,
         };

@@ -6,7 +6,8 @@
 //! tallies quotas or matches licences itself, so every door gives the same answer.
 //!
 //! What a run of decisions owns, and where it lives:
-//! * the regimes forced for the run and the screening of parties: [`Pipeline`];
+//! * the regimes forced for the run, the screening of parties and the party records orders
+//!   reference (`Pipeline::with_parties`, linked by `Pipeline::attach`): [`Pipeline`];
 //! * deciding one order ([`Pipeline::decide`]) and a whole book: [`check`] (parallel first
 //!   pass, then lines that depend on earlier lines in input order, licences read-only) and
 //!   [`ship`] (the same decisions, then reserve-and-post on the ledger with an audit record);
@@ -28,6 +29,9 @@ pub mod licensing;
 pub mod quotas;
 pub mod ship;
 
+use std::borrow::Cow;
+
+use exportgate_core::kyc::PartyIndex;
 use exportgate_core::{Decider, Decision, ListHit, Order, QuotaView, Ruleset, SpecError};
 use exportgate_ledger::StoreError;
 use exportgate_lists::source::ScreeningSource;
@@ -92,6 +96,8 @@ pub struct Pipeline<'a> {
     decider: Decider<'a>,
     forced: Vec<String>,
     source: &'a ScreeningSource,
+    /// The party records orders may reference (loaded once per run).
+    parties: Option<&'a PartyIndex>,
 }
 
 impl<'a> Pipeline<'a> {
@@ -116,7 +122,44 @@ impl<'a> Pipeline<'a> {
             decider: Decider::new(rs, forced),
             forced: forced.to_vec(),
             source,
+            parties: None,
         })
+    }
+
+    /// Orders are linked to these party records (by `party_id`, or by exact name and
+    /// country) before they are screened and decided.
+    pub fn with_parties(mut self, parties: &'a PartyIndex) -> Self {
+        self.parties = Some(parties);
+        self
+    }
+
+    /// The party records, if any.
+    pub fn parties(&self) -> Option<&'a PartyIndex> {
+        self.parties
+    }
+
+    /// Links an order to its party records and fills its identity from them (see
+    /// [`PartyIndex::attach`]); an unknown `party_id` is an error record for the line. Every
+    /// entry point of the pipeline does this before it screens; it is done once per order.
+    pub fn attach(&self, line: usize, order: &mut Order) -> Result<(), LineError> {
+        match self.parties {
+            Some(ix) if order.kyc.is_none() => ix
+                .attach(order, self.rs)
+                .map_err(|e| LineError::spec(line, Some(order.id.clone()), e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The order linked to its party records: borrowed when there is nothing to link.
+    pub fn attached<'o>(&self, line: usize, order: &'o Order) -> Result<Cow<'o, Order>, LineError> {
+        match self.parties {
+            Some(_) if order.kyc.is_none() => {
+                let mut o = order.clone();
+                self.attach(line, &mut o)?;
+                Ok(Cow::Owned(o))
+            }
+            _ => Ok(Cow::Borrowed(order)),
+        }
     }
 
     /// Keep the trace of every rule considered (for `explain` and review cases).
@@ -167,7 +210,8 @@ impl<'a> Pipeline<'a> {
     /// order's decision; a book's lines that depend on earlier lines are completed by
     /// [`check`] and [`ship`].
     pub fn decide(&self, line: usize, order: &Order, quotas: &dyn QuotaView) -> LineResult {
-        let hits = self.screen(line, order)?;
-        self.decide_screened(line, order, &hits, quotas)
+        let order = self.attached(line, order)?;
+        let hits = self.screen(line, &order)?;
+        self.decide_screened(line, &order, &hits, quotas)
     }
 }

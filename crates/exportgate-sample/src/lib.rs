@@ -341,8 +341,10 @@ pub fn generate(spec: &BookSpec) -> Vec<Order> {
                     owners: c.owners.clone(),
                     ownership_checked: Some(c.checked),
                     role: None,
+                    party_id: None,
                 },
                 end_user: None,
+                intermediary: None,
                 end_use: Some(EndUse {
                     text: Some(text.into()),
                     tags: tags.iter().map(|t| t.to_string()).collect(),
@@ -350,6 +352,7 @@ pub fn generate(spec: &BookSpec) -> Vec<Order> {
                 due_diligence: Some(due_diligence(&mut rng, c, quantity)),
                 value_usd: Some(f64::from(rng.random_range(8_000..40_000u32)) * quantity as f64),
                 packaging: None,
+                kyc: None,
             }
         })
         .collect()
