@@ -801,6 +801,10 @@ fn missing_facts(f: &Facts, rule: &Rule, severity: Severity, evidence: String) -
             facts.push(t.fact.clone());
         }
     }
+    let w = &rule.when;
+    if f.order.order.end_use.is_none() && !(w.end_use_any.is_empty() && w.end_use_all.is_empty()) {
+        facts.push("end_use".into());
+    }
     let note = facts.is_empty().then_some(evidence);
     MissingFacts {
         flag: rule.id.clone(),

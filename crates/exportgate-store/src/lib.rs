@@ -8,6 +8,7 @@
 
 pub mod batcher;
 mod codec;
+pub mod parties;
 pub mod postgres;
 pub mod sqlite;
 
@@ -95,6 +96,15 @@ impl fmt::Display for StoreUrl {
             StoreUrl::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
             StoreUrl::Postgres(url) => f.write_str(&redact(url)),
         }
+    }
+}
+
+/// Opens (creating and migrating if needed) the party records at `url` (the ledger's
+/// database: the same file or server, the same audit log).
+pub fn open_party_store(url: &str) -> Result<Box<dyn parties::PartyStore>, StoreError> {
+    match StoreUrl::parse(url)? {
+        StoreUrl::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(&path)?)),
+        StoreUrl::Postgres(url) => Ok(Box::new(postgres::PostgresStore::connect(&url)?)),
     }
 }
 

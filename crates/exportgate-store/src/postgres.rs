@@ -29,7 +29,10 @@ use postgres::{Client, NoTls, Row, Transaction};
 
 /// Most attempts of one transaction that fails with a retryable error.
 pub const RETRIES_MAX: u32 = 20;
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_ledger.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_ledger.sql")),
+    (2, include_str!("../migrations/postgres/0002_parties.sql")),
+];
 const MIGRATION_LOCK: i64 = 0x6578_706f_7274; // "export"
 
 fn db(e: postgres::Error) -> StoreError {
@@ -180,7 +183,7 @@ impl PostgresStore {
     }
 
     /// Runs `f` in a write transaction that first locks the audit head; retries retryable failures.
-    fn write<T>(
+    pub(crate) fn write<T>(
         &mut self,
         mut f: impl FnMut(&mut PgRows<'_, '_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -217,7 +220,7 @@ impl PostgresStore {
         Ok(out)
     }
 
-    fn read<T>(
+    pub(crate) fn read<T>(
         &mut self,
         f: impl FnOnce(&mut Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -234,8 +237,8 @@ impl PostgresStore {
     }
 }
 
-struct PgRows<'a, 'b> {
-    tx: &'a mut Transaction<'b>,
+pub(crate) struct PgRows<'a, 'b> {
+    pub(crate) tx: &'a mut Transaction<'b>,
     /// The last PostgreSQL error, kept so that the caller can tell a retryable one.
     failed: Option<postgres::Error>,
 }

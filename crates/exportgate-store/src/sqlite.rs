@@ -26,7 +26,10 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_ledger.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_ledger.sql")),
+    (2, include_str!("../migrations/sqlite/0002_parties.sql")),
+];
 const BUSY_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn db(e: rusqlite::Error) -> StoreError {
@@ -198,7 +201,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` in a `BEGIN IMMEDIATE` transaction; commits on `Ok`, rolls back on `Err`.
-    fn write<T>(
+    pub(crate) fn write<T>(
         &mut self,
         f: impl FnOnce(&mut SqliteRows<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -212,7 +215,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` in a read transaction (one consistent snapshot).
-    fn read<T>(
+    pub(crate) fn read<T>(
         &mut self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -286,8 +289,8 @@ fn missing_table(e: rusqlite::Error) -> StoreError {
     }
 }
 
-struct SqliteRows<'a> {
-    conn: &'a Connection,
+pub(crate) struct SqliteRows<'a> {
+    pub(crate) conn: &'a Connection,
 }
 
 impl Rows for SqliteRows<'_> {

@@ -21,7 +21,20 @@ def order(oid, date, chip, dest, qty=8, consignee=None, end_use=None, exporter=U
     return o
 
 files={}
+# Issue 16: from 13 May 2025 an unknown high-severity diversion red flag holds a 3A090.a/4A090.a
+# order outside A:5/A:6 (data/due-diligence-policy.json). These cases test something else
+# (review policies, exceptions, licences, screening), so their orders carry the facts of a
+# known customer that raise no flag; tests/corpus/decisions/due-diligence.json tests the hold.
+KNOWN_CUSTOMER={"customer_since": "2019-03-01", "prior_orders": 12, "business_history_years": 9, "online_presence": "established", "business_need_shown": True, "delivery_address_type": "commercial", "delivery_address_consistent": True, "intermediary": "none", "normal_distribution": True}
+# Under the forced AI Diffusion rule red flag 28 (IaaS training) is high too; these orders
+# train no model.
+NO_TRAINING={"tier3-china-denial", "uae-tier2-lpp-replaces-country-scope"}
+KNOWN_CASES=NO_TRAINING|set(['b200-china-above-ceiling', 'cambodia-2025-11-06-last-day-in-d5', 'cambodia-2025-11-07-left-d5', 'cambodia-2026-01-15-out-of-d5-under-the-note', 'cambodia-after-leaving-d5', 'end-use-tag-declared-descriptive-accepted', 'end-use-tag-known-training-wmd-after-fix', 'entity-list-blocks-nac', 'entity-list-end-user-behind-clean-consignee', 'h100-uae-after-move-to-a5', 'h100-uae-day-before-move', 'h200-china-day-before-rule', 'h200-china-exporter-unknown-stays-denial', 'h200-china-from-us-case-by-case', 'h200-china-from-us-stated-civil-end-use', 'h200-china-reexport-from-singapore', 'h200-chinese-parent-located-abroad', 'h200-macau-from-us', 'licence-covers-consignee-written-otherwise', 'licence-for-another-consignee', 'licence-too-small-for-the-order', 'mi308x-china', 'mi308x-china-after-august-licences', 'mi325x-china-from-us-case-by-case', 'mi355x-china-above-ceiling', 'rtx-pro-6000-china-figures-published', 'tier3-china-denial', 'training-military-intelligence-china', 'training-wmd-blocks-nac', 'training-wmd-end-user-headquartered-in-china', 'uae-tier2-lpp-replaces-country-scope'])
 def case(file, name, o, expect, regimes=None, before=None, note=None):
+    if name in KNOWN_CASES:
+        for x in (before or [])+[o]:
+            x['due_diligence']={**KNOWN_CUSTOMER, **x.get('due_diligence', {})}
+            if name in NO_TRAINING: x['due_diligence']['training_operations']=0
     c={"name": name}
     if note: c["note"]=note
     if regimes: c["regimes"]=regimes
