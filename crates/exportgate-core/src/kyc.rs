@@ -78,6 +78,58 @@ pub struct PartyRecord {
     pub review_by: NaiveDate,
 }
 
+impl PartyRecord {
+    /// The record as judged on `as_of`: whether it is current, and each fact's age in days
+    /// (what `exportgate parties show` and `GET /v1/parties/{id}` show).
+    pub fn view(&self, as_of: NaiveDate) -> serde_json::Value {
+        let facts: serde_json::Map<String, serde_json::Value> = self
+            .facts
+            .iter()
+            .map(|(k, f)| {
+                (
+                    k.clone(),
+                    serde_json::json!({
+                        "value": f.value,
+                        "established": f.established,
+                        "by": f.by,
+                        "age_days": (as_of - f.established).num_days(),
+                    }),
+                )
+            })
+            .collect();
+        serde_json::json!({
+            "party": self,
+            "as_of": as_of,
+            "current": as_of <= self.review_by,
+            "facts": facts,
+        })
+    }
+
+    /// A review: each fact in `facts` set as established on `on` by `by`, and the next review
+    /// date when given. Check the result with [`CheckedParty::new`].
+    pub fn review(
+        &mut self,
+        facts: &[(String, serde_json::Value)],
+        by: &str,
+        on: NaiveDate,
+        review_by: Option<NaiveDate>,
+    ) {
+        for (k, v) in facts {
+            self.facts.insert(
+                k.clone(),
+                EstablishedFact {
+                    value: v.clone(),
+                    established: on,
+                    by: by.to_string(),
+                },
+            );
+        }
+        if let Some(d) = review_by {
+            self.review_by = d;
+        }
+    }
+}
+
 /// The kind of a fact a record may hold (`date`, `number`, `bool`, `text`).
 pub fn fact_kind(name: &str) -> Option<&'static str> {
     if DOCUMENTS.contains(&name) {
@@ -252,7 +304,7 @@ pub fn match_key(name: &str, country: &str) -> String {
 }
 
 /// Every party record, by id and by name and country: built once per run.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct PartyIndex {
     by_id: HashMap<String, Arc<CheckedParty>>,
     /// Name (or alias) and country; `None` when two records share them (no match is guessed).
@@ -264,6 +316,18 @@ impl PartyIndex {
     pub fn new(parties: impl IntoIterator<Item = CheckedParty>, rs: &Ruleset) -> PartyIndex {
         let mut ix = PartyIndex::default();
         for p in parties {
+            ix.insert(p, rs);
+        }
+        ix
+    }
+
+    /// Adds a record, or replaces the record with its id.
+    pub fn insert(&mut self, p: CheckedParty, rs: &Ruleset) {
+        if let Some(old) = self.by_id.remove(&p.record.id) {
+            self.by_name
+                .retain(|_, e| e.as_ref().is_none_or(|q| q.record.id != old.record.id));
+        }
+        {
             let p = Arc::new(p);
             let country = rs
                 .countries
@@ -271,7 +335,7 @@ impl PartyIndex {
                 .map(|c| c.to_string())
                 .unwrap_or_else(|| p.record.country.clone());
             for n in std::iter::once(&p.record.name).chain(&p.record.aliases) {
-                ix.by_name
+                self.by_name
                     .entry(match_key(n, &country))
                     .and_modify(|e| {
                         if e.as_ref().is_some_and(|q| q.record.id != p.record.id) {
@@ -280,9 +344,8 @@ impl PartyIndex {
                     })
                     .or_insert_with(|| Some(p.clone()));
             }
-            ix.by_id.insert(p.record.id.clone(), p);
+            self.by_id.insert(p.record.id.clone(), p);
         }
-        ix
     }
 
     pub fn len(&self) -> usize {

@@ -97,7 +97,28 @@ pub struct Pipeline<'a> {
     forced: Vec<String>,
     source: &'a ScreeningSource,
     /// The party records orders may reference (loaded once per run).
-    parties: Option<&'a PartyIndex>,
+    parties: Option<&'a Parties>,
+}
+
+/// The party records a pipeline links orders to: an index loaded once, replaced whole when a
+/// record changes (a server's `POST /v1/parties`), so a decision sees one consistent index.
+#[derive(Default)]
+pub struct Parties(std::sync::RwLock<std::sync::Arc<PartyIndex>>);
+
+impl Parties {
+    pub fn new(index: PartyIndex) -> Parties {
+        Parties(std::sync::RwLock::new(std::sync::Arc::new(index)))
+    }
+
+    /// The index as it is now.
+    pub fn current(&self) -> std::sync::Arc<PartyIndex> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the index.
+    pub fn replace(&self, index: PartyIndex) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = std::sync::Arc::new(index);
+    }
 }
 
 impl<'a> Pipeline<'a> {
@@ -128,13 +149,13 @@ impl<'a> Pipeline<'a> {
 
     /// Orders are linked to these party records (by `party_id`, or by exact name and
     /// country) before they are screened and decided.
-    pub fn with_parties(mut self, parties: &'a PartyIndex) -> Self {
+    pub fn with_parties(mut self, parties: &'a Parties) -> Self {
         self.parties = Some(parties);
         self
     }
 
     /// The party records, if any.
-    pub fn parties(&self) -> Option<&'a PartyIndex> {
+    pub fn parties(&self) -> Option<&'a Parties> {
         self.parties
     }
 
@@ -144,6 +165,7 @@ impl<'a> Pipeline<'a> {
     pub fn attach(&self, line: usize, order: &mut Order) -> Result<(), LineError> {
         match self.parties {
             Some(ix) if order.kyc.is_none() => ix
+                .current()
                 .attach(order, self.rs)
                 .map_err(|e| LineError::spec(line, Some(order.id.clone()), e)),
             _ => Ok(()),

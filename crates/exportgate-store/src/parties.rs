@@ -48,14 +48,24 @@ pub enum PartyConflict {
 
 /// Where party records are kept.
 pub trait PartyStore: Send {
-    /// Writes a record and appends the change to the audit log, in one transaction; returns
-    /// the audit record's seq.
+    /// Writes records and appends each change to the audit log, all in one transaction (a
+    /// conflict writes nothing); returns the last audit record's seq.
+    fn put_parties(
+        &mut self,
+        writes: &[PartyWrite<'_>],
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<Result<u64, PartyConflict>, StoreError>;
+
+    /// One record written with its audit record; returns the audit record's seq.
     fn put_party(
         &mut self,
         w: &PartyWrite<'_>,
         actor: &str,
         at: Timestamp,
-    ) -> Result<Result<u64, PartyConflict>, StoreError>;
+    ) -> Result<Result<u64, PartyConflict>, StoreError> {
+        self.put_parties(std::slice::from_ref(w), actor, at)
+    }
 
     /// One record, or `None`.
     fn party(&mut self, id: &str) -> Result<Option<PartyRow>, StoreError>;
@@ -92,58 +102,96 @@ fn check(exists: bool, w: &PartyWrite<'_>) -> Result<(), PartyConflict> {
     }
 }
 
+/// A conflict, carried out of the write transaction as an error so that it rolls back.
+struct Conflict(PartyConflict);
+
+const CONFLICT: &str = "party write conflict: ";
+
+impl From<Conflict> for StoreError {
+    fn from(c: Conflict) -> StoreError {
+        let (kind, id) = match c.0 {
+            PartyConflict::Exists(id) => ("exists", id),
+            PartyConflict::Missing(id) => ("missing", id),
+        };
+        StoreError::Abandoned(format!("{CONFLICT}{kind} {id}"))
+    }
+}
+
+/// The conflict again, once its transaction has rolled back.
+fn rollback_on_conflict(
+    out: Result<Result<u64, PartyConflict>, StoreError>,
+) -> Result<Result<u64, PartyConflict>, StoreError> {
+    match out {
+        Err(StoreError::Abandoned(m)) if m.starts_with(CONFLICT) => {
+            let rest = &m[CONFLICT.len()..];
+            let (kind, id) = rest.split_once(' ').unwrap_or((rest, ""));
+            Ok(Err(if kind == "exists" {
+                PartyConflict::Exists(id.to_owned())
+            } else {
+                PartyConflict::Missing(id.to_owned())
+            }))
+        }
+        other => other,
+    }
+}
+
 const COLUMNS: &str = "id, record, updated_at, updated_by, audit_seq";
 
 impl PartyStore for SqliteStore {
-    fn put_party(
+    fn put_parties(
         &mut self,
-        w: &PartyWrite<'_>,
+        writes: &[PartyWrite<'_>],
         actor: &str,
         at: Timestamp,
     ) -> Result<Result<u64, PartyConflict>, StoreError> {
-        self.write(|rows| {
-            let exists: bool = rows
-                .conn
-                .query_row(
-                    "SELECT EXISTS (SELECT 1 FROM parties WHERE id = ?1)",
-                    [w.id],
-                    |r| r.get(0),
-                )
-                .map_err(db)?;
-            if let Err(c) = check(exists, w) {
-                return Ok(Err(c));
-            }
-            let (seq, hash) = rows.audit_head()?;
-            rows.append_audit(&[AuditRecord::next(
-                seq,
-                &hash,
-                at,
-                actor,
-                KIND_DECISION,
-                audit_payload(w),
-            )])?;
-            rows.conn
-                .execute(
-                    "INSERT INTO parties (id, name, country, review_by, record, updated_at, \
+        let out = self.write(|rows| {
+            let mut last = 0;
+            for w in writes {
+                let exists: bool = rows
+                    .conn
+                    .query_row(
+                        "SELECT EXISTS (SELECT 1 FROM parties WHERE id = ?1)",
+                        [w.id],
+                        |r| r.get(0),
+                    )
+                    .map_err(db)?;
+                if let Err(c) = check(exists, w) {
+                    return Err(Conflict(c).into());
+                }
+                let (seq, hash) = rows.audit_head()?;
+                rows.append_audit(&[AuditRecord::next(
+                    seq,
+                    &hash,
+                    at,
+                    actor,
+                    KIND_DECISION,
+                    audit_payload(w),
+                )])?;
+                rows.conn
+                    .execute(
+                        "INSERT INTO parties (id, name, country, review_by, record, updated_at, \
                      updated_by, audit_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
                      ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
                      country = excluded.country, review_by = excluded.review_by, \
                      record = excluded.record, updated_at = excluded.updated_at, \
                      updated_by = excluded.updated_by, audit_seq = excluded.audit_seq",
-                    rusqlite::params![
-                        w.id,
-                        w.name,
-                        w.country,
-                        w.review_by,
-                        w.record.to_string(),
-                        at.micros(),
-                        actor,
-                        (seq + 1) as i64
-                    ],
-                )
-                .map_err(db)?;
-            Ok(Ok(seq + 1))
-        })
+                        rusqlite::params![
+                            w.id,
+                            w.name,
+                            w.country,
+                            w.review_by,
+                            w.record.to_string(),
+                            at.micros(),
+                            actor,
+                            (seq + 1) as i64
+                        ],
+                    )
+                    .map_err(db)?;
+                last = seq + 1;
+            }
+            Ok(Ok(last))
+        });
+        rollback_on_conflict(out)
     }
 
     fn party(&mut self, id: &str) -> Result<Option<PartyRow>, StoreError> {
@@ -195,52 +243,57 @@ impl PartyStore for SqliteStore {
 }
 
 impl PartyStore for PostgresStore {
-    fn put_party(
+    fn put_parties(
         &mut self,
-        w: &PartyWrite<'_>,
+        writes: &[PartyWrite<'_>],
         actor: &str,
         at: Timestamp,
     ) -> Result<Result<u64, PartyConflict>, StoreError> {
-        self.write(|rows| {
-            let exists = rows
-                .tx
-                .query_opt("SELECT 1 FROM parties WHERE id = $1 FOR UPDATE", &[&w.id])
-                .map_err(db)?
-                .is_some();
-            if let Err(c) = check(exists, w) {
-                return Ok(Err(c));
-            }
-            let (seq, hash) = rows.audit_head()?;
-            rows.append_audit(&[AuditRecord::next(
-                seq,
-                &hash,
-                at,
-                actor,
-                KIND_DECISION,
-                audit_payload(w),
-            )])?;
-            rows.tx
-                .execute(
-                    "INSERT INTO parties (id, name, country, review_by, record, updated_at, \
+        let out = self.write(|rows| {
+            let mut last = 0;
+            for w in writes {
+                let exists = rows
+                    .tx
+                    .query_opt("SELECT 1 FROM parties WHERE id = $1 FOR UPDATE", &[&w.id])
+                    .map_err(db)?
+                    .is_some();
+                if let Err(c) = check(exists, w) {
+                    return Err(Conflict(c).into());
+                }
+                let (seq, hash) = rows.audit_head()?;
+                rows.append_audit(&[AuditRecord::next(
+                    seq,
+                    &hash,
+                    at,
+                    actor,
+                    KIND_DECISION,
+                    audit_payload(w),
+                )])?;
+                rows.tx
+                    .execute(
+                        "INSERT INTO parties (id, name, country, review_by, record, updated_at, \
                      updated_by, audit_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                      ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
                      country = excluded.country, review_by = excluded.review_by, \
                      record = excluded.record, updated_at = excluded.updated_at, \
                      updated_by = excluded.updated_by, audit_seq = excluded.audit_seq",
-                    &[
-                        &w.id,
-                        &w.name,
-                        &w.country,
-                        &w.review_by,
-                        &w.record.to_string(),
-                        &at.micros(),
-                        &actor,
-                        &((seq + 1) as i64),
-                    ],
-                )
-                .map_err(db)?;
-            Ok(Ok(seq + 1))
-        })
+                        &[
+                            &w.id,
+                            &w.name,
+                            &w.country,
+                            &w.review_by,
+                            &w.record.to_string(),
+                            &at.micros(),
+                            &actor,
+                            &((seq + 1) as i64),
+                        ],
+                    )
+                    .map_err(db)?;
+                last = seq + 1;
+            }
+            Ok(Ok(last))
+        });
+        rollback_on_conflict(out)
     }
 
     fn party(&mut self, id: &str) -> Result<Option<PartyRow>, StoreError> {

@@ -382,8 +382,13 @@ pub fn check(
     input: Option<InputFormat>,
     source: &ScreeningSource,
     mut ledger: Option<Box<dyn LedgerStore>>,
+    parties: Option<&exportgate_pipeline::Parties>,
 ) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::new(rs, forced, source).map_err(pipeline_error)?;
+    let pipeline = match parties {
+        Some(p) => pipeline.with_parties(p),
+        None => pipeline,
+    };
     let input = input.unwrap_or(
         if path
             .extension()
@@ -562,10 +567,15 @@ pub fn explain(
     forced: &[String],
     format: TextOrJson,
     source: &ScreeningSource,
+    parties: Option<&exportgate_pipeline::Parties>,
 ) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::new(rs, forced, source)
         .map_err(pipeline_error)?
         .with_trace(true);
+    let pipeline = match parties {
+        Some(p) => pipeline.with_parties(p),
+        None => pipeline,
+    };
     let bytes = read_all(path)?;
     let text = std::str::from_utf8(&bytes).map_err(|_| user("the order is not valid UTF-8"))?;
     let order = Order::from_json(text.trim()).map_err(|e| user(format!("order: {e}")))?;

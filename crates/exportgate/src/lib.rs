@@ -8,6 +8,7 @@ pub mod db;
 mod input;
 mod licences_cmd;
 mod lists_cmd;
+mod parties_cmd;
 mod regimes_cmd;
 mod render;
 mod sample_cmd;
@@ -73,6 +74,8 @@ enum Command {
         input_format: Option<InputFormat>,
         #[command(flatten)]
         screening: ScreeningArgs,
+        #[command(flatten)]
+        policy: PolicyArgs,
     },
     /// List the regimes and their state on a date.
     Regimes {
@@ -157,6 +160,14 @@ enum Command {
         format: TextOrJson,
         #[command(flatten)]
         screening: ScreeningArgs,
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
+    /// Party records (know your customer): identity and dated due-diligence facts that orders
+    /// reference by `party_id` (or by exact name and country); every change is audited.
+    Parties {
+        #[command(subcommand)]
+        command: PartiesCommand,
     },
     /// Licences on the ledger: add one from a JSON file, list them, show one with its balance.
     Licences {
@@ -186,6 +197,8 @@ enum Command {
         input_format: Option<InputFormat>,
         #[command(flatten)]
         screening: ScreeningArgs,
+        #[command(flatten)]
+        policy: PolicyArgs,
     },
     /// Serve the HTTP API, the review workflow and the web page.
     Serve {
@@ -218,11 +231,86 @@ enum Command {
         /// Open connections at most; more wait in the kernel's backlog until one closes.
         #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         max_connections: u64,
+        #[command(flatten)]
+        policy: PolicyArgs,
     },
     /// Manage API keys for `exportgate serve`.
     Keys {
         #[command(subcommand)]
         action: KeysAction,
+    },
+}
+
+/// The due-diligence policy.
+#[derive(clap::Args, Debug)]
+struct PolicyArgs {
+    /// A due-diligence policy file (the format of `data/due-diligence-policy.json`): where an
+    /// unknown high-severity red flag holds the order. Default: the embedded policy.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+}
+
+impl PolicyArgs {
+    /// The ruleset with this policy, or the embedded one.
+    fn apply(&self, rs: &exportgate_core::Ruleset) -> anyhow::Result<exportgate_core::Ruleset> {
+        let mut rs = rs.clone();
+        if let Some(path) = &self.policy {
+            let text = db::read_text(path)?;
+            rs.set_due_diligence_policy(&path.display().to_string(), &text)
+                .map_err(|e| user(format!("--policy {e}")))?;
+        }
+        Ok(rs)
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum PartiesCommand {
+    /// Add party records from a JSON file (one record) or JSON lines (many); `-` for standard
+    /// input. All are checked first and written together; a bad record or an existing id
+    /// writes nothing.
+    Add {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Show one party: identity, facts with who established them and their age, review date.
+    Show {
+        id: String,
+        /// The date to judge the record on (YYYY-MM-DD); today by default.
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List the parties, with whether each is current (not past its review date).
+    List {
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Review a party: set facts (each established on --on by --by) and the next review date.
+    Review {
+        id: String,
+        /// A fact to set: NAME=VALUE (VALUE as JSON, else text), e.g.
+        /// `business_need_shown=true`; repeatable.
+        #[arg(long = "set", value_parser = parties_cmd::parse_set)]
+        sets: Vec<(String, serde_json::Value)>,
+        /// Who established the facts.
+        #[arg(long)]
+        by: String,
+        /// The date the facts were established (YYYY-MM-DD); today by default.
+        #[arg(long)]
+        on: Option<NaiveDate>,
+        /// The next review date: after it the record's facts count as unknown.
+        #[arg(long)]
+        review_by: Option<NaiveDate>,
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -505,11 +593,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             input_format,
             screening,
+            policy,
         } => {
-            let ledger = match screening.db_url()? {
+            let rs = policy.apply(&rs)?;
+            let url = screening.db_url()?;
+            let ledger = match &url {
                 Some(url) => url.open_existing()?,
                 None => None,
             };
+            let parties = parties_cmd::load(&rs, url.as_ref())?;
             check_cmd::check(
                 &rs,
                 &orders,
@@ -519,6 +611,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 input_format,
                 &screening.open()?,
                 ledger,
+                parties.as_ref(),
             )
         }
         Command::Ship {
@@ -528,10 +621,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             input_format,
             screening,
+            policy,
         } => {
+            let rs = policy.apply(&rs)?;
             let url = screening
                 .db_url()?
                 .ok_or_else(|| user("no database: pass --db or set EXPORTGATE_DB"))?;
+            let parties = parties_cmd::load(&rs, Some(&url))?;
             ship_cmd::ship(
                 &rs,
                 &orders,
@@ -541,8 +637,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 input_format,
                 &screening.open()?,
                 &url,
+                parties.as_ref(),
             )
         }
+        Command::Parties { command } => match command {
+            PartiesCommand::Add { file, db } => parties_cmd::add(&rs, &file, &db.url()?),
+            PartiesCommand::Show {
+                id,
+                as_of,
+                format,
+                db,
+            } => parties_cmd::show(&rs, &id, &db.url()?, as_of.unwrap_or_else(today), format),
+            PartiesCommand::List { as_of, format, db } => {
+                parties_cmd::list(&rs, &db.url()?, as_of.unwrap_or_else(today), format)
+            }
+            PartiesCommand::Review {
+                id,
+                sets,
+                by,
+                on,
+                review_by,
+                db,
+            } => parties_cmd::review(
+                &rs,
+                &id,
+                &sets,
+                &by,
+                on.unwrap_or_else(today),
+                review_by,
+                &db.url()?,
+            ),
+        },
         Command::Licences { command } => match command {
             LicencesCommand::Add { file, db } => licences_cmd::add(&rs, &file, &db.url()?),
             LicencesCommand::List { format, db } => licences_cmd::list(&db.url()?, format),
@@ -567,7 +692,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             regimes,
             format,
             screening,
-        } => check_cmd::explain(&rs, &order, &regimes, format, &screening.open()?),
+            policy,
+        } => {
+            let rs = policy.apply(&rs)?;
+            let parties = parties_cmd::load(&rs, screening.db_url()?.as_ref())?;
+            check_cmd::explain(
+                &rs,
+                &order,
+                &regimes,
+                format,
+                &screening.open()?,
+                parties.as_ref(),
+            )
+        }
         Command::Simulate {
             orders,
             scenarios,
@@ -617,6 +754,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             header_read_timeout,
             idle_timeout,
             max_connections,
+            policy,
         } => serve_cmd::serve(
             addr,
             db.as_deref(),
@@ -628,6 +766,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 idle_timeout: std::time::Duration::from_secs(idle_timeout),
                 max_connections: max_connections as usize,
             },
+            policy.policy,
         ),
         Command::Keys { action } => match action {
             KeysAction::Create { role, name, db } => {
