@@ -48,10 +48,7 @@ fn load_cases() -> Vec<Case> {
         for c in v["cases"].as_array().unwrap() {
             for k in c.as_object().unwrap().keys() {
                 assert!(
-                    [
-                        "name", "note", "regimes", "order", "orders", "ledger", "parties",
-                        "expect"
-                    ]
+                    ["name", "note", "regimes", "order", "orders", "ledger", "parties", "expect"]
                         .contains(&k.as_str()),
                     "{}: unknown key `{k}`",
                     path.display()
@@ -403,9 +400,10 @@ fn corpus_through_the_library_the_cli_and_http() {
     let parties = {
         use exportgate_core::kyc::{CheckedParty, PartyIndex};
         use exportgate_store::parties::PartyStore;
-        let records = store.parties().unwrap().into_iter().map(|r| {
-            CheckedParty::new(serde_json::from_value(r.record).unwrap(), &rs).unwrap()
-        });
+        let records =
+            store.parties().unwrap().into_iter().map(|r| {
+                CheckedParty::new(serde_json::from_value(r.record).unwrap(), &rs).unwrap()
+            });
         exportgate_pipeline::Parties::new(PartyIndex::new(records, &rs))
     };
     let key = server.key("submitter", "corpus");
