@@ -102,6 +102,11 @@ enum Command {
         /// Write here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Also write the customers' party records here (JSON lines, for `exportgate parties
+        /// add`); the orders then reference them (by `party_id`, some by name, some stale or
+        /// incomplete).
+        #[arg(long, value_name = "FILE")]
+        parties: Option<PathBuf>,
     },
     /// Screen a party name (or a batch file of names) against the restricted-party lists.
     Screen {
@@ -720,9 +725,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             input_format,
             &screening,
         ),
-        Command::SampleOrders { n, seed, out } => {
-            sample_cmd::sample_orders(n, seed, out.as_deref())
-        }
+        Command::SampleOrders {
+            n,
+            seed,
+            out,
+            parties,
+        } => sample_cmd::sample_orders(n, seed, out.as_deref(), parties.as_deref()),
         Command::Screen {
             name,
             country,
