@@ -336,6 +336,13 @@ fn country(
 
 fn party<'a>(rs: &Ruleset, field: &str, p: &'a Party) -> Result<ResolvedParty<'a>, SpecError> {
     if p.name.trim().is_empty() {
+        if let Some(id) = &p.party_id {
+            // The pipeline fills the name from the record; without one the id is unknown.
+            return Err(SpecError::new(
+                format!("{field}.party_id"),
+                format!("unknown party `{id}`: no party record gives its name (see `exportgate parties list`)"),
+            ));
+        }
         return Err(SpecError::new(format!("{field}.name"), "must not be empty"));
     }
     for (i, o) in p.owners.iter().enumerate() {
