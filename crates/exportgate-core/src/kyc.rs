@@ -521,3 +521,121 @@ pub struct DueDiligenceReport {
     /// `hold` when the policy held the order for the missing facts, else `report`.
     pub policy: &'static str,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rs() -> Ruleset {
+        Ruleset::embedded().unwrap()
+    }
+
+    fn record(id: &str, name: &str, review_by: &str) -> PartyRecord {
+        serde_json::from_value(json!({"id": id, "name": name, "country": "MY",
+            "headquarters": "MY", "review_by": review_by,
+            "facts": {"business_need_shown": {"value": true, "established": "2026-01-10", "by": "A"}}}))
+        .unwrap()
+    }
+
+    fn order(consignee: serde_json::Value) -> Order {
+        serde_json::from_value(json!({"id": "o", "date": "2026-03-02",
+            "item": {"chip": "nvidia-h100-sxm"}, "quantity": 1, "destination": "MY",
+            "consignee": consignee}))
+        .unwrap()
+    }
+
+    #[test]
+    fn records_are_checked_field_by_field() {
+        let rs = rs();
+        let mut r = record("p", "KL", "2026-07-10");
+        r.country = "Atlantis".into();
+        assert_eq!(CheckedParty::new(r, &rs).unwrap_err().field, "country");
+        let mut r = record("p", "KL", "2026-07-10");
+        r.facts.get_mut("business_need_shown").unwrap().value = json!("yes");
+        let e = CheckedParty::new(r, &rs).unwrap_err();
+        assert_eq!(e.field, "facts.business_need_shown.value");
+        let mut r = record("p", "KL", "2026-07-10");
+        r.facts.insert(
+            "quantity".into(),
+            EstablishedFact {
+                value: json!(3),
+                established: "2026-01-10".parse().unwrap(),
+                by: "A".into(),
+            },
+        );
+        assert_eq!(
+            CheckedParty::new(r, &rs).unwrap_err().field,
+            "facts.quantity"
+        );
+    }
+
+    #[test]
+    fn facts_count_from_when_they_were_established_until_the_review_date() {
+        let rs = rs();
+        let p = CheckedParty::new(record("p", "KL", "2026-07-10"), &rs).unwrap();
+        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+        assert!(p.fact("business_need_shown", day("2026-01-09")).is_none());
+        assert!(p.fact("business_need_shown", day("2026-01-10")).is_some());
+        assert!(p.fact("business_need_shown", day("2026-07-10")).is_some());
+        assert!(p.fact("business_need_shown", day("2026-07-11")).is_none());
+    }
+
+    #[test]
+    fn orders_link_by_id_or_exact_name_and_country_and_keep_their_own_identity() {
+        let rs = rs();
+        let ix = PartyIndex::new(
+            [
+                CheckedParty::new(record("p1", "KL  Distribution", "2026-07-10"), &rs).unwrap(),
+                CheckedParty::new(record("p2", "Twin Co", "2026-07-10"), &rs).unwrap(),
+                CheckedParty::new(record("p3", "twin  co", "2026-07-10"), &rs).unwrap(),
+            ],
+            &rs,
+        );
+        let mut o = order(json!({"party_id": "p1", "headquarters": "SG"}));
+        ix.attach(&mut o, &rs).unwrap();
+        assert_eq!(o.consignee.name, "KL  Distribution");
+        assert_eq!(
+            o.consignee.headquarters.as_deref(),
+            Some("SG"),
+            "the order's own"
+        );
+        assert_eq!(o.kyc.as_ref().unwrap().links[0].matched_by, "party_id");
+        let mut o = order(json!({"name": " kl distribution ", "country": "Malaysia"}));
+        ix.attach(&mut o, &rs).unwrap();
+        assert_eq!(o.kyc.as_ref().unwrap().links[0].party.record.id, "p1");
+        let mut o = order(json!({"name": "KL Distribution", "country": "SG"}));
+        ix.attach(&mut o, &rs).unwrap();
+        assert!(o.kyc.is_none(), "another country");
+        let mut o = order(json!({"name": "Twin Co", "country": "MY"}));
+        ix.attach(&mut o, &rs).unwrap();
+        assert!(
+            o.kyc.is_none(),
+            "two records share the name: neither is guessed"
+        );
+        let mut o = order(json!({"party_id": "p9"}));
+        assert_eq!(
+            ix.attach(&mut o, &rs).unwrap_err().field,
+            "consignee.party_id"
+        );
+    }
+
+    #[test]
+    fn a_policy_file_is_validated_like_a_regime() {
+        let mut rs = rs();
+        let bad = r#"{"hold": [{"id": "x", "title": "t", "citation": "c",
+            "when": {"items": {"eccns": ["3A999"]}}}]}"#;
+        let e = rs.set_due_diligence_policy("p.json", bad).unwrap_err();
+        assert!(e.to_string().contains("unknown ECCN `3A999`"), "{e}");
+        let bad = r#"{"hold": [{"id": "x", "title": "t", "citation": "c",
+            "when": {"destination": {"sets": ["nowhere"]}}}]}"#;
+        assert!(rs.set_due_diligence_policy("p.json", bad).is_err());
+        let bad = r#"{"hold": [], "extra": 1}"#;
+        assert!(rs.set_due_diligence_policy("p.json", bad).is_err());
+        assert_eq!(
+            rs.due_diligence.hold.len(),
+            2,
+            "a bad file leaves the policy as it was"
+        );
+    }
+}

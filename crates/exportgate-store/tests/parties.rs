@@ -41,6 +41,22 @@ fn exercise<S: PartyStore + LedgerStore>(store: &mut S) {
         store.put_party(&missing, "bob", t).unwrap(),
         Err(PartyConflict::Missing("p-none".into()))
     );
+    // A batch with one conflict writes nothing of it.
+    let two = PartyWrite {
+        id: "p-two",
+        ..write(&first, "party_added", "2026-06-30")
+    };
+    assert_eq!(
+        store
+            .put_parties(
+                &[two, write(&first, "party_added", "2026-06-30")],
+                "alice",
+                t
+            )
+            .unwrap(),
+        Err(PartyConflict::Exists("p-kl".into()))
+    );
+    assert!(store.party("p-two").unwrap().is_none());
     let reviewed = json!({"id": "p-kl", "name": "KL Distribution Sdn Bhd", "country": "MY", "review_by": "2027-06-30"});
     let seq2 = store
         .put_party(&write(&reviewed, "party_reviewed", "2027-06-30"), "bob", t)
