@@ -311,6 +311,11 @@ impl Scenario {
             .end_use_tags
             .declare(base.end_use_tags)
             .map_err(|p| self.err("base data end-use-tags.json", p))?;
+        // The due-diligence policy the pipeline decides under (issue 16), so a scenario decides
+        // an order as `check` does.
+        ruleset
+            .set_due_diligence_policy("due-diligence-policy.json", embedded::DUE_DILIGENCE_POLICY)
+            .map_err(|e| self.err(e.file, e.problem))?;
         let mut seen = BTreeSet::new();
         for (i, f) in self.force.iter().enumerate() {
             if ruleset.regime(f).is_none() {
