@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::classify::{classify, Classification, Eccn, ItemRef};
 use crate::confidence::Confidence;
 use crate::country::{CountryCode, GroupAnswer, GroupId};
-use crate::kyc::{DueDiligenceReport, FactSource, MissingFacts, PartyUse};
+use crate::kyc::{DueDiligenceReport, MissingFacts, PartyUse};
 use crate::order::{FactValue, Order, ResolvedOrder, ResolvedParty};
 use crate::reason::{num, Reason};
 use crate::regime::{
@@ -848,6 +848,8 @@ fn due_diligence_report(
             .map(|(n, _)| *n)
             .filter(|n| crate::kyc::fact_kind(n).is_some())
             .chain(crate::kyc::DOCUMENTS);
+        // Fact names by source: the order line first, then each linked record.
+        let mut by: Vec<Vec<&'static str>> = vec![Vec::new(); kyc.links.len() + 1];
         for name in names {
             if order
                 .due_diligence
@@ -855,24 +857,24 @@ fn due_diligence_report(
                 .and_then(|d| d.fact(name))
                 .is_some()
             {
-                report.sources.push(FactSource {
-                    fact: name.to_string(),
-                    source: "order",
-                    party: None,
-                    role: None,
-                    established: None,
-                    by: None,
-                });
-            } else if let Some((_, e, l)) = kyc.fact(name, f.date) {
-                report.sources.push(FactSource {
-                    fact: name.to_string(),
-                    source: "party",
-                    party: Some(l.party.record.id.clone()),
-                    role: Some(l.role),
-                    established: Some(e.established),
-                    by: Some(e.by.clone()),
-                });
+                by[0].push(name);
+            } else if let Some(i) = kyc
+                .links
+                .iter()
+                .position(|l| l.party.fact(name, f.date).is_some())
+            {
+                by[i + 1].push(name);
             }
+        }
+        for (i, facts) in by.into_iter().enumerate() {
+            if facts.is_empty() {
+                continue;
+            }
+            let key = match i {
+                0 => "order".to_string(),
+                i => format!("party:{}", kyc.links[i - 1].party.record.id),
+            };
+            report.sources.entry(key).or_default().extend(facts);
         }
     }
     Some(report)

@@ -481,23 +481,6 @@ pub struct MissingFacts {
     pub note: Option<String>,
 }
 
-/// Where one fact the decision read came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FactSource {
-    pub fact: String,
-    /// `order` (the order line's `due_diligence`) or `party`.
-    pub source: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub party: Option<String>,
-    /// The party's role on the order (`consignee`, `end_user`, `intermediary`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub role: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub established: Option<NaiveDate>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub by: Option<String>,
-}
-
 /// A party record the decision drew on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PartyUse {
@@ -515,8 +498,10 @@ pub struct PartyUse {
 pub struct DueDiligenceReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parties: Vec<PartyUse>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub sources: Vec<FactSource>,
+    /// Which source each known fact came from: `order` (the order line's `due_diligence`) or
+    /// `party:ID` (who established it and when is on the record), each with its fact names.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, Vec<&'static str>>,
     pub missing: Vec<MissingFacts>,
     /// `hold` when the policy held the order for the missing facts, else `report`.
     pub policy: &'static str,

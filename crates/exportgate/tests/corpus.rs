@@ -204,16 +204,17 @@ fn mismatches(decision: &Value, expect: &Value) -> Vec<String> {
             }
             // Where facts came from: `{"fact": "order" | "party:ID"}`.
             "sources" => {
-                let sources = decision["due_diligence"]["sources"].as_array();
+                let sources = &decision["due_diligence"]["sources"];
                 for (fact, src) in want.as_object().unwrap() {
-                    let got = sources
-                        .into_iter()
-                        .flatten()
-                        .find(|s| s["fact"] == fact.as_str())
-                        .map(|s| match s["party"].as_str() {
-                            Some(p) => format!("party:{p}"),
-                            None => s["source"].as_str().unwrap_or("?").to_string(),
-                        });
+                    let got = sources.as_object().and_then(|m| {
+                        m.iter()
+                            .find(|(_, facts)| {
+                                facts
+                                    .as_array()
+                                    .is_some_and(|f| f.iter().any(|x| x == fact))
+                            })
+                            .map(|(k, _)| k.clone())
+                    });
                     if got.as_deref() != src.as_str() {
                         bad.push(format!("source of {fact}: expected {src}, got {got:?}"));
                     }

@@ -160,15 +160,14 @@ fn h100_to_a_malaysian_distributor_through_the_cli() {
     assert_eq!(dd["parties"][0]["id"], "p-kl");
     assert_eq!(dd["parties"][0]["matched_by"], "name");
     assert_eq!(dd["missing"], json!([]));
-    let source = dd["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["fact"] == "business_need_shown")
-        .unwrap();
-    assert_eq!(source["party"], "p-kl");
-    assert_eq!(source["by"], "Alice (compliance)");
-    assert_eq!(source["established"], "2026-01-10");
+    assert!(
+        dd["sources"]["party:p-kl"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("business_need_shown")),
+        "{dd}"
+    );
+    assert!(dd["sources"].get("order").is_none(), "{dd}");
 
     // Past its review date (10 July 2026): held again.
     held_for_due_diligence(&d[1]);
