@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::classify::{classify, Classification, Eccn, ItemRef};
 use crate::confidence::Confidence;
 use crate::country::{CountryCode, GroupAnswer, GroupId};
+use crate::kyc::{DueDiligenceReport, MissingFacts, PartyUse};
 use crate::order::{FactValue, Order, ResolvedOrder, ResolvedParty};
 use crate::reason::{num, Reason};
 use crate::regime::{
@@ -101,6 +102,10 @@ pub struct Decision {
     /// Red flags raised or left unknown (a missing fact is reported, never cleared).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub red_flags: Vec<RedFlag>,
+    /// Know your customer: the party records drawn on, where each fact came from, and the
+    /// facts that would settle each unknown red flag (absent when there is nothing to say).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_diligence: Option<DueDiligenceReport>,
     /// The licence the order ships under (outcome `licensed`), with the balance left.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub licence: Option<LicenceUse>,
@@ -831,21 +836,117 @@ fn names_company(party: &str, company: &str) -> bool {
     !c.is_empty() && p.starts_with(&c)
 }
 
-/// Evaluate one fact test; a missing fact is unknown.
-fn fact_test(f: &Facts, t: &FactTest, explain: bool) -> (Tri, String) {
-    let value = match t.fact.as_str() {
-        "quantity" => Some(FactValue::Number(f.order.order.quantity as f64)),
+/// A fact of the order: from the order line (`due_diligence`), else from the first linked
+/// party record that is current and knows it on the order's date.
+fn fact_of(f: &Facts, name: &str) -> Option<FactValue> {
+    let order = f.order.order;
+    match name {
+        "quantity" => Some(FactValue::Number(order.quantity as f64)),
         "tpp_total" => f
             .class
             .tpp
-            .map(|x| FactValue::Number(x * f.order.order.quantity as f64)),
-        name => f
-            .order
-            .order
+            .map(|x| FactValue::Number(x * order.quantity as f64)),
+        name => order
             .due_diligence
             .as_ref()
-            .and_then(|d| d.fact(name)),
+            .and_then(|d| d.fact(name))
+            .or_else(|| {
+                let kyc = order.kyc.as_ref()?;
+                kyc.fact(name, f.date).map(|(v, _, _)| v.clone())
+            }),
+    }
+}
+
+/// The facts that would settle a rule left unknown: its fact tests whose fact is missing.
+fn missing_facts(f: &Facts, rule: &Rule, severity: Severity, evidence: String) -> MissingFacts {
+    let mut facts: Vec<String> = Vec::new();
+    for t in &rule.when.facts {
+        if fact_of(f, &t.fact).is_none() && !facts.contains(&t.fact) {
+            facts.push(t.fact.clone());
+        }
+    }
+    let w = &rule.when;
+    if f.order.order.end_use.is_none() && !(w.end_use_any.is_empty() && w.end_use_all.is_empty()) {
+        facts.push("end_use".into());
+    }
+    let note = facts.is_empty().then_some(evidence);
+    MissingFacts {
+        flag: rule.id.clone(),
+        severity,
+        facts,
+        note,
+    }
+}
+
+/// The decision's due-diligence section: the linked parties, the source of every fact known,
+/// and what is missing; `None` when there is nothing to say.
+fn due_diligence_report(
+    f: &Facts,
+    missing: Vec<MissingFacts>,
+    held: bool,
+) -> Option<DueDiligenceReport> {
+    let order = f.order.order;
+    let kyc = order.kyc.as_deref();
+    if missing.is_empty() && kyc.is_none() {
+        return None;
+    }
+    let mut report = DueDiligenceReport {
+        missing,
+        policy: if held { "hold" } else { "report" },
+        ..DueDiligenceReport::default()
     };
+    if let Some(kyc) = kyc {
+        report.parties = kyc
+            .links
+            .iter()
+            .map(|l| PartyUse {
+                id: l.party.record.id.clone(),
+                role: l.role,
+                matched_by: l.matched_by,
+                review_by: l.party.record.review_by,
+                current: l.party.current_on(f.date),
+            })
+            .collect();
+        let names = crate::order::FACTS
+            .iter()
+            .map(|(n, _)| *n)
+            .filter(|n| crate::kyc::fact_kind(n).is_some())
+            .chain(crate::kyc::DOCUMENTS);
+        // Fact names by source: the order line first, then each linked record.
+        let mut by: Vec<Vec<&'static str>> = vec![Vec::new(); kyc.links.len() + 1];
+        for name in names {
+            if order
+                .due_diligence
+                .as_ref()
+                .and_then(|d| d.fact(name))
+                .is_some()
+            {
+                by[0].push(name);
+            } else if let Some(i) = kyc
+                .links
+                .iter()
+                .position(|l| l.party.fact(name, f.date).is_some())
+            {
+                by[i + 1].push(name);
+            }
+        }
+        for (i, facts) in by.into_iter().enumerate() {
+            if facts.is_empty() {
+                continue;
+            }
+            let key = match i {
+                0 => "order".to_string(),
+                i => format!("party:{}", kyc.links[i - 1].party.record.id),
+            };
+            report.sources.entry(key).or_default().extend(facts);
+        }
+    }
+    Some(report)
+}
+
+/// Evaluate one fact test; a missing fact is unknown.
+fn fact_test(f: &Facts, t: &FactTest, explain: bool) -> (Tri, String) {
+    let value = fact_of(f, &t.fact);
     let Some(value) = value else {
         let note = if explain {
             format!("`{}` is not given", t.fact)
@@ -1277,6 +1378,7 @@ fn decide_resolved(
     let mut trace = Vec::new();
     let mut rules_evaluated = 0u32;
     let mut red_flags: Vec<RedFlag> = Vec::new();
+    let mut missing: Vec<MissingFacts> = Vec::new();
     let mut flag_reasons: Vec<Reason> = Vec::new();
     let mut reasons: Vec<Reason> = class
         .reasons
@@ -1358,6 +1460,7 @@ fn decide_resolved(
                 Tri::Unknown => {
                     status = RuleStatus::Unknown;
                     if let Effect::RedFlag { severity } = &rule.effect {
+                        missing.push(missing_facts(&f, rule, *severity, e.text()));
                         red_flags.push(RedFlag {
                             id: rule.id.clone(),
                             title: rule.title.clone(),
@@ -1645,6 +1748,52 @@ fn decide_resolved(
         }
     }
 
+    // The due-diligence policy: an unknown high-severity red flag holds where it reaches.
+    let mut dd_held = false;
+    if missing.iter().any(|m| m.severity == Severity::High) {
+        for p in &rs.due_diligence.hold {
+            let e = eval_scope(&f, &p.when, true);
+            if e.truth == Tri::No {
+                continue;
+            }
+            let flags: Vec<&str> = missing
+                .iter()
+                .filter(|m| m.severity == Severity::High)
+                .map(|m| m.flag.as_str())
+                .collect();
+            let mut collect: Vec<&str> = Vec::new();
+            for m in missing.iter().filter(|m| m.severity == Severity::High) {
+                for x in &m.facts {
+                    if !collect.contains(&x.as_str()) {
+                        collect.push(x);
+                    }
+                }
+            }
+            let collect = if collect.is_empty() {
+                "see due_diligence.missing".to_string()
+            } else {
+                collect.join(", ")
+            };
+            holds.push(
+                Reason::new(
+                    p.id.clone(),
+                    p.citation.clone(),
+                    format!(
+                        "due diligence incomplete: {}: {}; high-severity red flags that cannot \
+                         be checked: {}; facts to collect: {collect}",
+                        p.title,
+                        e.text(),
+                        flags.join(", ")
+                    ),
+                )
+                .with_confidence(Confidence::D),
+            );
+            dd_held = true;
+            break;
+        }
+    }
+    let due_diligence = due_diligence_report(&f, missing, dd_held);
+
     // A requirement whose text states no review policy has an unknown one, and a decision
     // resting on it is unconfirmed: the policy is never left blank.
     let policy = requirements
@@ -1770,6 +1919,7 @@ fn decide_resolved(
         licence: None,
         inputs: None,
         red_flags,
+        due_diligence,
         allocation,
         classification: Some(class),
     }

@@ -7,7 +7,7 @@
 //!
 //! Every digest is a hex SHA-256. A component's digest is over its files' exact texts, each
 //! length-prefixed and, for regimes, in regime-id order, so the same data always gives the
-//! same digest whatever order the files were given in; `rules` is the digest of the five
+//! same digest whatever order the files were given in; `rules` is the digest of the six
 //! component digests.
 
 use std::sync::Arc;
@@ -42,6 +42,10 @@ pub struct DataDigests {
     pub screening: String,
     /// The declared end-use tags (`end-use-tags.json`).
     pub end_use_tags: String,
+    /// The due-diligence policy (`due-diligence-policy.json`, or a `--policy` file). Absent
+    /// from records made before the policy existed.
+    #[serde(default)]
+    pub due_diligence: String,
 }
 
 impl DataDigests {
@@ -53,6 +57,7 @@ impl DataDigests {
             self.catalog.as_bytes(),
             self.screening.as_bytes(),
             self.end_use_tags.as_bytes(),
+            self.due_diligence.as_bytes(),
         ])
     }
 
@@ -64,6 +69,7 @@ impl DataDigests {
             ("catalog", &self.catalog, &other.catalog),
             ("screening", &self.screening, &other.screening),
             ("end_use_tags", &self.end_use_tags, &other.end_use_tags),
+            ("due_diligence", &self.due_diligence, &other.due_diligence),
         ]
         .into_iter()
         .filter(|(_, a, b)| a != b)

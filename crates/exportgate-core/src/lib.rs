@@ -12,6 +12,7 @@ pub mod country;
 pub mod decide;
 pub mod end_use;
 pub mod inputs;
+pub mod kyc;
 pub mod metrics;
 pub mod order;
 pub mod reason;

@@ -74,11 +74,17 @@ pub struct Owner {
     pub listed: Option<String>,
 }
 
-/// A party to the order: exporter, consignee or end user.
+/// A party to the order: exporter, consignee, end user or intermediary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Party {
+    /// The party's name; may be left out when `party_id` names a party record.
+    #[serde(default)]
     pub name: String,
+    /// A party record (`exportgate parties`) whose identity and current due-diligence facts
+    /// the decision draws on; what the order line gives overrides the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub party_id: Option<String>,
     /// Where the party is located.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
@@ -122,6 +128,9 @@ pub struct Order {
     pub consignee: Party,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_user: Option<Party>,
+    /// A reseller or freight forwarder between the exporter and the consignee.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intermediary: Option<Party>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_use: Option<EndUse>,
     /// Facts for the diversion red flags; each missing fact is reported as unknown.
@@ -133,6 +142,10 @@ pub struct Order {
     /// Who packaged the die into the final IC (the foundry rule's transistor-count rebuttal).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packaging: Option<Packaging>,
+    /// The party records linked to the order (set by `kyc::PartyIndex::attach`, never read
+    /// from input).
+    #[serde(skip)]
+    pub kyc: Option<std::sync::Arc<crate::kyc::Kyc>>,
 }
 
 /// Who packaged the die, and where: under Note 1 to 3A090.a (90 FR 5298) a transistor count
@@ -323,6 +336,13 @@ fn country(
 
 fn party<'a>(rs: &Ruleset, field: &str, p: &'a Party) -> Result<ResolvedParty<'a>, SpecError> {
     if p.name.trim().is_empty() {
+        if let Some(id) = &p.party_id {
+            // The pipeline fills the name from the record; without one the id is unknown.
+            return Err(SpecError::new(
+                format!("{field}.party_id"),
+                format!("unknown party `{id}`: no party record gives its name (see `exportgate parties list`)"),
+            ));
+        }
         return Err(SpecError::new(format!("{field}.name"), "must not be empty"));
     }
     for (i, o) in p.owners.iter().enumerate() {
@@ -408,6 +428,9 @@ impl Order {
             Some(p) => party(rs, "end_user", p)?,
             None => consignee,
         };
+        if let Some(p) = &self.intermediary {
+            party(rs, "intermediary", p)?;
+        }
         let exporter = match &self.exporter {
             Some(p) => Some(party(rs, "exporter", p)?),
             None => None,

@@ -13,6 +13,7 @@ use crate::country::Countries;
 use crate::country::CountryCode;
 use crate::end_use::EndUseTags;
 use crate::inputs::{digest_parts, regimes_digest, DataDigests};
+use crate::kyc::DueDiligencePolicy;
 use crate::regime::{
     ClassificationParams, CompiledSet, Effect, Regime, RegimeState, Scope, SetExpr,
 };
@@ -24,6 +25,7 @@ pub mod embedded {
     pub const COUNTRIES: &str = include_str!("../../../data/countries.json");
     pub const SCREENING: &str = include_str!("../../../data/screening.json");
     pub const END_USE_TAGS: &str = include_str!("../../../data/end-use-tags.json");
+    pub const DUE_DILIGENCE_POLICY: &str = include_str!("../../../data/due-diligence-policy.json");
     /// `(file name, contents)` of every regime file.
     pub const REGIMES: &[(&str, &str)] = &[
         (
@@ -287,6 +289,9 @@ pub struct Ruleset {
     pub screening: ScreeningPolicy,
     /// The end-use tags an order may carry (those the rules test, plus the declared list).
     pub end_use_tags: EndUseTags,
+    /// Where an unknown high-severity red flag holds the order (`data/due-diligence-policy.json`
+    /// unless replaced with [`Ruleset::set_due_diligence_policy`]).
+    pub due_diligence: DueDiligencePolicy,
     regimes: Vec<Regime>,
     /// The digests of the data texts this ruleset was built from (issue 19 item 1).
     digests: DataDigests,
@@ -295,8 +300,10 @@ pub struct Ruleset {
 impl Ruleset {
     /// The data compiled into the binary.
     pub fn embedded() -> Result<Ruleset, RulesetError> {
-        Ruleset::from_json(embedded::CATALOG, embedded::COUNTRIES, embedded::REGIMES)?
-            .with_policies(embedded::SCREENING, embedded::END_USE_TAGS)
+        let mut rs = Ruleset::from_json(embedded::CATALOG, embedded::COUNTRIES, embedded::REGIMES)?
+            .with_policies(embedded::SCREENING, embedded::END_USE_TAGS)?;
+        rs.set_due_diligence_policy("due-diligence-policy.json", embedded::DUE_DILIGENCE_POLICY)?;
+        Ok(rs)
     }
 
     /// Adds what a hit on each list does (`screening.json`) and the declared end-use tags
@@ -320,6 +327,59 @@ impl Ruleset {
     /// rule data (see [`crate::inputs`]).
     pub fn digests(&self) -> &DataDigests {
         &self.digests
+    }
+
+    /// Replaces the due-diligence policy with the text of a policy file (`file` names it in
+    /// errors). The policy is validated and compiled like a regime's rules: known groups,
+    /// countries, sets and ECCNs; its sets may come from the regimes named in `sets_from`.
+    pub fn set_due_diligence_policy(&mut self, file: &str, text: &str) -> Result<(), RulesetError> {
+        let mut p: DueDiligencePolicy =
+            serde_json::from_str(text).map_err(|e| err(file, e.to_string()))?;
+        let mut named = BTreeMap::new();
+        for id in &p.sets_from {
+            let r = self
+                .regime(id)
+                .ok_or_else(|| err(file, format!("sets_from: unknown regime `{id}`")))?;
+            named.extend(r.sets.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        named.extend(p.sets.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let mut ids = BTreeSet::new();
+        for rule in &mut p.hold {
+            let at = |m: String| err(file, format!("rule `{}`: {m}", rule.id));
+            if !ids.insert(rule.id.clone()) {
+                return Err(at("duplicate rule id".into()));
+            }
+            let s = &rule.when;
+            for set in [&s.destination, &s.headquarters, &s.headquarters_outside]
+                .into_iter()
+                .flatten()
+            {
+                for g in set.groups.iter().chain(&set.except_groups) {
+                    if !self.countries.has_group(g) {
+                        return Err(at(format!("unknown country group `{g}`")));
+                    }
+                }
+            }
+            if let Some(items) = &s.items {
+                for e in &items.eccns {
+                    if !ECCNS.contains(&e.as_str()) {
+                        return Err(at(format!("unknown ECCN `{e}`")));
+                    }
+                }
+                for f in items.flags.iter().chain(&items.not_flags) {
+                    if !FLAGS.contains(&f.as_str()) {
+                        return Err(at(format!("unknown flag `{f}`")));
+                    }
+                }
+            }
+            for t in &s.facts {
+                crate::order::check_fact_test(t).map_err(at)?;
+            }
+            compile_scope(&mut rule.when, &named, &self.countries).map_err(at)?;
+        }
+        self.due_diligence = p;
+        self.digests.due_diligence = digest_parts([text.as_bytes()]);
+        Ok(())
     }
 
     /// Build from the texts of the data files.
@@ -346,6 +406,7 @@ impl Ruleset {
             catalog: digest_parts([catalog_text.as_bytes()]),
             screening: digest_parts([b"".as_slice()]),
             end_use_tags: digest_parts([b"".as_slice()]),
+            due_diligence: digest_parts([b"".as_slice()]),
         };
         parsed.sort_by_key(|(_, r)| (r.effective, r.id.clone()));
         for (file, r) in &mut parsed {
@@ -356,6 +417,7 @@ impl Ruleset {
             catalog,
             countries,
             screening: ScreeningPolicy::default(),
+            due_diligence: DueDiligencePolicy::default(),
             end_use_tags: EndUseTags::used_by(&regimes),
             regimes,
             digests,

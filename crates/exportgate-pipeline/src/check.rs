@@ -160,6 +160,24 @@ impl Pipeline<'_> {
         run: &mut CheckRun,
         mut store: Option<&mut dyn LedgerStore>,
     ) -> Result<Vec<LineResult>, PipelineError> {
+        // Orders linked to their party records first: the ordered pass tallies by the
+        // consignee the record names.
+        let attached: Vec<Parsed>;
+        let lines = if self.parties().is_some() {
+            attached = lines
+                .par_iter()
+                .map(|(line, parsed)| {
+                    let parsed = parsed.clone().and_then(|mut o| {
+                        self.attach(*line, &mut o)?;
+                        Ok(o)
+                    });
+                    (*line, parsed)
+                })
+                .collect();
+            &attached[..]
+        } else {
+            lines
+        };
         let first: Vec<LineResult> = lines
             .par_iter()
             .map(|(line, parsed)| match parsed {
@@ -204,7 +222,10 @@ impl Pipeline<'_> {
             errors: Vec::new(),
         };
         for (line, parsed) in lines {
-            let result = parsed.and_then(|order| self.first(line, &order).map(|d| (order, d)));
+            let result = parsed.and_then(|mut order| {
+                self.attach(line, &mut order)?;
+                self.first(line, &order).map(|d| (order, d))
+            });
             let result = match result {
                 Ok((order, first)) if waits(&first, ledger) => {
                     piece.waiting.push(Waiting {

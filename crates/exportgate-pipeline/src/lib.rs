@@ -6,7 +6,8 @@
 //! tallies quotas or matches licences itself, so every door gives the same answer.
 //!
 //! What a run of decisions owns, and where it lives:
-//! * the regimes forced for the run and the screening of parties: [`Pipeline`];
+//! * the regimes forced for the run, the screening of parties and the party records orders
+//!   reference (`Pipeline::with_parties`, linked by `Pipeline::attach`): [`Pipeline`];
 //! * deciding one order ([`Pipeline::decide`]) and a whole book: [`check`] (parallel first
 //!   pass, then lines that depend on earlier lines in input order, licences read-only) and
 //!   [`ship`] (the same decisions, then reserve-and-post on the ledger with an audit record);
@@ -30,8 +31,10 @@ pub mod quotas;
 pub mod replay;
 pub mod ship;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
+use exportgate_core::kyc::PartyIndex;
 use exportgate_core::{
     Decider, Decision, DecisionInputs, ListHit, Order, QuotaView, Ruleset, SpecError,
 };
@@ -113,6 +116,29 @@ pub struct Pipeline<'a> {
     source: &'a ScreeningSource,
     /// Put on every decision: engine, rule data and lists (issue 19 item 1).
     inputs: Arc<DecisionInputs>,
+    /// The party records orders may reference (loaded once per run).
+    parties: Option<&'a Parties>,
+}
+
+/// The party records a pipeline links orders to: an index loaded once, replaced whole when a
+/// record changes (a server's `POST /v1/parties`), so a decision sees one consistent index.
+#[derive(Default)]
+pub struct Parties(std::sync::RwLock<std::sync::Arc<PartyIndex>>);
+
+impl Parties {
+    pub fn new(index: PartyIndex) -> Parties {
+        Parties(std::sync::RwLock::new(std::sync::Arc::new(index)))
+    }
+
+    /// The index as it is now.
+    pub fn current(&self) -> std::sync::Arc<PartyIndex> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the index.
+    pub fn replace(&self, index: PartyIndex) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = std::sync::Arc::new(index);
+    }
 }
 
 impl<'a> Pipeline<'a> {
@@ -138,7 +164,45 @@ impl<'a> Pipeline<'a> {
             forced: forced.to_vec(),
             source,
             inputs: DecisionInputs::new(rs.digests(), source.list_inputs()),
+            parties: None,
         })
+    }
+
+    /// Orders are linked to these party records (by `party_id`, or by exact name and
+    /// country) before they are screened and decided.
+    pub fn with_parties(mut self, parties: &'a Parties) -> Self {
+        self.parties = Some(parties);
+        self
+    }
+
+    /// The party records, if any.
+    pub fn parties(&self) -> Option<&'a Parties> {
+        self.parties
+    }
+
+    /// Links an order to its party records and fills its identity from them (see
+    /// [`PartyIndex::attach`]); an unknown `party_id` is an error record for the line. Every
+    /// entry point of the pipeline does this before it screens; it is done once per order.
+    pub fn attach(&self, line: usize, order: &mut Order) -> Result<(), LineError> {
+        match self.parties {
+            Some(ix) if order.kyc.is_none() => ix
+                .current()
+                .attach(order, self.rs)
+                .map_err(|e| LineError::spec(line, Some(order.id.clone()), e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The order linked to its party records: borrowed when there is nothing to link.
+    pub fn attached<'o>(&self, line: usize, order: &'o Order) -> Result<Cow<'o, Order>, LineError> {
+        match self.parties {
+            Some(_) if order.kyc.is_none() => {
+                let mut o = order.clone();
+                self.attach(line, &mut o)?;
+                Ok(Cow::Owned(o))
+            }
+            _ => Ok(Cow::Borrowed(order)),
+        }
     }
 
     /// Keep the trace of every rule considered (for `explain` and review cases).
@@ -197,7 +261,8 @@ impl<'a> Pipeline<'a> {
     /// order's decision; a book's lines that depend on earlier lines are completed by
     /// [`check`] and [`ship`].
     pub fn decide(&self, line: usize, order: &Order, quotas: &dyn QuotaView) -> LineResult {
-        let hits = self.screen(line, order)?;
-        self.decide_screened(line, order, &hits, quotas)
+        let order = self.attached(line, order)?;
+        let hits = self.screen(line, &order)?;
+        self.decide_screened(line, &order, &hits, quotas)
     }
 }

@@ -299,7 +299,8 @@ pub fn compare(recorded: &Recorded, today: &Decision) -> Option<Change> {
     if rule_reasons && has("countries") {
         causes.push("country_group");
     }
-    let rule_data = has("regimes") || has("screening") || has("end_use_tags");
+    let rule_data =
+        has("regimes") || has("screening") || has("end_use_tags") || has("due_diligence");
     if (rule_reasons || item_changed) && rule_data {
         causes.push("rule");
     }

@@ -110,6 +110,16 @@ impl Pipeline<'_> {
         emit: &mut dyn FnMut(Vec<LineResult>) -> Result<(), PipelineError>,
     ) -> Result<(), PipelineError> {
         reject_duplicate_ids(&mut lines, shipper.book);
+        // Orders linked to their party records once, before they are screened and tallied.
+        if self.parties().is_some() {
+            lines.par_iter_mut().for_each(|(line, parsed)| {
+                if let Ok(o) = parsed {
+                    if let Err(e) = self.attach(*line, o) {
+                        *parsed = Err(e);
+                    }
+                }
+            });
+        }
         let licensing = Licensing::load(store)?;
         let decide = |chunk: &[Parsed]| -> Vec<First> {
             chunk

@@ -6,6 +6,9 @@
 //! ownership, end use) present at realistic rates and sometimes missing. Pure: no I/O, no clock.
 
 use chrono::{Duration, NaiveDate};
+use std::collections::{BTreeMap, HashMap};
+
+use exportgate_core::kyc::{EstablishedFact, PartyRecord};
 use exportgate_core::order::{DueDiligence, EndUse, Order, OrderItem, Owner, Party};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -341,8 +344,10 @@ pub fn generate(spec: &BookSpec) -> Vec<Order> {
                     owners: c.owners.clone(),
                     ownership_checked: Some(c.checked),
                     role: None,
+                    party_id: None,
                 },
                 end_user: None,
+                intermediary: None,
                 end_use: Some(EndUse {
                     text: Some(text.into()),
                     tags: tags.iter().map(|t| t.to_string()).collect(),
@@ -350,14 +355,135 @@ pub fn generate(spec: &BookSpec) -> Vec<Order> {
                 due_diligence: Some(due_diligence(&mut rng, c, quantity)),
                 value_usd: Some(f64::from(rng.random_range(8_000..40_000u32)) * quantity as f64),
                 packaging: None,
+                kyc: None,
             }
         })
         .collect()
 }
 
+/// A book whose customers are party records (issue 16): one record per consignee, holding the
+/// facts its first order carried, established the day before the book starts by the sample
+/// KYC desk. About one record in ten is stale (its review date falls mid-book, so later orders
+/// see its facts as unknown) and one in ten incomplete (a high-severity fact missing). Orders
+/// name their party by `party_id` (85%), by name and country only (10%), or carry their facts
+/// inline as today (5%, the order's facts overriding the record's).
+pub fn generate_with_parties(spec: &BookSpec) -> (Vec<PartyRecord>, Vec<Order>) {
+    let mut orders = generate(spec);
+    let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x6b79_635f_7061_7274);
+    let established = spec.start - Duration::days(1);
+    let by = "sample KYC desk";
+    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut parties: Vec<PartyRecord> = Vec::new();
+    for o in &mut orders {
+        let key = o.consignee.name.clone();
+        let n = *ids.entry(key).or_insert_with(|| {
+            let c = &o.consignee;
+            let mut facts = BTreeMap::new();
+            if let Some(d) = &o.due_diligence {
+                let v = serde_json::to_value(d).unwrap_or_default();
+                for (k, v) in v.as_object().into_iter().flatten() {
+                    facts.insert(
+                        k.clone(),
+                        EstablishedFact {
+                            value: v.clone(),
+                            established,
+                            by: by.into(),
+                        },
+                    );
+                }
+            }
+            if rng.random_ratio(7, 10) {
+                facts.insert(
+                    "end_use_statement".into(),
+                    EstablishedFact {
+                        value: serde_json::Value::Bool(true),
+                        established,
+                        by: by.into(),
+                    },
+                );
+            }
+            if rng.random_ratio(1, 10) {
+                facts.remove(if rng.random_ratio(1, 2) {
+                    "business_need_shown"
+                } else {
+                    "delivery_address_consistent"
+                });
+            }
+            let review_by = if rng.random_ratio(1, 10) {
+                spec.start + Duration::days(rng.random_range(0..spec.days.max(1)))
+            } else {
+                spec.start + Duration::days(spec.days + 365)
+            };
+            parties.push(PartyRecord {
+                id: format!("p-{:06}", parties.len() + 1),
+                name: c.name.clone(),
+                aliases: Vec::new(),
+                kinds: vec!["customer".into(), "consignee".into()],
+                country: c.country.clone().unwrap_or_else(|| o.destination.clone()),
+                headquarters: c.headquarters.clone(),
+                parent_headquarters: c.parent_headquarters.clone(),
+                owners: c.owners.clone(),
+                ownership_checked: c.ownership_checked,
+                role: c.role.clone(),
+                facts,
+                review_by,
+            });
+            parties.len() - 1
+        });
+        match rng.random_range(0..100) {
+            0..=84 => {
+                o.consignee = Party {
+                    party_id: Some(parties[n].id.clone()),
+                    ..Party::default()
+                };
+                o.due_diligence = None;
+            }
+            85..=94 => {
+                o.consignee = Party {
+                    name: parties[n].name.clone(),
+                    country: Some(parties[n].country.clone()),
+                    ..Party::default()
+                };
+                o.due_diligence = None;
+            }
+            _ => {}
+        }
+    }
+    (parties, orders)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_book_with_parties_references_valid_records() {
+        let rs = exportgate_core::Ruleset::embedded().unwrap();
+        let (parties, orders) = generate_with_parties(&BookSpec::new(2_000, 3));
+        assert_eq!(parties.len(), 100, "one record per consignee, orders / 20");
+        let checked: Vec<_> = parties
+            .iter()
+            .map(|p| exportgate_core::kyc::CheckedParty::new(p.clone(), &rs).unwrap())
+            .collect();
+        let ix = exportgate_core::kyc::PartyIndex::new(checked, &rs);
+        let (mut by_id, mut by_name, mut stale) = (0, 0, 0);
+        for o in &orders {
+            let mut o = o.clone();
+            ix.attach(&mut o, &rs).unwrap();
+            let Some(k) = &o.kyc else { continue };
+            match k.links[0].matched_by {
+                "party_id" => by_id += 1,
+                _ => by_name += 1,
+            }
+            stale += usize::from(!k.links[0].party.current_on(o.date));
+        }
+        assert!(by_id > 1_500 && by_name > 100, "{by_id} {by_name}");
+        assert!(stale > 0, "some orders see a stale record");
+        assert!(parties
+            .iter()
+            .any(|p| !p.facts.contains_key("business_need_shown")));
+        assert_eq!(generate_with_parties(&BookSpec::new(2_000, 3)).0, parties);
+    }
 
     #[test]
     fn the_same_seed_gives_the_same_book() {

@@ -156,7 +156,7 @@ fn forced_pipeline(
         return Ok(None);
     }
     Pipeline::new(st.rs, &regimes, st.source)
-        .map(Some)
+        .map(|p| Some(p.with_parties(st.parties)))
         .map_err(|e| match e {
             PipelineError::UnknownRegime { index, id, known } => ApiError::bad(
                 format!("regime[{index}]"),

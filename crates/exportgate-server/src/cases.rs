@@ -61,7 +61,8 @@ pub fn open(
     // had used before it.
     let tracer = Pipeline::new(st.rs, pipeline.forced(), st.source)
         .map_err(ApiError::internal)?
-        .with_trace(true);
+        .with_trace(true)
+        .with_parties(st.parties);
     let trace = match tracer.decide(0, order, &FixedLpp::for_order(order, lpp_before)) {
         Ok(d) => serde_json::to_value(&d.trace).map_err(ApiError::internal)?,
         Err(e) => json!([{"error": format!("field `{}`: {}", e.field, e.message)}]),

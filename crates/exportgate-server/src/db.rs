@@ -721,6 +721,34 @@ pub fn list_cases(
     }
 }
 
+/// The newest cases (up to `limit`, without trace and screening) whose recorded decision
+/// contains `needle` (a JSON string such as a party id): candidates for "the orders of a
+/// party", which the caller confirms against the decision itself.
+pub fn cases_mentioning(conn: &ServerDb, needle: &str, limit: usize) -> DbResult<Vec<Case>> {
+    let limit = limit as i64;
+    match conn {
+        ServerDb::Sqlite(c) => sqlite_rows(
+            c,
+            &format!(
+                "SELECT {CASE_COLUMNS} FROM server_cases WHERE instr(decision_json, ?1) > 0 ORDER BY id DESC LIMIT ?2"
+            ),
+            params![needle, limit],
+            |r| case_row(r, false),
+        ),
+        ServerDb::Postgres(c) => c
+            .borrow_mut()
+            .query(
+                &format!(
+                    "SELECT {CASE_COLUMNS} FROM server_cases WHERE strpos(decision_json, $1) > 0 ORDER BY id DESC LIMIT $2"
+                ),
+                &[&needle, &limit],
+            )?
+            .iter()
+            .map(|r| case_row(r, false))
+            .collect(),
+    }
+}
+
 /// The open case for this order id with this decision, if there is one (so that submitting
 /// the same order again does not open a second case).
 pub fn open_case_for(

@@ -29,6 +29,7 @@ pub mod error;
 pub mod ledger_api;
 pub mod metrics;
 pub mod openapi;
+pub mod parties_api;
 pub mod replay_watch;
 pub mod web;
 pub mod yente;
@@ -100,6 +101,8 @@ pub struct Config {
     /// Decisions screened against lists older than this many days (today, by the clock, at
     /// each decision) are held for review (`screening.stale-lists`).
     pub max_list_age_days: u32,
+    /// A due-diligence policy file replacing the embedded one (`--policy`).
+    pub policy: Option<PathBuf>,
 }
 
 /// Everything a request handler needs.
@@ -119,6 +122,10 @@ pub struct AppState {
     /// The database is PostgreSQL: its (blocking) client must not run on a runtime worker, so
     /// API requests are handled on the blocking pool ([`off_worker`]).
     pub offload: bool,
+    /// The party records orders are linked to, replaced whole when one changes.
+    pub parties: &'static exportgate_pipeline::Parties,
+    /// Where the party records are kept (the same database).
+    pub party_store: Mutex<Box<dyn exportgate_store::parties::PartyStore>>,
 }
 
 /// Why the server could not start.
@@ -145,9 +152,14 @@ pub enum StartError {
 impl AppState {
     /// Open the database (creating tables), load the screening lists and the allow-list.
     pub fn open(config: &Config) -> Result<AppState, StartError> {
-        let rs: &'static Ruleset = Box::leak(Box::new(
-            Ruleset::embedded().map_err(|e| StartError::Ruleset(e.to_string()))?,
-        ));
+        let mut rs = Ruleset::embedded().map_err(|e| StartError::Ruleset(e.to_string()))?;
+        if let Some(p) = &config.policy {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| StartError::Ruleset(format!("policy `{}`: {e}", p.display())))?;
+            rs.set_due_diligence_policy(&p.display().to_string(), &text)
+                .map_err(|e| StartError::Ruleset(format!("policy {e}")))?;
+        }
+        let rs: &'static Ruleset = Box::leak(Box::new(rs));
         let postgres = db::is_postgres(&config.db);
         if !postgres {
             if let Some(dir) = config.db.parent() {
@@ -200,10 +212,17 @@ impl AppState {
         let source: &'static ScreeningSource = Box::leak(Box::new(source));
         let allow = db::load_allow(&conn).map_err(|source| StartError::Db { path, source })?;
         source.set_allow_list(AllowList { entries: allow });
+        let (party_store, parties) = parties_api::open(rs, &config.db).map_err(|e| {
+            StartError::Ruleset(format!("party records in `{}`: {e}", config.db.display()))
+        })?;
+        let parties: &'static exportgate_pipeline::Parties = Box::leak(Box::new(parties));
         Ok(AppState {
             rs,
             pipeline: Pipeline::new(rs, &[], source)
-                .map_err(|e| StartError::Ruleset(e.to_string()))?,
+                .map_err(|e| StartError::Ruleset(e.to_string()))?
+                .with_parties(parties),
+            parties,
+            party_store: Mutex::new(party_store),
             source,
             store: Mutex::new(store),
             db: Mutex::new(conn),
@@ -401,6 +420,7 @@ pub fn app(state: Shared) -> Router {
             "/v1/keys/{id}",
             axum::routing::delete(ledger_api::revoke_key),
         )
+        .merge(parties_api::routes())
         .route("/v1/cases", get(cases::list))
         .route("/v1/cases/{id}", get(cases::get))
         .route("/v1/cases/{id}/release", post(cases::release))

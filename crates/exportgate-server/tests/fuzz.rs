@@ -32,6 +32,7 @@ fn fixture() -> &'static Fixture {
             lists: vec![csl],
             screened_externally: false,
             max_list_age_days: 36_500,
+            policy: None,
         };
         let state = Arc::new(AppState::open(&config).unwrap());
         let keys = [Role::Submitter, Role::Reviewer, Role::Admin]

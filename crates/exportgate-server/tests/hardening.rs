@@ -32,6 +32,7 @@ fn fixture_in(dir: tempfile::TempDir) -> Fixture {
         screened_externally: false,
         // The real CSL is dated 2026-07-31: keep it in force for these tests.
         max_list_age_days: 36_500,
+        policy: None,
     };
     let state = Arc::new(AppState::open(&config).unwrap());
     // One person per role: the four-eyes rule compares persons.

@@ -54,6 +54,7 @@ fn item_4_an_expired_key_is_refused_like_a_revoked_one() {
             lists: vec![],
             screened_externally: true,
             max_list_age_days: 36_500,
+            policy: None,
         })
         .unwrap(),
     );

@@ -36,6 +36,7 @@ fn fixture() -> Fixture {
         ],
         screened_externally: false,
         max_list_age_days: 36_500,
+        policy: None,
     };
     let state = Arc::new(AppState::open(&config).unwrap());
     let key = exportgate_server::db::create_key(&state.conn(), "client", Role::Submitter)

@@ -302,10 +302,15 @@ impl Scenario {
             .iter()
             .map(|(a, b)| (a.as_str(), b.as_str()))
             .collect();
-        let ruleset = Ruleset::from_json(base.catalog, base.countries, &refs)
+        let mut ruleset = Ruleset::from_json(base.catalog, base.countries, &refs)
             .map_err(|e| self.err(e.file, e.problem))?
             .with_policies(base.screening, base.end_use_tags)
             .map_err(|e| self.err(format!("base data {}", e.file), e.problem))?;
+        // The due-diligence policy the pipeline decides under (issue 16), so a scenario decides
+        // an order as `check` does.
+        ruleset
+            .set_due_diligence_policy("due-diligence-policy.json", embedded::DUE_DILIGENCE_POLICY)
+            .map_err(|e| self.err(e.file, e.problem))?;
         let mut seen = BTreeSet::new();
         for (i, f) in self.force.iter().enumerate() {
             if ruleset.regime(f).is_none() {

@@ -10,6 +10,7 @@
 pub mod batcher;
 mod codec;
 pub mod migrate;
+pub mod parties;
 pub mod postgres;
 pub mod sqlite;
 
@@ -120,6 +121,15 @@ pub fn migrate_url(url: &str) -> Result<migrate::Migrated, StoreError> {
             })?;
             migrate::postgres(&mut client)
         }
+    }
+}
+
+/// Opens (creating and migrating if needed) the party records at `url` (the ledger's
+/// database: the same file or server, the same audit log).
+pub fn open_party_store(url: &str) -> Result<Box<dyn parties::PartyStore>, StoreError> {
+    match StoreUrl::parse(url)? {
+        StoreUrl::Sqlite(path) => Ok(Box::new(sqlite::SqliteStore::open(&path)?)),
+        StoreUrl::Postgres(url) => Ok(Box::new(postgres::PostgresStore::connect(&url)?)),
     }
 }
 

@@ -154,7 +154,7 @@ impl PostgresStore {
     }
 
     /// Runs `f` in a write transaction that first locks the audit head; retries retryable failures.
-    fn write<T>(
+    pub(crate) fn write<T>(
         &mut self,
         mut f: impl FnMut(&mut PgRows<'_, '_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -191,7 +191,7 @@ impl PostgresStore {
         Ok(out)
     }
 
-    fn read<T>(
+    pub(crate) fn read<T>(
         &mut self,
         f: impl FnOnce(&mut Transaction<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -208,8 +208,8 @@ impl PostgresStore {
     }
 }
 
-struct PgRows<'a, 'b> {
-    tx: &'a mut Transaction<'b>,
+pub(crate) struct PgRows<'a, 'b> {
+    pub(crate) tx: &'a mut Transaction<'b>,
     /// The last PostgreSQL error, kept so that the caller can tell a retryable one.
     failed: Option<postgres::Error>,
 }

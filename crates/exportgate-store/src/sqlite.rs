@@ -154,7 +154,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` in a `BEGIN IMMEDIATE` transaction; commits on `Ok`, rolls back on `Err`.
-    fn write<T>(
+    pub(crate) fn write<T>(
         &mut self,
         f: impl FnOnce(&mut SqliteRows<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -168,7 +168,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` in a read transaction (one consistent snapshot).
-    fn read<T>(
+    pub(crate) fn read<T>(
         &mut self,
         f: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
@@ -242,8 +242,8 @@ fn missing_table(e: rusqlite::Error) -> StoreError {
     }
 }
 
-struct SqliteRows<'a> {
-    conn: &'a Connection,
+pub(crate) struct SqliteRows<'a> {
+    pub(crate) conn: &'a Connection,
 }
 
 impl Rows for SqliteRows<'_> {

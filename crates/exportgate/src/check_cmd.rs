@@ -387,8 +387,13 @@ pub fn check(
     input: Option<InputFormat>,
     source: &ScreeningSource,
     mut ledger: Option<Box<dyn LedgerStore>>,
+    parties: Option<&exportgate_pipeline::Parties>,
 ) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::new(rs, forced, source).map_err(pipeline_error)?;
+    let pipeline = match parties {
+        Some(p) => pipeline.with_parties(p),
+        None => pipeline,
+    };
     let input = input.unwrap_or(
         if path
             .extension()
@@ -611,10 +616,15 @@ pub fn explain(
     format: TextOrJson,
     source: &ScreeningSource,
     mut ledger: Option<Box<dyn LedgerStore>>,
+    parties: Option<&exportgate_pipeline::Parties>,
 ) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::new(rs, forced, source)
         .map_err(pipeline_error)?
         .with_trace(true);
+    let pipeline = match parties {
+        Some(p) => pipeline.with_parties(p),
+        None => pipeline,
+    };
     let bytes = read_all(path)?;
     let text =
         std::str::from_utf8(&bytes).map_err(|_| user("the order file is not valid UTF-8"))?;

@@ -11,6 +11,7 @@ mod input;
 mod licences_cmd;
 mod lists_cmd;
 mod pack;
+mod parties_cmd;
 mod regimes_cmd;
 mod render;
 mod replay_cmd;
@@ -77,6 +78,8 @@ enum Command {
         input_format: Option<InputFormat>,
         #[command(flatten)]
         screening: ScreeningArgs,
+        #[command(flatten)]
+        policy: PolicyArgs,
     },
     /// List the regimes and their state on a date.
     Regimes {
@@ -103,6 +106,11 @@ enum Command {
         /// Write here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Also write the customers' party records here (JSON lines, for `exportgate parties
+        /// add`); the orders then reference them (by `party_id`, some by name, some stale or
+        /// incomplete).
+        #[arg(long, value_name = "FILE")]
+        parties: Option<PathBuf>,
     },
     /// Screen a party name (or a batch file of names) against the restricted-party lists.
     Screen {
@@ -163,6 +171,14 @@ enum Command {
         format: TextOrJson,
         #[command(flatten)]
         screening: ScreeningArgs,
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
+    /// Party records (know your customer): identity and dated due-diligence facts that orders
+    /// reference by `party_id` (or by exact name and country); every change is audited.
+    Parties {
+        #[command(subcommand)]
+        command: PartiesCommand,
     },
     /// Licences on the ledger: add one from a JSON file, list them, show one with its balance.
     Licences {
@@ -192,6 +208,8 @@ enum Command {
         input_format: Option<InputFormat>,
         #[command(flatten)]
         screening: ScreeningArgs,
+        #[command(flatten)]
+        policy: PolicyArgs,
     },
     /// Serve the HTTP API, the review workflow and the web page.
     Serve {
@@ -230,6 +248,8 @@ enum Command {
         /// each whose outcome got stricter (see `exportgate replay`). Off by default.
         #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
         replay_every: Option<u64>,
+        #[command(flatten)]
+        policy: PolicyArgs,
     },
     /// Decide recorded orders again with today's engine, rule data and lists, and report each
     /// decision that changes: old and new outcome, and whether a rule, a Country Group, a
@@ -272,6 +292,79 @@ enum DbCommand {
     /// Bring the database (ledger, lists, server tables) up to this build's schema version;
     /// an older database is upgraded in place, a newer one is refused (exit 1).
     Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+/// The due-diligence policy.
+#[derive(clap::Args, Debug)]
+struct PolicyArgs {
+    /// A due-diligence policy file (the format of `data/due-diligence-policy.json`): where an
+    /// unknown high-severity red flag holds the order. Default: the embedded policy.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+}
+
+impl PolicyArgs {
+    /// The ruleset with this policy, or the embedded one.
+    fn apply(&self, rs: &exportgate_core::Ruleset) -> anyhow::Result<exportgate_core::Ruleset> {
+        let mut rs = rs.clone();
+        if let Some(path) = &self.policy {
+            let text = db::read_text(path)?;
+            rs.set_due_diligence_policy(&path.display().to_string(), &text)
+                .map_err(|e| user(format!("--policy {e}")))?;
+        }
+        Ok(rs)
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum PartiesCommand {
+    /// Add party records from a JSON file (one record) or JSON lines (many); `-` for standard
+    /// input. All are checked first and written together; a bad record or an existing id
+    /// writes nothing.
+    Add {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Show one party: identity, facts with who established them and their age, review date.
+    Show {
+        id: String,
+        /// The date to judge the record on (YYYY-MM-DD); today by default.
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List the parties, with whether each is current (not past its review date).
+    List {
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Review a party: set facts (each established on --on by --by) and the next review date.
+    Review {
+        id: String,
+        /// A fact to set: NAME=VALUE (VALUE as JSON, else text), e.g.
+        /// `business_need_shown=true`; repeatable.
+        #[arg(long = "set", value_parser = parties_cmd::parse_set)]
+        sets: Vec<(String, serde_json::Value)>,
+        /// Who established the facts.
+        #[arg(long)]
+        by: String,
+        /// The date the facts were established (YYYY-MM-DD); today by default.
+        #[arg(long)]
+        on: Option<NaiveDate>,
+        /// The next review date: after it the record's facts count as unknown.
+        #[arg(long)]
+        review_by: Option<NaiveDate>,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -590,11 +683,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             input_format,
             screening,
+            policy,
         } => {
-            let ledger = match screening.db_url()? {
+            let rs = policy.apply(&rs)?;
+            let url = screening.db_url()?;
+            let ledger = match &url {
                 Some(url) => url.open_existing()?,
                 None => None,
             };
+            let parties = parties_cmd::load(&rs, url.as_ref())?;
             check_cmd::check(
                 &rs,
                 &orders,
@@ -604,6 +701,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 input_format,
                 &screening.open()?,
                 ledger,
+                parties.as_ref(),
             )
         }
         Command::Ship {
@@ -613,10 +711,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             input_format,
             screening,
+            policy,
         } => {
+            let rs = policy.apply(&rs)?;
             let url = screening
                 .db_url()?
                 .ok_or_else(|| user("no database: pass --db or set EXPORTGATE_DB"))?;
+            let parties = parties_cmd::load(&rs, Some(&url))?;
             ship_cmd::ship(
                 &rs,
                 &orders,
@@ -626,8 +727,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 input_format,
                 &screening.open()?,
                 &url,
+                parties.as_ref(),
             )
         }
+        Command::Parties { command } => match command {
+            PartiesCommand::Add { file, db } => parties_cmd::add(&rs, &file, &db.url()?),
+            PartiesCommand::Show {
+                id,
+                as_of,
+                format,
+                db,
+            } => parties_cmd::show(&rs, &id, &db.url()?, as_of.unwrap_or_else(today), format),
+            PartiesCommand::List { as_of, format, db } => {
+                parties_cmd::list(&rs, &db.url()?, as_of.unwrap_or_else(today), format)
+            }
+            PartiesCommand::Review {
+                id,
+                sets,
+                by,
+                on,
+                review_by,
+                db,
+            } => parties_cmd::review(
+                &rs,
+                &id,
+                &sets,
+                &by,
+                on.unwrap_or_else(today),
+                review_by,
+                &db.url()?,
+            ),
+        },
         Command::Licences { command } => match command {
             LicencesCommand::Add { file, db } => licences_cmd::add(&rs, &file, &db.url()?),
             LicencesCommand::List { format, db } => licences_cmd::list(&db.url()?, format),
@@ -668,12 +798,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             regimes,
             format,
             screening,
+            policy,
         } => {
+            let rs = policy.apply(&rs)?;
+            let parties = parties_cmd::load(&rs, screening.db_url()?.as_ref())?;
             let ledger = match screening.db_url()? {
                 Some(url) => url.open_existing()?,
                 None => None,
             };
-            check_cmd::explain(&rs, &order, &regimes, format, &screening.open()?, ledger)
+            check_cmd::explain(
+                &rs,
+                &order,
+                &regimes,
+                format,
+                &screening.open()?,
+                ledger,
+                parties.as_ref(),
+            )
         }
         Command::Simulate {
             orders,
@@ -690,9 +831,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             input_format,
             &screening,
         ),
-        Command::SampleOrders { n, seed, out } => {
-            sample_cmd::sample_orders(n, seed, out.as_deref())
-        }
+        Command::SampleOrders {
+            n,
+            seed,
+            out,
+            parties,
+        } => sample_cmd::sample_orders(n, seed, out.as_deref(), parties.as_deref()),
         Command::Screen {
             name,
             country,
@@ -725,6 +869,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             idle_timeout,
             max_connections,
             replay_every,
+            policy,
         } => serve_cmd::serve(
             addr,
             db.as_deref(),
@@ -737,6 +882,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 max_connections: max_connections as usize,
             },
             replay_every,
+            policy.policy,
         ),
         Command::Replay {
             decisions,

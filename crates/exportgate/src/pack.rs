@@ -106,6 +106,10 @@ pub fn build(
             "rules/end-use-tags.json".into(),
             embedded::END_USE_TAGS.into(),
         );
+        files.insert(
+            "rules/due-diligence-policy.json".into(),
+            embedded::DUE_DILIGENCE_POLICY.into(),
+        );
         for (name, text) in embedded::REGIMES {
             files.insert(format!("rules/regimes/{name}"), text.as_bytes().to_vec());
         }
@@ -633,6 +637,7 @@ fn rules_digest(files: &BTreeMap<String, Vec<u8>>) -> Result<String, PackError> 
         catalog: digest_parts([get("chips.json")?]),
         screening: digest_parts([get("screening.json")?]),
         end_use_tags: digest_parts([get("end-use-tags.json")?]),
+        due_diligence: digest_parts([get("due-diligence-policy.json")?]),
     };
     Ok(data.rules())
 }

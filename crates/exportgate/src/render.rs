@@ -124,6 +124,29 @@ pub fn decision(d: &Decision) -> String {
 /// Every rule considered, for `explain`.
 pub fn trace(d: &Decision) -> String {
     let mut s = decision(d);
+    if let Some(dd) = &d.due_diligence {
+        let _ = writeln!(s, "due diligence ({}):", dd.policy);
+        for p in &dd.parties {
+            let state = if p.current {
+                "current"
+            } else {
+                "past its review date"
+            };
+            let _ = writeln!(
+                s,
+                "  party {} ({}, matched by {}; review by {}, {state})",
+                p.id, p.role, p.matched_by, p.review_by
+            );
+        }
+        for m in &dd.missing {
+            let what = if m.facts.is_empty() {
+                m.note.clone().unwrap_or_default()
+            } else {
+                m.facts.join(", ")
+            };
+            let _ = writeln!(s, "  to settle {} ({:?}): {what}", m.flag, m.severity);
+        }
+    }
     let _ = writeln!(s, "rules considered:");
     for t in &d.trace {
         let status = match t.status {

@@ -38,6 +38,7 @@ pub fn serve(
     max_list_age_days: u32,
     limits: exportgate_server::ServeLimits,
     replay_every: Option<u64>,
+    policy: Option<PathBuf>,
 ) -> anyhow::Result<ExitCode> {
     let config = exportgate_server::Config {
         addr,
@@ -45,6 +46,7 @@ pub fn serve(
         lists,
         screened_externally,
         max_list_age_days,
+        policy,
     };
     exportgate_server::init_tracing();
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());

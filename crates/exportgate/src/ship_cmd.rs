@@ -29,8 +29,13 @@ pub fn ship(
     input: Option<InputFormat>,
     source: &ScreeningSource,
     db: &DbUrl,
+    parties: Option<&exportgate_pipeline::Parties>,
 ) -> anyhow::Result<ExitCode> {
     let pipeline = Pipeline::new(rs, forced, source).map_err(pipeline_error)?;
+    let pipeline = match parties {
+        Some(p) => pipeline.with_parties(p),
+        None => pipeline,
+    };
     let bytes = read_all(path)?;
     let input = input.unwrap_or(
         if path

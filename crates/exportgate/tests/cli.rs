@@ -176,7 +176,8 @@ fn bad_specs_name_the_field_and_exit_2() {
 #[test]
 fn check_reports_bad_lines_and_keeps_going() {
     let orders = [
-        r#"{"id":"ok","date":"2025-06-01","item":{"chip":"nvidia-h100-sxm"},"quantity":8,"destination":"CN","consignee":{"name":"X","country":"CN","headquarters":"CN","parent_headquarters":"CN"}}"#,
+        // A known customer's facts: without them the due-diligence policy holds it (issue 16).
+        r#"{"id":"ok","date":"2025-06-01","item":{"chip":"nvidia-h100-sxm"},"quantity":8,"destination":"CN","consignee":{"name":"X","country":"CN","headquarters":"CN","parent_headquarters":"CN"},"due_diligence":{"business_need_shown":true,"delivery_address_type":"commercial","delivery_address_consistent":true,"intermediary":"none","normal_distribution":true}}"#,
         r#"{"id":"bad-date","date":"2025-02-30","item":{"chip":"nvidia-h100-sxm"},"quantity":8,"destination":"CN","consignee":{"name":"X"}}"#,
         r#"{"id":"bad-country","date":"2025-06-01","item":{"chip":"nvidia-h100-sxm"},"quantity":8,"destination":"Narnia","consignee":{"name":"X"}}"#,
         r#"{"id":"bad-chip","date":"2025-06-01","item":{"chip":"h100"},"quantity":8,"destination":"CN","consignee":{"name":"X"}}"#,

@@ -31,6 +31,8 @@ struct Case {
     orders: Vec<Value>,
     /// What the ledger holds before the case: `licences` added, `shipped` orders shipped.
     ledger: Option<Value>,
+    /// Party records (issue 16) added before the case, through `POST /v1/parties`.
+    parties: Vec<Value>,
     expect: Value,
 }
 
@@ -46,7 +48,7 @@ fn load_cases() -> Vec<Case> {
         for c in v["cases"].as_array().unwrap() {
             for k in c.as_object().unwrap().keys() {
                 assert!(
-                    ["name", "note", "regimes", "order", "orders", "ledger", "expect"]
+                    ["name", "note", "regimes", "order", "orders", "ledger", "parties", "expect"]
                         .contains(&k.as_str()),
                     "{}: unknown key `{k}`",
                     path.display()
@@ -66,6 +68,11 @@ fn load_cases() -> Vec<Case> {
                     .unwrap_or_default(),
                 orders,
                 ledger: c.get("ledger").cloned(),
+                parties: c
+                    .get("parties")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
                 expect: c["expect"].clone(),
             });
         }
@@ -166,6 +173,63 @@ fn mismatches(decision: &Value, expect: &Value) -> Vec<String> {
                     if conditions.contains(&c.as_str().unwrap()) {
                         bad.push(format!("condition {c} should not be among {conditions:?}"));
                     }
+                }
+            }
+            // The due-diligence policy's verdict: `hold` or `report` (absent: no section).
+            "due_diligence_policy" => {
+                if decision["due_diligence"]["policy"] != *want {
+                    bad.push(format!(
+                        "due_diligence.policy: expected {want}, got {}",
+                        decision["due_diligence"]["policy"]
+                    ));
+                }
+            }
+            // Facts whose unknown flags are listed in `due_diligence.missing`.
+            "missing_facts" => {
+                let got: Vec<&str> = decision["due_diligence"]["missing"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|m| m["facts"].as_array().into_iter().flatten())
+                    .filter_map(Value::as_str)
+                    .collect();
+                for f in want.as_array().unwrap() {
+                    if !got.contains(&f.as_str().unwrap()) {
+                        bad.push(format!("missing fact {f} not among {got:?}"));
+                    }
+                }
+                if want.as_array().unwrap().is_empty() && !got.is_empty() {
+                    bad.push(format!("expected no missing facts, got {got:?}"));
+                }
+            }
+            // Where facts came from: `{"fact": "order" | "party:ID"}`.
+            "sources" => {
+                let sources = &decision["due_diligence"]["sources"];
+                for (fact, src) in want.as_object().unwrap() {
+                    let got = sources.as_object().and_then(|m| {
+                        m.iter()
+                            .find(|(_, facts)| {
+                                facts
+                                    .as_array()
+                                    .is_some_and(|f| f.iter().any(|x| x == fact))
+                            })
+                            .map(|(k, _)| k.clone())
+                    });
+                    if got.as_deref() != src.as_str() {
+                        bad.push(format!("source of {fact}: expected {src}, got {got:?}"));
+                    }
+                }
+            }
+            // The party records the decision drew on: `[[id, role, matched_by, current]]`.
+            "parties" => {
+                let got: Vec<Value> = decision["due_diligence"]["parties"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| json!([p["id"], p["role"], p["matched_by"], p["current"]]))
+                    .collect();
+                if &Value::Array(got.clone()) != want {
+                    bad.push(format!("parties: expected {want}, got {got:?}"));
                 }
             }
             "screening_hits" => {
@@ -315,6 +379,15 @@ fn corpus_through_the_library_the_cli_and_http() {
     let db = server.dir.path().join("db.sqlite");
     let dir = tempfile::tempdir().unwrap();
     set_up_ledger(&cases, &db, dir.path());
+    // Party records through the API, which writes them to the database every door reads.
+    let reviewer = server.key("reviewer", "corpus-kyc");
+    for case in &cases {
+        for p in &case.parties {
+            let (status, body) =
+                server.call("POST", "/v1/parties", Some(&reviewer), Some(&p.to_string()));
+            assert_eq!(status, 201, "{}: {body}", case.name);
+        }
+    }
 
     // One book per set of forced regimes, in case order.
     let mut groups: BTreeMap<Vec<String>, Vec<usize>> = BTreeMap::new();
@@ -325,6 +398,15 @@ fn corpus_through_the_library_the_cli_and_http() {
     let source =
         ScreeningSource::open(&[csl()], None, false, "2026-11-23".parse().unwrap()).unwrap();
     let mut store = exportgate_store::sqlite::SqliteStore::open(&db).unwrap();
+    let parties = {
+        use exportgate_core::kyc::{CheckedParty, PartyIndex};
+        use exportgate_store::parties::PartyStore;
+        let records =
+            store.parties().unwrap().into_iter().map(|r| {
+                CheckedParty::new(serde_json::from_value(r.record).unwrap(), &rs).unwrap()
+            });
+        exportgate_pipeline::Parties::new(PartyIndex::new(records, &rs))
+    };
     let key = server.key("submitter", "corpus");
     // Decisions by order id, by door.
     let mut doors: [HashMap<String, Value>; 3] = Default::default();
@@ -336,7 +418,9 @@ fn corpus_through_the_library_the_cli_and_http() {
             .collect();
 
         // The library.
-        let pipeline = Pipeline::new(&rs, regimes, &source).unwrap();
+        let pipeline = Pipeline::new(&rs, regimes, &source)
+            .unwrap()
+            .with_parties(&parties);
         let lines: Vec<Parsed> = book
             .iter()
             .enumerate()

@@ -86,10 +86,14 @@ fn licence_with(field: &str, value: &str) -> String {
     v.to_string()
 }
 
+/// A known customer's due-diligence facts, none raising a red flag: without them the
+/// due-diligence policy holds an H100 order outside A:5/A:6 (issue 16).
+const KNOWN_CUSTOMER: &str = r#""due_diligence":{"customer_since":"2019-03-01","prior_orders":12,"business_history_years":9,"online_presence":"established","business_need_shown":true,"delivery_address_type":"commercial","delivery_address_consistent":true,"intermediary":"none","normal_distribution":true}"#;
+
 /// One order line of `quantity` H100s to Falcon Compute in the UAE (a licence is required).
 fn order(id: &str, quantity: u64) -> String {
     format!(
-        r#"{{"id":"{id}","date":"2025-06-01","item":{{"chip":"nvidia-h100-sxm"}},"quantity":{quantity},"destination":"AE","consignee":{{"name":"Falcon Compute LLC","country":"AE","headquarters":"AE","parent_headquarters":"AE"}}}}"#
+        r#"{{"id":"{id}","date":"2025-06-01","item":{{"chip":"nvidia-h100-sxm"}},"quantity":{quantity},"destination":"AE","consignee":{{"name":"Falcon Compute LLC","country":"AE","headquarters":"AE","parent_headquarters":"AE"}},{KNOWN_CUSTOMER}}}"#
     )
 }
 
@@ -432,7 +436,7 @@ fn lpp_and_the_country_allocation_under_ai_diffusion() {
     let db = db.to_str().unwrap();
     let india = |id: &str, q: u64| {
         format!(
-            r#"{{"id":"{id}","date":"2025-06-01","item":{{"chip":"nvidia-h100-sxm"}},"quantity":{q},"destination":"IN","consignee":{{"name":"Bharat AI Pvt Ltd","country":"IN","headquarters":"IN","parent_headquarters":"IN"}}}}"#
+            r#"{{"id":"{id}","date":"2025-06-01","item":{{"chip":"nvidia-h100-sxm"}},"quantity":{q},"destination":"IN","consignee":{{"name":"Bharat AI Pvt Ltd","country":"IN","headquarters":"IN","parent_headquarters":"IN"}},{KNOWN_CUSTOMER}}}"#
         ) + "\n"
     };
     // 1,000 H100s are 15,831,200 TPP: one order fits in LPP's 26,900,000, two do not.

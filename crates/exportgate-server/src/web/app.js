@@ -62,7 +62,7 @@ function route() {
   if (!me) return;
   const [, tab, arg] = (location.hash || '#/queue').split('?')[0].split('/');
   document.querySelectorAll('nav a').forEach((a) => a.classList.toggle('active', a.dataset.tab === (tab === 'case' ? 'queue' : tab)));
-  const pages = { queue, case: caseView, balances, map: mapView, check: checkView };
+  const pages = { queue, case: caseView, balances, map: mapView, check: checkView, party: partyView };
   (pages[tab] || queue)(arg).catch((e) => { view().innerHTML = `<p class="error" role="alert">${esc(e.message)}</p>`; });
 }
 window.addEventListener('hashchange', route);
@@ -73,7 +73,7 @@ async function queue() {
   const cases = await api('/v1/cases?status=' + encodeURIComponent(status));
   const rows = cases.map((c) => `<tr class="link" data-id="${c.id}">
       <td class="mono">#${c.id}</td><td>${esc(c.order_id)}</td><td>${pill(c.outcome)}</td>
-      <td>${esc(c.order.consignee && c.order.consignee.name)} <span class="muted">${esc(c.order.destination)}</span></td>
+      <td>${esc(c.order.consignee && (c.order.consignee.name || "party " + c.order.consignee.party_id))} <span class="muted">${esc(c.order.destination)}</span></td>
       <td>${c.why.map((w) => `<div>${esc(w)}</div>`).join('')}</td>
       <td>${esc(c.submitted_name)}</td><td class="small">${esc(c.created_at.slice(0, 19).replace('T', ' '))}</td>
       <td>${pill(c.status)}</td></tr>`).join('');
@@ -116,7 +116,7 @@ async function caseView(id) {
     <div class="grid">
       <div class="card"><h3>Order</h3>
         <div>${esc(o.date)} · ${fmt(o.quantity)} × <b>${esc(o.item && (o.item.chip || (o.item.spec && o.item.spec.name)))}</b> → ${esc(o.destination)}</div>
-        <div>consignee: <b>${esc(o.consignee && o.consignee.name)}</b> (${esc(o.consignee && o.consignee.country)}, HQ ${esc(o.consignee && o.consignee.headquarters)})</div>
+        <div>consignee: <b>${esc(o.consignee && (o.consignee.name || "party " + o.consignee.party_id))}</b> (${esc(o.consignee && o.consignee.country)}, HQ ${esc(o.consignee && o.consignee.headquarters)})</div>
         ${o.end_user ? `<div>end user: <b>${esc(o.end_user.name)}</b> (${esc(o.end_user.country)})</div>` : ''}
         ${o.end_use ? `<div>end use: ${esc(o.end_use.text)} ${esc((o.end_use.tags || []).join(', '))}</div>` : ''}
         <div class="small muted">ECCN ${esc(d.eccn)} · TPP ${fmt(d.tpp_total)} · submitted by ${esc(c.submitted_name)} at ${esc(c.created_at)}</div>
@@ -149,6 +149,59 @@ async function caseView(id) {
     $('#release').addEventListener('click', () => act('release'));
     $('#block').addEventListener('click', () => act('block'));
   }
+  dueDiligenceCard(c, d);
+}
+
+// ---- know your customer: facts to collect, completing a party record, the party's page -----
+// A value typed in a form: JSON when it parses (true, 12, "x"), else text.
+const factValue = (v) => { try { return JSON.parse(v); } catch (_) { return v; } };
+
+function dueDiligenceCard(c, d) {
+  const dd = d.due_diligence;
+  if (!dd) return;
+  const facts = [...new Set((dd.missing || []).flatMap((m) => m.facts || []))];
+  const parties = (dd.parties || []).map((p) => `<a href="#/party/${encodeURIComponent(p.id)}">${esc(p.id)}</a> (${esc(p.role)}, ${p.current ? 'current' : 'past its review date ' + esc(p.review_by)})`).join(', ');
+  const consignee = (dd.parties || []).find((p) => p.role === 'consignee');
+  const card = document.createElement('div');
+  card.className = 'card';
+  card.id = 'due-diligence';
+  card.innerHTML = `<h3>Due diligence ${pill(dd.policy === 'hold' ? 'incomplete' : 'reported')}</h3>
+    <div>party records: ${parties || '<span class="muted">none</span>'}</div>
+    <table><thead><tr><th>Red flag</th><th>Severity</th><th>Facts to collect</th></tr></thead><tbody>
+    ${(dd.missing || []).map((m) => `<tr><td class="mono">${esc(m.flag)}</td><td>${esc(m.severity)}</td><td>${esc((m.facts || []).join(', ') || m.note)}</td></tr>`).join('') || '<tr><td colspan="3" class="muted">none</td></tr>'}</tbody></table>
+    ${facts.length ? `<form id="dd-form"><p class="small muted">Complete the party record (values as JSON: true, 12, "commercial"); the order is decided again.</p>
+      <label><span>Party record</span><input name="party_id" value="${esc(consignee ? consignee.id : '')}" required></label>
+      ${facts.map((f) => `<label><span>${esc(f)}</span><input name="f:${esc(f)}"></label>`).join('')}
+      <label><span>Established on</span><input name="on" type="date"> <span class="small muted">today by default; a fact counts for orders dated from then on</span></label>
+      <label><span>Next review by</span><input name="review_by" type="date"></label>
+      <button type="submit">Complete and decide again</button><p id="dd-result" role="status"></p></form>` : ''}`;
+  view().insertBefore(card, $('#reasons').previousElementSibling);
+  const form = $('#dd-form');
+  if (!form) return;
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = Object.fromEntries(new FormData(form));
+    const body = { party_id: f.party_id, facts: {} };
+    for (const [k, v] of Object.entries(f)) if (k.startsWith('f:') && v.trim()) body.facts[k.slice(2)] = factValue(v.trim());
+    if (f.review_by) body.review_by = f.review_by;
+    if (f.on) body.on = f.on;
+    try {
+      const r = await api(`/v1/cases/${c.id}/due-diligence`, { method: 'POST', body });
+      $('#dd-result').innerHTML = `Decided again: ${pill(r.decision.outcome)} — <a href="#/party/${encodeURIComponent(f.party_id)}">the party's page</a>`;
+    } catch (e) { $('#dd-result').innerHTML = `<span class="error">${esc(e.message)}</span>`; }
+  });
+}
+
+async function partyView(id) {
+  const p = await api('/v1/parties/' + encodeURIComponent(id));
+  const r = p.party;
+  const facts = Object.entries(p.facts).map(([k, f]) => `<tr><td class="mono">${esc(k)}</td><td>${esc(JSON.stringify(f.value))}</td><td>${esc(f.established)}</td><td>${esc(f.by)}</td><td>${fmt(f.age_days)} days</td></tr>`).join('');
+  const orders = (p.orders || []).map((o) => `<tr class="link"><td><a href="#/case/${o.case}">#${o.case}</a></td><td>${esc(o.order)}</td><td>${pill(o.outcome)}</td><td>${pill(o.status)}</td></tr>`).join('');
+  view().innerHTML = `<h2>Party ${esc(r.id)} — ${esc(r.name)} ${pill(p.current ? 'current' : 'past review')}</h2>
+    <div class="card"><div>${esc(r.country)} · HQ ${esc(r.headquarters)} · parent HQ ${esc(r.parent_headquarters)} · ${esc(r.role || '')} ${esc((r.kinds || []).join(', '))}</div>
+      <div class="small muted">review by ${esc(r.review_by)} (as of ${esc(p.as_of)})</div></div>
+    <h3>Facts</h3><table id="party-facts"><thead><tr><th>Fact</th><th>Value</th><th>Established</th><th>By</th><th>Age</th></tr></thead><tbody>${facts || '<tr><td colspan="5" class="muted">none</td></tr>'}</tbody></table>
+    <h3>Orders</h3><table id="party-orders"><thead><tr><th>Case</th><th>Order</th><th>Outcome</th><th>Status</th></tr></thead><tbody>${orders || '<tr><td colspan="4" class="muted">no review cases</td></tr>'}</tbody></table>`;
 }
 
 // ---- licence and quota charts --------------------------------------------------------------

@@ -1,0 +1,626 @@
+//! Know your customer: party records, the facts an order draws from them, and the
+//! due-diligence policy.
+//!
+//! A [`PartyRecord`] is a customer file: the party's identity (name, aliases, country,
+//! headquarters, owners) and its due-diligence facts, each with the date it was established and
+//! who established it, and a review date after which the record's facts count as unknown. An
+//! order names a party by `party_id`, or by a name and country that match a record exactly
+//! (case and spacing aside); [`PartyIndex::attach`] fills the order's missing identity fields
+//! from the record and links the record to the order ([`Kyc`]), so the decision reads the
+//! record's current facts wherever the order line gives none. Facts on the order line win.
+//!
+//! The [`DueDiligencePolicy`] (data, `data/due-diligence-policy.json`) says for which items
+//! and destinations a high-severity red flag left unknown holds the order. Pure: the order's
+//! date is the date a record is judged current against.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::order::{FactValue, Order, Owner, Party, FACTS};
+use crate::regime::{Scope, SetExpr};
+use crate::ruleset::Ruleset;
+use crate::spec::SpecError;
+
+/// What a party is to the exporter; a record may be several.
+pub const PARTY_KINDS: [&str; 4] = ["customer", "consignee", "end_user", "intermediary"];
+
+/// Documents a party record may hold as facts (`true`: on file), beside the red-flag facts.
+pub const DOCUMENTS: [&str; 3] = ["end_use_statement", "site_visit", "capacity_evidence"];
+
+/// Order facts that are not about the party and so cannot be kept on its record.
+const ORDER_ONLY: [&str; 2] = ["quantity", "tpp_total"];
+
+/// One due-diligence fact on a party record: its value, when and by whom it was established.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EstablishedFact {
+    pub value: serde_json::Value,
+    /// The date the fact was established (for a document: the date it was received).
+    pub established: NaiveDate,
+    /// Who established it.
+    pub by: String,
+}
+
+/// A party (customer, consignee, end user, intermediary): identity and due-diligence facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyRecord {
+    /// The record's id, which orders name as `consignee.party_id` (and `end_user.party_id`,
+    /// `intermediary.party_id`).
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// What the party is to the exporter: `customer`, `consignee`, `end_user`, `intermediary`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<String>,
+    /// Where the party is located (ISO alpha-2 or a country name).
+    pub country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headquarters: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_headquarters: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<Owner>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ownership_checked: Option<bool>,
+    /// The party's role in the trade (`distributor`, `data_centre`, ...), as on an order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Due-diligence facts by name (the names of `due_diligence` on an order, and
+    /// [`DOCUMENTS`]).
+    #[serde(default)]
+    pub facts: BTreeMap<String, EstablishedFact>,
+    /// After this date the record's facts count as unknown until it is reviewed again.
+    pub review_by: NaiveDate,
+}
+
+impl PartyRecord {
+    /// The record as judged on `as_of`: whether it is current, and each fact's age in days
+    /// (what `exportgate parties show` and `GET /v1/parties/{id}` show).
+    pub fn view(&self, as_of: NaiveDate) -> serde_json::Value {
+        let facts: serde_json::Map<String, serde_json::Value> = self
+            .facts
+            .iter()
+            .map(|(k, f)| {
+                (
+                    k.clone(),
+                    serde_json::json!({
+                        "value": f.value,
+                        "established": f.established,
+                        "by": f.by,
+                        "age_days": (as_of - f.established).num_days(),
+                    }),
+                )
+            })
+            .collect();
+        serde_json::json!({
+            "party": self,
+            "as_of": as_of,
+            "current": as_of <= self.review_by,
+            "facts": facts,
+        })
+    }
+
+    /// A review: each fact in `facts` set as established on `on` by `by`, and the next review
+    /// date when given. Check the result with [`CheckedParty::new`].
+    pub fn review(
+        &mut self,
+        facts: &[(String, serde_json::Value)],
+        by: &str,
+        on: NaiveDate,
+        review_by: Option<NaiveDate>,
+    ) {
+        for (k, v) in facts {
+            self.facts.insert(
+                k.clone(),
+                EstablishedFact {
+                    value: v.clone(),
+                    established: on,
+                    by: by.to_string(),
+                },
+            );
+        }
+        if let Some(d) = review_by {
+            self.review_by = d;
+        }
+    }
+}
+
+/// The kind of a fact a record may hold (`date`, `number`, `bool`, `text`).
+pub fn fact_kind(name: &str) -> Option<&'static str> {
+    if DOCUMENTS.contains(&name) {
+        return Some("bool");
+    }
+    if ORDER_ONLY.contains(&name) {
+        return None;
+    }
+    FACTS.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
+}
+
+/// A JSON value as a fact of `kind`, if it fits.
+pub fn fact_value(kind: &str, v: &serde_json::Value) -> Option<FactValue> {
+    match kind {
+        "date" => v
+            .as_str()
+            .and_then(|s| s.parse::<NaiveDate>().ok())
+            .map(FactValue::Date),
+        "number" => v
+            .as_f64()
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .map(FactValue::Number),
+        "bool" => v.as_bool().map(FactValue::Bool),
+        _ => v.as_str().map(|s| FactValue::Text(s.to_string())),
+    }
+}
+
+/// Checks an identifier-like field: not empty, no control characters.
+fn check_text(field: &str, s: &str) -> Result<(), SpecError> {
+    if s.trim().is_empty() {
+        return Err(SpecError::new(field, "must not be empty"));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(SpecError::new(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// The fact names a record may hold, for error messages.
+pub fn fact_names() -> String {
+    FACTS
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| !ORDER_ONLY.contains(n))
+        .chain(DOCUMENTS)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A validated party record with its fact values parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedParty {
+    pub record: PartyRecord,
+    values: BTreeMap<String, FactValue>,
+}
+
+impl CheckedParty {
+    /// Validates a record against the ruleset; the error names the field at fault.
+    pub fn new(record: PartyRecord, rs: &Ruleset) -> Result<CheckedParty, SpecError> {
+        check_text("id", &record.id)?;
+        check_text("name", &record.name)?;
+        for (i, a) in record.aliases.iter().enumerate() {
+            check_text(&format!("aliases[{i}]"), a)?;
+        }
+        for (i, k) in record.kinds.iter().enumerate() {
+            if !PARTY_KINDS.contains(&k.as_str()) {
+                return Err(SpecError::new(
+                    format!("kinds[{i}]"),
+                    format!("unknown kind `{k}`; give {}", PARTY_KINDS.join(", ")),
+                ));
+            }
+        }
+        for (field, v) in [
+            ("country", Some(&record.country)),
+            ("headquarters", record.headquarters.as_ref()),
+            ("parent_headquarters", record.parent_headquarters.as_ref()),
+        ] {
+            if let Some(v) = v {
+                if rs.countries.code(v).is_none() {
+                    return Err(SpecError::new(field, format!("unknown country `{v}`")));
+                }
+            }
+        }
+        for (i, o) in record.owners.iter().enumerate() {
+            if !o.percent.is_finite() || o.percent < 0.0 || o.percent > 100.0 {
+                return Err(SpecError::new(
+                    format!("owners[{i}].percent"),
+                    "must be between 0 and 100",
+                ));
+            }
+        }
+        let mut values = BTreeMap::new();
+        for (name, f) in &record.facts {
+            let kind = fact_kind(name).ok_or_else(|| {
+                SpecError::new(
+                    format!("facts.{name}"),
+                    format!("unknown fact; a party record may hold {}", fact_names()),
+                )
+            })?;
+            let v = fact_value(kind, &f.value).ok_or_else(|| {
+                SpecError::new(
+                    format!("facts.{name}.value"),
+                    format!("{} is not a {kind}", f.value),
+                )
+            })?;
+            check_text(&format!("facts.{name}.by"), &f.by)?;
+            values.insert(name.clone(), v);
+        }
+        Ok(CheckedParty { record, values })
+    }
+
+    /// Is the record current on `date` (not past its review date)?
+    pub fn current_on(&self, date: NaiveDate) -> bool {
+        date <= self.record.review_by
+    }
+
+    /// A fact as known on `date`: the record is current and the fact was established by then.
+    pub fn fact(&self, name: &str, date: NaiveDate) -> Option<(&FactValue, &EstablishedFact)> {
+        if !self.current_on(date) {
+            return None;
+        }
+        let f = self.record.facts.get(name)?;
+        if f.established > date {
+            return None;
+        }
+        Some((self.values.get(name)?, f))
+    }
+}
+
+/// A party record linked to an order, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartyLink {
+    /// `consignee`, `end_user` or `intermediary`.
+    pub role: &'static str,
+    /// `party_id` or `name` (name and country matched a record).
+    pub matched_by: &'static str,
+    pub party: Arc<CheckedParty>,
+}
+
+/// The party records linked to an order, most specific first (consignee, end user,
+/// intermediary): where the decision reads a fact the order line does not give.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Kyc {
+    pub links: Vec<PartyLink>,
+}
+
+impl Kyc {
+    /// The first linked record that knows `name` on `date`.
+    pub fn fact(
+        &self,
+        name: &str,
+        date: NaiveDate,
+    ) -> Option<(&FactValue, &EstablishedFact, &PartyLink)> {
+        self.links
+            .iter()
+            .find_map(|l| l.party.fact(name, date).map(|(v, f)| (v, f, l)))
+    }
+}
+
+/// A name for matching: lower case, runs of white space as one space, trimmed.
+pub fn match_key(name: &str, country: &str) -> String {
+    let mut s = String::with_capacity(name.len() + 3);
+    for w in name.split_whitespace() {
+        if !s.is_empty() {
+            s.push(' ');
+        }
+        s.extend(w.chars().flat_map(char::to_lowercase));
+    }
+    s.push('|');
+    s.push_str(&country.trim().to_ascii_uppercase());
+    s
+}
+
+/// Every party record, by id and by name and country: built once per run.
+#[derive(Debug, Default, Clone)]
+pub struct PartyIndex {
+    by_id: HashMap<String, Arc<CheckedParty>>,
+    /// Name (or alias) and country; `None` when two records share them (no match is guessed).
+    by_name: HashMap<String, Option<Arc<CheckedParty>>>,
+}
+
+impl PartyIndex {
+    /// An index of the records given (each validated by [`CheckedParty::new`]).
+    pub fn new(parties: impl IntoIterator<Item = CheckedParty>, rs: &Ruleset) -> PartyIndex {
+        let mut ix = PartyIndex::default();
+        for p in parties {
+            ix.insert(p, rs);
+        }
+        ix
+    }
+
+    /// Adds a record, or replaces the record with its id.
+    pub fn insert(&mut self, p: CheckedParty, rs: &Ruleset) {
+        if let Some(old) = self.by_id.remove(&p.record.id) {
+            self.by_name
+                .retain(|_, e| e.as_ref().is_none_or(|q| q.record.id != old.record.id));
+        }
+        {
+            let p = Arc::new(p);
+            let country = rs
+                .countries
+                .code(&p.record.country)
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| p.record.country.clone());
+            for n in std::iter::once(&p.record.name).chain(&p.record.aliases) {
+                self.by_name
+                    .entry(match_key(n, &country))
+                    .and_modify(|e| {
+                        if e.as_ref().is_some_and(|q| q.record.id != p.record.id) {
+                            *e = None;
+                        }
+                    })
+                    .or_insert_with(|| Some(p.clone()));
+            }
+            self.by_id.insert(p.record.id.clone(), p);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<CheckedParty>> {
+        self.by_id.get(id)
+    }
+
+    /// Links the order's parties to their records: by `party_id` (an unknown id is an error
+    /// naming the field), else by exact name and country. The order's missing identity fields
+    /// are filled from the record; what the order line gives stands.
+    pub fn attach(&self, order: &mut Order, rs: &Ruleset) -> Result<(), SpecError> {
+        let mut kyc = Kyc::default();
+        let dest = order.destination.clone();
+        let mut link = |role: &'static str, p: &mut Party| -> Result<(), SpecError> {
+            let (party, matched_by) = match &p.party_id {
+                Some(id) => (
+                    self.by_id.get(id).cloned().ok_or_else(|| {
+                        SpecError::new(
+                            format!("{role}.party_id"),
+                            format!("unknown party `{id}` (see `exportgate parties list`)"),
+                        )
+                    })?,
+                    "party_id",
+                ),
+                None => {
+                    // The consignee is where the order goes when it names no country.
+                    let country = p.country.as_deref().or(if role == "consignee" {
+                        Some(dest.as_str())
+                    } else {
+                        None
+                    });
+                    let Some(code) = country.and_then(|c| rs.countries.code(c)) else {
+                        return Ok(());
+                    };
+                    match self
+                        .by_name
+                        .get(&match_key(&p.name, &code.to_string()))
+                        .and_then(Clone::clone)
+                    {
+                        Some(party) => (party, "name"),
+                        None => return Ok(()),
+                    }
+                }
+            };
+            let r = &party.record;
+            if p.name.trim().is_empty() {
+                p.name = r.name.clone();
+            }
+            p.country.get_or_insert_with(|| r.country.clone());
+            if p.headquarters.is_none() {
+                p.headquarters = r.headquarters.clone();
+            }
+            if p.parent_headquarters.is_none() {
+                p.parent_headquarters = r.parent_headquarters.clone();
+            }
+            if p.owners.is_empty() {
+                p.owners = r.owners.clone();
+            }
+            if p.ownership_checked.is_none() {
+                p.ownership_checked = r.ownership_checked;
+            }
+            if p.role.is_none() {
+                p.role = r.role.clone();
+            }
+            kyc.links.push(PartyLink {
+                role,
+                matched_by,
+                party,
+            });
+            Ok(())
+        };
+        link("consignee", &mut order.consignee)?;
+        if let Some(p) = &mut order.end_user {
+            link("end_user", p)?;
+        }
+        if let Some(p) = &mut order.intermediary {
+            link("intermediary", p)?;
+        }
+        order.kyc = if kyc.links.is_empty() {
+            None
+        } else {
+            Some(Arc::new(kyc))
+        };
+        Ok(())
+    }
+}
+
+/// One rule of the due-diligence policy: where an unknown high-severity red flag holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyRule {
+    pub id: String,
+    pub title: String,
+    pub citation: String,
+    /// The items and destinations it reaches (a regime rule's scope).
+    pub when: Scope,
+}
+
+/// The due-diligence policy: for which items and destinations a high-severity red flag whose
+/// facts are unknown holds the order (`hold_for_review`, "due diligence incomplete");
+/// elsewhere the unknown flags are reported only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DueDiligencePolicy {
+    #[serde(default)]
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// Regimes whose named sets the rules may use (`transshipment_hubs`).
+    #[serde(default)]
+    pub sets_from: Vec<String>,
+    #[serde(default)]
+    pub sets: BTreeMap<String, SetExpr>,
+    pub hold: Vec<PolicyRule>,
+}
+
+/// The facts that would settle one unknown red flag.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MissingFacts {
+    pub flag: String,
+    pub severity: crate::regime::Severity,
+    /// Fact names to collect (the `due_diligence` field names).
+    pub facts: Vec<String>,
+    /// What else is unknown, when it is not a due-diligence fact (a party's headquarters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A party record the decision drew on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartyUse {
+    pub id: String,
+    pub role: &'static str,
+    pub matched_by: &'static str,
+    pub review_by: NaiveDate,
+    /// `false`: past its review date on the order's date, so its facts count as unknown.
+    pub current: bool,
+}
+
+/// A decision's due-diligence section: the parties drawn on, the source of each fact, and
+/// the facts that would settle each unknown red flag.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct DueDiligenceReport {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub parties: Vec<PartyUse>,
+    /// Which source each known fact came from: `order` (the order line's `due_diligence`) or
+    /// `party:ID` (who established it and when is on the record), each with its fact names.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub sources: BTreeMap<String, Vec<&'static str>>,
+    pub missing: Vec<MissingFacts>,
+    /// `hold` when the policy held the order for the missing facts, else `report`.
+    pub policy: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rs() -> Ruleset {
+        Ruleset::embedded().unwrap()
+    }
+
+    fn record(id: &str, name: &str, review_by: &str) -> PartyRecord {
+        serde_json::from_value(json!({"id": id, "name": name, "country": "MY",
+            "headquarters": "MY", "review_by": review_by,
+            "facts": {"business_need_shown": {"value": true, "established": "2026-01-10", "by": "A"}}}))
+        .unwrap()
+    }
+
+    fn order(consignee: serde_json::Value) -> Order {
+        serde_json::from_value(json!({"id": "o", "date": "2026-03-02",
+            "item": {"chip": "nvidia-h100-sxm"}, "quantity": 1, "destination": "MY",
+            "consignee": consignee}))
+        .unwrap()
+    }
+
+    #[test]
+    fn records_are_checked_field_by_field() {
+        let rs = rs();
+        let mut r = record("p", "KL", "2026-07-10");
+        r.country = "Atlantis".into();
+        assert_eq!(CheckedParty::new(r, &rs).unwrap_err().field, "country");
+        let mut r = record("p", "KL", "2026-07-10");
+        r.facts.get_mut("business_need_shown").unwrap().value = json!("yes");
+        let e = CheckedParty::new(r, &rs).unwrap_err();
+        assert_eq!(e.field, "facts.business_need_shown.value");
+        let mut r = record("p", "KL", "2026-07-10");
+        r.facts.insert(
+            "quantity".into(),
+            EstablishedFact {
+                value: json!(3),
+                established: "2026-01-10".parse().unwrap(),
+                by: "A".into(),
+            },
+        );
+        assert_eq!(
+            CheckedParty::new(r, &rs).unwrap_err().field,
+            "facts.quantity"
+        );
+    }
+
+    #[test]
+    fn facts_count_from_when_they_were_established_until_the_review_date() {
+        let rs = rs();
+        let p = CheckedParty::new(record("p", "KL", "2026-07-10"), &rs).unwrap();
+        let day = |d: &str| d.parse::<NaiveDate>().unwrap();
+        assert!(p.fact("business_need_shown", day("2026-01-09")).is_none());
+        assert!(p.fact("business_need_shown", day("2026-01-10")).is_some());
+        assert!(p.fact("business_need_shown", day("2026-07-10")).is_some());
+        assert!(p.fact("business_need_shown", day("2026-07-11")).is_none());
+    }
+
+    #[test]
+    fn orders_link_by_id_or_exact_name_and_country_and_keep_their_own_identity() {
+        let rs = rs();
+        let ix = PartyIndex::new(
+            [
+                CheckedParty::new(record("p1", "KL  Distribution", "2026-07-10"), &rs).unwrap(),
+                CheckedParty::new(record("p2", "Twin Co", "2026-07-10"), &rs).unwrap(),
+                CheckedParty::new(record("p3", "twin  co", "2026-07-10"), &rs).unwrap(),
+            ],
+            &rs,
+        );
+        let mut o = order(json!({"party_id": "p1", "headquarters": "SG"}));
+        ix.attach(&mut o, &rs).unwrap();
+        assert_eq!(o.consignee.name, "KL  Distribution");
+        assert_eq!(
+            o.consignee.headquarters.as_deref(),
+            Some("SG"),
+            "the order's own"
+        );
+        assert_eq!(o.kyc.as_ref().unwrap().links[0].matched_by, "party_id");
+        let mut o = order(json!({"name": " kl distribution ", "country": "Malaysia"}));
+        ix.attach(&mut o, &rs).unwrap();
+        assert_eq!(o.kyc.as_ref().unwrap().links[0].party.record.id, "p1");
+        let mut o = order(json!({"name": "KL Distribution", "country": "SG"}));
+        ix.attach(&mut o, &rs).unwrap();
+        assert!(o.kyc.is_none(), "another country");
+        let mut o = order(json!({"name": "Twin Co", "country": "MY"}));
+        ix.attach(&mut o, &rs).unwrap();
+        assert!(
+            o.kyc.is_none(),
+            "two records share the name: neither is guessed"
+        );
+        let mut o = order(json!({"party_id": "p9"}));
+        assert_eq!(
+            ix.attach(&mut o, &rs).unwrap_err().field,
+            "consignee.party_id"
+        );
+    }
+
+    #[test]
+    fn a_policy_file_is_validated_like_a_regime() {
+        let mut rs = rs();
+        let bad = r#"{"hold": [{"id": "x", "title": "t", "citation": "c",
+            "when": {"items": {"eccns": ["3A999"]}}}]}"#;
+        let e = rs.set_due_diligence_policy("p.json", bad).unwrap_err();
+        assert!(e.to_string().contains("unknown ECCN `3A999`"), "{e}");
+        let bad = r#"{"hold": [{"id": "x", "title": "t", "citation": "c",
+            "when": {"destination": {"sets": ["nowhere"]}}}]}"#;
+        assert!(rs.set_due_diligence_policy("p.json", bad).is_err());
+        let bad = r#"{"hold": [], "extra": 1}"#;
+        assert!(rs.set_due_diligence_policy("p.json", bad).is_err());
+        assert_eq!(
+            rs.due_diligence.hold.len(),
+            2,
+            "a bad file leaves the policy as it was"
+        );
+    }
+}
