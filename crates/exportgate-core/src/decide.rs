@@ -1750,6 +1750,10 @@ fn decide_resolved(
 
     // The due-diligence policy: an unknown high-severity red flag holds where it reaches.
     let mut dd_held = false;
+    // The policy's reason: it holds a decision that would otherwise let the order go (no
+    // licence required, a licence exception); beside a licence requirement it is reported
+    // with the requirement, which stands (the pipeline then draws no licence for the order).
+    let mut dd_reason: Option<Reason> = None;
     if missing.iter().any(|m| m.severity == Severity::High) {
         for p in &rs.due_diligence.hold {
             let e = eval_scope(&f, &p.when, true);
@@ -1774,7 +1778,7 @@ fn decide_resolved(
             } else {
                 collect.join(", ")
             };
-            holds.push(
+            dd_reason = Some(
                 Reason::new(
                     p.id.clone(),
                     p.citation.clone(),
@@ -1820,6 +1824,16 @@ fn decide_resolved(
         .max();
     let any_requirement = !requirements.is_empty() || !screen.requirements.is_empty();
     reasons.extend(screen.requirements.into_iter().map(|(r, _)| r));
+    // Incomplete due diligence holds an order the rules would let go; beside a licence
+    // requirement (no exception in reach) it is reported and the requirement stands.
+    let requirement_stands = any_requirement && exception.is_none();
+    if let Some(r) = dd_reason {
+        if requirement_stands && holds.is_empty() {
+            reasons.push(r);
+        } else {
+            holds.push(r);
+        }
+    }
     let outcome;
     let mut exception_out = None;
     let mut review_policy = None;

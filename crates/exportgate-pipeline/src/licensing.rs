@@ -127,6 +127,16 @@ pub fn licensed(d: Decision, licence: &Licence, left: &Limits) -> Decision {
     )
 }
 
+/// Whether the due-diligence policy holds this order for facts still to collect: then no
+/// licence is drawn for it, even one that covers it (the order is not to ship yet).
+pub fn due_diligence_holds(d: &Decision) -> bool {
+    d.due_diligence.as_ref().is_some_and(|r| r.policy == "hold")
+}
+
+/// The note on such an order.
+pub const DD_NO_LICENCE: &str =
+    "no licence is drawn while due diligence is incomplete (see due_diligence.missing)";
+
 /// Adds a licence note to the decision's reasons.
 pub fn note(d: &mut Decision, summary: String) {
     d.reasons.push(Reason::new(
@@ -225,6 +235,10 @@ impl Licensing {
         mut d: Decision,
     ) -> Result<Decision, StoreError> {
         if d.outcome != Outcome::LicenseRequired || self.licences.is_empty() {
+            return Ok(d);
+        }
+        if due_diligence_holds(&d) {
+            note(&mut d, DD_NO_LICENCE.to_string());
             return Ok(d);
         }
         let f = facts(order, &d);

@@ -243,11 +243,16 @@ impl<'o> Shipment<'o> {
         first: Decision,
         now: Timestamp,
     ) -> Shipment<'o> {
-        let candidates = licensing
-            .covering(&facts(order, &first))
-            .into_iter()
-            .cloned()
-            .collect();
+        // An order the due-diligence policy holds draws on no licence (see `licensing`).
+        let candidates = if crate::licensing::due_diligence_holds(&first) {
+            Vec::new()
+        } else {
+            licensing
+                .covering(&facts(order, &first))
+                .into_iter()
+                .cloned()
+                .collect()
+        };
         Shipment {
             line,
             order,

@@ -133,12 +133,18 @@ fn ok(base: &str, method: &str, path: &str, key: &str, body: Option<&Value>) -> 
     v
 }
 
-/// `quantity` H100s to Falcon Compute in the UAE: a licence is required.
+/// `quantity` H100s to Falcon Compute in the UAE, a known customer (its due-diligence facts on
+/// the order): a licence is required.
 fn h100(id: &str, quantity: u64) -> Value {
     json!({"id": id, "date": "2025-06-01", "item": {"chip": "nvidia-h100-sxm"}, "quantity": quantity,
         "destination": "AE", "exporter": {"name": "Acme Systems", "country": "US"},
         "consignee": {"name": "Falcon Compute LLC", "country": "AE", "headquarters": "AE",
-            "parent_headquarters": "AE"}})
+            "parent_headquarters": "AE"},
+        "due_diligence": {"customer_since": "2019-03-01", "prior_orders": 12,
+            "business_history_years": 9, "online_presence": "established",
+            "business_need_shown": true, "delivery_address_type": "commercial",
+            "delivery_address_consistent": true, "intermediary": "none",
+            "normal_distribution": true}})
 }
 
 /// An order to a party on the Denied Persons List: held for review, a case opened.
