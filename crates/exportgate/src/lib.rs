@@ -14,6 +14,7 @@ mod pack;
 mod regimes_cmd;
 mod render;
 mod replay_cmd;
+mod report_cmd;
 mod sample_cmd;
 mod screen_cmd;
 mod serve_cmd;
@@ -169,6 +170,11 @@ enum Command {
         #[command(subcommand)]
         command: LicencesCommand,
     },
+    /// Reports over the ledger: `report revenue-share --quarter 2025Q4`.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// The hash-chained audit log of the ledger.
     Audit {
         #[command(subcommand)]
@@ -272,6 +278,21 @@ enum DbCommand {
     /// Bring the database (ledger, lists, server tables) up to this build's schema version;
     /// an older database is upgraded in place, a newer one is refused (exit 1).
     Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ReportCommand {
+    /// Revenue-share accruals of one calendar quarter, per licence, with the orders behind
+    /// each amount (integer cents; currency stated).
+    RevenueShare {
+        /// The quarter, e.g. `2025Q4`.
+        #[arg(long)]
+        quarter: String,
+        #[arg(long, value_enum, default_value_t = report_cmd::ReportFormat::Text)]
+        format: report_cmd::ReportFormat,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -634,6 +655,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             LicencesCommand::Show { number, format, db } => {
                 licences_cmd::show(&number, &db.url()?, format)
             }
+        },
+        Command::Report { command } => match command {
+            ReportCommand::RevenueShare {
+                quarter,
+                format,
+                db,
+            } => report_cmd::revenue_share(&quarter, &db.url()?, format),
         },
         Command::Audit { command } => match command {
             AuditCommand::Verify {
