@@ -86,10 +86,12 @@ fn licence_with(field: &str, value: &str) -> String {
     v.to_string()
 }
 
-/// One order line of `quantity` H100s to Falcon Compute in the UAE (a licence is required).
+/// One order line of `quantity` H100s to Falcon Compute in the UAE (a licence is required),
+/// with its value (the test licence carries a revenue-share condition, which needs one).
 fn order(id: &str, quantity: u64) -> String {
+    let value = 25_000 * quantity;
     format!(
-        r#"{{"id":"{id}","date":"2025-06-01","item":{{"chip":"nvidia-h100-sxm"}},"quantity":{quantity},"destination":"AE","consignee":{{"name":"Falcon Compute LLC","country":"AE","headquarters":"AE","parent_headquarters":"AE"}}}}"#
+        r#"{{"id":"{id}","date":"2025-06-01","item":{{"chip":"nvidia-h100-sxm"}},"quantity":{quantity},"destination":"AE","consignee":{{"name":"Falcon Compute LLC","country":"AE","headquarters":"AE","parent_headquarters":"AE"}},"value_usd":{value}}}"#
     )
 }
 
