@@ -175,6 +175,42 @@ pub fn revenue_share_report(
     })
 }
 
+/// The report as CSV (both doors' `format=csv`): one row per order, with the licence's
+/// total on each row.
+pub fn csv_text(report: &RevenueShareReport) -> Result<String, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "quarter",
+        "licence",
+        "holder",
+        "percent",
+        "currency",
+        "order_id",
+        "value_cents",
+        "share_cents",
+        "accrued_at",
+        "licence_accrued_cents",
+    ])?;
+    for l in &report.licences {
+        for o in &l.orders {
+            w.write_record([
+                report.quarter.clone(),
+                l.licence.clone(),
+                l.holder.clone(),
+                l.percent.to_string(),
+                l.currency.to_string(),
+                o.order_id.clone(),
+                o.value_cents.map(|v| v.to_string()).unwrap_or_default(),
+                o.share_cents.to_string(),
+                o.at.clone(),
+                l.accrued_cents.to_string(),
+            ])?;
+        }
+    }
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    Ok(String::from_utf8(bytes).expect("CSV of UTF-8 fields is UTF-8"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

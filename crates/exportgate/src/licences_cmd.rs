@@ -54,12 +54,7 @@ fn view_json(
         "history": &v.history,
     });
     if v.licence.revenue_share_percent().is_some() && accruals_read {
-        out["revenue_share"] = serde_json::json!(accruals
-            .iter()
-            .map(|a| serde_json::json!({"quarter": a.quarter, "account": a.account,
-                "percent": a.percent, "currency": a.currency, "accrued_cents": a.accrued_cents,
-                "orders": a.orders.len()}))
-            .collect::<Vec<_>>());
+        out["revenue_share"] = serde_json::json!(accruals);
     }
     out
 }

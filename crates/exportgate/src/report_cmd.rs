@@ -6,7 +6,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use exportgate_ledger::Quarter;
-use exportgate_pipeline::accrual::{money, revenue_share_report, RevenueShareReport};
+use exportgate_pipeline::accrual::{csv_text, money, revenue_share_report, RevenueShareReport};
 
 use crate::db::{store_error, DbUrl};
 use crate::user;
@@ -17,40 +17,6 @@ pub enum ReportFormat {
     Text,
     Csv,
     Json,
-}
-
-/// CSV: one row per order, with the licence's total on each row.
-pub fn csv_text(report: &RevenueShareReport) -> anyhow::Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "quarter",
-        "licence",
-        "holder",
-        "percent",
-        "currency",
-        "order_id",
-        "value_cents",
-        "share_cents",
-        "accrued_at",
-        "licence_accrued_cents",
-    ])?;
-    for l in &report.licences {
-        for o in &l.orders {
-            w.write_record([
-                report.quarter.clone(),
-                l.licence.clone(),
-                l.holder.clone(),
-                l.percent.to_string(),
-                l.currency.to_string(),
-                o.order_id.clone(),
-                o.value_cents.map(|v| v.to_string()).unwrap_or_default(),
-                o.share_cents.to_string(),
-                o.at.clone(),
-                l.accrued_cents.to_string(),
-            ])?;
-        }
-    }
-    Ok(String::from_utf8(w.into_inner()?)?)
 }
 
 pub fn revenue_share(quarter: &str, db: &DbUrl, format: ReportFormat) -> anyhow::Result<ExitCode> {
