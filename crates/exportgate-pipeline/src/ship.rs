@@ -8,7 +8,11 @@
 //! * a `license_required` order is shipped under the first licence that covers it and on which
 //!   the ledger accepts a reserve-and-post (with the Tier 2 country allocation, under AI
 //!   Diffusion, in the same all-or-nothing transfer); otherwise it stays `license_required`
-//!   with the ledger's result code and numbers.
+//!   with the ledger's result code and numbers;
+//! * under a licence with a `revenue_share_percent` condition, the share of the order's value is
+//!   reserved-and-posted on the licence's accrual account for the order's calendar quarter right
+//!   after the draw, in the same transaction (a refusal abandons the group: nothing is written);
+//!   an order without a value is `hold_for_review` naming `value_usd` before anything is drawn.
 //!
 //! Ledger requests are dated at the order's date (now, when the order is dated today), the
 //! date the ledger checks validity against. Every request's idempotency key derives from the
