@@ -435,7 +435,10 @@ impl ShipPlan for GroupPlan<'_, '_> {
                 keys.push(order_key(&s.order.id, &format!("licence:{}", l.number)));
                 ids.push(l.account_id());
                 if let Some(spec) = s.accrual_spec(l) {
-                    keys.push(order_key(&s.order.id, &format!("revenue-share:{}", l.number)));
+                    keys.push(order_key(
+                        &s.order.id,
+                        &format!("revenue-share:{}", l.number),
+                    ));
                     ids.push(spec.id);
                 }
             }

@@ -104,10 +104,11 @@ pub async fn get_licence(
             });
             if view.licence.revenue_share_percent().is_some() {
                 // Issue 21: the accrued revenue share per quarter, with its orders.
-                out["revenue_share"] = json!(
-                    exportgate_pipeline::accrual::licence_accruals(store.as_mut(), &view.licence)
-                        .map_err(store_error)?
-                );
+                out["revenue_share"] = json!(exportgate_pipeline::accrual::licence_accruals(
+                    store.as_mut(),
+                    &view.licence
+                )
+                .map_err(store_error)?);
             }
             Ok(Json(out).into_response())
         }

@@ -527,7 +527,10 @@ impl LedgerStore for PostgresStore {
         })
     }
 
-    fn account_history(&mut self, account: &AccountId) -> Result<Option<(Balance, Vec<Transfer>)>, StoreError> {
+    fn account_history(
+        &mut self,
+        account: &AccountId,
+    ) -> Result<Option<(Balance, Vec<Transfer>)>, StoreError> {
         self.read(|tx| {
             let Some(a) = load_account(tx, account)? else { return Ok(None) };
             let columns = TRANSFER_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ");

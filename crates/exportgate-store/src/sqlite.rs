@@ -520,7 +520,10 @@ impl LedgerStore for SqliteStore {
         })
     }
 
-    fn account_history(&mut self, account: &AccountId) -> Result<Option<(Balance, Vec<Transfer>)>, StoreError> {
+    fn account_history(
+        &mut self,
+        account: &AccountId,
+    ) -> Result<Option<(Balance, Vec<Transfer>)>, StoreError> {
         self.read(|conn| {
             let Some(a) = load_account(conn, account)? else { return Ok(None) };
             let sql = format!(

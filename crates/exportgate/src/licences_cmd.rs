@@ -90,7 +90,8 @@ pub fn list(db: &DbUrl, format: TextOrJson) -> anyhow::Result<ExitCode> {
     };
     match format {
         TextOrJson::Json => {
-            let all: Vec<serde_json::Value> = views.iter().map(|v| view_json(v, &[], false)).collect();
+            let all: Vec<serde_json::Value> =
+                views.iter().map(|v| view_json(v, &[], false)).collect();
             println!("{}", serde_json::to_string_pretty(&all)?);
         }
         TextOrJson::Text => {

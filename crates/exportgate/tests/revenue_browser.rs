@@ -27,7 +27,12 @@ fn the_revenue_share_report_opens_in_the_web_page() {
         "destinations": ["CN"], "consignees": ["Customer CN"], "units": 1000,
         "valid_from": "2025-08-01", "valid_to": "2026-12-31",
         "conditions": [{"type": "revenue_share_percent", "value": 15}]});
-    let (s, v) = srv.call("POST", "/v1/licences", Some(&admin), Some(&licence.to_string()));
+    let (s, v) = srv.call(
+        "POST",
+        "/v1/licences",
+        Some(&admin),
+        Some(&licence.to_string()),
+    );
     assert_eq!(s, 201, "{v}");
     let order = |id: &str, date: &str, value: f64| {
         json!({"id": id, "date": date, "item": {"chip": "nvidia-h20"}, "quantity": 8,
@@ -40,7 +45,12 @@ fn the_revenue_share_report_opens_in_the_web_page() {
         order("w-2", "2025-11-02", 80_000.5),
         order("w-3", "2025-09-02", 10_000.0),
     ]);
-    let (s, d) = srv.call("POST", "/v1/ship", Some(&submitter), Some(&book.to_string()));
+    let (s, d) = srv.call(
+        "POST",
+        "/v1/ship",
+        Some(&submitter),
+        Some(&book.to_string()),
+    );
     assert_eq!(s, 200, "{d}");
     let (_, r) = srv.call(
         "GET",

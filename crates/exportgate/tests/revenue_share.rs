@@ -213,7 +213,10 @@ fn accrues_fifteen_percent_per_quarter_once_and_holds_orders_without_value() {
     let csv = String::from_utf8_lossy(&o.stdout);
     assert!(csv.starts_with("quarter,licence,holder,percent,currency,order_id,value_cents,share_cents,accrued_at,licence_accrued_cents\n"), "{csv}");
     assert_eq!(csv.lines().count(), 4);
-    assert!(csv.contains("2025Q4,H20-CN-1,Acme Systems,15,USD,q4-b,99,15,"), "{csv}");
+    assert!(
+        csv.contains("2025Q4,H20-CN-1,Acme Systems,15,USD,q4-b,99,15,"),
+        "{csv}"
+    );
     let o = ok(run(&[
         "report",
         "revenue-share",
@@ -248,7 +251,9 @@ fn acknowledged(child: Child, after: Duration) -> Vec<Value> {
     let killer = std::thread::spawn(move || {
         std::thread::sleep(after);
         // SIGKILL, by this process's own child's pid.
-        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
     });
     let out = child.wait_with_output().unwrap();
     killer.join().unwrap();

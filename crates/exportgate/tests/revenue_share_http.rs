@@ -47,7 +47,12 @@ fn ship_over_http_accrues_and_the_report_matches_its_orders() {
     ]);
     for _ in 0..2 {
         // Twice: the second request replays every draw and accrual.
-        let (s, d) = srv.call("POST", "/v1/ship", Some(&submitter), Some(&book.to_string()));
+        let (s, d) = srv.call(
+            "POST",
+            "/v1/ship",
+            Some(&submitter),
+            Some(&book.to_string()),
+        );
         assert_eq!(s, 200, "{d}");
         assert_eq!(d[0]["outcome"], "licensed", "{d}");
         assert_eq!(d[3]["outcome"], "hold_for_review", "{d}");
@@ -122,7 +127,12 @@ fn ship_over_http_accrues_and_the_report_matches_its_orders() {
     assert_eq!(e["error"]["field"], "quarter", "{e}");
     let (s, _) = srv.call("GET", "/v1/reports/revenue-share", Some(&submitter), None);
     assert_eq!(s, 400);
-    let (s, _) = srv.call("GET", "/v1/reports/revenue-share?quarter=2025Q4", None, None);
+    let (s, _) = srv.call(
+        "GET",
+        "/v1/reports/revenue-share?quarter=2025Q4",
+        None,
+        None,
+    );
     assert_eq!(s, 401);
 
     // In the OpenAPI document.
