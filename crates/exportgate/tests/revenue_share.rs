@@ -152,6 +152,25 @@ fn accrues_fifteen_percent_per_quarter_once_and_holds_orders_without_value() {
         "{why}"
     );
 
+    // `check` says the same without writing anything.
+    let lone = write(
+        dir.path(),
+        "lone.jsonl",
+        &order("no-value-2", "2025-11-17", None),
+    );
+    let o = ok(run(&[
+        "check",
+        lone.to_str().unwrap(),
+        "--db",
+        &db,
+        "--screened-externally",
+    ]));
+    let checked = decisions(&o);
+    assert_eq!(checked[0]["outcome"], "hold_for_review", "{:?}", checked);
+    assert!(checked[0]["reasons"]
+        .to_string()
+        .contains("missing field `value_usd`"));
+
     let expect = |quarter: &str| -> BTreeMap<String, u64> {
         book.iter()
             .filter(|(id, _, v)| v.is_some() && id.starts_with(&quarter[4..].to_lowercase()))
