@@ -106,6 +106,14 @@ pub enum AccountKind {
         total_tpp: u64,
         share_basis_points: u32,
     },
+    /// A licence's revenue-share accrual for one calendar quarter (`2025Q4`): value in cents of
+    /// `currency` (see [`crate::accrual`]).
+    RevenueShare {
+        licence: String,
+        quarter: String,
+        percent: u32,
+        currency: String,
+    },
     /// Anything else the caller wants to cap.
     Other { description: String },
 }

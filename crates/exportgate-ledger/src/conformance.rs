@@ -727,12 +727,77 @@ pub fn sequential_workload(store: &mut dyn LedgerStore, seed: u64, operations: u
     store.verify_audit().unwrap().expect("audit log intact");
 }
 
+/// Revenue-share accrual accounts (issue 21): created per licence and quarter, drawn by
+/// reserve-and-post with idempotency keys, read back by `account_history`, reconciled.
+pub fn revenue_share_accrual(store: &mut dyn LedgerStore) {
+    use crate::accrual::Quarter;
+    let at = t0();
+    let q = Quarter::of(at.date());
+    let spec = AccountSpec::revenue_share("D1234567", 15, q);
+    store.ensure_account(&spec, "t", at).unwrap();
+    let accrue = |k: &str, cents: u64| Request::ReserveAndPost {
+        key: key(k),
+        accounts: vec![spec.id.clone()],
+        amounts: Amounts {
+            value: cents,
+            ..Amounts::ZERO
+        },
+        at,
+    };
+    let replies = store
+        .submit("t", &[accrue("a1", 150_000), accrue("a2", 15)])
+        .unwrap();
+    assert!(replies.iter().all(|r| r.is_ok()), "{replies:?}");
+    let again = one(store, accrue("a1", 150_000));
+    assert!(again.is_ok() && again.replayed);
+    let (balance, history) = store
+        .account_history(&spec.id)
+        .unwrap()
+        .expect("the account");
+    assert_eq!(balance.posted.value, 150_015);
+    assert_eq!(
+        history
+            .iter()
+            .map(|t| (t.key.as_str(), t.amounts.value, t.state))
+            .collect::<Vec<_>>(),
+        [
+            ("a1", 150_000, TransferState::Posted),
+            ("a2", 15, TransferState::Posted)
+        ]
+    );
+    assert!(store
+        .account_history(&id("revenue-share:none:2025Q1"))
+        .unwrap()
+        .is_none());
+    // Outside its quarter the account takes nothing.
+    let late = Timestamp::start_of(q.next().first_day());
+    let refused = one(
+        store,
+        Request::ReserveAndPost {
+            key: key("a3"),
+            accounts: vec![spec.id.clone()],
+            amounts: Amounts {
+                value: 1,
+                ..Amounts::ZERO
+            },
+            at: late,
+        },
+    );
+    assert_eq!(refused.code, ResultCode::AccountNotValidOnDate);
+    store.check_invariants().unwrap();
+    store
+        .reconcile()
+        .unwrap()
+        .expect("accruals reconcile with the log");
+}
+
 /// Runs every function above, each on a fresh store from `fresh`.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn LedgerStore>) {
     ship_groups(fresh().as_mut());
     every_result_code(fresh().as_mut());
     idempotency_replay(fresh().as_mut());
     licences(fresh().as_mut());
+    revenue_share_accrual(fresh().as_mut());
     audit_chain(fresh().as_mut());
     sequential_workload(fresh().as_mut(), 7, 3_000);
 }

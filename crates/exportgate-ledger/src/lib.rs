@@ -16,6 +16,7 @@
 //! - a key's outcome is recorded once and never changes; a replay changes nothing.
 
 pub mod account;
+pub mod accrual;
 pub mod amount;
 pub mod audit;
 pub mod auditor;
@@ -31,6 +32,7 @@ pub mod time;
 pub mod workload;
 
 pub use account::{Account, AccountId, AccountKind, AccountSpec, AccountStatus, Balance};
+pub use accrual::{accrual_account, share_cents, Quarter, ACCRUAL_CURRENCY};
 pub use amount::{Amounts, Dimension, Limits, AMOUNT_MAX};
 pub use audit::{AuditBreak, AuditRecord, AuditSummary, BreakKind};
 pub use auditor::Auditor;

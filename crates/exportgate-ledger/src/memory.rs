@@ -186,6 +186,23 @@ impl LedgerStore for MemoryStore {
         }))
     }
 
+    fn account_history(
+        &mut self,
+        account: &AccountId,
+    ) -> Result<Option<(Balance, Vec<Transfer>)>, StoreError> {
+        let Some(a) = self.accounts.get(account) else {
+            return Ok(None);
+        };
+        let mut history: Vec<Transfer> = self
+            .transfers
+            .values()
+            .filter(|t| t.accounts.contains(account))
+            .cloned()
+            .collect();
+        history.sort_by(|a, b| (a.reserved_at, &a.key).cmp(&(b.reserved_at, &b.key)));
+        Ok(Some((a.balance(), history)))
+    }
+
     fn append_decision(
         &mut self,
         actor: &str,

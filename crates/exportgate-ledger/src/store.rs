@@ -105,6 +105,13 @@ pub trait LedgerStore: Send {
     /// One licence with balance and history, or `None`.
     fn licence(&mut self, number: &str) -> Result<Option<LicenceView>, StoreError>;
 
+    /// An account's balance and every transfer on it, oldest first (as
+    /// [`LicenceView::history`]), read in one snapshot; `None` if the account does not exist.
+    fn account_history(
+        &mut self,
+        account: &AccountId,
+    ) -> Result<Option<(Balance, Vec<Transfer>)>, StoreError>;
+
     /// Appends a decision record (any JSON) to the audit log; returns its seq.
     fn append_decision(
         &mut self,

@@ -23,6 +23,7 @@
 //!
 //! The pipeline reads no clock: `ship` takes the time of its ledger requests from the caller.
 
+pub mod accrual;
 pub mod check;
 pub mod identity;
 pub mod known;

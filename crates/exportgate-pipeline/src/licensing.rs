@@ -137,6 +137,33 @@ pub fn due_diligence_holds(d: &Decision) -> bool {
 pub const DD_NO_LICENCE: &str =
     "no licence is drawn while due diligence is incomplete (see due_diligence.missing)";
 
+/// The rule id of revenue-share reasons (the hold for a missing value, the accrual note).
+pub const REVENUE_SHARE_RULE: &str = "licence.revenue_share";
+
+/// True when drawing on `licence` needs the order's value and the order has none (or zero):
+/// a licence with a `revenue_share_percent` condition accrues a share of the value.
+pub fn needs_value(order: &Order, licence: &Licence) -> bool {
+    licence.revenue_share_percent().is_some() && value_cents(order).is_none_or(|v| v == 0)
+}
+
+/// The decision held for review because `licence` carries a revenue-share condition and the
+/// order states no value (fail closed: the share cannot be accrued).
+pub fn hold_for_value(mut d: Decision, licence: &Licence) -> Decision {
+    let percent = licence.revenue_share_percent().unwrap_or_default();
+    d.outcome = Outcome::HoldForReview;
+    d.exception = None;
+    d.licence = None;
+    d.reasons.push(Reason::new(
+        REVENUE_SHARE_RULE,
+        format!("{LICENCE_CITATION}; licence {}", licence.number),
+        format!(
+            "missing field `value_usd`: licence {} covers the order but carries a {percent}% revenue-share condition, so the order's value is required to accrue the share",
+            licence.number
+        ),
+    ));
+    d
+}
+
 /// Adds a licence note to the decision's reasons.
 pub fn note(d: &mut Decision, summary: String) {
     d.reasons.push(Reason::new(
@@ -259,6 +286,9 @@ impl Licensing {
             }
         }
         for licence in candidates {
+            if needs_value(order, &licence) {
+                return Ok(hold_for_value(d, &licence));
+            }
             let id = licence.account_id();
             let Some((status, available)) = self.available(store, &id, None)? else {
                 notes.push(format!(

@@ -8,7 +8,11 @@
 //! * a `license_required` order is shipped under the first licence that covers it and on which
 //!   the ledger accepts a reserve-and-post (with the Tier 2 country allocation, under AI
 //!   Diffusion, in the same all-or-nothing transfer); otherwise it stays `license_required`
-//!   with the ledger's result code and numbers.
+//!   with the ledger's result code and numbers;
+//! * under a licence with a `revenue_share_percent` condition, the share of the order's value is
+//!   reserved-and-posted on the licence's accrual account for the order's calendar quarter right
+//!   after the draw, in the same transaction (a refusal abandons the group: nothing is written);
+//!   an order without a value is `hold_for_review` naming `value_usd` before anything is drawn.
 //!
 //! Ledger requests are dated at the order's date (now, when the order is dated today), the
 //! date the ledger checks validity against. Every request's idempotency key derives from the
@@ -23,14 +27,15 @@ use exportgate_core::reason::Reason;
 use exportgate_core::{Decision, ListHit, NoQuotas, Order, Outcome};
 use exportgate_ledger::account::LPP_TPP_PER_YEAR;
 use exportgate_ledger::{
-    AccountId, AccountSpec, Amounts, Balances, Key, LedgerStore, Licence, Reply, Request, ShipPlan,
-    ShipStep, StoreError, Timestamp,
+    share_cents, AccountId, AccountSpec, Amounts, Balances, Key, LedgerStore, Licence, Quarter,
+    Reply, Request, ShipPlan, ShipStep, StoreError, Timestamp, ACCRUAL_CURRENCY,
 };
 use rayon::prelude::*;
 
+use crate::accrual::money;
 use crate::licensing::{
-    counted_tpp, describe_limits, facts, licence_amounts, licensed, note, order_key, refusal,
-    tpp_text, Licensing,
+    counted_tpp, describe_limits, facts, hold_for_value, licence_amounts, licensed, needs_value,
+    note, order_key, refusal, tpp_text, Licensing, LICENCE_CITATION, REVENUE_SHARE_RULE,
 };
 use crate::quotas::FixedLpp;
 use crate::{LineError, LineResult, Parsed, Pipeline, PipelineError};
@@ -211,6 +216,9 @@ enum Stage {
     LppSent,
     Licences,
     LicenceSent,
+    /// Licensed under a licence with a revenue-share condition: accrue the share.
+    Accrue,
+    AccrualSent,
 }
 
 /// One order on its way through the ledger.
@@ -231,6 +239,8 @@ struct Shipment<'o> {
     ensured: bool,
     tried: usize,
     notes: Vec<String>,
+    /// The licensed decision waiting for its revenue-share accrual, and the licence.
+    accrue: Option<(Decision, Licence)>,
     out: Option<LineResult>,
 }
 
@@ -266,6 +276,7 @@ impl<'o> Shipment<'o> {
             ensured: false,
             tried: 0,
             notes: Vec::new(),
+            accrue: None,
             out: None,
         }
     }
@@ -276,6 +287,7 @@ impl<'o> Shipment<'o> {
         self.ensured = false;
         self.tried = 0;
         self.notes.clear();
+        self.accrue = None;
         self.out = None;
     }
 
@@ -298,6 +310,17 @@ impl<'o> Shipment<'o> {
 
     fn amounts(&self) -> Amounts {
         licence_amounts(&facts(self.order, &self.d), &self.d)
+    }
+
+    /// The revenue-share accrual account of `licence` for this order's quarter, if the
+    /// licence carries the condition.
+    fn accrual_spec(&self, licence: &Licence) -> Option<AccountSpec> {
+        let percent = licence.revenue_share_percent()?;
+        Some(AccountSpec::revenue_share(
+            &licence.number,
+            percent,
+            Quarter::of(self.at.date()),
+        ))
     }
 }
 
@@ -426,6 +449,13 @@ impl ShipPlan for GroupPlan<'_, '_> {
             for l in &s.candidates {
                 keys.push(order_key(&s.order.id, &format!("licence:{}", l.number)));
                 ids.push(l.account_id());
+                if let Some(spec) = s.accrual_spec(l) {
+                    keys.push(order_key(
+                        &s.order.id,
+                        &format!("revenue-share:{}", l.number),
+                    ));
+                    ids.push(spec.id);
+                }
             }
             ids.extend(s.allocation().map(|a| a.id));
         }
@@ -479,6 +509,11 @@ impl ShipPlan for GroupPlan<'_, '_> {
                         for n in s.notes.drain(..) {
                             note(&mut d, n);
                         }
+                        return self.done(i, Ok(d), replies);
+                    }
+                    if needs_value(s.order, &s.candidates[s.tried]) {
+                        s.notes.clear();
+                        let d = hold_for_value(s.d.clone(), &s.candidates[s.tried]);
                         return self.done(i, Ok(d), replies);
                     }
                     let allocation = s.allocation();
@@ -549,6 +584,86 @@ impl ShipPlan for GroupPlan<'_, '_> {
                         }
                     }
                     let d = licensed(d, &licence, &left);
+                    if licence.revenue_share_percent().is_some() {
+                        s.accrue = Some((d, licence));
+                        s.stage = Stage::Accrue;
+                        continue;
+                    }
+                    return self.done(i, Ok(d), replies);
+                }
+                Stage::Accrue => {
+                    let Some((_, licence)) = &s.accrue else {
+                        return ShipStep::Abandon("no licence to accrue on".into());
+                    };
+                    let Some(spec) = s.accrual_spec(licence) else {
+                        return ShipStep::Abandon("no revenue-share condition".into());
+                    };
+                    if !s.ensured {
+                        s.ensured = true;
+                        return ShipStep::Ensure(spec, s.at);
+                    }
+                    s.ensured = false;
+                    let percent = licence.revenue_share_percent().unwrap_or_default();
+                    let Some(share) = share_cents(s.amounts().value, percent) else {
+                        return ShipStep::Abandon(format!(
+                            "order `{}`: the revenue share of its value overflows",
+                            s.order.id
+                        ));
+                    };
+                    s.stage = Stage::AccrualSent;
+                    return ShipStep::Submit(Request::ReserveAndPost {
+                        key: order_key(&s.order.id, &format!("revenue-share:{}", licence.number)),
+                        accounts: vec![spec.id],
+                        amounts: Amounts {
+                            value: share,
+                            ..Amounts::ZERO
+                        },
+                        at: s.at,
+                    });
+                }
+                Stage::AccrualSent => {
+                    let Some(reply) = replies.last() else {
+                        return ShipStep::Abandon("no reply to the revenue-share accrual".into());
+                    };
+                    let Some((mut d, licence)) = s.accrue.take() else {
+                        return ShipStep::Abandon("no licence to accrue on".into());
+                    };
+                    if !reply.is_ok() {
+                        // Fail closed: a draw whose share cannot be accrued is not written.
+                        return ShipStep::Abandon(format!(
+                            "order `{}`: the ledger refused the revenue-share accrual on licence {}: {}",
+                            s.order.id,
+                            licence.number,
+                            refusal(balances, reply, &Amounts::ZERO)
+                        ));
+                    }
+                    let percent = licence.revenue_share_percent().unwrap_or_default();
+                    let value = s.amounts().value;
+                    let share = share_cents(value, percent).unwrap_or_default();
+                    let total = reply
+                        .account
+                        .as_ref()
+                        .and_then(|a| balances.balance(a))
+                        .or_else(|| {
+                            s.accrual_spec(&licence)
+                                .and_then(|spec| balances.balance(&spec.id))
+                        })
+                        .map(|b| b.posted.value)
+                        .unwrap_or_default();
+                    d.reasons.push(Reason::new(
+                        REVENUE_SHARE_RULE,
+                        format!("{LICENCE_CITATION}; licence {}", licence.number),
+                        format!(
+                            "revenue share {percent}% of {ACCRUAL_CURRENCY} {} = {ACCRUAL_CURRENCY} {} accrued to `{}` under `{}`{} ({ACCRUAL_CURRENCY} {} accrued in {} so far)",
+                            money(value),
+                            money(share),
+                            s.accrual_spec(&licence).map(|a| a.id.to_string()).unwrap_or_default(),
+                            reply.key,
+                            if reply.replayed { " by an earlier run (replayed; nothing accrued again)" } else { "" },
+                            money(total),
+                            Quarter::of(s.at.date()),
+                        ),
+                    ));
                     return self.done(i, Ok(d), replies);
                 }
             }

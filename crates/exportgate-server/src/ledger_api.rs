@@ -85,7 +85,7 @@ pub async fn add_licence(
 
 #[utoipa::path(get, path = "/v1/licences/{number}",
     params(("number" = String, Path, description = "Licence number")),
-    responses((status = 200, description = "The licence with its balance and the transfers drawn on it", body = Object),
+    responses((status = 200, description = "The licence with its balance and the transfers drawn on it; with a revenue-share condition, also `revenue_share`: per quarter, the accrued cents and the orders behind them", body = Object),
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_licence(
@@ -94,13 +94,24 @@ pub async fn get_licence(
     Path(number): Path<String>,
 ) -> Result<Response, ApiError> {
     require(&st, &headers, Role::Submitter)?;
-    match st.store().licence(&number).map_err(store_error)? {
-        Some(view) => Ok(Json(json!({
-            "licence": view.licence.to_json(),
-            "balance": view.balance,
-            "history": view.history,
-        }))
-        .into_response()),
+    let mut store = st.store();
+    match store.licence(&number).map_err(store_error)? {
+        Some(view) => {
+            let mut out = json!({
+                "licence": view.licence.to_json(),
+                "balance": view.balance,
+                "history": view.history,
+            });
+            if view.licence.revenue_share_percent().is_some() {
+                // Issue 21: the accrued revenue share per quarter, with its orders.
+                out["revenue_share"] = json!(exportgate_pipeline::accrual::licence_accruals(
+                    store.as_mut(),
+                    &view.licence
+                )
+                .map_err(store_error)?);
+            }
+            Ok(Json(out).into_response())
+        }
         None => Err(ApiError::not_found(
             "number",
             format!("licence `{number}` not found"),

@@ -31,6 +31,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod parties_api;
 pub mod replay_watch;
+pub mod reports;
 pub mod web;
 pub mod yente;
 
@@ -404,6 +405,7 @@ pub fn app(state: Shared) -> Router {
         )
         .route("/v1/licences/{number}", get(ledger_api::get_licence))
         .route("/v1/balances", get(ledger_api::balances))
+        .route("/v1/reports/revenue-share", get(reports::revenue_share))
         .route("/v1/ledger/accounts/{id}", get(ledger_api::account))
         .route("/v1/ledger/requests", post(ledger_api::submit))
         .route(

@@ -41,6 +41,7 @@ impl Modify for Bearer {
         crate::ledger_api::list_licences, crate::ledger_api::add_licence, crate::ledger_api::get_licence,
         crate::ledger_api::balances, crate::ledger_api::account, crate::ledger_api::submit, crate::ledger_api::ensure_allocation,
         crate::ledger_api::audit, crate::ledger_api::verify,
+        crate::reports::revenue_share,
         crate::ledger_api::create_key, crate::ledger_api::list_keys, crate::ledger_api::revoke_key,
         crate::cases::list, crate::cases::get, crate::cases::release, crate::cases::block,
         crate::yente::match_entities, crate::yente::search,

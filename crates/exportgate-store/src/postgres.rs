@@ -527,6 +527,22 @@ impl LedgerStore for PostgresStore {
         })
     }
 
+    fn account_history(
+        &mut self,
+        account: &AccountId,
+    ) -> Result<Option<(Balance, Vec<Transfer>)>, StoreError> {
+        self.read(|tx| {
+            let Some(a) = load_account(tx, account)? else { return Ok(None) };
+            let columns = TRANSFER_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ");
+            let sql = format!(
+                "SELECT {columns} FROM transfer_accounts ta JOIN transfers t ON t.key = ta.key WHERE ta.account_id = $1 \
+                 ORDER BY t.reserved_at, t.key"
+            );
+            let history = tx.query(&sql, &[&account.as_str()]).map_err(db)?.iter().map(transfer_row).collect::<Result<Vec<_>, _>>()?;
+            Ok(Some((a.balance(), history)))
+        })
+    }
+
     fn append_decision(
         &mut self,
         actor: &str,

@@ -520,6 +520,27 @@ impl LedgerStore for SqliteStore {
         })
     }
 
+    fn account_history(
+        &mut self,
+        account: &AccountId,
+    ) -> Result<Option<(Balance, Vec<Transfer>)>, StoreError> {
+        self.read(|conn| {
+            let Some(a) = load_account(conn, account)? else { return Ok(None) };
+            let sql = format!(
+                "SELECT {} FROM transfer_accounts ta JOIN transfers t ON t.key = ta.key WHERE ta.account_id = ?1 \
+                 ORDER BY t.reserved_at, t.key",
+                TRANSFER_COLUMNS.split(", ").map(|c| format!("t.{c}")).collect::<Vec<_>>().join(", ")
+            );
+            let mut statement = conn.prepare(&sql).map_err(db)?;
+            let history = statement
+                .query_map([account.as_str()], transfer_row)
+                .map_err(db)?
+                .map(|r| decode_transfer(r.map_err(db)?))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(Some((a.balance(), history)))
+        })
+    }
+
     fn append_decision(
         &mut self,
         actor: &str,

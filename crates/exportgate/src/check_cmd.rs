@@ -586,7 +586,7 @@ fn explain_orders(text: &str) -> Vec<Parsed> {
             Some(Ok(_)) => {
                 let end = stream.byte_offset();
                 let line = line_of(start);
-                out.push((line, parse_line(line, text[start..end].as_bytes())));
+                out.push((line, parse_line(line, &text.as_bytes()[start..end])));
             }
             Some(Err(e)) => {
                 let line = line_of(start);

@@ -15,6 +15,7 @@ mod parties_cmd;
 mod regimes_cmd;
 mod render;
 mod replay_cmd;
+mod report_cmd;
 mod sample_cmd;
 mod screen_cmd;
 mod serve_cmd;
@@ -184,6 +185,11 @@ enum Command {
     Licences {
         #[command(subcommand)]
         command: LicencesCommand,
+    },
+    /// Reports over the ledger: `report revenue-share --quarter 2025Q4`.
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
     },
     /// The hash-chained audit log of the ledger.
     Audit {
@@ -365,6 +371,21 @@ enum PartiesCommand {
         /// The next review date: after it the record's facts count as unknown.
         #[arg(long)]
         review_by: Option<NaiveDate>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ReportCommand {
+    /// Revenue-share accruals of one calendar quarter, per licence, with the orders behind
+    /// each amount (integer cents; currency stated).
+    RevenueShare {
+        /// The quarter, e.g. `2025Q4`.
+        #[arg(long)]
+        quarter: String,
+        #[arg(long, value_enum, default_value_t = report_cmd::ReportFormat::Text)]
+        format: report_cmd::ReportFormat,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -764,6 +785,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             LicencesCommand::Show { number, format, db } => {
                 licences_cmd::show(&number, &db.url()?, format)
             }
+        },
+        Command::Report { command } => match command {
+            ReportCommand::RevenueShare {
+                quarter,
+                format,
+                db,
+            } => report_cmd::revenue_share(&quarter, &db.url()?, format),
         },
         Command::Audit { command } => match command {
             AuditCommand::Verify {

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use exportgate_core::Ruleset;
 use exportgate_ledger::{Balance, Dimension, Licence, LicenceView, Limits};
+use exportgate_pipeline::accrual::{licence_accruals, money, LicenceAccrual};
 
 use crate::db::{actor, now, read_text, store_error, CatalogIds, DbUrl};
 use crate::{user, TextOrJson};
@@ -42,12 +43,20 @@ pub fn add(rs: &Ruleset, file: &Path, db: &DbUrl) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn view_json(v: &LicenceView) -> serde_json::Value {
-    serde_json::json!({
+fn view_json(
+    v: &LicenceView,
+    accruals: &[LicenceAccrual],
+    accruals_read: bool,
+) -> serde_json::Value {
+    let mut out = serde_json::json!({
         "licence": v.licence.to_json(),
         "balance": &v.balance,
         "history": &v.history,
-    })
+    });
+    if v.licence.revenue_share_percent().is_some() && accruals_read {
+        out["revenue_share"] = serde_json::json!(accruals);
+    }
+    out
 }
 
 fn balance_line(b: &Balance) -> String {
@@ -81,7 +90,8 @@ pub fn list(db: &DbUrl, format: TextOrJson) -> anyhow::Result<ExitCode> {
     };
     match format {
         TextOrJson::Json => {
-            let all: Vec<serde_json::Value> = views.iter().map(view_json).collect();
+            let all: Vec<serde_json::Value> =
+                views.iter().map(|v| view_json(v, &[], false)).collect();
             println!("{}", serde_json::to_string_pretty(&all)?);
         }
         TextOrJson::Text => {
@@ -116,8 +126,12 @@ pub fn show(number: &str, db: &DbUrl, format: TextOrJson) -> anyhow::Result<Exit
         .licence(number)
         .map_err(store_error)?
         .ok_or_else(not_found)?;
+    let accruals = licence_accruals(store.as_mut(), &v.licence).map_err(store_error)?;
     match format {
-        TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&view_json(&v))?),
+        TextOrJson::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&view_json(&v, &accruals, true))?
+        ),
         TextOrJson::Text => {
             let l = &v.licence;
             println!("licence      {}", l.number);
@@ -138,6 +152,19 @@ pub fn show(number: &str, db: &DbUrl, format: TextOrJson) -> anyhow::Result<Exit
                 }
             }
             println!("balance      {}", balance_line(&v.balance));
+            if v.licence.revenue_share_percent().is_some() && accruals.is_empty() {
+                println!("accrued      nothing yet");
+            }
+            for a in &accruals {
+                println!(
+                    "accrued      {} {} {} ({} orders; {})",
+                    a.quarter,
+                    a.currency,
+                    money(a.accrued_cents),
+                    a.orders.len(),
+                    a.account
+                );
+            }
             println!("history      {} transfers", v.history.len());
             for t in &v.history {
                 println!(

@@ -90,10 +90,12 @@ fn licence_with(field: &str, value: &str) -> String {
 /// due-diligence policy holds an H100 order outside A:5/A:6 (issue 16).
 const KNOWN_CUSTOMER: &str = r#""due_diligence":{"customer_since":"2019-03-01","prior_orders":12,"business_history_years":9,"online_presence":"established","business_need_shown":true,"delivery_address_type":"commercial","delivery_address_consistent":true,"intermediary":"none","normal_distribution":true}"#;
 
-/// One order line of `quantity` H100s to Falcon Compute in the UAE (a licence is required).
+/// One order line of `quantity` H100s to Falcon Compute in the UAE (a licence is required),
+/// with its value (the test licence carries a revenue-share condition, which needs one).
 fn order(id: &str, quantity: u64) -> String {
+    let value = 25_000 * quantity;
     format!(
-        r#"{{"id":"{id}","date":"2025-06-01","item":{{"chip":"nvidia-h100-sxm"}},"quantity":{quantity},"destination":"AE","consignee":{{"name":"Falcon Compute LLC","country":"AE","headquarters":"AE","parent_headquarters":"AE"}},{KNOWN_CUSTOMER}}}"#
+        r#"{{"id":"{id}","date":"2025-06-01","item":{{"chip":"nvidia-h100-sxm"}},"quantity":{quantity},"destination":"AE","consignee":{{"name":"Falcon Compute LLC","country":"AE","headquarters":"AE","parent_headquarters":"AE"}},"value_usd":{value},{KNOWN_CUSTOMER}}}"#
     )
 }
 

@@ -62,7 +62,7 @@ function route() {
   if (!me) return;
   const [, tab, arg] = (location.hash || '#/queue').split('?')[0].split('/');
   document.querySelectorAll('nav a').forEach((a) => a.classList.toggle('active', a.dataset.tab === (tab === 'case' ? 'queue' : tab)));
-  const pages = { queue, case: caseView, balances, map: mapView, check: checkView, party: partyView };
+  const pages = { queue, case: caseView, balances, revenue: revenueView, map: mapView, check: checkView, party: partyView };
   (pages[tab] || queue)(arg).catch((e) => { view().innerHTML = `<p class="error" role="alert">${esc(e.message)}</p>`; });
 }
 window.addEventListener('hashchange', route);
@@ -238,6 +238,35 @@ async function balances() {
   view().innerHTML = `<h2>Licences and quotas</h2>
     <div class="card" id="licence-chart"><h3>Licence balances (${data.licences.length})</h3>${lic.length ? barChart(lic, 'licence balances') : '<p class="muted">No licences on the ledger.</p>'}</div>
     <div class="card" id="quota-chart"><h3>AI Diffusion country allocations (${data.quotas.length})</h3>${quo.length ? barChart(quo, 'quota balances') : '<p class="muted">No allocation accounts on the ledger.</p>'}</div>`;
+}
+
+// ---- revenue-share accruals (issue 21) -----------------------------------------------------
+function cents(c) {
+  return c == null ? '?' : (c / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
+function currentQuarter() {
+  const d = new Date();
+  return `${d.getUTCFullYear()}Q${Math.floor(d.getUTCMonth() / 3) + 1}`;
+}
+
+async function revenueView() {
+  const quarter = new URLSearchParams(location.hash.split('?')[1] || '').get('quarter') || currentQuarter();
+  const r = await api('/v1/reports/revenue-share?quarter=' + encodeURIComponent(quarter));
+  const blocks = r.licences.map((l) => `<div class="card revenue-licence" data-licence="${esc(l.licence)}">
+      <h3>${esc(l.licence)} <span class="muted">(${esc(l.holder)}, ${l.percent}%)</span>:
+        <span class="accrued">${esc(l.currency)} ${cents(l.accrued_cents)}</span> from ${l.orders.length} orders</h3>
+      <table><thead><tr><th>order</th><th>accrued at</th><th>value (${esc(l.currency)})</th><th>share (${esc(l.currency)})</th></tr></thead>
+      <tbody>${l.orders.map((o) => `<tr><td class="mono">${esc(o.order_id)}</td><td class="small">${esc(o.at)}</td>
+        <td>${cents(o.value_cents)}</td><td>${cents(o.share_cents)}</td></tr>`).join('')}</tbody></table></div>`).join('');
+  view().innerHTML = `<h2>Revenue share accrued in ${esc(r.quarter)}: <span id="revenue-total">${esc(r.currency)} ${cents(r.total_cents)}</span></h2>
+    <form id="quarter-form"><label>Quarter <input id="quarter" value="${esc(r.quarter)}" size="8" aria-label="quarter"></label>
+      <button type="submit">Show</button></form>
+    ${blocks || '<p class="muted">Nothing accrued in this quarter.</p>'}`;
+  $('#quarter-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    location.hash = '#/revenue?quarter=' + encodeURIComponent($('#quarter').value.trim());
+  });
 }
 
 // ---- map -----------------------------------------------------------------------------------
