@@ -228,6 +228,7 @@ impl LedgerStore for MemoryStore {
                     .values()
                     .map(|l| (l.number.clone(), l.to_json().to_string()))
                     .collect(),
+                base: None,
             },
         ))
     }

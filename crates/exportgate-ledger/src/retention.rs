@@ -1,0 +1,165 @@
+//! Retention of the audit log (issue 19 item 4): the retention period and the plan of an
+//! `audit prune`.
+//!
+//! 15 CFR 762.6(a): records must be retained for five years from the latest of the dates of
+//! export, reexport, transfer or other termination of the transaction. [`RETENTION_YEARS`] is
+//! that period and the one place the default is set; `exportgate audit prune` refuses a shorter
+//! `--retention-years` unless `--i-know-part-762` is given. A prune removes a *prefix* of the
+//! log — the records before the first one dated on or after `--before` — and, in the same
+//! transaction, stores the chain base (seq and hash of the last removed record) with a
+//! [`Checkpoint`] of the ledger after it, and appends an `audit_pruned` record naming both (with
+//! the checkpoint's sha256), so verification starts from the base and any edit of the base or
+//! the checkpoint is caught. Pure: the caller gives today's date.
+
+use chrono::{Months, NaiveDate};
+use serde::Serialize;
+
+use crate::audit::{verify_chain_from, AuditBase, AuditRecord};
+use crate::reconcile::{reconcile, LedgerRows, Replay};
+use crate::time::Timestamp;
+
+/// The retention period, in years, of 15 CFR 762.6 (the default of `audit prune`).
+pub const RETENTION_YEARS: u32 = 5;
+
+/// The last day before which records may be pruned: `today` less `years` years (29 February
+/// becomes 28 February).
+pub fn retention_cutoff(today: NaiveDate, years: u32) -> NaiveDate {
+    today
+        .checked_sub_months(Months::new(years.saturating_mul(12)))
+        .unwrap_or(NaiveDate::MIN)
+}
+
+/// Why a prune was refused. Nothing is removed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PruneRefused {
+    #[error(
+        "refusing to prune before {before}: records must be kept {years} years (15 CFR 762.6), so --before may be at most {cutoff}{}",
+        youngest.as_ref().map_or(String::new(), |(seq, at)| format!(
+            "; the youngest record that would go is record {seq}, dated {at}"
+        ))
+    )]
+    TooRecent {
+        before: NaiveDate,
+        cutoff: NaiveDate,
+        years: u32,
+        /// The seq and time of the youngest record the prune would remove.
+        youngest: Option<(u64, Timestamp)>,
+    },
+    #[error("no audit record before {0} is left to prune (the log's first record is dated on or after it)")]
+    Nothing(NaiveDate),
+    #[error("not pruning an audit log that does not verify: {0}")]
+    Broken(String),
+}
+
+/// What a prune will do, computed from one snapshot of the log and the tables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrunePlan {
+    /// The head the plan was computed against; the prune fails if the log moved on.
+    pub head: (u64, String),
+    /// The base before the prune (0 for none).
+    pub old_base_seq: u64,
+    /// The new base: the last removed record and the checkpoint after it.
+    pub base: AuditBase,
+    /// The first and last removed seq.
+    pub removed: (u64, u64),
+    /// The payload of the `audit_pruned` record.
+    pub payload: String,
+}
+
+#[derive(Serialize)]
+struct Payload<'a> {
+    before: NaiveDate,
+    retention_years: u32,
+    first_removed: u64,
+    removed: u64,
+    base_seq: u64,
+    base_hash: &'a str,
+    checkpoint_sha256: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pack: Option<&'a str>,
+}
+
+/// How many records at the start of `records` are dated before `before`.
+pub fn prunable(records: &[AuditRecord], before: NaiveDate) -> usize {
+    let limit = Timestamp::start_of(before);
+    records.iter().take_while(|r| r.at < limit).count()
+}
+
+/// Plans a prune of the records before `before` in the stored log `records` (after `rows.base`),
+/// whose head is `head`. Refuses when `before` is later than today less `years`, naming the
+/// youngest record that would go; when nothing would go; or when the log does not verify (the
+/// chain from its base to the head, and the tables against the log).
+pub fn plan_prune(
+    records: &[AuditRecord],
+    rows: &LedgerRows,
+    head: (u64, String),
+    before: NaiveDate,
+    today: NaiveDate,
+    years: u32,
+    pack: Option<&str>,
+) -> Result<PrunePlan, PruneRefused> {
+    let cutoff = retention_cutoff(today, years);
+    let n = prunable(records, before);
+    if before > cutoff {
+        let youngest = records[..n]
+            .iter()
+            .max_by_key(|r| (r.at, r.seq))
+            .map(|r| (r.seq, r.at));
+        return Err(PruneRefused::TooRecent {
+            before,
+            cutoff,
+            years,
+            youngest,
+        });
+    }
+    if n == 0 {
+        return Err(PruneRefused::Nothing(before));
+    }
+    verify_chain_from(rows.base.as_ref(), records, Some(head.clone()))
+        .map_err(|e| PruneRefused::Broken(e.to_string()))?;
+    reconcile(records, rows).map_err(|e| PruneRefused::Broken(e.to_string()))?;
+    let mut replay =
+        Replay::new(rows.base.as_ref()).map_err(|e| PruneRefused::Broken(e.to_string()))?;
+    for record in &records[..n] {
+        replay
+            .push(record)
+            .map_err(|e| PruneRefused::Broken(e.to_string()))?;
+    }
+    let last = &records[n - 1];
+    let base = AuditBase {
+        seq: last.seq,
+        hash: last.hash.clone(),
+        checkpoint: serde_json::to_string(&replay.checkpoint()).expect("checkpoints serialise"),
+    };
+    let payload = serde_json::to_string(&Payload {
+        before,
+        retention_years: years,
+        first_removed: records[0].seq,
+        removed: n as u64,
+        base_seq: base.seq,
+        base_hash: &base.hash,
+        checkpoint_sha256: base.checkpoint_sha256(),
+        pack,
+    })
+    .expect("payloads serialise");
+    Ok(PrunePlan {
+        head,
+        old_base_seq: rows.base.as_ref().map_or(0, |b| b.seq),
+        removed: (records[0].seq, last.seq),
+        base,
+        payload,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cutoff_is_five_calendar_years_back() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(retention_cutoff(d("2026-12-02"), 5), d("2021-12-02"));
+        assert_eq!(retention_cutoff(d("2028-02-29"), 5), d("2023-02-28"));
+        assert_eq!(RETENTION_YEARS, 5);
+    }
+}
