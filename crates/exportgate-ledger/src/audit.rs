@@ -238,6 +238,13 @@ impl ChainVerifier {
     pub fn push(&mut self, record: &AuditRecord) -> Result<(), AuditBreak> {
         let fail = |seq, kind| Err(AuditBreak { seq, kind });
         if let Some(base) = &self.base {
+            if self.expected_seq == base.seq + 1
+                && record.seq != self.expected_seq
+                && record.prev_hash == base.hash
+            {
+                // The first record chains from the base's hash but the base's seq is another.
+                return fail(base.seq, BreakKind::Base);
+            }
             if record.seq == base.seq + 1
                 && record.seq == self.expected_seq
                 && record.prev_hash != base.hash
