@@ -154,6 +154,127 @@ pub fn plan_prune(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::{verify_chain_from, BreakKind, KIND_AUDIT_PRUNED};
+    use crate::{AccountSpec, Amounts, Key, LedgerStore, MemoryStore, Request};
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    /// An LPP account, a pending reserve in 2019 posted in 2026, and a decision each year.
+    fn log() -> (Vec<AuditRecord>, LedgerRows) {
+        let mut store = MemoryStore::new();
+        let spec = AccountSpec::lpp("Falcon Compute LLC", d("2019-02-01"));
+        let t = |day: &str| Timestamp::start_of(d(day));
+        store.ensure_account(&spec, "t", t("2019-02-01")).unwrap();
+        let amounts = Amounts {
+            units: 0,
+            value: 0,
+            tpp: 500,
+        };
+        let reserve = Request::Reserve {
+            key: Key::new("r1").unwrap(),
+            accounts: vec![spec.id.clone()],
+            amounts,
+            at: t("2019-03-01"),
+        };
+        store.submit("t", &[reserve]).unwrap();
+        store
+            .append_decision("t", t("2019-03-02"), &serde_json::json!({"o": 1}))
+            .unwrap();
+        let post = Request::Post {
+            key: Key::new("p1").unwrap(),
+            pending: Key::new("r1").unwrap(),
+            at: t("2026-01-02"),
+        };
+        store.submit("t", &[post]).unwrap();
+        store.ledger_rows().unwrap()
+    }
+
+    /// What a store does with a plan: the records after the base, and the pruned record.
+    fn apply(plan: &PrunePlan, records: &[AuditRecord]) -> Vec<AuditRecord> {
+        let mut rest: Vec<AuditRecord> = records
+            .iter()
+            .filter(|r| r.seq > plan.base.seq)
+            .cloned()
+            .collect();
+        rest.push(AuditRecord::next(
+            plan.head.0,
+            &plan.head.1,
+            Timestamp::start_of(d("2026-12-02")),
+            "t",
+            KIND_AUDIT_PRUNED,
+            plan.payload.clone(),
+        ));
+        rest
+    }
+
+    #[test]
+    fn a_pruned_log_verifies_and_reconciles_from_its_base_and_checkpoint() {
+        let (records, mut rows) = log();
+        let head = records.last().map(|r| (r.seq, r.hash.clone())).unwrap();
+        let refused = plan_prune(
+            &records,
+            &rows,
+            head.clone(),
+            d("2022-01-01"),
+            d("2026-12-02"),
+            5,
+            None,
+        );
+        assert_eq!(
+            refused,
+            Err(PruneRefused::TooRecent {
+                before: d("2022-01-01"),
+                cutoff: d("2021-12-02"),
+                years: 5,
+                youngest: Some((3, Timestamp::start_of(d("2019-03-02")))),
+            })
+        );
+        let plan = plan_prune(
+            &records,
+            &rows,
+            head,
+            d("2020-01-01"),
+            d("2026-12-02"),
+            5,
+            None,
+        )
+        .unwrap();
+        assert_eq!(plan.removed, (1, 3));
+        let rest = apply(&plan, &records);
+        let new_head = rest.last().map(|r| (r.seq, r.hash.clone()));
+        rows.base = Some(plan.base.clone());
+        let summary = verify_chain_from(rows.base.as_ref(), &rest, new_head.clone()).unwrap();
+        assert_eq!(summary.records, 5);
+        let reconciled = reconcile(&rest, &rows).unwrap();
+        assert_eq!((reconciled.accounts, reconciled.transfers), (1, 1));
+
+        // An edited checkpoint (the reserve's pending amount) is caught by both checks.
+        let mut forged = rows.clone();
+        let base = forged.base.as_mut().unwrap();
+        base.checkpoint = base.checkpoint.replace("\"tpp\":500", "\"tpp\":400");
+        assert_ne!(forged.base, rows.base);
+        assert_eq!(
+            verify_chain_from(forged.base.as_ref(), &rest, new_head.clone())
+                .unwrap_err()
+                .kind,
+            BreakKind::Base
+        );
+        assert!(reconcile(&rest, &forged)
+            .unwrap_err()
+            .what
+            .contains("chain base"));
+        // A base with no audit_pruned record naming it.
+        let unnamed = &rest[..rest.len() - 1];
+        let head = unnamed.last().map(|r| (r.seq, r.hash.clone()));
+        assert_eq!(
+            verify_chain_from(rows.base.as_ref(), unnamed, head)
+                .unwrap_err()
+                .kind,
+            BreakKind::Base
+        );
+    }
 
     #[test]
     fn the_cutoff_is_five_calendar_years_back() {

@@ -383,3 +383,38 @@ fn prune_on_postgres() {
         .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
         .unwrap();
 }
+
+mod server_util;
+
+/// `GET /v1/audit/verify` after a prune: the rest holds; an edited base is a `base` break.
+#[test]
+fn http_verify_after_prune() {
+    let srv = server_util::Server::start();
+    let reviewer = srv.key("reviewer", "rita");
+    let path = srv.dir.path().join("db.sqlite");
+    let db = format!("sqlite://{}", path.display());
+    {
+        let mut store = exportgate_store::open_store(&db).unwrap();
+        seed(store.as_mut());
+    }
+    ok(run(&[
+        "audit",
+        "prune",
+        "--before",
+        "2020-01-01",
+        "--db",
+        &db,
+        "--no-pack",
+    ]));
+    let (s, v) = srv.call("GET", "/v1/audit/verify", Some(&reviewer), None);
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["ledger"]["ok"], true, "{v}");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("UPDATE audit_base SET hash = 'ab' || substr(hash, 3)")
+        .unwrap();
+    let (_, v) = srv.call("GET", "/v1/audit/verify", Some(&reviewer), None);
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(v["break"]["kind"], "base", "{v}");
+}
