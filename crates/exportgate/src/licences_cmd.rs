@@ -286,14 +286,21 @@ pub fn verify(db: &DbUrl, anchor: Option<&Path>) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(store_error(e)),
     };
-    println!(
-        "audit log intact: {} records; head {}",
-        summary.records, summary.head_hash
-    );
-    let base = match anchors {
-        Some(_) => store.audit_base().map_err(store_error)?,
-        None => None,
-    };
+    let base = store.audit_base().map_err(store_error)?;
+    match &base {
+        None => println!(
+            "audit log intact: {} records; head {}",
+            summary.records, summary.head_hash
+        ),
+        Some(b) => println!(
+            "audit log intact: records {} to {} (1 to {} pruned, chained from their last hash {}); head {}",
+            b.seq + 1,
+            summary.records,
+            b.seq,
+            b.hash,
+            summary.head_hash
+        ),
+    }
     let mut pruned = 0;
     for a in anchors.iter().flatten() {
         match check_anchor(store.as_mut(), base.as_ref(), a)? {

@@ -229,6 +229,14 @@ fn prune_then_verify(db: &str, dir: &Path, sql: &mut dyn FnMut(&str)) {
     // The rest verifies, against an anchor from before the prune too; the pack verifies.
     let t = text(&ok(run(&["audit", "verify", "--db", db])));
     assert!(t.contains("ledger agrees with the audit log"), "{t}");
+    assert!(
+        t.contains(&format!(
+            "audit log intact: records {} to {}",
+            youngest_old + 1,
+            all.len() + 1
+        )),
+        "{t}"
+    );
     ok(run(&[
         "audit",
         "verify",
