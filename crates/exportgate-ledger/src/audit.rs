@@ -26,6 +26,48 @@ pub const KIND_ACCOUNT_CREATED: &str = "account_created";
 pub const KIND_ACCOUNT_STATUS: &str = "account_status";
 /// Audit record kind for a new licence.
 pub const KIND_LICENCE_ADDED: &str = "licence_added";
+/// Audit record kind for `audit prune`: names the new chain base and its checkpoint's digest
+/// (see [`crate::retention`]).
+pub const KIND_AUDIT_PRUNED: &str = "audit_pruned";
+
+/// Where the stored log starts after `audit prune` removed a prefix: the seq and hash of the
+/// last removed record, and the checkpoint (JSON text, hashed exactly as stored) of the
+/// ledger's state after it. The newest `audit_pruned` record in the log names all three.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditBase {
+    pub seq: u64,
+    pub hash: String,
+    pub checkpoint: String,
+}
+
+impl AuditBase {
+    /// Hex sha256 of the checkpoint text.
+    pub fn checkpoint_sha256(&self) -> String {
+        hex(&Sha256::digest(self.checkpoint.as_bytes()))
+    }
+}
+
+/// What an `audit_pruned` record says the chain base is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedBase {
+    pub base_seq: u64,
+    pub base_hash: String,
+    pub checkpoint_sha256: String,
+}
+
+impl NamedBase {
+    /// Reads the base an `audit_pruned` record's payload names.
+    pub fn of(record: &AuditRecord) -> Option<NamedBase> {
+        serde_json::from_str(&record.payload).ok()
+    }
+
+    /// Whether `base` is the one named.
+    pub fn names(&self, base: &AuditBase) -> bool {
+        self.base_seq == base.seq
+            && self.base_hash == base.hash
+            && self.checkpoint_sha256 == base.checkpoint_sha256()
+    }
+}
 
 /// One record of the audit log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +93,9 @@ pub enum BreakKind {
     Edited,
     Inserted,
     Deleted,
+    /// The stored chain base or its checkpoint is not what the newest `audit_pruned` record
+    /// names (or there is a base and no such record).
+    Base,
 }
 
 /// The first record at which the chain breaks.
@@ -59,6 +104,7 @@ pub enum BreakKind {
     BreakKind::Edited => "record edited",
     BreakKind::Inserted => "record inserted",
     BreakKind::Deleted => "record deleted",
+    BreakKind::Base => "the stored chain base or checkpoint is not the one the newest audit_pruned record names",
 })]
 pub struct AuditBreak {
     pub seq: u64,
@@ -147,6 +193,8 @@ pub struct ChainVerifier {
     expected_seq: u64,
     last_hash: String,
     hash_before_last: Option<String>,
+    base: Option<AuditBase>,
+    named: Option<NamedBase>,
 }
 
 impl Default for ChainVerifier {
@@ -155,6 +203,8 @@ impl Default for ChainVerifier {
             expected_seq: 1,
             last_hash: GENESIS_HASH.to_owned(),
             hash_before_last: None,
+            base: None,
+            named: None,
         }
     }
 }
@@ -165,9 +215,39 @@ impl ChainVerifier {
         ChainVerifier::default()
     }
 
+    /// A verifier starting after a stored chain base (`None`: at the start of the log).
+    pub fn from_base(base: Option<&AuditBase>) -> ChainVerifier {
+        match base {
+            None => ChainVerifier::new(),
+            Some(b) => ChainVerifier {
+                expected_seq: b.seq + 1,
+                last_hash: b.hash.clone(),
+                base: Some(b.clone()),
+                ..ChainVerifier::default()
+            },
+        }
+    }
+
     /// Checks the next record.
     pub fn push(&mut self, record: &AuditRecord) -> Result<(), AuditBreak> {
         let fail = |seq, kind| Err(AuditBreak { seq, kind });
+        if let Some(base) = &self.base {
+            if self.expected_seq == base.seq + 1
+                && record.seq != self.expected_seq
+                && record.prev_hash == base.hash
+            {
+                // The first record chains from the base's hash but the base's seq is another.
+                return fail(base.seq, BreakKind::Base);
+            }
+            if record.seq == base.seq + 1
+                && record.seq == self.expected_seq
+                && record.prev_hash != base.hash
+                && record.hash_as(record.seq) == record.hash
+            {
+                // The first record after the base chains from another hash: the base was edited.
+                return fail(base.seq, BreakKind::Base);
+            }
+        }
         if record.seq > self.expected_seq {
             return fail(self.expected_seq, BreakKind::Deleted);
         }
@@ -191,6 +271,13 @@ impl ChainVerifier {
             }
             // The previous record was changed and its own hash recomputed.
             return fail(record.seq - 1, BreakKind::Edited);
+        }
+        if record.kind == KIND_AUDIT_PRUNED {
+            // Hashed in the chain, so an unreadable payload was written that way by someone else.
+            self.named = Some(NamedBase::of(record).ok_or(AuditBreak {
+                seq: record.seq,
+                kind: BreakKind::Edited,
+            })?);
         }
         self.hash_before_last = Some(std::mem::replace(&mut self.last_hash, record.hash.clone()));
         self.expected_seq += 1;
@@ -219,6 +306,17 @@ impl ChainVerifier {
                 kind: BreakKind::Edited,
             });
         }
+        let base_holds = match (&self.base, &self.named) {
+            (None, None) => true,
+            (Some(base), Some(named)) => named.names(base),
+            _ => false,
+        };
+        if !base_holds {
+            return Err(AuditBreak {
+                seq: self.base.as_ref().map_or(0, |b| b.seq),
+                kind: BreakKind::Base,
+            });
+        }
         Ok(AuditSummary {
             records: last_seq,
             head_hash,
@@ -231,7 +329,16 @@ pub fn verify_chain(
     records: &[AuditRecord],
     head: Option<(u64, String)>,
 ) -> Result<AuditSummary, AuditBreak> {
-    let mut verifier = ChainVerifier::new();
+    verify_chain_from(None, records, head)
+}
+
+/// Verifies a log held in memory that starts after `base` (see [`ChainVerifier::from_base`]).
+pub fn verify_chain_from(
+    base: Option<&AuditBase>,
+    records: &[AuditRecord],
+    head: Option<(u64, String)>,
+) -> Result<AuditSummary, AuditBreak> {
+    let mut verifier = ChainVerifier::from_base(base);
     for record in records {
         verifier.push(record)?;
     }

@@ -133,6 +133,11 @@ impl State {
         self.transfers.values()
     }
 
+    /// All outcomes present, by key.
+    pub fn outcomes(&self) -> impl Iterator<Item = (&Key, &Outcome)> {
+        self.outcomes.iter()
+    }
+
     /// The outcome recorded under a key, if present.
     pub fn outcome(&self, key: &Key) -> Option<&Outcome> {
         self.outcomes.get(key)

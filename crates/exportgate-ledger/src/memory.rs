@@ -245,6 +245,7 @@ impl LedgerStore for MemoryStore {
                     .values()
                     .map(|l| (l.number.clone(), l.to_json().to_string()))
                     .collect(),
+                base: None,
             },
         ))
     }

@@ -14,8 +14,8 @@ use serde_json::Value;
 
 use crate::account::{Account, AccountId, AccountSpec, AccountStatus};
 use crate::audit::{
-    AuditRecord, KIND_ACCOUNT_CREATED, KIND_ACCOUNT_STATUS, KIND_DECISION, KIND_LEDGER,
-    KIND_LICENCE_ADDED,
+    AuditBase, AuditRecord, NamedBase, KIND_ACCOUNT_CREATED, KIND_ACCOUNT_STATUS,
+    KIND_AUDIT_PRUNED, KIND_DECISION, KIND_LEDGER, KIND_LICENCE_ADDED,
 };
 use crate::engine::{self, Ensured, State};
 use crate::request::{Key, Reply, Request, Transfer};
@@ -28,6 +28,8 @@ pub struct LedgerRows {
     pub transfers: Vec<Transfer>,
     /// Licence number and the licence's stored JSON text.
     pub licences: Vec<(String, String)>,
+    /// Where the stored log starts, when `audit prune` removed a prefix.
+    pub base: Option<AuditBase>,
 }
 
 /// The first place where the ledger's tables and its audit log disagree.
@@ -68,29 +70,105 @@ fn licence_without_status(json: &str) -> Option<Value> {
     Some(v)
 }
 
-/// Replays `records` (the whole log, in seq order) and compares the outcome with `rows`.
-/// Checks, in this order: every ledger record's reply is what the ledger gives when the log is
-/// replayed; every transfer in the log is stored as the log leaves it and no other transfer
-/// is stored; every stored balance equals the sum of its stored transfers (and every account
-/// keeps its invariants); every account is stored with the spec, status and balance the log
-/// gives and no other account exists; every licence is stored as it was added.
-pub fn reconcile(records: &[AuditRecord], rows: &LedgerRows) -> Result<Reconciled, Disagreement> {
-    let mut state = State::new();
-    let mut transfer_seq: BTreeMap<Key, u64> = BTreeMap::new();
-    let mut account_seq: BTreeMap<AccountId, u64> = BTreeMap::new();
-    let mut licences: BTreeMap<String, (u64, String)> = BTreeMap::new();
-    let mut ledger_records = 0;
-    for record in records {
+/// The ledger's state after a prefix of the log, stored with the chain base by `audit prune`
+/// so that reconciliation can start there: every account (spec, status, balances), every
+/// transfer, every recorded outcome and every licence as it was added.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub accounts: Vec<Account>,
+    pub transfers: Vec<Transfer>,
+    pub outcomes: Vec<(Key, engine::Outcome)>,
+    /// Licence number and the `licence_added` payload.
+    pub licences: Vec<(String, String)>,
+}
+
+/// Replays audit records into a fresh state, from the start of the log or from a checkpoint.
+pub struct Replay {
+    state: State,
+    transfer_seq: BTreeMap<Key, u64>,
+    account_seq: BTreeMap<AccountId, u64>,
+    licences: BTreeMap<String, (u64, String)>,
+    ledger_records: usize,
+}
+
+impl Replay {
+    /// A replay starting after `base` (its checkpoint loaded), or at the start of the log.
+    pub fn new(base: Option<&AuditBase>) -> Result<Replay, Disagreement> {
+        let mut replay = Replay {
+            state: State::new(),
+            transfer_seq: BTreeMap::new(),
+            account_seq: BTreeMap::new(),
+            licences: BTreeMap::new(),
+            ledger_records: 0,
+        };
+        let Some(base) = base else {
+            return Ok(replay);
+        };
+        let seq = base.seq;
+        let fail = |what: String| Disagreement {
+            seq: Some(seq),
+            account: None,
+            transfer: None,
+            what: format!("the checkpoint stored with the chain base (record {seq}) {what}"),
+        };
+        let checkpoint: Checkpoint = serde_json::from_str(&base.checkpoint)
+            .map_err(|e| fail(format!("is unreadable: {e}")))?;
+        for account in checkpoint.accounts {
+            replay.account_seq.insert(account.spec.id.clone(), seq);
+            replay
+                .state
+                .load_account(account)
+                .map_err(|e| fail(format!("breaks an invariant: {e}")))?;
+        }
+        for transfer in checkpoint.transfers {
+            replay.transfer_seq.insert(transfer.key.clone(), seq);
+            replay.state.load_transfer(transfer);
+        }
+        for (key, outcome) in checkpoint.outcomes {
+            replay.state.load_outcome(key, outcome);
+        }
+        for (number, payload) in checkpoint.licences {
+            replay.licences.insert(number, (seq, payload));
+        }
+        Ok(replay)
+    }
+
+    /// The state so far, as a checkpoint.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            accounts: self.state.accounts().cloned().collect(),
+            transfers: self.state.transfers().cloned().collect(),
+            outcomes: self
+                .state
+                .outcomes()
+                .map(|(k, o)| (k.clone(), o.clone()))
+                .collect(),
+            licences: self
+                .licences
+                .iter()
+                .map(|(n, (_, p))| (n.clone(), p.clone()))
+                .collect(),
+        }
+    }
+
+    /// Replays the next record.
+    pub fn push(&mut self, record: &AuditRecord) -> Result<(), Disagreement> {
         let seq = record.seq;
         let fail = |what: String| at_seq(seq, what);
+        let state = &mut self.state;
         match record.kind.as_str() {
             KIND_DECISION => {}
+            KIND_AUDIT_PRUNED => {
+                NamedBase::of(record)
+                    .ok_or_else(|| fail("audit_pruned payload names no base".into()))?;
+            }
             KIND_LICENCE_ADDED => {
                 let number = serde_json::from_str::<Value>(&record.payload)
                     .ok()
                     .and_then(|v| v["number"].as_str().map(str::to_owned))
                     .ok_or_else(|| fail("licence_added payload has no number".into()))?;
-                if licences
+                if self
+                    .licences
                     .insert(number.clone(), (seq, record.payload.clone()))
                     .is_some()
                 {
@@ -100,9 +178,9 @@ pub fn reconcile(records: &[AuditRecord], rows: &LedgerRows) -> Result<Reconcile
             KIND_ACCOUNT_CREATED => {
                 let spec: AccountSpec = serde_json::from_str(&record.payload)
                     .map_err(|e| fail(format!("account_created payload: {e}")))?;
-                match engine::ensure_account(&mut state, &spec) {
+                match engine::ensure_account(state, &spec) {
                     Ok(Ensured::Created) => {
-                        account_seq.insert(spec.id.clone(), seq);
+                        self.account_seq.insert(spec.id.clone(), seq);
                     }
                     Ok(Ensured::AlreadyExists) => {
                         return Err(fail(format!("account `{}` created twice", spec.id)))
@@ -124,7 +202,7 @@ pub fn reconcile(records: &[AuditRecord], rows: &LedgerRows) -> Result<Reconcile
                         s.account
                     )));
                 }
-                account_seq.insert(s.account, seq);
+                self.account_seq.insert(s.account, seq);
             }
             KIND_LEDGER => {
                 #[derive(Deserialize)]
@@ -134,7 +212,7 @@ pub fn reconcile(records: &[AuditRecord], rows: &LedgerRows) -> Result<Reconcile
                 }
                 let l: Ledger = serde_json::from_str(&record.payload)
                     .map_err(|e| fail(format!("ledger payload: {e}")))?;
-                let executed = engine::execute(&mut state, &l.request)
+                let executed = engine::execute(state, &l.request)
                     .map_err(|e| fail(format!("replaying it breaks an invariant: {e}")))?;
                 if !executed.recorded || executed.reply != l.reply {
                     return Err(fail(format!(
@@ -144,18 +222,69 @@ pub fn reconcile(records: &[AuditRecord], rows: &LedgerRows) -> Result<Reconcile
                         executed.reply.code
                     )));
                 }
-                ledger_records += 1;
-                transfer_seq.insert(l.request.key().clone(), seq);
+                self.ledger_records += 1;
+                self.transfer_seq.insert(l.request.key().clone(), seq);
                 if let Some(pending) = l.request.pending() {
-                    transfer_seq.insert(pending.clone(), seq);
+                    self.transfer_seq.insert(pending.clone(), seq);
                 }
                 for id in l.request.accounts() {
-                    account_seq.insert(id.clone(), seq);
+                    self.account_seq.insert(id.clone(), seq);
                 }
             }
             other => return Err(fail(format!("unknown record kind `{other}`"))),
         }
+        Ok(())
     }
+}
+
+/// Replays `records` (the whole stored log, in seq order, starting after `rows.base` when a
+/// prefix was pruned) and compares the outcome with `rows`.
+/// Checks, in this order: the chain base and its checkpoint are the ones the newest
+/// `audit_pruned` record names; every ledger record's reply is what the ledger gives when the log is
+/// replayed; every transfer in the log is stored as the log leaves it and no other transfer
+/// is stored; every stored balance equals the sum of its stored transfers (and every account
+/// keeps its invariants); every account is stored with the spec, status and balance the log
+/// gives and no other account exists; every licence is stored as it was added.
+pub fn reconcile(records: &[AuditRecord], rows: &LedgerRows) -> Result<Reconciled, Disagreement> {
+    let base = rows.base.as_ref();
+    let named = records
+        .iter()
+        .rev()
+        .find(|r| r.kind == KIND_AUDIT_PRUNED)
+        .map(|r| (r.seq, NamedBase::of(r)));
+    let base_problem = match (base, &named) {
+        (None, None) => None,
+        (Some(b), Some((_, Some(n)))) if n.names(b) => None,
+        (Some(_), Some((seq, _))) => Some(format!(
+            "the stored chain base or its checkpoint is not the one audit record {seq} (audit_pruned) names"
+        )),
+        (Some(b), None) => Some(format!(
+            "a chain base (record {}) is stored but no audit_pruned record names it",
+            b.seq
+        )),
+        (None, Some((seq, _))) => Some(format!(
+            "audit record {seq} (audit_pruned) names a chain base, but none is stored"
+        )),
+    };
+    if let Some(what) = base_problem {
+        return Err(Disagreement {
+            seq: base.map(|b| b.seq),
+            account: None,
+            transfer: None,
+            what,
+        });
+    }
+    let mut replay = Replay::new(base)?;
+    for record in records {
+        replay.push(record)?;
+    }
+    let Replay {
+        state,
+        transfer_seq,
+        account_seq,
+        licences,
+        ledger_records,
+    } = replay;
 
     // Transfers: the log's against the table's.
     let stored: BTreeMap<&Key, &Transfer> = rows.transfers.iter().map(|t| (&t.key, t)).collect();

@@ -145,6 +145,30 @@ pub trait LedgerStore: Send {
         Ok(crate::reconcile::reconcile(&records, &rows))
     }
 
+    /// The stored chain base, when `audit prune` removed a prefix of the log (`None`: the log
+    /// starts at record 1).
+    fn audit_base(&mut self) -> Result<Option<crate::AuditBase>, StoreError> {
+        Ok(None)
+    }
+
+    /// Removes the audit records up to `plan.base.seq` and, in the same transaction, stores
+    /// `plan.base` (seq, hash, checkpoint) as the chain base and appends an `audit_pruned`
+    /// record with `plan.payload`; returns that record's seq. Fails, removing nothing, when the
+    /// head or the base is no longer the one the plan was made against. See
+    /// [`crate::retention`]. Backends that cannot prune say so.
+    fn prune_audit(
+        &mut self,
+        plan: &crate::PrunePlan,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let _ = (plan, actor, at);
+        Err(StoreError::Database(format!(
+            "the {} backend cannot prune its audit log",
+            self.backend()
+        )))
+    }
+
     /// Runs a group of shipments in one transaction (group commit): each shipment's requests,
     /// chosen by `plan` one at a time from the replies before them, with limits checked as
     /// each executes, then its decision record appended to the audit log. All of it is

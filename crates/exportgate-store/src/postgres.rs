@@ -14,7 +14,8 @@
 use crate::codec::{self, corrupt};
 use crate::sqlite::decode_licence;
 use exportgate_ledger::audit::{
-    AuditBreak, AuditRecord, AuditSummary, ChainVerifier, KIND_DECISION, KIND_LICENCE_ADDED,
+    AuditBase, AuditBreak, AuditRecord, AuditSummary, ChainVerifier, KIND_AUDIT_PRUNED,
+    KIND_DECISION, KIND_LICENCE_ADDED,
 };
 use exportgate_ledger::engine::{Changes, Ensured, Outcome};
 use exportgate_ledger::store::{
@@ -240,6 +241,17 @@ impl PgRows<'_, '_> {
         self.tx.execute(sql, params).map_err(|e| self.fail(e))
     }
 }
+
+/// The stored chain base, if a prefix of the log was pruned.
+fn audit_base(rows: &[Row]) -> Option<AuditBase> {
+    rows.first().map(|r| AuditBase {
+        seq: r.get::<_, i64>(0) as u64,
+        hash: r.get(1),
+        checkpoint: r.get(2),
+    })
+}
+
+const AUDIT_BASE_SQL: &str = "SELECT seq, hash, checkpoint FROM audit_base WHERE id = 1";
 
 fn key_strs<'k>(keys: &[&'k Key]) -> Vec<&'k str> {
     keys.iter().map(|k| k.as_str()).collect()
@@ -585,9 +597,59 @@ impl LedgerStore for PostgresStore {
         })
     }
 
+    fn audit_base(&mut self) -> Result<Option<AuditBase>, StoreError> {
+        self.read(|tx| Ok(audit_base(&tx.query(AUDIT_BASE_SQL, &[]).map_err(db)?)))
+    }
+
+    fn prune_audit(
+        &mut self,
+        plan: &exportgate_ledger::PrunePlan,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.write(|rows| {
+            let head = rows.audit_head()?;
+            let old = audit_base(&rows.query(AUDIT_BASE_SQL, &[])?).map_or(0, |b| b.seq);
+            if head != plan.head || old != plan.old_base_seq {
+                return Err(StoreError::Database(
+                    "the audit log changed since the prune was planned; nothing removed, run it again".into(),
+                ));
+            }
+            let base = &plan.base;
+            // The base first: the delete trigger lets only records up to it go.
+            rows.execute(
+                "INSERT INTO audit_base (id, seq, hash, checkpoint) VALUES (1, $1, $2, $3) \
+                 ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, checkpoint = excluded.checkpoint",
+                &[&(base.seq as i64), &base.hash, &base.checkpoint],
+            )?;
+            let removed = rows.execute(
+                "DELETE FROM audit_log WHERE seq <= $1",
+                &[&(base.seq as i64)],
+            )?;
+            let expected = plan.removed.1 - plan.removed.0 + 1;
+            if removed != expected {
+                return Err(StoreError::Database(format!(
+                    "the prune would remove {removed} records where {expected} were planned; nothing removed"
+                )));
+            }
+            let record = AuditRecord::next(
+                head.0,
+                &head.1,
+                at,
+                actor,
+                KIND_AUDIT_PRUNED,
+                plan.payload.clone(),
+            );
+            let seq = record.seq;
+            rows.append_audit(&[record])?;
+            Ok(seq)
+        })
+    }
+
     fn verify_audit(&mut self) -> Result<Result<AuditSummary, AuditBreak>, StoreError> {
         self.read(|tx| {
-            let mut verifier = ChainVerifier::new();
+            let base = audit_base(&tx.query(AUDIT_BASE_SQL, &[]).map_err(db)?);
+            let mut verifier = ChainVerifier::from_base(base.as_ref());
             let mut after: i64 = 0;
             loop {
                 let sql = format!(
@@ -647,12 +709,14 @@ impl LedgerStore for PostgresStore {
                 .iter()
                 .map(|r| (r.get(0), r.get(1)))
                 .collect();
+            let base = audit_base(&tx.query(AUDIT_BASE_SQL, &[]).map_err(db)?);
             Ok((
                 records,
                 exportgate_ledger::LedgerRows {
                     accounts,
                     transfers,
                     licences,
+                    base,
                 },
             ))
         })

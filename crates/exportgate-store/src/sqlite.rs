@@ -12,7 +12,8 @@
 
 use crate::codec::{self, corrupt};
 use exportgate_ledger::audit::{
-    AuditBreak, AuditRecord, AuditSummary, ChainVerifier, KIND_DECISION, KIND_LICENCE_ADDED,
+    AuditBase, AuditBreak, AuditRecord, AuditSummary, ChainVerifier, KIND_AUDIT_PRUNED,
+    KIND_DECISION, KIND_LICENCE_ADDED,
 };
 use exportgate_ledger::engine::{Changes, Ensured, Outcome};
 use exportgate_ledger::store::{
@@ -229,6 +230,23 @@ fn audit_head(conn: &Connection) -> Result<(u64, String), StoreError> {
             other => missing_table(other),
         })?;
     Ok((seq as u64, hash))
+}
+
+/// The stored chain base, if a prefix of the log was pruned.
+fn audit_base(conn: &Connection) -> Result<Option<AuditBase>, StoreError> {
+    conn.query_row(
+        "SELECT seq, hash, checkpoint FROM audit_base WHERE id = 1",
+        [],
+        |r| {
+            Ok(AuditBase {
+                seq: r.get::<_, i64>(0)? as u64,
+                hash: r.get(1)?,
+                checkpoint: r.get(2)?,
+            })
+        },
+    )
+    .optional()
+    .map_err(missing_table)
 }
 
 /// A missing ledger table, named as such.
@@ -580,9 +598,60 @@ impl LedgerStore for SqliteStore {
         rows.map(|r| r.map_err(db)).collect()
     }
 
+    fn audit_base(&mut self) -> Result<Option<AuditBase>, StoreError> {
+        audit_base(&self.conn)
+    }
+
+    fn prune_audit(
+        &mut self,
+        plan: &exportgate_ledger::PrunePlan,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.write(|rows| {
+            let head = rows.audit_head()?;
+            let old = audit_base(rows.conn)?.map_or(0, |b| b.seq);
+            if head != plan.head || old != plan.old_base_seq {
+                return Err(StoreError::Database(
+                    "the audit log changed since the prune was planned; nothing removed, run it again".into(),
+                ));
+            }
+            let base = &plan.base;
+            // The base first: the delete trigger lets only records up to it go.
+            rows.conn
+                .execute(
+                    "INSERT INTO audit_base (id, seq, hash, checkpoint) VALUES (1, ?1, ?2, ?3) \
+                     ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, checkpoint = excluded.checkpoint",
+                    params![base.seq as i64, base.hash, base.checkpoint],
+                )
+                .map_err(db)?;
+            let removed = rows
+                .conn
+                .execute("DELETE FROM audit_log WHERE seq <= ?1", [base.seq as i64])
+                .map_err(db)?;
+            let expected = plan.removed.1 - plan.removed.0 + 1;
+            if removed as u64 != expected {
+                return Err(StoreError::Database(format!(
+                    "the prune would remove {removed} records where {expected} were planned; nothing removed"
+                )));
+            }
+            let record = AuditRecord::next(
+                head.0,
+                &head.1,
+                at,
+                actor,
+                KIND_AUDIT_PRUNED,
+                plan.payload.clone(),
+            );
+            let seq = record.seq;
+            rows.append_audit(&[record])?;
+            Ok(seq)
+        })
+    }
+
     fn verify_audit(&mut self) -> Result<Result<AuditSummary, AuditBreak>, StoreError> {
         self.read(|conn| {
-            let mut verifier = ChainVerifier::new();
+            let mut verifier = ChainVerifier::from_base(audit_base(conn)?.as_ref());
             let mut statement = conn
                 .prepare(&format!(
                     "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq"
@@ -642,12 +711,14 @@ impl LedgerStore for SqliteStore {
                 .map_err(db)?
                 .map(|r| r.map_err(db))
                 .collect::<Result<Vec<_>, _>>()?;
+            let base = audit_base(conn)?;
             Ok((
                 records,
                 exportgate_ledger::LedgerRows {
                     accounts,
                     transfers,
                     licences,
+                    base,
                 },
             ))
         })

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use exportgate_core::Ruleset;
 use exportgate_ledger::audit::AuditRecord;
+use exportgate_ledger::retention::{plan_prune, PruneRefused, RETENTION_YEARS};
 
 use crate::db::{store_error, DbUrl};
 use crate::pack::{self, Link};
@@ -116,4 +117,134 @@ pub fn verify_pack(dir: &Path, anchors: &[(u64, String)]) -> anyhow::Result<Exit
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// What `audit prune` was asked.
+pub struct PruneArgs {
+    pub before: NaiveDate,
+    /// The retention period in years ([`RETENTION_YEARS`] unless given).
+    pub retention_years: u32,
+    /// Allows a retention period shorter than [`RETENTION_YEARS`].
+    pub i_know_part_762: bool,
+    /// Where the evidence pack of the removed records goes (default
+    /// `audit-pruned-FIRST-LAST` in the current directory).
+    pub out: Option<std::path::PathBuf>,
+    pub no_pack: bool,
+}
+
+/// `audit prune --before DATE`: removes the records dated before DATE, when DATE is at least
+/// the retention period before `today`, after writing (unless `--no-pack`) and checking an
+/// evidence pack of them; the chain base, checkpoint and `audit_pruned` record are written in
+/// the same transaction as the removal (see `exportgate_ledger::retention`).
+pub fn prune(
+    rs: &Ruleset,
+    db: &DbUrl,
+    args: &PruneArgs,
+    today: NaiveDate,
+) -> anyhow::Result<ExitCode> {
+    let years = args.retention_years;
+    if years == 0 {
+        return Err(user("--retention-years must be at least 1"));
+    }
+    if years < RETENTION_YEARS && !args.i_know_part_762 {
+        return Err(user(format!(
+            "--retention-years {years} is shorter than the {RETENTION_YEARS} years 15 CFR 762.6 requires; \
+             give --i-know-part-762 if a shorter period really applies to these records"
+        )));
+    }
+    let mut store = db
+        .open_existing()?
+        .ok_or_else(|| user(format!("no ledger at {db}")))?;
+    let summary = match store.verify_audit().map_err(store_error)? {
+        Ok(s) => s,
+        Err(broken) => {
+            eprintln!("error: not pruning a broken audit log ({db}): {broken}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let (records, rows) = store.ledger_rows().map_err(store_error)?;
+    let head = (summary.records, summary.head_hash);
+    if records.last().map(|r| (r.seq, r.hash.clone())) != Some(head.clone()) {
+        anyhow::bail!(
+            "the audit log of {db} changed while it was read; nothing removed, run the prune again"
+        );
+    }
+    // A first plan without the pack's name: refusals come before anything is written.
+    let plan = plan_prune(
+        &records,
+        &rows,
+        head.clone(),
+        args.before,
+        today,
+        years,
+        None,
+    );
+    let plan = match plan {
+        Ok(p) => p,
+        Err(PruneRefused::Nothing(before)) => {
+            println!("nothing to prune: no audit record of {db} is dated before {before}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Err(e @ PruneRefused::TooRecent { .. }) => return Err(user(e.to_string())),
+        Err(e @ PruneRefused::Broken(_)) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let n = (plan.removed.1 - plan.removed.0 + 1) as usize;
+    let removed = &records[..n];
+    let mut pack_name = None;
+    if !args.no_pack {
+        let dir = args.out.clone().unwrap_or_else(|| {
+            std::path::PathBuf::from(format!(
+                "audit-pruned-{}-{}",
+                plan.removed.0, plan.removed.1
+            ))
+        });
+        let from = removed
+            .iter()
+            .map(|r| r.at.date())
+            .min()
+            .expect("not empty");
+        let to = removed
+            .iter()
+            .map(|r| r.at.date())
+            .max()
+            .expect("not empty");
+        let link = Link {
+            seq: head.0,
+            hash: head.1.clone(),
+        };
+        let files = pack::build(removed, from, to, link, rs)?;
+        pack::write(&dir, &files)?;
+        if let Err(e) = pack::verify(&dir, &[]) {
+            anyhow::bail!(
+                "the evidence pack written to {} does not verify ({e}); nothing removed",
+                dir.display()
+            );
+        }
+        pack_name = Some(dir.display().to_string());
+    }
+    let plan = plan_prune(
+        &records,
+        &rows,
+        head,
+        args.before,
+        today,
+        years,
+        pack_name.as_deref(),
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let seq = store
+        .prune_audit(&plan, &crate::db::actor("audit prune"), crate::db::now())
+        .map_err(store_error)?;
+    println!(
+        "pruned audit records {} to {} (dated before {}, retention {years} years); chain base now record {} (hash {}); recorded as audit record {seq}",
+        plan.removed.0, plan.removed.1, args.before, plan.base.seq, plan.base.hash
+    );
+    match pack_name {
+        Some(dir) => println!("evidence pack of the removed records: {dir} (check it with `exportgate audit verify --pack {dir}`)"),
+        None => println!("no evidence pack written (--no-pack)"),
+    }
+    Ok(ExitCode::SUCCESS)
 }

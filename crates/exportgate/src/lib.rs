@@ -450,6 +450,32 @@ enum AuditCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Remove the audit records dated before DATE, once they are older than the retention
+    /// period (5 years, 15 CFR 762.6). Writes an evidence pack of them first (unless
+    /// --no-pack), and stores the chain base and a checkpoint of the ledger in the same
+    /// transaction, so `audit verify` still checks the rest. Refuses (exit 2, nothing removed)
+    /// when DATE is later than today less the retention period, naming the youngest record
+    /// that would go.
+    Prune {
+        /// Remove the records before the first one dated on or after this day (YYYY-MM-DD).
+        #[arg(long)]
+        before: NaiveDate,
+        /// The retention period in years; below 5 needs --i-know-part-762.
+        #[arg(long, default_value_t = exportgate_ledger::RETENTION_YEARS)]
+        retention_years: u32,
+        /// Allow a retention period shorter than the 5 years of 15 CFR 762.6.
+        #[arg(long)]
+        i_know_part_762: bool,
+        /// Directory for the evidence pack of the removed records (new or empty; default
+        /// `audit-pruned-FIRST-LAST` in the current directory).
+        #[arg(long, conflicts_with = "no_pack")]
+        out: Option<PathBuf>,
+        /// Do not write an evidence pack: the removed records are then gone.
+        #[arg(long)]
+        no_pack: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Print the audit log's head (seq and hash) as one JSON line, to keep outside the
     /// database; `audit verify --anchor FILE` checks the log against it later.
     Anchor {
@@ -814,6 +840,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 audit_cmd::export(&rs, &db.url()?, from, to, &out)
             }
             AuditCommand::Anchor { out, db } => licences_cmd::anchor(&db.url()?, out.as_deref()),
+            AuditCommand::Prune {
+                before,
+                retention_years,
+                i_know_part_762,
+                out,
+                no_pack,
+                db,
+            } => audit_cmd::prune(
+                &rs,
+                &db.url()?,
+                &audit_cmd::PruneArgs {
+                    before,
+                    retention_years,
+                    i_know_part_762,
+                    out,
+                    no_pack,
+                },
+                db::now().date(),
+            ),
         },
         Command::Regimes {
             as_of,

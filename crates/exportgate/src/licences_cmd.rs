@@ -230,14 +230,48 @@ fn read_anchors(file: &Path) -> anyhow::Result<Vec<Anchor>> {
     Ok(anchors)
 }
 
-/// Why the log does not match an anchor, if it does not.
+/// What an anchor says of the stored log.
+enum AnchorCheck {
+    Holds,
+    /// The anchored record was removed by `audit prune`: not checkable here.
+    Pruned(String),
+    Mismatch(String),
+}
+
+/// Checks the log against one anchor.
 fn check_anchor(
     store: &mut dyn exportgate_ledger::LedgerStore,
+    base: Option<&exportgate_ledger::AuditBase>,
     anchor: &Anchor,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<AnchorCheck> {
     if anchor.seq == 0 {
-        return Ok((anchor.hash != exportgate_ledger::audit::GENESIS_HASH)
-            .then(|| "the anchor at seq 0 must have the genesis hash".to_owned()));
+        return Ok(if anchor.hash != exportgate_ledger::audit::GENESIS_HASH {
+            AnchorCheck::Mismatch("the anchor at seq 0 must have the genesis hash".to_owned())
+        } else if base.is_some() {
+            AnchorCheck::Pruned(
+                "the anchor at seq 0 names the start of a log whose first records were pruned"
+                    .to_owned(),
+            )
+        } else {
+            AnchorCheck::Holds
+        });
+    }
+    if let Some(base) = base.filter(|b| anchor.seq <= b.seq) {
+        if anchor.seq == base.seq {
+            // The last pruned record's hash is kept as the chain base.
+            return Ok(if base.hash.eq_ignore_ascii_case(&anchor.hash) {
+                AnchorCheck::Holds
+            } else {
+                AnchorCheck::Mismatch(format!(
+                    "the chain base (record {}, the last pruned) has hash {} but the anchor says {}",
+                    base.seq, base.hash, anchor.hash
+                ))
+            });
+        }
+        return Ok(AnchorCheck::Pruned(format!(
+            "record {} was removed by `audit prune` (the stored log starts after record {}); check this anchor against the prune's evidence pack with `exportgate audit verify --pack DIR --anchor FILE`",
+            anchor.seq, base.seq
+        )));
     }
     let record = store
         .audit_records(anchor.seq - 1, 1)
@@ -246,15 +280,15 @@ fn check_anchor(
         .next()
         .filter(|r| r.seq == anchor.seq);
     Ok(match record {
-        None => Some(format!(
+        None => AnchorCheck::Mismatch(format!(
             "the audit log has no record {} but the anchor says it had (records deleted from the end and the head rewound?)",
             anchor.seq
         )),
-        Some(r) if !r.hash.eq_ignore_ascii_case(&anchor.hash) => Some(format!(
+        Some(r) if !r.hash.eq_ignore_ascii_case(&anchor.hash) => AnchorCheck::Mismatch(format!(
             "record {} has hash {} but the anchor says {} (the log was rewritten up to there and re-hashed?)",
             anchor.seq, r.hash, anchor.hash
         )),
-        Some(_) => None,
+        Some(_) => AnchorCheck::Holds,
     })
 }
 
@@ -279,22 +313,52 @@ pub fn verify(db: &DbUrl, anchor: Option<&Path>) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(store_error(e)),
     };
-    println!(
-        "audit log intact: {} records; head {}",
-        summary.records, summary.head_hash
-    );
+    let base = store.audit_base().map_err(store_error)?;
+    match &base {
+        None => println!(
+            "audit log intact: {} records; head {}",
+            summary.records, summary.head_hash
+        ),
+        Some(b) => println!(
+            "audit log intact: records {} to {} (1 to {} pruned, chained from their last hash {}); head {}",
+            b.seq + 1,
+            summary.records,
+            b.seq,
+            b.hash,
+            summary.head_hash
+        ),
+    }
+    let mut pruned = 0;
     for a in anchors.iter().flatten() {
-        if let Some(problem) = check_anchor(store.as_mut(), a)? {
-            println!("anchor mismatch: {problem}");
-            eprintln!("error: the audit log of {db} does not match the anchor: {problem}");
-            return Ok(ExitCode::from(1));
+        match check_anchor(store.as_mut(), base.as_ref(), a)? {
+            AnchorCheck::Holds => {}
+            AnchorCheck::Pruned(why) => {
+                pruned += 1;
+                println!("anchor at record {} not checked: {why}", a.seq);
+            }
+            AnchorCheck::Mismatch(problem) => {
+                println!("anchor mismatch: {problem}");
+                eprintln!("error: the audit log of {db} does not match the anchor: {problem}");
+                return Ok(ExitCode::from(1));
+            }
         }
     }
     if let Some(anchors) = &anchors {
+        if pruned == anchors.len() {
+            let problem = "every anchor names a pruned record, so none checks the log that remains: take a new anchor with `exportgate audit anchor` (the pruned records are checked against their evidence pack)";
+            println!("anchor not checked: {problem}");
+            eprintln!("error: the audit log of {db} is not checked by the anchor: {problem}");
+            return Ok(ExitCode::from(1));
+        }
         let last = anchors.iter().map(|a| a.seq).max().unwrap_or(0);
         println!(
-            "anchor holds: {} anchor(s), up to record {last}",
-            anchors.len()
+            "anchor holds: {} anchor(s), up to record {last}{}",
+            anchors.len() - pruned,
+            if pruned > 0 {
+                format!(" ({pruned} naming pruned records not checked)")
+            } else {
+                String::new()
+            }
         );
     }
     match store.reconcile().map_err(store_error)? {

@@ -1,0 +1,17 @@
+-- Retention (issue 19 item 4): where the stored audit log starts after `audit prune` removed
+-- a prefix. One row at most: the seq and hash of the last removed record and the checkpoint
+-- (JSON) of the ledger after it. No row: the log starts at record 1 (genesis). The newest
+-- `audit_pruned` record in the log names this row (with the checkpoint's sha256).
+CREATE TABLE audit_base (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    seq        INTEGER NOT NULL CHECK (seq > 0),
+    hash       TEXT NOT NULL,
+    checkpoint TEXT NOT NULL
+);
+
+-- Still append-only, except that records up to the stored base may be deleted (by a prune,
+-- which stores the new base first, in the same transaction).
+DROP TRIGGER audit_log_no_delete;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+WHEN OLD.seq > COALESCE((SELECT seq FROM audit_base WHERE id = 1), 0)
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
