@@ -357,7 +357,7 @@ def main():
         raise SystemExit(1)
     args.out.write_text(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {args.out}: {len(doc['countries'])} countries, "
-          + ", ".join(f"{g}={len(doc['groups'][g]['members'])}" for g in GROUPS))
+          + ", ".join(f"{g}={len(doc['groups'][g]['members'])}" for g in GROUPS), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -275,6 +275,28 @@ impl Licensing {
             .as_ref()
             .map(|a| AccountSpec::country_allocation(&a.country, false));
         let candidates: Vec<Licence> = self.covering(&f).into_iter().cloned().collect();
+        // An order `ship` already drew under one of these licences is reported as shipped
+        // under it, with the balance as it stands, not as a new order the remaining balance
+        // must cover (its draw is already in that balance).
+        for licence in &candidates {
+            let key = order_key(&order.id, &format!("licence:{}", licence.number));
+            if store.recorded_reply(&key)?.is_some_and(|r| r.is_ok()) {
+                let left = match store.balance(&licence.account_id())? {
+                    Some(b) => b.available,
+                    None => continue,
+                };
+                let mut d = licensed(d, licence, &left);
+                if let Some(r) = d.reasons.iter_mut().rev().find(|r| r.rule == "licence") {
+                    r.summary = format!(
+                        "already shipped under licence {} (ledger key `{key}`): nothing is \
+                         drawn again; left on the licence now: {}",
+                        licence.number,
+                        describe_limits(&left)
+                    );
+                }
+                return Ok(d);
+            }
+        }
         let mut notes = Vec::new();
         if candidates.is_empty() {
             // Say why the licences for this item do not reach the order (wrong consignee or

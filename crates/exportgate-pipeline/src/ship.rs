@@ -556,15 +556,6 @@ impl ShipPlan for GroupPlan<'_, '_> {
                     // As `check`: the licences refused before this one are not reasons.
                     s.notes.clear();
                     let mut d = s.d.clone();
-                    if reply.replayed {
-                        note(
-                            &mut d,
-                            format!(
-                                "shipped under licence {} by an earlier run (ledger key `{}` replayed; nothing drawn again)",
-                                licence.number, reply.key
-                            ),
-                        );
-                    }
                     if let Some(spec) = s.allocation() {
                         if let Some(b) = balances.balance(&spec.id) {
                             let citation =
@@ -583,7 +574,18 @@ impl ShipPlan for GroupPlan<'_, '_> {
                             );
                         }
                     }
-                    let d = licensed(d, &licence, &left);
+                    let mut d = licensed(d, &licence, &left);
+                    if reply.replayed {
+                        // One licence reason, as `check` gives after a ship: shipped before.
+                        if let Some(r) = d.reasons.iter_mut().rev().find(|r| r.rule == "licence") {
+                            r.summary = format!(
+                                "already shipped under licence {} by an earlier run (ledger key `{}` replayed): nothing is drawn again; left on the licence now: {}",
+                                licence.number,
+                                reply.key,
+                                describe_limits(&left)
+                            );
+                        }
+                    }
                     if licence.revenue_share_percent().is_some() {
                         s.accrue = Some((d, licence));
                         s.stage = Stage::Accrue;

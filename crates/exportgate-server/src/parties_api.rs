@@ -44,12 +44,19 @@ pub fn routes() -> Router<Shared> {
 
 /// Opens the party records in the server's database and loads the index.
 pub fn open(rs: &Ruleset, db: &FsPath) -> Result<(Box<dyn PartyStore>, Parties), String> {
-    let mut store = exportgate_store::sqlite::SqliteStore::open(db).map_err(|e| e.to_string())?;
+    // The server's database, SQLite or PostgreSQL: party records are shared by every server
+    // on one PostgreSQL database.
+    let url = if crate::db::is_postgres(db) {
+        db.to_string_lossy().into_owned()
+    } else {
+        format!("sqlite://{}", db.display())
+    };
+    let mut store = exportgate_store::open_party_store(&url).map_err(|e| e.to_string())?;
     let mut parties = Vec::new();
     for row in store.parties().map_err(|e| e.to_string())? {
         parties.push(checked(rs, row.record).map_err(|e| e.message)?);
     }
-    Ok((Box::new(store), Parties::new(PartyIndex::new(parties, rs))))
+    Ok((store, Parties::new(PartyIndex::new(parties, rs))))
 }
 
 fn checked(rs: &Ruleset, v: Value) -> Result<CheckedParty, ApiError> {

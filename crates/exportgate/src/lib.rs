@@ -943,20 +943,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             max_connections,
             replay_every,
             policy,
-        } => serve_cmd::serve(
+        } => serve_cmd::serve(serve_cmd::ServeOptions {
             addr,
-            db.as_deref(),
+            db: db.as_deref(),
             lists,
             screened_externally,
-            max_list_age,
-            exportgate_server::ServeLimits {
+            max_list_age_days: max_list_age,
+            limits: exportgate_server::ServeLimits {
                 header_read_timeout: std::time::Duration::from_secs(header_read_timeout),
                 idle_timeout: std::time::Duration::from_secs(idle_timeout),
                 max_connections: max_connections as usize,
             },
             replay_every,
-            policy.policy,
-        ),
+            policy: policy.policy,
+        }),
         Command::Replay {
             decisions,
             from_audit,

@@ -29,17 +29,30 @@ pub fn db_path(db: Option<&str>) -> anyhow::Result<PathBuf> {
     }
 }
 
+/// What `exportgate serve` was asked for, as parsed from its flags.
+pub struct ServeOptions<'a> {
+    pub addr: SocketAddr,
+    pub db: Option<&'a str>,
+    pub lists: Vec<PathBuf>,
+    pub screened_externally: bool,
+    pub max_list_age_days: u32,
+    pub limits: exportgate_server::ServeLimits,
+    pub replay_every: Option<u64>,
+    pub policy: Option<PathBuf>,
+}
+
 /// Run the server until interrupted.
-pub fn serve(
-    addr: SocketAddr,
-    db: Option<&str>,
-    lists: Vec<PathBuf>,
-    screened_externally: bool,
-    max_list_age_days: u32,
-    limits: exportgate_server::ServeLimits,
-    replay_every: Option<u64>,
-    policy: Option<PathBuf>,
-) -> anyhow::Result<ExitCode> {
+pub fn serve(options: ServeOptions<'_>) -> anyhow::Result<ExitCode> {
+    let ServeOptions {
+        addr,
+        db,
+        lists,
+        screened_externally,
+        max_list_age_days,
+        limits,
+        replay_every,
+        policy,
+    } = options;
     let config = exportgate_server::Config {
         addr,
         db: db_path(db)?,

@@ -367,6 +367,38 @@ fn ship_posts_once_and_a_rerun_changes_nothing() {
     assert_eq!(outcomes(&again), outcomes(&ds));
     assert!(again[0]["reasons"].to_string().contains("replayed"));
     assert_eq!(show(db, "D1234567"), v);
+    // One licence reason on a replayed order, saying it shipped before.
+    let licence_reasons: Vec<&Value> = again[0]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["rule"] == "licence")
+        .collect();
+    assert_eq!(licence_reasons.len(), 1, "{}", again[0]["reasons"]);
+    assert!(licence_reasons[0]["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("already shipped under licence D1234567"));
+
+    // `check` after `ship`: the shipped orders are reported as shipped under their licence
+    // (not as new orders the empty balance cannot cover); the refused ones stay refused.
+    let checked = decisions(&ok(run(
+        &[
+            "check",
+            file.to_str().unwrap(),
+            "--db",
+            db,
+            "--lists",
+            &csl(),
+        ],
+        None,
+    )));
+    assert_eq!(count(&checked, "licensed"), 3, "{checked:?}");
+    assert!(checked[0]["reasons"]
+        .to_string()
+        .contains("already shipped under licence D1234567"));
+    assert_eq!(count(&checked, "license_required"), 2);
+    assert_eq!(show(db, "D1234567"), v);
 
     // A bigger licence later: the refused orders now ship under it, the shipped ones don't move.
     ok(add_licence(
