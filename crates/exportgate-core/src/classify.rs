@@ -15,7 +15,9 @@ use crate::ruleset::{Context, Ruleset};
 use crate::spec::{ItemKind, Spec, SpecError};
 
 /// The ECCN outcome of a classification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 pub enum Eccn {
     #[serde(rename = "3A090.a")]
     E3A090A,

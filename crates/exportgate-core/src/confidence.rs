@@ -4,7 +4,18 @@ use serde::{Deserialize, Serialize};
 
 /// `P` primary text, `S` secondary source, `D` derived, `U` unconfirmed.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    Default,
+    schemars::JsonSchema,
 )]
 pub enum Confidence {
     #[default]

@@ -27,7 +27,9 @@ use crate::screening::{policy_from_text, ListAction, ListHit, Screening, Screeni
 use crate::spec::{Spec, SpecError};
 
 /// The decision's outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     NoLicenseRequired,
@@ -51,7 +53,7 @@ impl Outcome {
 }
 
 /// How a rule came out for this order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleStatus {
     Applied,
@@ -75,7 +77,7 @@ pub struct RuleTrace {
 }
 
 /// The decision for one order line.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Decision {
     pub id: String,
     pub date: NaiveDate,
@@ -1940,7 +1942,7 @@ fn decide_resolved(
 }
 
 /// A red flag on a decision: raised with its evidence, or unknown for want of a fact.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RedFlag {
     pub id: String,
     pub title: String,
@@ -1951,7 +1953,7 @@ pub struct RedFlag {
 }
 
 /// Whether a red flag was raised, or could not be checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FlagStatus {
     Raised,
@@ -1972,7 +1974,7 @@ pub struct CountryAllocation {
 }
 
 /// A licence an order ships under, and what is left of it after this order.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct LicenceUse {
     pub number: String,
     /// Balance left by limit (`units`, `value`, `tpp`).

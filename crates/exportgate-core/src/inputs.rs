@@ -30,7 +30,7 @@ pub fn digest_parts<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> String {
 }
 
 /// The digests of the rule data one ruleset was built from.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DataDigests {
     /// Every regime document, by regime id.
     pub regimes: String,
@@ -89,7 +89,7 @@ pub fn regimes_digest(docs: &[(&str, &str)]) -> String {
 }
 
 /// One screening list a decision was screened against.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ListInput {
     /// Source name (`csl`, `un`, `ofac-sdn`, or the file's stem).
     pub source: String,
@@ -104,7 +104,7 @@ pub struct ListInput {
 }
 
 /// Everything a decision rested on besides the order itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DecisionInputs {
     /// [`ENGINE_VERSION`] of the engine that decided.
     pub engine: String,

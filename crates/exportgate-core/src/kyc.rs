@@ -470,7 +470,7 @@ pub struct DueDiligencePolicy {
 }
 
 /// The facts that would settle one unknown red flag.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct MissingFacts {
     pub flag: String,
     pub severity: crate::regime::Severity,
@@ -482,7 +482,7 @@ pub struct MissingFacts {
 }
 
 /// A party record the decision drew on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PartyUse {
     pub id: String,
     pub role: &'static str,
@@ -494,7 +494,7 @@ pub struct PartyUse {
 
 /// A decision's due-diligence section: the parties drawn on, the source of each fact, and
 /// the facts that would settle each unknown red flag.
-#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default, schemars::JsonSchema)]
 pub struct DueDiligenceReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parties: Vec<PartyUse>,

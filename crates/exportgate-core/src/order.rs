@@ -54,7 +54,7 @@ fn check_order_id(id: &str) -> Result<(), SpecError> {
 }
 
 /// What is ordered: a catalog id or an inline spec.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,7 +64,7 @@ pub struct OrderItem {
 }
 
 /// A party that owns part of another.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Owner {
     pub name: String,
@@ -75,7 +75,7 @@ pub struct Owner {
 }
 
 /// A party to the order: exporter, consignee, end user or intermediary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Party {
     /// The party's name; may be left out when `party_id` names a party record.
@@ -105,7 +105,7 @@ pub struct Party {
 }
 
 /// What the items will be used for.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndUse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,7 +115,7 @@ pub struct EndUse {
 }
 
 /// One order line.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Order {
     pub id: String,
@@ -152,7 +152,7 @@ pub struct Order {
 /// below the threshold rebuts the foundry presumption only when the die was packaged by the
 /// front-end fabricator outside Macau and Country Group D:5 (Note 1.b) or by an approved OSAT
 /// company listed in Supp. No. 7 to part 740 (Note 1.c), on that packager's attestation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Packaging {
     /// `front_end_fabricator`, `approved_osat` or `other`.
@@ -166,7 +166,7 @@ pub struct Packaging {
 pub const PACKAGERS: [&str; 3] = ["front_end_fabricator", "approved_osat", "other"];
 
 /// Know-your-customer facts behind the diversion red flags (BIS guidance of 13 May 2025).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DueDiligence {
     /// When the customer first ordered advanced ICs from the exporter.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::confidence::Confidence;
 
 /// One reason in a result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Reason {
     /// The rule id (`acs-2023.country-scope`) or classification paragraph (`3A090.a.1`).
     pub rule: String,

@@ -299,7 +299,9 @@ impl FactOp {
 }
 
 /// How serious a red flag is: `high` holds the order for review.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     Low,
@@ -311,7 +313,19 @@ pub enum Severity {
 /// requirements apply, the decision states the greatest. `Unknown` (the text does not settle
 /// the policy) ranks above case-by-case, since it may be stricter, and below presumption of
 /// denial, which nothing exceeds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewPolicy {
     PresumptionOfApproval,
@@ -361,7 +375,7 @@ pub struct ExceptionChoice {
 }
 
 /// A condition attached to a decision: free text, or typed (`revenue_share_percent`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
     #[serde(rename = "type")]

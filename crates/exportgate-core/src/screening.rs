@@ -12,7 +12,7 @@ use crate::confidence::Confidence;
 use crate::regime::ReviewPolicy;
 
 /// One list hit on a party, as the decision engine sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ListHit {
     /// `consignee` or `end_user`.
     pub party: String,
@@ -78,7 +78,7 @@ pub enum Screening<'a> {
 }
 
 /// What the decision records about screening.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ScreeningRecord {
     /// `screened`, `not_screened` or `external`.
     pub status: &'static str,

@@ -10,7 +10,19 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// A numeric precision a vendor publishes peak throughput for. The names are fixed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
     Fp64,
@@ -73,7 +85,7 @@ impl fmt::Display for Precision {
 }
 
 /// What an item is: a logic IC, an HBM stack, or a computer/assembly carrying ICs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ItemKind {
     Ic,
@@ -82,7 +94,7 @@ pub enum ItemKind {
 }
 
 /// One line of a computer's bill of ICs: a catalog id or an inline spec, and a count.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IcCount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,7 +105,7 @@ pub struct IcCount {
 }
 
 /// The technical parameters of an item, as published by its vendor.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Spec {
     pub name: String,

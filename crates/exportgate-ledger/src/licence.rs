@@ -38,13 +38,51 @@ impl KnownIds for AnyIds {
 }
 
 /// A condition attached to a licence.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Condition {
     /// Free text, kept verbatim.
     Text { text: String },
     /// A share of revenue payable to the US government (e.g. 15 for the 2025 H20/MI308 licences).
     RevenueSharePercent { value: u32 },
+}
+
+/// A licence file as `licences add` and `POST /v1/licences` read it: the form its JSON Schema
+/// (`exportgate schema licence`) describes. [`Licence::from_value`] checks the same fields and
+/// more (known items and countries, a limit present, dates in order); a test keeps the two
+/// field lists equal.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LicenceFile {
+    /// The licence number (`D1234567`).
+    pub number: String,
+    /// Who holds it (the exporter).
+    pub holder: String,
+    /// Catalog ids or ECCNs (`3A090.a`; `3A090` covers its paragraphs).
+    pub items: Vec<String>,
+    /// ISO country codes.
+    pub destinations: Vec<String>,
+    /// Consignee names (compared case- and space-insensitively).
+    pub consignees: Vec<String>,
+    /// Units the licence allows (at least one of `units`, `value`, `tpp` is a limit).
+    #[serde(default)]
+    pub units: Option<u64>,
+    /// Value in US cents.
+    #[serde(default)]
+    pub value: Option<u64>,
+    /// Total processing performance.
+    #[serde(default)]
+    pub tpp: Option<u64>,
+    pub valid_from: NaiveDate,
+    pub valid_to: NaiveDate,
+    #[serde(default)]
+    pub conditions: Vec<Condition>,
+    /// `active` (the default), `suspended`, `revoked` or `expired`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// A JSON Schema reference, ignored.
+    #[serde(default, rename = "$schema")]
+    pub schema: Option<String>,
 }
 
 /// A licence's status; only `active` licences accept new reservations.

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::normalize::Normalizer;
 
 /// One cleared false positive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AllowEntry {
     /// The party's name as screened.
     pub party_name: String,
@@ -34,7 +34,7 @@ pub struct Clearance {
 }
 
 /// A set of clearances.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AllowList {
     /// The clearances.
     pub entries: Vec<AllowEntry>,

@@ -63,5 +63,39 @@ pub async fn openapi_json(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     require(&st, &headers, Role::Submitter)?;
-    Ok(Json(ApiDoc::openapi()).into_response())
+    Ok(Json(document()).into_response())
+}
+
+/// The OpenAPI document with the engine's own schemas added under `components.schemas`:
+/// `OrderLine` (what `POST /v1/check` and `POST /v1/ship` read) and `DecisionRecord` (what they
+/// answer), generated from the Rust types as `exportgate schema order|decision` prints them,
+/// with every type they use beside them.
+pub fn document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    let mut settings = schemars::generate::SchemaSettings::draft2020_12();
+    settings.definitions_path = "/components/schemas".into();
+    let mut read = settings.clone().into_generator();
+    let order = read.root_schema_for::<exportgate_core::Order>();
+    let mut written = settings.for_serialize().into_generator();
+    let decision = written.root_schema_for::<exportgate_core::Decision>();
+    let schemas = &mut doc["components"]["schemas"];
+    if !schemas.is_object() {
+        *schemas = serde_json::json!({});
+    }
+    for (name, schema) in read.definitions().iter().chain(written.definitions()) {
+        schemas[name.as_str()] = schema.clone();
+    }
+    let strip = |s: schemars::Schema| {
+        let mut v = serde_json::to_value(s).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            // The root carries its definitions at the path given; they are in the
+            // document's components already.
+            o.remove("$schema");
+            o.remove("components");
+        }
+        v
+    };
+    schemas["OrderLine"] = strip(order);
+    schemas["DecisionRecord"] = strip(decision);
+    doc
 }

@@ -17,6 +17,7 @@ mod render;
 mod replay_cmd;
 mod report_cmd;
 mod sample_cmd;
+pub mod schema_cmd;
 mod screen_cmd;
 mod serve_cmd;
 mod ship_cmd;
@@ -92,6 +93,12 @@ enum Command {
         regimes: Vec<String>,
         #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
         format: TextOrJson,
+    },
+    /// Print the JSON Schema of a file the engine reads or writes (generated from its types).
+    Schema {
+        /// Which document: order, decision, licence, scenario, allow, spec.
+        #[arg(value_enum)]
+        kind: schema_cmd::SchemaKind,
     },
     /// List the end-use tags an order may carry, what each means and which rules read it.
     Tags {
@@ -866,6 +873,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
         } => regimes_cmd::regimes(&rs, as_of.unwrap_or_else(today), regimes, format),
         Command::Tags { format } => tags_cmd::tags(&rs, format),
+        Command::Schema { kind } => schema_cmd::print(kind),
         Command::Explain {
             order,
             regimes,
