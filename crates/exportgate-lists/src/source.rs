@@ -67,6 +67,12 @@ fn describe(v: &ListVersion) -> String {
 }
 
 impl ScreeningSource {
+    /// The screener itself (none when the parties are screened externally or no list was
+    /// loaded), for a door that screens names rather than orders.
+    pub fn into_screener(self) -> Option<Screener> {
+        self.screener
+    }
+
     /// Build from list files if any are given, else from the lists imported into the SQLite
     /// database at `db` (when it exists), else none. With `external`, nothing is screened and
     /// decisions record that the caller screened the parties.

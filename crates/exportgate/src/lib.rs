@@ -138,6 +138,9 @@ enum Command {
         /// The list database (default: $EXPORTGATE_DB, else the user's data directory).
         #[arg(long)]
         db: Option<PathBuf>,
+        /// Screen against these list files instead of the list database (repeatable).
+        #[arg(long = "lists")]
+        lists: Vec<PathBuf>,
     },
     /// Import, update and inspect the restricted-party lists in the list database.
     Lists {
@@ -924,11 +927,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             batch,
             format,
             db,
+            lists,
         } => match (batch, name) {
-            (Some(file), _) => screen_cmd::batch(db, &file, format != ScreenFormat::Text),
-            (None, Some(name)) => {
-                screen_cmd::screen(db, &name, country.as_deref(), format != ScreenFormat::Text)
-            }
+            (Some(file), _) => screen_cmd::batch(db, &lists, &file, format != ScreenFormat::Text),
+            (None, Some(name)) => screen_cmd::screen(
+                db,
+                &lists,
+                &name,
+                country.as_deref(),
+                format != ScreenFormat::Text,
+            ),
             (None, None) => Err(user("give a NAME to screen, or --batch FILE")),
         },
         Command::Lists { command, db } => match command {

@@ -29,13 +29,22 @@ struct Record<'a> {
     error: Option<String>,
 }
 
-fn load(db: Option<PathBuf>) -> anyhow::Result<Screener> {
+/// The lists to screen against: the files given with `--lists`, else those imported into the
+/// list database.
+fn load(db: Option<PathBuf>, lists: &[PathBuf]) -> anyhow::Result<Screener> {
+    if !lists.is_empty() {
+        let source = exportgate_lists::source::ScreeningSource::open(lists, None, false, today())
+            .map_err(|e| user(e.to_string()))?;
+        return source
+            .into_screener()
+            .ok_or_else(|| user("no list was loaded from --lists"));
+    }
     let db = db_path(db)?;
     let no_lists = || {
         user(format!(
             "no screening lists are imported in {}\n\nhint: run `exportgate lists import PATH` \
              (for example `exportgate lists import ../shared/data/lists/csl_2026-07-31/screening-list.json`) \
-             or `exportgate lists update`, or pass --db",
+             or `exportgate lists update`, or pass --db, or give a list file with --lists FILE",
             db.display()
         ))
     };
@@ -106,11 +115,12 @@ fn print_text(out: &mut impl Write, query: &str, hits: &[Hit]) -> std::io::Resul
 
 pub fn screen(
     db: Option<PathBuf>,
+    lists: &[PathBuf],
     name: &str,
     country: Option<&str>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let screener = load(db)?;
+    let screener = load(db, lists)?;
     let party = Party {
         name: name.to_string(),
         country: country.map(str::to_string),
@@ -223,8 +233,13 @@ fn shorten(s: &str) -> String {
     }
 }
 
-pub fn batch(db: Option<PathBuf>, file: &Path, jsonl: bool) -> anyhow::Result<ExitCode> {
-    let screener = load(db)?;
+pub fn batch(
+    db: Option<PathBuf>,
+    lists: &[PathBuf],
+    file: &Path,
+    jsonl: bool,
+) -> anyhow::Result<ExitCode> {
+    let screener = load(db, lists)?;
     let bytes = if file == Path::new("-") {
         let mut b = Vec::new();
         std::io::Read::read_to_end(

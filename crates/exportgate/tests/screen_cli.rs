@@ -266,3 +266,31 @@ fn update_from_a_local_server_and_a_404_keeps_the_previous_version() {
     let out = run(&db, &["screen", "--format", "json", "Taliban"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+/// `screen --lists FILE` screens against the file, with no list database at all (as `check
+/// --lists` does), so the README's `screen` works on a fresh machine before `lists import`.
+#[test]
+fn screen_takes_a_list_file_without_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("never-created.sqlite");
+    let csl = csl();
+    let o = run(
+        &missing,
+        &[
+            "screen",
+            "Huawei Technologies Co., Ltd.",
+            "--lists",
+            csl.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("certain"), "{}", text(&o.stdout));
+    assert!(!missing.exists(), "no database is created");
+    let o = run(&missing, &["screen", "Huawei"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("--lists FILE"),
+        "{}",
+        text(&o.stderr)
+    );
+}
