@@ -43,7 +43,7 @@ pub struct AuditBase {
 impl AuditBase {
     /// Hex sha256 of the checkpoint text.
     pub fn checkpoint_sha256(&self) -> String {
-        hex(&Sha256::digest(self.checkpoint.as_bytes()))
+        hex::encode(Sha256::digest(self.checkpoint.as_bytes()))
     }
 }
 
@@ -118,10 +118,6 @@ pub struct AuditSummary {
     pub head_hash: String,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    hex::encode(bytes)
-}
-
 /// The hash of a record with the given fields.
 pub fn record_hash(
     prev_hash: &str,
@@ -139,7 +135,7 @@ pub fn record_hash(
         hasher.update(field.as_bytes());
         hasher.update(b"\n");
     }
-    hex(&hasher.finalize())
+    hex::encode(hasher.finalize())
 }
 
 impl AuditRecord {

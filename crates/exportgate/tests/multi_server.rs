@@ -11,7 +11,6 @@
 
 mod server_util;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -76,15 +75,7 @@ impl Srv {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start exportgate serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line `{line}`"))
-            .to_string();
+        let base = server_util::listening_on(&mut child);
         Srv { child, base }
     }
 

@@ -15,6 +15,18 @@ pub fn csl() -> PathBuf {
         .join("../../../shared/data/lists/csl_2026-07-31/screening-list.json")
 }
 
+/// The base URL a starting `exportgate serve` prints as its first line ("listening on ...").
+pub fn listening_on(child: &mut Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line.trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line `{line}`"))
+        .to_string()
+}
+
 /// A running server, killed on drop.
 pub struct Server {
     child: Child,
@@ -44,15 +56,7 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start exportgate serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line `{line}`"))
-            .to_string();
+        let base = listening_on(&mut child);
         Server { child, base, dir }
     }
 
