@@ -114,6 +114,15 @@ pub enum AccountKind {
         percent: u32,
         currency: String,
     },
+    /// Units of a product (catalog chip id) shipped to end users in `destination` (`US`): the
+    /// reference flow of a volume cap (see [`crate::flow`]).
+    ReferenceFlow {
+        product: String,
+        destination: String,
+    },
+    /// Units of a product drawn under licences with a `volume_cap_percent` condition (see
+    /// [`crate::flow`]).
+    CappedDraws { product: String },
     /// Anything else the caller wants to cap.
     Other { description: String },
 }

@@ -23,6 +23,7 @@ pub mod auditor;
 pub mod conformance;
 pub mod cover;
 pub mod engine;
+pub mod flow;
 pub mod licence;
 pub mod memory;
 pub mod reconcile;
@@ -39,6 +40,10 @@ pub use audit::{AuditBase, AuditBreak, AuditRecord, AuditSummary, BreakKind};
 pub use auditor::Auditor;
 pub use cover::{fits, fits_limits, OrderFacts, WhyNot};
 pub use engine::{EnsureError, Ensured, InvariantViolation};
+pub use flow::{
+    cap_units, capped_draws_account, reference_flow_account, volume_cap, CapExceeded,
+    REFERENCE_DESTINATION,
+};
 pub use licence::{AnyIds, Condition, KnownIds, Licence, LicenceError, LicenceStatus};
 pub use memory::MemoryStore;
 pub use reconcile::{Checkpoint, Disagreement, LedgerRows, Reconciled};

@@ -45,6 +45,9 @@ pub enum Condition {
     Text { text: String },
     /// A share of revenue payable to the US government (e.g. 15 for the 2025 H20/MI308 licences).
     RevenueSharePercent { value: u32 },
+    /// Draws of a product under the licence may not pass this share of the units of the same
+    /// product shipped to US end users (50 for 91 FR 1684; see [`crate::flow`]).
+    VolumeCapPercent { value: u32 },
 }
 
 /// A licence file as `licences add` and `POST /v1/licences` read it: the form its JSON Schema
@@ -237,11 +240,11 @@ fn condition(value: &Value, path: &str) -> Result<Condition, LicenceError> {
         .map_err(|_| field_error(format!("{path}.type"), "must be a non-empty string"))?;
     let allowed: &[&str] = match kind.as_str() {
         "text" => &["type", "text"],
-        "revenue_share_percent" => &["type", "value"],
+        "revenue_share_percent" | "volume_cap_percent" => &["type", "value"],
         other => {
             return Err(field_error(
                 format!("{path}.type"),
-                format!("is unknown: `{other}` (known: `text`, `revenue_share_percent`)"),
+                format!("is unknown: `{other}` (known: `text`, `revenue_share_percent`, `volume_cap_percent`)"),
             ))
         }
     };
@@ -259,9 +262,11 @@ fn condition(value: &Value, path: &str) -> Result<Condition, LicenceError> {
         _ => {
             let raw = object.get("value");
             match raw.and_then(Value::as_u64) {
-                Some(v) if (1..=100).contains(&v) => {
-                    Ok(Condition::RevenueSharePercent { value: v as u32 })
-                }
+                Some(v) if (1..=100).contains(&v) => Ok(if kind == "volume_cap_percent" {
+                    Condition::VolumeCapPercent { value: v as u32 }
+                } else {
+                    Condition::RevenueSharePercent { value: v as u32 }
+                }),
                 _ => Err(field_error(
                     format!("{path}.value"),
                     format!(
@@ -464,7 +469,16 @@ impl Licence {
     pub fn revenue_share_percent(&self) -> Option<u32> {
         self.conditions.iter().find_map(|c| match c {
             Condition::RevenueSharePercent { value } => Some(*value),
-            Condition::Text { .. } => None,
+            _ => None,
+        })
+    }
+
+    /// The volume cap a typed condition demands (percent of the US-bound reference flow), if
+    /// any.
+    pub fn volume_cap_percent(&self) -> Option<u32> {
+        self.conditions.iter().find_map(|c| match c {
+            Condition::VolumeCapPercent { value } => Some(*value),
+            _ => None,
         })
     }
 }

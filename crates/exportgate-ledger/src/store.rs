@@ -194,6 +194,12 @@ pub enum ShipStep {
 pub trait Balances {
     /// An account's balance, or `None` if it does not exist.
     fn balance(&self, account: &AccountId) -> Option<Balance>;
+    /// The reply recorded under `key` before this group or earlier in it, if the key was
+    /// among those the plan said it touches or has been submitted (`None` otherwise).
+    fn recorded(&self, key: &Key) -> Option<Reply> {
+        let _ = key;
+        None
+    }
 }
 
 /// Chooses the requests of a group of shipments from the ledger's replies.
@@ -212,6 +218,9 @@ pub trait ShipPlan {
 impl Balances for State {
     fn balance(&self, account: &AccountId) -> Option<Balance> {
         self.account(account).map(crate::Account::balance)
+    }
+    fn recorded(&self, key: &Key) -> Option<Reply> {
+        self.outcome(key).map(|o| o.reply.clone())
     }
 }
 

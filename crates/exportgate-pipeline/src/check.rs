@@ -144,7 +144,7 @@ impl Pipeline<'_> {
         run.quotas.record(&order.consignee.name, &d);
         if let Some(s) = store {
             if d.outcome == Outcome::LicenseRequired {
-                d = run.licensing(s)?.check(s, order, d)?;
+                d = run.licensing(s)?.check(s, self.ruleset(), order, d)?;
             }
         }
         let r = Ok(d);

@@ -25,6 +25,7 @@
 
 pub mod accrual;
 pub mod check;
+pub mod flows;
 pub mod identity;
 pub mod known;
 pub mod licensing;

@@ -16,9 +16,9 @@ use std::collections::{BTreeMap, HashMap};
 use exportgate_core::decide::LicenceUse;
 use exportgate_core::reason::{num, Reason};
 use exportgate_core::regime::Condition as DecisionCondition;
-use exportgate_core::{Decision, Order, Outcome};
+use exportgate_core::{Decision, Order, Outcome, Ruleset};
 use exportgate_ledger::{
-    fits_limits, AccountId, AccountSpec, AccountStatus, Amounts, Balances, Condition, Dimension,
+    capped_draws_account, reference_flow_account, volume_cap, fits_limits, AccountId, AccountSpec, AccountStatus, Amounts, Balances, Condition, Dimension,
     Key, LedgerStore, Licence, Limits, OrderFacts, Reply, ResultCode, StoreError,
 };
 use sha2::{Digest, Sha256};
@@ -101,6 +101,12 @@ fn decision_conditions(licence: &Licence) -> Vec<DecisionCondition> {
         .map(|c| match c {
             Condition::RevenueSharePercent { value } => DecisionCondition {
                 kind: "revenue_share_percent".into(),
+                value: Some(f64::from(*value)),
+                text: None,
+                citation: Some(format!("licence {}", licence.number)),
+            },
+            Condition::VolumeCapPercent { value } => DecisionCondition {
+                kind: "volume_cap_percent".into(),
                 value: Some(f64::from(*value)),
                 text: None,
                 citation: Some(format!("licence {}", licence.number)),
@@ -191,6 +197,8 @@ pub struct Licensing {
     read: HashMap<AccountId, Option<(AccountStatus, Limits)>>,
     /// `check`: what earlier lines of this run would draw, by account.
     run: HashMap<AccountId, Amounts>,
+    /// `check`: units used on reference-flow and capped-draws accounts as read, by account.
+    units_read: HashMap<AccountId, u64>,
 }
 
 impl Licensing {
@@ -202,6 +210,7 @@ impl Licensing {
             licences,
             read: HashMap::new(),
             run: HashMap::new(),
+            units_read: HashMap::new(),
         })
     }
 
@@ -211,6 +220,7 @@ impl Licensing {
             licences: Vec::new(),
             read: HashMap::new(),
             run: HashMap::new(),
+            units_read: HashMap::new(),
         }
     }
 
@@ -252,12 +262,53 @@ impl Licensing {
         });
     }
 
+    /// Units on a flow or capped-draws account as read from the ledger (posted plus pending)
+    /// plus what earlier lines of this run would add.
+    fn units(&mut self, store: &mut dyn LedgerStore, id: &AccountId) -> Result<u64, StoreError> {
+        if !self.units_read.contains_key(id) {
+            let used = store
+                .balance(id)?
+                .map(|b| b.posted.units.saturating_add(b.pending.units))
+                .unwrap_or(0);
+            self.units_read.insert(id.clone(), used);
+        }
+        let run = self.run.get(id).map(|a| a.units).unwrap_or(0);
+        Ok(self.units_read[id].saturating_add(run))
+    }
+
+    /// `check`: whether drawing `amounts` under a licence with a `percent`% volume cap fits
+    /// the cap as the ledger's balances (and this run's earlier lines) stand: `Ok` with the
+    /// capped-draws account to count the draw on, or `Err` with the refusal as `ship` gives it.
+    fn volume_cap(
+        &mut self,
+        store: &mut dyn LedgerStore,
+        rs: &Ruleset,
+        d: &Decision,
+        amounts: &Amounts,
+        percent: u32,
+    ) -> Result<Result<AccountId, String>, StoreError> {
+        let Some(product) = crate::flows::product(d) else {
+            return Ok(Err(format!(
+                "carries a {percent}% volume cap, and the order names no catalog chip, so the product whose US-bound shipments cap it is unknown"
+            )));
+        };
+        let flow = self.units(store, &reference_flow_account(product))?;
+        let capped = capped_draws_account(product);
+        let drawn = self.units(store, &capped)?;
+        let bound = crate::flows::bound(rs, &d.destination);
+        Ok(match volume_cap(&bound, drawn, amounts.units, flow, percent) {
+            Ok(()) => Ok(capped),
+            Err(e) => Err(format!("the ledger refused it: {e}")),
+        })
+    }
+
     /// `check`: a `license_required` decision becomes `licensed` when a licence covers the order
     /// and its balance (and the country allocation's, if one applies), less what earlier lines
     /// of the run would draw, is enough. Reads the ledger, writes nothing.
     pub fn check(
         &mut self,
         store: &mut dyn LedgerStore,
+        rs: &Ruleset,
         order: &Order,
         mut d: Decision,
     ) -> Result<Decision, StoreError> {
@@ -334,6 +385,19 @@ impl Licensing {
                 ));
                 continue;
             }
+            let capped = match licence.volume_cap_percent() {
+                None => None,
+                Some(percent) => match self.volume_cap(store, rs, &d, &amounts, percent)? {
+                    Ok(id) => Some(id),
+                    Err(why) => {
+                        notes.push(format!(
+                            "licence {} covers the order but {why}",
+                            licence.number
+                        ));
+                        continue;
+                    }
+                },
+            };
             if let Some(spec) = &allocation {
                 let alloc = self.available(store, &spec.id, Some(spec.limits))?;
                 let refusal = match alloc {
@@ -355,6 +419,9 @@ impl Licensing {
                     continue;
                 }
                 self.draw(&spec.id, &amounts);
+            }
+            if let Some(capped) = &capped {
+                self.draw(capped, &amounts);
             }
             self.draw(&id, &amounts);
             let left = available.remaining(&amounts);

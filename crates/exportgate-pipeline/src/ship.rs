@@ -12,7 +12,13 @@
 //! * under a licence with a `revenue_share_percent` condition, the share of the order's value is
 //!   reserved-and-posted on the licence's accrual account for the order's calendar quarter right
 //!   after the draw, in the same transaction (a refusal abandons the group: nothing is written);
-//!   an order without a value is `hold_for_review` naming `value_usd` before anything is drawn.
+//!   an order without a value is `hold_for_review` naming `value_usd` before anything is drawn;
+//! * under a licence with a `volume_cap_percent` condition, the draw also names the product's
+//!   capped-draws account, and is made only if the capped units after it stay within that share
+//!   of the product's US-bound reference flow as the transaction reads them (see
+//!   [`crate::flows`]); otherwise the licence is refused with the numbers
+//!   (`exceeds_limit: China-bound 5,100 would pass 50% of US-bound 10,000`);
+//! * an order to the US that ships credits its product's reference flow.
 //!
 //! Ledger requests are dated at the order's date (now, when the order is dated today), the
 //! date the ledger checks validity against. Every request's idempotency key derives from the
@@ -26,8 +32,9 @@ use chrono::Datelike;
 use exportgate_core::reason::Reason;
 use exportgate_core::{Decision, ListHit, NoQuotas, Order, Outcome};
 use exportgate_ledger::account::LPP_TPP_PER_YEAR;
+use exportgate_ledger::flow::grouped;
 use exportgate_ledger::{
-    share_cents, AccountId, AccountSpec, Amounts, Balances, Key, LedgerStore, Licence, Quarter,
+    capped_draws_account, reference_flow_account, share_cents, volume_cap, AccountId, AccountSpec, Amounts, Balances, Key, LedgerStore, Licence, Quarter,
     Reply, Request, ShipPlan, ShipStep, StoreError, Timestamp, ACCRUAL_CURRENCY,
 };
 use rayon::prelude::*;
@@ -219,6 +226,9 @@ enum Stage {
     /// Licensed under a licence with a revenue-share condition: accrue the share.
     Accrue,
     AccrualSent,
+    /// An order to the US: credit its product's US-bound reference flow.
+    Flow,
+    FlowSent,
 }
 
 /// One order on its way through the ledger.
@@ -237,6 +247,8 @@ struct Shipment<'o> {
     d: Decision,
     stage: Stage,
     ensured: bool,
+    /// The capped-draws account of the licence being tried has been ensured.
+    ensured_cap: bool,
     tried: usize,
     notes: Vec<String>,
     /// The licensed decision waiting for its revenue-share accrual, and the licence.
@@ -274,6 +286,7 @@ impl<'o> Shipment<'o> {
             first,
             stage: Stage::Start,
             ensured: false,
+            ensured_cap: false,
             tried: 0,
             notes: Vec::new(),
             accrue: None,
@@ -285,6 +298,7 @@ impl<'o> Shipment<'o> {
         self.d = self.first.clone();
         self.stage = Stage::Start;
         self.ensured = false;
+        self.ensured_cap = false;
         self.tried = 0;
         self.notes.clear();
         self.accrue = None;
@@ -306,6 +320,11 @@ impl<'o> Shipment<'o> {
             .allocation
             .as_ref()
             .map(|a| AccountSpec::country_allocation(&a.country, false))
+    }
+
+    /// The product a volume cap counts this order under (its catalog chip id).
+    fn product(&self) -> Option<&str> {
+        crate::flows::product(&self.first)
     }
 
     fn amounts(&self) -> Amounts {
@@ -446,6 +465,16 @@ impl ShipPlan for GroupPlan<'_, '_> {
                 keys.push(order_key(&s.order.id, "lpp"));
                 ids.push(s.lpp_spec().id);
             }
+            if let Some(product) = s.product() {
+                if crate::flows::credits_flow(&s.first) {
+                    keys.push(order_key(&s.order.id, "us-flow"));
+                    ids.push(reference_flow_account(product));
+                }
+                if s.candidates.iter().any(|l| l.volume_cap_percent().is_some()) {
+                    ids.push(reference_flow_account(product));
+                    ids.push(capped_draws_account(product));
+                }
+            }
             for l in &s.candidates {
                 keys.push(order_key(&s.order.id, &format!("licence:{}", l.number)));
                 ids.push(l.account_id());
@@ -467,6 +496,10 @@ impl ShipPlan for GroupPlan<'_, '_> {
             let s = &mut self.shipments[i];
             match s.stage {
                 Stage::Start => {
+                    if crate::flows::credits_flow(&s.first) {
+                        s.stage = Stage::Flow;
+                        continue;
+                    }
                     if !s.uses_lpp() {
                         s.stage = Stage::Licences;
                         continue;
@@ -524,11 +557,62 @@ impl ShipPlan for GroupPlan<'_, '_> {
                         }
                     }
                     let licence = &s.candidates[s.tried];
+                    let key = order_key(&s.order.id, &format!("licence:{}", licence.number));
+                    let mut capped = None;
+                    if let Some(percent) = licence.volume_cap_percent() {
+                        let Some(product) = s.product().map(str::to_owned) else {
+                            s.notes.push(format!(
+                                "licence {} covers the order but carries a {percent}% volume cap, and the order names no catalog chip, so the product whose US-bound shipments cap it is unknown",
+                                licence.number
+                            ));
+                            s.tried += 1;
+                            continue;
+                        };
+                        let spec = AccountSpec::capped_draws(&product);
+                        if !s.ensured_cap {
+                            s.ensured_cap = true;
+                            return ShipStep::Ensure(spec, s.at);
+                        }
+                        // A draw recorded by an earlier run replays (nothing is drawn again),
+                        // whatever the cap says now; a new draw must fit the cap as this
+                        // transaction reads the balances.
+                        if balances.recorded(&key).is_none() {
+                            let flow = balances
+                                .balance(&reference_flow_account(&product))
+                                .map(|b| b.posted.units)
+                                .unwrap_or(0);
+                            let drawn = balances
+                                .balance(&spec.id)
+                                .map(|b| b.posted.units.saturating_add(b.pending.units))
+                                .unwrap_or(0);
+                            let bound = crate::flows::bound(
+                                self.pipeline.ruleset(),
+                                &s.first.destination,
+                            );
+                            if let Err(e) =
+                                volume_cap(&bound, drawn, s.amounts().units, flow, percent)
+                            {
+                                s.notes.push(format!(
+                                    "licence {} covers the order but the ledger refused it: {e}",
+                                    licence.number
+                                ));
+                                s.ensured = false;
+                                s.ensured_cap = false;
+                                s.tried += 1;
+                                continue;
+                            }
+                        }
+                        capped = Some(spec.id);
+                    }
+                    let licence = &s.candidates[s.tried];
                     let mut accounts = vec![licence.account_id()];
                     accounts.extend(allocation.map(|a| a.id));
+                    accounts.extend(capped);
                     s.stage = Stage::LicenceSent;
+                    s.ensured = false;
+                    s.ensured_cap = false;
                     return ShipStep::Submit(Request::ReserveAndPost {
-                        key: order_key(&s.order.id, &format!("licence:{}", licence.number)),
+                        key,
                         accounts,
                         amounts: s.amounts(),
                         at: s.at,
@@ -664,6 +748,59 @@ impl ShipPlan for GroupPlan<'_, '_> {
                             if reply.replayed { " by an earlier run (replayed; nothing accrued again)" } else { "" },
                             money(total),
                             Quarter::of(s.at.date()),
+                        ),
+                    ));
+                    return self.done(i, Ok(d), replies);
+                }
+                Stage::Flow => {
+                    let Some(product) = s.product().map(str::to_owned) else {
+                        return ShipStep::Abandon("no product to credit".into());
+                    };
+                    let spec = AccountSpec::reference_flow(&product);
+                    if !s.ensured {
+                        s.ensured = true;
+                        return ShipStep::Ensure(spec, s.at);
+                    }
+                    s.ensured = false;
+                    s.stage = Stage::FlowSent;
+                    return ShipStep::Submit(Request::ReserveAndPost {
+                        key: order_key(&s.order.id, "us-flow"),
+                        accounts: vec![spec.id],
+                        amounts: Amounts {
+                            units: s.first.quantity,
+                            ..Amounts::ZERO
+                        },
+                        at: s.at,
+                    });
+                }
+                Stage::FlowSent => {
+                    let Some(reply) = replies.last() else {
+                        return ShipStep::Abandon("no reply to the reference flow".into());
+                    };
+                    if !reply.is_ok() {
+                        // Fail closed: an order to the US whose units cannot be counted is
+                        // not written (a cap elsewhere would rest on a wrong flow).
+                        return ShipStep::Abandon(format!(
+                            "order `{}`: the ledger refused its US-bound reference flow: {}",
+                            s.order.id,
+                            refusal(balances, reply, &Amounts::ZERO)
+                        ));
+                    }
+                    let product = s.product().unwrap_or_default().to_owned();
+                    let total = balances
+                        .balance(&reference_flow_account(&product))
+                        .map(|b| b.posted.units)
+                        .unwrap_or(0);
+                    let mut d = s.d.clone();
+                    d.reasons.push(Reason::new(
+                        crate::flows::FLOW_RULE,
+                        crate::flows::FLOW_CITATION,
+                        format!(
+                            "{} units of `{product}` to US end users recorded in its reference flow under `{}`{} ({} units so far)",
+                            grouped(s.first.quantity),
+                            reply.key,
+                            if reply.replayed { " by an earlier run (replayed; nothing added again)" } else { "" },
+                            grouped(total),
                         ),
                     ));
                     return self.done(i, Ok(d), replies);

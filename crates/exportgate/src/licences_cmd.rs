@@ -146,6 +146,9 @@ pub fn show(number: &str, db: &DbUrl, format: TextOrJson) -> anyhow::Result<Exit
                     exportgate_ledger::Condition::RevenueSharePercent { value } => {
                         println!("condition    revenue share {value} %")
                     }
+                    exportgate_ledger::Condition::VolumeCapPercent { value } => {
+                        println!("condition    volume cap {value} % of the units of the same product shipped to US end users")
+                    }
                     exportgate_ledger::Condition::Text { text } => {
                         println!("condition    {text}")
                     }
