@@ -7,6 +7,7 @@ mod check_cmd;
 mod classify_cmd;
 pub mod db;
 mod db_cmd;
+mod flows_cmd;
 mod input;
 mod licences_cmd;
 mod lists_cmd;
@@ -196,6 +197,12 @@ enum Command {
         #[command(subcommand)]
         command: LicencesCommand,
     },
+    /// The US-bound reference flow of volume caps: units of a product shipped to US end
+    /// users (`ship` of orders to the US records them too).
+    Flows {
+        #[command(subcommand)]
+        command: FlowsCommand,
+    },
     /// Reports over the ledger: `report revenue-share --quarter 2025Q4`.
     Report {
         #[command(subcommand)]
@@ -381,6 +388,35 @@ enum PartiesCommand {
         /// The next review date: after it the record's facts count as unknown.
         #[arg(long)]
         review_by: Option<NaiveDate>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum FlowsCommand {
+    /// Record units of a product shipped to US end users outside exportgate (once per
+    /// reference).
+    Add {
+        /// The catalog chip id (`nvidia-h200`; any case).
+        #[arg(long)]
+        product: String,
+        #[arg(long)]
+        units: u64,
+        /// The shipment's date (`2026-02-01`), not after today.
+        #[arg(long)]
+        date: NaiveDate,
+        /// The shipment's reference (invoice, bill of lading); default `<product>:<date>:<units>`.
+        #[arg(long)]
+        reference: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Every product's US-bound units, the units drawn under capped licences, and the
+    /// recorded shipments.
+    List {
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -821,6 +857,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             LicencesCommand::Show { number, format, db } => {
                 licences_cmd::show(&number, &db.url()?, format)
             }
+        },
+        Command::Flows { command } => match command {
+            FlowsCommand::Add {
+                product,
+                units,
+                date,
+                reference,
+                db,
+            } => flows_cmd::add(
+                &rs,
+                &product,
+                units,
+                date,
+                reference.as_deref(),
+                today(),
+                &db.url()?,
+            ),
+            FlowsCommand::List { format, db } => flows_cmd::list(&rs, &db.url()?, format),
         },
         Command::Report { command } => match command {
             ReportCommand::RevenueShare {
