@@ -87,7 +87,10 @@ pub struct Recorded {
 pub enum FlowError {
     /// Bad input, naming the field.
     #[error("`{field}`: {message}")]
-    Invalid { field: &'static str, message: String },
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("ledger: {0}")]
     Ledger(#[from] StoreError),
 }
@@ -232,7 +235,10 @@ mod tests {
         let mut store = MemoryStore::new();
         let at = Timestamp::start_of(chrono::NaiveDate::from_ymd_opt(2026, 2, 1).unwrap());
         let r = record(&rs, &mut store, "NVIDIA-H200", 10_000, "inv-1", "t", at).unwrap();
-        assert_eq!((r.product.as_str(), r.us_units, r.replayed), ("nvidia-h200", 10_000, false));
+        assert_eq!(
+            (r.product.as_str(), r.us_units, r.replayed),
+            ("nvidia-h200", 10_000, false)
+        );
         let again = record(&rs, &mut store, "nvidia-h200", 10_000, "inv-1", "t", at).unwrap();
         assert!(again.replayed);
         assert_eq!(again.us_units, 10_000);

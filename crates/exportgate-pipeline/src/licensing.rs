@@ -18,8 +18,9 @@ use exportgate_core::reason::{num, Reason};
 use exportgate_core::regime::Condition as DecisionCondition;
 use exportgate_core::{Decision, Order, Outcome, Ruleset};
 use exportgate_ledger::{
-    capped_draws_account, reference_flow_account, volume_cap, fits_limits, AccountId, AccountSpec, AccountStatus, Amounts, Balances, Condition, Dimension,
-    Key, LedgerStore, Licence, Limits, OrderFacts, Reply, ResultCode, StoreError,
+    capped_draws_account, fits_limits, reference_flow_account, volume_cap, AccountId, AccountSpec,
+    AccountStatus, Amounts, Balances, Condition, Dimension, Key, LedgerStore, Licence, Limits,
+    OrderFacts, Reply, ResultCode, StoreError,
 };
 use sha2::{Digest, Sha256};
 
@@ -296,10 +297,12 @@ impl Licensing {
         let capped = capped_draws_account(product);
         let drawn = self.units(store, &capped)?;
         let bound = crate::flows::bound(rs, &d.destination);
-        Ok(match volume_cap(&bound, drawn, amounts.units, flow, percent) {
-            Ok(()) => Ok(capped),
-            Err(e) => Err(format!("the ledger refused it: {e}")),
-        })
+        Ok(
+            match volume_cap(&bound, drawn, amounts.units, flow, percent) {
+                Ok(()) => Ok(capped),
+                Err(e) => Err(format!("the ledger refused it: {e}")),
+            },
+        )
     }
 
     /// `check`: a `license_required` decision becomes `licensed` when a licence covers the order

@@ -34,8 +34,9 @@ use exportgate_core::{Decision, ListHit, NoQuotas, Order, Outcome};
 use exportgate_ledger::account::LPP_TPP_PER_YEAR;
 use exportgate_ledger::flow::grouped;
 use exportgate_ledger::{
-    capped_draws_account, reference_flow_account, share_cents, volume_cap, AccountId, AccountSpec, Amounts, Balances, Key, LedgerStore, Licence, Quarter,
-    Reply, Request, ShipPlan, ShipStep, StoreError, Timestamp, ACCRUAL_CURRENCY,
+    capped_draws_account, reference_flow_account, share_cents, volume_cap, AccountId, AccountSpec,
+    Amounts, Balances, Key, LedgerStore, Licence, Quarter, Reply, Request, ShipPlan, ShipStep,
+    StoreError, Timestamp, ACCRUAL_CURRENCY,
 };
 use rayon::prelude::*;
 
@@ -470,7 +471,10 @@ impl ShipPlan for GroupPlan<'_, '_> {
                     keys.push(order_key(&s.order.id, "us-flow"));
                     ids.push(reference_flow_account(product));
                 }
-                if s.candidates.iter().any(|l| l.volume_cap_percent().is_some()) {
+                if s.candidates
+                    .iter()
+                    .any(|l| l.volume_cap_percent().is_some())
+                {
                     ids.push(reference_flow_account(product));
                     ids.push(capped_draws_account(product));
                 }
@@ -585,10 +589,8 @@ impl ShipPlan for GroupPlan<'_, '_> {
                                 .balance(&spec.id)
                                 .map(|b| b.posted.units.saturating_add(b.pending.units))
                                 .unwrap_or(0);
-                            let bound = crate::flows::bound(
-                                self.pipeline.ruleset(),
-                                &s.first.destination,
-                            );
+                            let bound =
+                                crate::flows::bound(self.pipeline.ruleset(), &s.first.destination);
                             if let Err(e) =
                                 volume_cap(&bound, drawn, s.amounts().units, flow, percent)
                             {

@@ -696,8 +696,9 @@ fn four_shippers_at_once_on_sqlite() {
     four_shippers_at_once(&db);
 }
 
-#[test]
-fn four_shippers_at_once_on_postgres() {
+/// Runs `test` against a fresh schema `<name>_<pid>` of the PostgreSQL database at
+/// `EXPORTGATE_TEST_POSTGRES_URL` (skipped, saying so, when the variable is not set).
+fn on_postgres(name: &str, test: impl FnOnce(&str)) {
     let Some(base) = std::env::var("EXPORTGATE_TEST_POSTGRES_URL")
         .ok()
         .filter(|u| !u.is_empty())
@@ -705,7 +706,7 @@ fn four_shippers_at_once_on_postgres() {
         eprintln!("EXPORTGATE_TEST_POSTGRES_URL is not set: the PostgreSQL run is skipped");
         return;
     };
-    let schema = format!("cli_ship_{}", std::process::id());
+    let schema = format!("{name}_{}", std::process::id());
     let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
     admin
         .batch_execute(&format!(
@@ -714,10 +715,15 @@ fn four_shippers_at_once_on_postgres() {
         .unwrap();
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    four_shippers_at_once(&url);
+    test(&url);
     admin
         .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
         .unwrap();
+}
+
+#[test]
+fn four_shippers_at_once_on_postgres() {
+    on_postgres("cli_ship", four_shippers_at_once);
 }
 
 /// Issue 15 item 3: `audit verify` ties the balances to the transfers and the transfers to the
@@ -947,4 +953,276 @@ fn item_12_audit_verify_names_a_deleted_log_and_a_bom_is_accepted() {
     let ds = decisions(&o);
     assert_eq!(ds.len(), 1);
     assert!(ds[0]["outcome"].is_string(), "{:?}", ds[0]);
+}
+
+/// An H200 licence for China with 91 FR 1684's volume cap: China-bound shipments of the
+/// product at most 50% of those to US end users. Its unit limit is far above the cap, so the
+/// cap is what binds.
+const H200_LICENCE: &str = r#"{"number": "H200-CN-1", "holder": "Acme Systems", "items": ["nvidia-h200"], "destinations": ["CN"],
+ "consignees": ["Customer CN"], "units": 1000000, "valid_from": "2026-01-15", "valid_to": "2027-12-31",
+ "conditions": [{"type": "volume_cap_percent", "value": 50}]}"#;
+
+/// One order line of `quantity` H200s to a known customer in China (licence required).
+fn h200_order(id: &str, destination: &str, quantity: u64) -> String {
+    format!(
+        r#"{{"id":"{id}","date":"2026-03-02","item":{{"chip":"nvidia-h200"}},"quantity":{quantity},"destination":"{destination}","exporter":{{"name":"Acme Systems","country":"US"}},"consignee":{{"name":"Customer {destination}","country":"{destination}","headquarters":"{destination}","parent_headquarters":"{destination}"}},"value_usd":{},{KNOWN_CUSTOMER}}}"#,
+        30_000 * quantity
+    ) + "\n"
+}
+
+fn h200_orders(prefix: &str, n: usize) -> String {
+    (0..n)
+        .map(|i| h200_order(&format!("{prefix}-{i}"), "CN", 1))
+        .collect()
+}
+
+/// `flows list --format json`: the nvidia-h200 entry's (US-bound, capped) units.
+fn h200_flow(db: &str) -> (u64, u64) {
+    let o = ok(run(
+        &["flows", "list", "--db", db, "--format", "json"],
+        None,
+    ));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["product"] == "nvidia-h200")
+        .expect("an nvidia-h200 flow");
+    (
+        f["us_units"].as_u64().unwrap(),
+        f["capped_units"].as_u64().unwrap(),
+    )
+}
+
+fn licensed_units(ds: &[Value]) -> u64 {
+    ds.iter()
+        .filter(|d| d["outcome"] == "licensed")
+        .map(|d| d["quantity"].as_u64().unwrap())
+        .sum()
+}
+
+/// Issue 21 item 2: four `ship` processes at once, 20 single-unit H200 China orders each,
+/// against a 50% cap of a recorded US flow of 100 units: exactly 50 ship, the rest are
+/// refused with the numbers; a flow recorded later raises the cap for later draws; shipping
+/// a book again draws nothing twice.
+fn four_capped_shippers_at_once(db: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    ok(add_licence(db, dir.path(), H200_LICENCE));
+    let o = ok(run(
+        &[
+            "flows",
+            "add",
+            "--product",
+            "NVIDIA-H200",
+            "--units",
+            "100",
+            "--date",
+            "2026-02-01",
+            "--reference",
+            "bol-1",
+            "--db",
+            db,
+        ],
+        None,
+    ));
+    assert!(stdout(&o).contains("US-bound 100 so far"), "{}", stdout(&o));
+    let files: Vec<PathBuf> = (0..4)
+        .map(|p| {
+            write(
+                dir.path(),
+                &format!("p{p}.jsonl"),
+                &h200_orders(&format!("p{p}"), 20),
+            )
+        })
+        .collect();
+    let children: Vec<Child> = files
+        .iter()
+        .map(|f| {
+            spawn(
+                &[
+                    "ship",
+                    f.to_str().unwrap(),
+                    "--db",
+                    db,
+                    "--screened-externally",
+                ],
+                None,
+            )
+        })
+        .collect();
+    let mut all = Vec::new();
+    for child in children {
+        let ds = decisions(&ok(child.wait_with_output().unwrap()));
+        assert_eq!(ds.len(), 20);
+        all.extend(ds);
+    }
+    assert_eq!(licensed_units(&all), 50);
+    assert_eq!(count(&all, "license_required"), 30);
+    // The refusals name the numbers; the first refused draw would have made it 51.
+    let refusals: Vec<String> = all
+        .iter()
+        .filter(|d| d["outcome"] == "license_required")
+        .map(|d| d["reasons"].to_string())
+        .collect();
+    assert!(refusals.iter().all(|r| r
+        .contains("licence H200-CN-1 covers the order but the ledger refused it: exceeds_limit: China-bound 51 would pass 50% of US-bound 100")));
+    assert_eq!(h200_flow(db), (100, 50));
+    assert_eq!(show(db, "H200-CN-1")["balance"]["posted"]["units"], 50);
+
+    // `check` (read-only) refuses a new order the same way, and writes nothing.
+    let more = write(dir.path(), "more.jsonl", &h200_order("more-1", "CN", 1));
+    let o = ok(run(
+        &[
+            "check",
+            more.to_str().unwrap(),
+            "--db",
+            db,
+            "--screened-externally",
+        ],
+        None,
+    ));
+    let d = &decisions(&o)[0];
+    assert_eq!(d["outcome"], "license_required");
+    assert!(d["reasons"]
+        .to_string()
+        .contains("exceeds_limit: China-bound 51 would pass 50% of US-bound 100"));
+
+    // An order to the US ships and raises the flow: 100 + 20 units, a cap of 60.
+    let us = write(dir.path(), "us.jsonl", &h200_order("us-1", "US", 20));
+    let ds = decisions(&ok(ship(db, &us, &[])));
+    assert_eq!(ds[0]["outcome"], "no_license_required");
+    assert!(ds[0]["reasons"].to_string().contains("120 units so far"));
+    assert_eq!(h200_flow(db), (120, 50));
+    let o = ok(run(
+        &[
+            "check",
+            more.to_str().unwrap(),
+            "--db",
+            db,
+            "--screened-externally",
+        ],
+        None,
+    ));
+    assert_eq!(decisions(&o)[0]["outcome"], "licensed");
+
+    // Shipping every book again: the 50 drawn replay (nothing drawn twice), 10 refused
+    // before now fit the raised cap, the other 20 are refused at 61.
+    let mut again = Vec::new();
+    for f in &files {
+        again.extend(decisions(&ok(ship(db, f, &[]))));
+    }
+    assert_eq!(licensed_units(&again), 60);
+    assert_eq!(h200_flow(db), (120, 60));
+    assert!(again
+        .iter()
+        .filter(|d| d["outcome"] == "license_required")
+        .all(|d| d["reasons"]
+            .to_string()
+            .contains("exceeds_limit: China-bound 61 would pass 50% of US-bound 120")));
+    // And again: everything replays or is refused; nothing moves.
+    for f in &files {
+        ok(ship(db, f, &[]));
+    }
+    ok(ship(db, &us, &[]));
+    assert_eq!(h200_flow(db), (120, 60));
+    assert_eq!(show(db, "H200-CN-1")["balance"]["posted"]["units"], 60);
+    let o = ok(run(&["audit", "verify", "--db", db], None));
+    assert!(stdout(&o).contains("audit log intact"));
+}
+
+#[test]
+fn four_capped_shippers_at_once_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("ledger.sqlite").display());
+    four_capped_shippers_at_once(&db);
+}
+
+#[test]
+fn four_capped_shippers_at_once_on_postgres() {
+    on_postgres("cli_capped", four_capped_shippers_at_once);
+}
+
+/// `flows add` records a reference once, names the bad field, and refuses a future date; a
+/// licence with a bad `volume_cap_percent` is refused naming the field.
+#[test]
+fn flows_add_and_list_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("ledger.sqlite").display());
+    let add = |args: &[&str]| {
+        let mut all = vec!["flows", "add", "--db", &db];
+        all.extend_from_slice(args);
+        run(&all, None)
+    };
+    let o = ok(add(&[
+        "--product",
+        "nvidia-h200",
+        "--units",
+        "10000",
+        "--date",
+        "2026-02-01",
+    ]));
+    assert!(
+        stdout(&o).contains("US-bound 10,000 so far"),
+        "{}",
+        stdout(&o)
+    );
+    let o = ok(add(&[
+        "--product",
+        "nvidia-h200",
+        "--units",
+        "10000",
+        "--date",
+        "2026-02-01",
+    ]));
+    assert!(
+        stdout(&o).contains("recorded before: nothing added"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(h200_flow(&db), (10_000, 0));
+    let o = add(&[
+        "--product",
+        "acme-x9",
+        "--units",
+        "1",
+        "--date",
+        "2026-02-01",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("`--product`"), "{}", stderr(&o));
+    let o = add(&[
+        "--product",
+        "nvidia-h200",
+        "--units",
+        "0",
+        "--date",
+        "2026-02-01",
+    ]);
+    assert!(stderr(&o).contains("`--units`"), "{}", stderr(&o));
+    let o = add(&[
+        "--product",
+        "nvidia-h200",
+        "--units",
+        "5",
+        "--date",
+        "2999-01-01",
+    ]);
+    assert!(stderr(&o).contains("`--date`"), "{}", stderr(&o));
+    let o = add(&[
+        "--product",
+        "nvidia-h200",
+        "--units",
+        "5",
+        "--date",
+        "2026-02-01",
+        "--reference",
+        "nvidia-h200:2026-02-01:10000",
+    ]);
+    assert!(stderr(&o).contains("`--reference`"), "{}", stderr(&o));
+    assert_eq!(h200_flow(&db), (10_000, 0));
+    let bad = H200_LICENCE.replace("\"value\": 50", "\"value\": 0");
+    let o = add_licence(&db, dir.path(), &bad);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("conditions[0].value"), "{}", stderr(&o));
 }
