@@ -26,6 +26,7 @@ pub mod auth;
 pub mod cases;
 pub mod db;
 pub mod error;
+pub mod flows_api;
 pub mod ledger_api;
 pub mod metrics;
 pub mod openapi;
@@ -406,6 +407,7 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/licences/{number}", get(ledger_api::get_licence))
         .route("/v1/balances", get(ledger_api::balances))
         .route("/v1/reports/revenue-share", get(reports::revenue_share))
+        .route("/v1/flows", get(flows_api::list).post(flows_api::add))
         .route("/v1/ledger/accounts/{id}", get(ledger_api::account))
         .route("/v1/ledger/requests", post(ledger_api::submit))
         .route(

@@ -41,7 +41,7 @@ impl Modify for Bearer {
         crate::ledger_api::list_licences, crate::ledger_api::add_licence, crate::ledger_api::get_licence,
         crate::ledger_api::balances, crate::ledger_api::account, crate::ledger_api::submit, crate::ledger_api::ensure_allocation,
         crate::ledger_api::audit, crate::ledger_api::verify,
-        crate::reports::revenue_share,
+        crate::reports::revenue_share, crate::flows_api::add, crate::flows_api::list,
         crate::ledger_api::create_key, crate::ledger_api::list_keys, crate::ledger_api::revoke_key,
         crate::cases::list, crate::cases::get, crate::cases::release, crate::cases::block,
         crate::yente::match_entities, crate::yente::search,
@@ -50,7 +50,7 @@ impl Modify for Bearer {
         crate::error::ErrorBody, crate::error::ErrorDetail, crate::auth::Role, crate::db::KeyRecord,
         crate::db::Case, crate::api::ClassifyRequest, crate::api::ScreenRequest,
         crate::cases::ReleaseRequest, crate::cases::BlockRequest, crate::ledger_api::SubmitRequest, crate::ledger_api::AllocationRequest,
-        crate::ledger_api::CreateKey, crate::ledger_api::CreatedKey,
+        crate::ledger_api::CreateKey, crate::ledger_api::CreatedKey, crate::flows_api::FlowRequest,
         crate::yente::EntityMatchQuery, crate::yente::EntityExample,
     )),
     modifiers(&Bearer)
