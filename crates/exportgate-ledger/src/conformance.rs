@@ -791,6 +791,111 @@ pub fn revenue_share_accrual(store: &mut dyn LedgerStore) {
         .expect("accruals reconcile with the log");
 }
 
+/// A plan keeping a 50% volume cap of a reference flow, as `ship` does (see [`crate::flow`]):
+/// each shipment draws `units[i]` on the capped-draws account only if the cap allows, or it
+/// was drawn by an earlier group (`Balances::recorded`). `seen[i]`: drawn (replayed?) or refused.
+struct CapPlan {
+    units: Vec<u64>,
+    seen: Vec<Option<bool>>,
+}
+
+impl crate::ShipPlan for CapPlan {
+    fn begin(&mut self) {
+        self.seen.clear();
+    }
+    fn shipments(&self) -> usize {
+        self.units.len()
+    }
+    fn touches(&self) -> (Vec<Key>, Vec<AccountId>) {
+        let keys = (0..self.units.len())
+            .map(|i| key(&format!("cap-{i}")))
+            .collect();
+        let ids = vec![
+            crate::flow::reference_flow_account("chip"),
+            crate::flow::capped_draws_account("chip"),
+        ];
+        (keys, ids)
+    }
+    fn next(
+        &mut self,
+        i: usize,
+        replies: &[crate::Reply],
+        balances: &dyn crate::Balances,
+    ) -> crate::ShipStep {
+        let capped = AccountSpec::capped_draws("chip");
+        if balances.balance(&capped.id).is_none() {
+            return crate::ShipStep::Ensure(capped, t0());
+        }
+        if let Some(reply) = replies.last() {
+            self.seen.push(reply.is_ok().then_some(reply.replayed));
+            return crate::ShipStep::Done(t0(), serde_json::json!({"i": i}));
+        }
+        let k = key(&format!("cap-{i}"));
+        let units = |id: &AccountId| {
+            balances
+                .balance(id)
+                .map(|b| b.posted.units + b.pending.units)
+                .unwrap_or(0)
+        };
+        let flow = units(&crate::flow::reference_flow_account("chip"));
+        let fits = crate::flow::volume_cap("X-bound", units(&capped.id), self.units[i], flow, 50);
+        if balances.recorded(&k).is_none() && fits.is_err() {
+            self.seen.push(None);
+            return crate::ShipStep::Done(t0(), serde_json::json!({"i": i}));
+        }
+        crate::ShipStep::Submit(Request::ReserveAndPost {
+            key: k,
+            accounts: vec![capped.id],
+            amounts: Amounts {
+                units: self.units[i],
+                ..Amounts::ZERO
+            },
+            at: t0(),
+        })
+    }
+}
+
+/// Volume caps (issue 21 item 2): the reference flow and capped-draws accounts on every
+/// backend; a ship group reads their balances and the keys recorded before it inside its
+/// transaction, so a cap of 50% of a 10-unit flow takes 3 + 2 units and refuses 1 more, a
+/// second run replays the draws, and a flow credited later raises the cap.
+pub fn volume_caps(store: &mut dyn LedgerStore) {
+    let at = t0();
+    let flow = AccountSpec::reference_flow("chip");
+    store.ensure_account(&flow, "t", at).unwrap();
+    let credit = |k: &str, units: u64| Request::ReserveAndPost {
+        key: key(k),
+        accounts: vec![flow.id.clone()],
+        amounts: Amounts {
+            units,
+            ..Amounts::ZERO
+        },
+        at,
+    };
+    assert!(one(store, credit("flow:1", 10)).is_ok());
+    let mut plan = CapPlan {
+        units: vec![3, 2, 1],
+        seen: Vec::new(),
+    };
+    store.ship_group("ship", &mut plan).expect("group runs");
+    assert_eq!(plan.seen, [Some(false), Some(false), None]);
+    store.ship_group("ship", &mut plan).expect("group runs");
+    assert_eq!(plan.seen, [Some(true), Some(true), None]);
+    assert!(one(store, credit("flow:2", 2)).is_ok());
+    store.ship_group("ship", &mut plan).expect("group runs");
+    assert_eq!(plan.seen, [Some(true), Some(true), Some(false)]);
+    let capped = store
+        .balance(&crate::flow::capped_draws_account("chip"))
+        .unwrap()
+        .expect("the account");
+    assert_eq!(capped.posted.units, 6);
+    store.check_invariants().unwrap();
+    store
+        .reconcile()
+        .unwrap()
+        .expect("flows and capped draws reconcile with the log");
+}
+
 /// Runs every function above, each on a fresh store from `fresh`.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn LedgerStore>) {
     ship_groups(fresh().as_mut());
@@ -798,6 +903,7 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn LedgerStore>) {
     idempotency_replay(fresh().as_mut());
     licences(fresh().as_mut());
     revenue_share_accrual(fresh().as_mut());
+    volume_caps(fresh().as_mut());
     audit_chain(fresh().as_mut());
     sequential_workload(fresh().as_mut(), 7, 3_000);
 }
