@@ -1,7 +1,8 @@
 //! The ledger through the command line: `licences add|list|show`, `audit verify`, licences and
 //! LPP in `check` (read-only) and `ship` (reserve and post, idempotent), and four `ship`
 //! processes at once against one SQLite file and one PostgreSQL database never passing a
-//! licence's 100 units.
+//! licence's 100 units, nor (issue 21 item 2) a licence's 50% volume cap of a recorded US flow;
+//! `flows add|list`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -58,6 +58,7 @@ fn every_example_and_corpus_order_validates_against_the_order_schema() {
     let mut docs = jsonl(&root().join("examples/orders.jsonl"));
     docs.extend(jsonl(&root().join("examples/ship.jsonl")));
     docs.extend(jsonl(&root().join("examples/kyc-orders.jsonl")));
+    docs.extend(jsonl(&root().join("examples/h200-ship.jsonl")));
     let order: Value =
         serde_json::from_str(&std::fs::read_to_string(root().join("examples/order.json")).unwrap())
             .unwrap();
@@ -102,7 +103,13 @@ fn decisions_licences_scenarios_and_specs_validate_against_theirs() {
         let text = std::fs::read_to_string(root().join(p)).unwrap();
         (p.to_string(), serde_json::from_str(&text).unwrap())
     };
-    validate_all("licence", &[read("examples/licence.json")]);
+    validate_all(
+        "licence",
+        &[
+            read("examples/licence.json"),
+            read("examples/h200-licence.json"),
+        ],
+    );
     validate_all("spec", &[read("examples/my-chip.json")]);
     let scenarios: Vec<(String, Value)> = std::fs::read_dir(root().join("examples/scenarios"))
         .unwrap()
