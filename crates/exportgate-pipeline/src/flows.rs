@@ -186,6 +186,56 @@ pub fn record(
     }
 }
 
+/// A capped licence's cap for one of its products, as the ledger has it now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CapStatus {
+    pub product: String,
+    pub percent: u32,
+    /// Units shipped to US end users, recorded so far.
+    pub us_units: u64,
+    /// The most capped units that flow allows (rounded down).
+    pub cap_units: u64,
+    /// Units of the product drawn under every capped licence.
+    pub capped_units: u64,
+    /// What may still be drawn under the cap.
+    pub left_units: u64,
+}
+
+/// The volume cap of `licence` per product it lists (catalog chip ids; an ECCN item names no
+/// product), or nothing when it carries no `volume_cap_percent` condition.
+pub fn licence_caps(
+    rs: &Ruleset,
+    store: &mut dyn LedgerStore,
+    licence: &exportgate_ledger::Licence,
+) -> Result<Vec<CapStatus>, StoreError> {
+    let Some(percent) = licence.volume_cap_percent() else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for item in &licence.items {
+        let Some(entry) = rs.catalog.get(&item.to_ascii_lowercase()) else {
+            continue;
+        };
+        let units = |b: Option<exportgate_ledger::Balance>| {
+            b.map(|b| b.posted.units.saturating_add(b.pending.units))
+                .unwrap_or(0)
+        };
+        let us_units = units(store.balance(&reference_flow_account(&entry.id))?);
+        let capped_units =
+            units(store.balance(&exportgate_ledger::capped_draws_account(&entry.id))?);
+        let cap_units = exportgate_ledger::cap_units(us_units, percent);
+        out.push(CapStatus {
+            product: entry.id.clone(),
+            percent,
+            us_units,
+            cap_units,
+            capped_units,
+            left_units: cap_units.saturating_sub(capped_units),
+        });
+    }
+    Ok(out)
+}
+
 /// Every catalog product with a recorded US-bound flow or capped draws, by product id.
 pub fn list(rs: &Ruleset, store: &mut dyn LedgerStore) -> Result<Vec<ProductFlow>, StoreError> {
     let mut ids: Vec<&str> = rs.catalog.entries().map(|e| e.id.as_str()).collect();

@@ -85,7 +85,7 @@ pub async fn add_licence(
 
 #[utoipa::path(get, path = "/v1/licences/{number}",
     params(("number" = String, Path, description = "Licence number")),
-    responses((status = 200, description = "The licence with its balance and the transfers drawn on it; with a revenue-share condition, also `revenue_share`: per quarter, the accrued cents and the orders behind them", body = Object),
+    responses((status = 200, description = "The licence with its balance and the transfers drawn on it; with a revenue-share condition, also `revenue_share`: per quarter, the accrued cents and the orders behind them; with a volume-cap condition, also `volume_cap`: per product, `percent`, `us_units`, `cap_units`, `capped_units`, `left_units`", body = Object),
         (status = 404, body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn get_licence(
@@ -102,6 +102,15 @@ pub async fn get_licence(
                 "balance": view.balance,
                 "history": view.history,
             });
+            if view.licence.volume_cap_percent().is_some() {
+                // Issue 21 item 2: the cap per product as the ledger has it now.
+                out["volume_cap"] = json!(exportgate_pipeline::flows::licence_caps(
+                    st.rs,
+                    store.as_mut(),
+                    &view.licence
+                )
+                .map_err(store_error)?);
+            }
             if view.licence.revenue_share_percent().is_some() {
                 // Issue 21: the accrued revenue share per quarter, with its orders.
                 out["revenue_share"] = json!(exportgate_pipeline::accrual::licence_accruals(

@@ -855,7 +855,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             LicencesCommand::Add { file, db } => licences_cmd::add(&rs, &file, &db.url()?),
             LicencesCommand::List { format, db } => licences_cmd::list(&db.url()?, format),
             LicencesCommand::Show { number, format, db } => {
-                licences_cmd::show(&number, &db.url()?, format)
+                licences_cmd::show(&rs, &number, &db.url()?, format)
             }
         },
         Command::Flows { command } => match command {

@@ -9,8 +9,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use exportgate_core::Ruleset;
+use exportgate_ledger::flow::grouped;
 use exportgate_ledger::{Balance, Dimension, Licence, LicenceView, Limits};
 use exportgate_pipeline::accrual::{licence_accruals, money, LicenceAccrual};
+use exportgate_pipeline::flows::{licence_caps, CapStatus};
 
 use crate::db::{actor, now, read_text, store_error, CatalogIds, DbUrl};
 use crate::{user, TextOrJson};
@@ -47,6 +49,7 @@ fn view_json(
     v: &LicenceView,
     accruals: &[LicenceAccrual],
     accruals_read: bool,
+    caps: Option<&[CapStatus]>,
 ) -> serde_json::Value {
     let mut out = serde_json::json!({
         "licence": v.licence.to_json(),
@@ -55,6 +58,9 @@ fn view_json(
     });
     if v.licence.revenue_share_percent().is_some() && accruals_read {
         out["revenue_share"] = serde_json::json!(accruals);
+    }
+    if let Some(caps) = caps.filter(|_| v.licence.volume_cap_percent().is_some()) {
+        out["volume_cap"] = serde_json::json!(caps);
     }
     out
 }
@@ -90,8 +96,10 @@ pub fn list(db: &DbUrl, format: TextOrJson) -> anyhow::Result<ExitCode> {
     };
     match format {
         TextOrJson::Json => {
-            let all: Vec<serde_json::Value> =
-                views.iter().map(|v| view_json(v, &[], false)).collect();
+            let all: Vec<serde_json::Value> = views
+                .iter()
+                .map(|v| view_json(v, &[], false, None))
+                .collect();
             println!("{}", serde_json::to_string_pretty(&all)?);
         }
         TextOrJson::Text => {
@@ -119,7 +127,12 @@ pub fn list(db: &DbUrl, format: TextOrJson) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn show(number: &str, db: &DbUrl, format: TextOrJson) -> anyhow::Result<ExitCode> {
+pub fn show(
+    rs: &Ruleset,
+    number: &str,
+    db: &DbUrl,
+    format: TextOrJson,
+) -> anyhow::Result<ExitCode> {
     let not_found = || user(format!("licence `{number}` not found in {db}"));
     let mut store = db.open_existing()?.ok_or_else(not_found)?;
     let v = store
@@ -127,10 +140,11 @@ pub fn show(number: &str, db: &DbUrl, format: TextOrJson) -> anyhow::Result<Exit
         .map_err(store_error)?
         .ok_or_else(not_found)?;
     let accruals = licence_accruals(store.as_mut(), &v.licence).map_err(store_error)?;
+    let caps = licence_caps(rs, store.as_mut(), &v.licence).map_err(store_error)?;
     match format {
         TextOrJson::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&view_json(&v, &accruals, true))?
+            serde_json::to_string_pretty(&view_json(&v, &accruals, true, Some(&caps)))?
         ),
         TextOrJson::Text => {
             let l = &v.licence;
@@ -166,6 +180,17 @@ pub fn show(number: &str, db: &DbUrl, format: TextOrJson) -> anyhow::Result<Exit
                     money(a.accrued_cents),
                     a.orders.len(),
                     a.account
+                );
+            }
+            for c in &caps {
+                println!(
+                    "volume cap   {}: capped {} of {} ({}% of US-bound {}); {} left",
+                    c.product,
+                    grouped(c.capped_units),
+                    grouped(c.cap_units),
+                    c.percent,
+                    grouped(c.us_units),
+                    grouped(c.left_units)
                 );
             }
             println!("history      {} transfers", v.history.len());

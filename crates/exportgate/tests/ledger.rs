@@ -1069,7 +1069,13 @@ fn four_capped_shippers_at_once(db: &str) {
     assert!(refusals.iter().all(|r| r
         .contains("licence H200-CN-1 covers the order but the ledger refused it: exceeds_limit: China-bound 51 would pass 50% of US-bound 100")));
     assert_eq!(h200_flow(db), (100, 50));
-    assert_eq!(show(db, "H200-CN-1")["balance"]["posted"]["units"], 50);
+    let v = show(db, "H200-CN-1");
+    assert_eq!(v["balance"]["posted"]["units"], 50);
+    assert_eq!(
+        v["volume_cap"],
+        serde_json::json!([{"product": "nvidia-h200", "percent": 50, "us_units": 100,
+            "cap_units": 50, "capped_units": 50, "left_units": 0}])
+    );
 
     // `check` (read-only) refuses a new order the same way, and writes nothing.
     let more = write(dir.path(), "more.jsonl", &h200_order("more-1", "CN", 1));

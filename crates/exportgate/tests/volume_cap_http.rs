@@ -106,6 +106,11 @@ fn ship_over_http_keeps_the_volume_cap_and_flows_are_recorded_once() {
     assert_eq!(f[0]["capped_units"], 5100);
     assert_eq!(f[0]["shipments"].as_array().unwrap().len(), 2);
 
+    let (s, l) = srv.call("GET", "/v1/licences/H200-CN-7", Some(&submitter), None);
+    assert_eq!(s, 200, "{l}");
+    assert_eq!(l["volume_cap"][0]["cap_units"], 5100);
+    assert_eq!(l["volume_cap"][0]["left_units"], 0);
+
     let (s, api) = srv.call("GET", "/openapi.json", Some(&submitter), None);
     assert_eq!(s, 200);
     assert!(api["paths"]["/v1/flows"]["get"].is_object());
