@@ -1233,3 +1233,29 @@ fn flows_add_and_list_through_the_cli() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("conditions[0].value"), "{}", stderr(&o));
 }
+
+/// Under AI Diffusion a licensed order to a Tier 2 country draws on the country allocation
+/// and, under a licence with a revenue-share condition, accrues its share in the same group:
+/// the accrual account is created before it is drawn on (the allocation's creation step does
+/// not stand in for it).
+#[test]
+fn revenue_share_beside_the_country_allocation() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("ledger.sqlite").display());
+    let lic = r#"{"number": "IN-RS", "holder": "Acme Systems", "items": ["3A090.a"], "destinations": ["IN"],
+      "consignees": ["Bharat AI Pvt Ltd"], "units": 5000, "valid_from": "2025-01-01", "valid_to": "2027-12-31",
+      "conditions": [{"type": "revenue_share_percent", "value": 15}]}"#;
+    ok(add_licence(&db, dir.path(), lic));
+    let order = format!(
+        r#"{{"id":"in-1","date":"2025-06-01","item":{{"chip":"nvidia-h100-sxm"}},"quantity":2000,"destination":"IN","consignee":{{"name":"Bharat AI Pvt Ltd","country":"IN","headquarters":"IN","parent_headquarters":"IN"}},"value_usd":50000000,{KNOWN_CUSTOMER}}}"#
+    ) + "\n";
+    let f = write(dir.path(), "in.jsonl", &order);
+    let ds = decisions(&ok(ship(&db, &f, &["--regime", "ai-diffusion-2025"])));
+    assert_eq!(ds[0]["outcome"], "licensed", "{:?}", ds[0]);
+    let why = ds[0]["reasons"].to_string();
+    assert!(why.contains("allocation:IN:2025-2027"), "{why}");
+    assert!(
+        why.contains("USD 7,500,000.00 accrued to `revenue-share:IN-RS:2025Q2`"),
+        "{why}"
+    );
+}
