@@ -50,6 +50,15 @@ pub enum Condition {
     VolumeCapPercent { value: u32 },
 }
 
+/// One entry of a licence file's `conditions`: a typed [`Condition`], or a bare string, which
+/// is read as free text (`{"type": "text", "text": ...}`).
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum ConditionEntry {
+    Text(String),
+    Typed(Condition),
+}
+
 /// A licence file as `licences add` and `POST /v1/licences` read it: the form its JSON Schema
 /// (`exportgate schema licence`) describes. [`Licence::from_value`] checks the same fields and
 /// more (known items and countries, a limit present, dates in order); a test keeps the two
@@ -79,7 +88,7 @@ pub struct LicenceFile {
     pub valid_from: NaiveDate,
     pub valid_to: NaiveDate,
     #[serde(default)]
-    pub conditions: Vec<Condition>,
+    pub conditions: Vec<ConditionEntry>,
     /// `active` (the default), `suspended`, `revoked` or `expired`.
     #[serde(default)]
     pub status: Option<String>,

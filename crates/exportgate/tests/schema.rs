@@ -129,6 +129,18 @@ fn decisions_licences_scenarios_and_specs_validate_against_theirs() {
     bad.1["colour"] = Value::from("red");
     let validator = jsonschema::validator_for(&schema("licence")).unwrap();
     assert!(!validator.is_valid(&bad.1));
+    // A bare string among the conditions is free text to the parser, and to the schema.
+    let mut text = read("examples/licence.json");
+    text.1["conditions"] =
+        serde_json::json!(["Report shipments quarterly", {"type": "text", "text": "No re-export"}]);
+    assert!(
+        validator.is_valid(&text.1),
+        "{:?}",
+        validator.validate(&text.1).err()
+    );
+    let mut typo = read("examples/licence.json");
+    typo.1["conditions"] = serde_json::json!([{"type": "royalty", "value": 5}]);
+    assert!(!validator.is_valid(&typo.1));
 }
 
 /// The OpenAPI document carries the same order and decision schemas (`OrderLine`,
