@@ -494,7 +494,11 @@ impl Normalizer {
         let mut removed_legal: Vec<RawTok> = Vec::new();
         let mut i = 0;
         while i < raw.len() {
-            if let Some((len, form)) = self.legal.longest_at(&raw, i) {
+            if let Some((len, form)) = self
+                .legal
+                .longest_at(&raw, i)
+                .filter(|&(len, _)| !syllable_of_longer_word(&raw, i, len))
+            {
                 if !legal_forms.iter().any(|f: &String| f == form) {
                     legal_forms.push(form.to_string());
                 }
@@ -935,6 +939,19 @@ fn tokenize_styled(name: &str, style: Style) -> Vec<RawTok> {
         &mut group,
     );
     out
+}
+
+/// Whether a one-syllable legal form at `raw[i]` (㈜ and (유), read `ju` and `yu`) is a
+/// syllable of a longer written word — of a name such as 주원 or 유진 — rather than the
+/// abbreviation written on its own.
+fn syllable_of_longer_word(raw: &[RawTok], i: usize, len: usize) -> bool {
+    let t = &raw[i];
+    len == 1
+        && t.han
+        && (i
+            .checked_sub(1)
+            .is_some_and(|p| raw[p].han && raw[p].group == t.group)
+            || raw.get(i + 1).is_some_and(|n| n.han && n.group == t.group))
 }
 
 /// A romanisation style: the primary one every name gets, and the alternatives

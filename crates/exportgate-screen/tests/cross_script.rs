@@ -87,3 +87,27 @@ fn kana_and_hangul_tokens() {
     assert_eq!(texts("삼성전자 주식회사"), ["sam", "seong", "jeon", "ja"]);
     assert_eq!(texts("玉 张"), ["yu", "zhang"]);
 }
+
+#[test]
+fn one_syllable_legal_forms_only_as_a_word_of_their_own() {
+    let norm = Normalizer::new();
+    let texts = |s: &str| -> Vec<String> {
+        norm.normalize(s)
+            .tokens
+            .into_iter()
+            .map(|t| t.text)
+            .collect()
+    };
+    // ㈜ (주) and (유) abbreviate 주식회사 and 유한회사 when written on their own ...
+    assert_eq!(texts("㈜삼성전자"), ["sam", "seong", "jeon", "ja"]);
+    assert_eq!(texts("(유) 한빛"), ["han", "bit"]);
+    // ... but are syllables of names inside a longer word: 주원 is not "won", 유진 not "jin".
+    assert_eq!(texts("주원 이"), ["ju", "won", "i"]);
+    assert_eq!(texts("유진 박"), ["yu", "jin", "bak"]);
+    // A lone 주 is still read as the abbreviation (the family name 주 written apart is lost:
+    // a shorter name meets more entries, not fewer).
+    assert_eq!(texts("영철 주"), ["yeong", "cheol"]);
+    let params = ScoreParams::default();
+    assert!(name_score(&norm, "주원 이", "RI WON HO", &params) < DEFAULT_THRESHOLD);
+    assert!(name_score(&norm, "현주 김", "KIM, Hyon U", &params) < DEFAULT_THRESHOLD);
+}
