@@ -15,6 +15,7 @@ pub mod parse;
 pub mod score;
 pub mod screener;
 mod translit;
+mod wade_giles;
 
 pub use allow::{AllowEntry, AllowList, Clearance};
 pub use entry::{Format, ListEntry, ParseError, ParsedList};

@@ -445,11 +445,27 @@ impl Normalizer {
     /// Other romanisations of a name whose script is romanised more than one way: Hangul in
     /// McCune–Reischauer and in the popular South Korean spelling, kanji in their Japanese
     /// readings (a table of common family names, given names and company words), Greek
-    /// without the nominative ending. Empty for most names (Latin, Chinese, Cyrillic,
-    /// Arabic, ...); never the primary form again.
+    /// without the nominative ending, Chinese names in Wade–Giles in pinyin (Mao Tse-tung →
+    /// `mao zedong`). Empty for most names (Latin, Chinese, Cyrillic, Arabic, ...); never
+    /// the primary form again.
     pub fn variants(&self, name: &str) -> Vec<NormName> {
-        if name.is_ascii() {
-            return Vec::new();
+        if name.is_ascii() || name.chars().all(|c| c.is_ascii() || "üÜ’‘ʻ".contains(c)) {
+            let readings = crate::wade_giles::to_pinyin(name);
+            if readings.is_empty() {
+                return Vec::new();
+            }
+            let primary = self.normalize(name);
+            let mut out: Vec<NormName> = Vec::new();
+            for v in readings {
+                let v = self.normalize(&v);
+                if !v.tokens.is_empty()
+                    && v.compact != primary.compact
+                    && !out.iter().any(|o| o.compact == v.compact)
+                {
+                    out.push(v);
+                }
+            }
+            return out;
         }
         let mut styles: Vec<Style> = Vec::new();
         let (mut hangul, mut han, mut greek) = (false, false, false);
