@@ -137,7 +137,8 @@ pub struct NormName {
     pub legal_forms: Vec<String>,
     /// The folds of the distinctive tokens, concatenated in order.
     pub compact: String,
-    /// The same, with the tokens sorted first.
+    /// The same, with the written words sorted first (the syllables of a Chinese or Korean
+    /// word stay together, in order, and the words are then separated by a space).
     pub compact_sorted: String,
     /// Some token is a pinyin syllable.
     pub has_han: bool,
@@ -590,14 +591,31 @@ impl Normalizer {
                 }
             })
             .collect();
-        let mut folds: Vec<&str> = tokens
+        let folds: Vec<&str> = tokens
             .iter()
             .filter(|t| t.kind != TokenKind::Generic)
             .map(|t| t.fold.as_str())
             .collect();
         let compact = folds.concat();
-        folds.sort_unstable();
-        let compact_sorted = folds.concat();
+        // Sorted by written word: the syllables of one Chinese or Korean word keep their
+        // order (광수 is not 수광).
+        let mut words: Vec<String> = Vec::with_capacity(folds.len());
+        let mut prev: Option<&Token> = None;
+        for t in tokens.iter().filter(|t| t.kind != TokenKind::Generic) {
+            match (prev, words.last_mut()) {
+                (Some(p), Some(w)) if p.han && t.han && p.group == t.group => w.push_str(&t.fold),
+                _ => words.push(t.fold.clone()),
+            }
+            prev = Some(t);
+        }
+        words.sort_unstable();
+        // With Chinese or Korean words the word boundaries stay (`kim kvangsu` is not
+        // `kim kvang su` sorted).
+        let compact_sorted = if tokens.iter().any(|t| t.han) {
+            words.join(" ")
+        } else {
+            words.concat()
+        };
         NormName {
             has_han: tokens.iter().any(|t| t.han),
             has_abjad: tokens.iter().any(|t| t.abjad),

@@ -111,3 +111,64 @@ fn one_syllable_legal_forms_only_as_a_word_of_their_own() {
     assert!(name_score(&norm, "주원 이", "RI WON HO", &params) < DEFAULT_THRESHOLD);
     assert!(name_score(&norm, "현주 김", "KIM, Hyon U", &params) < DEFAULT_THRESHOLD);
 }
+
+#[test]
+fn syllables_of_a_korean_or_chinese_word_keep_their_order() {
+    let norm = Normalizer::new();
+    let params = ScoreParams::default();
+    let score = |a: &str, b: &str| name_score(&norm, a, b, &params);
+    // The same given name, in order: a hit (the yente negatives' 영철 김 meets KIM YONG
+    // CHOL, a true name collision).
+    assert!(score("김영철", "KIM YONG CHOL") >= DEFAULT_THRESHOLD);
+    assert!(score("광수 김", "Kwang-su KIM") >= DEFAULT_THRESHOLD);
+    // Its syllables the other way round are another given name.
+    assert!(score("광수 김", "KIM, Su-Kwang") < DEFAULT_THRESHOLD);
+    assert!(score("은정 김", "KIM, Jong Un") < DEFAULT_THRESHOLD);
+    assert!(score("민석 최", "CH'OE SO'K MIN") < DEFAULT_THRESHOLD);
+    assert!(score("영수 이", "RI SU YONG") < DEFAULT_THRESHOLD);
+    // Latin names stay order-free.
+    assert!(score("Su Kwang Kim", "KIM, Kwang Su") >= DEFAULT_THRESHOLD);
+}
+
+#[test]
+fn wade_giles_meets_pinyin_and_characters() {
+    let norm = Normalizer::new();
+    let params = ScoreParams::default();
+    for (a, b) in [
+        ("Mao Tse-tung", "Mao Zedong"),
+        ("Mao Tse-tung", "毛泽东"),
+        ("Chou En-lai", "Zhou Enlai"),
+        ("Teng Hsiao-p'ing", "Deng Xiaoping"),
+        ("Chiang Ching-kuo", "蒋经国"),
+        ("Chang Hsueh-liang", "Zhang Xueliang"),
+        ("Tsai Ing-wen", "蔡英文"),
+        ("Hsu Chih-mo", "Xu Zhimo"),
+        ("K'ung Hsiang-hsi", "Kong Xiangxi"),
+    ] {
+        let s = name_score(&norm, a, b, &params);
+        assert!(s >= DEFAULT_THRESHOLD, "{a} / {b}: {s}");
+    }
+    // Different people stay apart.
+    assert!(name_score(&norm, "Mao Tse-tung", "Mao Zemin", &params) < DEFAULT_THRESHOLD);
+    assert!(name_score(&norm, "Chou En-lai", "Zhou Yongkang", &params) < DEFAULT_THRESHOLD);
+    // Through the index, both ways.
+    let entry = |name: &str| {
+        let mut e = ListEntry::new("SDN", "SDN", name);
+        e.entity_type = Some("Individual".to_string());
+        e.assign_id();
+        e
+    };
+    let s = Screener::new(vec![entry("MAO Tse-tung"), entry("Zhou Enlai")], Vec::new());
+    let day = NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
+    let top = |q: &str| {
+        s.screen(&Party::named(q), day, &AllowList::new())
+            .unwrap()
+            .hits
+            .first()
+            .map(|h| h.name.clone())
+    };
+    assert_eq!(top("Mao Zedong").as_deref(), Some("MAO Tse-tung"));
+    assert_eq!(top("毛泽东").as_deref(), Some("MAO Tse-tung"));
+    assert_eq!(top("Chou En-lai").as_deref(), Some("Zhou Enlai"));
+    assert_eq!(top("Mao Zemin"), None);
+}
