@@ -9,6 +9,7 @@
 pub mod allow;
 pub mod country;
 pub mod entry;
+mod hanja;
 mod legal_forms;
 pub mod normalize;
 pub mod parse;

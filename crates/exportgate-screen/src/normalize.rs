@@ -445,7 +445,8 @@ impl Normalizer {
 
     /// Other romanisations of a name whose script is romanised more than one way: Hangul in
     /// McCune–Reischauer and in the popular South Korean spelling, kanji in their Japanese
-    /// readings (a table of common family names, given names and company words), Greek
+    /// readings (a table of common family names, given names and company words), Korean
+    /// names in hanja in their Hangul readings (金正恩 → 김정은 → `kim jong un`), Greek
     /// without the nominative ending, Chinese names in Wade–Giles in pinyin (Mao Tse-tung →
     /// `mao zedong`). Empty for most names (Latin, Chinese, Cyrillic, Arabic, ...); never
     /// the primary form again.
@@ -484,13 +485,25 @@ impl Normalizer {
         if greek {
             styles.push(Style::GreekStem);
         }
-        if styles.is_empty() {
+        // A Korean name in hanja (金正恩) is also read as its Hangul (김정은) is.
+        let korean = if han {
+            crate::hanja::korean_reading(name)
+        } else {
+            None
+        };
+        if styles.is_empty() && korean.is_none() {
             return Vec::new();
+        }
+        let mut forms: Vec<(&str, Style)> = styles.into_iter().map(|st| (name, st)).collect();
+        if let Some(k) = &korean {
+            for st in [Style::Primary, Style::KoreanMr, Style::KoreanPopular] {
+                forms.push((k, st));
+            }
         }
         let primary = self.normalize(name);
         let mut out: Vec<NormName> = Vec::new();
-        for st in styles {
-            let v = self.normalize_styled(name, st);
+        for (text, st) in forms {
+            let v = self.normalize_styled(text, st);
             if !v.tokens.is_empty()
                 && v.compact != primary.compact
                 && !out.iter().any(|o| o.compact == v.compact)
