@@ -143,6 +143,15 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
         if sa.len() >= 4 && sb.len() >= 4 && levenshtein(sa, sb) == 1 {
             return 0.75;
         }
+        // The letters w, y, v are vowels or consonants in an abjad (Hebrew ו in דוד, David):
+        // the Latin spelling's consonants, v and w included, agree with all the letters.
+        let script = if a.abjad { a } else { b };
+        if !latin.abjad
+            && latin.skel.len() >= 3
+            && crate::normalize::skeleton(&script.fold) == latin.skel
+        {
+            return 0.85;
+        }
         return 0.0;
     }
     let (fa, fb) = (a.fold.as_str(), b.fold.as_str());
