@@ -155,6 +155,9 @@ fn word(w: &str) -> Option<(String, String, bool)> {
 /// Wade–Giles; else the unaspirated reading and, when it differs, the aspirated one. Words
 /// that do not parse stay as written.
 pub(crate) fn to_pinyin(name: &str) -> Vec<String> {
+    if !maybe_marked(name) {
+        return Vec::new();
+    }
     let lower: String = name
         .chars()
         .map(|c| match c {
@@ -198,6 +201,33 @@ pub(crate) fn to_pinyin(name: &str) -> Vec<String> {
     } else {
         vec![plain, asp]
     }
+}
+
+/// A quick test, without allocating, that some word could show Wade–Giles (a hyphen, an
+/// apostrophe or a non-ASCII letter, a marked initial at its start or a marked final at its
+/// end); most Latin names fail it and skip the conversion.
+fn maybe_marked(name: &str) -> bool {
+    name.split(|c: char| c.is_whitespace() || c == ',' || c == '.')
+        .any(|w| {
+            let b = w.as_bytes();
+            if b.len() < 2 {
+                return false;
+            }
+            if b.iter().any(|&c| c == b'-' || c == b'\'' || !c.is_ascii()) {
+                return true;
+            }
+            let starts =
+                |p: &str| b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+            let ends = |p: &str| {
+                b.len() >= p.len() && b[b.len() - p.len()..].eq_ignore_ascii_case(p.as_bytes())
+            };
+            ["hs", "ts", "tz", "ss", "sz", "j", "chi", "shi"]
+                .iter()
+                .any(|p| starts(p))
+                || ["eh", "ih", "ien", "ung", "uei", "erh"]
+                    .iter()
+                    .any(|p| ends(p))
+        })
 }
 
 #[cfg(test)]
