@@ -207,7 +207,7 @@ pub(crate) fn to_pinyin(name: &str) -> Vec<String> {
 /// apostrophe or a non-ASCII letter, a marked initial at its start or a marked final at its
 /// end); most Latin names fail it and skip the conversion.
 fn maybe_marked(name: &str) -> bool {
-    name.split(|c: char| c.is_whitespace() || c == ',' || c == '.')
+    name.split(|c: char| c.is_ascii() && !c.is_ascii_alphanumeric() && c != '-' && c != '\'')
         .any(|w| {
             let b = w.as_bytes();
             if b.len() < 2 {
