@@ -611,23 +611,26 @@ impl Normalizer {
             .collect();
         let compact = folds.concat();
         // Sorted by written word: the syllables of one Chinese or Korean word keep their
-        // order (광수 is not 수광).
-        let mut words: Vec<String> = Vec::with_capacity(folds.len());
-        let mut prev: Option<&Token> = None;
-        for t in tokens.iter().filter(|t| t.kind != TokenKind::Generic) {
-            match (prev, words.last_mut()) {
-                (Some(p), Some(w)) if p.han && t.han && p.group == t.group => w.push_str(&t.fold),
-                _ => words.push(t.fold.clone()),
-            }
-            prev = Some(t);
-        }
-        words.sort_unstable();
-        // With Chinese or Korean words the word boundaries stay (`kim kvangsu` is not
+        // order (광수 is not 수광), and the word boundaries stay (`kim kvangsu` is not
         // `kim kvang su` sorted).
         let compact_sorted = if tokens.iter().any(|t| t.han) {
+            let mut words: Vec<String> = Vec::with_capacity(folds.len());
+            let mut prev: Option<&Token> = None;
+            for t in tokens.iter().filter(|t| t.kind != TokenKind::Generic) {
+                match (prev, words.last_mut()) {
+                    (Some(p), Some(w)) if p.han && t.han && p.group == t.group => {
+                        w.push_str(&t.fold)
+                    }
+                    _ => words.push(t.fold.clone()),
+                }
+                prev = Some(t);
+            }
+            words.sort_unstable();
             words.join(" ")
         } else {
-            words.concat()
+            let mut folds = folds;
+            folds.sort_unstable();
+            folds.concat()
         };
         NormName {
             has_han: tokens.iter().any(|t| t.han),

@@ -87,7 +87,7 @@ const FINALS: &[(&str, &str, bool)] = &[
 ];
 
 /// One syllable in pinyin: (unaspirated reading, aspirated reading, Wade–Giles only).
-fn syllable(s: &str) -> Option<(String, String, bool)> {
+fn syllable(s: &str, build: bool) -> Option<(String, String, bool)> {
     for &(ini, plain, asp, ini_marked) in INITIALS {
         let Some(rest) = s.strip_prefix(ini) else {
             continue;
@@ -129,21 +129,23 @@ fn syllable(s: &str) -> Option<(String, String, bool)> {
             || fin_marked
             || (ini == "j" && !rest.starts_with(['i', 'u']))
             || (matches!(ini, "ch" | "sh") && palatal && rest != "i");
+        if !build {
+            return Some((String::new(), String::new(), marked));
+        }
         return Some((read(plain), read(asp), marked));
     }
     None
 }
 
 /// A word (syllables joined by hyphens): its two readings and whether it is marked.
-fn word(w: &str) -> Option<(String, String, bool)> {
-    let parts: Vec<&str> = w.split('-').collect();
-    let mut marked = parts.len() > 1;
+fn word(w: &str, build: bool) -> Option<(String, String, bool)> {
+    let mut marked = w.contains('-');
     let (mut plain, mut asp) = (String::new(), String::new());
-    for p in parts {
+    for p in w.split('-') {
         if p.is_empty() || p.starts_with('\'') || p.matches('\'').count() > 1 {
             return None;
         }
-        let (a, b, m) = syllable(p)?;
+        let (a, b, m) = syllable(p, build)?;
         marked |= m || p.contains('\'');
         plain.push_str(&a);
         asp.push_str(&b);
@@ -166,10 +168,18 @@ pub(crate) fn to_pinyin(name: &str) -> Vec<String> {
             c => c.to_ascii_lowercase(),
         })
         .collect();
+    let is_part = |c: char| c.is_ascii_lowercase() || c == '\'' || c == '-' || c == 'ü';
+    // First only whether some word shows Wade–Giles, building nothing.
+    let any_marked = lower
+        .split(|c: char| !is_part(c))
+        .filter_map(|w| word(w.trim_matches(['-', '\'']), false))
+        .any(|(_, _, m)| m);
+    if !any_marked {
+        return Vec::new();
+    }
     let (mut plain, mut asp) = (String::new(), String::new());
     let mut marked = false;
     let mut converted = false;
-    let is_part = |c: char| c.is_ascii_lowercase() || c == '\'' || c == '-' || c == 'ü';
     let mut rest = lower.as_str();
     while let Some(start) = rest.find(is_part) {
         plain.push_str(&rest[..start]);
@@ -177,7 +187,7 @@ pub(crate) fn to_pinyin(name: &str) -> Vec<String> {
         rest = &rest[start..];
         let end = rest.find(|c| !is_part(c)).unwrap_or(rest.len());
         let w = rest[..end].trim_matches(['-', '\'']);
-        match word(w) {
+        match word(w, true) {
             Some((p, a, m)) => {
                 marked |= m;
                 converted |= p != w || a != w;
