@@ -9,12 +9,14 @@
 pub mod allow;
 pub mod country;
 pub mod entry;
+mod hanja;
 mod legal_forms;
 pub mod normalize;
 pub mod parse;
 pub mod score;
 pub mod screener;
 mod translit;
+mod wade_giles;
 
 pub use allow::{AllowEntry, AllowList, Clearance};
 pub use entry::{Format, ListEntry, ParseError, ParsedList};

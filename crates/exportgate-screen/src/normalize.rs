@@ -137,7 +137,8 @@ pub struct NormName {
     pub legal_forms: Vec<String>,
     /// The folds of the distinctive tokens, concatenated in order.
     pub compact: String,
-    /// The same, with the tokens sorted first.
+    /// The same, with the written words sorted first (the syllables of a Chinese or Korean
+    /// word stay together, in order, and the words are then separated by a space).
     pub compact_sorted: String,
     /// Some token is a pinyin syllable.
     pub has_han: bool,
@@ -444,12 +445,29 @@ impl Normalizer {
 
     /// Other romanisations of a name whose script is romanised more than one way: Hangul in
     /// McCune–Reischauer and in the popular South Korean spelling, kanji in their Japanese
-    /// readings (a table of common family names, given names and company words), Greek
-    /// without the nominative ending. Empty for most names (Latin, Chinese, Cyrillic,
-    /// Arabic, ...); never the primary form again.
+    /// readings (a table of common family names, given names and company words), Korean
+    /// names in hanja in their Hangul readings (金正恩 → 김정은 → `kim jong un`), Greek
+    /// without the nominative ending, Chinese names in Wade–Giles in pinyin (Mao Tse-tung →
+    /// `mao zedong`). Empty for most names (Latin, Chinese, Cyrillic, Arabic, ...); never
+    /// the primary form again.
     pub fn variants(&self, name: &str) -> Vec<NormName> {
-        if name.is_ascii() {
-            return Vec::new();
+        if name.is_ascii() || name.chars().all(|c| c.is_ascii() || "üÜ’‘ʻ".contains(c)) {
+            let readings = crate::wade_giles::to_pinyin(name);
+            if readings.is_empty() {
+                return Vec::new();
+            }
+            let primary = self.normalize(name);
+            let mut out: Vec<NormName> = Vec::new();
+            for v in readings {
+                let v = self.normalize(&v);
+                if !v.tokens.is_empty()
+                    && v.compact != primary.compact
+                    && !out.iter().any(|o| o.compact == v.compact)
+                {
+                    out.push(v);
+                }
+            }
+            return out;
         }
         let mut styles: Vec<Style> = Vec::new();
         let (mut hangul, mut han, mut greek) = (false, false, false);
@@ -467,13 +485,25 @@ impl Normalizer {
         if greek {
             styles.push(Style::GreekStem);
         }
-        if styles.is_empty() {
+        // A Korean name in hanja (金正恩) is also read as its Hangul (김정은) is.
+        let korean = if han {
+            crate::hanja::korean_reading(name)
+        } else {
+            None
+        };
+        if styles.is_empty() && korean.is_none() {
             return Vec::new();
+        }
+        let mut forms: Vec<(&str, Style)> = styles.into_iter().map(|st| (name, st)).collect();
+        if let Some(k) = &korean {
+            for st in [Style::Primary, Style::KoreanMr, Style::KoreanPopular] {
+                forms.push((k, st));
+            }
         }
         let primary = self.normalize(name);
         let mut out: Vec<NormName> = Vec::new();
-        for st in styles {
-            let v = self.normalize_styled(name, st);
+        for (text, st) in forms {
+            let v = self.normalize_styled(text, st);
             if !v.tokens.is_empty()
                 && v.compact != primary.compact
                 && !out.iter().any(|o| o.compact == v.compact)
@@ -494,7 +524,11 @@ impl Normalizer {
         let mut removed_legal: Vec<RawTok> = Vec::new();
         let mut i = 0;
         while i < raw.len() {
-            if let Some((len, form)) = self.legal.longest_at(&raw, i) {
+            if let Some((len, form)) = self
+                .legal
+                .longest_at(&raw, i)
+                .filter(|&(len, _)| !syllable_of_longer_word(&raw, i, len))
+            {
                 if !legal_forms.iter().any(|f: &String| f == form) {
                     legal_forms.push(form.to_string());
                 }
@@ -570,14 +604,34 @@ impl Normalizer {
                 }
             })
             .collect();
-        let mut folds: Vec<&str> = tokens
+        let folds: Vec<&str> = tokens
             .iter()
             .filter(|t| t.kind != TokenKind::Generic)
             .map(|t| t.fold.as_str())
             .collect();
         let compact = folds.concat();
-        folds.sort_unstable();
-        let compact_sorted = folds.concat();
+        // Sorted by written word: the syllables of one Chinese or Korean word keep their
+        // order (광수 is not 수광), and the word boundaries stay (`kim kvangsu` is not
+        // `kim kvang su` sorted).
+        let compact_sorted = if tokens.iter().any(|t| t.han) {
+            let mut words: Vec<String> = Vec::with_capacity(folds.len());
+            let mut prev: Option<&Token> = None;
+            for t in tokens.iter().filter(|t| t.kind != TokenKind::Generic) {
+                match (prev, words.last_mut()) {
+                    (Some(p), Some(w)) if p.han && t.han && p.group == t.group => {
+                        w.push_str(&t.fold)
+                    }
+                    _ => words.push(t.fold.clone()),
+                }
+                prev = Some(t);
+            }
+            words.sort_unstable();
+            words.join(" ")
+        } else {
+            let mut folds = folds;
+            folds.sort_unstable();
+            folds.concat()
+        };
         NormName {
             has_han: tokens.iter().any(|t| t.han),
             has_abjad: tokens.iter().any(|t| t.abjad),
@@ -935,6 +989,19 @@ fn tokenize_styled(name: &str, style: Style) -> Vec<RawTok> {
         &mut group,
     );
     out
+}
+
+/// Whether a one-syllable legal form at `raw[i]` (㈜ and (유), read `ju` and `yu`) is a
+/// syllable of a longer written word — of a name such as 주원 or 유진 — rather than the
+/// abbreviation written on its own.
+fn syllable_of_longer_word(raw: &[RawTok], i: usize, len: usize) -> bool {
+    let t = &raw[i];
+    len == 1
+        && t.han
+        && (i
+            .checked_sub(1)
+            .is_some_and(|p| raw[p].han && raw[p].group == t.group)
+            || raw.get(i + 1).is_some_and(|n| n.han && n.group == t.group))
 }
 
 /// A romanisation style: the primary one every name gets, and the alternatives

@@ -143,6 +143,12 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
         if sa.len() >= 4 && sb.len() >= 4 && levenshtein(sa, sb) == 1 {
             return 0.75;
         }
+        // The letters w, y, v are vowels or consonants in an abjad (Hebrew ו in דוד, David):
+        // the Latin spelling's consonants, v and w included, agree with all the letters.
+        let script = if a.abjad { a } else { b };
+        if !latin.abjad && latin.skel.len() >= 3 && skeleton_is(&script.fold, &latin.skel) {
+            return 0.85;
+        }
         return 0.0;
     }
     let (fa, fb) = (a.fold.as_str(), b.fold.as_str());
@@ -193,6 +199,25 @@ pub fn token_similarity(a: &Token, b: &Token) -> f32 {
         }
     }
     sim
+}
+
+/// Whether `crate::normalize::skeleton(fold) == skel`, without allocating.
+fn skeleton_is(fold: &str, skel: &str) -> bool {
+    let mut want = skel.bytes();
+    let mut last: Option<u8> = None;
+    for (i, c) in fold.bytes().enumerate() {
+        if i > 0 && matches!(c, b'a' | b'e' | b'i' | b'o' | b'u') {
+            continue;
+        }
+        if last == Some(c) {
+            continue;
+        }
+        last = Some(c);
+        if want.next() != Some(c) {
+            return false;
+        }
+    }
+    want.next().is_none()
 }
 
 /// Compares a query name with a list-entry name.
@@ -298,6 +323,9 @@ fn align(
         explain,
     );
     let mut initial_bonus = 0.0f32;
+    // Token pairs of the greedy step, kept when syllables' order may need checking.
+    let check_order = q.has_han || c.has_han;
+    let mut paired: Vec<(usize, usize, f32, f32)> = Vec::new();
     PAIRS.with(|cell| {
         let mut pairs = cell.borrow_mut();
         pairs.clear();
@@ -333,6 +361,9 @@ fn align(
             }
             matched += s * w;
             matched_total += w;
+            if check_order {
+                paired.push((i, j, s, w));
+            }
             if explain {
                 out.push(TokenMatch {
                     query: q.tokens[i].text.clone(),
@@ -342,6 +373,30 @@ fn align(
             }
         }
     });
+    if check_order {
+        // The syllables of one written Chinese or Korean word are read in order: 광수
+        // (gwang su) is not "Su-Kwang", 은정 not "Jong Un". A syllable met out of order is
+        // left unmatched.
+        let mut kept: Vec<(usize, usize)> = Vec::with_capacity(paired.len());
+        for &(i, j, s, w) in &paired {
+            let out_of_order = kept.iter().any(|&(i2, j2)| {
+                let same_q = q.tokens[i].han && q.tokens[i2].group == q.tokens[i].group;
+                let same_c = c.tokens[j].han && c.tokens[j2].group == c.tokens[j].group;
+                (same_q || same_c) && (i2 < i) != (j2 < j)
+            });
+            if out_of_order {
+                used_q[i] = false;
+                used_c[j] = false;
+                matched -= s * w;
+                matched_total -= w;
+                if explain {
+                    out.retain(|m| !(m.query == q.tokens[i].text && m.entry == c.tokens[j].text));
+                }
+            } else {
+                kept.push((i, j));
+            }
+        }
+    }
     let unmatched = |toks: &[Token], used: &[bool]| -> f32 {
         toks.iter()
             .zip(used)
@@ -489,9 +544,15 @@ fn merge_han_runs(
         if used_b[j] || tb.han || tb.kind != TokenKind::Word {
             continue;
         }
-        'start: for i in 0..a.len() {
+        // Syllables against the word by their folds, then by their letters (the fold of
+        // "Jingguo" writes one `g`, the syllables `jing` and `guo` two).
+        'start: for (i, by_text) in (0..a.len()).flat_map(|i| [(i, false), (i, true)]) {
             // Walk syllables while they spell a prefix of the word, without allocating.
-            let target = tb.fold.as_bytes();
+            let target = if by_text {
+                tb.text.as_bytes()
+            } else {
+                tb.fold.as_bytes()
+            };
             let mut pos = 0usize;
             for k in 0..4 {
                 let Some(t) = a.get(i + k) else {
@@ -500,7 +561,11 @@ fn merge_han_runs(
                 if !t.han || used_a[i + k] || t.group != a[i].group {
                     continue 'start;
                 }
-                let f = t.fold.as_bytes();
+                let f = if by_text {
+                    t.text.as_bytes()
+                } else {
+                    t.fold.as_bytes()
+                };
                 if !target[pos..].starts_with(f) {
                     continue 'start;
                 }
@@ -785,6 +850,22 @@ mod tests {
         // Half of a two-character given name is not the name.
         assert!(score("志偉 陳", "CHEN, Zhi") < 0.8);
         assert!(score("志偉 陳", "CHEN, Zhiwei") >= 0.95);
+    }
+
+    #[test]
+    fn skeleton_is_the_skeleton() {
+        for (f, other) in [
+            ("dvd", "david"),
+            ("mhmd", "mohammed"),
+            ("aali", "ali"),
+            ("david", "dvd"),
+            ("abba", "ab"),
+        ] {
+            let sk = crate::normalize::skeleton(f);
+            assert!(super::skeleton_is(f, &sk), "{f}");
+            let so = crate::normalize::skeleton(other);
+            assert_eq!(super::skeleton_is(f, &so), sk == so, "{f} / {other}");
+        }
     }
 
     #[test]

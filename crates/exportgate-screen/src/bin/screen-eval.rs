@@ -5,7 +5,9 @@
 //! Prints precision / recall / F1 at the default threshold on nomenklatura's
 //! `name_bench_cases.csv` beside the frozen logic-v2 scores, recall on yente's treated UN
 //! positives, the share of yente's 50,000 global negatives that hit, and the watchman
-//! cross-script pairs.
+//! cross-script pairs. `--verbose` also lists every failure: the name_bench pairs decided
+//! wrongly, the positives missed and the negatives that hit (`un-fp:` against the UN list,
+//! `fp:` against all lists, with the best hit).
 
 use std::time::Instant;
 
@@ -239,7 +241,16 @@ fn main() {
         let name = &row[nh("full_name")];
         n_neg += 1;
         match hits(&un_screener, name) {
-            Some(true) => un_fp += 1,
+            Some(true) => {
+                un_fp += 1;
+                if verbose {
+                    let r = un_screener
+                        .screen(&Party::named(name), as_of, &allow)
+                        .expect("screened");
+                    let h = &r.hits[0];
+                    println!("  un-fp: {name} -> {} {:.3}", h.matched_alias, h.score);
+                }
+            }
             Some(false) => {}
             None => errors += 1,
         }
