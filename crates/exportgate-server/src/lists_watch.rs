@@ -16,7 +16,7 @@ use exportgate_lists::source::ListsWatch;
 use crate::Shared;
 
 /// How often the lists' newest version ids are compared.
-pub const LISTS_EVERY: Duration = Duration::from_millis(200);
+pub const LISTS_EVERY: Duration = Duration::from_millis(100);
 
 /// Starts the watcher thread when the lists come from the database; runs until the process
 /// ends. A failed round is logged and retried on a new connection; the lists in force stay.
@@ -30,8 +30,10 @@ pub fn spawn(state: Shared) {
             let mut watch = ListsWatch::new(&db);
             loop {
                 std::thread::sleep(LISTS_EVERY);
+                let started = std::time::Instant::now();
                 match state.source.refresh(&mut watch) {
                     Ok(true) => tracing::info!(
+                        millis = started.elapsed().as_millis() as u64,
                         lists = ?state.source.list_inputs().iter().map(|l| format!("{} v{}", l.source, l.version)).collect::<Vec<_>>(),
                         "the lists in force changed in the database: reloaded"
                     ),
