@@ -26,6 +26,7 @@ pub mod auth;
 pub mod cases;
 pub mod db;
 pub mod error;
+pub mod extract;
 pub mod ledger_api;
 pub mod lists_watch;
 pub mod metrics;
