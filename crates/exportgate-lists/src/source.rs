@@ -349,7 +349,7 @@ impl ScreeningSource {
     /// The screener in force, if lists are loaded (for callers that want full explanations).
     pub fn screener(&self) -> Option<ScreenerRef> {
         let l = self.current();
-        l.screener.is_some().then(|| ScreenerRef(l))
+        l.screener.is_some().then_some(ScreenerRef(l))
     }
 
     /// Screen one party with the current allow-list, with the full explanation of every hit;

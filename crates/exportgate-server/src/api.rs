@@ -127,8 +127,6 @@ fn field_in(prefix: &str, field: &str) -> String {
     }
 }
 
-/// The query string as name-value pairs (names may repeat), or 400.
-
 /// The pipeline for `?regime=ID` (repeatable: regimes evaluated as if in force, as the CLI's
 /// `--regime`), or `None` for the server's own pipeline. Any other parameter is a 400.
 fn forced_pipeline(

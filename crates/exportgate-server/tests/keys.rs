@@ -149,18 +149,36 @@ fn item_5_the_key_is_checked_before_the_query_and_the_body() {
     assert_eq!(v["error"]["field"], "authorization", "{v}");
     let (s, _) = call(&state, "POST", "/v1/cases/1/release", "nope", "{not json");
     assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, v) = call(&state, "POST", "/v1/cases/1/release", &submitter, "{not json");
+    let (s, v) = call(
+        &state,
+        "POST",
+        "/v1/cases/1/release",
+        &submitter,
+        "{not json",
+    );
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert!(
         v["error"]["message"].as_str().unwrap().contains("reviewer"),
         "{v}"
     );
     // With a reviewer's key the body is read: malformed JSON is a 400 naming the body.
-    let (s, v) = call(&state, "POST", "/v1/cases/1/release", &reviewer, "{not json");
+    let (s, v) = call(
+        &state,
+        "POST",
+        "/v1/cases/1/release",
+        &reviewer,
+        "{not json",
+    );
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert!(v["error"]["field"].is_string(), "{v}");
     // A query string that is not a map of names to values: 403 without the role, 400 with it.
-    let (s, _) = call(&state, "GET", "/v1/cases?status=open&status", &submitter, "");
+    let (s, _) = call(
+        &state,
+        "GET",
+        "/v1/cases?status=open&status",
+        &submitter,
+        "",
+    );
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, v) = call(&state, "GET", "/v1/audit?limit=ten", &reviewer, "");
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
