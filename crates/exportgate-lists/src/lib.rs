@@ -1,7 +1,8 @@
 //! exportgate-lists: the I/O edge for restricted-party lists.
 //!
 //! Imports list files (format detected, or named with `--source`), keeps every imported
-//! version in SQLite (source, data date, import date, entry count, SHA-256, entries), reports
+//! version in the database — an SQLite file or PostgreSQL, through the same functions
+//! ([`db::ListsDb`]) — (source, data date, import date, entry count, SHA-256, entries), reports
 //! `status`, downloads official files in `update`, and builds the in-memory
 //! [`Screener`](exportgate_screen::Screener) from the versions in force.
 //!
@@ -18,7 +19,11 @@
 //!   lists in force are unchanged. `update` refuses such downloads too, keeping the previous
 //!   version in force.
 
+pub mod db;
 pub mod source;
+
+pub use db::ListsDb;
+use db::{Conn, NewVersion};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -26,7 +31,6 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use exportgate_screen::parse::{self, parse_ofac_set, OfacFiles};
 use exportgate_screen::{Format, ListEntry, ListVersion, ParseError, ParsedList, Screener};
-use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -63,6 +67,9 @@ pub enum ListsError {
     /// The database failed.
     #[error("list database: {0}")]
     Db(#[from] rusqlite::Error),
+    /// The PostgreSQL database failed.
+    #[error("list database: {0}")]
+    Postgres(#[from] postgres::Error),
     /// The database's schema could not be brought up to date (or is newer than this build).
     #[error("list database: {0}")]
     Schema(String),
@@ -248,43 +255,6 @@ pub struct VersionStatus {
     pub in_force: bool,
 }
 
-/// A missing database file is created 0600 (and a missing directory 0700) before SQLite opens
-/// it: SQLite gives its `-wal`, `-shm` and `-journal` files the database file's mode.
-fn prepare_private_file(path: &Path) -> Result<(), ListsError> {
-    let io = |source| ListsError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if !dir.exists() {
-            let mut b = std::fs::DirBuilder::new();
-            b.recursive(true);
-            #[cfg(unix)]
-            std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-            b.create(dir).map_err(io)?;
-        }
-    }
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-    match o.open(path) {
-        Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(io(e)),
-    }
-}
-
-fn open(db_path: &Path) -> Result<Connection, ListsError> {
-    prepare_private_file(db_path)?;
-    let mut conn = Connection::open(db_path)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))?;
-    conn.execute_batch("PRAGMA foreign_keys = ON;")?;
-    // The `list_*` tables are part of the database's one versioned schema.
-    exportgate_store::migrate::sqlite(&mut conn).map_err(|e| ListsError::Schema(e.to_string()))?;
-    Ok(conn)
-}
-
 fn read(path: &Path) -> Result<Vec<u8>, ListsError> {
     std::fs::read(path).map_err(|source| ListsError::Io {
         path: path.display().to_string(),
@@ -350,18 +320,18 @@ fn ofac_siblings(path: &Path, format: Format) -> (Option<PathBuf>, Option<PathBu
 /// the primary file are joined in. A file identical to the version in force is not stored
 /// again.
 pub fn import(
-    db_path: &Path,
+    db: impl Into<ListsDb>,
     path: &Path,
     source: Option<&str>,
     today: NaiveDate,
 ) -> Result<ImportReport, ListsError> {
-    import_with(db_path, path, source, today, false)
+    import_with(db, path, source, today, false)
 }
 
 /// [`import`], with `force`: import even a file that goes backwards or shrinks sharply
 /// ([`ListsError::Refused`] without it).
 pub fn import_with(
-    db_path: &Path,
+    db: impl Into<ListsDb>,
     path: &Path,
     source: Option<&str>,
     today: NaiveDate,
@@ -405,7 +375,7 @@ pub fn import_with(
     };
     let source_name = source_name(format, &parsed);
     let declared = declared_count(format, &bytes);
-    let mut conn = open(db_path)?;
+    let mut conn = Conn::open(&db.into())?;
     store(
         &mut conn,
         &source_name,
@@ -426,7 +396,7 @@ struct Guard {
 }
 
 fn store(
-    conn: &mut Connection,
+    conn: &mut Conn,
     source: &str,
     parsed: ParsedList,
     sha256: String,
@@ -434,143 +404,93 @@ fn store(
     origin: &str,
     guard: Guard,
 ) -> Result<ImportReport, ListsError> {
-    let tx = conn.transaction()?;
-    let current = in_force(&tx, source)?;
-    if let Some(current) = &current {
-        if current.sha256 == sha256 {
-            return Ok(ImportReport {
-                version: current.clone(),
-                changed: false,
-            });
-        }
-    }
-    if !guard.force {
-        if let Some(reason) = refusal(current.as_ref(), &parsed, guard.declared) {
-            return Err(ListsError::Refused {
-                origin: origin.to_string(),
-                list: source.to_string(),
-                reason,
-            });
-        }
-    }
-    tx.execute(
-        "INSERT INTO list_versions (source, format, data_date, imported_on, entry_count, sha256, origin)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            source,
-            parsed.format.name(),
-            parsed.data_date.map(|d| d.to_string()),
-            today.to_string(),
-            parsed.entries.len() as i64,
-            sha256,
-            origin
-        ],
+    let stored = conn.store(
+        source,
+        |current| {
+            if let Some(current) = current.filter(|c| c.sha256 == sha256) {
+                return Ok(Some(current.clone()));
+            }
+            if !guard.force {
+                if let Some(reason) = refusal(current, &parsed, guard.declared) {
+                    return Err(ListsError::Refused {
+                        origin: origin.to_string(),
+                        list: source.to_string(),
+                        reason,
+                    });
+                }
+            }
+            Ok(None)
+        },
+        || {
+            let entries = parsed
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(seq, e)| {
+                    serde_json::to_string(e).map_err(|err| ListsError::Corrupt {
+                        version: 0,
+                        seq: seq as i64,
+                        message: err.to_string(),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(NewVersion {
+                source,
+                format: parsed.format,
+                data_date: parsed.data_date,
+                imported_on: today,
+                sha256: &sha256,
+                origin,
+                entries,
+            })
+        },
     )?;
-    let id = tx.last_insert_rowid();
-    {
-        let mut stmt =
-            tx.prepare("INSERT INTO list_entries (version_id, seq, entry) VALUES (?1, ?2, ?3)")?;
-        for (seq, e) in parsed.entries.iter().enumerate() {
-            let json = serde_json::to_string(e).map_err(|err| ListsError::Corrupt {
-                version: id,
-                seq: seq as i64,
-                message: err.to_string(),
-            })?;
-            stmt.execute(params![id, seq as i64, json])?;
-        }
+    match stored {
+        Err(kept) => Ok(ImportReport {
+            version: kept,
+            changed: false,
+        }),
+        Ok(id) => Ok(ImportReport {
+            version: ListVersion {
+                id,
+                source: source.to_string(),
+                format: parsed.format,
+                data_date: parsed.data_date,
+                imported_on: today,
+                entry_count: parsed.entries.len(),
+                sha256,
+            },
+            changed: true,
+        }),
     }
-    tx.commit()?;
-    Ok(ImportReport {
-        version: ListVersion {
-            id,
-            source: source.to_string(),
-            format: parsed.format,
-            data_date: parsed.data_date,
-            imported_on: today,
-            entry_count: parsed.entries.len(),
-            sha256,
-        },
-        changed: true,
-    })
-}
-
-fn row_to_version(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ListVersion, String)> {
-    let format: String = row.get(2)?;
-    let data_date: Option<String> = row.get(3)?;
-    let imported_on: String = row.get(4)?;
-    let bad = |i: usize, what: &str| {
-        rusqlite::Error::FromSqlConversionFailure(
-            i,
-            rusqlite::types::Type::Text,
-            what.to_string().into(),
-        )
-    };
-    Ok((
-        ListVersion {
-            id: row.get(0)?,
-            source: row.get(1)?,
-            format: Format::from_name(&format).ok_or_else(|| bad(2, "unknown format"))?,
-            data_date: data_date
-                .map(|d| d.parse::<NaiveDate>())
-                .transpose()
-                .map_err(|_| bad(3, "bad date"))?,
-            imported_on: imported_on
-                .parse::<NaiveDate>()
-                .map_err(|_| bad(4, "bad date"))?,
-            entry_count: row.get::<_, i64>(5)? as usize,
-            sha256: row.get(6)?,
-        },
-        row.get(7)?,
-    ))
-}
-
-const VERSION_COLUMNS: &str =
-    "id, source, format, data_date, imported_on, entry_count, sha256, origin";
-
-fn in_force(conn: &Connection, source: &str) -> Result<Option<ListVersion>, ListsError> {
-    let sql = format!(
-        "SELECT {VERSION_COLUMNS} FROM list_versions WHERE source = ?1 ORDER BY id DESC LIMIT 1"
-    );
-    Ok(conn
-        .query_row(&sql, params![source], row_to_version)
-        .optional()?
-        .map(|(v, _)| v))
 }
 
 /// All stored versions, oldest first, each marked in force or not.
-pub fn status(db_path: &Path) -> Result<Vec<VersionStatus>, ListsError> {
-    let conn = open(db_path)?;
-    let sql = format!("SELECT {VERSION_COLUMNS} FROM list_versions ORDER BY id");
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt
-        .query_map([], row_to_version)?
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut out: Vec<VersionStatus> = Vec::with_capacity(rows.len());
-    for (version, origin) in rows {
-        let latest = rows_latest(&conn, &version.source)?;
-        out.push(VersionStatus {
-            in_force: latest == Some(version.id),
+pub fn status(db: impl Into<ListsDb>) -> Result<Vec<VersionStatus>, ListsError> {
+    let mut conn = Conn::open(&db.into())?;
+    let rows = conn.versions()?;
+    let mut latest: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for (v, _) in &rows {
+        let e = latest.entry(v.source.as_str()).or_insert(v.id);
+        *e = (*e).max(v.id);
+    }
+    let latest: std::collections::HashMap<String, i64> = latest
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|(version, origin)| VersionStatus {
+            in_force: latest.get(&version.source) == Some(&version.id),
             version,
             origin,
-        });
-    }
-    Ok(out)
-}
-
-fn rows_latest(conn: &Connection, source: &str) -> Result<Option<i64>, ListsError> {
-    Ok(conn
-        .query_row(
-            "SELECT MAX(id) FROM list_versions WHERE source = ?1",
-            params![source],
-            |r| r.get::<_, Option<i64>>(0),
-        )
-        .optional()?
-        .flatten())
+        })
+        .collect())
 }
 
 /// The versions in force, one per source.
-pub fn versions_in_force(db_path: &Path) -> Result<Vec<ListVersion>, ListsError> {
-    Ok(status(db_path)?
+pub fn versions_in_force(db: impl Into<ListsDb>) -> Result<Vec<ListVersion>, ListsError> {
+    Ok(status(db)?
         .into_iter()
         .filter(|s| s.in_force)
         .map(|s| s.version)
@@ -579,18 +499,23 @@ pub fn versions_in_force(db_path: &Path) -> Result<Vec<ListVersion>, ListsError>
 
 /// Builds the screening index from the versions in force. The screener records the versions
 /// used ([`Screener::list_versions`]).
-pub fn load_screener(db_path: &Path) -> Result<Screener, ListsError> {
-    let versions = versions_in_force(db_path)?;
-    let conn = open(db_path)?;
+pub fn load_screener(db: impl Into<ListsDb>) -> Result<Screener, ListsError> {
+    load_from(&mut Conn::open(&db.into())?)
+}
+
+/// [`load_screener`] on an open connection.
+pub(crate) fn load_from(conn: &mut Conn) -> Result<Screener, ListsError> {
+    let mut latest: std::collections::BTreeMap<String, ListVersion> =
+        std::collections::BTreeMap::new();
+    for (v, _) in conn.versions()? {
+        latest.insert(v.source.clone(), v);
+    }
+    // In the order they were imported, as before.
+    let mut versions: Vec<ListVersion> = latest.into_values().collect();
+    versions.sort_by_key(|v| v.id);
     let mut entries: Vec<ListEntry> = Vec::new();
-    let mut stmt =
-        conn.prepare("SELECT seq, entry FROM list_entries WHERE version_id = ?1 ORDER BY seq")?;
     for v in &versions {
-        let rows = stmt.query_map(params![v.id], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })?;
-        for row in rows {
-            let (seq, json) = row?;
+        for (seq, json) in conn.entries(v.id)? {
             let e: ListEntry = serde_json::from_str(&json).map_err(|err| ListsError::Corrupt {
                 version: v.id,
                 seq,
@@ -622,7 +547,7 @@ type Fetched = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
 /// parse leaves the previous version in force and is reported as [`UpdateOutcome::Failed`];
 /// the other sources are still updated.
 pub fn update(
-    db_path: &Path,
+    db: impl Into<ListsDb>,
     sources: &[UpdateSource],
     today: NaiveDate,
 ) -> Result<Vec<UpdateOutcome>, ListsError> {
@@ -630,15 +555,15 @@ pub fn update(
         .timeout_connect(Duration::from_secs(20))
         .timeout(Duration::from_secs(300))
         .build();
-    let mut conn = open(db_path)?;
+    let mut conn = Conn::open(&db.into())?;
     let mut out = Vec::with_capacity(sources.len());
     for src in sources {
-        let fail = |conn: &Connection, error: String| -> Result<UpdateOutcome, ListsError> {
+        let fail = |conn: &mut Conn, error: String| -> Result<UpdateOutcome, ListsError> {
             Ok(UpdateOutcome::Failed {
                 source: src.source.clone(),
                 url: src.url.clone(),
                 error,
-                kept: in_force(conn, &src.source)?,
+                kept: conn.in_force(&src.source)?,
             })
         };
         let fetched = (|| -> Result<Fetched, String> {
@@ -656,7 +581,7 @@ pub fn update(
         let (primary, add, alt) = match fetched {
             Ok(x) => x,
             Err(e) => {
-                out.push(fail(&conn, e)?);
+                out.push(fail(&mut conn, e)?);
                 continue;
             }
         };
@@ -676,7 +601,7 @@ pub fn update(
         let parsed = match parsed {
             Ok(p) => p,
             Err(e) => {
-                out.push(fail(&conn, e.to_string())?);
+                out.push(fail(&mut conn, e.to_string())?);
                 continue;
             }
         };
@@ -692,7 +617,7 @@ pub fn update(
         let report = match store(&mut conn, &src.source, parsed, sum, today, &src.url, guard) {
             Ok(r) => r,
             Err(ListsError::Refused { reason, .. }) => {
-                out.push(fail(&conn, format!("refused: {reason}"))?);
+                out.push(fail(&mut conn, format!("refused: {reason}"))?);
                 continue;
             }
             Err(e) => return Err(e),

@@ -1,16 +1,19 @@
 //! Where a run of decisions gets its screening from: list files, the lists imported into a
 //! database, or nothing (then every decision says the parties were not screened). Results are
-//! cached by party name and country for the run: order books repeat customers.
+//! cached by party name and country for the run: order books repeat customers. A source
+//! loaded from a database can be reloaded while in use ([`ScreeningSource::refresh`]): the
+//! lists are one generation, replaced whole, and each decision reads one generation.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 use exportgate_core::order::Party as OrderParty;
 use exportgate_core::{ListHit, Order, Screening, StaleLists};
 use exportgate_screen::{AllowList, ListVersion, Party, Screener};
 use sha2::{Digest, Sha256};
 
+use crate::db::{Conn, ListsDb};
 use crate::ListsError;
 
 /// A problem building a screening source.
@@ -41,47 +44,160 @@ type CachedHits = (
 /// never reads one).
 pub type Clock = Box<dyn Fn() -> chrono::NaiveDate + Send + Sync>;
 
-/// The screener for a run, if any, with the lists it was built from.
-pub struct ScreeningSource {
+/// One generation of the lists: the screener built from them, how decisions name them, and
+/// the hits cached against them. A long-running server replaces it whole when the lists in
+/// its database change ([`ScreeningSource::refresh`]); a decision reads one generation.
+struct Loaded {
     screener: Option<Screener>,
-    lists: Vec<String>,
-    external: bool,
-    allow: RwLock<AllowList>,
+    /// The generation: 0 when opened, one more at each reload.
+    generation: u64,
+    /// The newest version id per source the screener was built from (database lists only).
+    ids: Vec<(String, i64)>,
+    /// How decisions name the lists, and their inputs. Leaked (a few short strings per
+    /// reload) so that a decision's `Screening` may borrow them while a reload replaces the
+    /// generation.
+    lists: &'static [String],
+    inputs: &'static [exportgate_core::ListInput],
     cache: HitCache,
-    /// Fail closed on lists older than this many days, by this clock.
-    max_age: Option<(u32, Clock)>,
 }
 
-fn describe(v: &ListVersion) -> String {
-    let date = v
-        .data_date
-        .map(|d| d.to_string())
-        .unwrap_or_else(|| "undated".into());
-    format!(
-        "{} {} ({} entries, sha256 {})",
-        v.source,
-        date,
-        v.entry_count,
-        &v.sha256[..v.sha256.len().min(12)]
-    )
+impl Loaded {
+    fn new(screener: Option<Screener>, generation: u64) -> Loaded {
+        let (lists, inputs, ids) = match &screener {
+            Some(s) => {
+                let mut ids: Vec<(String, i64)> = s
+                    .list_versions()
+                    .iter()
+                    .map(|v| (v.source.clone(), v.id))
+                    .collect();
+                ids.sort();
+                (
+                    s.list_versions().iter().map(describe).collect(),
+                    s.list_versions()
+                        .iter()
+                        .map(|v| exportgate_core::ListInput {
+                            source: v.source.clone(),
+                            version: v.id,
+                            data_date: v.data_date,
+                            entries: v.entry_count,
+                            sha256: v.sha256.clone(),
+                        })
+                        .collect(),
+                    ids,
+                )
+            }
+            None => (Vec::new(), Vec::new(), Vec::new()),
+        };
+        Loaded {
+            screener,
+            generation,
+            ids,
+            lists: Vec::leak(lists),
+            inputs: Vec::leak(inputs),
+            cache: RwLock::new(HashMap::new()),
+        }
+    }
+}
+
+/// Which generation of the lists a decision was screened against, and their inputs.
+#[derive(Debug, Clone, Copy)]
+pub struct ListsStamp {
+    /// The generation (see [`ScreeningSource::generation`]).
+    pub generation: u64,
+    /// The lists' versions and digests, for the decision's inputs.
+    pub inputs: &'static [exportgate_core::ListInput],
+}
+
+/// The screener of the generation in force, borrowed for as long as the caller holds it.
+pub struct ScreenerRef(Arc<Loaded>);
+
+impl std::ops::Deref for ScreenerRef {
+    type Target = Screener;
+    fn deref(&self) -> &Screener {
+        // Built only for a generation that has a screener.
+        self.0
+            .screener
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("a ScreenerRef is made only over a screener"))
+    }
+}
+
+/// The screener for a run, if any, with the lists it was built from.
+pub struct ScreeningSource {
+    loaded: RwLock<Arc<Loaded>>,
+    external: bool,
+    allow: RwLock<AllowList>,
+    /// Fail closed on lists older than this many days, by this clock.
+    max_age: Option<(u32, Clock)>,
+    /// The database the lists were loaded from (none: files, or no lists): what
+    /// [`ScreeningSource::refresh`] re-reads.
+    db: Option<ListsDb>,
+}
+
+/// A connection that watches the lists in a database for a new version (see
+/// [`ScreeningSource::refresh`]); reconnects after a failure.
+pub struct ListsWatch {
+    db: ListsDb,
+    conn: Option<Conn>,
+}
+
+impl ListsWatch {
+    /// Watches `db` (connecting at the first round).
+    pub fn new(db: impl Into<ListsDb>) -> ListsWatch {
+        ListsWatch {
+            db: db.into(),
+            conn: None,
+        }
+    }
+
+    fn with<T>(
+        &mut self,
+        f: impl FnOnce(&mut Conn) -> Result<T, ListsError>,
+    ) -> Result<T, ListsError> {
+        if self.conn.is_none() {
+            self.conn = Some(Conn::open(&self.db)?);
+        }
+        let conn = self
+            .conn
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("just opened"));
+        let r = f(conn);
+        if r.is_err() {
+            self.conn = None;
+        }
+        r
+    }
 }
 
 impl ScreeningSource {
     /// The screener itself (none when the parties are screened externally or no list was
     /// loaded), for a door that screens names rather than orders.
     pub fn into_screener(self) -> Option<Screener> {
-        self.screener
+        let loaded = self.loaded.into_inner().unwrap_or_else(|e| e.into_inner());
+        Arc::try_unwrap(loaded).ok().and_then(|l| l.screener)
     }
 
-    /// Build from list files if any are given, else from the lists imported into the SQLite
-    /// database at `db` (when it exists), else none. With `external`, nothing is screened and
-    /// decisions record that the caller screened the parties.
+    /// Build from list files if any are given, else from the lists imported into the database
+    /// `db` (an SQLite file, when it exists, or a `postgres://` URL given as a path), else
+    /// none. With `external`, nothing is screened and decisions record that the caller
+    /// screened the parties.
     pub fn open(
         list_files: &[PathBuf],
         db: Option<&Path>,
         external: bool,
         today: chrono::NaiveDate,
     ) -> Result<ScreeningSource, SourceError> {
+        Self::open_db(list_files, db.map(ListsDb::from).as_ref(), external, today)
+    }
+
+    /// [`ScreeningSource::open`] over a [`ListsDb`].
+    pub fn open_db(
+        list_files: &[PathBuf],
+        db: Option<&ListsDb>,
+        external: bool,
+        today: chrono::NaiveDate,
+    ) -> Result<ScreeningSource, SourceError> {
+        let mut from_db = None;
         let screener = if external {
             None
         } else if !list_files.is_empty() {
@@ -119,73 +235,87 @@ impl ScreeningSource {
             Some(Screener::new(entries, versions))
         } else {
             match db {
-                Some(db) if db.exists() => match crate::load_screener(db) {
-                    Ok(s) if !s.list_versions().is_empty() => Some(s),
-                    Ok(_) => None,
-                    Err(e) => {
-                        return Err(SourceError::Database {
-                            path: db.display().to_string(),
-                            source: e,
-                        })
+                Some(db) if db.exists() => {
+                    from_db = Some(db.clone());
+                    match crate::load_screener(db) {
+                        Ok(s) if !s.list_versions().is_empty() => Some(s),
+                        Ok(_) => None,
+                        Err(e) => {
+                            return Err(SourceError::Database {
+                                path: db.to_string(),
+                                source: e,
+                            })
+                        }
                     }
-                },
+                }
                 _ => None,
             }
         };
-        let lists = screener
-            .as_ref()
-            .map(|s| s.list_versions().iter().map(describe).collect())
-            .unwrap_or_default();
         Ok(ScreeningSource {
-            screener,
-            lists,
+            loaded: RwLock::new(Arc::new(Loaded::new(screener, 0))),
             external,
             allow: RwLock::new(AllowList::new()),
-            cache: RwLock::new(HashMap::new()),
             max_age: None,
+            db: from_db,
         })
+    }
+
+    /// The generation of the lists in force.
+    fn current(&self) -> Arc<Loaded> {
+        self.loaded
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The database the lists were loaded from, if they were (files and no lists: none).
+    pub fn database(&self) -> Option<&ListsDb> {
+        self.db.as_ref()
+    }
+
+    /// Re-reads the lists from the database they were loaded from when a source has a newer
+    /// version there than the one in force (one small query: the newest version id per
+    /// source), replacing them whole; true if they were replaced. Lists from files, or
+    /// parties screened externally, never change. For a long-running server's watcher: a list
+    /// imported or updated through any server or the CLI applies here at the next round.
+    pub fn refresh(&self, watch: &mut ListsWatch) -> Result<bool, ListsError> {
+        if self.db.is_none() || self.external {
+            return Ok(false);
+        }
+        let ids = watch.with(|c| c.newest_ids())?;
+        let current = self.current();
+        if ids == current.ids {
+            return Ok(false);
+        }
+        let screener = watch.with(crate::load_from)?;
+        let screener = (!screener.list_versions().is_empty()).then_some(screener);
+        // The new generation starts with an empty cache; a screening still running against the
+        // old one caches into the old one, which is dropped with its last reader.
+        let next = Arc::new(Loaded::new(screener, current.generation + 1));
+        *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = next;
+        Ok(true)
+    }
+
+    /// The generation of the lists in force: 0 as opened, one more at each reload.
+    pub fn generation(&self) -> u64 {
+        self.current().generation
     }
 
     /// The lists screened against, each with its version and digest, for the decisions'
     /// inputs (issue 19 item 1); empty without lists.
     pub fn list_inputs(&self) -> Vec<exportgate_core::ListInput> {
-        self.screener
-            .as_ref()
-            .map(|s| {
-                s.list_versions()
-                    .iter()
-                    .map(|v| exportgate_core::ListInput {
-                        source: v.source.clone(),
-                        version: v.id,
-                        data_date: v.data_date,
-                        entries: v.entry_count,
-                        sha256: v.sha256.clone(),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.current().inputs.to_vec()
     }
 
     /// The oldest list screened against: its data date, or its import date when the file
     /// states none. `None` without lists.
     pub fn oldest_list(&self) -> Option<chrono::NaiveDate> {
-        self.screener
-            .as_ref()?
-            .list_versions()
-            .iter()
-            .map(|v| v.data_date.unwrap_or(v.imported_on))
-            .min()
+        oldest(&self.current())
     }
 
     /// Whether the lists are older than `max_age_days` on `today`.
     pub fn stale_lists(&self, today: chrono::NaiveDate, max_age_days: u32) -> Option<StaleLists> {
-        let oldest = self.oldest_list()?;
-        let age_days = (today - oldest).num_days();
-        (age_days > i64::from(max_age_days)).then_some(StaleLists {
-            oldest,
-            age_days,
-            max_age_days,
-        })
+        stale(&self.current(), today, max_age_days)
     }
 
     /// Decisions screened against lists older than `max_age_days` (by `clock`, read at each
@@ -209,15 +339,17 @@ impl ScreeningSource {
         // until it has cached its result, so nothing screened under the old list survives.
         let mut current = self.allow.write().unwrap_or_else(|e| e.into_inner());
         *current = allow;
-        self.cache
+        self.current()
+            .cache
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
     }
 
-    /// The screener, if lists are loaded (for callers that want full explanations).
-    pub fn screener(&self) -> Option<&Screener> {
-        self.screener.as_ref()
+    /// The screener in force, if lists are loaded (for callers that want full explanations).
+    pub fn screener(&self) -> Option<ScreenerRef> {
+        let l = self.current();
+        l.screener.is_some().then_some(ScreenerRef(l))
     }
 
     /// Screen one party with the current allow-list, with the full explanation of every hit;
@@ -227,7 +359,8 @@ impl ScreeningSource {
         party: &Party,
         date: chrono::NaiveDate,
     ) -> Option<Result<exportgate_screen::ScreenResult, exportgate_screen::QueryError>> {
-        let screener = self.screener.as_ref()?;
+        let l = self.current();
+        let screener = l.screener.as_ref()?;
         let allow = self.allow.read().unwrap_or_else(|e| e.into_inner());
         Some(screener.screen(party, date, &allow))
     }
@@ -236,34 +369,36 @@ impl ScreeningSource {
     /// their own threshold or filters, such as the yente-compatible API); `None` when no lists
     /// are loaded.
     pub fn with_screener<R>(&self, f: impl FnOnce(&Screener, &AllowList) -> R) -> Option<R> {
-        let screener = self.screener.as_ref()?;
+        let l = self.current();
+        let screener = l.screener.as_ref()?;
         let allow = self.allow.read().unwrap_or_else(|e| e.into_inner());
         Some(f(screener, &allow))
     }
 
     /// Whether any list is loaded.
     pub fn has_lists(&self) -> bool {
-        self.screener.is_some()
+        self.current().screener.is_some()
     }
 
     /// Parties go unscreened: no list is loaded and the caller did not say it screens them.
     pub fn unscreened(&self) -> bool {
-        self.screener.is_none() && !self.external
+        !self.has_lists() && !self.external
     }
 
     fn screen_party(
         &self,
+        loaded: &Loaded,
         role: &str,
         p: &OrderParty,
         date: chrono::NaiveDate,
         out: &mut Vec<ListHit>,
     ) -> Result<(), String> {
-        let Some(screener) = &self.screener else {
+        let Some(screener) = &loaded.screener else {
             return Ok(());
         };
         let allow = self.allow.read().unwrap_or_else(|e| e.into_inner());
         let day = (!allow.entries.is_empty()).then_some(date);
-        let cached = self.cache.read().ok().and_then(|c| {
+        let cached = loaded.cache.read().ok().and_then(|c| {
             c.get(&p.name)?
                 .iter()
                 .find(|(country, d, _)| country == &p.country && *d == day)
@@ -279,7 +414,7 @@ impl ScreeningSource {
                 let r = screener
                     .screen(&party, date, &allow)
                     .map_err(|e| format!("{role}.name: {e}"))?;
-                if let Ok(mut c) = self.cache.write() {
+                if let Ok(mut c) = loaded.cache.write() {
                     let same_name = c.entry(p.name.clone()).or_default();
                     if !same_name
                         .iter()
@@ -311,13 +446,14 @@ impl ScreeningSource {
         Ok(())
     }
 
-    /// Screen an order's consignee and end user.
+    /// Screen an order's consignee and end user (both against one generation of the lists).
     pub fn hits(&self, order: &Order) -> Result<Vec<ListHit>, String> {
+        let loaded = self.current();
         let mut out = Vec::new();
-        self.screen_party("consignee", &order.consignee, order.date, &mut out)?;
+        self.screen_party(&loaded, "consignee", &order.consignee, order.date, &mut out)?;
         if let Some(eu) = &order.end_user {
             if eu.name != order.consignee.name {
-                self.screen_party("end_user", eu, order.date, &mut out)?;
+                self.screen_party(&loaded, "end_user", eu, order.date, &mut out)?;
             }
         }
         Ok(out)
@@ -325,19 +461,64 @@ impl ScreeningSource {
 
     /// The screening fact for a decision, given the hits computed by [`ScreeningSource::hits`].
     pub fn screening<'a>(&'a self, hits: &'a [ListHit]) -> Screening<'a> {
-        if self.external {
+        self.screening_stamped(hits).0
+    }
+
+    /// [`ScreeningSource::screening`], with the generation of the lists it names and their
+    /// inputs (read together, so a decision records the lists it names).
+    pub fn screening_stamped<'a>(&'a self, hits: &'a [ListHit]) -> (Screening<'a>, ListsStamp) {
+        let l = self.loaded.read().unwrap_or_else(|e| e.into_inner());
+        let stamp = ListsStamp {
+            generation: l.generation,
+            inputs: l.inputs,
+        };
+        let screening = if self.external {
             Screening::External
-        } else if self.screener.is_some() {
+        } else if l.screener.is_some() {
             Screening::Screened {
                 hits,
-                lists: &self.lists,
+                lists: l.lists,
                 stale: self
                     .max_age
                     .as_ref()
-                    .and_then(|(days, clock)| self.stale_lists(clock(), *days)),
+                    .and_then(|(days, clock)| stale(&l, clock(), *days)),
             }
         } else {
             Screening::NotScreened
-        }
+        };
+        (screening, stamp)
     }
+}
+
+fn oldest(l: &Loaded) -> Option<chrono::NaiveDate> {
+    l.screener
+        .as_ref()?
+        .list_versions()
+        .iter()
+        .map(|v| v.data_date.unwrap_or(v.imported_on))
+        .min()
+}
+
+fn stale(l: &Loaded, today: chrono::NaiveDate, max_age_days: u32) -> Option<StaleLists> {
+    let oldest = oldest(l)?;
+    let age_days = (today - oldest).num_days();
+    (age_days > i64::from(max_age_days)).then_some(StaleLists {
+        oldest,
+        age_days,
+        max_age_days,
+    })
+}
+
+fn describe(v: &ListVersion) -> String {
+    let date = v
+        .data_date
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "undated".into());
+    format!(
+        "{} {} ({} entries, sha256 {})",
+        v.source,
+        date,
+        v.entry_count,
+        &v.sha256[..v.sha256.len().min(12)]
+    )
 }

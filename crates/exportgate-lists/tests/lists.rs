@@ -1,5 +1,7 @@
 //! Import, status, load and update against the real list files, with a local HTTP server
-//! on 127.0.0.1 standing in for the official download sites.
+//! on 127.0.0.1 standing in for the official download sites. Each test runs on SQLite and,
+//! when `EXPORTGATE_TEST_POSTGRES_URL` is set, on PostgreSQL (its own schema per test; without
+//! the variable the PostgreSQL run says so and skips).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -7,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use exportgate_lists::{
-    import, load_screener, status, update, ListsError, UpdateOutcome, UpdateSource,
+    import, load_screener, status, update, ListsDb, ListsError, UpdateOutcome, UpdateSource,
 };
 use exportgate_screen::{AllowList, Format, Party};
 
@@ -32,9 +34,54 @@ fn temp_db(name: &str) -> PathBuf {
     dir.join("lists.sqlite")
 }
 
-#[test]
-fn import_real_files_status_and_load() {
-    let db = temp_db("import");
+/// Where a test keeps its lists.
+#[derive(Clone, Copy, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty list database on `backend` and a scratch directory for the test's files.
+fn fresh(backend: Backend, name: &str) -> (ListsDb, PathBuf) {
+    let sqlite = temp_db(&format!("{backend:?}-{name}"));
+    let dir = sqlite.parent().expect("dir").to_path_buf();
+    match backend {
+        Backend::Sqlite => (ListsDb::Sqlite(sqlite), dir),
+        Backend::Postgres => {
+            let base = exportgate_store::testing::postgres_url().expect("checked by the caller");
+            let url = exportgate_store::testing::fresh_schema_url(&base, "lists_test")
+                .expect("create a test schema");
+            (ListsDb::Postgres(url), dir)
+        }
+    }
+}
+
+/// One `#[test]` per backend for a test body taking the backend.
+macro_rules! on_both {
+    ($body:ident, $sqlite:ident, $postgres:ident) => {
+        #[test]
+        fn $sqlite() {
+            $body(Backend::Sqlite);
+        }
+        #[test]
+        fn $postgres() {
+            if exportgate_store::testing::postgres_url().is_none() {
+                eprintln!("EXPORTGATE_TEST_POSTGRES_URL is not set: skipping the PostgreSQL run");
+                return;
+            }
+            $body(Backend::Postgres);
+        }
+    };
+}
+
+on_both!(
+    import_real_files_status_and_load,
+    import_real_files_status_and_load_sqlite,
+    import_real_files_status_and_load_postgres
+);
+
+fn import_real_files_status_and_load(backend: Backend) {
+    let (db, dir) = fresh(backend, "import");
     let csl = import(
         &db,
         &data("lists/csl_2026-07-31/screening-list.json"),
@@ -127,13 +174,17 @@ fn import_real_files_status_and_load() {
         .hits
         .iter()
         .any(|h| h.list == "EL" && h.name == "Huawei Technologies Co., Ltd."));
-    let _ = std::fs::remove_dir_all(db.parent().expect("dir"));
+    let _ = std::fs::remove_dir_all(dir);
 }
 
-#[test]
-fn a_malformed_file_leaves_the_lists_in_force_unchanged() {
-    let db = temp_db("malformed");
-    let dir = db.parent().expect("dir").to_path_buf();
+on_both!(
+    a_malformed_file_leaves_the_lists_in_force_unchanged,
+    a_malformed_file_leaves_the_lists_in_force_unchanged_sqlite,
+    a_malformed_file_leaves_the_lists_in_force_unchanged_postgres
+);
+
+fn a_malformed_file_leaves_the_lists_in_force_unchanged(backend: Backend) {
+    let (db, dir) = fresh(backend, "malformed");
     let good = import(&db, &data("lists/bis_dpl/dpl_2022-09.txt"), None, day(1)).expect("imports");
     // A DPL file whose third record has a missing field.
     let text = std::fs::read_to_string(data("lists/bis_dpl/dpl_2022-09.txt")).expect("read");
@@ -224,9 +275,14 @@ fn src(base: &str, source: &str, format: Format, path: &str) -> UpdateSource {
     }
 }
 
-#[test]
-fn update_downloads_and_keeps_the_previous_version_on_failure() {
-    let db = temp_db("update");
+on_both!(
+    update_downloads_and_keeps_the_previous_version_on_failure,
+    update_downloads_and_keeps_the_previous_version_on_failure_sqlite,
+    update_downloads_and_keeps_the_previous_version_on_failure_postgres
+);
+
+fn update_downloads_and_keeps_the_previous_version_on_failure(backend: Backend) {
+    let (db, dir) = fresh(backend, "update");
     let read = |rel: &str| std::fs::read(data(rel)).expect("read");
     let un = read("lists/un/UN_consolidated_2026-02-27.xml");
     let mut files = HashMap::new();
@@ -316,7 +372,7 @@ fn update_downloads_and_keeps_the_previous_version_on_failure() {
     let screener = load_screener(&db).expect("loads");
     assert_eq!(screener.entries().len(), 1003 + 581 + 8_976);
     drop(server);
-    let _ = std::fs::remove_dir_all(db.parent().expect("dir"));
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[cfg(unix)]
@@ -364,7 +420,7 @@ fn csl_variant(
     path
 }
 
-fn huawei_hits(db: &Path) -> usize {
+fn huawei_hits(db: &ListsDb) -> usize {
     let s = load_screener(db).expect("load");
     let party = Party {
         name: "Huawei Technologies Co., Ltd.".into(),
@@ -376,10 +432,14 @@ fn huawei_hits(db: &Path) -> usize {
         .len()
 }
 
-#[test]
-fn issue15_item1_shrunken_or_older_list_is_refused_without_force() {
-    let db = temp_db("guard");
-    let dir = db.parent().unwrap().to_path_buf();
+on_both!(
+    issue15_item1_shrunken_or_older_list_is_refused_without_force,
+    issue15_item1_shrunken_or_older_list_is_refused_without_force_sqlite,
+    issue15_item1_shrunken_or_older_list_is_refused_without_force_postgres
+);
+
+fn issue15_item1_shrunken_or_older_list_is_refused_without_force(backend: Backend) {
+    let (db, dir) = fresh(backend, "guard");
     let full = import(
         &db,
         &data("lists/csl_2026-07-31/screening-list.json"),
@@ -399,9 +459,9 @@ fn issue15_item1_shrunken_or_older_list_is_refused_without_force() {
         "{msg}"
     );
     assert!(msg.contains("--force"), "{msg}");
-    let fresh = temp_db("guard-fresh");
+    let (empty, _) = fresh(backend, "guard-fresh");
     assert!(matches!(
-        import(&fresh, &cut, None, day(2)),
+        import(&empty, &cut, None, day(2)),
         Err(ListsError::Refused { .. })
     ));
 
@@ -450,3 +510,95 @@ fn issue15_item1_shrunken_or_older_list_is_refused_without_force() {
     assert_eq!(forced.version.entry_count, 10);
     assert_ne!(full.version.id, forced.version.id);
 }
+
+on_both!(
+    a_source_from_the_database_reloads_a_new_version,
+    a_source_from_the_database_reloads_a_new_version_sqlite,
+    a_source_from_the_database_reloads_a_new_version_postgres
+);
+
+/// A long-running screening source over the database (as `serve` keeps one) picks up a list
+/// imported by another process at its next refresh, replacing the lists whole: the new
+/// version's entries screen, the decisions' inputs name it, and nothing changes when nothing
+/// was imported.
+fn a_source_from_the_database_reloads_a_new_version(backend: Backend) {
+    use exportgate_lists::source::{ListsWatch, ScreeningSource};
+    let (db, dir) = fresh(backend, "refresh");
+    import(&db, &data("lists/bis_dpl/dpl_2022-09.txt"), None, day(1)).expect("DPL imports");
+    let source = ScreeningSource::open_db(&[], Some(&db), false, day(1)).expect("opens");
+    assert_eq!(source.database(), Some(&db));
+    assert_eq!(source.generation(), 0);
+    assert_eq!(source.list_inputs().len(), 1);
+    let huawei = Party {
+        name: "Huawei Technologies Co., Ltd.".into(),
+        country: Some("CN".into()),
+    };
+    let el_hits = |s: &ScreeningSource| {
+        s.screen_full(&huawei, day(2))
+            .expect("lists loaded")
+            .expect("screens")
+            .hits
+            .iter()
+            .filter(|h| h.list == "EL")
+            .count()
+    };
+    assert_eq!(el_hits(&source), 0, "the DPL alone has no Entity List");
+
+    let mut watch = ListsWatch::new(&db);
+    assert!(!source.refresh(&mut watch).expect("refresh"), "nothing new");
+    assert_eq!(source.generation(), 0);
+
+    // Another process imports the CSL into the same database.
+    let csl = import(
+        &db,
+        &data("lists/csl_2026-07-31/screening-list.json"),
+        None,
+        day(2),
+    )
+    .expect("CSL imports");
+    assert!(
+        source.refresh(&mut watch).expect("refresh"),
+        "a new version"
+    );
+    assert_eq!(source.generation(), 1);
+    assert!(el_hits(&source) > 0, "the CSL's Entity List now screens");
+    let inputs = source.list_inputs();
+    assert_eq!(inputs.len(), 2);
+    assert!(inputs.iter().any(|l| l.source == "csl"
+        && l.version == csl.version.id
+        && l.sha256 == csl.version.sha256));
+    assert!(!source.refresh(&mut watch).expect("refresh"), "nothing new");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Two imports of the same file at once store it once: the second sees the first's version
+/// in force (the writers' lock), whichever backend.
+fn concurrent_imports_store_one_version(backend: Backend) {
+    let (db, dir) = fresh(backend, "concurrent");
+    // Create the schema first, so the two do not race to create it.
+    status(&db).expect("status");
+    let path = data("lists/un/UN_consolidated_2026-02-27.xml");
+    let reports: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..3)
+            .map(|_| s.spawn(|| import(&db, &path, None, day(1)).expect("imports")))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("joins"))
+            .collect()
+    });
+    assert_eq!(
+        reports.iter().filter(|r| r.changed).count(),
+        1,
+        "{reports:#?}"
+    );
+    assert!(reports.iter().all(|r| r.version == reports[0].version));
+    assert_eq!(status(&db).expect("status").len(), 1);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+on_both!(
+    concurrent_imports_store_one_version,
+    concurrent_imports_store_one_version_sqlite,
+    concurrent_imports_store_one_version_postgres
+);

@@ -116,8 +116,9 @@ pub struct Pipeline<'a> {
     decider: Decider<'a>,
     forced: Vec<String>,
     source: &'a ScreeningSource,
-    /// Put on every decision: engine, rule data and lists (issue 19 item 1).
-    inputs: Arc<DecisionInputs>,
+    /// Put on every decision: engine, rule data and lists (issue 19 item 1), for the
+    /// generation of the lists they were made for (a server reloads its lists while running).
+    inputs: std::sync::RwLock<(u64, Arc<DecisionInputs>)>,
     /// The party records orders may reference (loaded once per run).
     parties: Option<&'a Parties>,
 }
@@ -165,7 +166,10 @@ impl<'a> Pipeline<'a> {
             decider: Decider::new(rs, forced),
             forced: forced.to_vec(),
             source,
-            inputs: DecisionInputs::new(rs.digests(), source.list_inputs()),
+            inputs: std::sync::RwLock::new((
+                source.generation(),
+                DecisionInputs::new(rs.digests(), source.list_inputs()),
+            )),
             parties: None,
         })
     }
@@ -223,9 +227,25 @@ impl<'a> Pipeline<'a> {
         &self.forced
     }
 
-    /// What every decision of this pipeline rests on besides its order.
-    pub fn inputs(&self) -> &Arc<DecisionInputs> {
-        &self.inputs
+    /// What every decision of this pipeline rests on besides its order (with the lists in
+    /// force now).
+    pub fn inputs(&self) -> Arc<DecisionInputs> {
+        let (_, stamp) = self.source.screening_stamped(&[]);
+        self.inputs_for(stamp)
+    }
+
+    /// The inputs of a decision screened against the lists of `stamp`: built once per
+    /// generation of the lists.
+    fn inputs_for(&self, stamp: exportgate_lists::source::ListsStamp) -> Arc<DecisionInputs> {
+        {
+            let cached = self.inputs.read().unwrap_or_else(|e| e.into_inner());
+            if cached.0 == stamp.generation {
+                return cached.1.clone();
+            }
+        }
+        let fresh = DecisionInputs::new(self.rs.digests(), stamp.inputs.to_vec());
+        *self.inputs.write().unwrap_or_else(|e| e.into_inner()) = (stamp.generation, fresh.clone());
+        fresh
     }
 
     /// The screening source.
@@ -251,11 +271,12 @@ impl<'a> Pipeline<'a> {
         hits: &[ListHit],
         quotas: &dyn QuotaView,
     ) -> LineResult {
+        let (screening, stamp) = self.source.screening_stamped(hits);
         let mut d = self
             .decider
-            .decide(order, quotas, self.source.screening(hits))
+            .decide(order, quotas, screening)
             .map_err(|e| LineError::spec(line, Some(order.id.clone()), e))?;
-        d.inputs = Some(self.inputs.clone());
+        d.inputs = Some(self.inputs_for(stamp));
         Ok(d)
     }
 

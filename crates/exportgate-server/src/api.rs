@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
@@ -21,8 +21,9 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::{require, Principal, Role};
+use crate::auth::{min, Auth, Principal};
 use crate::error::{parse_json, ApiError, ErrorBody};
+use crate::extract::{QueryMap, QueryPairs, RawBody};
 use crate::Shared;
 
 /// The body of a request, or 413 / 400 as JSON.
@@ -124,14 +125,6 @@ fn field_in(prefix: &str, field: &str) -> String {
     } else {
         format!("{prefix}.{field}")
     }
-}
-
-/// The query string as name-value pairs (names may repeat), or 400.
-fn query_pairs(
-    q: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Result<Vec<(String, String)>, ApiError> {
-    q.map(|Query(v)| v)
-        .map_err(|e| ApiError::bad("query", e.body_text()))
 }
 
 /// The pipeline for `?regime=ID` (repeatable: regimes evaluated as if in force, as the CLI's
@@ -335,13 +328,12 @@ fn render_checked(
     security(("bearer" = [])))]
 pub async fn check(
     State(st): State<Shared>,
-    headers: HeaderMap,
-    q: Result<Query<Vec<(String, String)>>, QueryRejection>,
-    b: Result<Bytes, BytesRejection>,
+    Auth(who, _): Auth<min::Submitter>,
+    QueryPairs(q): QueryPairs,
+    RawBody(b): RawBody,
 ) -> Result<Response, ApiError> {
-    let who = require(&st, &headers, Role::Submitter)?;
-    let forced = forced_pipeline(&st, &query_pairs(q)?)?;
-    let body = parse_body(&body(b)?)?;
+    let forced = forced_pipeline(&st, &q)?;
+    let body = parse_body(&b)?;
     if body.orders.len() <= BATCH_INLINE {
         let pipeline = forced.as_ref().unwrap_or(&st.pipeline);
         let first = first_pass(pipeline, &body);
@@ -454,14 +446,13 @@ fn check_orders(
     security(("bearer" = [])))]
 pub async fn ship(
     State(st): State<Shared>,
-    headers: HeaderMap,
-    q: Result<Query<Vec<(String, String)>>, QueryRejection>,
-    b: Result<Bytes, BytesRejection>,
+    Auth(who, _): Auth<min::Submitter>,
+    QueryPairs(q): QueryPairs,
+    RawBody(b): RawBody,
 ) -> Result<Response, ApiError> {
-    let who = require(&st, &headers, Role::Submitter)?;
-    let forced = forced_pipeline(&st, &query_pairs(q)?)?;
+    let forced = forced_pipeline(&st, &q)?;
     let pipeline = forced.as_ref().unwrap_or(&st.pipeline);
-    let body = parse_body(&body(b)?)?;
+    let body = parse_body(&b)?;
     let prefixes: Vec<String> = body.orders.iter().map(|(p, _)| p.clone()).collect();
     let lines: Vec<Parsed> = body.orders.into_iter().map(|(_, p)| p).collect();
     let mut clock = || Timestamp::from(chrono::Utc::now());
@@ -528,11 +519,10 @@ fn check_regimes(rs: &Ruleset, ids: &[String], field: &str) -> Result<(), ApiErr
     security(("bearer" = [])))]
 pub async fn classify(
     State(st): State<Shared>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    Auth(_, _): Auth<min::Submitter>,
+    RawBody(b): RawBody,
 ) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Submitter)?;
-    let req: ClassifyRequest = parse_json(&body(b)?)?;
+    let req: ClassifyRequest = parse_json(&b)?;
     check_regimes(st.rs, &req.regimes, "regimes")?;
     let owned;
     let item = match (&req.chip, &req.spec) {
@@ -621,11 +611,9 @@ fn screen(st: &Shared, req: ScreenRequest) -> Result<Response, ApiError> {
     security(("bearer" = [])))]
 pub async fn screen_get(
     State(st): State<Shared>,
-    headers: HeaderMap,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+    Auth(_, _): Auth<min::Submitter>,
+    QueryMap(mut q): QueryMap,
 ) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Submitter)?;
-    let mut q = query(q)?;
     for k in q.keys() {
         if !matches!(k.as_str(), "name" | "country" | "as_of") {
             return Err(ApiError::bad(
@@ -657,11 +645,10 @@ pub async fn screen_get(
     security(("bearer" = [])))]
 pub async fn screen_post(
     State(st): State<Shared>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    Auth(_, _): Auth<min::Submitter>,
+    RawBody(b): RawBody,
 ) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Submitter)?;
-    let req: ScreenRequest = parse_json(&body(b)?)?;
+    let req: ScreenRequest = parse_json(&b)?;
     screen(&st, req)
 }
 
@@ -672,11 +659,9 @@ pub async fn screen_post(
     security(("bearer" = [])))]
 pub async fn regimes(
     State(st): State<Shared>,
-    headers: HeaderMap,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+    Auth(_, _): Auth<min::Submitter>,
+    QueryMap(q): QueryMap,
 ) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Submitter)?;
-    let q = query(q)?;
     let as_of = date_param(&q, "as_of")?;
     let ctx = Context {
         as_of,
@@ -697,11 +682,9 @@ const DIFFUSION: &str = "ai-diffusion-2025";
     security(("bearer" = [])))]
 pub async fn countries(
     State(st): State<Shared>,
-    headers: HeaderMap,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+    Auth(_, _): Auth<min::Submitter>,
+    QueryMap(q): QueryMap,
 ) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Submitter)?;
-    let q = query(q)?;
     let as_of = date_param(&q, "as_of")?;
     let rs = st.rs;
     let diffusion = rs.regime(DIFFUSION);

@@ -193,3 +193,50 @@ pub fn require(state: &AppState, headers: &HeaderMap, min: Role) -> Result<Princ
     }
     Ok(principal)
 }
+
+/// The least role a handler needs, as a type: [`min::Submitter`], [`min::Reviewer`] or
+/// [`min::Admin`] (the parameter of [`Auth`]).
+pub trait MinRole: Send + Sync + 'static {
+    /// The role.
+    const ROLE: Role;
+}
+
+/// The marker types of [`MinRole`].
+pub mod min {
+    use super::{MinRole, Role};
+
+    /// Any key.
+    pub struct Submitter;
+    /// A reviewer's or an admin's key.
+    pub struct Reviewer;
+    /// An admin's key.
+    pub struct Admin;
+
+    impl MinRole for Submitter {
+        const ROLE: Role = Role::Submitter;
+    }
+    impl MinRole for Reviewer {
+        const ROLE: Role = Role::Reviewer;
+    }
+    impl MinRole for Admin {
+        const ROLE: Role = Role::Admin;
+    }
+}
+
+/// The caller, authenticated with at least role `R`: an axum extractor, so a handler names
+/// the role it needs in its signature (`Auth(who, _): Auth<min::Reviewer>`) and runs only
+/// for a key that has it. It is extracted before the query and the body, so a request
+/// without a valid key is refused (401, or 403 for a key with too small a role) before its
+/// query or body are looked at, as [`require`] does.
+pub struct Auth<R>(pub Principal, pub std::marker::PhantomData<R>);
+
+impl<R: MinRole> axum::extract::FromRequestParts<crate::Shared> for Auth<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &crate::Shared,
+    ) -> Result<Self, ApiError> {
+        require(state, &parts.headers, R::ROLE).map(|p| Auth(p, std::marker::PhantomData))
+    }
+}

@@ -11,13 +11,10 @@
 //! commit, so two servers resolving one case at once resolve it once: the second waits, then
 //! finds it resolved (409), and appends nothing to the audit log.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{NaiveDate, Utc};
@@ -30,10 +27,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use crate::api::{body, query};
-use crate::auth::{require, Principal, Role};
+use crate::auth::{min, Auth, Principal};
 use crate::db::{self, Case, NewCase};
 use crate::error::{parse_json, ApiError, ErrorBody};
+use crate::extract::{QueryMap, RawBody};
 use crate::Shared;
 
 fn now() -> Timestamp {
@@ -150,11 +147,9 @@ fn case_id(raw: &str) -> Result<i64, ApiError> {
     security(("bearer" = [])))]
 pub async fn list(
     State(st): State<Shared>,
-    headers: HeaderMap,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+    Auth(_, _): Auth<min::Reviewer>,
+    QueryMap(q): QueryMap,
 ) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Reviewer)?;
-    let q = query(q)?;
     let status = match q.get("status").map(String::as_str) {
         None | Some("open") => Some("open"),
         Some("released") => Some("released"),
@@ -203,10 +198,9 @@ pub async fn list(
     security(("bearer" = [])))]
 pub async fn get(
     State(st): State<Shared>,
-    headers: HeaderMap,
+    Auth(_, _): Auth<min::Reviewer>,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Reviewer)?;
     let id = case_id(&raw)?;
     match db::get_case(&st.conn(), id).map_err(ApiError::internal)? {
         Some(c) => Ok(Json(c).into_response()),
@@ -305,13 +299,12 @@ fn uncertain_hits(case: &Case) -> Vec<(String, String, String)> {
     security(("bearer" = [])))]
 pub async fn release(
     State(st): State<Shared>,
-    headers: HeaderMap,
+    Auth(who, _): Auth<min::Reviewer>,
     Path(raw): Path<String>,
-    b: Result<Bytes, BytesRejection>,
+    RawBody(b): RawBody,
 ) -> Result<Response, ApiError> {
-    let who = require(&st, &headers, Role::Reviewer)?;
     let id = case_id(&raw)?;
-    let req: ReleaseRequest = parse_json(&body(b)?)?;
+    let req: ReleaseRequest = parse_json(&b)?;
     let why = reason(&req.reason)?;
     let today = Utc::now().date_naive();
     let conn = st.conn();
@@ -418,13 +411,12 @@ fn release_locked(
     security(("bearer" = [])))]
 pub async fn block(
     State(st): State<Shared>,
-    headers: HeaderMap,
+    Auth(who, _): Auth<min::Reviewer>,
     Path(raw): Path<String>,
-    b: Result<Bytes, BytesRejection>,
+    RawBody(b): RawBody,
 ) -> Result<Response, ApiError> {
-    let who = require(&st, &headers, Role::Reviewer)?;
     let id = case_id(&raw)?;
-    let req: BlockRequest = parse_json(&body(b)?)?;
+    let req: BlockRequest = parse_json(&b)?;
     let why = reason(&req.reason)?;
     let conn = st.conn();
     let lock = conn.begin_case_lock(id).map_err(ApiError::internal)?;

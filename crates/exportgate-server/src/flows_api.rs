@@ -4,10 +4,8 @@
 //! through [`exportgate_pipeline::flows`]; `POST /v1/ship` of an order to the US credits the
 //! flow itself, and a capped licence's draws are checked there.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{NaiveDate, Utc};
@@ -16,9 +14,9 @@ use exportgate_pipeline::flows::{self, FlowError};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::api::body;
-use crate::auth::{require, Role};
+use crate::auth::{min, Auth};
 use crate::error::{parse_json, ApiError, ErrorBody};
+use crate::extract::RawBody;
 use crate::ledger_api::store_error;
 use crate::Shared;
 
@@ -51,11 +49,10 @@ fn flow_error(e: FlowError) -> ApiError {
     security(("bearer" = [])))]
 pub async fn add(
     State(st): State<Shared>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    Auth(who, _): Auth<min::Submitter>,
+    RawBody(b): RawBody,
 ) -> Result<Response, ApiError> {
-    let who = require(&st, &headers, Role::Submitter)?;
-    let req: FlowRequest = parse_json(&body(b)?)?;
+    let req: FlowRequest = parse_json(&b)?;
     let today = Utc::now().date_naive();
     if req.date > today {
         return Err(ApiError::bad(
@@ -93,8 +90,10 @@ pub async fn add(
     responses((status = 200, description = "Per product with a flow or capped draws: `product`, `destination` (US), `us_units`, `capped_units` (drawn under licences with a `volume_cap_percent` condition) and `shipments` (`key`, `units`, `at`)", body = Object),
         (status = 403, body = ErrorBody)),
     security(("bearer" = [])))]
-pub async fn list(State(st): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Submitter)?;
+pub async fn list(
+    State(st): State<Shared>,
+    Auth(_, _): Auth<min::Submitter>,
+) -> Result<Response, ApiError> {
     let out = flows::list(st.rs, st.store().as_mut()).map_err(store_error)?;
     Ok(Json(out).into_response())
 }

@@ -4,12 +4,10 @@
 //! reviewers read the audit log; submitters read balances and draw on licences only through
 //! decisions (`POST /v1/ship`).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
@@ -21,10 +19,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-use crate::api::{body, query};
-use crate::auth::{require, Role};
+use crate::auth::{min, Auth, Role};
 use crate::db::{self, KeyRecord};
 use crate::error::{parse_json, ApiError, ErrorBody};
+use crate::extract::{QueryMap, RawBody};
 use crate::Shared;
 
 /// Map a store error: conflicts and unknown names are 4xx, database trouble 5xx.
@@ -52,9 +50,8 @@ pub fn store_error(e: StoreError) -> ApiError {
     security(("bearer" = [])))]
 pub async fn list_licences(
     State(st): State<Shared>,
-    headers: HeaderMap,
+    Auth(_, _): Auth<min::Submitter>,
 ) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Submitter)?;
     let list = st.store().list_licences().map_err(store_error)?;
     let out: Vec<Value> = list.iter().map(Licence::to_json).collect();
     Ok(Json(out).into_response())
@@ -67,11 +64,10 @@ pub async fn list_licences(
     security(("bearer" = [])))]
 pub async fn add_licence(
     State(st): State<Shared>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    Auth(who, _): Auth<min::Admin>,
+    RawBody(b): RawBody,
 ) -> Result<Response, ApiError> {
-    let who = require(&st, &headers, Role::Admin)?;
-    let value: Value = parse_json(&body(b)?)?;
+    let value: Value = parse_json(&b)?;
     let licence = Licence::from_value(&value, &CatalogIds(st.rs)).map_err(|e| match e {
         LicenceError::Field { field, message } => ApiError::bad(field, message),
         LicenceError::Syntax { message, .. } => ApiError::bad("body", message),
@@ -90,10 +86,9 @@ pub async fn add_licence(
     security(("bearer" = [])))]
 pub async fn get_licence(
     State(st): State<Shared>,
-    headers: HeaderMap,
+    Auth(_, _): Auth<min::Submitter>,
     Path(number): Path<String>,
 ) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Submitter)?;
     let mut store = st.store();
     match store.licence(&number).map_err(store_error)? {
         Some(view) => {
@@ -131,8 +126,10 @@ pub async fn get_licence(
 #[utoipa::path(get, path = "/v1/balances",
     responses((status = 200, description = "Every licence's balance and every AI Diffusion country allocation on the ledger (for the charts)", body = Object)),
     security(("bearer" = [])))]
-pub async fn balances(State(st): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Submitter)?;
+pub async fn balances(
+    State(st): State<Shared>,
+    Auth(_, _): Auth<min::Submitter>,
+) -> Result<Response, ApiError> {
     let mut store = st.store();
     let mut licences = Vec::new();
     for l in store.list_licences().map_err(store_error)? {
@@ -167,10 +164,9 @@ pub async fn balances(State(st): State<Shared>, headers: HeaderMap) -> Result<Re
     security(("bearer" = [])))]
 pub async fn account(
     State(st): State<Shared>,
-    headers: HeaderMap,
+    Auth(_, _): Auth<min::Submitter>,
     Path(raw): Path<String>,
 ) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Submitter)?;
     let id = AccountId::new(raw).map_err(|e| ApiError::bad("id", e.to_string()))?;
     match st.store().balance(&id).map_err(store_error)? {
         Some(b) => Ok(Json(b).into_response()),
@@ -198,11 +194,10 @@ pub struct AllocationRequest {
     security(("bearer" = [])))]
 pub async fn ensure_allocation(
     State(st): State<Shared>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    Auth(who, _): Auth<min::Admin>,
+    RawBody(b): RawBody,
 ) -> Result<Response, ApiError> {
-    let who = require(&st, &headers, Role::Admin)?;
-    let req: AllocationRequest = parse_json(&body(b)?)?;
+    let req: AllocationRequest = parse_json(&b)?;
     let code = req.country.trim().to_ascii_uppercase();
     if code.len() != 2 || st.rs.countries.get(&code).is_none() {
         return Err(ApiError::bad(
@@ -242,11 +237,10 @@ pub struct SubmitRequest {
     security(("bearer" = [])))]
 pub async fn submit(
     State(st): State<Shared>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    Auth(who, _): Auth<min::Admin>,
+    RawBody(b): RawBody,
 ) -> Result<Response, ApiError> {
-    let who = require(&st, &headers, Role::Admin)?;
-    let req: SubmitRequest = parse_json(&body(b)?)?;
+    let req: SubmitRequest = parse_json(&b)?;
     if req.requests.is_empty() {
         return Err(ApiError::bad("requests", "must not be empty"));
     }
@@ -268,11 +262,9 @@ pub async fn submit(
     security(("bearer" = [])))]
 pub async fn audit(
     State(st): State<Shared>,
-    headers: HeaderMap,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+    Auth(_, _): Auth<min::Reviewer>,
+    QueryMap(q): QueryMap,
 ) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Reviewer)?;
-    let q = query(q)?;
     let after = match q.get("after") {
         None => 0,
         Some(s) => s
@@ -297,8 +289,10 @@ pub async fn audit(
 #[utoipa::path(get, path = "/v1/audit/verify",
     responses((status = 200, description = "`{\"ok\": true, \"records\", \"head_hash\", \"ledger\": {\"ok\": true, \"reconciled\"}}`, `{\"ok\": false, \"break\": {seq, kind}}` when the chain is broken, or `{\"ok\": false, ..., \"ledger\": {\"ok\": false, \"disagreement\": {seq?, account?, transfer?, what}}}` when the ledger's tables do not follow from the log (as `exportgate audit verify`)", body = Object)),
     security(("bearer" = [])))]
-pub async fn verify(State(st): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Reviewer)?;
+pub async fn verify(
+    State(st): State<Shared>,
+    Auth(_, _): Auth<min::Reviewer>,
+) -> Result<Response, ApiError> {
     let st2 = st.clone();
     let (result, ledger) = tokio::task::spawn_blocking(move || {
         let mut store = st2.store();
@@ -367,11 +361,10 @@ pub fn key_name(name: &str) -> Result<String, ApiError> {
     security(("bearer" = [])))]
 pub async fn create_key(
     State(st): State<Shared>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    Auth(who, _): Auth<min::Admin>,
+    RawBody(b): RawBody,
 ) -> Result<Response, ApiError> {
-    let who = require(&st, &headers, Role::Admin)?;
-    let req: CreateKey = parse_json(&body(b)?)?;
+    let req: CreateKey = parse_json(&b)?;
     let name = key_name(&req.name)?;
     let expires = req
         .expires
@@ -387,8 +380,10 @@ pub async fn create_key(
 #[utoipa::path(get, path = "/v1/keys",
     responses((status = 200, description = "Every key (never the key itself)", body = [KeyRecord])),
     security(("bearer" = [])))]
-pub async fn list_keys(State(st): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Admin)?;
+pub async fn list_keys(
+    State(st): State<Shared>,
+    Auth(_, _): Auth<min::Admin>,
+) -> Result<Response, ApiError> {
     let keys = db::list_keys(&st.conn()).map_err(ApiError::internal)?;
     Ok(Json(keys).into_response())
 }
@@ -399,10 +394,9 @@ pub async fn list_keys(State(st): State<Shared>, headers: HeaderMap) -> Result<R
     security(("bearer" = [])))]
 pub async fn revoke_key(
     State(st): State<Shared>,
-    headers: HeaderMap,
+    Auth(who, _): Auth<min::Admin>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let who = require(&st, &headers, Role::Admin)?;
     let revoked = db::revoke_key(&st.conn(), &id).map_err(ApiError::internal)?;
     if !revoked {
         return Err(ApiError::not_found("id", format!("no active key `{id}`")));

@@ -26,8 +26,10 @@ pub mod auth;
 pub mod cases;
 pub mod db;
 pub mod error;
+pub mod extract;
 pub mod flows_api;
 pub mod ledger_api;
+pub mod lists_watch;
 pub mod metrics;
 pub mod openapi;
 pub mod parties_api;
@@ -92,9 +94,9 @@ impl Default for ServeLimits {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub addr: SocketAddr,
-    /// The database for ledger, keys, cases and clearances (and, for an SQLite file, the
-    /// imported lists): an SQLite file, or a `postgres://` URL given as a path (several
-    /// servers may share one PostgreSQL database; see the README).
+    /// The database for ledger, keys, cases, clearances and the imported lists: an SQLite
+    /// file, or a `postgres://` URL given as a path (several servers may share one
+    /// PostgreSQL database; see the README).
     pub db: PathBuf,
     /// List files to screen against; empty: the lists imported into `db`.
     pub lists: Vec<PathBuf>,
@@ -189,11 +191,10 @@ impl AppState {
             path: path.clone(),
             source,
         })?;
-        // Imported lists live in an SQLite file; on PostgreSQL give `--lists`.
-        let lists_db = (!postgres).then_some(config.db.as_path());
+        // The lists imported into the same database (SQLite or PostgreSQL), unless `--lists`.
         let source = ScreeningSource::open(
             &config.lists,
-            lists_db,
+            Some(config.db.as_path()),
             config.screened_externally,
             chrono::Utc::now().date_naive(),
         )?
@@ -702,6 +703,7 @@ pub fn serve_with_replay(
     ));
     let state = Arc::new(AppState::open(&config)?);
     watch_shared_state(config.db.clone(), state.clone());
+    lists_watch::spawn(state.clone());
     let bind_err = |source| StartError::Bind {
         addr: config.addr,
         source,

@@ -12,10 +12,8 @@
 
 use std::path::Path as FsPath;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -28,9 +26,9 @@ use exportgate_store::parties::{PartyConflict, PartyStore, PartyWrite};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::api::body;
-use crate::auth::{require, Role};
+use crate::auth::{min, Auth};
 use crate::error::{parse_json, ApiError};
+use crate::extract::RawBody;
 use crate::Shared;
 
 /// The routes of this module.
@@ -125,8 +123,10 @@ fn get_record(st: &Shared, id: &str) -> Result<PartyRecord, ApiError> {
 }
 
 /// `GET /v1/parties`: every record, with whether it is current today.
-pub async fn list(State(st): State<Shared>, headers: HeaderMap) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Submitter)?;
+pub async fn list(
+    State(st): State<Shared>,
+    Auth(_, _): Auth<min::Submitter>,
+) -> Result<Response, ApiError> {
     let rows = st
         .party_store
         .lock()
@@ -146,11 +146,10 @@ pub async fn list(State(st): State<Shared>, headers: HeaderMap) -> Result<Respon
 /// `POST /v1/parties`: add a record (400 naming the field; 409 when the id exists).
 pub async fn add(
     State(st): State<Shared>,
-    headers: HeaderMap,
-    b: Result<Bytes, BytesRejection>,
+    Auth(who, _): Auth<min::Reviewer>,
+    RawBody(b): RawBody,
 ) -> Result<Response, ApiError> {
-    let who = require(&st, &headers, Role::Reviewer)?;
-    let v: Value = parse_json(&body(b)?)?;
+    let v: Value = parse_json(&b)?;
     let record: PartyRecord =
         serde_json::from_value(v).map_err(|e| ApiError::bad("body", e.to_string()))?;
     let p = CheckedParty::new(record, st.rs).map_err(|e| ApiError::bad(e.field, e.problem))?;
@@ -161,10 +160,9 @@ pub async fn add(
 /// `GET /v1/parties/{id}`: the record, its facts' ages, and the review cases of its orders.
 pub async fn show(
     State(st): State<Shared>,
-    headers: HeaderMap,
+    Auth(_, _): Auth<min::Submitter>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Submitter)?;
     let p = get_record(&st, &id)?;
     let mut v = p.view(today());
     v["orders"] = Value::Array(orders_of(&st, &id)?);
@@ -230,12 +228,11 @@ fn apply(st: &Shared, id: &str, r: &Review, by: &str) -> Result<PartyRecord, Api
 /// `POST /v1/parties/{id}/review`.
 pub async fn review(
     State(st): State<Shared>,
-    headers: HeaderMap,
+    Auth(who, _): Auth<min::Reviewer>,
     Path(id): Path<String>,
-    b: Result<Bytes, BytesRejection>,
+    RawBody(b): RawBody,
 ) -> Result<Response, ApiError> {
-    let who = require(&st, &headers, Role::Reviewer)?;
-    let r: Review = parse_json(&body(b)?)?;
+    let r: Review = parse_json(&b)?;
     let p = apply(&st, &id, &r, &who.actor())?;
     Ok(Json(p.view(today())).into_response())
 }
@@ -245,12 +242,11 @@ pub async fn review(
 /// return the new decision (the case itself is released or blocked as before).
 pub async fn complete_from_case(
     State(st): State<Shared>,
-    headers: HeaderMap,
+    Auth(who, _): Auth<min::Reviewer>,
     Path(case): Path<i64>,
-    b: Result<Bytes, BytesRejection>,
+    RawBody(b): RawBody,
 ) -> Result<Response, ApiError> {
-    let who = require(&st, &headers, Role::Reviewer)?;
-    let r: Review = parse_json(&body(b)?)?;
+    let r: Review = parse_json(&b)?;
     let found = crate::db::get_case(&st.conn(), case).map_err(ApiError::internal)?;
     let found = found.ok_or_else(|| ApiError::not_found("id", format!("case {case} not found")))?;
     let order_json = found.order.to_string();

@@ -3,19 +3,16 @@
 //! amount, in integer cents with the currency stated. A door: the report is the pipeline's
 //! [`exportgate_pipeline::accrual::revenue_share_report`].
 
-use std::collections::HashMap;
-
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap};
+use axum::extract::State;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use exportgate_ledger::Quarter;
 use exportgate_pipeline::accrual::{csv_text, revenue_share_report};
 
-use crate::api::query;
-use crate::auth::{require, Role};
+use crate::auth::{min, Auth};
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::QueryMap;
 use crate::ledger_api::store_error;
 use crate::Shared;
 
@@ -27,11 +24,9 @@ use crate::Shared;
     security(("bearer" = [])))]
 pub async fn revenue_share(
     State(st): State<Shared>,
-    headers: HeaderMap,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+    Auth(_, _): Auth<min::Submitter>,
+    QueryMap(q): QueryMap,
 ) -> Result<Response, ApiError> {
-    require(&st, &headers, Role::Submitter)?;
-    let q = query(q)?;
     let raw = q
         .get("quarter")
         .ok_or_else(|| ApiError::bad("quarter", "is missing: give a quarter like `2025Q4`"))?;

@@ -117,3 +117,80 @@ fn item_4_an_expired_key_is_refused_like_a_revoked_one() {
         .unwrap();
     assert!(old["expires_at"].is_string(), "{old}");
 }
+
+/// Issue 14 item 5: authentication, the query and the body are extractors, run in that order:
+/// a request is refused for its key (401, or 403 for too small a role) before its query or
+/// body are looked at, and a bad query or body of an authorised request is a 400 naming
+/// `query` or the field, in the API's error shape.
+#[test]
+fn item_5_the_key_is_checked_before_the_query_and_the_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = Arc::new(
+        AppState::open(&Config {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            db: dir.path().join("db.sqlite"),
+            lists: vec![],
+            screened_externally: true,
+            max_list_age_days: 36_500,
+            policy: None,
+        })
+        .unwrap(),
+    );
+    let (submitter, reviewer) = {
+        let conn = state.conn();
+        (
+            db::create_key(&conn, "erp", Role::Submitter).unwrap().1,
+            db::create_key(&conn, "rita", Role::Reviewer).unwrap().1,
+        )
+    };
+    // A malformed body with no key, an unknown key, and a key with too small a role.
+    let (s, v) = call(&state, "POST", "/v1/cases/1/release", "", "{not json");
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    assert_eq!(v["error"]["field"], "authorization", "{v}");
+    let (s, _) = call(&state, "POST", "/v1/cases/1/release", "nope", "{not json");
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, v) = call(
+        &state,
+        "POST",
+        "/v1/cases/1/release",
+        &submitter,
+        "{not json",
+    );
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("reviewer"),
+        "{v}"
+    );
+    // With a reviewer's key the body is read: malformed JSON is a 400 naming the body.
+    let (s, v) = call(
+        &state,
+        "POST",
+        "/v1/cases/1/release",
+        &reviewer,
+        "{not json",
+    );
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["error"]["field"].is_string(), "{v}");
+    // A query string that is not a map of names to values: 403 without the role, 400 with it.
+    let (s, _) = call(
+        &state,
+        "GET",
+        "/v1/cases?status=open&status",
+        &submitter,
+        "",
+    );
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v) = call(&state, "GET", "/v1/audit?limit=ten", &reviewer, "");
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["field"], "limit", "{v}");
+    // An unknown regime in `POST /v1/check`'s query is refused naming it, for a submitter.
+    let (s, v) = call(
+        &state,
+        "POST",
+        "/v1/check?regime=no-such-regime",
+        &submitter,
+        "{}",
+    );
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["field"], "regime[0]", "{v}");
+}

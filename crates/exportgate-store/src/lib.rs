@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod parties;
 pub mod postgres;
 pub mod sqlite;
+pub mod testing;
 
 pub use batcher::Batcher;
 pub use exportgate_ledger::{LedgerStore, StoreError};

@@ -4,8 +4,7 @@
 //!
 //! One SQLite file holds both the imported restricted-party lists (`list_*` tables, created by
 //! `exportgate-lists`) and the ledger (its own tables and `ledger_migrations` version table), so
-//! the two never share a table. With a PostgreSQL ledger, imported lists stay in the default
-//! SQLite file.
+//! the two never share a table. A PostgreSQL database holds the same tables, lists included.
 
 use std::path::{Path, PathBuf};
 
@@ -68,11 +67,12 @@ impl DbUrl {
         }
     }
 
-    /// The SQLite file holding imported lists: this file, or the default one for PostgreSQL.
+    /// Where the imported lists are, as `exportgate-lists` takes it: this SQLite file, or
+    /// this PostgreSQL URL given as a path.
     pub fn lists_path(&self) -> Option<PathBuf> {
         match self {
             DbUrl::Sqlite(p) => Some(p.clone()),
-            DbUrl::Postgres(_) => data_dir_db(),
+            DbUrl::Postgres(u) => Some(PathBuf::from(u)),
         }
     }
 

@@ -651,15 +651,16 @@ impl ScreeningArgs {
     }
 }
 
-/// The default SQLite database (imported lists, and the ledger unless it is in PostgreSQL):
+/// The default SQLite database (for `serve` and `keys` without `--db`):
 /// `$EXPORTGATE_DB` (a path or `sqlite://PATH`), else `exportgate.sqlite` in the user's data
 /// directory (also when `$EXPORTGATE_DB` is a PostgreSQL URL). Only the binary reads the
 /// environment.
 pub fn default_db() -> Option<PathBuf> {
-    db::DbUrl::resolve(None)
-        .ok()
-        .flatten()
-        .and_then(|d| d.lists_path())
+    match db::DbUrl::resolve(None) {
+        Ok(Some(db::DbUrl::Sqlite(p))) => Some(p),
+        Ok(_) => db::data_dir_db(),
+        Err(_) => None,
+    }
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,5 +1,5 @@
-//! `exportgate lists import|update|status`: the restricted-party lists in the SQLite list
-//! database, and where that database is (`--db`, `$EXPORTGATE_DB`, or the user's data
+//! `exportgate lists import|update|status`: the restricted-party lists in the database (an
+//! SQLite file or PostgreSQL), and where that database is (`--db`, `$EXPORTGATE_DB`, or the user's data
 //! directory). The CLI is the only place that reads the environment and the clock.
 
 use std::path::{Path, PathBuf};
@@ -10,28 +10,34 @@ use exportgate_screen::ListVersion;
 
 use crate::{today, user};
 
-/// The list database: `--db`, else [`crate::default_db`] (`$EXPORTGATE_DB`, else
-/// `<data dir>/exportgate/exportgate.sqlite`).
+/// The list database: `--db` (`sqlite://PATH`, a path, or a `postgres://` URL, passed on as
+/// a path), else `$EXPORTGATE_DB` (the same), else `<data dir>/exportgate/exportgate.sqlite`.
 pub fn db_path(db: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    if let Some(text) = db.as_deref().and_then(Path::to_str) {
-        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-            return Err(user(format!(
-                "`{}`: imported lists are kept in SQLite only for now; give `--db sqlite://PATH` \
-                 (or a path) here, and `--lists FILE` to `serve --db postgres://...`",
-                exportgate_store::redact(text)
-            )));
-        }
-        if let Some(path) = text.strip_prefix("sqlite://") {
-            return Ok(PathBuf::from(path));
-        }
+    let url = match db.as_deref().map(|p| p.to_str()) {
+        // A path that is not UTF-8 is an SQLite file.
+        Some(None) => return Ok(db.unwrap_or_default()),
+        Some(Some(text)) => crate::db::DbUrl::resolve(Some(text))?,
+        None => crate::db::DbUrl::resolve(None)?,
+    };
+    match url {
+        Some(crate::db::DbUrl::Postgres(u)) => Ok(PathBuf::from(u)),
+        Some(crate::db::DbUrl::Sqlite(p)) => Ok(p),
+        None => Err(user(
+            "cannot find a data directory for the list database\n\nhint: pass --db PATH or set EXPORTGATE_DB",
+        )),
     }
-    db.or_else(crate::default_db).ok_or_else(|| {
-        user("cannot find a data directory for the list database\n\nhint: pass --db PATH or set EXPORTGATE_DB")
-    })
 }
 
-/// Creates the directory holding the database, for commands that write it.
+/// How the database is shown (a PostgreSQL URL without its password).
+fn shown(db: &Path) -> String {
+    exportgate_lists::ListsDb::from(db).to_string()
+}
+
+/// Creates the directory holding the database, for commands that write it (an SQLite file).
 fn ensure_parent(db: &Path) -> anyhow::Result<()> {
+    if exportgate_lists::ListsDb::from(db).is_postgres() {
+        return Ok(());
+    }
     if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
         exportgate_store::sqlite::create_private_dir(dir).map_err(|e| {
             user(format!(
@@ -85,7 +91,7 @@ pub fn import(
             describe(&report.version)
         );
     }
-    println!("database: {}", db.display());
+    println!("database: {}", shown(&db));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -179,13 +185,13 @@ pub fn update(db: Option<PathBuf>, names: &[String], urls: &[String]) -> anyhow:
 
 pub fn status(db: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let db = db_path(db)?;
-    if !db.exists() {
+    if !exportgate_lists::ListsDb::from(db.as_path()).exists() {
         println!("no lists imported ({} does not exist)", db.display());
         println!("hint: run `exportgate lists import PATH` or `exportgate lists update`");
         return Ok(ExitCode::SUCCESS);
     }
     let rows = exportgate_lists::status(&db).map_err(lists_error)?;
-    println!("database: {}", db.display());
+    println!("database: {}", shown(&db));
     if rows.is_empty() {
         println!("no lists imported");
         println!("hint: run `exportgate lists import PATH` or `exportgate lists update`");

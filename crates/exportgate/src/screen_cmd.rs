@@ -45,10 +45,10 @@ fn load(db: Option<PathBuf>, lists: &[PathBuf]) -> anyhow::Result<Screener> {
             "no screening lists are imported in {}\n\nhint: run `exportgate lists import PATH` \
              (for example `exportgate lists import ../shared/data/lists/csl_2026-07-31/screening-list.json`) \
              or `exportgate lists update`, or pass --db, or give a list file with --lists FILE",
-            db.display()
+            exportgate_lists::ListsDb::from(db.as_path())
         ))
     };
-    if !db.exists() {
+    if !exportgate_lists::ListsDb::from(db.as_path()).exists() {
         return Err(no_lists());
     }
     let screener = exportgate_lists::load_screener(&db).map_err(anyhow::Error::new)?;
