@@ -93,9 +93,7 @@ pub fn check_fact_test(t: &FactTest) -> Result<(), String> {
         _ => v.is_string(),
     };
     let good = match &t.value {
-        serde_json::Value::Array(items) => {
-            t.op == FactOp::In && items.iter().all(ok)
-        }
+        serde_json::Value::Array(items) => t.op == FactOp::In && items.iter().all(ok),
         v => t.op != FactOp::In && ok(v),
     };
     if good {

@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 
 use crate::catalog::Catalog;
-use crate::classify::Eccn;
 use crate::country::Countries;
 use crate::country::CountryCode;
+use crate::due_diligence::DueDiligencePolicy;
+use crate::eccn::Eccn;
 use crate::end_use::EndUseTags;
 use crate::inputs::{digest_parts, regimes_digest, DataDigests};
-use crate::kyc::DueDiligencePolicy;
 use crate::regime::{
     ClassificationParams, CompiledSet, Effect, Regime, RegimeState, Scope, SetExpr,
 };
@@ -373,7 +373,7 @@ impl Ruleset {
                 }
             }
             for t in &s.facts {
-                crate::order::check_fact_test(t).map_err(at)?;
+                crate::facts::check_fact_test(t).map_err(at)?;
             }
             compile_scope(&mut rule.when, &named, &self.countries).map_err(at)?;
         }
@@ -513,7 +513,7 @@ impl Ruleset {
             self.check_set(file, r, set)?;
         }
         for t in &s.facts {
-            crate::order::check_fact_test(t).map_err(|p| err(file, p))?;
+            crate::facts::check_fact_test(t).map_err(|p| err(file, p))?;
         }
         if let Some(items) = &s.items {
             for c in &items.chips {
@@ -557,7 +557,7 @@ impl Ruleset {
     /// Is `code` in `set` on `date`, with the engine's own semantics (groups as of the date,
     /// named sets, exclusions; a territory counts as the country it is treated as)?
     pub fn contains(&self, set: &SetExpr, code: &CountryCode, date: NaiveDate) -> bool {
-        crate::decide::member(self, set, code, date)
+        set.contains(&self.countries, code, date)
     }
 
     /// Every regime with its state in a context: what `exportgate regimes` and the API list.
