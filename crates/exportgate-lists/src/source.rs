@@ -13,6 +13,15 @@ use sha2::{Digest, Sha256};
 
 use crate::ListsError;
 
+/// A party that could not be screened: the order field at fault (`consignee.name`,
+/// `end_user.name`) and why. Displayed as `field: problem`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct ScreenError {
+    pub field: String,
+    pub problem: String,
+}
+
 /// A problem building a screening source.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -257,7 +266,7 @@ impl ScreeningSource {
         p: &OrderParty,
         date: chrono::NaiveDate,
         out: &mut Vec<ListHit>,
-    ) -> Result<(), String> {
+    ) -> Result<(), ScreenError> {
         let Some(screener) = &self.screener else {
             return Ok(());
         };
@@ -278,7 +287,10 @@ impl ScreeningSource {
                 };
                 let r = screener
                     .screen(&party, date, &allow)
-                    .map_err(|e| format!("{role}.name: {e}"))?;
+                    .map_err(|e| ScreenError {
+                        field: format!("{role}.name"),
+                        problem: e.to_string(),
+                    })?;
                 if let Ok(mut c) = self.cache.write() {
                     let same_name = c.entry(p.name.clone()).or_default();
                     if !same_name
@@ -312,7 +324,7 @@ impl ScreeningSource {
     }
 
     /// Screen an order's consignee and end user.
-    pub fn hits(&self, order: &Order) -> Result<Vec<ListHit>, String> {
+    pub fn hits(&self, order: &Order) -> Result<Vec<ListHit>, ScreenError> {
         let mut out = Vec::new();
         self.screen_party("consignee", &order.consignee, order.date, &mut out)?;
         if let Some(eu) = &order.end_user {
