@@ -14,6 +14,7 @@ use crate::regime::{ClassificationParams, Regime};
 use crate::ruleset::{Context, Ruleset};
 use crate::spec::{ItemKind, Spec, SpecError};
 
+use crate::concepts::ItemFlag;
 pub use crate::eccn::Eccn;
 
 /// Facts about an item that later rules test. `None` = unknown (a needed figure is missing
@@ -44,17 +45,21 @@ pub struct Flags {
 }
 
 impl Flags {
-    /// Look a flag up by its data name.
+    /// Look a flag up by its data name (`None` for a name that is no flag).
     pub fn get(&self, name: &str) -> Option<bool> {
-        match name {
-            "datacenter" => self.datacenter,
-            "nac_aca_eligible" => self.nac_aca_eligible,
-            "hbm_exception_eligible" => self.hbm_exception_eligible,
-            "jan2026_ceiling" => self.jan2026_ceiling,
-            "h20_class" => self.h20_class,
-            "foundry_presumption" => self.foundry_presumption,
-            "prc_3a090" => self.prc_3a090,
-            _ => None,
+        ItemFlag::parse(name).and_then(|f| self.flag(f))
+    }
+
+    /// A flag's value (`None`: unknown).
+    pub fn flag(&self, flag: ItemFlag) -> Option<bool> {
+        match flag {
+            ItemFlag::Datacenter => self.datacenter,
+            ItemFlag::NacAcaEligible => self.nac_aca_eligible,
+            ItemFlag::HbmExceptionEligible => self.hbm_exception_eligible,
+            ItemFlag::Jan2026Ceiling => self.jan2026_ceiling,
+            ItemFlag::H20Class => self.h20_class,
+            ItemFlag::FoundryPresumption => self.foundry_presumption,
+            ItemFlag::Prc3a090 => self.prc_3a090,
         }
     }
 }

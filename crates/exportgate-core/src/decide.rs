@@ -13,6 +13,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::classify::{classify, Classification, Eccn, ItemRef};
+use crate::concepts::LicenceException;
 use crate::confidence::Confidence;
 use crate::country::CountryCode;
 use crate::kyc::{DueDiligenceReport, MissingFacts, PartyUse};
@@ -1750,7 +1751,8 @@ fn choose_exception<'a>(
     if requirements.is_empty() {
         return chosen;
     }
-    for sym in ["ACA", "AIA", "HBM", "NAC", "LPP", "ACM"] {
+    for sym in LicenceException::PREFERENCE {
+        let sym = sym.as_str();
         // An exception whose own text covers the whole transaction meets every requirement
         // whose rule admits that exception, even where the rule's own choice of it does not
         // reach this order (15 CFR 740.8: NAC for a Macau/D:5-headquartered entity, wherever

@@ -27,7 +27,19 @@ pub enum Eccn {
 }
 
 impl Eccn {
-    pub fn as_str(self) -> &'static str {
+    /// Every ECCN, in the order the data's validation names them.
+    pub const ALL: [Eccn; 7] = [
+        Eccn::E3A090A,
+        Eccn::E3A090B,
+        Eccn::E3A090C,
+        Eccn::E4A090A,
+        Eccn::E4A090B,
+        Eccn::Not3A090,
+        Eccn::Indeterminate,
+    ];
+
+    /// The wire name (`3A090.a`, `not_3A090`, ...).
+    pub const fn as_str(self) -> &'static str {
         match self {
             Eccn::E3A090A => "3A090.a",
             Eccn::E3A090B => "3A090.b",
@@ -41,17 +53,7 @@ impl Eccn {
 
     /// Parse the wire name (`3A090.a`, `not_3A090`, ...).
     pub fn parse(text: &str) -> Option<Eccn> {
-        [
-            Eccn::E3A090A,
-            Eccn::E3A090B,
-            Eccn::E3A090C,
-            Eccn::E4A090A,
-            Eccn::E4A090B,
-            Eccn::Not3A090,
-            Eccn::Indeterminate,
-        ]
-        .into_iter()
-        .find(|e| e.as_str() == text)
+        Eccn::ALL.into_iter().find(|e| e.as_str() == text)
     }
 
     /// How tightly controlled: used to check that more performance never lowers control.

@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod classify;
+pub mod concepts;
 pub mod confidence;
 pub mod country;
 pub mod decide;

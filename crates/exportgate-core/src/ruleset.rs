@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 
 use crate::catalog::Catalog;
+use crate::concepts::{ItemFlag, LicenceException};
 use crate::country::Countries;
 use crate::country::CountryCode;
 use crate::due_diligence::DueDiligencePolicy;
@@ -111,30 +112,38 @@ pub mod embedded {
     ];
 }
 
-/// Exception symbols a rule may name.
-pub const EXCEPTIONS: [&str; 6] = ["NAC", "ACA", "LPP", "AIA", "ACM", "HBM"];
+/// Exception symbols a rule may name (the wire names of [`LicenceException`]).
+pub const EXCEPTIONS: [&str; 6] = {
+    let mut out = [""; 6];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = LicenceException::ALL[i].as_str();
+        i += 1;
+    }
+    out
+};
 
-/// Item flags a rule may test.
-pub const FLAGS: [&str; 7] = [
-    "nac_aca_eligible",
-    "hbm_exception_eligible",
-    "jan2026_ceiling",
-    "h20_class",
-    "foundry_presumption",
-    "prc_3a090",
-    "datacenter",
-];
+/// Item flags a rule may test (the wire names of [`ItemFlag`]).
+pub const FLAGS: [&str; 7] = {
+    let mut out = [""; 7];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = ItemFlag::ALL[i].as_str();
+        i += 1;
+    }
+    out
+};
 
-/// ECCN values a rule may select.
-pub const ECCNS: [&str; 7] = [
-    "3A090.a",
-    "3A090.b",
-    "3A090.c",
-    "4A090.a",
-    "4A090.b",
-    "not_3A090",
-    "indeterminate",
-];
+/// ECCN values a rule may select (the wire names of [`Eccn`]).
+pub const ECCNS: [&str; 7] = {
+    let mut out = [""; 7];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = Eccn::ALL[i].as_str();
+        i += 1;
+    }
+    out
+};
 
 /// A problem found while validating the data.
 #[derive(Debug, Clone, thiserror::Error)]
