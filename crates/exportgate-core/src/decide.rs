@@ -1375,6 +1375,11 @@ fn displaced_rules<'a>(f: &Facts, binding: &[&'a Regime]) -> BTreeSet<&'a str> {
     displaced
 }
 
+/// A reason naming a rule and its citation.
+fn rule_reason(rule: &Rule, text: String) -> Reason {
+    Reason::new(rule.id.clone(), rule.citation.clone(), text)
+}
+
 /// A rule's entry in the trace.
 fn trace_entry(r: &Regime, rule: &Rule, status: RuleStatus, detail: String) -> RuleTrace {
     RuleTrace {
@@ -1487,9 +1492,8 @@ fn note_unknown(g: &mut Gathered, f: &Facts, rule: &Rule, e: &Eval, conf: Confid
         Effect::LicenseRequirement { .. } | Effect::Hold {}
     ) {
         g.unknowns.push(
-            Reason::new(
-                rule.id.clone(),
-                rule.citation.clone(),
+            rule_reason(
+                rule,
                 format!(
                     "{}: cannot tell whether it applies: {}",
                     rule.title,
@@ -1556,18 +1560,12 @@ fn apply_effect<'a>(
                 allocation,
             });
         }
-        Effect::Hold {} => g.holds.push(
-            Reason::new(
-                rule.id.clone(),
-                rule.citation.clone(),
-                format!("{}: {}", rule.title, e.text()),
-            )
-            .with_confidence(conf),
-        ),
+        Effect::Hold {} => g
+            .holds
+            .push(rule_reason(rule, format!("{}: {}", rule.title, e.text())).with_confidence(conf)),
         Effect::RedFlag { severity } => {
-            let reason = Reason::new(
-                rule.id.clone(),
-                rule.citation.clone(),
+            let reason = rule_reason(
+                rule,
                 format!(
                     "red flag ({}): {}: {}",
                     severity.as_str(),
@@ -1625,12 +1623,8 @@ fn apply_modifiers(g: &mut Gathered, f: &Facts, binding: &[&Regime], displaced: 
                         q.conditions.extend(conditions.iter().cloned());
                     }
                     g.reasons.push(
-                        Reason::new(
-                            rule.id.clone(),
-                            rule.citation.clone(),
-                            format!("{}: licences carry conditions", rule.title),
-                        )
-                        .with_confidence(rule.confidence),
+                        rule_reason(rule, format!("{}: licences carry conditions", rule.title))
+                            .with_confidence(rule.confidence),
                     );
                 }
                 _ => {}
@@ -1671,9 +1665,8 @@ fn review_policy_change(
                 .extend(conditions.iter().cloned());
         }
         g.reasons.push(
-            Reason::new(
-                rule.id.clone(),
-                rule.citation.clone(),
+            rule_reason(
+                rule,
                 format!(
                     "{}: review policy becomes {}: {}",
                     rule.title,
@@ -1684,9 +1677,8 @@ fn review_policy_change(
             .with_confidence(rule.confidence),
         );
     } else if e.truth == Tri::Unknown {
-        g.reasons.push(Reason::new(
-            rule.id.clone(),
-            rule.citation.clone(),
+        g.reasons.push(rule_reason(
+            rule,
             format!(
                 "{} not applied (a condition is not shown, so the stricter policy stands): {}",
                 rule.title,

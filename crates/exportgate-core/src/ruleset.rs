@@ -112,38 +112,27 @@ pub mod embedded {
     ];
 }
 
+/// The wire names of a concept's `ALL`, in order, as a constant.
+macro_rules! wire_names {
+    ($all:expr, $n:literal) => {{
+        let mut out = [""; $n];
+        let mut i = 0;
+        while i < $n {
+            out[i] = $all[i].as_str();
+            i += 1;
+        }
+        out
+    }};
+}
+
 /// Exception symbols a rule may name (the wire names of [`LicenceException`]).
-pub const EXCEPTIONS: [&str; 6] = {
-    let mut out = [""; 6];
-    let mut i = 0;
-    while i < out.len() {
-        out[i] = LicenceException::ALL[i].as_str();
-        i += 1;
-    }
-    out
-};
+pub const EXCEPTIONS: [&str; 6] = wire_names!(LicenceException::ALL, 6);
 
 /// Item flags a rule may test (the wire names of [`ItemFlag`]).
-pub const FLAGS: [&str; 7] = {
-    let mut out = [""; 7];
-    let mut i = 0;
-    while i < out.len() {
-        out[i] = ItemFlag::ALL[i].as_str();
-        i += 1;
-    }
-    out
-};
+pub const FLAGS: [&str; 7] = wire_names!(ItemFlag::ALL, 7);
 
 /// ECCN values a rule may select (the wire names of [`Eccn`]).
-pub const ECCNS: [&str; 7] = {
-    let mut out = [""; 7];
-    let mut i = 0;
-    while i < out.len() {
-        out[i] = Eccn::ALL[i].as_str();
-        i += 1;
-    }
-    out
-};
+pub const ECCNS: [&str; 7] = wire_names!(Eccn::ALL, 7);
 
 /// A problem found while validating the data.
 #[derive(Debug, Clone, thiserror::Error)]
