@@ -14,73 +14,8 @@ use crate::regime::{ClassificationParams, Regime};
 use crate::ruleset::{Context, Ruleset};
 use crate::spec::{ItemKind, Spec, SpecError};
 
-/// The ECCN outcome of a classification.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, schemars::JsonSchema,
-)]
-pub enum Eccn {
-    #[serde(rename = "3A090.a")]
-    E3A090A,
-    #[serde(rename = "3A090.b")]
-    E3A090B,
-    #[serde(rename = "3A090.c")]
-    E3A090C,
-    #[serde(rename = "4A090.a")]
-    E4A090A,
-    #[serde(rename = "4A090.b")]
-    E4A090B,
-    /// Outside 3A090/4A090 (no lower ECCN is guessed).
-    #[serde(rename = "not_3A090")]
-    Not3A090,
-    /// A fact needed to decide is missing.
-    #[serde(rename = "indeterminate")]
-    Indeterminate,
-}
-
-impl Eccn {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Eccn::E3A090A => "3A090.a",
-            Eccn::E3A090B => "3A090.b",
-            Eccn::E3A090C => "3A090.c",
-            Eccn::E4A090A => "4A090.a",
-            Eccn::E4A090B => "4A090.b",
-            Eccn::Not3A090 => "not_3A090",
-            Eccn::Indeterminate => "indeterminate",
-        }
-    }
-
-    /// Parse the wire name (`3A090.a`, `not_3A090`, ...).
-    pub fn parse(text: &str) -> Option<Eccn> {
-        [
-            Eccn::E3A090A,
-            Eccn::E3A090B,
-            Eccn::E3A090C,
-            Eccn::E4A090A,
-            Eccn::E4A090B,
-            Eccn::Not3A090,
-            Eccn::Indeterminate,
-        ]
-        .into_iter()
-        .find(|e| e.as_str() == text)
-    }
-
-    /// How tightly controlled: used to check that more performance never lowers control.
-    pub fn level(self) -> u8 {
-        match self {
-            Eccn::Not3A090 => 0,
-            Eccn::E3A090B | Eccn::E4A090B => 1,
-            Eccn::E3A090A | Eccn::E4A090A | Eccn::E3A090C => 2,
-            Eccn::Indeterminate => 3,
-        }
-    }
-}
-
-impl std::fmt::Display for Eccn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::concepts::ItemFlag;
+pub use crate::eccn::Eccn;
 
 /// Facts about an item that later rules test. `None` = unknown (a needed figure is missing
 /// or the defining regime is not binding on the date).
@@ -110,17 +45,21 @@ pub struct Flags {
 }
 
 impl Flags {
-    /// Look a flag up by its data name.
+    /// Look a flag up by its data name (`None` for a name that is no flag).
     pub fn get(&self, name: &str) -> Option<bool> {
-        match name {
-            "datacenter" => self.datacenter,
-            "nac_aca_eligible" => self.nac_aca_eligible,
-            "hbm_exception_eligible" => self.hbm_exception_eligible,
-            "jan2026_ceiling" => self.jan2026_ceiling,
-            "h20_class" => self.h20_class,
-            "foundry_presumption" => self.foundry_presumption,
-            "prc_3a090" => self.prc_3a090,
-            _ => None,
+        ItemFlag::parse(name).and_then(|f| self.flag(f))
+    }
+
+    /// A flag's value (`None`: unknown).
+    pub fn flag(&self, flag: ItemFlag) -> Option<bool> {
+        match flag {
+            ItemFlag::Datacenter => self.datacenter,
+            ItemFlag::NacAcaEligible => self.nac_aca_eligible,
+            ItemFlag::HbmExceptionEligible => self.hbm_exception_eligible,
+            ItemFlag::Jan2026Ceiling => self.jan2026_ceiling,
+            ItemFlag::H20Class => self.h20_class,
+            ItemFlag::FoundryPresumption => self.foundry_presumption,
+            ItemFlag::Prc3a090 => self.prc_3a090,
         }
     }
 }
@@ -274,30 +213,14 @@ fn classify_ic(spec: &Spec, params: &Params) -> IcResult {
     let pd_result = metrics::performance_density(spec, tpp);
     let pd = pd_result.ok();
     let mut reasons = Vec::new();
-    let datacenter = spec.datacenter.unwrap_or(true);
-    let indeterminate = |reasons: Vec<Reason>| IcResult {
-        eccn: Eccn::Indeterminate,
-        paragraph: None,
-        possible: vec![Eccn::E3A090A, Eccn::E3A090B, Eccn::Not3A090],
-        tpp,
-        pd,
-        reasons,
-    };
-    let done = |eccn, paragraph: Option<&str>, reasons| IcResult {
-        eccn,
-        paragraph: paragraph.map(str::to_string),
-        possible: Vec::new(),
-        tpp,
-        pd,
-        reasons,
-    };
+    let out = IcOut { tpp, pd };
     let Some((regime, acs)) = params.acs else {
         reasons.push(Reason::new(
             "3A090",
             "87 FR 62186",
             "no advanced-computing ECCN (3A090) was in force on this date",
         ));
-        return done(Eccn::Not3A090, None, reasons);
+        return out.done(Eccn::Not3A090, None, reasons);
     };
     let Some(t) = tpp else {
         reasons.push(Reason::new(
@@ -305,149 +228,216 @@ fn classify_ic(spec: &Spec, params: &Params) -> IcResult {
             regime.citation.clone(),
             "no dense throughput figure is published, so TPP cannot be computed: classification indeterminate",
         ));
-        return indeterminate(reasons);
+        return out.indeterminate(reasons);
     };
     let tt = tpp_text(&t, spec);
     match acs {
-        ClassificationParams::Acs2022 {
-            a_tpp_min,
-            a_interconnect_gbs_min,
-            citation,
-        } => {
-            let c = cite(regime, citation);
-            if t.value < *a_tpp_min {
-                reasons.push(Reason::new(
-                    "3A090",
-                    c,
-                    format!(
-                        "{tt} < {}: outside 3A090 (October 2022 thresholds)",
-                        num(*a_tpp_min)
-                    ),
-                ));
-                return done(Eccn::Not3A090, None, reasons);
-            }
-            match spec.interconnect_gbs {
-                None => {
-                    reasons.push(Reason::new("3A090", c, format!("{tt} ≥ {} but the interconnect bandwidth is not given: indeterminate under the October 2022 thresholds", num(*a_tpp_min))));
-                    indeterminate(reasons)
-                }
-                Some(io) if io >= *a_interconnect_gbs_min => {
-                    reasons.push(Reason::new("3A090.a", c, format!("{tt} ≥ {} and interconnect {} GB/s ≥ {} GB/s: 3A090.a (October 2022 thresholds)", num(*a_tpp_min), num(io), num(*a_interconnect_gbs_min))));
-                    done(Eccn::E3A090A, Some("3A090.a"), reasons)
-                }
-                Some(io) => {
-                    reasons.push(Reason::new("3A090", c, format!("{tt} ≥ {} but interconnect {} GB/s < {} GB/s: outside 3A090 (October 2022 thresholds)", num(*a_tpp_min), num(io), num(*a_interconnect_gbs_min))));
-                    done(Eccn::Not3A090, None, reasons)
-                }
-            }
+        ClassificationParams::Acs2022 { .. } => {
+            ic_acs_2022(spec, &t, &tt, regime, acs, &out, reasons)
         }
-        ClassificationParams::Acs2023 {
-            a1_tpp_min,
-            a2_tpp_min,
-            a2_pd_min,
-            b1_tpp_min,
-            b1_tpp_below,
-            b1_pd_min,
-            b1_pd_below,
-            b2_tpp_min,
-            b2_pd_min,
-            b2_pd_below,
-            datacenter_note_tpp_below,
-            citation,
-        } => {
-            let c = cite(regime, citation);
-            let v = t.value;
-            if !datacenter && v < *datacenter_note_tpp_below {
-                reasons.push(Reason::new("3A090.note2", c, format!("not designed or marketed for datacenters and {tt} < {}: outside 3A090 (Note 2 to 3A090)", num(*datacenter_note_tpp_below))));
-                return done(Eccn::Not3A090, None, reasons);
-            }
-            if v >= *a1_tpp_min {
-                let dc = if datacenter {
-                    ""
-                } else {
-                    " (not a datacenter part: Note 2 does not apply at this TPP)"
-                };
-                reasons.push(Reason::new(
-                    "3A090.a.1",
-                    c,
-                    format!("{tt} ≥ {}: 3A090.a.1{dc}", num(*a1_tpp_min)),
-                ));
-                return done(Eccn::E3A090A, Some("3A090.a.1"), reasons);
-            }
-            let floor = a2_tpp_min.min(*b2_tpp_min).min(*b1_tpp_min);
-            if v < floor {
-                reasons.push(Reason::new(
-                    "3A090",
-                    c,
-                    format!(
-                        "{tt} < {}: below every 3A090 threshold, outside 3A090",
-                        num(floor)
-                    ),
-                ));
-                return done(Eccn::Not3A090, None, reasons);
-            }
-            let pd = match pd_result {
-                Ok(pd) => pd,
-                Err(why) => {
-                    reasons.push(Reason::new("3A090", c, format!("{tt} is in the band where performance density decides, but {}: classification indeterminate", pd_unknown_text(why))));
-                    return indeterminate(reasons);
-                }
-            };
-            let area = spec.die_area_mm2.unwrap_or(0.0);
-            let pdt = format!(
-                "PD {} (TPP {} ÷ {} mm² of non-planar logic die)",
-                num(pd),
-                num(v),
-                num(area)
-            );
-            if v >= *a2_tpp_min && pd >= *a2_pd_min {
-                reasons.push(Reason::new(
-                    "3A090.a.2",
-                    c,
-                    format!(
-                        "{tt} ≥ {} and {pdt} ≥ {}: 3A090.a.2",
-                        num(*a2_tpp_min),
-                        num(*a2_pd_min)
-                    ),
-                ));
-                return done(Eccn::E3A090A, Some("3A090.a.2"), reasons);
-            }
-            let b1 = v >= *b1_tpp_min && v < *b1_tpp_below && pd >= *b1_pd_min && pd < *b1_pd_below;
-            let b2 = v >= *b2_tpp_min && pd >= *b2_pd_min && pd < *b2_pd_below;
-            if b1 {
-                reasons.push(Reason::new(
-                    "3A090.b.1",
-                    c.clone(),
-                    format!(
-                        "{} ≤ {tt} < {} and {} ≤ {pdt} < {}: 3A090.b.1",
-                        num(*b1_tpp_min),
-                        num(*b1_tpp_below),
-                        num(*b1_pd_min),
-                        num(*b1_pd_below)
-                    ),
-                ));
-            }
-            if b2 {
-                reasons.push(Reason::new(
-                    "3A090.b.2",
-                    c.clone(),
-                    format!(
-                        "{tt} ≥ {} and {} ≤ {pdt} < {}: 3A090.b.2",
-                        num(*b2_tpp_min),
-                        num(*b2_pd_min),
-                        num(*b2_pd_below)
-                    ),
-                ));
-            }
-            if b1 || b2 {
-                let para = if b1 { "3A090.b.1" } else { "3A090.b.2" };
-                return done(Eccn::E3A090B, Some(para), reasons);
-            }
-            reasons.push(Reason::new("3A090", c, format!("{tt} with {pdt}: meets neither 3A090.a (TPP ≥ {} and PD ≥ {}) nor 3A090.b (b.1: TPP {}–{} with PD {}–{}; b.2: TPP ≥ {} with PD {}–{}): outside 3A090", num(*a2_tpp_min), num(*a2_pd_min), num(*b1_tpp_min), num(*b1_tpp_below), num(*b1_pd_min), num(*b1_pd_below), num(*b2_tpp_min), num(*b2_pd_min), num(*b2_pd_below))));
-            done(Eccn::Not3A090, None, reasons)
+        ClassificationParams::Acs2023 { .. } => {
+            ic_acs_2023(spec, &t, &tt, pd_result, regime, acs, &out, reasons)
         }
-        _ => indeterminate(reasons),
+        _ => out.indeterminate(reasons),
     }
+}
+
+/// The result of an IC's classification, as each branch ends it.
+struct IcOut {
+    tpp: Option<Tpp>,
+    pd: Option<f64>,
+}
+
+impl IcOut {
+    fn done(&self, eccn: Eccn, paragraph: Option<&str>, reasons: Vec<Reason>) -> IcResult {
+        IcResult {
+            eccn,
+            paragraph: paragraph.map(str::to_string),
+            possible: Vec::new(),
+            tpp: self.tpp,
+            pd: self.pd,
+            reasons,
+        }
+    }
+
+    fn indeterminate(&self, reasons: Vec<Reason>) -> IcResult {
+        IcResult {
+            eccn: Eccn::Indeterminate,
+            paragraph: None,
+            possible: vec![Eccn::E3A090A, Eccn::E3A090B, Eccn::Not3A090],
+            tpp: self.tpp,
+            pd: self.pd,
+            reasons,
+        }
+    }
+}
+
+/// An IC under the October 2022 thresholds (TPP and interconnect bandwidth).
+fn ic_acs_2022(
+    spec: &Spec,
+    t: &Tpp,
+    tt: &str,
+    regime: &Regime,
+    acs: &ClassificationParams,
+    out: &IcOut,
+    mut reasons: Vec<Reason>,
+) -> IcResult {
+    let ClassificationParams::Acs2022 {
+        a_tpp_min,
+        a_interconnect_gbs_min,
+        citation,
+    } = acs
+    else {
+        return out.indeterminate(reasons);
+    };
+    let c = cite(regime, citation);
+    if t.value < *a_tpp_min {
+        reasons.push(Reason::new(
+            "3A090",
+            c,
+            format!(
+                "{tt} < {}: outside 3A090 (October 2022 thresholds)",
+                num(*a_tpp_min)
+            ),
+        ));
+        return out.done(Eccn::Not3A090, None, reasons);
+    }
+    match spec.interconnect_gbs {
+        None => {
+            reasons.push(Reason::new("3A090", c, format!("{tt} ≥ {} but the interconnect bandwidth is not given: indeterminate under the October 2022 thresholds", num(*a_tpp_min))));
+            out.indeterminate(reasons)
+        }
+        Some(io) if io >= *a_interconnect_gbs_min => {
+            reasons.push(Reason::new("3A090.a", c, format!("{tt} ≥ {} and interconnect {} GB/s ≥ {} GB/s: 3A090.a (October 2022 thresholds)", num(*a_tpp_min), num(io), num(*a_interconnect_gbs_min))));
+            out.done(Eccn::E3A090A, Some("3A090.a"), reasons)
+        }
+        Some(io) => {
+            reasons.push(Reason::new("3A090", c, format!("{tt} ≥ {} but interconnect {} GB/s < {} GB/s: outside 3A090 (October 2022 thresholds)", num(*a_tpp_min), num(io), num(*a_interconnect_gbs_min))));
+            out.done(Eccn::Not3A090, None, reasons)
+        }
+    }
+}
+
+/// An IC under the October 2023 thresholds (TPP, performance density, the datacenter note).
+#[allow(clippy::too_many_arguments)]
+fn ic_acs_2023(
+    spec: &Spec,
+    t: &Tpp,
+    tt: &str,
+    pd_result: Result<f64, PdUnknown>,
+    regime: &Regime,
+    acs: &ClassificationParams,
+    out: &IcOut,
+    mut reasons: Vec<Reason>,
+) -> IcResult {
+    let ClassificationParams::Acs2023 {
+        a1_tpp_min,
+        a2_tpp_min,
+        a2_pd_min,
+        b1_tpp_min,
+        b1_tpp_below,
+        b1_pd_min,
+        b1_pd_below,
+        b2_tpp_min,
+        b2_pd_min,
+        b2_pd_below,
+        datacenter_note_tpp_below,
+        citation,
+    } = acs
+    else {
+        return out.indeterminate(reasons);
+    };
+    let datacenter = spec.datacenter.unwrap_or(true);
+    let c = cite(regime, citation);
+    let v = t.value;
+    if !datacenter && v < *datacenter_note_tpp_below {
+        reasons.push(Reason::new("3A090.note2", c, format!("not designed or marketed for datacenters and {tt} < {}: outside 3A090 (Note 2 to 3A090)", num(*datacenter_note_tpp_below))));
+        return out.done(Eccn::Not3A090, None, reasons);
+    }
+    if v >= *a1_tpp_min {
+        let dc = if datacenter {
+            ""
+        } else {
+            " (not a datacenter part: Note 2 does not apply at this TPP)"
+        };
+        reasons.push(Reason::new(
+            "3A090.a.1",
+            c,
+            format!("{tt} ≥ {}: 3A090.a.1{dc}", num(*a1_tpp_min)),
+        ));
+        return out.done(Eccn::E3A090A, Some("3A090.a.1"), reasons);
+    }
+    let floor = a2_tpp_min.min(*b2_tpp_min).min(*b1_tpp_min);
+    if v < floor {
+        reasons.push(Reason::new(
+            "3A090",
+            c,
+            format!(
+                "{tt} < {}: below every 3A090 threshold, outside 3A090",
+                num(floor)
+            ),
+        ));
+        return out.done(Eccn::Not3A090, None, reasons);
+    }
+    let pd = match pd_result {
+        Ok(pd) => pd,
+        Err(why) => {
+            reasons.push(Reason::new("3A090", c, format!("{tt} is in the band where performance density decides, but {}: classification indeterminate", pd_unknown_text(why))));
+            return out.indeterminate(reasons);
+        }
+    };
+    let area = spec.die_area_mm2.unwrap_or(0.0);
+    let pdt = format!(
+        "PD {} (TPP {} ÷ {} mm² of non-planar logic die)",
+        num(pd),
+        num(v),
+        num(area)
+    );
+    if v >= *a2_tpp_min && pd >= *a2_pd_min {
+        reasons.push(Reason::new(
+            "3A090.a.2",
+            c,
+            format!(
+                "{tt} ≥ {} and {pdt} ≥ {}: 3A090.a.2",
+                num(*a2_tpp_min),
+                num(*a2_pd_min)
+            ),
+        ));
+        return out.done(Eccn::E3A090A, Some("3A090.a.2"), reasons);
+    }
+    let b1 = v >= *b1_tpp_min && v < *b1_tpp_below && pd >= *b1_pd_min && pd < *b1_pd_below;
+    let b2 = v >= *b2_tpp_min && pd >= *b2_pd_min && pd < *b2_pd_below;
+    if b1 {
+        reasons.push(Reason::new(
+            "3A090.b.1",
+            c.clone(),
+            format!(
+                "{} ≤ {tt} < {} and {} ≤ {pdt} < {}: 3A090.b.1",
+                num(*b1_tpp_min),
+                num(*b1_tpp_below),
+                num(*b1_pd_min),
+                num(*b1_pd_below)
+            ),
+        ));
+    }
+    if b2 {
+        reasons.push(Reason::new(
+            "3A090.b.2",
+            c.clone(),
+            format!(
+                "{tt} ≥ {} and {} ≤ {pdt} < {}: 3A090.b.2",
+                num(*b2_tpp_min),
+                num(*b2_pd_min),
+                num(*b2_pd_below)
+            ),
+        ));
+    }
+    if b1 || b2 {
+        let para = if b1 { "3A090.b.1" } else { "3A090.b.2" };
+        return out.done(Eccn::E3A090B, Some(para), reasons);
+    }
+    reasons.push(Reason::new("3A090", c, format!("{tt} with {pdt}: meets neither 3A090.a (TPP ≥ {} and PD ≥ {}) nor 3A090.b (b.1: TPP {}–{} with PD {}–{}; b.2: TPP ≥ {} with PD {}–{}): outside 3A090", num(*a2_tpp_min), num(*a2_pd_min), num(*b1_tpp_min), num(*b1_tpp_below), num(*b1_pd_min), num(*b1_pd_below), num(*b2_tpp_min), num(*b2_pd_min), num(*b2_pd_below))));
+    out.done(Eccn::Not3A090, None, reasons)
 }
 
 /// Resolve a computer's IC line to a spec and its catalog id.
@@ -786,109 +776,19 @@ fn ic_flags(
         Eccn::Indeterminate => None,
         _ => Some(false),
     };
-    let h20_class = params.h20.map(|(_, p)| {
-        let ClassificationParams::H20Class {
-            named,
-            memory_bandwidth_gbs_min,
-            interconnect_gbs_min,
-            ..
-        } = p
-        else {
-            return None;
-        };
-        if item.chip.is_some_and(|id| named.iter().any(|n| n == id)) {
-            return Some(true);
-        }
-        let mem = spec
-            .memory_bandwidth_gbs
-            .map(|m| m >= *memory_bandwidth_gbs_min);
-        let io = spec.interconnect_gbs.map(|i| i >= *interconnect_gbs_min);
-        match (mem, io) {
-            (Some(true), _) | (_, Some(true)) => Some(true),
-            (Some(false), Some(false)) => Some(false),
-            _ => None,
-        }
-    });
-    let jan2026_ceiling = params.ceiling.map(|(_, p)| {
-        let ClassificationParams::ReviewCeiling {
-            tpp_below,
-            dram_bandwidth_gbs_below,
-            ..
-        } = p
-        else {
-            return None;
-        };
-        match (c.tpp, spec.memory_bandwidth_gbs) {
-            (Some(t), _) if t >= *tpp_below => Some(false),
-            (_, Some(m)) if m >= *dram_bandwidth_gbs_below => Some(false),
-            (Some(_), Some(_)) => Some(true),
-            _ => None,
-        }
-    });
-    let mut foundry_count_below = None;
-    let foundry_presumption = params.foundry.map(|(r, p)| {
-        let ClassificationParams::Foundry { process_nm_max, thresholds, citation } = p else { return None };
-        let advanced = spec.process_nm.map(|nm| nm <= *process_nm_max).or(metrics::non_planar(spec));
-        let year = chrono::NaiveDate::year(&ctx.as_of);
-        let applicable: Vec<_> = thresholds
-            .iter()
-            .filter(|t| t.from_year <= year && t.to_year.is_none_or(|y| year <= y))
-            .filter(|t| !t.without_hbm_only || spec.has_hbm == Some(false))
-            .collect();
-        // Without HBM the later, higher thresholds apply; otherwise (or when unknown) the base one.
-        let chosen = applicable.iter().max_by(|a, b| a.without_hbm_only.cmp(&b.without_hbm_only).then(a.billion.total_cmp(&b.billion)));
-        let threshold = chosen.map(|t| (t.billion, t.confidence))?;
-        // Note 1 to 3A090.a: an approved or authorized designer's attestation rebuts (a.); a
-        // transistor count below the threshold rebuts only on a qualifying packager's
-        // attestation (b., c.), decided with the order's packaging; a count that cannot be
-        // confirmed leaves the presumption standing (d.).
-        let presumption = match (advanced, spec.approved_designer) {
-            (Some(false), _) | (_, Some(true)) => Some(false),
-            (Some(true), _) => Some(true),
-            (None, _) => None,
-        };
-        let count_below = spec.transistors_billion.map(|t| t < threshold.0);
-        let node = spec.process_nm.map(|nm| format!("{} nm", num(nm))).unwrap_or_else(|| "a non-planar node".into());
-        let text = match (presumption, spec.transistors_billion) {
-            (Some(false), _) if spec.approved_designer == Some(true) => "designed by an approved or authorized IC designer: its attestation rebuts the foundry presumption (Note 1.a to 3A090.a)".to_string(),
-            (Some(false), _) => format!("not an advanced-node logic IC (> {} nm, planar): the foundry presumption does not apply", num(*process_nm_max)),
-            (Some(true), Some(t)) if t < threshold.0 => format!("logic IC at {node}, designer not approved: presumed 3A090.a unless rebutted; {} billion transistors < {} billion (transactions in {year}) rebuts it only if packaged by the front-end fabricator outside Macau and D:5 or by an approved OSAT (Note 1.b, 1.c)", num(t), num(threshold.0)),
-            (Some(true), Some(t)) => format!("logic IC at {node} with {} billion transistors ≥ {} billion (transactions in {year}) and no approved designer: a foundry or OSAT must presume 3A090.a", num(t), num(threshold.0)),
-            (Some(true), None) => format!("logic IC at {node}, designer not approved, transistor count not given: a count that cannot be confirmed leaves the presumption of 3A090.a standing (Note 1.d)"),
-            (None, _) => "process node and transistor architecture not given: whether the foundry presumption applies is unknown".to_string(),
-        };
-        foundry_count_below = count_below;
-        let result = presumption;
-        reasons.push(Reason::new("foundry.presumption", cite(r, citation), text).with_confidence(threshold.1));
-        result
-    });
-    let prc_3a090 = params.prc.map(|(_, p)| {
-        let ClassificationParams::Prc3a090 {
-            named,
-            designer_countries,
-            ..
-        } = p
-        else {
-            return None;
-        };
-        if item.chip.is_some_and(|id| named.iter().any(|n| n == id)) {
-            return Some(true);
-        }
-        // A regime that reaches named ICs only (Huawei's footnote 1 reading before the 13 May
-        // 2025 guidance) reaches no other item, whatever its designer.
-        if designer_countries.is_empty() {
-            return Some(false);
-        }
-        let prc = spec
-            .designer_country
-            .as_ref()
-            .map(|d| designer_countries.iter().any(|x| x == d));
-        match (prc, is_3a090) {
-            (Some(false), _) | (_, Some(false)) => Some(false),
-            (Some(true), Some(true)) => Some(true),
-            _ => None,
-        }
-    });
+    let h20_class = params.h20.map(|(_, p)| h20_class_of(item, p));
+    let jan2026_ceiling = params.ceiling.map(|(_, p)| within_ceiling(c, spec, p));
+    let foundry = params
+        .foundry
+        .map(|(r, p)| foundry_presumption_of(spec, r, p, ctx));
+    let foundry_count_below = foundry.as_ref().and_then(|f| f.as_ref()?.1);
+    if let Some(Some((_, _, reason))) = &foundry {
+        reasons.push(reason.clone());
+    }
+    let foundry_presumption = foundry.map(|f| f.and_then(|f| f.0));
+    let prc_3a090 = params
+        .prc
+        .map(|(_, p)| prc_3a090_of(item, spec, p, is_3a090));
     let mut flags = Flags {
         datacenter,
         nac_aca_eligible,
@@ -912,6 +812,157 @@ fn ic_flags(
     if params.prc.is_none() {
         flags.prc_3a090 = Some(false);
     }
+    flag_reasons(&flags, c, spec, params, &mut reasons);
+    (flags, reasons)
+}
+
+/// Is the item H20-class (named, or matching the H20's memory or interconnect bandwidth)?
+fn h20_class_of(item: ItemRef, p: &ClassificationParams) -> Option<bool> {
+    let spec = item.spec;
+    let ClassificationParams::H20Class {
+        named,
+        memory_bandwidth_gbs_min,
+        interconnect_gbs_min,
+        ..
+    } = p
+    else {
+        return None;
+    };
+    if item.chip.is_some_and(|id| named.iter().any(|n| n == id)) {
+        return Some(true);
+    }
+    let mem = spec
+        .memory_bandwidth_gbs
+        .map(|m| m >= *memory_bandwidth_gbs_min);
+    let io = spec.interconnect_gbs.map(|i| i >= *interconnect_gbs_min);
+    match (mem, io) {
+        (Some(true), _) | (_, Some(true)) => Some(true),
+        (Some(false), Some(false)) => Some(false),
+        _ => None,
+    }
+}
+
+/// Is the item within the January 2026 case-by-case ceiling (TPP and DRAM bandwidth)?
+fn within_ceiling(c: &Classification, spec: &Spec, p: &ClassificationParams) -> Option<bool> {
+    let ClassificationParams::ReviewCeiling {
+        tpp_below,
+        dram_bandwidth_gbs_below,
+        ..
+    } = p
+    else {
+        return None;
+    };
+    match (c.tpp, spec.memory_bandwidth_gbs) {
+        (Some(t), _) if t >= *tpp_below => Some(false),
+        (_, Some(m)) if m >= *dram_bandwidth_gbs_below => Some(false),
+        (Some(_), Some(_)) => Some(true),
+        _ => None,
+    }
+}
+
+/// The foundry presumption (Note 1 to 3A090.a) for the transaction year: whether it applies,
+/// whether the transistor count is below the year's threshold, and the reason. `None` where
+/// no threshold covers the year.
+fn foundry_presumption_of(
+    spec: &Spec,
+    r: &Regime,
+    p: &ClassificationParams,
+    ctx: &Context,
+) -> Option<(Option<bool>, Option<bool>, Reason)> {
+    let ClassificationParams::Foundry {
+        process_nm_max,
+        thresholds,
+        citation,
+    } = p
+    else {
+        return None;
+    };
+    let advanced = spec
+        .process_nm
+        .map(|nm| nm <= *process_nm_max)
+        .or(metrics::non_planar(spec));
+    let year = chrono::NaiveDate::year(&ctx.as_of);
+    let applicable: Vec<_> = thresholds
+        .iter()
+        .filter(|t| t.from_year <= year && t.to_year.is_none_or(|y| year <= y))
+        .filter(|t| !t.without_hbm_only || spec.has_hbm == Some(false))
+        .collect();
+    // Without HBM the later, higher thresholds apply; otherwise (or when unknown) the base one.
+    let chosen = applicable.iter().max_by(|a, b| {
+        a.without_hbm_only
+            .cmp(&b.without_hbm_only)
+            .then(a.billion.total_cmp(&b.billion))
+    });
+    let threshold = chosen.map(|t| (t.billion, t.confidence))?;
+    // Note 1 to 3A090.a: an approved or authorized designer's attestation rebuts (a.); a
+    // transistor count below the threshold rebuts only on a qualifying packager's
+    // attestation (b., c.), decided with the order's packaging; a count that cannot be
+    // confirmed leaves the presumption standing (d.).
+    let presumption = match (advanced, spec.approved_designer) {
+        (Some(false), _) | (_, Some(true)) => Some(false),
+        (Some(true), _) => Some(true),
+        (None, _) => None,
+    };
+    let count_below = spec.transistors_billion.map(|t| t < threshold.0);
+    let node = spec
+        .process_nm
+        .map(|nm| format!("{} nm", num(nm)))
+        .unwrap_or_else(|| "a non-planar node".into());
+    let text = match (presumption, spec.transistors_billion) {
+            (Some(false), _) if spec.approved_designer == Some(true) => "designed by an approved or authorized IC designer: its attestation rebuts the foundry presumption (Note 1.a to 3A090.a)".to_string(),
+            (Some(false), _) => format!("not an advanced-node logic IC (> {} nm, planar): the foundry presumption does not apply", num(*process_nm_max)),
+            (Some(true), Some(t)) if t < threshold.0 => format!("logic IC at {node}, designer not approved: presumed 3A090.a unless rebutted; {} billion transistors < {} billion (transactions in {year}) rebuts it only if packaged by the front-end fabricator outside Macau and D:5 or by an approved OSAT (Note 1.b, 1.c)", num(t), num(threshold.0)),
+            (Some(true), Some(t)) => format!("logic IC at {node} with {} billion transistors ≥ {} billion (transactions in {year}) and no approved designer: a foundry or OSAT must presume 3A090.a", num(t), num(threshold.0)),
+            (Some(true), None) => format!("logic IC at {node}, designer not approved, transistor count not given: a count that cannot be confirmed leaves the presumption of 3A090.a standing (Note 1.d)"),
+            (None, _) => "process node and transistor architecture not given: whether the foundry presumption applies is unknown".to_string(),
+        };
+    let reason =
+        Reason::new("foundry.presumption", cite(r, citation), text).with_confidence(threshold.1);
+    Some((presumption, count_below, reason))
+}
+
+/// Is the item a PRC-developed IC meeting 3A090 (named, or designed in a listed country)?
+fn prc_3a090_of(
+    item: ItemRef,
+    spec: &Spec,
+    p: &ClassificationParams,
+    is_3a090: Option<bool>,
+) -> Option<bool> {
+    let ClassificationParams::Prc3a090 {
+        named,
+        designer_countries,
+        ..
+    } = p
+    else {
+        return None;
+    };
+    if item.chip.is_some_and(|id| named.iter().any(|n| n == id)) {
+        return Some(true);
+    }
+    // A regime that reaches named ICs only (Huawei's footnote 1 reading before the 13 May
+    // 2025 guidance) reaches no other item, whatever its designer.
+    if designer_countries.is_empty() {
+        return Some(false);
+    }
+    let prc = spec
+        .designer_country
+        .as_ref()
+        .map(|d| designer_countries.iter().any(|x| x == d));
+    match (prc, is_3a090) {
+        (Some(false), _) | (_, Some(false)) => Some(false),
+        (Some(true), Some(true)) => Some(true),
+        _ => None,
+    }
+}
+
+/// The reasons that explain the item flags (H20 class, the ceiling, PRC 3A090, NAC/ACA).
+fn flag_reasons(
+    flags: &Flags,
+    c: &Classification,
+    spec: &Spec,
+    params: &Params,
+    reasons: &mut Vec<Reason>,
+) {
     if let Some((
         r,
         ClassificationParams::H20Class {
@@ -965,7 +1016,6 @@ fn ic_flags(
         };
         reasons.push(Reason::new("LE-NAC-ACA", "15 CFR 740.8; 89 FR 23876", text));
     }
-    (flags, reasons)
 }
 
 fn opt(v: Option<f64>, unit: &str) -> String {

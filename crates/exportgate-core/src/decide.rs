@@ -13,8 +13,9 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::classify::{classify, Classification, Eccn, ItemRef};
+use crate::concepts::LicenceException;
 use crate::confidence::Confidence;
-use crate::country::{CountryCode, GroupAnswer, GroupId};
+use crate::country::CountryCode;
 use crate::kyc::{DueDiligenceReport, MissingFacts, PartyUse};
 use crate::order::{FactValue, Order, ResolvedOrder, ResolvedParty};
 use crate::reason::{num, Reason};
@@ -24,6 +25,7 @@ use crate::regime::{
 };
 use crate::ruleset::{Context, Ruleset};
 use crate::screening::{policy_from_text, ListAction, ListHit, Screening, ScreeningRecord};
+use crate::sets::SetWhy;
 use crate::spec::{Spec, SpecError};
 
 /// The decision's outcome.
@@ -251,98 +253,6 @@ impl Facts<'_> {
     }
 }
 
-fn set_label(set: &SetExpr) -> String {
-    if let Some(l) = &set.label {
-        return l.clone();
-    }
-    let mut parts: Vec<String> = set
-        .groups
-        .iter()
-        .map(|g| format!("Country Group {g}"))
-        .collect();
-    parts.extend(set.countries.iter().cloned());
-    // A named set reads as its label ("Macau or Country Group D:5"), not its key (`d5_macau`);
-    // the key stands only where the set was never compiled.
-    if set.compiled.sets.len() == set.sets.len() {
-        parts.extend(set.compiled.sets.iter().map(|(label, _)| label.clone()));
-    } else {
-        parts.extend(set.sets.iter().cloned());
-    }
-    if set.all {
-        parts.push("any country".into());
-    }
-    let mut s = parts.join(" or ");
-    let ex: Vec<String> = set
-        .except_groups
-        .iter()
-        .map(|g| format!("Country Group {g}"))
-        .chain(set.except_countries.iter().cloned())
-        .chain(if set.compiled.except_sets.len() == set.except_sets.len() {
-            set.compiled
-                .except_sets
-                .iter()
-                .map(|(label, _)| label.clone())
-                .collect::<Vec<_>>()
-        } else {
-            set.except_sets.clone()
-        })
-        .collect();
-    if !ex.is_empty() {
-        s.push_str(&format!(" (not {})", ex.join(" or ")));
-    }
-    s
-}
-
-/// What made a country a member of a set, or not.
-enum SetWhy<'a> {
-    NotIn(&'a SetExpr),
-    In(&'a SetExpr, Matched<'a>),
-    Excluded(&'a SetExpr, Matched<'a>, Matched<'a>),
-}
-
-#[derive(Clone, Copy)]
-enum Matched<'a> {
-    Any,
-    /// Named by the rule (or the country it counts as, such as Hong Kong as China).
-    Country,
-    Group(&'a str),
-    Set(&'a str),
-}
-
-impl Matched<'_> {
-    /// Why the country is in `set`, in words: a country the rule names is "in" the set's label
-    /// (or "named by the rule"), never "in AE".
-    fn membership(self, set: &SetExpr) -> String {
-        match self {
-            Matched::Any => "within the rule's reach (every country)".to_string(),
-            Matched::Country => match &set.label {
-                Some(label) => format!("in {label}"),
-                None => "named by the rule".to_string(),
-            },
-            Matched::Group(g) => format!("in Country Group {g}"),
-            Matched::Set(s) => format!("in {s}"),
-        }
-    }
-}
-
-impl std::fmt::Display for SetWhy<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SetWhy::NotIn(set) => write!(f, "not in {}", set_label(set)),
-            SetWhy::In(set, m) => f.write_str(&m.membership(set)),
-            SetWhy::Excluded(set, m, x) => {
-                let except = match x {
-                    Matched::Country => "named as an exception".to_string(),
-                    Matched::Group(g) => format!("excepted as a member of Country Group {g}"),
-                    Matched::Set(s) => format!("excepted as in {s}"),
-                    Matched::Any => "excepted everywhere".to_string(),
-                };
-                write!(f, "{} but {except}", m.membership(set))
-            }
-        }
-    }
-}
-
 /// Is `code` in `set` on `date`? Returns (member, unconfirmed, why).
 fn in_set<'a>(
     rs: &Ruleset,
@@ -350,92 +260,7 @@ fn in_set<'a>(
     code: &CountryCode,
     date: NaiveDate,
 ) -> (bool, bool, SetWhy<'a>) {
-    let eff = *rs.countries.effective(code);
-    let is = |c: &CountryCode| c == code || *c == eff;
-    let mut unconfirmed = false;
-    let mut matched = if set.all { Some(Matched::Any) } else { None };
-    if matched.is_none() {
-        matched = set
-            .compiled
-            .countries
-            .iter()
-            .find(|c| is(c))
-            .map(|_| Matched::Country);
-    }
-    for (i, g) in set.groups.iter().enumerate() {
-        if matched.is_some() {
-            break;
-        }
-        let a = group_answer(rs, &set.compiled.groups, i, g, code, date);
-        unconfirmed |= a.unconfirmed;
-        if a.member {
-            matched = Some(Matched::Group(g));
-        }
-    }
-    for (label, inner) in &set.compiled.sets {
-        if matched.is_some() {
-            break;
-        }
-        let (m, u, _) = in_set(rs, inner, code, date);
-        unconfirmed |= u;
-        if m {
-            matched = Some(Matched::Set(label));
-        }
-    }
-    let Some(what) = matched else {
-        return (false, unconfirmed, SetWhy::NotIn(set));
-    };
-    if set.compiled.except_countries.iter().any(is) {
-        return (
-            false,
-            unconfirmed,
-            SetWhy::Excluded(set, what, Matched::Country),
-        );
-    }
-    for (i, g) in set.except_groups.iter().enumerate() {
-        let a = group_answer(rs, &set.compiled.except_groups, i, g, code, date);
-        unconfirmed |= a.unconfirmed;
-        if a.member {
-            return (
-                false,
-                unconfirmed,
-                SetWhy::Excluded(set, what, Matched::Group(g)),
-            );
-        }
-    }
-    for (label, inner) in &set.compiled.except_sets {
-        let (m, u, _) = in_set(rs, inner, code, date);
-        unconfirmed |= u;
-        if m {
-            return (
-                false,
-                unconfirmed,
-                SetWhy::Excluded(set, what, Matched::Set(label)),
-            );
-        }
-    }
-    (true, unconfirmed, SetWhy::In(set, what))
-}
-
-/// Is `code` in the `i`th group of a set (`name`), by its compiled id when the set was
-/// compiled (a set built without the ruleset is looked up by name).
-fn group_answer(
-    rs: &Ruleset,
-    compiled: &[Option<GroupId>],
-    i: usize,
-    name: &str,
-    code: &CountryCode,
-    date: NaiveDate,
-) -> GroupAnswer {
-    match compiled.get(i) {
-        Some(id) => rs.countries.in_group_id(code, *id, date),
-        None => rs.countries.in_group(code, name, date),
-    }
-}
-
-/// Set membership alone, for [`Ruleset::contains`].
-pub(crate) fn member(rs: &Ruleset, set: &SetExpr, code: &CountryCode, date: NaiveDate) -> bool {
-    in_set(rs, set, code, date).0
+    set.membership(&rs.countries, code, date)
 }
 
 /// A country as explanations name it, `IL (Israel)`, written without an allocation.
@@ -542,24 +367,52 @@ fn eval_items(f: &Facts, items: &ItemSelector, e: &mut Eval) {
     }
 }
 
+/// Stop a scope step at the first predicate that fails, unless explaining.
+macro_rules! stop_if_no {
+    ($e:expr) => {
+        if !$e.explain && $e.truth == Tri::No {
+            return;
+        }
+    };
+}
+
+/// One step of a scope's evaluation: ANDs its predicates into the evaluation.
+type ScopeStep = fn(&Facts, &Scope, &mut Eval);
+
 /// Evaluate a scope over the facts. Notes are written only when `explain` is set; without it
-/// evaluation stops at the first predicate that fails.
+/// evaluation stops at the first predicate that fails. The steps run in a fixed order (the
+/// order of the notes).
 fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
+    const STEPS: [ScopeStep; 7] = [
+        scope_items,
+        scope_places,
+        scope_headquarters,
+        scope_parties,
+        scope_facts,
+        scope_end_use_stated,
+        scope_end_use_tags,
+    ];
     let mut e = Eval::new(explain);
-    let date = f.date;
-    macro_rules! done_if_no {
-        () => {
-            if !explain && e.truth == Tri::No {
-                return e;
-            }
-        };
+    for step in STEPS {
+        step(f, scope, &mut e);
+        if !explain && e.truth == Tri::No {
+            break;
+        }
     }
+    e
+}
+
+/// The item tests.
+fn scope_items(f: &Facts, scope: &Scope, e: &mut Eval) {
     if let Some(items) = &scope.items {
-        eval_items(f, items, &mut e);
-        done_if_no!();
+        eval_items(f, items, e);
     }
+}
+
+/// The places: destination, the end user's location, the exporter's country.
+fn scope_places(f: &Facts, scope: &Scope, e: &mut Eval) {
     if let Some(set) = &scope.destination {
-        let (m, u, why) = in_set(f.rs, set, &f.order.destination, date);
+        let (m, u, why) = in_set(f.rs, set, &f.order.destination, f.date);
         e.and(
             tri(m),
             |w: &mut String| {
@@ -571,7 +424,7 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
             },
             u,
         );
-        done_if_no!();
+        stop_if_no!(e);
     }
     if let Some(set) = &scope.end_user_location {
         let loc = f
@@ -580,7 +433,7 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
             .country
             .as_ref()
             .unwrap_or(&f.order.destination);
-        let (m, u, why) = in_set(f.rs, set, loc, date);
+        let (m, u, why) = in_set(f.rs, set, loc, f.date);
         e.and(
             tri(m),
             |w: &mut String| {
@@ -588,12 +441,12 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
             },
             u,
         );
-        done_if_no!();
+        stop_if_no!(e);
     }
     if let Some(set) = &scope.exporter_country {
         match f.order.exporter.as_ref().and_then(|p| p.country.as_ref()) {
             Some(c) => {
-                let (m, u, why) = in_set(f.rs, set, c, date);
+                let (m, u, why) = in_set(f.rs, set, c, f.date);
                 e.and(
                     tri(m),
                     |w: &mut String| {
@@ -608,20 +461,24 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
                 false,
             ),
         }
-        done_if_no!();
+        stop_if_no!(e);
     }
+}
+
+/// Where the parties (and their ultimate parents) are headquartered.
+fn scope_headquarters(f: &Facts, scope: &Scope, e: &mut Eval) {
     if let Some(set) = &scope.headquarters {
-        let mut note = explain.then(String::new);
+        let mut note = e.explain.then(String::new);
         let (t, u) = hq_any(f, set, true, &mut note);
         e.and(
             t,
             move |w: &mut String| w.push_str(note.as_deref().unwrap_or_default()),
             u,
         );
-        done_if_no!();
+        stop_if_no!(e);
     }
     if let Some(set) = &scope.headquarters_none {
-        let mut note = explain.then(String::new);
+        let mut note = e.explain.then(String::new);
         let (t, u) = hq_any(f, set, true, &mut note);
         let t = match t {
             Tri::Yes => Tri::No,
@@ -633,30 +490,34 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
             move |w: &mut String| w.push_str(note.as_deref().unwrap_or_default()),
             u,
         );
-        done_if_no!();
+        stop_if_no!(e);
     }
     if let Some(set) = &scope.headquarters_outside {
-        let mut note = explain.then(String::new);
+        let mut note = e.explain.then(String::new);
         let (t, u) = hq_any(f, set, false, &mut note);
         e.and(
             t,
             move |w: &mut String| w.push_str(note.as_deref().unwrap_or_default()),
             u,
         );
-        done_if_no!();
+        stop_if_no!(e);
     }
     if let Some(set) = &scope.headquarters_all {
-        let mut note = explain.then(String::new);
+        let mut note = e.explain.then(String::new);
         let (t, u) = hq_all(f, set, &mut note);
         e.and(
             t,
             move |w: &mut String| w.push_str(note.as_deref().unwrap_or_default()),
             u,
         );
-        done_if_no!();
+        stop_if_no!(e);
     }
+}
+
+/// The parties: ownership by listed parties, the exporter's role and name.
+fn scope_parties(f: &Facts, scope: &Scope, e: &mut Eval) {
     if let Some(want) = scope.owned_by_listed {
-        let (t, note) = owned_by_listed(f, explain);
+        let (t, note) = owned_by_listed(f, e.explain);
         let t = match (t, want) {
             (Tri::Unknown, _) => Tri::Unknown,
             (t, true) => t,
@@ -664,7 +525,7 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
             (_, false) => Tri::Yes,
         };
         e.and(t, |w: &mut String| w.push_str(&note), false);
-        done_if_no!();
+        stop_if_no!(e);
     }
     if !scope.exporter_role.is_empty() {
         match f.order.exporter.as_ref().and_then(|p| p.role.as_ref()) {
@@ -680,7 +541,7 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
                 false,
             ),
         }
-        done_if_no!();
+        stop_if_no!(e);
     }
     if !scope.exporter_names.is_empty() {
         match &f.order.exporter {
@@ -716,13 +577,21 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
                 false,
             ),
         }
-        done_if_no!();
+        stop_if_no!(e);
     }
+}
+
+/// The due-diligence fact tests.
+fn scope_facts(f: &Facts, scope: &Scope, e: &mut Eval) {
     for t in &scope.facts {
-        let (truth, note) = fact_test(f, t, explain);
+        let (truth, note) = fact_test(f, t, e.explain);
         e.and(truth, |w: &mut String| w.push_str(&note), false);
-        done_if_no!();
+        stop_if_no!(e);
     }
+}
+
+/// What the order states of its end use: a stated end use, or one excluded.
+fn scope_end_use_stated(f: &Facts, scope: &Scope, e: &mut Eval) {
     if !scope.end_use_stated_any.is_empty() {
         let tags: &[String] = f.order.order.end_use.as_ref().map_or(&[], |u| &u.tags);
         let has = scope.end_use_stated_any.iter().any(|t| tags.contains(t));
@@ -748,7 +617,7 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
             },
             false,
         );
-        done_if_no!();
+        stop_if_no!(e);
     }
     if !scope.end_use_excludes.is_empty() {
         let tags: &[String] = f.order.order.end_use.as_ref().map_or(&[], |u| &u.tags);
@@ -773,8 +642,12 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
             },
             false,
         );
-        done_if_no!();
+        stop_if_no!(e);
     }
+}
+
+/// The end-use tags the rule reaches (any of, all of).
+fn scope_end_use_tags(f: &Facts, scope: &Scope, e: &mut Eval) {
     if !scope.end_use_any.is_empty() || !scope.end_use_all.is_empty() {
         match &f.order.order.end_use {
             None => e.and(
@@ -823,7 +696,6 @@ fn eval_scope(f: &Facts, scope: &Scope, explain: bool) -> Eval {
             }
         }
     }
-    e
 }
 
 /// Does a party's name name this company: its lower-case words begin with the company's?
@@ -1047,7 +919,7 @@ fn hq_any(f: &Facts, set: &SetExpr, inside: bool, note: &mut Note) -> (Tri, bool
         *n = if unknown.is_empty() {
             format!(
                 "no party is headquartered, or has its ultimate parent headquartered, {place} {}",
-                set_label(set)
+                set.describe()
             )
         } else {
             not_given(&unknown)
@@ -1109,7 +981,7 @@ fn hq_all(f: &Facts, set: &SetExpr, note: &mut Note) -> (Tri, bool) {
         *n = if unknown.is_empty() {
             format!(
                 "every party is located and headquartered in {}",
-                set_label(set)
+                set.describe()
             )
         } else {
             not_given(&unknown)
@@ -1347,6 +1219,40 @@ impl<'a> Decider<'a> {
     }
 }
 
+/// What evaluating the rules gathers for one order, phase by phase: the trace, the reasons,
+/// the requirements that applied, what holds the order, what is unknown, the red flags.
+struct Gathered<'a> {
+    trace: Vec<RuleTrace>,
+    rules_evaluated: u32,
+    red_flags: Vec<RedFlag>,
+    missing: Vec<MissingFacts>,
+    /// Reasons of red flags below high severity: reported last, whatever the outcome.
+    flag_reasons: Vec<Reason>,
+    reasons: Vec<Reason>,
+    unconfirmed: bool,
+    requirements: Vec<Requirement<'a>>,
+    holds: Vec<Reason>,
+    unknowns: Vec<Reason>,
+}
+
+/// The licence exception chosen for the requirements, with the notes on the way there.
+struct Chosen<'a> {
+    exception: Option<(&'a ExceptionChoice, String)>,
+    notes: Vec<Reason>,
+    quota_checked: bool,
+}
+
+/// The outcome and what goes with it, once every phase has spoken.
+struct Verdict {
+    outcome: Outcome,
+    exception: Option<String>,
+    review_policy: Option<ReviewPolicy>,
+    conditions: Vec<Condition>,
+}
+
+/// The decision for an order already resolved and classified. In phases: the rules displaced
+/// for the item, each rule evaluated, the modifiers (review-policy changes, licence
+/// conditions), the exception chosen, the due-diligence policy, then everything combined.
 fn decide_resolved(
     rs: &Ruleset,
     order: &ResolvedOrder,
@@ -1377,11 +1283,6 @@ fn decide_resolved(
         _ => 0.0,
     };
     let tpp_counted = unit_counted * qty;
-    let mut trace = Vec::new();
-    let mut rules_evaluated = 0u32;
-    let mut red_flags: Vec<RedFlag> = Vec::new();
-    let mut missing: Vec<MissingFacts> = Vec::new();
-    let mut flag_reasons: Vec<Reason> = Vec::new();
     let mut reasons: Vec<Reason> = class
         .reasons
         .iter()
@@ -1389,517 +1290,31 @@ fn decide_resolved(
         .cloned()
         .collect();
     reasons.extend(packaging_reason);
-    let mut unconfirmed = class.unconfirmed;
-    let mut requirements: Vec<Requirement> = Vec::new();
-    let mut holds: Vec<Reason> = Vec::new();
-    let mut unknowns: Vec<Reason> = Vec::new();
+    let mut g = Gathered {
+        trace: Vec::new(),
+        rules_evaluated: 0,
+        red_flags: Vec::new(),
+        missing: Vec::new(),
+        flag_reasons: Vec::new(),
+        reasons,
+        unconfirmed: class.unconfirmed,
+        requirements: Vec::new(),
+        holds: Vec::new(),
+        unknowns: Vec::new(),
+    };
     let binding: Vec<&Regime> = rs.binding(ctx).collect();
-
-    // Rules displaced for this item by a binding rule that reaches it.
-    let mut displaced: BTreeSet<&str> = BTreeSet::new();
-    for r in &binding {
-        for rule in &r.rules {
-            if !rule.displaces.is_empty() {
-                let mut items = Eval::new(false);
-                if let Some(selector) = &rule.when.items {
-                    eval_items(&f, selector, &mut items);
-                }
-                if items.truth == Tri::Yes {
-                    displaced.extend(rule.displaces.iter().map(String::as_str));
-                }
-            }
-        }
-    }
-
-    for r in rs.regimes() {
-        let state = rs.state(r, ctx);
-        if !state.binds() && !want_trace {
-            continue;
-        }
-        for rule in &r.rules {
-            // The trace entry is built only for `explain`: most decisions never show it.
-            let trace_entry = |status: RuleStatus, detail: String| RuleTrace {
-                rule: rule.id.clone(),
-                regime: r.id.clone(),
-                citation: rule.citation.clone(),
-                status,
-                detail,
-            };
-            if !state.binds() {
-                let detail = format!("regime {} is {} on {}", r.id, state.describe(), ctx.as_of);
-                trace.push(trace_entry(RuleStatus::NotBinding, detail));
-                continue;
-            }
-            if displaced.contains(rule.id.as_str()) {
-                if want_trace {
-                    trace.push(trace_entry(
-                        RuleStatus::Displaced,
-                        "replaced for this item by a later rule in force".into(),
-                    ));
-                }
-                continue;
-            }
-            rules_evaluated += 1;
-            // The notes of a rule that applies (or may) are needed for its reason, unless its
-            // effect only adjusts other rules' requirements.
-            let notes_used = want_trace
-                || matches!(
-                    rule.effect,
-                    Effect::LicenseRequirement { .. } | Effect::Hold {} | Effect::RedFlag { .. }
-                );
-            let mut e = eval_scope(&f, &rule.when, want_trace);
-            if e.truth != Tri::No && !want_trace && notes_used {
-                e = eval_scope(&f, &rule.when, true);
-            }
-            let status;
-            let conf = if e.unconfirmed {
-                Confidence::U
-            } else {
-                rule.confidence.max(r.confidence)
-            };
-            match e.truth {
-                Tri::No => status = RuleStatus::NotApplicable,
-                Tri::Unknown => {
-                    status = RuleStatus::Unknown;
-                    if let Effect::RedFlag { severity } = &rule.effect {
-                        missing.push(missing_facts(&f, rule, *severity, e.text()));
-                        red_flags.push(RedFlag {
-                            id: rule.id.clone(),
-                            title: rule.title.clone(),
-                            citation: rule.citation.clone(),
-                            severity: *severity,
-                            status: FlagStatus::Unknown,
-                            evidence: e.text(),
-                        });
-                    }
-                    // A missing fact only matters for rules that would restrict.
-                    if matches!(
-                        rule.effect,
-                        Effect::LicenseRequirement { .. } | Effect::Hold {}
-                    ) {
-                        unknowns.push(
-                            Reason::new(
-                                rule.id.clone(),
-                                rule.citation.clone(),
-                                format!(
-                                    "{}: cannot tell whether it applies: {}",
-                                    rule.title,
-                                    e.text()
-                                ),
-                            )
-                            .with_confidence(conf),
-                        );
-                    }
-                }
-                Tri::Yes => {
-                    status = RuleStatus::Applied;
-                    unconfirmed |= conf.is_unconfirmed();
-                    match &rule.effect {
-                        Effect::LicenseRequirement {
-                            review_policy,
-                            exceptions,
-                            conditions,
-                            allocation_tpp,
-                        } => {
-                            let mut policy = None;
-                            let mut policy_unconfirmed = false;
-                            for p in review_policy {
-                                let pe = eval_scope(&f, &p.when, false);
-                                if pe.truth != Tri::No {
-                                    policy = Some(p.policy);
-                                    policy_unconfirmed =
-                                        p.confidence.is_unconfirmed() || pe.unconfirmed;
-                                    break;
-                                }
-                            }
-                            let mut avail = Vec::new();
-                            for x in exceptions {
-                                if x.from.is_some_and(|d| ctx.as_of < d)
-                                    || x.until.is_some_and(|d| ctx.as_of >= d)
-                                {
-                                    continue;
-                                }
-                                if eval_scope(&f, &x.when, false).truth == Tri::Yes {
-                                    let xe = eval_scope(&f, &x.when, true);
-                                    avail.push((x, xe.text()));
-                                }
-                            }
-                            // The allocation caps the regime's `tier2` set when it names one
-                            // (AI Diffusion), else every destination the rule reaches.
-                            let allocation = allocation_tpp.filter(|_| {
-                                r.sets.get("tier2").is_none_or(|set| {
-                                    in_set(rs, set, &order.destination, ctx.as_of).0
-                                })
-                            });
-                            requirements.push(Requirement {
-                                rule,
-                                regime: r,
-                                policy,
-                                policy_unconfirmed,
-                                exceptions: avail,
-                                conditions: conditions.clone(),
-                                note: e.text(),
-                                allocation,
-                            });
-                        }
-                        Effect::Hold {} => holds.push(
-                            Reason::new(
-                                rule.id.clone(),
-                                rule.citation.clone(),
-                                format!("{}: {}", rule.title, e.text()),
-                            )
-                            .with_confidence(conf),
-                        ),
-                        Effect::RedFlag { severity } => {
-                            let reason = Reason::new(
-                                rule.id.clone(),
-                                rule.citation.clone(),
-                                format!("red flag ({severity:?}): {}: {}", rule.title, e.text())
-                                    .replace("(High)", "(high)")
-                                    .replace("(Medium)", "(medium)")
-                                    .replace("(Low)", "(low)"),
-                            )
-                            .with_confidence(conf);
-                            if *severity == Severity::High {
-                                holds.push(reason);
-                            } else {
-                                flag_reasons.push(reason);
-                            }
-                            red_flags.push(RedFlag {
-                                id: rule.id.clone(),
-                                title: rule.title.clone(),
-                                citation: rule.citation.clone(),
-                                severity: *severity,
-                                status: FlagStatus::Raised,
-                                evidence: e.text(),
-                            });
-                        }
-                        Effect::ReviewPolicyChange { .. } | Effect::LicenceConditions { .. } => {}
-                    }
-                }
-            }
-            if want_trace {
-                trace.push(trace_entry(status, e.text()));
-            }
-        }
-    }
-
-    // Review-policy changes and licence conditions from applied rules.
-    for r in &binding {
-        for rule in &r.rules {
-            if displaced.contains(rule.id.as_str()) {
-                continue;
-            }
-            match &rule.effect {
-                Effect::ReviewPolicyChange {
-                    policy,
-                    applies_to,
-                    conditions,
-                } => {
-                    let targets: Vec<usize> = requirements
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, q)| applies_to.contains(&q.rule.id))
-                        .map(|(i, _)| i)
-                        .collect();
-                    if targets.is_empty() {
-                        continue;
-                    }
-                    let mut e = eval_scope(&f, &rule.when, false);
-                    if e.truth != Tri::No {
-                        e = eval_scope(&f, &rule.when, true);
-                    }
-                    if e.truth == Tri::Yes {
-                        for i in targets {
-                            requirements[i].policy = Some(*policy);
-                            requirements[i]
-                                .conditions
-                                .extend(conditions.iter().cloned());
-                        }
-                        reasons.push(
-                            Reason::new(
-                                rule.id.clone(),
-                                rule.citation.clone(),
-                                format!(
-                                    "{}: review policy becomes {}: {}",
-                                    rule.title,
-                                    policy_name(*policy),
-                                    e.text()
-                                ),
-                            )
-                            .with_confidence(rule.confidence),
-                        );
-                    } else if e.truth == Tri::Unknown {
-                        reasons.push(Reason::new(rule.id.clone(), rule.citation.clone(), format!("{} not applied (a condition is not shown, so the stricter policy stands): {}", rule.title, e.text())));
-                    } else if targets
-                        .iter()
-                        .any(|&i| requirements[i].policy == Some(ReviewPolicy::PresumptionOfDenial))
-                    {
-                        // A fact on the order defeats a condition: the presumption of denial
-                        // stands, and the reason names what failed.
-                        let e = eval_scope(&f, &rule.when, true);
-                        reasons.push(
-                            Reason::new(
-                                format!("{}.not-met", rule.id),
-                                rule.citation.clone(),
-                                format!(
-                                    "{} not applied, so the presumption of denial stands: {}",
-                                    rule.title,
-                                    e.failed_text()
-                                ),
-                            )
-                            .with_confidence(rule.confidence),
-                        );
-                    }
-                }
-                Effect::LicenceConditions {
-                    applies_to,
-                    conditions,
-                } if requirements.iter().any(|q| applies_to.contains(&q.rule.id))
-                    && eval_scope(&f, &rule.when, false).truth == Tri::Yes =>
-                {
-                    for q in requirements
-                        .iter_mut()
-                        .filter(|q| applies_to.contains(&q.rule.id))
-                    {
-                        q.conditions.extend(conditions.iter().cloned());
-                    }
-                    reasons.push(
-                        Reason::new(
-                            rule.id.clone(),
-                            rule.citation.clone(),
-                            format!("{}: licences carry conditions", rule.title),
-                        )
-                        .with_confidence(rule.confidence),
-                    );
-                }
-                _ => {}
-            }
-        }
-    }
-
-    for q in &requirements {
-        let policy = match q.policy {
-            Some(p) => format!("; review policy {}", policy_name(p)),
-            None => "; review policy not stated in the text (unknown)".to_string(),
-        };
-        reasons.push(
-            Reason::new(
-                q.rule.id.clone(),
-                q.rule.citation.clone(),
-                format!("{}: licence required: {}{policy}", q.rule.title, q.note),
-            )
-            .with_confidence(q.rule.confidence.max(q.regime.confidence)),
-        );
-        unconfirmed |= q.policy_unconfirmed;
-    }
-
-    // The exception that meets every requirement, in order of preference.
-    let mut exception: Option<(&ExceptionChoice, String)> = None;
-    let mut exception_notes = Vec::new();
-    let mut quota_checked = false;
-    if !requirements.is_empty() {
-        for sym in ["ACA", "AIA", "HBM", "NAC", "LPP", "ACM"] {
-            // An exception whose own text covers the whole transaction meets every requirement
-            // whose rule admits that exception, even where the rule's own choice of it does
-            // not reach this order (15 CFR 740.8: NAC for a Macau/D:5-headquartered entity,
-            // wherever located).
-            let covering = requirements
-                .iter()
-                .flat_map(|q| q.exceptions.iter())
-                .find(|(x, _)| x.exception == sym && x.covers_transaction);
-            let mut covered: Vec<&str> = Vec::new();
-            let all: Option<Vec<&(&ExceptionChoice, String)>> = requirements
-                .iter()
-                .map(|q| {
-                    q.exceptions
-                        .iter()
-                        .find(|(x, _)| x.exception == sym)
-                        .or_else(|| {
-                            let c = covering.filter(|_| admits(q.rule, sym))?;
-                            covered.push(q.rule.id.as_str());
-                            Some(c)
-                        })
-                })
-                .collect();
-            let Some(all) = all else { continue };
-            let choice = covering.unwrap_or(all[0]);
-            if !covered.is_empty() {
-                exception_notes.push(Reason::new(
-                    format!("LE-{sym}.covers"),
-                    choice.0.citation.clone(),
-                    format!(
-                        "License Exception {sym}'s own eligibility covers the whole transaction ({}), so it also meets {}",
-                        choice.1,
-                        covered.join(", ")
-                    ),
-                ));
-            }
-            if let Some(limit) = choice.0.tpp_per_consignee_year {
-                quota_checked = true;
-                let year = ctx.as_of.year();
-                let used = quotas.lpp_used(order.consignee.name, year);
-                if used + tpp_counted > limit {
-                    exception_notes.push(Reason::new(format!("LE-{sym}.quota"), choice.0.citation.clone(), format!("License Exception {sym} not available: consignee `{}` has used {} TPP in {year}; this order's {} TPP would bring it to {} > {}", order.consignee.name, num(used), num(tpp_counted), num(used + tpp_counted), num(limit))));
-                    continue;
-                }
-                exception_notes.push(Reason::new(format!("LE-{sym}.quota"), choice.0.citation.clone(), format!("consignee `{}` has used {} TPP in {year}; with this order's {} TPP the total {} stays within {}", order.consignee.name, num(used), num(tpp_counted), num(used + tpp_counted), num(limit))));
-            }
-            exception = Some((choice.0, choice.1.clone()));
-            break;
-        }
-    }
-
-    // The due-diligence policy: an unknown high-severity red flag holds where it reaches.
-    let mut dd_held = false;
-    // The policy's reason: it holds a decision that would otherwise let the order go (no
-    // licence required, a licence exception); beside a licence requirement it is reported
-    // with the requirement, which stands (the pipeline then draws no licence for the order).
-    let mut dd_reason: Option<Reason> = None;
-    if missing.iter().any(|m| m.severity == Severity::High) {
-        for p in &rs.due_diligence.hold {
-            let e = eval_scope(&f, &p.when, true);
-            if e.truth == Tri::No {
-                continue;
-            }
-            let flags: Vec<&str> = missing
-                .iter()
-                .filter(|m| m.severity == Severity::High)
-                .map(|m| m.flag.as_str())
-                .collect();
-            let mut collect: Vec<&str> = Vec::new();
-            for m in missing.iter().filter(|m| m.severity == Severity::High) {
-                for x in &m.facts {
-                    if !collect.contains(&x.as_str()) {
-                        collect.push(x);
-                    }
-                }
-            }
-            let collect = if collect.is_empty() {
-                "see due_diligence.missing".to_string()
-            } else {
-                collect.join(", ")
-            };
-            dd_reason = Some(
-                Reason::new(
-                    p.id.clone(),
-                    p.citation.clone(),
-                    format!(
-                        "due diligence incomplete: {}: {}; high-severity red flags that cannot \
-                         be checked: {}; facts to collect: {collect}",
-                        p.title,
-                        e.text(),
-                        flags.join(", ")
-                    ),
-                )
-                .with_confidence(Confidence::D),
-            );
-            dd_held = true;
-            break;
-        }
-    }
-    let due_diligence = due_diligence_report(&f, missing, dd_held);
-
-    // A requirement whose text states no review policy has an unknown one, and a decision
-    // resting on it is unconfirmed: the policy is never left blank.
-    let policy = requirements
-        .iter()
-        .map(|q| q.policy.unwrap_or(ReviewPolicy::Unknown))
-        .max();
-    let mut conditions: Vec<Condition> = Vec::new();
-    let screen = screening_findings(rs, screening, ctx.as_of, &mut reasons);
-    holds.extend(screen.holds);
-    unknowns.extend(screen.unknowns);
-    unconfirmed |= screen.unconfirmed;
-    if !screen.requirements.is_empty() {
-        // A listed party: no licence exception is available.
-        exception = None;
-    }
-    let policy = policy
-        .into_iter()
-        .chain(
-            screen
-                .requirements
-                .iter()
-                .map(|(_, p)| p.unwrap_or(ReviewPolicy::Unknown)),
-        )
-        .max();
-    let any_requirement = !requirements.is_empty() || !screen.requirements.is_empty();
-    reasons.extend(screen.requirements.into_iter().map(|(r, _)| r));
-    // Incomplete due diligence holds an order the rules would let go; beside a licence
-    // requirement (no exception in reach) it is reported and the requirement stands.
-    let requirement_stands = any_requirement && exception.is_none();
-    if let Some(r) = dd_reason {
-        if requirement_stands && holds.is_empty() {
-            reasons.push(r);
-        } else {
-            holds.push(r);
-        }
-    }
-    let outcome;
-    let mut exception_out = None;
-    let mut review_policy = None;
-    if !holds.is_empty() {
-        outcome = Outcome::HoldForReview;
-        reasons.extend(holds);
-        reasons.extend(unknowns);
-    } else if let Some((x, why)) = exception.clone().filter(|_| unknowns.is_empty()) {
-        outcome = Outcome::LicenseException;
-        exception_out = Some(x.exception.clone());
-        unconfirmed |= x.confidence.is_unconfirmed();
-        reasons.extend(exception_notes);
-        reasons.push(
-            Reason::new(
-                format!("LE-{}", x.exception),
-                x.citation.clone(),
-                format!(
-                    "License Exception {} meets every requirement: {why}",
-                    x.exception
-                ),
-            )
-            .with_confidence(x.confidence),
-        );
-        conditions.extend(x.conditions.iter().cloned());
-    } else if any_requirement {
-        if exception.is_some() {
-            // An exception would do, but a missing fact could change that: a person decides.
-            outcome = Outcome::HoldForReview;
-            reasons.extend(unknowns);
-        } else {
-            outcome = Outcome::LicenseRequired;
-            review_policy = policy;
-            unconfirmed |= policy == Some(ReviewPolicy::Unknown);
-            reasons.extend(exception_notes);
-            for q in &requirements {
-                for c in &q.conditions {
-                    if !conditions.contains(c) {
-                        conditions.push(c.clone());
-                    }
-                }
-            }
-            // Missing facts cannot loosen a licence requirement; they stay in the trace.
-        }
-    } else if !unknowns.is_empty() {
-        outcome = Outcome::HoldForReview;
-        reasons.extend(unknowns);
-    } else {
-        outcome = Outcome::NoLicenseRequired;
-        reasons.push(Reason::new(
-            "no-requirement",
-            "15 CFR 742.6; 15 CFR part 744",
-            format!(
-                "no licence requirement in force on {} reaches {} {} to {}",
-                ctx.as_of,
-                class.eccn,
-                class.chip.clone().unwrap_or_else(|| class.item.clone()),
-                CountryName(rs, &order.destination)
-            ),
-        ));
-    }
-    reasons.extend(flag_reasons);
-    unconfirmed |= reasons.iter().any(|r| r.confidence.is_unconfirmed());
-    let allocation = if outcome == Outcome::LicenseRequired {
-        requirements.iter().find_map(|q| {
+    let displaced = displaced_rules(&f, &binding);
+    evaluate_rules(&mut g, &f, ctx, &displaced, want_trace);
+    apply_modifiers(&mut g, &f, &binding, &displaced);
+    requirement_reasons(&mut g);
+    let chosen = choose_exception(&g.requirements, quotas, order, tpp_counted, ctx.as_of);
+    let dd_reason = due_diligence_hold(&f, &g.missing);
+    let due_diligence =
+        due_diligence_report(&f, std::mem::take(&mut g.missing), dd_reason.is_some());
+    let quota_checked = chosen.quota_checked;
+    let verdict = combine(&mut g, &f, chosen, dd_reason, screening);
+    let allocation = if verdict.outcome == Outcome::LicenseRequired {
+        g.requirements.iter().find_map(|q| {
             q.allocation.map(|tpp| CountryAllocation {
                 rule: q.rule.id.clone(),
                 citation: q.rule.citation.clone(),
@@ -1914,31 +1329,674 @@ fn decide_resolved(
     Decision {
         id: order.order.id.clone(),
         date: ctx.as_of,
-        outcome,
-        exception: exception_out,
-        review_policy,
+        outcome: verdict.outcome,
+        exception: verdict.exception,
+        review_policy: verdict.review_policy,
         eccn: class.eccn,
         tpp_total: class.tpp.map(|t| (t * qty).round() as u64),
-        reasons,
-        conditions,
+        reasons: g.reasons,
+        conditions: verdict.conditions,
         regimes: binding.iter().map(|r| r.id.clone()).collect(),
-        unconfirmed,
+        unconfirmed: g.unconfirmed,
         chip: order.chip.map(str::to_string),
         quantity: order.order.quantity,
         destination: order.destination.to_string(),
         tpp_counted,
         forced_regimes: ctx.forced.clone(),
-        trace,
+        trace: g.trace,
         quota_checked,
-        rules_evaluated,
+        rules_evaluated: g.rules_evaluated,
         screening: screening_record(rs, screening, ctx.as_of),
         licence: None,
         inputs: None,
-        red_flags,
+        red_flags: g.red_flags,
         due_diligence,
         allocation,
         classification: Some(class),
     }
+}
+
+/// Phase 1: the rules displaced for this item by a binding rule that reaches it.
+fn displaced_rules<'a>(f: &Facts, binding: &[&'a Regime]) -> BTreeSet<&'a str> {
+    let mut displaced: BTreeSet<&str> = BTreeSet::new();
+    for r in binding {
+        for rule in &r.rules {
+            if !rule.displaces.is_empty() {
+                let mut items = Eval::new(false);
+                if let Some(selector) = &rule.when.items {
+                    eval_items(f, selector, &mut items);
+                }
+                if items.truth == Tri::Yes {
+                    displaced.extend(rule.displaces.iter().map(String::as_str));
+                }
+            }
+        }
+    }
+    displaced
+}
+
+/// A reason naming a rule and its citation.
+fn rule_reason(rule: &Rule, text: String) -> Reason {
+    Reason::new(rule.id.clone(), rule.citation.clone(), text)
+}
+
+/// A rule's entry in the trace.
+fn trace_entry(r: &Regime, rule: &Rule, status: RuleStatus, detail: String) -> RuleTrace {
+    RuleTrace {
+        rule: rule.id.clone(),
+        regime: r.id.clone(),
+        citation: rule.citation.clone(),
+        status,
+        detail,
+    }
+}
+
+/// Phase 2: every rule of every regime binding on the date evaluated over the order (and,
+/// for `explain`, every other rule traced as not binding or displaced).
+fn evaluate_rules<'a>(
+    g: &mut Gathered<'a>,
+    f: &Facts<'a>,
+    ctx: &Context,
+    displaced: &BTreeSet<&str>,
+    want_trace: bool,
+) {
+    let rs = f.rs;
+    for r in rs.regimes() {
+        let state = rs.state(r, ctx);
+        if !state.binds() && !want_trace {
+            continue;
+        }
+        for rule in &r.rules {
+            // The trace entry is built only for `explain`: most decisions never show it.
+            if !state.binds() {
+                let detail = format!("regime {} is {} on {}", r.id, state.describe(), ctx.as_of);
+                g.trace
+                    .push(trace_entry(r, rule, RuleStatus::NotBinding, detail));
+                continue;
+            }
+            if displaced.contains(rule.id.as_str()) {
+                if want_trace {
+                    g.trace.push(trace_entry(
+                        r,
+                        rule,
+                        RuleStatus::Displaced,
+                        "replaced for this item by a later rule in force".into(),
+                    ));
+                }
+                continue;
+            }
+            g.rules_evaluated += 1;
+            let (status, e) = evaluate_rule(g, f, r, rule, want_trace);
+            if want_trace {
+                g.trace.push(trace_entry(r, rule, status, e.text()));
+            }
+        }
+    }
+}
+
+/// One binding rule evaluated: an unknown scope is noted, an applying one takes effect.
+fn evaluate_rule<'a>(
+    g: &mut Gathered<'a>,
+    f: &Facts<'a>,
+    r: &'a Regime,
+    rule: &'a Rule,
+    want_trace: bool,
+) -> (RuleStatus, Eval) {
+    // The notes of a rule that applies (or may) are needed for its reason, unless its
+    // effect only adjusts other rules' requirements.
+    let notes_used = want_trace
+        || matches!(
+            rule.effect,
+            Effect::LicenseRequirement { .. } | Effect::Hold {} | Effect::RedFlag { .. }
+        );
+    let mut e = eval_scope(f, &rule.when, want_trace);
+    if e.truth != Tri::No && !want_trace && notes_used {
+        e = eval_scope(f, &rule.when, true);
+    }
+    let conf = if e.unconfirmed {
+        Confidence::U
+    } else {
+        rule.confidence.max(r.confidence)
+    };
+    let status = match e.truth {
+        Tri::No => RuleStatus::NotApplicable,
+        Tri::Unknown => {
+            note_unknown(g, f, rule, &e, conf);
+            RuleStatus::Unknown
+        }
+        Tri::Yes => {
+            g.unconfirmed |= conf.is_unconfirmed();
+            apply_effect(g, f, r, rule, &e, conf);
+            RuleStatus::Applied
+        }
+    };
+    (status, e)
+}
+
+/// A rule whose scope cannot be settled: an unknown red flag, or a restriction that may apply.
+fn note_unknown(g: &mut Gathered, f: &Facts, rule: &Rule, e: &Eval, conf: Confidence) {
+    if let Effect::RedFlag { severity } = &rule.effect {
+        g.missing.push(missing_facts(f, rule, *severity, e.text()));
+        g.red_flags.push(RedFlag {
+            id: rule.id.clone(),
+            title: rule.title.clone(),
+            citation: rule.citation.clone(),
+            severity: *severity,
+            status: FlagStatus::Unknown,
+            evidence: e.text(),
+        });
+    }
+    // A missing fact only matters for rules that would restrict.
+    if matches!(
+        rule.effect,
+        Effect::LicenseRequirement { .. } | Effect::Hold {}
+    ) {
+        g.unknowns.push(
+            rule_reason(
+                rule,
+                format!(
+                    "{}: cannot tell whether it applies: {}",
+                    rule.title,
+                    e.text()
+                ),
+            )
+            .with_confidence(conf),
+        );
+    }
+}
+
+/// The effect of a rule that applies: a requirement, a hold or a red flag. Modifiers of
+/// other rules' requirements act in phase 3.
+fn apply_effect<'a>(
+    g: &mut Gathered<'a>,
+    f: &Facts<'a>,
+    r: &'a Regime,
+    rule: &'a Rule,
+    e: &Eval,
+    conf: Confidence,
+) {
+    match &rule.effect {
+        Effect::LicenseRequirement {
+            review_policy,
+            exceptions,
+            conditions,
+            allocation_tpp,
+        } => {
+            let mut policy = None;
+            let mut policy_unconfirmed = false;
+            for p in review_policy {
+                let pe = eval_scope(f, &p.when, false);
+                if pe.truth != Tri::No {
+                    policy = Some(p.policy);
+                    policy_unconfirmed = p.confidence.is_unconfirmed() || pe.unconfirmed;
+                    break;
+                }
+            }
+            let mut avail = Vec::new();
+            for x in exceptions {
+                if x.from.is_some_and(|d| f.date < d) || x.until.is_some_and(|d| f.date >= d) {
+                    continue;
+                }
+                if eval_scope(f, &x.when, false).truth == Tri::Yes {
+                    let xe = eval_scope(f, &x.when, true);
+                    avail.push((x, xe.text()));
+                }
+            }
+            // The allocation caps the regime's `tier2` set when it names one (AI Diffusion),
+            // else every destination the rule reaches.
+            let allocation = allocation_tpp.filter(|_| {
+                r.sets
+                    .get("tier2")
+                    .is_none_or(|set| in_set(f.rs, set, &f.order.destination, f.date).0)
+            });
+            g.requirements.push(Requirement {
+                rule,
+                regime: r,
+                policy,
+                policy_unconfirmed,
+                exceptions: avail,
+                conditions: conditions.clone(),
+                note: e.text(),
+                allocation,
+            });
+        }
+        Effect::Hold {} => g
+            .holds
+            .push(rule_reason(rule, format!("{}: {}", rule.title, e.text())).with_confidence(conf)),
+        Effect::RedFlag { severity } => {
+            let reason = rule_reason(
+                rule,
+                format!(
+                    "red flag ({}): {}: {}",
+                    severity.as_str(),
+                    rule.title,
+                    e.text()
+                ),
+            )
+            .with_confidence(conf);
+            if *severity == Severity::High {
+                g.holds.push(reason);
+            } else {
+                g.flag_reasons.push(reason);
+            }
+            g.red_flags.push(RedFlag {
+                id: rule.id.clone(),
+                title: rule.title.clone(),
+                citation: rule.citation.clone(),
+                severity: *severity,
+                status: FlagStatus::Raised,
+                evidence: e.text(),
+            });
+        }
+        Effect::ReviewPolicyChange { .. } | Effect::LicenceConditions { .. } => {}
+    }
+}
+
+/// Phase 3: review-policy changes and licence conditions from the binding rules, applied to
+/// the requirements they name.
+fn apply_modifiers(g: &mut Gathered, f: &Facts, binding: &[&Regime], displaced: &BTreeSet<&str>) {
+    for r in binding {
+        for rule in &r.rules {
+            if displaced.contains(rule.id.as_str()) {
+                continue;
+            }
+            match &rule.effect {
+                Effect::ReviewPolicyChange {
+                    policy,
+                    applies_to,
+                    conditions,
+                } => review_policy_change(g, f, rule, *policy, applies_to, conditions),
+                Effect::LicenceConditions {
+                    applies_to,
+                    conditions,
+                } if g
+                    .requirements
+                    .iter()
+                    .any(|q| applies_to.contains(&q.rule.id))
+                    && eval_scope(f, &rule.when, false).truth == Tri::Yes =>
+                {
+                    for q in g
+                        .requirements
+                        .iter_mut()
+                        .filter(|q| applies_to.contains(&q.rule.id))
+                    {
+                        q.conditions.extend(conditions.iter().cloned());
+                    }
+                    g.reasons.push(
+                        rule_reason(rule, format!("{}: licences carry conditions", rule.title))
+                            .with_confidence(rule.confidence),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// A review-policy change: where its scope holds, the named requirements take its policy
+/// and conditions; where a condition is not shown, or fails, the stricter policy stands.
+fn review_policy_change(
+    g: &mut Gathered,
+    f: &Facts,
+    rule: &Rule,
+    policy: ReviewPolicy,
+    applies_to: &[String],
+    conditions: &[Condition],
+) {
+    let targets: Vec<usize> = g
+        .requirements
+        .iter()
+        .enumerate()
+        .filter(|(_, q)| applies_to.contains(&q.rule.id))
+        .map(|(i, _)| i)
+        .collect();
+    if targets.is_empty() {
+        return;
+    }
+    let mut e = eval_scope(f, &rule.when, false);
+    if e.truth != Tri::No {
+        e = eval_scope(f, &rule.when, true);
+    }
+    if e.truth == Tri::Yes {
+        for i in targets {
+            g.requirements[i].policy = Some(policy);
+            g.requirements[i]
+                .conditions
+                .extend(conditions.iter().cloned());
+        }
+        g.reasons.push(
+            rule_reason(
+                rule,
+                format!(
+                    "{}: review policy becomes {}: {}",
+                    rule.title,
+                    policy_name(policy),
+                    e.text()
+                ),
+            )
+            .with_confidence(rule.confidence),
+        );
+    } else if e.truth == Tri::Unknown {
+        g.reasons.push(rule_reason(
+            rule,
+            format!(
+                "{} not applied (a condition is not shown, so the stricter policy stands): {}",
+                rule.title,
+                e.text()
+            ),
+        ));
+    } else if targets
+        .iter()
+        .any(|&i| g.requirements[i].policy == Some(ReviewPolicy::PresumptionOfDenial))
+    {
+        // A fact on the order defeats a condition: the presumption of denial stands, and the
+        // reason names what failed.
+        let e = eval_scope(f, &rule.when, true);
+        g.reasons.push(
+            Reason::new(
+                format!("{}.not-met", rule.id),
+                rule.citation.clone(),
+                format!(
+                    "{} not applied, so the presumption of denial stands: {}",
+                    rule.title,
+                    e.failed_text()
+                ),
+            )
+            .with_confidence(rule.confidence),
+        );
+    }
+}
+
+/// Each requirement's reason, with its review policy (or that the text states none).
+fn requirement_reasons(g: &mut Gathered) {
+    for q in &g.requirements {
+        let policy = match q.policy {
+            Some(p) => format!("; review policy {}", policy_name(p)),
+            None => "; review policy not stated in the text (unknown)".to_string(),
+        };
+        g.reasons.push(
+            Reason::new(
+                q.rule.id.clone(),
+                q.rule.citation.clone(),
+                format!("{}: licence required: {}{policy}", q.rule.title, q.note),
+            )
+            .with_confidence(q.rule.confidence.max(q.regime.confidence)),
+        );
+        g.unconfirmed |= q.policy_unconfirmed;
+    }
+}
+
+/// Phase 4: the exception that meets every requirement, in order of preference, within its
+/// quota (LPP: TPP per consignee and calendar year).
+fn choose_exception<'a>(
+    requirements: &[Requirement<'a>],
+    quotas: &dyn QuotaView,
+    order: &ResolvedOrder,
+    tpp_counted: f64,
+    date: NaiveDate,
+) -> Chosen<'a> {
+    let mut chosen = Chosen {
+        exception: None,
+        notes: Vec::new(),
+        quota_checked: false,
+    };
+    if requirements.is_empty() {
+        return chosen;
+    }
+    for sym in LicenceException::PREFERENCE {
+        let sym = sym.as_str();
+        // An exception whose own text covers the whole transaction meets every requirement
+        // whose rule admits that exception, even where the rule's own choice of it does not
+        // reach this order (15 CFR 740.8: NAC for a Macau/D:5-headquartered entity, wherever
+        // located).
+        let covering = requirements
+            .iter()
+            .flat_map(|q| q.exceptions.iter())
+            .find(|(x, _)| x.exception == sym && x.covers_transaction);
+        let mut covered: Vec<&str> = Vec::new();
+        let all: Option<Vec<&(&ExceptionChoice, String)>> = requirements
+            .iter()
+            .map(|q| {
+                q.exceptions
+                    .iter()
+                    .find(|(x, _)| x.exception == sym)
+                    .or_else(|| {
+                        let c = covering.filter(|_| admits(q.rule, sym))?;
+                        covered.push(q.rule.id.as_str());
+                        Some(c)
+                    })
+            })
+            .collect();
+        let Some(all) = all else { continue };
+        let choice = covering.unwrap_or(all[0]);
+        if !covered.is_empty() {
+            chosen.notes.push(Reason::new(
+                format!("LE-{sym}.covers"),
+                choice.0.citation.clone(),
+                format!(
+                    "License Exception {sym}'s own eligibility covers the whole transaction ({}), so it also meets {}",
+                    choice.1,
+                    covered.join(", ")
+                ),
+            ));
+        }
+        if let Some(limit) = choice.0.tpp_per_consignee_year {
+            chosen.quota_checked = true;
+            let year = date.year();
+            let used = quotas.lpp_used(order.consignee.name, year);
+            let within = used + tpp_counted <= limit;
+            chosen.notes.push(quota_note(
+                sym,
+                choice.0,
+                order,
+                year,
+                used,
+                tpp_counted,
+                limit,
+            ));
+            if !within {
+                continue;
+            }
+        }
+        chosen.exception = Some((choice.0, choice.1.clone()));
+        break;
+    }
+    chosen
+}
+
+/// The note on an exception's quota: the consignee's use this year, and whether this order
+/// stays within it.
+fn quota_note(
+    sym: &str,
+    x: &ExceptionChoice,
+    order: &ResolvedOrder,
+    year: i32,
+    used: f64,
+    tpp_counted: f64,
+    limit: f64,
+) -> Reason {
+    let consignee = order.consignee.name;
+    let total = used + tpp_counted;
+    let text = if total > limit {
+        format!(
+            "License Exception {sym} not available: consignee `{consignee}` has used {} TPP in {year}; this order's {} TPP would bring it to {} > {}",
+            num(used),
+            num(tpp_counted),
+            num(total),
+            num(limit)
+        )
+    } else {
+        format!(
+            "consignee `{consignee}` has used {} TPP in {year}; with this order's {} TPP the total {} stays within {}",
+            num(used),
+            num(tpp_counted),
+            num(total),
+            num(limit)
+        )
+    };
+    Reason::new(format!("LE-{sym}.quota"), x.citation.clone(), text)
+}
+
+/// Phase 5: the due-diligence policy. An unknown high-severity red flag holds where the
+/// policy reaches; its reason holds a decision that would otherwise let the order go (no
+/// licence required, a licence exception), and beside a licence requirement it is reported
+/// with the requirement, which stands (the pipeline then draws no licence for the order).
+fn due_diligence_hold(f: &Facts, missing: &[MissingFacts]) -> Option<Reason> {
+    let high = || missing.iter().filter(|m| m.severity == Severity::High);
+    // Nothing to hold for without an unknown high-severity flag.
+    high().next()?;
+    for p in &f.rs.due_diligence.hold {
+        let e = eval_scope(f, &p.when, true);
+        if e.truth == Tri::No {
+            continue;
+        }
+        let flags: Vec<&str> = high().map(|m| m.flag.as_str()).collect();
+        let mut collect: Vec<&str> = Vec::new();
+        for m in high() {
+            for x in &m.facts {
+                if !collect.contains(&x.as_str()) {
+                    collect.push(x);
+                }
+            }
+        }
+        let collect = if collect.is_empty() {
+            "see due_diligence.missing".to_string()
+        } else {
+            collect.join(", ")
+        };
+        return Some(
+            Reason::new(
+                p.id.clone(),
+                p.citation.clone(),
+                format!(
+                    "due diligence incomplete: {}: {}; high-severity red flags that cannot \
+                     be checked: {}; facts to collect: {collect}",
+                    p.title,
+                    e.text(),
+                    flags.join(", ")
+                ),
+            )
+            .with_confidence(Confidence::D),
+        );
+    }
+    None
+}
+
+/// Phase 6: the screening findings and every phase's results combined into the outcome.
+fn combine(
+    g: &mut Gathered,
+    f: &Facts,
+    chosen: Chosen,
+    dd_reason: Option<Reason>,
+    screening: Screening,
+) -> Verdict {
+    let mut exception = chosen.exception;
+    // A requirement whose text states no review policy has an unknown one, and a decision
+    // resting on it is unconfirmed: the policy is never left blank.
+    let policy = g
+        .requirements
+        .iter()
+        .map(|q| q.policy.unwrap_or(ReviewPolicy::Unknown))
+        .max();
+    let screen = screening_findings(f.rs, screening, f.date, &mut g.reasons);
+    g.holds.extend(screen.holds);
+    g.unknowns.extend(screen.unknowns);
+    g.unconfirmed |= screen.unconfirmed;
+    if !screen.requirements.is_empty() {
+        // A listed party: no licence exception is available.
+        exception = None;
+    }
+    let policy = policy
+        .into_iter()
+        .chain(
+            screen
+                .requirements
+                .iter()
+                .map(|(_, p)| p.unwrap_or(ReviewPolicy::Unknown)),
+        )
+        .max();
+    let any_requirement = !g.requirements.is_empty() || !screen.requirements.is_empty();
+    g.reasons
+        .extend(screen.requirements.into_iter().map(|(r, _)| r));
+    // Incomplete due diligence holds an order the rules would let go; beside a licence
+    // requirement (no exception in reach) it is reported and the requirement stands.
+    let requirement_stands = any_requirement && exception.is_none();
+    if let Some(r) = dd_reason {
+        if requirement_stands && g.holds.is_empty() {
+            g.reasons.push(r);
+        } else {
+            g.holds.push(r);
+        }
+    }
+    let mut v = Verdict {
+        outcome: Outcome::NoLicenseRequired,
+        exception: None,
+        review_policy: None,
+        conditions: Vec::new(),
+    };
+    if !g.holds.is_empty() {
+        v.outcome = Outcome::HoldForReview;
+        g.reasons.append(&mut g.holds);
+        g.reasons.append(&mut g.unknowns);
+    } else if let Some((x, why)) = exception.clone().filter(|_| g.unknowns.is_empty()) {
+        v.outcome = Outcome::LicenseException;
+        v.exception = Some(x.exception.clone());
+        g.unconfirmed |= x.confidence.is_unconfirmed();
+        g.reasons.extend(chosen.notes);
+        g.reasons.push(
+            Reason::new(
+                format!("LE-{}", x.exception),
+                x.citation.clone(),
+                format!(
+                    "License Exception {} meets every requirement: {why}",
+                    x.exception
+                ),
+            )
+            .with_confidence(x.confidence),
+        );
+        v.conditions.extend(x.conditions.iter().cloned());
+    } else if any_requirement {
+        if exception.is_some() {
+            // An exception would do, but a missing fact could change that: a person decides.
+            v.outcome = Outcome::HoldForReview;
+            g.reasons.append(&mut g.unknowns);
+        } else {
+            v.outcome = Outcome::LicenseRequired;
+            v.review_policy = policy;
+            g.unconfirmed |= policy == Some(ReviewPolicy::Unknown);
+            g.reasons.extend(chosen.notes);
+            for c in g.requirements.iter().flat_map(|q| &q.conditions) {
+                if !v.conditions.contains(c) {
+                    v.conditions.push(c.clone());
+                }
+            }
+            // Missing facts cannot loosen a licence requirement; they stay in the trace.
+        }
+    } else if !g.unknowns.is_empty() {
+        v.outcome = Outcome::HoldForReview;
+        g.reasons.append(&mut g.unknowns);
+    } else {
+        g.reasons.push(no_requirement(f));
+    }
+    g.reasons.append(&mut g.flag_reasons);
+    g.unconfirmed |= g.reasons.iter().any(|r| r.confidence.is_unconfirmed());
+    v
+}
+
+/// The reason of a decision no requirement reaches.
+fn no_requirement(f: &Facts) -> Reason {
+    let class = f.class;
+    Reason::new(
+        "no-requirement",
+        "15 CFR 742.6; 15 CFR part 744",
+        format!(
+            "no licence requirement in force on {} reaches {} {} to {}",
+            f.date,
+            class.eccn,
+            class.chip.clone().unwrap_or_else(|| class.item.clone()),
+            CountryName(f.rs, &f.order.destination)
+        ),
+    )
 }
 
 /// A red flag on a decision: raised with its evidence, or unknown for want of a fact.
@@ -2140,38 +2198,8 @@ fn screening_findings(
         unknowns: Vec::new(),
         unconfirmed: false,
     };
-    let hits = match screening {
-        Screening::NotScreened => {
-            out.unknowns.push(Reason::new(
-                "screening.not-screened",
-                "15 CFR part 744; Supp. No. 3 to part 732",
-                "the consignee and end user were not screened against the US lists (import lists with `exportgate lists import`, or pass `--lists FILE`)",
-            ));
-            return out;
-        }
-        Screening::External => {
-            reasons.push(Reason::new(
-                "screening.external",
-                "15 CFR part 744",
-                "parties screened outside exportgate, as the caller states",
-            ));
-            return out;
-        }
-        Screening::Screened { hits, stale, .. } => {
-            if let Some(s) = stale {
-                out.unknowns.push(Reason::new(
-                    "screening.stale-lists",
-                    "15 CFR part 744; Supp. No. 3 to part 732",
-                    format!(
-                        "the lists screened against are {} days old (oldest data date {}), more \
-                         than the {} days allowed: a party listed since may be missed (update \
-                         them with `exportgate lists update` or `exportgate lists import`)",
-                        s.age_days, s.oldest, s.max_age_days
-                    ),
-                ));
-            }
-            hits
-        }
+    let Some(hits) = screened_hits(screening, &mut out, reasons) else {
+        return out;
     };
     let action = |h: &ListHit| {
         rs.screening
@@ -2264,6 +2292,48 @@ fn screening_findings(
         }
     }
     out
+}
+
+/// The hits to judge, once the screening's status is noted: not screened (unknown, fail
+/// closed), screened externally (as the caller states), or screened (stale lists noted).
+fn screened_hits<'h>(
+    screening: Screening<'h>,
+    out: &mut ScreenFindings,
+    reasons: &mut Vec<Reason>,
+) -> Option<&'h [ListHit]> {
+    match screening {
+        Screening::NotScreened => {
+            out.unknowns.push(Reason::new(
+                "screening.not-screened",
+                "15 CFR part 744; Supp. No. 3 to part 732",
+                "the consignee and end user were not screened against the US lists (import lists with `exportgate lists import`, or pass `--lists FILE`)",
+            ));
+            None
+        }
+        Screening::External => {
+            reasons.push(Reason::new(
+                "screening.external",
+                "15 CFR part 744",
+                "parties screened outside exportgate, as the caller states",
+            ));
+            None
+        }
+        Screening::Screened { hits, stale, .. } => {
+            if let Some(s) = stale {
+                out.unknowns.push(Reason::new(
+                    "screening.stale-lists",
+                    "15 CFR part 744; Supp. No. 3 to part 732",
+                    format!(
+                        "the lists screened against are {} days old (oldest data date {}), more \
+                         than the {} days allowed: a party listed since may be missed (update \
+                         them with `exportgate lists update` or `exportgate lists import`)",
+                        s.age_days, s.oldest, s.max_age_days
+                    ),
+                ));
+            }
+            Some(hits)
+        }
+    }
 }
 
 /// The wire name of a review policy.

@@ -7,18 +7,24 @@
 
 pub mod catalog;
 pub mod classify;
+pub mod concepts;
 pub mod confidence;
 pub mod country;
 pub mod decide;
+pub mod due_diligence;
+pub mod eccn;
 pub mod end_use;
+pub mod facts;
 pub mod inputs;
 pub mod kyc;
 pub mod metrics;
 pub mod order;
 pub mod reason;
+pub mod records;
 pub mod regime;
 pub mod ruleset;
 pub mod screening;
+pub mod sets;
 pub mod spec;
 
 pub use classify::{classify, Classification, Eccn, Flags, ItemRef};

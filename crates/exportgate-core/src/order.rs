@@ -7,6 +7,9 @@ use crate::country::CountryCode;
 use crate::ruleset::Ruleset;
 use crate::spec::{Spec, SpecError};
 
+pub use crate::facts::{check_fact_test, FactValue, FACTS};
+pub use crate::records::Owner;
+
 /// The first order date the rules cover: the ruleset holds no regime in force before it, so an
 /// earlier date would be decided against rules that did not yet exist.
 pub const FIRST_ORDER_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2022, 1, 1) {
@@ -61,17 +64,6 @@ pub struct OrderItem {
     pub chip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub spec: Option<Spec>,
-}
-
-/// A party that owns part of another.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Owner {
-    pub name: String,
-    pub percent: f64,
-    /// The list the owner is on (`EL`, `MEU`, `SDN`), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub listed: Option<String>,
 }
 
 /// A party to the order: exporter, consignee, end user or intermediary.
@@ -145,7 +137,7 @@ pub struct Order {
     /// The party records linked to the order (set by `kyc::PartyIndex::attach`, never read
     /// from input).
     #[serde(skip)]
-    pub kyc: Option<std::sync::Arc<crate::kyc::Kyc>>,
+    pub kyc: Option<std::sync::Arc<crate::records::Kyc>>,
 }
 
 /// Who packaged the die, and where: under Note 1 to 3A090.a (90 FR 5298) a transistor count
@@ -209,63 +201,6 @@ pub struct DueDiligence {
     /// not read): without this statement the exception is not offered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hbm_exception_conditions_met: Option<bool>,
-}
-
-/// A fact's value, for red-flag tests.
-#[derive(Debug, Clone, PartialEq)]
-pub enum FactValue {
-    Date(NaiveDate),
-    Number(f64),
-    Bool(bool),
-    Text(String),
-}
-
-/// The fact names a regime may test, and their kinds.
-pub const FACTS: [(&str, &str); 15] = [
-    ("customer_since", "date"),
-    ("prior_orders", "number"),
-    ("business_history_years", "number"),
-    ("online_presence", "text"),
-    ("business_need_shown", "bool"),
-    ("delivery_address_type", "text"),
-    ("delivery_address_consistent", "bool"),
-    ("data_centre_capacity_shown", "bool"),
-    ("stated_capacity_mw", "number"),
-    ("normal_distribution", "bool"),
-    ("intermediary", "text"),
-    ("training_operations", "number"),
-    ("hbm_exception_conditions_met", "bool"),
-    ("quantity", "number"),
-    ("tpp_total", "number"),
-];
-
-/// Check a fact test in regime data: a known fact, and a value of its kind.
-pub fn check_fact_test(t: &crate::regime::FactTest) -> Result<(), String> {
-    let kind = FACTS
-        .iter()
-        .find(|(n, _)| *n == t.fact)
-        .map(|(_, k)| *k)
-        .ok_or_else(|| format!("unknown fact `{}`", t.fact))?;
-    let ok = |v: &serde_json::Value| match kind {
-        "date" => v.as_str().is_some_and(|s| s.parse::<NaiveDate>().is_ok()),
-        "number" => v.is_number(),
-        "bool" => v.is_boolean(),
-        _ => v.is_string(),
-    };
-    let good = match &t.value {
-        serde_json::Value::Array(items) => {
-            t.op == crate::regime::FactOp::In && items.iter().all(ok)
-        }
-        v => t.op != crate::regime::FactOp::In && ok(v),
-    };
-    if good {
-        Ok(())
-    } else {
-        Err(format!(
-            "fact `{}`: value {} does not fit a {kind} fact with `{:?}`",
-            t.fact, t.value, t.op
-        ))
-    }
 }
 
 impl DueDiligence {

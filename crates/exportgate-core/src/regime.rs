@@ -196,7 +196,7 @@ pub struct ItemSelector {
     pub not_flags: Vec<String>,
     /// `eccns` parsed by the ruleset when it is built.
     #[serde(skip)]
-    pub compiled_eccns: Vec<crate::classify::Eccn>,
+    pub compiled_eccns: Vec<crate::eccn::Eccn>,
 }
 
 /// The facts a rule looks at; every field given must hold (an AND).
@@ -307,6 +307,17 @@ pub enum Severity {
     Low,
     Medium,
     High,
+}
+
+impl Severity {
+    /// The wire name (`low`, `medium`, `high`), as explanations write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
 }
 
 /// A licence review policy, ordered from the most to the least favourable: where several

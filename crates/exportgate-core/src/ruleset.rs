@@ -8,12 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 
 use crate::catalog::Catalog;
-use crate::classify::Eccn;
+use crate::concepts::{ItemFlag, LicenceException};
 use crate::country::Countries;
 use crate::country::CountryCode;
+use crate::due_diligence::DueDiligencePolicy;
+use crate::eccn::Eccn;
 use crate::end_use::EndUseTags;
 use crate::inputs::{digest_parts, regimes_digest, DataDigests};
-use crate::kyc::DueDiligencePolicy;
 use crate::regime::{
     ClassificationParams, CompiledSet, Effect, Regime, RegimeState, Scope, SetExpr,
 };
@@ -111,30 +112,27 @@ pub mod embedded {
     ];
 }
 
-/// Exception symbols a rule may name.
-pub const EXCEPTIONS: [&str; 6] = ["NAC", "ACA", "LPP", "AIA", "ACM", "HBM"];
+/// The wire names of a concept's `ALL`, in order, as a constant.
+macro_rules! wire_names {
+    ($all:expr, $n:literal) => {{
+        let mut out = [""; $n];
+        let mut i = 0;
+        while i < $n {
+            out[i] = $all[i].as_str();
+            i += 1;
+        }
+        out
+    }};
+}
 
-/// Item flags a rule may test.
-pub const FLAGS: [&str; 7] = [
-    "nac_aca_eligible",
-    "hbm_exception_eligible",
-    "jan2026_ceiling",
-    "h20_class",
-    "foundry_presumption",
-    "prc_3a090",
-    "datacenter",
-];
+/// Exception symbols a rule may name (the wire names of [`LicenceException`]).
+pub const EXCEPTIONS: [&str; 6] = wire_names!(LicenceException::ALL, 6);
 
-/// ECCN values a rule may select.
-pub const ECCNS: [&str; 7] = [
-    "3A090.a",
-    "3A090.b",
-    "3A090.c",
-    "4A090.a",
-    "4A090.b",
-    "not_3A090",
-    "indeterminate",
-];
+/// Item flags a rule may test (the wire names of [`ItemFlag`]).
+pub const FLAGS: [&str; 7] = wire_names!(ItemFlag::ALL, 7);
+
+/// ECCN values a rule may select (the wire names of [`Eccn`]).
+pub const ECCNS: [&str; 7] = wire_names!(Eccn::ALL, 7);
 
 /// A problem found while validating the data.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -373,7 +371,7 @@ impl Ruleset {
                 }
             }
             for t in &s.facts {
-                crate::order::check_fact_test(t).map_err(at)?;
+                crate::facts::check_fact_test(t).map_err(at)?;
             }
             compile_scope(&mut rule.when, &named, &self.countries).map_err(at)?;
         }
@@ -513,7 +511,7 @@ impl Ruleset {
             self.check_set(file, r, set)?;
         }
         for t in &s.facts {
-            crate::order::check_fact_test(t).map_err(|p| err(file, p))?;
+            crate::facts::check_fact_test(t).map_err(|p| err(file, p))?;
         }
         if let Some(items) = &s.items {
             for c in &items.chips {
@@ -557,7 +555,7 @@ impl Ruleset {
     /// Is `code` in `set` on `date`, with the engine's own semantics (groups as of the date,
     /// named sets, exclusions; a territory counts as the country it is treated as)?
     pub fn contains(&self, set: &SetExpr, code: &CountryCode, date: NaiveDate) -> bool {
-        crate::decide::member(self, set, code, date)
+        set.contains(&self.countries, code, date)
     }
 
     /// Every regime with its state in a context: what `exportgate regimes` and the API list.

@@ -16,6 +16,15 @@ use sha2::{Digest, Sha256};
 use crate::db::{Conn, ListsDb};
 use crate::ListsError;
 
+/// A party that could not be screened: the order field at fault (`consignee.name`,
+/// `end_user.name`) and why. Displayed as `field: problem`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct ScreenError {
+    pub field: String,
+    pub problem: String,
+}
+
 /// A problem building a screening source.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -392,7 +401,7 @@ impl ScreeningSource {
         p: &OrderParty,
         date: chrono::NaiveDate,
         out: &mut Vec<ListHit>,
-    ) -> Result<(), String> {
+    ) -> Result<(), ScreenError> {
         let Some(screener) = &loaded.screener else {
             return Ok(());
         };
@@ -413,7 +422,10 @@ impl ScreeningSource {
                 };
                 let r = screener
                     .screen(&party, date, &allow)
-                    .map_err(|e| format!("{role}.name: {e}"))?;
+                    .map_err(|e| ScreenError {
+                        field: format!("{role}.name"),
+                        problem: e.to_string(),
+                    })?;
                 if let Ok(mut c) = loaded.cache.write() {
                     let same_name = c.entry(p.name.clone()).or_default();
                     if !same_name
@@ -447,7 +459,7 @@ impl ScreeningSource {
     }
 
     /// Screen an order's consignee and end user (both against one generation of the lists).
-    pub fn hits(&self, order: &Order) -> Result<Vec<ListHit>, String> {
+    pub fn hits(&self, order: &Order) -> Result<Vec<ListHit>, ScreenError> {
         let loaded = self.current();
         let mut out = Vec::new();
         self.screen_party(&loaded, "consignee", &order.consignee, order.date, &mut out)?;

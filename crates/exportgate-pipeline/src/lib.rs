@@ -255,11 +255,11 @@ impl<'a> Pipeline<'a> {
 
     /// Screens the order's parties.
     pub fn screen(&self, line: usize, order: &Order) -> Result<Vec<ListHit>, LineError> {
-        self.source.hits(order).map_err(|m| LineError {
+        self.source.hits(order).map_err(|e| LineError {
             line,
             id: Some(order.id.clone()),
-            field: m.split(':').next().unwrap_or("consignee.name").to_string(),
-            message: m,
+            message: e.to_string(),
+            field: e.field,
         })
     }
 

@@ -107,11 +107,11 @@ pub fn simulate_cmd(
             .map(|(line, p)| {
                 let r = p.and_then(|o| match source.hits(&o) {
                     Ok(h) => Ok((o, h)),
-                    Err(m) => Err(LineError {
+                    Err(e) => Err(LineError {
                         line,
                         id: Some(o.id.clone()),
-                        field: m.split(':').next().unwrap_or("name").to_string(),
-                        message: m,
+                        message: e.to_string(),
+                        field: e.field,
                     }),
                 });
                 (line, r)

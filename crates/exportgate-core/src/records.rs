@@ -1,0 +1,245 @@
+//! Party records: a customer file (identity, owners, due-diligence facts each with when and by
+//! whom it was established, a review date), validated into a [`CheckedParty`], and the records
+//! linked to one order ([`Kyc`]). The index that links them to orders is in [`crate::kyc`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::facts::{fact_kind, fact_names, fact_value, FactValue};
+use crate::ruleset::Ruleset;
+use crate::spec::SpecError;
+
+/// A party that owns part of another.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Owner {
+    pub name: String,
+    pub percent: f64,
+    /// The list the owner is on (`EL`, `MEU`, `SDN`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listed: Option<String>,
+}
+
+/// What a party is to the exporter; a record may be several.
+pub const PARTY_KINDS: [&str; 4] = ["customer", "consignee", "end_user", "intermediary"];
+
+/// One due-diligence fact on a party record: its value, when and by whom it was established.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EstablishedFact {
+    pub value: serde_json::Value,
+    /// The date the fact was established (for a document: the date it was received).
+    pub established: NaiveDate,
+    /// Who established it.
+    pub by: String,
+}
+
+/// A party (customer, consignee, end user, intermediary): identity and due-diligence facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartyRecord {
+    /// The record's id, which orders name as `consignee.party_id` (and `end_user.party_id`,
+    /// `intermediary.party_id`).
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+    /// What the party is to the exporter: `customer`, `consignee`, `end_user`, `intermediary`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<String>,
+    /// Where the party is located (ISO alpha-2 or a country name).
+    pub country: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headquarters: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_headquarters: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<Owner>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ownership_checked: Option<bool>,
+    /// The party's role in the trade (`distributor`, `data_centre`, ...), as on an order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Due-diligence facts by name (the names of `due_diligence` on an order, and
+    /// [`DOCUMENTS`](crate::facts::DOCUMENTS)).
+    #[serde(default)]
+    pub facts: BTreeMap<String, EstablishedFact>,
+    /// After this date the record's facts count as unknown until it is reviewed again.
+    pub review_by: NaiveDate,
+}
+
+impl PartyRecord {
+    /// The record as judged on `as_of`: whether it is current, and each fact's age in days
+    /// (what `exportgate parties show` and `GET /v1/parties/{id}` show).
+    pub fn view(&self, as_of: NaiveDate) -> serde_json::Value {
+        let facts: serde_json::Map<String, serde_json::Value> = self
+            .facts
+            .iter()
+            .map(|(k, f)| {
+                (
+                    k.clone(),
+                    serde_json::json!({
+                        "value": f.value,
+                        "established": f.established,
+                        "by": f.by,
+                        "age_days": (as_of - f.established).num_days(),
+                    }),
+                )
+            })
+            .collect();
+        serde_json::json!({
+            "party": self,
+            "as_of": as_of,
+            "current": as_of <= self.review_by,
+            "facts": facts,
+        })
+    }
+
+    /// A review: each fact in `facts` set as established on `on` by `by`, and the next review
+    /// date when given. Check the result with [`CheckedParty::new`].
+    pub fn review(
+        &mut self,
+        facts: &[(String, serde_json::Value)],
+        by: &str,
+        on: NaiveDate,
+        review_by: Option<NaiveDate>,
+    ) {
+        for (k, v) in facts {
+            self.facts.insert(
+                k.clone(),
+                EstablishedFact {
+                    value: v.clone(),
+                    established: on,
+                    by: by.to_string(),
+                },
+            );
+        }
+        if let Some(d) = review_by {
+            self.review_by = d;
+        }
+    }
+}
+
+/// Checks an identifier-like field: not empty, no control characters.
+fn check_text(field: &str, s: &str) -> Result<(), SpecError> {
+    if s.trim().is_empty() {
+        return Err(SpecError::new(field, "must not be empty"));
+    }
+    if s.chars().any(char::is_control) {
+        return Err(SpecError::new(field, "must not contain control characters"));
+    }
+    Ok(())
+}
+
+/// A validated party record with its fact values parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedParty {
+    pub record: PartyRecord,
+    values: BTreeMap<String, FactValue>,
+}
+
+impl CheckedParty {
+    /// Validates a record against the ruleset; the error names the field at fault.
+    pub fn new(record: PartyRecord, rs: &Ruleset) -> Result<CheckedParty, SpecError> {
+        check_text("id", &record.id)?;
+        check_text("name", &record.name)?;
+        for (i, a) in record.aliases.iter().enumerate() {
+            check_text(&format!("aliases[{i}]"), a)?;
+        }
+        for (i, k) in record.kinds.iter().enumerate() {
+            if !PARTY_KINDS.contains(&k.as_str()) {
+                return Err(SpecError::new(
+                    format!("kinds[{i}]"),
+                    format!("unknown kind `{k}`; give {}", PARTY_KINDS.join(", ")),
+                ));
+            }
+        }
+        for (field, v) in [
+            ("country", Some(&record.country)),
+            ("headquarters", record.headquarters.as_ref()),
+            ("parent_headquarters", record.parent_headquarters.as_ref()),
+        ] {
+            if let Some(v) = v {
+                if rs.countries.code(v).is_none() {
+                    return Err(SpecError::new(field, format!("unknown country `{v}`")));
+                }
+            }
+        }
+        for (i, o) in record.owners.iter().enumerate() {
+            if !o.percent.is_finite() || o.percent < 0.0 || o.percent > 100.0 {
+                return Err(SpecError::new(
+                    format!("owners[{i}].percent"),
+                    "must be between 0 and 100",
+                ));
+            }
+        }
+        let mut values = BTreeMap::new();
+        for (name, f) in &record.facts {
+            let kind = fact_kind(name).ok_or_else(|| {
+                SpecError::new(
+                    format!("facts.{name}"),
+                    format!("unknown fact; a party record may hold {}", fact_names()),
+                )
+            })?;
+            let v = fact_value(kind, &f.value).ok_or_else(|| {
+                SpecError::new(
+                    format!("facts.{name}.value"),
+                    format!("{} is not a {kind}", f.value),
+                )
+            })?;
+            check_text(&format!("facts.{name}.by"), &f.by)?;
+            values.insert(name.clone(), v);
+        }
+        Ok(CheckedParty { record, values })
+    }
+
+    /// Is the record current on `date` (not past its review date)?
+    pub fn current_on(&self, date: NaiveDate) -> bool {
+        date <= self.record.review_by
+    }
+
+    /// A fact as known on `date`: the record is current and the fact was established by then.
+    pub fn fact(&self, name: &str, date: NaiveDate) -> Option<(&FactValue, &EstablishedFact)> {
+        if !self.current_on(date) {
+            return None;
+        }
+        let f = self.record.facts.get(name)?;
+        if f.established > date {
+            return None;
+        }
+        Some((self.values.get(name)?, f))
+    }
+}
+
+/// A party record linked to an order, and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartyLink {
+    /// `consignee`, `end_user` or `intermediary`.
+    pub role: &'static str,
+    /// `party_id` or `name` (name and country matched a record).
+    pub matched_by: &'static str,
+    pub party: Arc<CheckedParty>,
+}
+
+/// The party records linked to an order, most specific first (consignee, end user,
+/// intermediary): where the decision reads a fact the order line does not give.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Kyc {
+    pub links: Vec<PartyLink>,
+}
+
+impl Kyc {
+    /// The first linked record that knows `name` on `date`.
+    pub fn fact(
+        &self,
+        name: &str,
+        date: NaiveDate,
+    ) -> Option<(&FactValue, &EstablishedFact, &PartyLink)> {
+        self.links
+            .iter()
+            .find_map(|l| l.party.fact(name, date).map(|(v, f)| (v, f, l)))
+    }
+}
