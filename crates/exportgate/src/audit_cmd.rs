@@ -67,12 +67,12 @@ pub fn export(
         .iter()
         .filter(|r| r.kind == exportgate_ledger::audit::KIND_DECISION && in_range(r))
         .count();
-    println!(
+    outln!(
         "evidence pack written to {}: records {} to {}, {decisions} decision records dated {from} to {to}",
         out.display(),
         log[first].seq,
         log[last].seq
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -83,7 +83,7 @@ pub fn verify_pack(dir: &Path, anchors: &[(u64, String)]) -> anyhow::Result<Exit
     }
     match pack::verify(dir, anchors) {
         Ok(v) => {
-            println!(
+            outln!(
                 "pack intact: records {} to {} chained from {} (hash {}), {} decisions dated {} to {}",
                 v.chain.anchor.seq + 1,
                 v.chain.last.seq,
@@ -92,9 +92,9 @@ pub fn verify_pack(dir: &Path, anchors: &[(u64, String)]) -> anyhow::Result<Exit
                 v.decisions,
                 v.chain.from,
                 v.chain.to
-            );
+            )?;
             if !anchors.is_empty() {
-                println!(
+                outln!(
                     "anchors: {} of {} within the pack, all hold{}",
                     v.anchors_checked,
                     anchors.len(),
@@ -103,13 +103,13 @@ pub fn verify_pack(dir: &Path, anchors: &[(u64, String)]) -> anyhow::Result<Exit
                     } else {
                         ""
                     }
-                );
+                )?;
             }
             let _ = v.records;
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            println!("{e}");
+            outln!("{e}")?;
             eprintln!(
                 "error: the evidence pack {} has been tampered with: {e}",
                 dir.display()
@@ -182,7 +182,7 @@ pub fn prune(
     let plan = match plan {
         Ok(p) => p,
         Err(PruneRefused::Nothing(before)) => {
-            println!("nothing to prune: no audit record of {db} is dated before {before}");
+            outln!("nothing to prune: no audit record of {db} is dated before {before}")?;
             return Ok(ExitCode::SUCCESS);
         }
         Err(e @ PruneRefused::TooRecent { .. }) => return Err(user(e.to_string())),
@@ -238,13 +238,13 @@ pub fn prune(
     let seq = store
         .prune_audit(&plan, &crate::db::actor("audit prune"), crate::db::now())
         .map_err(store_error)?;
-    println!(
+    outln!(
         "pruned audit records {} to {} (dated before {}, retention {years} years); chain base now record {} (hash {}); recorded as audit record {seq}",
         plan.removed.0, plan.removed.1, args.before, plan.base.seq, plan.base.hash
-    );
+    )?;
     match pack_name {
-        Some(dir) => println!("evidence pack of the removed records: {dir} (check it with `exportgate audit verify --pack {dir}`)"),
-        None => println!("no evidence pack written (--no-pack)"),
+        Some(dir) => outln!("evidence pack of the removed records: {dir} (check it with `exportgate audit verify --pack {dir}`)")?,
+        None => outln!("no evidence pack written (--no-pack)")?,
     }
     Ok(ExitCode::SUCCESS)
 }

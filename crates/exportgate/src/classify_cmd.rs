@@ -27,19 +27,19 @@ pub fn chips(rs: &Ruleset, format: TextOrJson) -> anyhow::Result<ExitCode> {
     match format {
         TextOrJson::Json => {
             let all: Vec<_> = rs.catalog.entries().collect();
-            println!("{}", serde_json::to_string_pretty(&all)?);
+            outln!("{}", serde_json::to_string_pretty(&all)?)?;
         }
         TextOrJson::Text => {
-            println!("{:<24} {:<10} {:<12} NAME", "ID", "KIND", "CONFIDENCE");
+            outln!("{:<24} {:<10} {:<12} NAME", "ID", "KIND", "CONFIDENCE")?;
             for e in rs.catalog.entries() {
                 let kind = format!("{:?}", e.spec.kind).to_lowercase();
-                println!(
+                outln!(
                     "{:<24} {:<10} {:<12} {}",
                     e.id,
                     kind,
                     format!("{:?} {}", e.meta.confidence.tag(), e.meta.confidence.name()),
                     e.spec.name
-                );
+                )?;
             }
         }
     }
@@ -86,8 +86,11 @@ pub fn classify(
     };
     let c = exportgate_core::classify(rs, item, &ctx).map_err(|e| user(e.to_string()))?;
     match format {
-        TextOrJson::Json => println!("{}", serde_json::to_string(&c)?),
-        TextOrJson::Text => print!("{}", render::classification(&c)),
+        TextOrJson::Json => outln!("{}", serde_json::to_string(&c)?)?,
+        TextOrJson::Text => {
+            use std::io::Write as _;
+            write!(std::io::stdout().lock(), "{}", render::classification(&c))?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -16,15 +16,15 @@ pub fn migrate(url: &DbUrl) -> anyhow::Result<ExitCode> {
     }
     let done = exportgate_store::migrate_url(&url.store_url()).map_err(store_error)?;
     if done.adopted {
-        println!("{url}: adopted the version tables of an older exportgate");
+        outln!("{url}: adopted the version tables of an older exportgate")?;
     }
     for (version, name) in &done.applied {
-        println!("{url}: applied migration {version} ({name})");
+        outln!("{url}: applied migration {version} ({name})")?;
     }
     if done.applied.is_empty() {
-        println!("{url}: schema version {}, up to date", done.to);
+        outln!("{url}: schema version {}, up to date", done.to)?;
     } else {
-        println!("{url}: schema version {} (was {})", done.to, done.from);
+        outln!("{url}: schema version {} (was {})", done.to, done.from)?;
     }
     Ok(ExitCode::SUCCESS)
 }

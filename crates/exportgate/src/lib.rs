@@ -2,6 +2,15 @@
 //! one place where errors become exit codes (2 for bad input, 1 for anything else). The binary
 //! (`main.rs`) only calls [`cli_main`].
 
+/// `println!` that returns the write's error instead of panicking: a reader that went away
+/// (`exportgate licences list | head`) ends the command quietly with 141 (see [`cli_main`]).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 mod audit_cmd;
 mod check_cmd;
 mod classify_cmd;

@@ -33,7 +33,7 @@ pub fn add(rs: &Ruleset, file: &Path, db: &DbUrl) -> anyhow::Result<ExitCode> {
     store
         .add_licence(&licence, &actor("licences add"), now())
         .map_err(store_error)?;
-    println!(
+    outln!(
         "added licence {} ({}; {} to {}; valid {} to {}) to {db}",
         licence.number,
         limits_text(&licence.limits),
@@ -41,7 +41,7 @@ pub fn add(rs: &Ruleset, file: &Path, db: &DbUrl) -> anyhow::Result<ExitCode> {
         licence.destinations.join(", "),
         licence.valid_from,
         licence.valid_to
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -100,19 +100,23 @@ pub fn list(db: &DbUrl, format: TextOrJson) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|v| view_json(v, &[], false, None))
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&all)?);
+            outln!("{}", serde_json::to_string_pretty(&all)?)?;
         }
         TextOrJson::Text => {
             if views.is_empty() {
-                println!("no licences in {db}");
+                outln!("no licences in {db}")?;
             }
-            println!(
+            outln!(
                 "{:<16} {:<24} {:<9} {:<23} {:<28} LEFT",
-                "NUMBER", "HOLDER", "STATUS", "VALID", "DESTINATIONS"
-            );
+                "NUMBER",
+                "HOLDER",
+                "STATUS",
+                "VALID",
+                "DESTINATIONS"
+            )?;
             for v in &views {
                 let l = &v.licence;
-                println!(
+                outln!(
                     "{:<16} {:<24} {:<9} {:<23} {:<28} {}",
                     l.number,
                     l.holder,
@@ -120,7 +124,7 @@ pub fn list(db: &DbUrl, format: TextOrJson) -> anyhow::Result<ExitCode> {
                     format!("{}..{}", l.valid_from, l.valid_to),
                     l.destinations.join(","),
                     limits_text(&v.balance.available)
-                );
+                )?;
             }
         }
     }
@@ -142,48 +146,48 @@ pub fn show(
     let accruals = licence_accruals(store.as_mut(), &v.licence).map_err(store_error)?;
     let caps = licence_caps(rs, store.as_mut(), &v.licence).map_err(store_error)?;
     match format {
-        TextOrJson::Json => println!(
+        TextOrJson::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&view_json(&v, &accruals, true, Some(&caps)))?
-        ),
+        )?,
         TextOrJson::Text => {
             let l = &v.licence;
-            println!("licence      {}", l.number);
-            println!("holder       {}", l.holder);
-            println!("status       {}", v.balance.status.name());
-            println!("valid        {} to {}", l.valid_from, l.valid_to);
-            println!("items        {}", l.items.join(", "));
-            println!("destinations {}", l.destinations.join(", "));
-            println!("consignees   {}", l.consignees.join("; "));
+            outln!("licence      {}", l.number)?;
+            outln!("holder       {}", l.holder)?;
+            outln!("status       {}", v.balance.status.name())?;
+            outln!("valid        {} to {}", l.valid_from, l.valid_to)?;
+            outln!("items        {}", l.items.join(", "))?;
+            outln!("destinations {}", l.destinations.join(", "))?;
+            outln!("consignees   {}", l.consignees.join("; "))?;
             for c in &l.conditions {
                 match c {
                     exportgate_ledger::Condition::RevenueSharePercent { value } => {
-                        println!("condition    revenue share {value} %")
+                        outln!("condition    revenue share {value} %")?
                     }
                     exportgate_ledger::Condition::VolumeCapPercent { value } => {
-                        println!("condition    volume cap {value} % of the units of the same product shipped to US end users")
+                        outln!("condition    volume cap {value} % of the units of the same product shipped to US end users")?
                     }
                     exportgate_ledger::Condition::Text { text } => {
-                        println!("condition    {text}")
+                        outln!("condition    {text}")?
                     }
                 }
             }
-            println!("balance      {}", balance_line(&v.balance));
+            outln!("balance      {}", balance_line(&v.balance))?;
             if v.licence.revenue_share_percent().is_some() && accruals.is_empty() {
-                println!("accrued      nothing yet");
+                outln!("accrued      nothing yet")?;
             }
             for a in &accruals {
-                println!(
+                outln!(
                     "accrued      {} {} {} ({} orders; {})",
                     a.quarter,
                     a.currency,
                     money(a.accrued_cents),
                     a.orders.len(),
                     a.account
-                );
+                )?;
             }
             for c in &caps {
-                println!(
+                outln!(
                     "volume cap   {}: capped {} of {} ({}% of US-bound {}); {} left",
                     c.product,
                     grouped(c.capped_units),
@@ -191,11 +195,11 @@ pub fn show(
                     c.percent,
                     grouped(c.us_units),
                     grouped(c.left_units)
-                );
+                )?;
             }
-            println!("history      {} transfers", v.history.len());
+            outln!("history      {} transfers", v.history.len())?;
             for t in &v.history {
-                println!(
+                outln!(
                     "  {}  {:<8} {} units, {} value, {} tpp  {}",
                     t.reserved_at,
                     t.state.name(),
@@ -203,7 +207,7 @@ pub fn show(
                     t.amounts.value,
                     t.amounts.tpp,
                     t.key
-                );
+                )?;
             }
         }
     }
@@ -329,13 +333,13 @@ pub fn verify(db: &DbUrl, anchor: Option<&Path>) -> anyhow::Result<ExitCode> {
     let summary = match store.verify_audit() {
         Ok(Ok(summary)) => summary,
         Ok(Err(broken)) => {
-            println!("{broken}");
+            outln!("{broken}")?;
             eprintln!("error: the audit log of {db} has been tampered with: {broken}");
             return Ok(ExitCode::from(1));
         }
         // Tables or the head row gone: tampering too, said as such.
         Err(exportgate_ledger::StoreError::Corrupt(what)) => {
-            println!("{what}");
+            outln!("{what}")?;
             eprintln!("error: the audit log of {db} has been tampered with: {what}");
             return Ok(ExitCode::from(1));
         }
@@ -343,18 +347,18 @@ pub fn verify(db: &DbUrl, anchor: Option<&Path>) -> anyhow::Result<ExitCode> {
     };
     let base = store.audit_base().map_err(store_error)?;
     match &base {
-        None => println!(
+        None => outln!(
             "audit log intact: {} records; head {}",
             summary.records, summary.head_hash
-        ),
-        Some(b) => println!(
+        )?,
+        Some(b) => outln!(
             "audit log intact: records {} to {} (1 to {} pruned, chained from their last hash {}); head {}",
             b.seq + 1,
             summary.records,
             b.seq,
             b.hash,
             summary.head_hash
-        ),
+        )?,
     }
     let mut pruned = 0;
     for a in anchors.iter().flatten() {
@@ -362,10 +366,10 @@ pub fn verify(db: &DbUrl, anchor: Option<&Path>) -> anyhow::Result<ExitCode> {
             AnchorCheck::Holds => {}
             AnchorCheck::Pruned(why) => {
                 pruned += 1;
-                println!("anchor at record {} not checked: {why}", a.seq);
+                outln!("anchor at record {} not checked: {why}", a.seq)?;
             }
             AnchorCheck::Mismatch(problem) => {
-                println!("anchor mismatch: {problem}");
+                outln!("anchor mismatch: {problem}")?;
                 eprintln!("error: the audit log of {db} does not match the anchor: {problem}");
                 return Ok(ExitCode::from(1));
             }
@@ -374,12 +378,12 @@ pub fn verify(db: &DbUrl, anchor: Option<&Path>) -> anyhow::Result<ExitCode> {
     if let Some(anchors) = &anchors {
         if pruned == anchors.len() {
             let problem = "every anchor names a pruned record, so none checks the log that remains: take a new anchor with `exportgate audit anchor` (the pruned records are checked against their evidence pack)";
-            println!("anchor not checked: {problem}");
+            outln!("anchor not checked: {problem}")?;
             eprintln!("error: the audit log of {db} is not checked by the anchor: {problem}");
             return Ok(ExitCode::from(1));
         }
         let last = anchors.iter().map(|a| a.seq).max().unwrap_or(0);
-        println!(
+        outln!(
             "anchor holds: {} anchor(s), up to record {last}{}",
             anchors.len() - pruned,
             if pruned > 0 {
@@ -387,18 +391,18 @@ pub fn verify(db: &DbUrl, anchor: Option<&Path>) -> anyhow::Result<ExitCode> {
             } else {
                 String::new()
             }
-        );
+        )?;
     }
     match store.reconcile().map_err(store_error)? {
         Ok(r) => {
-            println!(
+            outln!(
                 "ledger agrees with the audit log: {} accounts, {} transfers, {} licences from {} ledger records",
                 r.accounts, r.transfers, r.licences, r.ledger_records
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Err(d) => {
-            println!("ledger disagrees with the audit log: {d}");
+            outln!("ledger disagrees with the audit log: {d}")?;
             eprintln!("error: the ledger of {db} disagrees with its audit log: {d}");
             Ok(ExitCode::from(1))
         }
@@ -426,6 +430,6 @@ pub fn anchor(db: &DbUrl, out: Option<&Path>) -> anyhow::Result<ExitCode> {
         std::fs::write(out, format!("{line}\n"))
             .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", out.display()))?;
     }
-    println!("{line}");
+    outln!("{line}")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -84,14 +84,14 @@ pub fn import(
     let report =
         exportgate_lists::import_with(&db, path, source, today(), force).map_err(lists_error)?;
     if report.changed {
-        println!("imported {}", describe(&report.version));
+        outln!("imported {}", describe(&report.version))?;
     } else {
-        println!(
+        outln!(
             "unchanged: the file is identical to the version in force, {}",
             describe(&report.version)
-        );
+        )?;
     }
-    println!("database: {}", shown(&db));
+    outln!("database: {}", shown(&db))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -157,8 +157,8 @@ pub fn update(db: Option<PathBuf>, names: &[String], urls: &[String]) -> anyhow:
     let mut failed = 0;
     for o in &outcomes {
         match o {
-            UpdateOutcome::Updated { version } => println!("updated {}", describe(version)),
-            UpdateOutcome::Unchanged { version } => println!("unchanged {}", describe(version)),
+            UpdateOutcome::Updated { version } => outln!("updated {}", describe(version))?,
+            UpdateOutcome::Unchanged { version } => outln!("unchanged {}", describe(version))?,
             UpdateOutcome::Failed {
                 source,
                 url,
@@ -186,24 +186,30 @@ pub fn update(db: Option<PathBuf>, names: &[String], urls: &[String]) -> anyhow:
 pub fn status(db: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let db = db_path(db)?;
     if !exportgate_lists::ListsDb::from(db.as_path()).exists() {
-        println!("no lists imported ({} does not exist)", db.display());
-        println!("hint: run `exportgate lists import PATH` or `exportgate lists update`");
+        outln!("no lists imported ({} does not exist)", db.display())?;
+        outln!("hint: run `exportgate lists import PATH` or `exportgate lists update`")?;
         return Ok(ExitCode::SUCCESS);
     }
     let rows = exportgate_lists::status(&db).map_err(lists_error)?;
-    println!("database: {}", shown(&db));
+    outln!("database: {}", shown(&db))?;
     if rows.is_empty() {
-        println!("no lists imported");
-        println!("hint: run `exportgate lists import PATH` or `exportgate lists update`");
+        outln!("no lists imported")?;
+        outln!("hint: run `exportgate lists import PATH` or `exportgate lists update`")?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    outln!(
         "{:<10} {:<18} {:<10} {:<10} {:>8}  {:<9} {:<64}  origin",
-        "source", "format", "data date", "imported", "entries", "in force", "sha256"
-    );
+        "source",
+        "format",
+        "data date",
+        "imported",
+        "entries",
+        "in force",
+        "sha256"
+    )?;
     for r in &rows {
         let v = &r.version;
-        println!(
+        outln!(
             "{:<10} {:<18} {:<10} {:<10} {:>8}  {:<9} {:<64}  {}",
             v.source,
             v.format.name(),
@@ -215,7 +221,7 @@ pub fn status(db: Option<PathBuf>) -> anyhow::Result<ExitCode> {
             if r.in_force { "yes" } else { "no" },
             v.sha256,
             r.origin
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -18,12 +18,12 @@ pub fn regimes(
     let ctx = Context { as_of, forced };
     let rows = rs.summaries(&ctx);
     match format {
-        TextOrJson::Json => println!(
+        TextOrJson::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({"as_of": as_of, "regimes": rows}))?
-        ),
+        )?,
         TextOrJson::Text => {
-            println!("regimes as of {as_of}");
+            outln!("regimes as of {as_of}")?;
             // Widths from the rows themselves, and the citation whole after the title: no
             // column is cut mid-word.
             let states: Vec<String> = rows
@@ -42,19 +42,21 @@ pub fn regimes(
                 .unwrap_or(2)
                 .max(2);
             let state_w = states.iter().map(|s| s.len()).max().unwrap_or(5).max(5);
-            println!(
+            outln!(
                 "{:<id_w$} {:<state_w$} {:<11} TITLE — CITATION",
-                "ID", "STATE", "EFFECTIVE"
-            );
+                "ID",
+                "STATE",
+                "EFFECTIVE"
+            )?;
             for (r, state) in rows.iter().zip(&states) {
-                println!(
+                outln!(
                     "{:<id_w$} {:<state_w$} {:<11} {} — {}",
                     r.id,
                     state,
                     r.effective.to_string(),
                     r.title,
                     r.citation
-                );
+                )?;
             }
         }
     }

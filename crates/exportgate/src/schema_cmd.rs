@@ -43,6 +43,6 @@ pub fn schema(kind: SchemaKind) -> serde_json::Value {
 
 /// Prints the schema of `kind`.
 pub fn print(kind: SchemaKind) -> anyhow::Result<ExitCode> {
-    println!("{}", serde_json::to_string_pretty(&schema(kind))?);
+    outln!("{}", serde_json::to_string_pretty(&schema(kind))?)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -116,7 +116,7 @@ pub fn keys_create(
         record.user_id,
         record.user
     );
-    println!("{key}");
+    outln!("{key}")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -125,12 +125,17 @@ pub fn keys_list(db: Option<&str>) -> anyhow::Result<ExitCode> {
     let conn = open(&db_path(db)?)?;
     let keys = exportgate_server::db::list_keys(&conn)?;
     let now = chrono::Utc::now();
-    println!(
+    outln!(
         "{:<14} {:<10} {:<26} {:<10} {:<26} {:<6} NAME",
-        "ID", "ROLE", "CREATED", "STATE", "EXPIRES", "USER"
-    );
+        "ID",
+        "ROLE",
+        "CREATED",
+        "STATE",
+        "EXPIRES",
+        "USER"
+    )?;
     for k in keys {
-        println!(
+        outln!(
             "{:<14} {:<10} {:<26} {:<10} {:<26} {:<6} {}",
             k.id,
             k.role.as_str(),
@@ -147,7 +152,7 @@ pub fn keys_list(db: Option<&str>) -> anyhow::Result<ExitCode> {
                 .map_or_else(|| "-".to_string(), |t| t.chars().take(25).collect()),
             k.user_id,
             k.name
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,23 +10,23 @@ use crate::TextOrJson;
 pub fn tags(rs: &Ruleset, format: TextOrJson) -> anyhow::Result<ExitCode> {
     let tags = rs.end_use_tags.all();
     match format {
-        TextOrJson::Json => println!(
+        TextOrJson::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({ "tags": tags }))?
-        ),
+        )?,
         TextOrJson::Text => {
-            println!("end-use tags (`end_use.tags`); an order with any other tag is rejected");
+            outln!("end-use tags (`end_use.tags`); an order with any other tag is rejected")?;
             for t in tags {
-                println!("{:<22} {}", t.tag, t.meaning.as_deref().unwrap_or(""));
+                outln!("{:<22} {}", t.tag, t.meaning.as_deref().unwrap_or(""))?;
                 if let Some(c) = &t.citation {
-                    println!("{:<22} source: {c}", "");
+                    outln!("{:<22} source: {c}", "")?;
                 }
                 let rules = if t.rules.is_empty() {
                     "none (descriptive)".to_string()
                 } else {
                     t.rules.join(", ")
                 };
-                println!("{:<22} read by: {rules}", "");
+                outln!("{:<22} read by: {rules}", "")?;
             }
         }
     }

@@ -689,3 +689,28 @@ fn issue15_item1_lists_import_refuses_shrunken_or_older_lists_and_check_warns_wh
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("10 entries"));
 }
+
+/// A reader that goes away (`exportgate regimes | head -1`) ends a listing quietly with the
+/// shell's code for a broken pipe, never with a panic.
+#[test]
+fn listings_stop_quietly_when_the_reader_goes_away() {
+    for args in [&["regimes"][..], &["tags"], &["regimes", "--format", "json"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_exportgate"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Close our end before the command writes (it loads the rules first).
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let code = out.status.code();
+        assert!(
+            matches!(code, Some(0) | Some(141)),
+            "{args:?}: exit {code:?}, stderr: {}",
+            stderr(&out)
+        );
+        assert!(!stderr(&out).contains("panicked"), "{args:?}: {}", stderr(&out));
+    }
+}
