@@ -179,11 +179,28 @@ pub fn fact_names() -> String {
         .join(", ")
 }
 
+/// The fact names a decision reports the source of, in the order it reports them: the
+/// order's due-diligence facts a record may hold, then the documents.
+pub fn source_names() -> &'static [&'static str] {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        FACTS
+            .iter()
+            .map(|(n, _)| *n)
+            .filter(|n| fact_kind(n).is_some())
+            .chain(DOCUMENTS)
+            .collect()
+    })
+}
+
 /// A validated party record with its fact values parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckedParty {
     pub record: PartyRecord,
     values: BTreeMap<String, FactValue>,
+    /// For each of [`source_names`] the record holds (by position): when it was established.
+    /// Worked out once per record, so a decision's sources need no lookup by name per line.
+    held: Vec<(usize, NaiveDate)>,
 }
 
 impl CheckedParty {
@@ -238,7 +255,16 @@ impl CheckedParty {
             check_text(&format!("facts.{name}.by"), &f.by)?;
             values.insert(name.clone(), v);
         }
-        Ok(CheckedParty { record, values })
+        let held = source_names()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| record.facts.get(*n).map(|f| (i, f.established)))
+            .collect();
+        Ok(CheckedParty {
+            record,
+            values,
+            held,
+        })
     }
 
     /// Is the record current on `date` (not past its review date)?
@@ -287,6 +313,39 @@ impl Kyc {
             .iter()
             .find_map(|l| l.party.fact(name, date).map(|(v, f)| (v, f, l)))
     }
+}
+
+/// Which source each of [`source_names`] comes from on `date`, by position: `0` the order
+/// line (`given` says whether it gives the name), `i` the `i`-th linked record (the first
+/// current one that holds it, established by then), `None` nowhere. The same answer as asking
+/// `given` and then [`CheckedParty::fact`] name by name, without a lookup by name per record.
+pub fn fact_sources(
+    kyc: &Kyc,
+    date: NaiveDate,
+    given: impl Fn(&str) -> bool,
+) -> Vec<Vec<&'static str>> {
+    let names = source_names();
+    let mut by: Vec<Vec<&'static str>> = vec![Vec::new(); kyc.links.len() + 1];
+    // Position of the first linked record that knows each name on `date`, if any.
+    let mut from: Vec<Option<usize>> = vec![None; names.len()];
+    for (li, l) in kyc.links.iter().enumerate().rev() {
+        if !l.party.current_on(date) {
+            continue;
+        }
+        for &(i, established) in &l.party.held {
+            if established <= date {
+                from[i] = Some(li + 1);
+            }
+        }
+    }
+    for (i, name) in names.iter().enumerate() {
+        if given(name) {
+            by[0].push(name);
+        } else if let Some(li) = from[i] {
+            by[li].push(name);
+        }
+    }
+    by
 }
 
 /// A name for matching: lower case, runs of white space as one space, trimmed.
@@ -603,6 +662,61 @@ mod tests {
             ix.attach(&mut o, &rs).unwrap_err().field,
             "consignee.party_id"
         );
+    }
+
+    /// `fact_sources` answers as asking the order line and then each record name by name
+    /// does: the first current record holding the fact by the date, the order line first.
+    #[test]
+    fn fact_sources_agree_with_asking_name_by_name() {
+        let rs = rs();
+        let mut a = record("a", "A", "2026-07-10");
+        a.review(
+            &[("end_use_statement".into(), json!(true))],
+            "B",
+            "2026-03-01".parse().unwrap(),
+            None,
+        );
+        let mut b = record("b", "B", "2026-12-31");
+        b.review(
+            &[
+                ("delivery_address_consistent".into(), json!(true)),
+                ("business_need_shown".into(), json!(false)),
+            ],
+            "C",
+            "2026-02-01".parse().unwrap(),
+            None,
+        );
+        let link = |p: PartyRecord, role| PartyLink {
+            role,
+            matched_by: "party_id",
+            party: Arc::new(CheckedParty::new(p, &rs).unwrap()),
+        };
+        let kyc = Kyc {
+            links: vec![link(a, "consignee"), link(b, "end_user")],
+        };
+        let given = |n: &str| n == "prior_orders";
+        for date in [
+            "2026-01-09",
+            "2026-01-10",
+            "2026-02-15",
+            "2026-03-01",
+            "2026-08-01",
+        ] {
+            let date: NaiveDate = date.parse().unwrap();
+            let mut want: Vec<Vec<&str>> = vec![Vec::new(); 3];
+            for name in source_names() {
+                if given(name) {
+                    want[0].push(name);
+                } else if let Some(i) = kyc
+                    .links
+                    .iter()
+                    .position(|l| l.party.fact(name, date).is_some())
+                {
+                    want[i + 1].push(name);
+                }
+            }
+            assert_eq!(fact_sources(&kyc, date, given), want, "{date}");
+        }
     }
 
     #[test]

@@ -149,7 +149,12 @@ impl Parties {
                 let record: exportgate_core::kyc::PartyRecord = serde_json::from_str(text)
                     .map_err(|e| format!("stored party `{}` is unreadable: {e}", id()))?;
                 exportgate_core::kyc::CheckedParty::new(record, rs).map_err(|e| {
-                    format!("stored party `{}`: field `{}`: {}", id(), e.field, e.problem)
+                    format!(
+                        "stored party `{}`: field `{}`: {}",
+                        id(),
+                        e.field,
+                        e.problem
+                    )
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;

@@ -216,9 +216,10 @@ impl AppState {
         let source: &'static ScreeningSource = Box::leak(Box::new(source));
         let allow = db::load_allow(&conn).map_err(|source| StartError::Db { path, source })?;
         source.set_allow_list(AllowList { entries: allow });
-        let (party_store, parties, parties_seen) = parties_api::open(rs, &config.db).map_err(|e| {
-            StartError::Ruleset(format!("party records in `{}`: {e}", config.db.display()))
-        })?;
+        let (party_store, parties, parties_seen) =
+            parties_api::open(rs, &config.db).map_err(|e| {
+                StartError::Ruleset(format!("party records in `{}`: {e}", config.db.display()))
+            })?;
         let parties: &'static exportgate_pipeline::Parties = Box::leak(Box::new(parties));
         Ok(AppState {
             rs,

@@ -392,7 +392,10 @@ impl PartyStore for PostgresStore {
     fn parties_version(&mut self) -> Result<u64, StoreError> {
         self.read(|tx| {
             let v: i64 = tx
-                .query_one("SELECT COALESCE(MAX(audit_seq), 0)::BIGINT FROM parties", &[])
+                .query_one(
+                    "SELECT COALESCE(MAX(audit_seq), 0)::BIGINT FROM parties",
+                    &[],
+                )
                 .map_err(db)?
                 .get(0);
             Ok(u64::try_from(v).unwrap_or(0))

@@ -431,9 +431,7 @@ fn renderer(
         (CheckFormat::Jsonl, Ok(d)) => {
             write_decision_jsonl(buf, d, run_inputs.as_ref()).map_err(|e| e.to_string())
         }
-        (_, r) => {
-            serialise_into(buf, std::slice::from_ref(r), format).map_err(|e| e.to_string())
-        }
+        (_, r) => serialise_into(buf, std::slice::from_ref(r), format).map_err(|e| e.to_string()),
     }
 }
 
@@ -755,9 +753,9 @@ mod tests {
         let (records, book) =
             exportgate_sample::generate_with_parties(&exportgate_sample::BookSpec::new(2_000, 7));
         let parties = exportgate_pipeline::Parties::new(exportgate_core::kyc::PartyIndex::new(
-            records.into_iter().map(|r| {
-                exportgate_core::kyc::CheckedParty::new(r, &rs).unwrap()
-            }),
+            records
+                .into_iter()
+                .map(|r| exportgate_core::kyc::CheckedParty::new(r, &rs).unwrap()),
             &rs,
         ));
         let pipeline = Pipeline::new(&rs, &[], &source)

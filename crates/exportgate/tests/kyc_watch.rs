@@ -222,10 +222,16 @@ fn servers_on_one_postgres_database_see_each_others_party_records() {
     cli_ok(&["db", "migrate"], &url);
     let key_of = |role: &str, name: &str| -> String {
         let out = exe()
-            .args(["keys", "create", "--role", role, "--name", name, "--db", &url])
+            .args([
+                "keys", "create", "--role", role, "--name", name, "--db", &url,
+            ])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     };
     let submitter = key_of("submitter", "orders");

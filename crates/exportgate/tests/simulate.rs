@@ -218,7 +218,11 @@ fn a_stricter_due_diligence_policy_holds_orders_in_the_simulation() {
             by["no_license_required"]["orders"].as_u64().unwrap(),
         )
     };
-    assert_eq!(held(&[]), (0, 10), "reported only under the embedded policy");
+    assert_eq!(
+        held(&[]),
+        (0, 10),
+        "reported only under the embedded policy"
+    );
     assert_eq!(
         held(&["--policy", strict.to_str().unwrap()]),
         (10, 0),
