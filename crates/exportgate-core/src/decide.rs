@@ -781,29 +781,14 @@ fn due_diligence_report(
                 current: l.party.current_on(f.date),
             })
             .collect();
-        let names = crate::order::FACTS
-            .iter()
-            .map(|(n, _)| *n)
-            .filter(|n| crate::kyc::fact_kind(n).is_some())
-            .chain(crate::kyc::DOCUMENTS);
         // Fact names by source: the order line first, then each linked record.
-        let mut by: Vec<Vec<&'static str>> = vec![Vec::new(); kyc.links.len() + 1];
-        for name in names {
-            if order
+        let by = crate::kyc::fact_sources(kyc, f.date, |name| {
+            order
                 .due_diligence
                 .as_ref()
                 .and_then(|d| d.fact(name))
                 .is_some()
-            {
-                by[0].push(name);
-            } else if let Some(i) = kyc
-                .links
-                .iter()
-                .position(|l| l.party.fact(name, f.date).is_some())
-            {
-                by[i + 1].push(name);
-            }
-        }
+        });
         for (i, facts) in by.into_iter().enumerate() {
             if facts.is_empty() {
                 continue;

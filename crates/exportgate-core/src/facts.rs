@@ -79,6 +79,20 @@ pub fn fact_names() -> String {
         .join(", ")
 }
 
+/// The fact names a decision reports the source of, in the order it reports them: the
+/// order's due-diligence facts a record may hold, then the documents.
+pub fn source_names() -> &'static [&'static str] {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        FACTS
+            .iter()
+            .map(|(n, _)| *n)
+            .filter(|n| fact_kind(n).is_some())
+            .chain(DOCUMENTS)
+            .collect()
+    })
+}
+
 /// Check a fact test in regime data: a known fact, and a value of its kind.
 pub fn check_fact_test(t: &FactTest) -> Result<(), String> {
     let kind = FACTS

@@ -24,8 +24,10 @@ use crate::ruleset::Ruleset;
 use crate::spec::SpecError;
 
 pub use crate::due_diligence::{DueDiligencePolicy, PolicyRule};
-pub use crate::facts::{fact_kind, fact_names, fact_value, DOCUMENTS};
-pub use crate::records::{CheckedParty, EstablishedFact, Kyc, PartyLink, PartyRecord, PARTY_KINDS};
+pub use crate::facts::{fact_kind, fact_names, fact_value, source_names, DOCUMENTS};
+pub use crate::records::{
+    fact_sources, CheckedParty, EstablishedFact, Kyc, PartyLink, PartyRecord, PARTY_KINDS,
+};
 
 /// A name for matching: lower case, runs of white space as one space, trimmed.
 pub fn match_key(name: &str, country: &str) -> String {
@@ -312,6 +314,61 @@ mod tests {
             ix.attach(&mut o, &rs).unwrap_err().field,
             "consignee.party_id"
         );
+    }
+
+    /// `fact_sources` answers as asking the order line and then each record name by name
+    /// does: the first current record holding the fact by the date, the order line first.
+    #[test]
+    fn fact_sources_agree_with_asking_name_by_name() {
+        let rs = rs();
+        let mut a = record("a", "A", "2026-07-10");
+        a.review(
+            &[("end_use_statement".into(), json!(true))],
+            "B",
+            "2026-03-01".parse().unwrap(),
+            None,
+        );
+        let mut b = record("b", "B", "2026-12-31");
+        b.review(
+            &[
+                ("delivery_address_consistent".into(), json!(true)),
+                ("business_need_shown".into(), json!(false)),
+            ],
+            "C",
+            "2026-02-01".parse().unwrap(),
+            None,
+        );
+        let link = |p: PartyRecord, role| PartyLink {
+            role,
+            matched_by: "party_id",
+            party: Arc::new(CheckedParty::new(p, &rs).unwrap()),
+        };
+        let kyc = Kyc {
+            links: vec![link(a, "consignee"), link(b, "end_user")],
+        };
+        let given = |n: &str| n == "prior_orders";
+        for date in [
+            "2026-01-09",
+            "2026-01-10",
+            "2026-02-15",
+            "2026-03-01",
+            "2026-08-01",
+        ] {
+            let date: NaiveDate = date.parse().unwrap();
+            let mut want: Vec<Vec<&str>> = vec![Vec::new(); 3];
+            for name in source_names() {
+                if given(name) {
+                    want[0].push(name);
+                } else if let Some(i) = kyc
+                    .links
+                    .iter()
+                    .position(|l| l.party.fact(name, date).is_some())
+                {
+                    want[i + 1].push(name);
+                }
+            }
+            assert_eq!(fact_sources(&kyc, date, given), want, "{date}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::facts::{fact_kind, fact_names, fact_value, FactValue};
+use crate::facts::{fact_kind, fact_names, fact_value, source_names, FactValue};
 use crate::ruleset::Ruleset;
 use crate::spec::SpecError;
 
@@ -139,6 +139,9 @@ fn check_text(field: &str, s: &str) -> Result<(), SpecError> {
 pub struct CheckedParty {
     pub record: PartyRecord,
     values: BTreeMap<String, FactValue>,
+    /// For each of [`source_names`] the record holds (by position): when it was established.
+    /// Worked out once per record, so a decision's sources need no lookup by name per line.
+    held: Vec<(usize, NaiveDate)>,
 }
 
 impl CheckedParty {
@@ -193,7 +196,16 @@ impl CheckedParty {
             check_text(&format!("facts.{name}.by"), &f.by)?;
             values.insert(name.clone(), v);
         }
-        Ok(CheckedParty { record, values })
+        let held = source_names()
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| record.facts.get(*n).map(|f| (i, f.established)))
+            .collect();
+        Ok(CheckedParty {
+            record,
+            values,
+            held,
+        })
     }
 
     /// Is the record current on `date` (not past its review date)?
@@ -242,4 +254,37 @@ impl Kyc {
             .iter()
             .find_map(|l| l.party.fact(name, date).map(|(v, f)| (v, f, l)))
     }
+}
+
+/// Which source each of [`source_names`] comes from on `date`, by position: `0` the order
+/// line (`given` says whether it gives the name), `i` the `i`-th linked record (the first
+/// current one that holds it, established by then), `None` nowhere. The same answer as asking
+/// `given` and then [`CheckedParty::fact`] name by name, without a lookup by name per record.
+pub fn fact_sources(
+    kyc: &Kyc,
+    date: NaiveDate,
+    given: impl Fn(&str) -> bool,
+) -> Vec<Vec<&'static str>> {
+    let names = source_names();
+    let mut by: Vec<Vec<&'static str>> = vec![Vec::new(); kyc.links.len() + 1];
+    // Position of the first linked record that knows each name on `date`, if any.
+    let mut from: Vec<Option<usize>> = vec![None; names.len()];
+    for (li, l) in kyc.links.iter().enumerate().rev() {
+        if !l.party.current_on(date) {
+            continue;
+        }
+        for &(i, established) in &l.party.held {
+            if established <= date {
+                from[i] = Some(li + 1);
+            }
+        }
+    }
+    for (i, name) in names.iter().enumerate() {
+        if given(name) {
+            by[0].push(name);
+        } else if let Some(li) = from[i] {
+            by[li].push(name);
+        }
+    }
+    by
 }

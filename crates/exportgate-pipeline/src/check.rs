@@ -106,8 +106,10 @@ fn reborrow<'s>(store: &'s mut Option<&mut dyn LedgerStore>) -> Option<&'s mut d
     }
 }
 
-/// Renders one line's result into a buffer (the door's output format).
-pub type Render<'r> = dyn Fn(&mut Vec<u8>, &LineResult) -> Result<(), String> + Sync + 'r;
+/// Renders one line's result into a buffer (the door's output format). The result is lent
+/// mutably so a renderer may take a part out while it writes the rest (`check` writes the
+/// run's `inputs`, the same on every line, from text rendered once) and put it back.
+pub type Render<'r> = dyn Fn(&mut Vec<u8>, &mut LineResult) -> Result<(), String> + Sync + 'r;
 
 impl Pipeline<'_> {
     /// First pass over one line: screened and decided without quotas.
@@ -163,12 +165,13 @@ impl Pipeline<'_> {
         // Orders linked to their party records first: the ordered pass tallies by the
         // consignee the record names.
         let attached: Vec<Parsed>;
-        let lines = if self.parties().is_some() {
+        let lines = if let Some(parties) = self.parties() {
+            let ix = parties.current();
             attached = lines
                 .par_iter()
                 .map(|(line, parsed)| {
                     let parsed = parsed.clone().and_then(|mut o| {
-                        self.attach(*line, &mut o)?;
+                        self.attach_to(Some(&ix), *line, &mut o)?;
                         Ok(o)
                     });
                     (*line, parsed)
@@ -182,7 +185,7 @@ impl Pipeline<'_> {
             .par_iter()
             .map(|(line, parsed)| match parsed {
                 Err(e) => Err(e.clone()),
-                Ok(order) => self.first(*line, order),
+                Ok(order) => self.decide_linked(*line, order, &NoQuotas),
             })
             .collect();
         let mut out = Vec::with_capacity(lines.len());
@@ -215,16 +218,20 @@ impl Pipeline<'_> {
         render: &Render<'_>,
     ) -> Result<Piece, PipelineError> {
         let mut piece = Piece {
-            buf: Vec::with_capacity(64 * 1024),
+            // About the output of a run of 1,024 lines, so it is rarely grown (and copied).
+            buf: Vec::with_capacity(2 << 20),
             waiting: Vec::new(),
             done: 0,
             counts: BTreeMap::new(),
             errors: Vec::new(),
         };
+        // One snapshot of the party records for the whole run of lines.
+        let ix = self.parties().map(crate::Parties::current);
         for (line, parsed) in lines {
             let result = parsed.and_then(|mut order| {
-                self.attach(line, &mut order)?;
-                self.first(line, &order).map(|d| (order, d))
+                self.attach_to(ix.as_deref(), line, &mut order)?;
+                self.decide_linked(line, &order, &NoQuotas)
+                    .map(|d| (order, d))
             });
             let result = match result {
                 Ok((order, first)) if waits(&first, ledger) => {
@@ -244,7 +251,8 @@ impl Pipeline<'_> {
                 Ok(d) => *piece.counts.entry(d.outcome).or_default() += 1,
                 Err(e) => piece.errors.push(e.clone()),
             }
-            render(&mut piece.buf, &result).map_err(PipelineError::Render)?;
+            let mut result = result;
+            render(&mut piece.buf, &mut result).map_err(PipelineError::Render)?;
         }
         Ok(piece)
     }
@@ -271,8 +279,8 @@ impl Pipeline<'_> {
         for w in piece.waiting {
             out.extend_from_slice(&piece.buf[at..w.offset]);
             at = w.offset;
-            let r = self.complete(run, reborrow(&mut store), w.line, &w.order, w.first)?;
-            render(&mut out, &r).map_err(PipelineError::Render)?;
+            let mut r = self.complete(run, reborrow(&mut store), w.line, &w.order, w.first)?;
+            render(&mut out, &mut r).map_err(PipelineError::Render)?;
         }
         out.extend_from_slice(&piece.buf[at..]);
         Ok(out)

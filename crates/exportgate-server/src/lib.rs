@@ -11,8 +11,8 @@
 //! lists imported into the database), the ledger store (licences, balances, the hash-chained
 //! audit log) and the server's own tables (API keys, review cases, allow-list clearances) in
 //! the same database: an SQLite file, or a PostgreSQL database that several servers share
-//! (cached keys and the allow-list are re-read every [`WATCH_EVERY`] by a watcher thread,
-//! cases are resolved under a row lock).
+//! (cached keys, the allow-list and party records written since are re-read every
+//! [`WATCH_EVERY`] by a watcher thread, cases are resolved under a row lock).
 //!
 //! Invariants:
 //! - every endpoint except `/healthz`, `/readyz`, `/metrics` and the static page needs an API
@@ -130,6 +130,9 @@ pub struct AppState {
     pub parties: &'static exportgate_pipeline::Parties,
     /// Where the party records are kept (the same database).
     pub party_store: Mutex<Box<dyn exportgate_store::parties::PartyStore>>,
+    /// The party records' version (last audit seq) this server's index has read up to; the
+    /// watcher reads records written since by other processes ([`parties_api::refresh`]).
+    pub parties_seen: std::sync::atomic::AtomicU64,
 }
 
 /// Why the server could not start.
@@ -215,9 +218,10 @@ impl AppState {
         let source: &'static ScreeningSource = Box::leak(Box::new(source));
         let allow = db::load_allow(&conn).map_err(|source| StartError::Db { path, source })?;
         source.set_allow_list(AllowList { entries: allow });
-        let (party_store, parties) = parties_api::open(rs, &config.db).map_err(|e| {
-            StartError::Ruleset(format!("party records in `{}`: {e}", config.db.display()))
-        })?;
+        let (party_store, parties, parties_seen) =
+            parties_api::open(rs, &config.db).map_err(|e| {
+                StartError::Ruleset(format!("party records in `{}`: {e}", config.db.display()))
+            })?;
         let parties: &'static exportgate_pipeline::Parties = Box::leak(Box::new(parties));
         Ok(AppState {
             rs,
@@ -226,6 +230,7 @@ impl AppState {
                 .with_parties(parties),
             parties,
             party_store: Mutex::new(party_store),
+            parties_seen: std::sync::atomic::AtomicU64::new(parties_seen),
             source,
             store: Mutex::new(store),
             db: Mutex::new(conn),
@@ -254,8 +259,10 @@ pub const WATCH_EVERY: Duration = Duration::from_millis(250);
 /// `serve`'s watcher: every [`WATCH_EVERY`], on its own connection to `db`, re-read every
 /// cached API key ([`auth::refresh_keys`]) and compare the allow-list's version
 /// ([`db::allow_version`]) with the last one seen, reloading the allow-list into the screening
-/// source when it changed. So a key revoked, or a clearance made, through any server sharing
-/// the database applies on all within a second, and requests never wait on these reads. Runs
+/// source when it changed, and read the party records written since the last round
+/// ([`parties_api::refresh`]). So a key revoked, a clearance made or a party record written
+/// through any server or the CLI sharing the database applies on all within a second, and
+/// requests never wait on these reads. Runs
 /// until the process ends; a failed round is logged and retried on a new connection.
 pub fn watch_shared_state(db_path: PathBuf, state: Shared) {
     let spawned = std::thread::Builder::new()
@@ -285,6 +292,10 @@ pub fn watch_shared_state(db_path: PathBuf, state: Shared) {
                 if let Err(e) = round {
                     tracing::warn!(error = %e, "the watcher failed; reconnecting");
                     conn = None;
+                }
+                // Party records written by another server or the CLI.
+                if let Err(e) = parties_api::refresh(&state) {
+                    tracing::warn!(error = %e, "the watcher cannot read the party records");
                 }
             }
         });

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{NaiveDate, Utc};
-use exportgate_core::kyc::{CheckedParty, PartyIndex, PartyRecord};
+use exportgate_core::kyc::{CheckedParty, PartyRecord};
 use exportgate_core::{NoQuotas, Order, Ruleset};
 use exportgate_ledger::{StoreError, Timestamp};
 use exportgate_pipeline::Parties;
@@ -40,8 +40,9 @@ pub fn routes() -> Router<Shared> {
         .route("/v1/cases/{id}/due-diligence", post(complete_from_case))
 }
 
-/// Opens the party records in the server's database and loads the index.
-pub fn open(rs: &Ruleset, db: &FsPath) -> Result<(Box<dyn PartyStore>, Parties), String> {
+/// Opens the party records in the server's database and loads the index; the third value is
+/// the records' version as loaded ([`PartyStore::parties_version`]: the last audit seq).
+pub fn open(rs: &Ruleset, db: &FsPath) -> Result<(Box<dyn PartyStore>, Parties, u64), String> {
     // The server's database, SQLite or PostgreSQL: party records are shared by every server
     // on one PostgreSQL database.
     let url = if crate::db::is_postgres(db) {
@@ -50,11 +51,38 @@ pub fn open(rs: &Ruleset, db: &FsPath) -> Result<(Box<dyn PartyStore>, Parties),
         format!("sqlite://{}", db.display())
     };
     let mut store = exportgate_store::open_party_store(&url).map_err(|e| e.to_string())?;
-    let mut parties = Vec::new();
-    for row in store.parties().map_err(|e| e.to_string())? {
-        parties.push(checked(rs, row.record).map_err(|e| e.message)?);
+    // The version first: a record written meanwhile is read again by the watcher.
+    let seen = store.parties_version().map_err(|e| e.to_string())?;
+    let texts = store.party_texts().map_err(|e| e.to_string())?;
+    Ok((store, Parties::new(Parties::parse_index(rs, &texts)?), seen))
+}
+
+/// Records written by other processes (another server, `exportgate parties add|review`) into
+/// the server's index: when the records' version passed the last one seen, the records
+/// changed since are read and put in a new index, which replaces the old. One index lookup
+/// when nothing changed. Run by `serve`'s watcher every [`crate::WATCH_EVERY`]; returns how
+/// many records were read. A stored record that no longer validates is an error and leaves
+/// the index as it was (the watcher logs it).
+pub fn refresh(st: &crate::AppState) -> Result<usize, String> {
+    use std::sync::atomic::Ordering;
+    let seen = st.parties_seen.load(Ordering::Acquire);
+    // Under the store's lock, as `write`, so the index is replaced in the order of writes.
+    let mut store = st.party_store.lock().unwrap_or_else(|e| e.into_inner());
+    let version = store.parties_version().map_err(|e| e.to_string())?;
+    if version <= seen {
+        return Ok(0);
     }
-    Ok((store, Parties::new(PartyIndex::new(parties, rs))))
+    let rows = store.parties_since(seen).map_err(|e| e.to_string())?;
+    let mut ix = (*st.parties.current()).clone();
+    let mut last = seen;
+    for row in &rows {
+        last = last.max(row.audit_seq);
+        let p = checked(st.rs, row.record.clone()).map_err(|e| e.message)?;
+        ix.insert(p, st.rs);
+    }
+    st.parties.replace(ix);
+    st.parties_seen.store(last, Ordering::Release);
+    Ok(rows.len())
 }
 
 fn checked(rs: &Ruleset, v: Value) -> Result<CheckedParty, ApiError> {

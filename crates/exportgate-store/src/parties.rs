@@ -72,6 +72,18 @@ pub trait PartyStore: Send {
 
     /// Every record, by id.
     fn parties(&mut self) -> Result<Vec<PartyRow>, StoreError>;
+
+    /// Every record's JSON text as stored, by id: for loading many records at once (the
+    /// caller parses them straight into its own type, in parallel).
+    fn party_texts(&mut self) -> Result<Vec<String>, StoreError>;
+
+    /// The audit seq of the last change to any record (0 when there is none): every write
+    /// raises it, so a reader that saw this value has seen every record written up to it. One
+    /// index lookup.
+    fn parties_version(&mut self) -> Result<u64, StoreError>;
+
+    /// The records changed after audit seq `seq`, in the order they were written.
+    fn parties_since(&mut self, seq: u64) -> Result<Vec<PartyRow>, StoreError>;
 }
 
 fn db(e: impl std::fmt::Display) -> StoreError {
@@ -240,6 +252,54 @@ impl PartyStore for SqliteStore {
             Ok(out)
         })
     }
+
+    fn party_texts(&mut self) -> Result<Vec<String>, StoreError> {
+        self.read(|conn| {
+            let mut st = conn
+                .prepare("SELECT record FROM parties ORDER BY id")
+                .map_err(db)?;
+            let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(db)?;
+            rows.map(|r| r.map_err(db)).collect()
+        })
+    }
+
+    fn parties_version(&mut self) -> Result<u64, StoreError> {
+        self.read(|conn| {
+            conn.query_row("SELECT COALESCE(MAX(audit_seq), 0) FROM parties", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|v| u64::try_from(v).unwrap_or(0))
+            .map_err(db)
+        })
+    }
+
+    fn parties_since(&mut self, seq: u64) -> Result<Vec<PartyRow>, StoreError> {
+        let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+        self.read(|conn| {
+            let mut st = conn
+                .prepare(&format!(
+                    "SELECT {COLUMNS} FROM parties WHERE audit_seq > ?1 ORDER BY audit_seq"
+                ))
+                .map_err(db)?;
+            let rows = st
+                .query_map([seq], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, i64>(4)?,
+                    ))
+                })
+                .map_err(db)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, rec, at, by, seq) = row.map_err(db)?;
+                out.push(decode(id, &rec, at, by, seq)?);
+            }
+            Ok(out)
+        })
+    }
 }
 
 impl PartyStore for PostgresStore {
@@ -315,6 +375,44 @@ impl PartyStore for PostgresStore {
                 .iter()
                 .map(|r| decode(r.get(0), r.get::<_, &str>(1), r.get(2), r.get(3), r.get(4)))
                 .collect()
+        })
+    }
+
+    fn party_texts(&mut self) -> Result<Vec<String>, StoreError> {
+        self.read(|tx| {
+            Ok(tx
+                .query("SELECT record FROM parties ORDER BY id", &[])
+                .map_err(db)?
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect())
+        })
+    }
+
+    fn parties_version(&mut self) -> Result<u64, StoreError> {
+        self.read(|tx| {
+            let v: i64 = tx
+                .query_one(
+                    "SELECT COALESCE(MAX(audit_seq), 0)::BIGINT FROM parties",
+                    &[],
+                )
+                .map_err(db)?
+                .get(0);
+            Ok(u64::try_from(v).unwrap_or(0))
+        })
+    }
+
+    fn parties_since(&mut self, seq: u64) -> Result<Vec<PartyRow>, StoreError> {
+        let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+        self.read(|tx| {
+            tx.query(
+                &format!("SELECT {COLUMNS} FROM parties WHERE audit_seq > $1 ORDER BY audit_seq"),
+                &[&seq],
+            )
+            .map_err(db)?
+            .iter()
+            .map(|r| decode(r.get(0), r.get::<_, &str>(1), r.get(2), r.get(3), r.get(4)))
+            .collect()
         })
     }
 }

@@ -299,6 +299,10 @@ pub fn write_results(
 /// Lines parsed, decided and rendered per task on one core.
 const SERIALISE_LINES: usize = 1024;
 
+/// Lines decided (in tasks of [`SERIALISE_LINES`], in parallel) before their output goes to
+/// the writer: bounds the decisions held in memory at once.
+const ROUND_LINES: usize = 32 * SERIALISE_LINES;
+
 /// A block of whole input lines and the 1-based number of its first line.
 pub(crate) struct Block {
     pub(crate) first_line: usize,
@@ -370,11 +374,65 @@ fn store_of(ledger: &mut Option<Box<dyn LedgerStore>>) -> Option<&mut dyn Ledger
     }
 }
 
+/// A run's `inputs` (engine, rule-data digests, lists: the same on every decision of the
+/// run) rendered once as the JSON that ends each decision line: `,"inputs":{...}}`.
+pub(crate) struct RenderedInputs {
+    inputs: std::sync::Arc<exportgate_core::DecisionInputs>,
+    tail: Vec<u8>,
+}
+
+impl RenderedInputs {
+    pub(crate) fn new(
+        inputs: &std::sync::Arc<exportgate_core::DecisionInputs>,
+    ) -> anyhow::Result<RenderedInputs> {
+        let mut tail = b",\"inputs\":".to_vec();
+        sonic_rs::to_writer(&mut tail, &**inputs)?;
+        tail.push(b'}');
+        Ok(RenderedInputs {
+            inputs: inputs.clone(),
+            tail,
+        })
+    }
+}
+
+/// Appends one decision as a JSON line. A decision whose `inputs` are the run's is written
+/// without them and the pre-rendered text put where its closing brace was: `inputs` is the
+/// last field a decision serialises, so the line is byte for byte what serialising it whole
+/// gives (tested below), without serialising the same digests on every line.
+pub(crate) fn write_decision_jsonl(
+    buf: &mut Vec<u8>,
+    d: &mut exportgate_core::Decision,
+    run_inputs: Option<&RenderedInputs>,
+) -> anyhow::Result<()> {
+    match (run_inputs, &d.inputs) {
+        (Some(r), Some(i)) if std::sync::Arc::ptr_eq(i, &r.inputs) => {
+            let inputs = d.inputs.take();
+            let written = sonic_rs::to_writer(&mut *buf, &*d);
+            d.inputs = inputs;
+            written?;
+            if buf.last() != Some(&b'}') {
+                anyhow::bail!("a decision did not serialise as a JSON object");
+            }
+            buf.pop();
+            buf.extend_from_slice(&r.tail);
+        }
+        _ => sonic_rs::to_writer(&mut *buf, &*d)?,
+    }
+    buf.push(b'\n');
+    Ok(())
+}
+
 /// Renders one result in the chosen format (no header), for the pipeline.
 fn renderer(
     format: CheckFormat,
-) -> impl Fn(&mut Vec<u8>, &LineResult) -> Result<(), String> + Sync {
-    move |buf, r| serialise_into(buf, std::slice::from_ref(r), format).map_err(|e| e.to_string())
+    run_inputs: Option<RenderedInputs>,
+) -> impl Fn(&mut Vec<u8>, &mut LineResult) -> Result<(), String> + Sync {
+    move |buf, r| match (format, r) {
+        (CheckFormat::Jsonl, Ok(d)) => {
+            write_decision_jsonl(buf, d, run_inputs.as_ref()).map_err(|e| e.to_string())
+        }
+        (_, r) => serialise_into(buf, std::slice::from_ref(r), format).map_err(|e| e.to_string()),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -441,7 +499,7 @@ pub fn check(
             (None, lines, progress)
         }
     };
-    let render = renderer(format);
+    let render = renderer(format, Some(RenderedInputs::new(&pipeline.inputs())?));
     let mut run = CheckRun::new();
     // The pipeline decides; a writer thread writes one chunk while the next is decided.
     let mut decide_into = |tx: &SyncSender<Vec<u8>>| -> anyhow::Result<()> {
@@ -457,19 +515,25 @@ pub fn check(
                 let block =
                     block.map_err(|e| user(format!("cannot read `{}`: {e}", path.display())))?;
                 let lines = jsonl_lines_from(&block.bytes, block.first_line);
-                // Each run of lines is parsed, decided and rendered on one core.
-                let parts: Vec<_> = lines
-                    .chunks(SERIALISE_LINES)
-                    .map(|part| {
-                        part.iter()
-                            .map(|&(line, raw)| (line, parse_line(line, raw)))
-                    })
-                    .collect();
-                let go_on = pipeline
-                    .check_pieces(parts, &mut run, store_of(&mut ledger), &render, &mut emit)
-                    .map_err(pipeline_error)?;
-                if !go_on {
-                    return Ok(());
+                // At most ROUND_LINES lines are decided before their output is handed to the
+                // writer: a block of short lines (orders naming a party record by id) holds
+                // twice as many lines, and holding all their decisions at once doubled the
+                // memory and the page faults of a run.
+                for round in lines.chunks(ROUND_LINES) {
+                    // Each run of lines is parsed, decided and rendered on one core.
+                    let parts: Vec<_> = round
+                        .chunks(SERIALISE_LINES)
+                        .map(|part| {
+                            part.iter()
+                                .map(|&(line, raw)| (line, parse_line(line, raw)))
+                        })
+                        .collect();
+                    let go_on = pipeline
+                        .check_pieces(parts, &mut run, store_of(&mut ledger), &render, &mut emit)
+                        .map_err(pipeline_error)?;
+                    if !go_on {
+                        return Ok(());
+                    }
                 }
                 progress.inc(block.bytes.len() as u64);
             }
@@ -671,6 +735,67 @@ pub fn explain(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A decision line written with the run's pre-rendered `inputs` is byte for byte the line
+    /// serialising the whole decision gives, for every decision of a generated book whose
+    /// orders reference party records (due diligence, parties and sources on most lines); a
+    /// decision carrying other inputs than the run's is serialised whole.
+    #[test]
+    fn spliced_inputs_give_the_same_bytes_as_serialising_the_whole_decision() {
+        let rs = Ruleset::embedded().unwrap();
+        let source = ScreeningSource::open(
+            &[],
+            None,
+            true,
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+        )
+        .unwrap();
+        let (records, book) =
+            exportgate_sample::generate_with_parties(&exportgate_sample::BookSpec::new(2_000, 7));
+        let parties = exportgate_pipeline::Parties::new(exportgate_core::kyc::PartyIndex::new(
+            records
+                .into_iter()
+                .map(|r| exportgate_core::kyc::CheckedParty::new(r, &rs).unwrap()),
+            &rs,
+        ));
+        let pipeline = Pipeline::new(&rs, &[], &source)
+            .unwrap()
+            .with_parties(&parties);
+        let rendered = RenderedInputs::new(&pipeline.inputs()).unwrap();
+        let parsed: Vec<Parsed> = book
+            .into_iter()
+            .enumerate()
+            .map(|(i, o)| (i + 1, Ok(o)))
+            .collect();
+        let mut run = CheckRun::new();
+        let results = pipeline.check_lines(&parsed, &mut run, None).unwrap();
+        let mut with_dd = 0;
+        for r in results {
+            let mut d = r.unwrap();
+            with_dd += usize::from(d.due_diligence.is_some());
+            let mut whole = Vec::new();
+            sonic_rs::to_writer(&mut whole, &d).unwrap();
+            whole.push(b'\n');
+            let mut spliced = Vec::new();
+            write_decision_jsonl(&mut spliced, &mut d, Some(&rendered)).unwrap();
+            assert_eq!(
+                String::from_utf8(spliced).unwrap(),
+                String::from_utf8(whole.clone()).unwrap()
+            );
+            assert!(d.inputs.is_some(), "the inputs are put back");
+            // Other inputs than the run's: serialised whole, not spliced.
+            let mut other = (**d.inputs.as_ref().unwrap()).clone();
+            other.engine = "another engine".into();
+            d.inputs = Some(std::sync::Arc::new(other));
+            let mut out = Vec::new();
+            write_decision_jsonl(&mut out, &mut d, Some(&rendered)).unwrap();
+            assert!(
+                String::from_utf8(out).unwrap().contains("another engine"),
+                "other inputs written as they are"
+            );
+        }
+        assert!(with_dd > 1_000, "{with_dd} decisions with due diligence");
+    }
 
     /// Blocks hold whole lines, a line longer than a block is carried on, and line numbers
     /// continue across blocks (a last line without a line end included).

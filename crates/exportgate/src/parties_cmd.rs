@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use chrono::NaiveDate;
-use exportgate_core::kyc::{CheckedParty, PartyIndex, PartyRecord};
+use exportgate_core::kyc::{CheckedParty, PartyRecord};
 use exportgate_core::Ruleset;
 use exportgate_pipeline::Parties;
 use exportgate_store::parties::{PartyStore, PartyWrite};
@@ -38,12 +38,9 @@ pub fn load(rs: &Ruleset, db: Option<&DbUrl>) -> anyhow::Result<Option<Parties>>
         }
     }
     let mut store = exportgate_store::open_party_store(&db.store_url()).map_err(store_error)?;
-    let rows = store.parties().map_err(store_error)?;
-    let parties = rows
-        .into_iter()
-        .map(|r| checked(rs, r.record))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    Ok(Some(Parties::new(PartyIndex::new(parties, rs))))
+    let texts = store.party_texts().map_err(store_error)?;
+    let index = Parties::parse_index(rs, &texts).map_err(|m| anyhow::anyhow!(m))?;
+    Ok(Some(Parties::new(index)))
 }
 
 fn write_of<'a>(

@@ -1,8 +1,9 @@
 //! `exportgate simulate`: replay an order book under what-if scenarios and report what changes
 //! (the simulator itself is the pure `exportgate-simulate` crate; this is its I/O edge).
 //!
-//! Every scenario is read and validated before the book is read, so a bad scenario file fails
-//! fast with exit code 2. The book is read in blocks and replayed block by block (it is never
+//! Every scenario is read and validated before the book is read, so a bad scenario (or
+//! `--policy`) file fails fast with exit code 2; with `--policy FILE` every scenario decides
+//! under that due-diligence policy. The book is read in blocks and replayed block by block (it is never
 //! in memory whole). Parties are screened once per order (the lists are the same in every
 //! scenario).
 
@@ -76,6 +77,18 @@ pub fn load_scenarios(args: &[String]) -> anyhow::Result<Vec<BuiltScenario>> {
     Ok(built)
 }
 
+/// Every scenario decides under the due-diligence policy file at `path` (`--policy`, as
+/// `check` takes it), in place of the embedded one.
+pub fn apply_policy(scenarios: &mut [BuiltScenario], path: &Path) -> anyhow::Result<()> {
+    let text = crate::db::read_text(path)?;
+    for b in scenarios {
+        b.ruleset
+            .set_due_diligence_policy(&path.display().to_string(), &text)
+            .map_err(|e| user(format!("--policy {e} (scenario `{}`)", b.scenario.name)))?;
+    }
+    Ok(())
+}
+
 pub fn simulate_cmd(
     path: &Path,
     scenario_args: &[String],
@@ -83,9 +96,13 @@ pub fn simulate_cmd(
     out: Option<&Path>,
     input: Option<InputFormat>,
     screening: &ScreeningArgs,
+    policy: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     // Scenarios first: a bad one fails before lists or orders are read.
-    let scenarios = load_scenarios(scenario_args)?;
+    let mut scenarios = load_scenarios(scenario_args)?;
+    if let Some(path) = policy {
+        apply_policy(&mut scenarios, path)?;
+    }
     let source: &ScreeningSource = &screening.open()?;
     let input = input.unwrap_or(
         if path

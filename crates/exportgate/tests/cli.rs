@@ -694,7 +694,11 @@ fn issue15_item1_lists_import_refuses_shrunken_or_older_lists_and_check_warns_wh
 /// shell's code for a broken pipe, never with a panic.
 #[test]
 fn listings_stop_quietly_when_the_reader_goes_away() {
-    for args in [&["regimes"][..], &["tags"], &["regimes", "--format", "json"]] {
+    for args in [
+        &["regimes"][..],
+        &["tags"],
+        &["regimes", "--format", "json"],
+    ] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_exportgate"))
             .args(args)
             .stdin(Stdio::null())
@@ -711,6 +715,10 @@ fn listings_stop_quietly_when_the_reader_goes_away() {
             "{args:?}: exit {code:?}, stderr: {}",
             stderr(&out)
         );
-        assert!(!stderr(&out).contains("panicked"), "{args:?}: {}", stderr(&out));
+        assert!(
+            !stderr(&out).contains("panicked"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
     }
 }

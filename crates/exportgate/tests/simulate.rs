@@ -169,3 +169,81 @@ fn a_bad_scenario_exits_2_naming_the_field_before_anything_runs() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("already given"));
 }
+
+/// `simulate --policy FILE` decides every scenario under that due-diligence policy, as
+/// `check --policy` does: H100 orders to the United Kingdom (Country Group A:5) with no
+/// due-diligence facts are reported only under the embedded policy, and held for review
+/// ("due diligence incomplete") under a stricter one that holds everywhere; a bad policy file
+/// is refused with exit code 2 before the book is read.
+#[test]
+fn a_stricter_due_diligence_policy_holds_orders_in_the_simulation() {
+    let d = dir("policy");
+    let book = d.join("gb.jsonl");
+    let lines: Vec<String> = (0..10)
+        .map(|i| {
+            serde_json::json!({"id": format!("gb-{i}"), "date": "2026-03-02",
+                "item": {"chip": "nvidia-h100-sxm"}, "quantity": 8, "destination": "GB",
+                "exporter": {"name": "Acme Systems", "country": "US"},
+                "consignee": {"name": format!("Albion Compute {i} Ltd"), "country": "GB",
+                    "headquarters": "GB", "parent_headquarters": "GB"}})
+            .to_string()
+        })
+        .collect();
+    std::fs::write(&book, lines.join("\n") + "\n").unwrap();
+    let strict = d.join("strict.json");
+    std::fs::write(
+        &strict,
+        r#"{"summary": "hold everywhere", "hold": [{"id": "strict.everywhere",
+            "title": "any 3A090.a item anywhere", "citation": "test policy",
+            "when": {"items": {"eccns": ["3A090.a"]}, "destination": {"all": true}}}]}"#,
+    )
+    .unwrap();
+    let held = |extra: &[&str]| -> (u64, u64) {
+        let mut args = vec![
+            "simulate",
+            book.to_str().unwrap(),
+            "--scenario",
+            "current",
+            "--screened-externally",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let o = exportgate(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let by = &v["scenarios"][0]["by_outcome"];
+        (
+            by["hold_for_review"]["orders"].as_u64().unwrap(),
+            by["no_license_required"]["orders"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(
+        held(&[]),
+        (0, 10),
+        "reported only under the embedded policy"
+    );
+    assert_eq!(
+        held(&["--policy", strict.to_str().unwrap()]),
+        (10, 0),
+        "held under the stricter policy"
+    );
+
+    let bad = d.join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"hold": [{"id": "x", "title": "t", "citation": "c",
+            "when": {"destination": {"groups": ["Z:9"]}}}]}"#,
+    )
+    .unwrap();
+    let o = exportgate(&[
+        "simulate",
+        "/no/such/book.jsonl",
+        "--policy",
+        bad.to_str().unwrap(),
+        "--screened-externally",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("unknown country group `Z:9`"), "{err}");
+}
