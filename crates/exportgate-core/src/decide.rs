@@ -2025,6 +2025,11 @@ pub struct LicenceUse {
 }
 
 impl Decision {
+    /// The decision names this licence exception (by its wire name in `exception`).
+    pub fn uses_exception(&self, x: LicenceException) -> bool {
+        self.exception.as_deref() == Some(x.as_str())
+    }
+
     /// The order ships under a licence that covers it with enough balance: the outcome becomes
     /// `licensed`. Only a `license_required` decision can be licensed; a hold stays a hold.
     pub fn licensed(

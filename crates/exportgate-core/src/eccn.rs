@@ -56,6 +56,16 @@ impl Eccn {
         Eccn::ALL.into_iter().find(|e| e.as_str() == text)
     }
 
+    /// The ECCN a paragraph belongs to (`3A090` for `3A090.a`); `None` for `not_3A090` and
+    /// `indeterminate`, which are no ECCN a licence or rule can name.
+    pub const fn heading(self) -> Option<&'static str> {
+        match self {
+            Eccn::E3A090A | Eccn::E3A090B | Eccn::E3A090C => Some("3A090"),
+            Eccn::E4A090A | Eccn::E4A090B => Some("4A090"),
+            Eccn::Not3A090 | Eccn::Indeterminate => None,
+        }
+    }
+
     /// How tightly controlled: used to check that more performance never lowers control.
     pub fn level(self) -> u8 {
         match self {
@@ -70,5 +80,21 @@ impl Eccn {
 impl std::fmt::Display for Eccn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_parse_back_and_paragraphs_have_headings() {
+        for e in Eccn::ALL {
+            assert_eq!(Eccn::parse(e.as_str()), Some(e));
+            match e.heading() {
+                Some(h) => assert!(e.as_str().starts_with(&format!("{h}."))),
+                None => assert!(matches!(e, Eccn::Not3A090 | Eccn::Indeterminate)),
+            }
+        }
     }
 }

@@ -114,8 +114,45 @@ pub fn check_fact_test(t: &FactTest) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "fact `{}`: value {} does not fit a {kind} fact with `{:?}`",
-            t.fact, t.value, t.op
+            "fact `{}`: value {} does not fit a {kind} fact with `{}`",
+            t.fact,
+            t.value,
+            t.op.as_str()
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fact_op_wire_names_are_the_data_names() {
+        for op in FactOp::ALL {
+            assert_eq!(serde_json::to_value(op).unwrap(), op.as_str());
+            let back: FactOp = serde_json::from_value(op.as_str().into()).unwrap();
+            assert_eq!(back, op);
+        }
+    }
+
+    #[test]
+    fn a_misfit_value_is_named_with_the_wire_name_of_its_comparison() {
+        let t = FactTest {
+            fact: "prior_orders".into(),
+            op: FactOp::AtLeast,
+            value: serde_json::json!("three"),
+        };
+        assert_eq!(
+            check_fact_test(&t).unwrap_err(),
+            "fact `prior_orders`: value \"three\" does not fit a number fact with `at_least`"
+        );
+        let t = FactTest {
+            fact: "online_presence".into(),
+            op: FactOp::NotEquals,
+            value: serde_json::json!(["none"]),
+        };
+        assert!(check_fact_test(&t)
+            .unwrap_err()
+            .ends_with("with `not_equals`"));
     }
 }

@@ -284,6 +284,30 @@ pub enum FactOp {
 }
 
 impl FactOp {
+    /// Every comparison, in the order the data's schema names them.
+    pub const ALL: [FactOp; 7] = [
+        FactOp::Equals,
+        FactOp::NotEquals,
+        FactOp::In,
+        FactOp::AtLeast,
+        FactOp::Below,
+        FactOp::OnOrAfter,
+        FactOp::Before,
+    ];
+
+    /// The wire name (`equals`, `at_least`, ...): the `op` of a fact test in regime data.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            FactOp::Equals => "equals",
+            FactOp::NotEquals => "not_equals",
+            FactOp::In => "in",
+            FactOp::AtLeast => "at_least",
+            FactOp::Below => "below",
+            FactOp::OnOrAfter => "on_or_after",
+            FactOp::Before => "before",
+        }
+    }
+
     /// The comparison in words, before the value the rule names ("at least").
     pub fn phrase(self) -> &'static str {
         match self {

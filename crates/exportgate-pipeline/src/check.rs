@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use exportgate_core::concepts::LicenceException;
 use exportgate_core::{Decision, NoQuotas, Order, Outcome};
 use exportgate_ledger::{LedgerStore, StoreError};
 use rayon::prelude::*;
@@ -50,7 +51,7 @@ impl CheckRun {
             &order.consignee.name,
             order.date.year(),
         );
-        if d.exception.as_deref() == Some("LPP") {
+        if d.uses_exception(LicenceException::Lpp) {
             used - d.tpp_counted
         } else {
             used

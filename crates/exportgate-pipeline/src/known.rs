@@ -9,15 +9,6 @@ use exportgate_ledger::KnownIds;
 /// `countries.json`.
 pub struct CatalogIds<'a>(pub &'a Ruleset);
 
-/// The ECCNs a licence may name as an item.
-const ECCNS: [Eccn; 5] = [
-    Eccn::E3A090A,
-    Eccn::E3A090B,
-    Eccn::E3A090C,
-    Eccn::E4A090A,
-    Eccn::E4A090B,
-];
-
 impl KnownIds for CatalogIds<'_> {
     fn is_known_item(&self, item: &str) -> bool {
         if self.0.catalog.get(item).is_some()
@@ -25,10 +16,13 @@ impl KnownIds for CatalogIds<'_> {
         {
             return true;
         }
-        ECCNS.iter().any(|e| e.as_str().eq_ignore_ascii_case(item))
-            || ["3A090", "4A090"]
-                .iter()
-                .any(|e| e.eq_ignore_ascii_case(item))
+        // The ECCN paragraphs the engine classifies to and their headings, from the one
+        // definition of the ECCNs (`not_3A090` and `indeterminate` have no heading).
+        Eccn::ALL.into_iter().any(|e| {
+            e.heading().is_some_and(|heading| {
+                e.as_str().eq_ignore_ascii_case(item) || heading.eq_ignore_ascii_case(item)
+            })
+        })
     }
 
     fn is_known_country(&self, country: &str) -> bool {
@@ -49,6 +43,8 @@ mod tests {
         assert!(ids.is_known_item("3A090.a"));
         assert!(ids.is_known_item("4A090"));
         assert!(!ids.is_known_item("not_3A090"));
+        assert!(!ids.is_known_item("indeterminate"));
+        assert!(ids.is_known_item("4a090.B"));
         assert!(!ids.is_known_item("acme-x9"));
         // An ECCN the engine never classifies to is not an item a licence can name.
         assert!(!ids.is_known_item("5A002"));

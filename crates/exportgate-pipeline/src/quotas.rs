@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use chrono::Datelike;
+use exportgate_core::concepts::LicenceException;
 use exportgate_core::{Decision, Order, QuotaView};
 use exportgate_ledger::{AccountSpec, LedgerStore, StoreError};
 
@@ -18,7 +19,7 @@ use crate::identity::consignee_key;
 /// Whether a first-pass decision depends on the lines before it: it consulted a per-consignee
 /// quota, or it uses License Exception LPP, which adds to one.
 pub fn depends_on_earlier_lines(d: &Decision) -> bool {
-    d.quota_checked || d.exception.as_deref() == Some("LPP")
+    d.quota_checked || d.uses_exception(LicenceException::Lpp)
 }
 
 /// LPP TPP used so far in a run, by consignee identity and calendar year.
@@ -37,7 +38,7 @@ impl QuotaView for LppTally {
 impl LppTally {
     /// Counts a decision that ships under License Exception LPP.
     pub fn record(&mut self, consignee: &str, d: &Decision) {
-        if d.exception.as_deref() == Some("LPP") {
+        if d.uses_exception(LicenceException::Lpp) {
             *self
                 .0
                 .entry((consignee_key(consignee), d.date.year()))

@@ -29,6 +29,7 @@
 use std::collections::HashSet;
 
 use chrono::Datelike;
+use exportgate_core::concepts::LicenceException;
 use exportgate_core::reason::Reason;
 use exportgate_core::{Decision, ListHit, NoQuotas, Order, Outcome};
 use exportgate_ledger::account::LPP_TPP_PER_YEAR;
@@ -308,7 +309,7 @@ impl<'o> Shipment<'o> {
 
     fn uses_lpp(&self) -> bool {
         self.first.outcome == Outcome::LicenseException
-            && self.first.exception.as_deref() == Some("LPP")
+            && self.first.uses_exception(LicenceException::Lpp)
             && counted_tpp(&self.first) > 0
     }
 
@@ -399,7 +400,7 @@ impl GroupPlan<'_, '_> {
             let again = self.again(i, before)?;
             let (order, year) = (s.order, s.order.date.year());
             let s = &mut self.shipments[i];
-            if again.exception.as_deref() == Some("LPP") {
+            if again.uses_exception(LicenceException::Lpp) {
                 s.d = again;
             }
             s.d.reasons.push(Reason::new(
@@ -425,10 +426,10 @@ impl GroupPlan<'_, '_> {
         // The ledger refused: decide again with its usage; fail closed if the engine would
         // still grant LPP (rounding), by deciding with the cap used up.
         let mut again = self.again(i, used as f64)?;
-        if again.exception.as_deref() == Some("LPP") {
+        if again.uses_exception(LicenceException::Lpp) {
             again = self.again(i, LPP_TPP_PER_YEAR as f64)?;
         }
-        if again.exception.as_deref() == Some("LPP") {
+        if again.uses_exception(LicenceException::Lpp) {
             return Err(LineError {
                 line: s.line,
                 id: Some(s.order.id.clone()),
