@@ -309,7 +309,7 @@ fn ic_acs_2022(
         }
         Some(io) if io >= *a_interconnect_gbs_min => {
             reasons.push(Reason::new("3A090.a", c, format!("{tt} ≥ {} and interconnect {} GB/s ≥ {} GB/s: 3A090.a (October 2022 thresholds)", num(*a_tpp_min), num(io), num(*a_interconnect_gbs_min))));
-            out.done(Eccn::E3A090A, Some("3A090.a"), reasons)
+            out.done(Eccn::E3A090A, Some(Eccn::E3A090A.as_str()), reasons)
         }
         Some(io) => {
             reasons.push(Reason::new("3A090", c, format!("{tt} ≥ {} but interconnect {} GB/s < {} GB/s: outside 3A090 (October 2022 thresholds)", num(*a_tpp_min), num(io), num(*a_interconnect_gbs_min))));
@@ -615,7 +615,11 @@ fn classify_hbm(item: ItemRef, ctx: &Context, params: &Params) -> Classification
                         if eligible { "eligible" } else { "not eligible" }
                     ),
                 ));
-                (Eccn::E3A090C, Some("3A090.c".to_string()), Some(eligible))
+                (
+                    Eccn::E3A090C,
+                    Some(Eccn::E3A090C.as_str().to_string()),
+                    Some(eligible),
+                )
             } else {
                 reasons.push(Reason::new(
                     "3A090.c",
@@ -695,11 +699,8 @@ fn classify_computer(
         Eccn::Not3A090 => "no IC it carries meets 3A090.a or .b: outside 4A090",
         _ => "an IC it carries is indeterminate: classification indeterminate",
     };
-    let para = match eccn {
-        Eccn::E4A090A => Some("4A090.a".to_string()),
-        Eccn::E4A090B => Some("4A090.b".to_string()),
-        _ => None,
-    };
+    // The paragraph is the ECCN's own wire name (`4A090.a`, `4A090.b`).
+    let para = matches!(eccn, Eccn::E4A090A | Eccn::E4A090B).then(|| eccn.as_str().to_string());
     reasons.push(Reason::new(
         para.clone().unwrap_or_else(|| "4A090".into()),
         citation,
