@@ -93,6 +93,17 @@ pub enum ItemKind {
     Computer,
 }
 
+impl ItemKind {
+    /// The wire name (`ic`, `hbm`, `computer`), as item specs and listings write it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Ic => "ic",
+            ItemKind::Hbm => "hbm",
+            ItemKind::Computer => "computer",
+        }
+    }
+}
+
 /// One line of a computer's bill of ICs: a catalog id or an inline spec, and a count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -365,4 +376,16 @@ fn json_error_field(e: &serde_json::Error) -> String {
         .filter(|_| msg.contains("field"))
         .unwrap_or("line")
         .to_string()
+}
+
+#[cfg(test)]
+mod item_kind_tests {
+    use super::*;
+
+    #[test]
+    fn item_kind_wire_names_are_the_data_names() {
+        for k in [ItemKind::Ic, ItemKind::Hbm, ItemKind::Computer] {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
 }

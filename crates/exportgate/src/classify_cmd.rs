@@ -32,12 +32,16 @@ pub fn chips(rs: &Ruleset, format: TextOrJson) -> anyhow::Result<ExitCode> {
         TextOrJson::Text => {
             outln!("{:<24} {:<10} {:<12} NAME", "ID", "KIND", "CONFIDENCE")?;
             for e in rs.catalog.entries() {
-                let kind = format!("{:?}", e.spec.kind).to_lowercase();
+                let kind = e.spec.kind.as_str();
                 outln!(
                     "{:<24} {:<10} {:<12} {}",
                     e.id,
                     kind,
-                    format!("{:?} {}", e.meta.confidence.tag(), e.meta.confidence.name()),
+                    format!(
+                        "{} {}",
+                        e.meta.confidence.tag().as_str(),
+                        e.meta.confidence.name()
+                    ),
                     e.spec.name
                 )?;
             }
