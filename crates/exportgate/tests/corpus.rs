@@ -249,6 +249,48 @@ fn mismatches(decision: &Value, expect: &Value) -> Vec<String> {
     bad
 }
 
+/// The corpus has one source of truth: the case tables of `tests/corpus/gen/decisions.py`.
+/// Every JSON file is exactly what the script writes, and it writes no file that is not
+/// committed; a hand edit to a JSON file, or a table changed without regenerating, fails here.
+#[test]
+fn the_corpus_files_are_what_the_generator_writes() {
+    let out = tempfile::tempdir().unwrap();
+    let run = Command::new("python3")
+        .arg(corpus_dir().join("../gen/decisions.py"))
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .expect("python3 runs tests/corpus/gen/decisions.py");
+    assert!(
+        run.status.success(),
+        "the generator failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let names = |dir: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".json"))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        names(&corpus_dir()),
+        names(out.path()),
+        "the committed corpus files and the generator's differ"
+    );
+    for name in names(out.path()) {
+        let made = std::fs::read(out.path().join(&name)).unwrap();
+        let committed = std::fs::read(corpus_dir().join(&name)).unwrap();
+        assert!(
+            made == committed,
+            "tests/corpus/decisions/{name} is not what tests/corpus/gen/decisions.py writes: \
+             edit the case tables there and run `python3 tests/corpus/gen/decisions.py`"
+        );
+    }
+}
+
 #[test]
 fn corpus_has_at_least_eighty_cases() {
     assert!(load_cases().len() >= 80);

@@ -1,10 +1,16 @@
 """Writes the decision corpus (tests/corpus/decisions/*.json) from compact case tables.
 
-The JSON files are the corpus; this script is how they were written. Edit a table here and
-run `python3 tests/corpus/gen/decisions.py`, or edit the JSON directly.
+The tables here are the corpus' one source of truth; the JSON files are what this script
+writes, and `cargo test -p exportgate --test corpus` fails when they differ from it. To change
+a case, edit its table and run `python3 tests/corpus/gen/decisions.py` (`--out DIR` writes
+the files elsewhere).
 """
-import json, os
+import argparse, json, os
 OUT=os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
+_args=argparse.ArgumentParser(description=__doc__.splitlines()[0])
+_args.add_argument('--out', default=os.path.join(OUT, 'decisions'), help='directory to write the JSON files to')
+DEST=_args.parse_args().out
+os.makedirs(DEST, exist_ok=True)
 
 def party(name, country, hq=None, parent=None, **kw):
     p={"name": name, "country": country, "headquarters": hq or country, "parent_headquarters": parent or hq or country}
@@ -30,7 +36,7 @@ KNOWN_CUSTOMER={"customer_since": "2019-03-01", "prior_orders": 12, "business_hi
 # train no model.
 NO_TRAINING={"tier3-china-denial", "uae-tier2-lpp-replaces-country-scope"}
 KNOWN_CASES=NO_TRAINING|set(['b200-china-above-ceiling', 'cambodia-2025-11-06-last-day-in-d5', 'cambodia-2025-11-07-left-d5', 'cambodia-2026-01-15-out-of-d5-under-the-note', 'cambodia-after-leaving-d5', 'end-use-tag-declared-descriptive-accepted', 'end-use-tag-known-training-wmd-after-fix', 'entity-list-blocks-nac', 'entity-list-end-user-behind-clean-consignee', 'h100-uae-after-move-to-a5', 'h100-uae-day-before-move', 'h200-china-day-before-rule', 'h200-china-exporter-unknown-stays-denial', 'h200-china-from-us-case-by-case', 'h200-china-from-us-stated-civil-end-use', 'h200-china-reexport-from-singapore', 'h200-chinese-parent-located-abroad', 'h200-macau-from-us', 'licence-covers-consignee-written-otherwise', 'licence-for-another-consignee', 'licence-too-small-for-the-order', 'mi308x-china', 'mi308x-china-after-august-licences', 'mi325x-china-from-us-case-by-case', 'mi355x-china-above-ceiling', 'rtx-pro-6000-china-figures-published', 'tier3-china-denial', 'training-military-intelligence-china', 'training-wmd-blocks-nac', 'training-wmd-end-user-headquartered-in-china', 'uae-tier2-lpp-replaces-country-scope'])
-def case(file, name, o, expect, regimes=None, before=None, note=None, parties=None):
+def case(file, name, o, expect, regimes=None, before=None, note=None, parties=None, ledger=None):
     if name in KNOWN_CASES:
         for x in (before or [])+[o]:
             x['due_diligence']={**KNOWN_CUSTOMER, **x.get('due_diligence', {})}
@@ -39,6 +45,7 @@ def case(file, name, o, expect, regimes=None, before=None, note=None, parties=No
     if note: c["note"]=note
     if regimes: c["regimes"]=regimes
     if parties: c["parties"]=parties
+    if ledger: c["ledger"]=ledger
     if before: c["orders"]=before+[o]
     else: c["order"]=o
     c["expect"]=expect
@@ -245,7 +252,7 @@ case(f,'ownership-checked-minority', order('f5','2026-11-23','nvidia-l2','DE',co
 case(f,'aggregated-listed-owners', order('f6','2025-10-01','nvidia-l2','DE',consignee=party("Hanseatic Compute GmbH","DE",owners=[{"name":"A","percent":30,"listed":"EL"},{"name":"B","percent":25,"listed":"MEU"}])), {"outcome":"license_required","rules":["affiliates-2025.ownership"]})
 
 for f,cases in files.items():
-    path=os.path.join(OUT,'decisions',f+'.json')
+    path=os.path.join(DEST,f+'.json')
     json.dump({"cases":cases}, open(path,'w'), indent=1, ensure_ascii=False)
     open(path,'a').write('\n')
 
@@ -274,7 +281,7 @@ DATES="Issue 15 item 2: the rules cover order dates from 2022-01-01 to the horiz
 case(f,'order-dated-2018-before-rules-rejected', order('s16','2018-06-01','nvidia-l2','CN',consignee=party("Sugon Information Industry Co., Ltd.","CN")), {"error":{"field":"date","message_contains":["2018-06-01","2022-01-01","2030-12-31"]}}, note=DATES+".")
 case(f,'order-dated-after-horizon-rejected', order('s17','2031-01-01','nvidia-l2','CN',consignee=party("Huawei Technologies Co., Ltd.","CN")), {"error":{"field":"date","message_contains":["2031-01-01","2030-12-31"]}}, note=DATES+".")
 for f,cases in files.items():
-    path=os.path.join(OUT,'decisions',f+'.json')
+    path=os.path.join(DEST,f+'.json')
     json.dump({"cases":cases}, open(path,'w'), indent=1, ensure_ascii=False)
     open(path,'a').write('\n')
 print('screening', len(files['screening']))
@@ -346,7 +353,7 @@ case(f,'foundry-2028-without-hbm-only-30-billion', packaged(order('fd14','2028-0
 case(f,'foundry-2029-without-hbm-40-billion', packaged(order('fd15','2029-03-01',None,'DE',spec=fab_spec(39,hbm=False),exporter=FAB,end_use=INF,consignee=party('Customer DE','DE',ownership_checked=True)),'approved_osat'), {"outcome":"no_license_required","not_rules":["foundry-2025.presumption"]}, note=NOTE1+". 39 billion < 40 billion for a package without HBM 'completed in 2029 or thereafter', attested by an approved OSAT.")
 case(f,'foundry-transistor-count-unknown-presumed', order('fd16','2025-06-01',None,'DE',spec={k:v for k,v in fab_spec(30).items() if k!='transistors_billion'},exporter=FAB,end_use=INF), {"outcome":"license_required","rules":["foundry-2025.presumption"]}, note="Note 1.d to 3A090.a (90 FR 5298): where the aggregated approximated transistor count cannot be confirmed by the front-end fabricator or an approved OSAT, the IC is presumed 3A090.a; issue 13 item 5.")
 for f,cases in files.items():
-    path=os.path.join(OUT,'decisions',f+'.json')
+    path=os.path.join(DEST,f+'.json')
     json.dump({"cases":cases}, open(path,'w'), indent=1, ensure_ascii=False)
     open(path,'a').write('\n')
 print('red flags', len(files['red-flags']))
@@ -385,7 +392,26 @@ case(f,'h100-germany-a5-reports-only', h100('k10','2026-03-02','DE',party("Munic
 case(f,'h100-malaysia-before-guidance-no-flags', h100('k11','2025-05-12','MY',party("Penang Compute Sdn Bhd","MY")), {"outcome":"no_license_required","not_rules":["dd-policy.advanced-outside-a5-a6"]}, note=DDP+". Before 13 May 2025 there are no diversion red flags to leave unknown.")
 case(f,'unknown-party-id-rejected', h100('k12','2026-03-02','MY',by_id("kyc-none")), {"error":{"field":"consignee.party_id","message_contains":["kyc-none"]}}, note="An order naming a party record that does not exist is rejected, naming the field (fail closed).")
 for f,cases in files.items():
-    path=os.path.join(OUT,'decisions',f+'.json')
+    path=os.path.join(DEST,f+'.json')
     json.dump({"cases":cases}, open(path,'w'), indent=1, ensure_ascii=False)
     open(path,'a').write('\n')
 print('due diligence', len(files['due-diligence']))
+
+# --- the ledger: licences on the ledger and LPP counted against what was shipped
+files.clear()
+f='ledger'
+def licence(number, consignee, units):
+    return {"number": number, "holder": "Acme Systems", "items": ["nvidia-h100-sxm"], "destinations": ["AE"], "consignees": [consignee], "units": units, "valid_from": "2025-01-01", "valid_to": "2027-12-31"}
+H100='nvidia-h100-sxm'
+case(f,'licence-covers-consignee-written-otherwise', order('k1','2025-06-01',H100,'AE',qty=2,consignee=party("FALCON   compute llc","AE")), {"outcome":"licensed","licence":"LC-1","rules":["licence"]}, note="A licence on the ledger covers an H100 order to the UAE (15 CFR 742.6(a)(6)(iii) requires one; 15 CFR 750.7 licences): the consignee is written in other case and spacing, which is the same consignee (exportgate_pipeline::identity).", ledger={"licences":[licence("LC-1","Falcon Compute LLC",10)]})
+case(f,'licence-too-small-for-the-order', order('k2','2025-06-01',H100,'AE',qty=5,consignee=party("Oasis Data Centre LLC","AE")), {"outcome":"license_required","rules":["licence"]}, note="The licence covers the consignee and item but only 1 unit: the order stays license_required with the licence's numbers (15 CFR 750.7).", ledger={"licences":[licence("LC-2","Oasis Data Centre LLC",1)]})
+case(f,'licence-for-another-consignee', order('k3','2025-06-01',H100,'AE',qty=1,consignee=party("Desert Cloud LLC Dubai","AE")), {"outcome":"license_required"}, note="A licence for another consignee does not cover the order (15 CFR 750.7: a licence authorises the parties it names).", ledger={"licences":[licence("LC-3","Desert Cloud LLC",10)]})
+AID=["ai-diffusion-2025"]
+case(f,'lpp-used-on-ledger-near-the-cap', order('k4','2025-07-01',H100,'IN',qty=100,consignee=party("BHARAT ai  pvt ltd","IN")), {"outcome":"license_required","rules":["LE-LPP.quota"]}, regimes=AID, note="AI Diffusion (90 FR 4544, 15 CFR 740.29 LPP): 26,900,000 TPP per consignee per calendar year. 1,650 H100s (26,121,480 TPP) were shipped under LPP and recorded on the ledger; 100 more (1,583,120 TPP) would pass the cap, so LPP is refused, whatever the spelling of the consignee.", ledger={"shipped":[order('k4-shipped','2025-06-01',H100,'IN',qty=1650,consignee=party("Bharat AI Pvt Ltd","IN"))]})
+case(f,'lpp-used-on-ledger-under-the-cap', order('k5','2025-07-01',H100,'IN',qty=100,consignee=party("Mumbai Compute Pvt Ltd","IN")), {"outcome":"license_exception","exception":"LPP"}, regimes=AID, note="AI Diffusion LPP (15 CFR 740.29): 1,000 H100s (15,831,200 TPP) on the ledger plus 100 (1,583,120) stays within 26,900,000 TPP: LPP.", ledger={"shipped":[order('k5-shipped','2025-06-01',H100,'IN',qty=1000,consignee=party("Mumbai Compute Pvt Ltd","IN"))]})
+case(f,'lpp-in-run-tally-across-spellings', order('k6b','2025-06-02',H100,'IN',qty=1000,consignee=party("chennai ai labs  PVT LTD","IN")), {"outcome":"license_required","rules":["LE-LPP.quota"]}, regimes=AID, before=[order('k6a','2025-06-01',H100,'IN',qty=1000,consignee=party("Chennai AI Labs Pvt Ltd","IN"))], note="AI Diffusion LPP (15 CFR 740.29): two orders in one book to one consignee written two ways count against one cap: 1,000 H100s then 1,000 more (31,662,400 TPP in all) pass 26,900,000.")
+for f,cases in files.items():
+    path=os.path.join(DEST,f+'.json')
+    json.dump({"cases":cases}, open(path,'w'), indent=1, ensure_ascii=False)
+    open(path,'a').write('\n')
+print('ledger', len(files['ledger']))
