@@ -1,8 +1,14 @@
 //! The web page end to end in Debian's headless Chromium, driven by playwright-core
 //! (`tests/browser/review.mjs`) against the real `exportgate serve` binary. Screenshots of
 //! each page are kept in `target/screenshots/`. Needs `scripts/browser-setup.sh` (Chromium,
-//! Node.js and `npm ci` in `tests/browser`), which `scripts/test.sh` runs first.
+//! Node.js and `npm ci` in `tests/browser`), which `scripts/test.sh` runs first. One test
+//! binary for the page: the review queue here, the know-your-customer views in `kyc_page`,
+//! the revenue-share report in `revenue_page`.
 
+#[path = "browser/kyc_page.rs"]
+mod kyc_page;
+#[path = "browser/revenue_page.rs"]
+mod revenue_page;
 mod server_util;
 
 use std::path::PathBuf;

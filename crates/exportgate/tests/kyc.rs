@@ -7,6 +7,8 @@
 //! `--policy FILE` replaces the embedded due-diligence policy.
 
 mod server_util;
+#[path = "kyc/watch.rs"]
+mod watch;
 
 use std::path::Path;
 use std::process::Command;

@@ -4,6 +4,10 @@
 //! licence's 100 units, nor (issue 21 item 2) a licence's 50% volume cap of a recorded US flow;
 //! `flows add|list`.
 
+mod server_util;
+#[path = "ledger/volume_cap_http.rs"]
+mod volume_cap_http;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

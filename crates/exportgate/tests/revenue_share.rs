@@ -4,6 +4,10 @@
 //! `report revenue-share` read the accruals back; a `ship` killed with SIGKILL loses no
 //! accrual of an order it acknowledged.
 
+#[path = "revenue_share/http.rs"]
+mod http;
+mod server_util;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -3,12 +3,10 @@
 //! matching the sum of its orders' shares and the CLI's report, `GET /v1/licences/{number}`
 //! shows them per quarter, and the report is in the OpenAPI document.
 
-mod server_util;
-
 use std::process::Command;
 
+use crate::server_util::Server;
 use serde_json::{json, Value};
-use server_util::Server;
 
 fn h20(id: &str, date: &str, value_usd: Option<f64>) -> Value {
     let mut o = json!({"id": id, "date": date, "item": {"chip": "nvidia-h20"}, "quantity": 8,

@@ -3,10 +3,8 @@
 //! exactly as the CLI does (same pipeline) and ships within it, an order to the US raises the
 //! flow, `GET /v1/flows` reads it back, and both routes are in the OpenAPI document.
 
-mod server_util;
-
+use crate::server_util::Server;
 use serde_json::{json, Value};
-use server_util::Server;
 
 fn h200(id: &str, destination: &str, quantity: u64) -> Value {
     json!({"id": id, "date": "2026-03-02", "item": {"chip": "nvidia-h200"}, "quantity": quantity,

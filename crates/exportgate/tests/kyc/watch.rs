@@ -6,14 +6,12 @@
 //! The PostgreSQL test needs `EXPORTGATE_TEST_POSTGRES_URL` (set by `.ci/postgres.sh`); without
 //! it the test says so and skips.
 
-mod server_util;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::server_util::{csl, Server};
 use serde_json::{json, Value};
-use server_util::{csl, Server};
 
 fn exe() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_exportgate"));
@@ -192,7 +190,7 @@ impl Srv {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start exportgate serve");
-        let base = server_util::listening_on(&mut child);
+        let base = crate::server_util::listening_on(&mut child);
         Srv { child, base }
     }
 }

@@ -3,13 +3,11 @@
 //! headless Chromium (`tests/browser/revenue.mjs`), shows the quarter's total and one row per
 //! order. Needs `scripts/browser-setup.sh`, like `tests/browser.rs`.
 
-mod server_util;
-
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::server_util::Server;
 use serde_json::json;
-use server_util::Server;
 
 #[test]
 fn the_revenue_share_report_opens_in_the_web_page() {

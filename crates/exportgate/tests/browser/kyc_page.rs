@@ -4,13 +4,11 @@
 //! is decided again; the party's page shows its facts, their age and its orders. Needs
 //! `scripts/browser-setup.sh`, like `browser.rs`.
 
-mod server_util;
-
 use std::path::PathBuf;
 use std::process::Command;
 
+use crate::server_util::Server;
 use serde_json::json;
-use server_util::Server;
 
 #[test]
 fn held_case_completes_the_party_record_in_headless_chromium() {
