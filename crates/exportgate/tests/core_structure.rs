@@ -2,14 +2,87 @@
 //! that imports it back (the import graph, built from the `crate::…` paths of the non-test
 //! code, has no cycle), and no function in the core's sources is longer than 120 lines.
 //!
-//! Repeated blocks of six or more lines are checked with the `duplicates` tool where it is
-//! installed (see ARCHITECTURE.md); this test does not need it.
+//! And no block of six or more lines is repeated in the core's non-test code, to the letter
+//! (white space aside; comments, attributes, `use` lines and lines of punctuation alone do
+//! not count).
 //!
 //! It lives outside the core because the core's own tests may not read files (its
 //! `clippy.toml`). Run: `cargo test -p exportgate --test core_structure`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+/// The fewest lines a repeated block must have to be reported.
+const MIN_REPEAT: usize = 6;
+
+/// The lines that count for repeats, as (line number, text with white space folded): the
+/// non-test code without blank lines, comment lines, attributes (`#[...]`, over several lines
+/// too), `use` lines and lines of punctuation alone (`}`, `});`, `..`).
+fn counted_lines(text: &str) -> Vec<(usize, String)> {
+    let text = match text.find("#[cfg(test)]") {
+        Some(at) => &text[..at],
+        None => text,
+    };
+    let mut out = Vec::new();
+    let mut in_attribute = 0i32;
+    for (i, line) in text.lines().enumerate() {
+        let folded = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        if in_attribute > 0 || folded.starts_with("#[") {
+            in_attribute += folded.matches('[').count() as i32 - folded.matches(']').count() as i32;
+            continue;
+        }
+        let punctuation_only = folded.chars().all(|c| "{}()[];,. ".contains(c));
+        if punctuation_only
+            || folded.starts_with("//")
+            || folded.starts_with("use ")
+            || folded.starts_with("pub use ")
+        {
+            continue;
+        }
+        out.push((i + 1, folded));
+    }
+    out
+}
+
+/// Blocks of [`MIN_REPEAT`] counted lines that stand in more than one place, each as the
+/// places (`file:line`) where it starts; overlapping windows of one long repeat are reported
+/// once, by its first window.
+fn repeats(files: &[(String, String)]) -> Vec<Vec<String>> {
+    let mut seen: BTreeMap<Vec<&str>, Vec<(usize, usize)>> = BTreeMap::new();
+    let counted: Vec<Vec<(usize, String)>> =
+        files.iter().map(|(_, text)| counted_lines(text)).collect();
+    for (f, lines) in counted.iter().enumerate() {
+        for k in 0..lines.len().saturating_sub(MIN_REPEAT - 1) {
+            let key: Vec<&str> = lines[k..k + MIN_REPEAT]
+                .iter()
+                .map(|(_, s)| s.as_str())
+                .collect();
+            seen.entry(key).or_default().push((f, k));
+        }
+    }
+    let mut reported: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let mut out = Vec::new();
+    let mut groups: Vec<&Vec<(usize, usize)>> = seen.values().filter(|v| v.len() > 1).collect();
+    groups.sort();
+    for places in groups {
+        // A window that continues a reported one (the next window of the same repeat).
+        if places
+            .iter()
+            .all(|&(f, k)| k > 0 && reported.contains(&(f, k - 1)))
+        {
+            reported.extend(places.iter().copied());
+            continue;
+        }
+        reported.extend(places.iter().copied());
+        out.push(
+            places
+                .iter()
+                .map(|&(f, k)| format!("{}.rs:{}", files[f].0, counted[f][k].0))
+                .collect(),
+        );
+    }
+    out
+}
 
 /// The longest a function of the core may be, in lines from `fn` to its closing brace.
 const MAX_FN_LINES: usize = 120;
@@ -434,6 +507,21 @@ fn no_function_of_the_core_is_over_120_lines() {
     );
 }
 
+#[test]
+fn no_block_of_six_lines_is_repeated_in_the_core() {
+    let found = repeats(&sources());
+    assert!(
+        found.is_empty(),
+        "blocks of {MIN_REPEAT} or more lines repeated in exportgate-core (put them in one \
+         function or type):\n{}",
+        found
+            .iter()
+            .map(|places| format!("  {}", places.join(" = ")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
 /// The checks themselves: a cycle is found and reported, imports in groups and through the
 /// crate root's re-exports count, comments and strings do not, and a long function is seen.
 #[test]
@@ -464,4 +552,18 @@ fn the_checks_see_what_they_should() {
     let long = format!("fn short() {{\n}}\nfn long<'a>(x: &'a str) -> Vec<u8> {{\n{body}}}\n");
     let found = long_functions(&code_only(&long), MAX_FN_LINES);
     assert_eq!(found, [("long".to_string(), 3, 132)]);
+
+    // Seven repeated lines are one repeat; attributes, comments and braces do not count.
+    let block: String = (0..7)
+        .map(|i| format!("    let v{i} = f({i});\n"))
+        .collect();
+    let a = format!("fn a() {{\n{block}}}\n");
+    let b = format!("#[inline]\nfn b() {{\n    // note\n{block}}}\n#[cfg(test)]\nmod tests {{}}\n");
+    let found = repeats(&[("a".into(), a.clone()), ("b".into(), b)]);
+    assert_eq!(found, [vec!["a.rs:2".to_string(), "b.rs:4".to_string()]]);
+    let derive =
+        "#[derive(\n    Debug,\n    Clone,\n    Copy,\n    PartialEq,\n    Eq,\n    Hash,\n)]\n";
+    let found = repeats(&[("c".into(), derive.into()), ("d".into(), derive.into())]);
+    assert!(found.is_empty(), "{found:?}");
+    assert!(repeats(&[("a".into(), a)]).is_empty());
 }
