@@ -663,18 +663,6 @@ impl ScreeningArgs {
     }
 }
 
-/// The default SQLite database (for `serve` and `keys` without `--db`):
-/// `$EXPORTGATE_DB` (a path or `sqlite://PATH`), else `exportgate.sqlite` in the user's data
-/// directory (also when `$EXPORTGATE_DB` is a PostgreSQL URL). Only the binary reads the
-/// environment.
-pub fn default_db() -> Option<PathBuf> {
-    match db::DbUrl::resolve(None) {
-        Ok(Some(db::DbUrl::Sqlite(p))) => Some(p),
-        Ok(_) => db::data_dir_db(),
-        Err(_) => None,
-    }
-}
-
 #[derive(Subcommand, Debug)]
 enum ListsCommand {
     /// Download the official list files (or the given URLs) and store new versions; a failed

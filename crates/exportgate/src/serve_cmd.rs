@@ -10,7 +10,8 @@ use exportgate_server::auth::Role;
 use crate::user;
 
 /// The database from `--db` (`sqlite://PATH`, a path, or a `postgres://` URL, which is
-/// passed on as a path), else the default database.
+/// passed on as a path), else `$EXPORTGATE_DB` (the same forms), else the SQLite file in the
+/// user's data directory.
 pub fn db_path(db: Option<&str>) -> anyhow::Result<PathBuf> {
     match db {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
@@ -23,9 +24,13 @@ pub fn db_path(db: Option<&str>) -> anyhow::Result<PathBuf> {
             }
             Ok(PathBuf::from(p))
         }
-        None => {
-            crate::default_db().ok_or_else(|| user("no data directory; give `--db sqlite://PATH`"))
-        }
+        // `$EXPORTGATE_DB` as every other command reads it: a PostgreSQL URL there is that
+        // database, not the default SQLite file.
+        None => match crate::db::DbUrl::resolve(None)? {
+            Some(crate::db::DbUrl::Sqlite(p)) => Ok(p),
+            Some(crate::db::DbUrl::Postgres(url)) => Ok(PathBuf::from(url)),
+            None => Err(user("no data directory; give `--db sqlite://PATH`")),
+        },
     }
 }
 

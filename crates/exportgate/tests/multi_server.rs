@@ -644,4 +644,17 @@ fn keys_revoke_list_and_expires_on_sqlite() {
             && !err.contains("s3cret"),
         "{err}"
     );
+    // `keys` without `--db` reads `$EXPORTGATE_DB` as every command does: a PostgreSQL URL
+    // there is that database (here unreachable: an error), never a SQLite file instead.
+    let out = exe()
+        .args(["keys", "list"])
+        .env("EXPORTGATE_DB", "postgres://u:s3cret@127.0.0.1:1/x")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("127.0.0.1:1") && !err.contains("s3cret"),
+        "{err}"
+    );
 }
