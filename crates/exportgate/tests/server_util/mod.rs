@@ -98,6 +98,34 @@ impl Server {
             Err(ureq::Error::Status(_, r)) => r,
             Err(e) => panic!("{method} {path}: {e}"),
         };
+        Self::read(resp)
+    }
+
+    /// Like [`Server::call`], but a request the server cut off (it answered before reading the
+    /// whole body and closed the connection: broken pipe or reset on our side) is `Err` with
+    /// the transport error, not a panic. For bodies over the limit, which the server refuses
+    /// without reading them to the end.
+    pub fn try_call(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: &str,
+    ) -> Result<(u16, Value), String> {
+        let mut req = ureq::request(method, &format!("{}{path}", self.base));
+        if let Some(k) = key {
+            req = req.set("Authorization", &format!("Bearer {k}"));
+        }
+        match req
+            .set("Content-Type", "application/json")
+            .send_string(body)
+        {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => Ok(Self::read(r)),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn read(resp: ureq::Response) -> (u16, Value) {
         let status = resp.status();
         let mut text = String::new();
         resp.into_reader().read_to_string(&mut text).unwrap();
