@@ -90,6 +90,32 @@ fn db(e: impl std::fmt::Display) -> StoreError {
     StoreError::Database(e.to_string())
 }
 
+/// The party rows an SQLite query of [`COLUMNS`] returns, decoded.
+fn sqlite_rows(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<PartyRow>, StoreError> {
+    let mut st = conn.prepare(sql).map_err(db)?;
+    let rows = st
+        .query_map(params, |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })
+        .map_err(db)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, rec, at, by, seq) = row.map_err(db)?;
+        out.push(decode(id, &rec, at, by, seq)?);
+    }
+    Ok(out)
+}
+
 fn decode(id: String, record: &str, at: i64, by: String, seq: i64) -> Result<PartyRow, StoreError> {
     Ok(PartyRow {
         record: serde_json::from_str(record)
@@ -230,26 +256,11 @@ impl PartyStore for SqliteStore {
 
     fn parties(&mut self) -> Result<Vec<PartyRow>, StoreError> {
         self.read(|conn| {
-            let mut st = conn
-                .prepare(&format!("SELECT {COLUMNS} FROM parties ORDER BY id"))
-                .map_err(db)?;
-            let rows = st
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, i64>(4)?,
-                    ))
-                })
-                .map_err(db)?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (id, rec, at, by, seq) = row.map_err(db)?;
-                out.push(decode(id, &rec, at, by, seq)?);
-            }
-            Ok(out)
+            sqlite_rows(
+                conn,
+                &format!("SELECT {COLUMNS} FROM parties ORDER BY id"),
+                [],
+            )
         })
     }
 
@@ -276,28 +287,11 @@ impl PartyStore for SqliteStore {
     fn parties_since(&mut self, seq: u64) -> Result<Vec<PartyRow>, StoreError> {
         let seq = i64::try_from(seq).unwrap_or(i64::MAX);
         self.read(|conn| {
-            let mut st = conn
-                .prepare(&format!(
-                    "SELECT {COLUMNS} FROM parties WHERE audit_seq > ?1 ORDER BY audit_seq"
-                ))
-                .map_err(db)?;
-            let rows = st
-                .query_map([seq], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, i64>(4)?,
-                    ))
-                })
-                .map_err(db)?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (id, rec, at, by, seq) = row.map_err(db)?;
-                out.push(decode(id, &rec, at, by, seq)?);
-            }
-            Ok(out)
+            sqlite_rows(
+                conn,
+                &format!("SELECT {COLUMNS} FROM parties WHERE audit_seq > ?1 ORDER BY audit_seq"),
+                [seq],
+            )
         })
     }
 }

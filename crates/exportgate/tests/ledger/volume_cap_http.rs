@@ -28,13 +28,7 @@ fn ship_over_http_keeps_the_volume_cap_and_flows_are_recorded_once() {
         "destinations": ["CN"], "consignees": ["Customer CN"], "units": 1000000,
         "valid_from": "2026-01-15", "valid_to": "2027-12-31",
         "conditions": [{"type": "volume_cap_percent", "value": 50}]});
-    let (s, d) = srv.call(
-        "POST",
-        "/v1/licences",
-        Some(&admin),
-        Some(&licence.to_string()),
-    );
-    assert_eq!(s, 201, "{d}");
+    srv.add_licence(&admin, &licence);
 
     let flow = json!({"product": "NVIDIA-H200", "units": 10000, "date": "2026-02-01",
         "reference": "bol-77"});

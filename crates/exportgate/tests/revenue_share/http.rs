@@ -29,13 +29,7 @@ fn ship_over_http_accrues_and_the_report_matches_its_orders() {
         "destinations": ["CN"], "consignees": ["Customer CN"], "units": 10000,
         "valid_from": "2025-08-01", "valid_to": "2026-12-31",
         "conditions": [{"type": "revenue_share_percent", "value": 15}]});
-    let (s, d) = srv.call(
-        "POST",
-        "/v1/licences",
-        Some(&admin),
-        Some(&licence.to_string()),
-    );
-    assert_eq!(s, 201, "{d}");
+    srv.add_licence(&admin, &licence);
 
     let book = json!([
         h20("h-1", "2025-10-03", Some(100_000.00)),

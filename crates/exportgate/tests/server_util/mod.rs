@@ -61,6 +61,17 @@ impl Server {
     }
 
     /// Create a key with `exportgate keys create` against the server's database.
+    /// Adds a licence through `POST /v1/licences` with an admin's key; it must be created.
+    pub fn add_licence(&self, admin: &str, licence: &Value) {
+        let (s, d) = self.call(
+            "POST",
+            "/v1/licences",
+            Some(admin),
+            Some(&licence.to_string()),
+        );
+        assert_eq!(s, 201, "{d}");
+    }
+
     pub fn key(&self, role: &str, name: &str) -> String {
         let out = Command::new(env!("CARGO_BIN_EXE_exportgate"))
             .args(["keys", "create", "--role", role, "--name", name, "--db"])
