@@ -19,10 +19,8 @@ use crate::country::CountryCode;
 use crate::kyc::{DueDiligenceReport, MissingFacts, PartyUse};
 use crate::order::{FactValue, Order, ResolvedOrder, ResolvedParty};
 use crate::reason::{num, Reason};
-use crate::regime::{
-    Condition, Effect, ExceptionChoice, FactOp, FactTest, ItemSelector, Regime, ReviewPolicy, Rule,
-    Scope, SetExpr, Severity,
-};
+use crate::regime::{Condition, FactOp, FactTest, ReviewPolicy, Severity};
+use crate::rules::{CountrySet, Effect, ExceptionChoice, ItemSelector, RegimeRules, Rule, Scope};
 use crate::ruleset::{Context, Ruleset};
 use crate::screening::{policy_from_text, ListAction, ListHit, Screening, ScreeningRecord};
 use crate::sets::SetWhy;
@@ -256,7 +254,7 @@ impl Facts<'_> {
 /// Is `code` in `set` on `date`? Returns (member, unconfirmed, why).
 fn in_set<'a>(
     rs: &Ruleset,
-    set: &'a SetExpr,
+    set: &'a CountrySet,
     code: &CountryCode,
     date: NaiveDate,
 ) -> (bool, bool, SetWhy<'a>) {
@@ -308,10 +306,7 @@ fn eval_items(f: &Facts, items: &ItemSelector, e: &mut Eval) {
     }
     if !items.eccns.is_empty() {
         let cands = f.class.candidates();
-        let hits = cands
-            .iter()
-            .filter(|c| items.compiled_eccns.contains(c))
-            .count();
+        let hits = cands.iter().filter(|c| items.eccns.contains(c)).count();
         let truth = if hits == cands.len() {
             Tri::Yes
         } else if hits == 0 {
@@ -324,7 +319,17 @@ fn eval_items(f: &Facts, items: &ItemSelector, e: &mut Eval) {
             |w: &mut String| {
                 let _ = match truth {
                     Tri::Yes => write!(w, "item is {}", f.class.eccn),
-                    Tri::No => write!(w, "item is {}, not {}", f.class.eccn, items.eccns.join("/")),
+                    Tri::No => write!(
+                        w,
+                        "item is {}, not {}",
+                        f.class.eccn,
+                        items
+                            .eccns
+                            .iter()
+                            .map(|e| e.as_str())
+                            .collect::<Vec<_>>()
+                            .join("/")
+                    ),
                     Tri::Unknown => write!(
                         w,
                         "item classification is indeterminate (could be {})",
@@ -345,6 +350,7 @@ fn eval_items(f: &Facts, items: &ItemSelector, e: &mut Eval) {
     // `flags` must be true, `not_flags` false; an unknown flag is unknown either way.
     let wanted = items.flags.iter().map(|f| (f, true));
     for (flag, want) in wanted.chain(items.not_flags.iter().map(|f| (f, false))) {
+        let flag = flag.as_str();
         let v = f.class.flags.get(flag);
         let t = match v {
             Some(b) => tri(b == want),
@@ -872,7 +878,7 @@ fn fact_test(f: &Facts, t: &FactTest, explain: bool) -> (Tri, String) {
 type Note = Option<String>;
 
 /// Is any party (or its ultimate parent) headquartered in the set (`inside`), or outside it?
-fn hq_any(f: &Facts, set: &SetExpr, inside: bool, note: &mut Note) -> (Tri, bool) {
+fn hq_any(f: &Facts, set: &CountrySet, inside: bool, note: &mut Note) -> (Tri, bool) {
     let mut unknown = Vec::new();
     let mut unconfirmed = false;
     for (role, p) in f.parties() {
@@ -930,7 +936,7 @@ fn not_given(unknown: &[(&str, &str)]) -> String {
 }
 
 /// Is every party located and headquartered (with its parent) in the set?
-fn hq_all(f: &Facts, set: &SetExpr, note: &mut Note) -> (Tri, bool) {
+fn hq_all(f: &Facts, set: &CountrySet, note: &mut Note) -> (Tri, bool) {
     let mut unknown = Vec::new();
     let mut unconfirmed = false;
     for (role, p) in f.parties() {
@@ -1049,7 +1055,7 @@ fn owned_by_listed(f: &Facts, explain: bool) -> (Tri, String) {
 /// A requirement that applied.
 struct Requirement<'a> {
     rule: &'a Rule,
-    regime: &'a Regime,
+    regime: &'a RegimeRules,
     policy: Option<ReviewPolicy>,
     policy_unconfirmed: bool,
     exceptions: Vec<(&'a ExceptionChoice, String)>,
@@ -1287,7 +1293,7 @@ fn decide_resolved(
         holds: Vec::new(),
         unknowns: Vec::new(),
     };
-    let binding: Vec<&Regime> = rs.binding(ctx).collect();
+    let binding: Vec<&RegimeRules> = rs.binding_rules(ctx).collect();
     let displaced = displaced_rules(&f, &binding);
     evaluate_rules(&mut g, &f, ctx, &displaced, want_trace);
     apply_modifiers(&mut g, &f, &binding, &displaced);
@@ -1342,7 +1348,7 @@ fn decide_resolved(
 }
 
 /// Phase 1: the rules displaced for this item by a binding rule that reaches it.
-fn displaced_rules<'a>(f: &Facts, binding: &[&'a Regime]) -> BTreeSet<&'a str> {
+fn displaced_rules<'a>(f: &Facts, binding: &[&'a RegimeRules]) -> BTreeSet<&'a str> {
     let mut displaced: BTreeSet<&str> = BTreeSet::new();
     for r in binding {
         for rule in &r.rules {
@@ -1366,7 +1372,7 @@ fn rule_reason(rule: &Rule, text: String) -> Reason {
 }
 
 /// A rule's entry in the trace.
-fn trace_entry(r: &Regime, rule: &Rule, status: RuleStatus, detail: String) -> RuleTrace {
+fn trace_entry(r: &RegimeRules, rule: &Rule, status: RuleStatus, detail: String) -> RuleTrace {
     RuleTrace {
         rule: rule.id.clone(),
         regime: r.id.clone(),
@@ -1386,8 +1392,7 @@ fn evaluate_rules<'a>(
     want_trace: bool,
 ) {
     let rs = f.rs;
-    for r in rs.regimes() {
-        let state = rs.state(r, ctx);
+    for (state, r) in rs.rules_in(ctx) {
         if !state.binds() && !want_trace {
             continue;
         }
@@ -1423,7 +1428,7 @@ fn evaluate_rules<'a>(
 fn evaluate_rule<'a>(
     g: &mut Gathered<'a>,
     f: &Facts<'a>,
-    r: &'a Regime,
+    r: &'a RegimeRules,
     rule: &'a Rule,
     want_trace: bool,
 ) -> (RuleStatus, Eval) {
@@ -1432,7 +1437,7 @@ fn evaluate_rule<'a>(
     let notes_used = want_trace
         || matches!(
             rule.effect,
-            Effect::LicenseRequirement { .. } | Effect::Hold {} | Effect::RedFlag { .. }
+            Effect::LicenseRequirement { .. } | Effect::Hold | Effect::RedFlag { .. }
         );
     let mut e = eval_scope(f, &rule.when, want_trace);
     if e.truth != Tri::No && !want_trace && notes_used {
@@ -1474,7 +1479,7 @@ fn note_unknown(g: &mut Gathered, f: &Facts, rule: &Rule, e: &Eval, conf: Confid
     // A missing fact only matters for rules that would restrict.
     if matches!(
         rule.effect,
-        Effect::LicenseRequirement { .. } | Effect::Hold {}
+        Effect::LicenseRequirement { .. } | Effect::Hold
     ) {
         g.unknowns.push(
             rule_reason(
@@ -1495,7 +1500,7 @@ fn note_unknown(g: &mut Gathered, f: &Facts, rule: &Rule, e: &Eval, conf: Confid
 fn apply_effect<'a>(
     g: &mut Gathered<'a>,
     f: &Facts<'a>,
-    r: &'a Regime,
+    r: &'a RegimeRules,
     rule: &'a Rule,
     e: &Eval,
     conf: Confidence,
@@ -1545,7 +1550,7 @@ fn apply_effect<'a>(
                 allocation,
             });
         }
-        Effect::Hold {} => g
+        Effect::Hold => g
             .holds
             .push(rule_reason(rule, format!("{}: {}", rule.title, e.text())).with_confidence(conf)),
         Effect::RedFlag { severity } => {
@@ -1579,7 +1584,12 @@ fn apply_effect<'a>(
 
 /// Phase 3: review-policy changes and licence conditions from the binding rules, applied to
 /// the requirements they name.
-fn apply_modifiers(g: &mut Gathered, f: &Facts, binding: &[&Regime], displaced: &BTreeSet<&str>) {
+fn apply_modifiers(
+    g: &mut Gathered,
+    f: &Facts,
+    binding: &[&RegimeRules],
+    displaced: &BTreeSet<&str>,
+) {
     for r in binding {
         for rule in &r.rules {
             if displaced.contains(rule.id.as_str()) {
@@ -1728,8 +1738,8 @@ fn choose_exception<'a>(
     if requirements.is_empty() {
         return chosen;
     }
-    for sym in LicenceException::PREFERENCE {
-        let sym = sym.as_str();
+    for x_sym in LicenceException::PREFERENCE {
+        let sym = x_sym.as_str();
         // An exception whose own text covers the whole transaction meets every requirement
         // whose rule admits that exception, even where the rule's own choice of it does not
         // reach this order (15 CFR 740.8: NAC for a Macau/D:5-headquartered entity, wherever
@@ -1737,16 +1747,16 @@ fn choose_exception<'a>(
         let covering = requirements
             .iter()
             .flat_map(|q| q.exceptions.iter())
-            .find(|(x, _)| x.exception == sym && x.covers_transaction);
+            .find(|(x, _)| x.exception == x_sym && x.covers_transaction);
         let mut covered: Vec<&str> = Vec::new();
         let all: Option<Vec<&(&ExceptionChoice, String)>> = requirements
             .iter()
             .map(|q| {
                 q.exceptions
                     .iter()
-                    .find(|(x, _)| x.exception == sym)
+                    .find(|(x, _)| x.exception == x_sym)
                     .or_else(|| {
-                        let c = covering.filter(|_| admits(q.rule, sym))?;
+                        let c = covering.filter(|_| admits(q.rule, x_sym))?;
                         covered.push(q.rule.id.as_str());
                         Some(c)
                     })
@@ -1830,7 +1840,7 @@ fn due_diligence_hold(f: &Facts, missing: &[MissingFacts]) -> Option<Reason> {
     let high = || missing.iter().filter(|m| m.severity == Severity::High);
     // Nothing to hold for without an unknown high-severity flag.
     high().next()?;
-    for p in &f.rs.due_diligence.hold {
+    for p in f.rs.due_diligence_hold() {
         let e = eval_scope(f, &p.when, true);
         if e.truth == Tri::No {
             continue;
@@ -1925,16 +1935,16 @@ fn combine(
         g.reasons.append(&mut g.unknowns);
     } else if let Some((x, why)) = exception.clone().filter(|_| g.unknowns.is_empty()) {
         v.outcome = Outcome::LicenseException;
-        v.exception = Some(x.exception.clone());
+        v.exception = Some(x.exception.as_str().to_string());
         g.unconfirmed |= x.confidence.is_unconfirmed();
         g.reasons.extend(chosen.notes);
         g.reasons.push(
             Reason::new(
-                format!("LE-{}", x.exception),
+                format!("LE-{}", x.exception.as_str()),
                 x.citation.clone(),
                 format!(
                     "License Exception {} meets every requirement: {why}",
-                    x.exception
+                    x.exception.as_str()
                 ),
             )
             .with_confidence(x.confidence),
@@ -2077,7 +2087,7 @@ struct ScreenFindings {
 
 /// Whether a rule's licence requirement can be met by the exception `sym` at all (on some
 /// order): it lists that exception among its choices.
-fn admits(rule: &Rule, sym: &str) -> bool {
+fn admits(rule: &Rule, sym: LicenceException) -> bool {
     match &rule.effect {
         Effect::LicenseRequirement { exceptions, .. } => {
             exceptions.iter().any(|x| x.exception == sym)
