@@ -10,10 +10,10 @@ use crate::catalog::Catalog;
 use crate::concepts::{ItemFlag, LicenceException};
 use crate::country::{Countries, CountryCode};
 use crate::eccn::Eccn;
-use crate::regime::{self, Regime, SetExpr};
+use crate::regime::{self, ClassificationParams, Regime, SetExpr};
 use crate::rules::{
-    CountrySet, Effect, ExceptionChoice, GroupRef, HoldRule, ItemSelector, NamedSet, PolicyChoice,
-    RegimeRules, Rule, Scope,
+    name_words, CompanyName, CountrySet, Effect, ExceptionChoice, GroupRef, HoldRule, ItemSelector,
+    NamedSet, PolicyChoice, RegimeRules, Rule, Scope,
 };
 
 /// How deep named sets may refer to each other before it is taken for a cycle.
@@ -61,6 +61,22 @@ fn at<T>(field: &str, r: Result<T, CompileError>) -> Result<T, CompileError> {
     })
 }
 
+/// A company name a rule names the exporter by; one without a letter or digit would never
+/// match any exporter, so it is refused.
+fn company(i: usize, name: &str) -> Result<CompanyName, CompileError> {
+    let words = name_words(name);
+    if words.is_empty() {
+        return Err(CompileError::new(
+            &format!("exporter_names[{i}]"),
+            format!("`{name}` has no letters or digits to match an exporter's name by"),
+        ));
+    }
+    Ok(CompanyName {
+        name: name.to_string(),
+        words,
+    })
+}
+
 impl Compiler<'_> {
     /// A regime's named sets and rules. Errors name the set or rule and the field.
     pub fn regime(&self, r: &Regime) -> Result<RegimeRules, String> {
@@ -77,11 +93,22 @@ impl Compiler<'_> {
                     .map_err(|e| format!("rule `{}`: {e}", rule.id))
             })
             .collect::<Result<_, _>>()?;
+        for p in &r.classification {
+            if let ClassificationParams::H20Class { named, .. }
+            | ClassificationParams::Prc3a090 { named, .. } = p
+            {
+                if let Some(id) = named.iter().find(|id| self.catalog.get(id).is_none()) {
+                    return Err(format!("names unknown chip `{id}`"));
+                }
+            }
+        }
         Ok(RegimeRules {
             id: r.id.clone(),
+            citation: r.citation.clone(),
             confidence: r.confidence,
             sets,
             rules,
+            classification: r.classification.clone(),
         })
     }
 
@@ -203,7 +230,12 @@ impl Compiler<'_> {
             exporter_country: set("exporter_country", &s.exporter_country)?,
             facts: s.facts.clone(),
             exporter_role: s.exporter_role.clone(),
-            exporter_names: s.exporter_names.clone(),
+            exporter_names: s
+                .exporter_names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| company(i, name))
+                .collect::<Result<_, _>>()?,
             end_use_any: s.end_use_any.clone(),
             end_use_all: s.end_use_all.clone(),
             end_use_stated_any: s.end_use_stated_any.clone(),
@@ -351,7 +383,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_exceptions_flags_eccns_countries_and_sets_are_refused_with_their_field() {
+    fn unknown_references_and_wordless_company_names_are_refused_with_their_field() {
         let cases = [
             (
                 "{}",
@@ -382,6 +414,12 @@ mod tests {
                 "{}",
                 REQUIREMENT,
                 "set `tier1`: sets: unknown set `tier9`",
+            ),
+            (
+                "{}",
+                r#"{"exporter_names": ["NVIDIA", " - "]}"#,
+                REQUIREMENT,
+                "rule `t.r`: when.exporter_names[1]: ` - ` has no letters or digits",
             ),
             (
                 r#"{"a": {"sets": ["b"]}, "b": {"sets": ["a"]}}"#,

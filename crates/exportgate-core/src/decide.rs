@@ -20,7 +20,10 @@ use crate::kyc::{DueDiligenceReport, MissingFacts, PartyUse};
 use crate::order::{FactValue, Order, ResolvedOrder, ResolvedParty};
 use crate::reason::{num, Reason};
 use crate::regime::{Condition, FactOp, FactTest, ReviewPolicy, Severity};
-use crate::rules::{CountrySet, Effect, ExceptionChoice, ItemSelector, RegimeRules, Rule, Scope};
+use crate::rules::{
+    name_words, CompanyName, CountrySet, Effect, ExceptionChoice, ItemSelector, RegimeRules, Rule,
+    Scope,
+};
 use crate::ruleset::{Context, Ruleset};
 use crate::screening::{policy_from_text, ListAction, ListHit, Screening, ScreeningRecord};
 use crate::sets::SetWhy;
@@ -564,7 +567,7 @@ fn scope_parties(f: &Facts, scope: &Scope, e: &mut Eval) {
                             "exporter `{}` {} {}",
                             p.name,
                             if is { "is" } else { "is not" },
-                            scope.exporter_names.join("/")
+                            company_names(scope)
                         );
                     },
                     false,
@@ -577,7 +580,7 @@ fn scope_parties(f: &Facts, scope: &Scope, e: &mut Eval) {
                     let _ = write!(
                         w,
                         "the exporter is not given: it may be {} (state `exporter`)",
-                        scope.exporter_names.join("/")
+                        company_names(scope)
                     );
                 },
                 false,
@@ -705,15 +708,14 @@ fn scope_end_use_tags(f: &Facts, scope: &Scope, e: &mut Eval) {
 }
 
 /// Does a party's name name this company: its lower-case words begin with the company's?
-fn names_company(party: &str, company: &str) -> bool {
-    let words = |s: &str| -> Vec<String> {
-        s.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect()
-    };
-    let (p, c) = (words(party), words(company));
-    !c.is_empty() && p.starts_with(&c)
+fn names_company(party: &str, company: &CompanyName) -> bool {
+    !company.words.is_empty() && name_words(party).starts_with(&company.words)
+}
+
+/// The companies a scope names, for explanations (`NVIDIA/AMD`).
+fn company_names(scope: &Scope) -> String {
+    let names: Vec<&str> = scope.exporter_names.iter().map(|n| n.name()).collect();
+    names.join("/")
 }
 
 /// A fact of the order: from the order line (`due_diligence`), else from the first linked
@@ -2352,13 +2354,23 @@ mod tests {
 
     #[test]
     fn a_company_name_matches_on_its_leading_words() {
-        assert!(names_company("NVIDIA Corporation", "NVIDIA"));
-        assert!(names_company("Nvidia Singapore Pte. Ltd.", "NVIDIA"));
-        assert!(names_company("nvidia", "NVIDIA"));
-        assert!(!names_company("Acme Systems (NVIDIA reseller)", "NVIDIA"));
-        assert!(!names_company("NVIDIAN Trading", "NVIDIA"));
-        assert!(!names_company("", "NVIDIA"));
-        assert!(!names_company("NVIDIA", ""));
+        let company = |name: &str| CompanyName {
+            name: name.to_string(),
+            words: name_words(name),
+        };
+        let nvidia = company("NVIDIA");
+        assert!(names_company("NVIDIA Corporation", &nvidia));
+        assert!(names_company("Nvidia Singapore Pte. Ltd.", &nvidia));
+        assert!(names_company("nvidia", &nvidia));
+        assert!(!names_company("Acme Systems (NVIDIA reseller)", &nvidia));
+        assert!(!names_company("NVIDIAN Trading", &nvidia));
+        assert!(!names_company("", &nvidia));
+        assert!(names_company(
+            "Advanced Micro Devices, Inc.",
+            &company("advanced micro-devices")
+        ));
+        // A name without words matches nothing (and the ruleset refuses one at load).
+        assert!(!names_company("NVIDIA", &company("")));
     }
 
     /// The epoch cache gives every chip on every date exactly what classifying afresh gives.

@@ -17,7 +17,7 @@ use crate::concepts::{ItemFlag, LicenceException};
 use crate::confidence::Confidence;
 use crate::country::{CountryCode, GroupId};
 use crate::eccn::Eccn;
-use crate::regime::{Condition, FactTest, ReviewPolicy, Severity};
+use crate::regime::{ClassificationParams, Condition, FactTest, ReviewPolicy, Severity};
 
 /// A Country Group a set names: its id, and its name for explanations (`D:5`).
 #[derive(Debug, Clone, PartialEq)]
@@ -122,7 +122,7 @@ pub struct Scope {
     /// Fact tests, each checked against the fact names and kinds at load.
     pub(crate) facts: Vec<FactTest>,
     pub(crate) exporter_role: Vec<String>,
-    pub(crate) exporter_names: Vec<String>,
+    pub(crate) exporter_names: Vec<CompanyName>,
     pub(crate) end_use_any: Vec<String>,
     pub(crate) end_use_all: Vec<String>,
     pub(crate) end_use_stated_any: Vec<String>,
@@ -137,6 +137,29 @@ impl Scope {
     pub fn destination(&self) -> Option<&CountrySet> {
         self.destination.as_ref()
     }
+}
+
+/// A company a rule names as the exporter (an "is informed" letter's addressee): the name as
+/// the data writes it, and its lower-case words, never none (checked at load), which the
+/// exporter's name must begin with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompanyName {
+    pub(crate) name: String,
+    pub(crate) words: Vec<String>,
+}
+
+impl CompanyName {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// A name's lower-case words (split at every character that is not a letter or digit).
+pub(crate) fn name_words(name: &str) -> Vec<String> {
+    name.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// A review policy that applies when its scope holds.
@@ -247,14 +270,18 @@ impl Rule {
     }
 }
 
-/// A regime's rules and named sets, compiled; the regime's dates stay with its data
+/// A regime's rules, named sets and classification parameters, compiled, with the id,
+/// citation and confidence its reasons quote; the regime's dates stay with its data
 /// ([`crate::regime::Regime`], which says what it is on a date).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegimeRules {
     pub(crate) id: String,
+    pub(crate) citation: String,
     pub(crate) confidence: Confidence,
     pub(crate) sets: BTreeMap<String, CountrySet>,
     pub(crate) rules: Vec<Rule>,
+    /// The classification parameters it defines (their named chips checked at load).
+    pub(crate) classification: Vec<ClassificationParams>,
 }
 
 impl RegimeRules {

@@ -359,17 +359,6 @@ impl Ruleset {
                     }
                 }
             }
-            for p in &r.classification {
-                if let ClassificationParams::H20Class { named, .. }
-                | ClassificationParams::Prc3a090 { named, .. } = p
-                {
-                    for id in named {
-                        if self.catalog.get(id).is_none() {
-                            return Err(err(file, format!("names unknown chip `{id}`")));
-                        }
-                    }
-                }
-            }
         }
         Ok(())
     }
@@ -455,11 +444,11 @@ impl Ruleset {
     }
 
     /// Classification parameters binding in a context, latest regime last.
-    pub fn params<'a>(
+    pub fn params<'a: 'c, 'c>(
         &'a self,
-        ctx: &'a Context,
-    ) -> impl Iterator<Item = (&'a Regime, &'a ClassificationParams)> + 'a {
-        self.binding(ctx)
+        ctx: &'c Context,
+    ) -> impl Iterator<Item = (&'a RegimeRules, &'a ClassificationParams)> + 'c {
+        self.binding_rules(ctx)
             .flat_map(|r| r.classification.iter().map(move |p| (r, p)))
     }
 }
