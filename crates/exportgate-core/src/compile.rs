@@ -438,6 +438,40 @@ mod tests {
     }
 
     #[test]
+    fn the_due_diligence_policy_is_compiled_with_the_same_checks() {
+        let mut rs = Ruleset::embedded().unwrap();
+        let policy = |sets: &str, when: &str| {
+            format!(
+                r#"{{"sets_from": ["diversion-2025-05"], "sets": {sets},
+                    "hold": [{{"id": "p.x", "title": "t", "citation": "c", "when": {when}}}]}}"#
+            )
+        };
+        let bad = [
+            (
+                policy("{}", r#"{"headquarters_outside": {"groups": ["Z:9"]}}"#),
+                "p.json: rule `p.x`: when.headquarters_outside.groups: unknown country group `Z:9`",
+            ),
+            (
+                policy("{}", r#"{"destination": {"sets": ["nowhere"]}}"#),
+                "p.json: rule `p.x`: when.destination.sets: unknown set `nowhere`",
+            ),
+            (
+                policy(r#"{"unused": {"countries": ["XQ"]}}"#, "{}"),
+                "p.json: set `unused`: countries: unknown country `XQ`",
+            ),
+        ];
+        for (text, want) in bad {
+            let e = rs.set_due_diligence_policy("p.json", &text).unwrap_err();
+            assert_eq!(e.to_string(), want);
+        }
+        // A borrowed set resolves; the compiled rule is what evaluation reads.
+        let text = policy("{}", r#"{"destination": {"sets": ["transshipment_hubs"]}}"#);
+        rs.set_due_diligence_policy("p.json", &text).unwrap();
+        let ids: Vec<&str> = rs.due_diligence_hold().iter().map(|r| r.id()).collect();
+        assert_eq!(ids, ["p.x"]);
+    }
+
+    #[test]
     fn compiled_rules_carry_typed_references_and_inlined_sets() {
         let rs = Ruleset::embedded().unwrap();
         let diffusion = rs.regime_rules("ai-diffusion-2025").unwrap();

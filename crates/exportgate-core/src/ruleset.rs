@@ -259,10 +259,16 @@ impl Ruleset {
             catalog: &self.catalog,
             named: &named,
         };
+        // The policy's own sets are checked even where no rule uses them.
+        for (name, set) in &p.sets {
+            compiler
+                .set(set, 0)
+                .map_err(|e| err(file, format!("set `{name}`: {e}")))?;
+        }
         let mut ids = BTreeSet::new();
         let mut hold = Vec::new();
-        for (i, rule) in p.hold.iter().enumerate() {
-            let at = |m: String| err(file, format!("hold[{i}] (rule `{}`): {m}", rule.id));
+        for rule in &p.hold {
+            let at = |m: String| err(file, format!("rule `{}`: {m}", rule.id));
             if !ids.insert(rule.id.clone()) {
                 return Err(at("duplicate rule id".into()));
             }
