@@ -93,14 +93,9 @@ impl Compiler<'_> {
                     .map_err(|e| format!("rule `{}`: {e}", rule.id))
             })
             .collect::<Result<_, _>>()?;
-        for p in &r.classification {
-            if let ClassificationParams::H20Class { named, .. }
-            | ClassificationParams::Prc3a090 { named, .. } = p
-            {
-                if let Some(id) = named.iter().find(|id| self.catalog.get(id).is_none()) {
-                    return Err(format!("names unknown chip `{id}`"));
-                }
-            }
+        for (i, p) in r.classification.iter().enumerate() {
+            self.params(p)
+                .map_err(|e| format!("classification[{i}].{e}"))?;
         }
         Ok(RegimeRules {
             id: r.id.clone(),
@@ -110,6 +105,36 @@ impl Compiler<'_> {
             rules,
             classification: r.classification.clone(),
         })
+    }
+
+    /// Classification parameters name known chips, and known countries as designers (a
+    /// misspelt one would never match, and the items it should reach would go unflagged).
+    fn params(&self, p: &ClassificationParams) -> Result<(), CompileError> {
+        if let ClassificationParams::H20Class { named, .. }
+        | ClassificationParams::Prc3a090 { named, .. } = p
+        {
+            if let Some(id) = named.iter().find(|id| self.catalog.get(id).is_none()) {
+                return Err(CompileError::new(
+                    "named",
+                    format!("names unknown chip `{id}`"),
+                ));
+            }
+        }
+        if let ClassificationParams::Prc3a090 {
+            designer_countries, ..
+        } = p
+        {
+            if let Some(c) = designer_countries
+                .iter()
+                .find(|c| self.countries.get(c).is_none())
+            {
+                return Err(CompileError::new(
+                    "designer_countries",
+                    format!("unknown country `{c}`"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn rule(&self, rule: &regime::Rule) -> Result<Rule, CompileError> {
@@ -435,6 +460,30 @@ mod tests {
                 "{e}\nwanted: {want}"
             );
         }
+    }
+
+    #[test]
+    fn classification_parameters_name_known_chips_and_designer_countries() {
+        let prc = |named: &str, countries: &str| {
+            regime("{}", "{}", REQUIREMENT).replacen(
+                r#""sets": {}"#,
+                &format!(
+                    r#""sets": {{}}, "classification": [{{"scheme": "prc_3a090",
+                        "named": [{named}], "designer_countries": [{countries}],
+                        "citation": "c"}}]"#
+                ),
+                1,
+            )
+        };
+        assert_eq!(
+            load(&prc(r#""huawei-ascend-910c""#, r#""CN", "QQ""#)).unwrap_err(),
+            "t.json: classification[0].designer_countries: unknown country `QQ`"
+        );
+        assert_eq!(
+            load(&prc(r#""no-such-chip""#, "")).unwrap_err(),
+            "t.json: classification[0].named: names unknown chip `no-such-chip`"
+        );
+        load(&prc(r#""huawei-ascend-910c""#, r#""CN""#)).unwrap();
     }
 
     #[test]
