@@ -10,7 +10,8 @@ use serde::Serialize;
 use crate::confidence::Confidence;
 use crate::metrics::{self, PdUnknown, Tpp};
 use crate::reason::{num, Reason};
-use crate::regime::{ClassificationParams, Regime};
+use crate::regime::ClassificationParams;
+use crate::rules::RegimeRules;
 use crate::ruleset::{Context, Ruleset};
 use crate::spec::{ItemKind, Spec, SpecError};
 
@@ -121,12 +122,12 @@ pub struct ItemRef<'a> {
 
 /// The parameters binding on a date, by scheme.
 struct Params<'a> {
-    acs: Option<(&'a Regime, &'a ClassificationParams)>,
-    hbm: Option<(&'a Regime, &'a ClassificationParams)>,
-    foundry: Option<(&'a Regime, &'a ClassificationParams)>,
-    h20: Option<(&'a Regime, &'a ClassificationParams)>,
-    prc: Option<(&'a Regime, &'a ClassificationParams)>,
-    ceiling: Option<(&'a Regime, &'a ClassificationParams)>,
+    acs: Option<(&'a RegimeRules, &'a ClassificationParams)>,
+    hbm: Option<(&'a RegimeRules, &'a ClassificationParams)>,
+    foundry: Option<(&'a RegimeRules, &'a ClassificationParams)>,
+    h20: Option<(&'a RegimeRules, &'a ClassificationParams)>,
+    prc: Option<(&'a RegimeRules, &'a ClassificationParams)>,
+    ceiling: Option<(&'a RegimeRules, &'a ClassificationParams)>,
 }
 
 impl<'a> Params<'a> {
@@ -167,7 +168,7 @@ struct IcResult {
     reasons: Vec<Reason>,
 }
 
-fn cite(regime: &Regime, citation: &str) -> String {
+fn cite(regime: &RegimeRules, citation: &str) -> String {
     if citation.contains(&regime.citation) || regime.citation.contains(citation) {
         if citation.len() >= regime.citation.len() {
             citation.to_string()
@@ -277,7 +278,7 @@ fn ic_acs_2022(
     spec: &Spec,
     t: &Tpp,
     tt: &str,
-    regime: &Regime,
+    regime: &RegimeRules,
     acs: &ClassificationParams,
     out: &IcOut,
     mut reasons: Vec<Reason>,
@@ -325,7 +326,7 @@ fn ic_acs_2023(
     t: &Tpp,
     tt: &str,
     pd_result: Result<f64, PdUnknown>,
-    regime: &Regime,
+    regime: &RegimeRules,
     acs: &ClassificationParams,
     out: &IcOut,
     mut reasons: Vec<Reason>,
@@ -866,7 +867,7 @@ fn within_ceiling(c: &Classification, spec: &Spec, p: &ClassificationParams) -> 
 /// no threshold covers the year.
 fn foundry_presumption_of(
     spec: &Spec,
-    r: &Regime,
+    r: &RegimeRules,
     p: &ClassificationParams,
     ctx: &Context,
 ) -> Option<(Option<bool>, Option<bool>, Reason)> {

@@ -19,9 +19,10 @@ use crate::country::CountryCode;
 use crate::kyc::{DueDiligenceReport, MissingFacts, PartyUse};
 use crate::order::{FactValue, Order, ResolvedOrder, ResolvedParty};
 use crate::reason::{num, Reason};
-use crate::regime::{
-    Condition, Effect, ExceptionChoice, FactOp, FactTest, ItemSelector, Regime, ReviewPolicy, Rule,
-    Scope, SetExpr, Severity,
+use crate::regime::{Condition, FactOp, FactTest, ReviewPolicy, Severity};
+use crate::rules::{
+    name_words, CompanyName, CountrySet, Effect, ExceptionChoice, ItemSelector, RegimeRules, Rule,
+    Scope,
 };
 use crate::ruleset::{Context, Ruleset};
 use crate::screening::{policy_from_text, ListAction, ListHit, Screening, ScreeningRecord};
@@ -256,7 +257,7 @@ impl Facts<'_> {
 /// Is `code` in `set` on `date`? Returns (member, unconfirmed, why).
 fn in_set<'a>(
     rs: &Ruleset,
-    set: &'a SetExpr,
+    set: &'a CountrySet,
     code: &CountryCode,
     date: NaiveDate,
 ) -> (bool, bool, SetWhy<'a>) {
@@ -308,10 +309,7 @@ fn eval_items(f: &Facts, items: &ItemSelector, e: &mut Eval) {
     }
     if !items.eccns.is_empty() {
         let cands = f.class.candidates();
-        let hits = cands
-            .iter()
-            .filter(|c| items.compiled_eccns.contains(c))
-            .count();
+        let hits = cands.iter().filter(|c| items.eccns.contains(c)).count();
         let truth = if hits == cands.len() {
             Tri::Yes
         } else if hits == 0 {
@@ -324,7 +322,17 @@ fn eval_items(f: &Facts, items: &ItemSelector, e: &mut Eval) {
             |w: &mut String| {
                 let _ = match truth {
                     Tri::Yes => write!(w, "item is {}", f.class.eccn),
-                    Tri::No => write!(w, "item is {}, not {}", f.class.eccn, items.eccns.join("/")),
+                    Tri::No => write!(
+                        w,
+                        "item is {}, not {}",
+                        f.class.eccn,
+                        items
+                            .eccns
+                            .iter()
+                            .map(|e| e.as_str())
+                            .collect::<Vec<_>>()
+                            .join("/")
+                    ),
                     Tri::Unknown => write!(
                         w,
                         "item classification is indeterminate (could be {})",
@@ -345,6 +353,7 @@ fn eval_items(f: &Facts, items: &ItemSelector, e: &mut Eval) {
     // `flags` must be true, `not_flags` false; an unknown flag is unknown either way.
     let wanted = items.flags.iter().map(|f| (f, true));
     for (flag, want) in wanted.chain(items.not_flags.iter().map(|f| (f, false))) {
+        let flag = flag.as_str();
         let v = f.class.flags.get(flag);
         let t = match v {
             Some(b) => tri(b == want),
@@ -558,7 +567,7 @@ fn scope_parties(f: &Facts, scope: &Scope, e: &mut Eval) {
                             "exporter `{}` {} {}",
                             p.name,
                             if is { "is" } else { "is not" },
-                            scope.exporter_names.join("/")
+                            company_names(scope)
                         );
                     },
                     false,
@@ -571,7 +580,7 @@ fn scope_parties(f: &Facts, scope: &Scope, e: &mut Eval) {
                     let _ = write!(
                         w,
                         "the exporter is not given: it may be {} (state `exporter`)",
-                        scope.exporter_names.join("/")
+                        company_names(scope)
                     );
                 },
                 false,
@@ -699,15 +708,14 @@ fn scope_end_use_tags(f: &Facts, scope: &Scope, e: &mut Eval) {
 }
 
 /// Does a party's name name this company: its lower-case words begin with the company's?
-fn names_company(party: &str, company: &str) -> bool {
-    let words = |s: &str| -> Vec<String> {
-        s.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect()
-    };
-    let (p, c) = (words(party), words(company));
-    !c.is_empty() && p.starts_with(&c)
+fn names_company(party: &str, company: &CompanyName) -> bool {
+    !company.words.is_empty() && name_words(party).starts_with(&company.words)
+}
+
+/// The companies a scope names, for explanations (`NVIDIA/AMD`).
+fn company_names(scope: &Scope) -> String {
+    let names: Vec<&str> = scope.exporter_names.iter().map(|n| n.name()).collect();
+    names.join("/")
 }
 
 /// A fact of the order: from the order line (`due_diligence`), else from the first linked
@@ -872,7 +880,7 @@ fn fact_test(f: &Facts, t: &FactTest, explain: bool) -> (Tri, String) {
 type Note = Option<String>;
 
 /// Is any party (or its ultimate parent) headquartered in the set (`inside`), or outside it?
-fn hq_any(f: &Facts, set: &SetExpr, inside: bool, note: &mut Note) -> (Tri, bool) {
+fn hq_any(f: &Facts, set: &CountrySet, inside: bool, note: &mut Note) -> (Tri, bool) {
     let mut unknown = Vec::new();
     let mut unconfirmed = false;
     for (role, p) in f.parties() {
@@ -930,7 +938,7 @@ fn not_given(unknown: &[(&str, &str)]) -> String {
 }
 
 /// Is every party located and headquartered (with its parent) in the set?
-fn hq_all(f: &Facts, set: &SetExpr, note: &mut Note) -> (Tri, bool) {
+fn hq_all(f: &Facts, set: &CountrySet, note: &mut Note) -> (Tri, bool) {
     let mut unknown = Vec::new();
     let mut unconfirmed = false;
     for (role, p) in f.parties() {
@@ -1049,7 +1057,7 @@ fn owned_by_listed(f: &Facts, explain: bool) -> (Tri, String) {
 /// A requirement that applied.
 struct Requirement<'a> {
     rule: &'a Rule,
-    regime: &'a Regime,
+    regime: &'a RegimeRules,
     policy: Option<ReviewPolicy>,
     policy_unconfirmed: bool,
     exceptions: Vec<(&'a ExceptionChoice, String)>,
@@ -1287,7 +1295,7 @@ fn decide_resolved(
         holds: Vec::new(),
         unknowns: Vec::new(),
     };
-    let binding: Vec<&Regime> = rs.binding(ctx).collect();
+    let binding: Vec<&RegimeRules> = rs.binding_rules(ctx).collect();
     let displaced = displaced_rules(&f, &binding);
     evaluate_rules(&mut g, &f, ctx, &displaced, want_trace);
     apply_modifiers(&mut g, &f, &binding, &displaced);
@@ -1342,7 +1350,7 @@ fn decide_resolved(
 }
 
 /// Phase 1: the rules displaced for this item by a binding rule that reaches it.
-fn displaced_rules<'a>(f: &Facts, binding: &[&'a Regime]) -> BTreeSet<&'a str> {
+fn displaced_rules<'a>(f: &Facts, binding: &[&'a RegimeRules]) -> BTreeSet<&'a str> {
     let mut displaced: BTreeSet<&str> = BTreeSet::new();
     for r in binding {
         for rule in &r.rules {
@@ -1366,7 +1374,7 @@ fn rule_reason(rule: &Rule, text: String) -> Reason {
 }
 
 /// A rule's entry in the trace.
-fn trace_entry(r: &Regime, rule: &Rule, status: RuleStatus, detail: String) -> RuleTrace {
+fn trace_entry(r: &RegimeRules, rule: &Rule, status: RuleStatus, detail: String) -> RuleTrace {
     RuleTrace {
         rule: rule.id.clone(),
         regime: r.id.clone(),
@@ -1386,8 +1394,7 @@ fn evaluate_rules<'a>(
     want_trace: bool,
 ) {
     let rs = f.rs;
-    for r in rs.regimes() {
-        let state = rs.state(r, ctx);
+    for (state, r) in rs.rules_in(ctx) {
         if !state.binds() && !want_trace {
             continue;
         }
@@ -1423,7 +1430,7 @@ fn evaluate_rules<'a>(
 fn evaluate_rule<'a>(
     g: &mut Gathered<'a>,
     f: &Facts<'a>,
-    r: &'a Regime,
+    r: &'a RegimeRules,
     rule: &'a Rule,
     want_trace: bool,
 ) -> (RuleStatus, Eval) {
@@ -1432,7 +1439,7 @@ fn evaluate_rule<'a>(
     let notes_used = want_trace
         || matches!(
             rule.effect,
-            Effect::LicenseRequirement { .. } | Effect::Hold {} | Effect::RedFlag { .. }
+            Effect::LicenseRequirement { .. } | Effect::Hold | Effect::RedFlag { .. }
         );
     let mut e = eval_scope(f, &rule.when, want_trace);
     if e.truth != Tri::No && !want_trace && notes_used {
@@ -1474,7 +1481,7 @@ fn note_unknown(g: &mut Gathered, f: &Facts, rule: &Rule, e: &Eval, conf: Confid
     // A missing fact only matters for rules that would restrict.
     if matches!(
         rule.effect,
-        Effect::LicenseRequirement { .. } | Effect::Hold {}
+        Effect::LicenseRequirement { .. } | Effect::Hold
     ) {
         g.unknowns.push(
             rule_reason(
@@ -1495,7 +1502,7 @@ fn note_unknown(g: &mut Gathered, f: &Facts, rule: &Rule, e: &Eval, conf: Confid
 fn apply_effect<'a>(
     g: &mut Gathered<'a>,
     f: &Facts<'a>,
-    r: &'a Regime,
+    r: &'a RegimeRules,
     rule: &'a Rule,
     e: &Eval,
     conf: Confidence,
@@ -1545,7 +1552,7 @@ fn apply_effect<'a>(
                 allocation,
             });
         }
-        Effect::Hold {} => g
+        Effect::Hold => g
             .holds
             .push(rule_reason(rule, format!("{}: {}", rule.title, e.text())).with_confidence(conf)),
         Effect::RedFlag { severity } => {
@@ -1579,7 +1586,12 @@ fn apply_effect<'a>(
 
 /// Phase 3: review-policy changes and licence conditions from the binding rules, applied to
 /// the requirements they name.
-fn apply_modifiers(g: &mut Gathered, f: &Facts, binding: &[&Regime], displaced: &BTreeSet<&str>) {
+fn apply_modifiers(
+    g: &mut Gathered,
+    f: &Facts,
+    binding: &[&RegimeRules],
+    displaced: &BTreeSet<&str>,
+) {
     for r in binding {
         for rule in &r.rules {
             if displaced.contains(rule.id.as_str()) {
@@ -1728,8 +1740,8 @@ fn choose_exception<'a>(
     if requirements.is_empty() {
         return chosen;
     }
-    for sym in LicenceException::PREFERENCE {
-        let sym = sym.as_str();
+    for x_sym in LicenceException::PREFERENCE {
+        let sym = x_sym.as_str();
         // An exception whose own text covers the whole transaction meets every requirement
         // whose rule admits that exception, even where the rule's own choice of it does not
         // reach this order (15 CFR 740.8: NAC for a Macau/D:5-headquartered entity, wherever
@@ -1737,16 +1749,16 @@ fn choose_exception<'a>(
         let covering = requirements
             .iter()
             .flat_map(|q| q.exceptions.iter())
-            .find(|(x, _)| x.exception == sym && x.covers_transaction);
+            .find(|(x, _)| x.exception == x_sym && x.covers_transaction);
         let mut covered: Vec<&str> = Vec::new();
         let all: Option<Vec<&(&ExceptionChoice, String)>> = requirements
             .iter()
             .map(|q| {
                 q.exceptions
                     .iter()
-                    .find(|(x, _)| x.exception == sym)
+                    .find(|(x, _)| x.exception == x_sym)
                     .or_else(|| {
-                        let c = covering.filter(|_| admits(q.rule, sym))?;
+                        let c = covering.filter(|_| admits(q.rule, x_sym))?;
                         covered.push(q.rule.id.as_str());
                         Some(c)
                     })
@@ -1830,7 +1842,7 @@ fn due_diligence_hold(f: &Facts, missing: &[MissingFacts]) -> Option<Reason> {
     let high = || missing.iter().filter(|m| m.severity == Severity::High);
     // Nothing to hold for without an unknown high-severity flag.
     high().next()?;
-    for p in &f.rs.due_diligence.hold {
+    for p in f.rs.due_diligence_hold() {
         let e = eval_scope(f, &p.when, true);
         if e.truth == Tri::No {
             continue;
@@ -1925,16 +1937,16 @@ fn combine(
         g.reasons.append(&mut g.unknowns);
     } else if let Some((x, why)) = exception.clone().filter(|_| g.unknowns.is_empty()) {
         v.outcome = Outcome::LicenseException;
-        v.exception = Some(x.exception.clone());
+        v.exception = Some(x.exception.as_str().to_string());
         g.unconfirmed |= x.confidence.is_unconfirmed();
         g.reasons.extend(chosen.notes);
         g.reasons.push(
             Reason::new(
-                format!("LE-{}", x.exception),
+                format!("LE-{}", x.exception.as_str()),
                 x.citation.clone(),
                 format!(
                     "License Exception {} meets every requirement: {why}",
-                    x.exception
+                    x.exception.as_str()
                 ),
             )
             .with_confidence(x.confidence),
@@ -2077,7 +2089,7 @@ struct ScreenFindings {
 
 /// Whether a rule's licence requirement can be met by the exception `sym` at all (on some
 /// order): it lists that exception among its choices.
-fn admits(rule: &Rule, sym: &str) -> bool {
+fn admits(rule: &Rule, sym: LicenceException) -> bool {
     match &rule.effect {
         Effect::LicenseRequirement { exceptions, .. } => {
             exceptions.iter().any(|x| x.exception == sym)
@@ -2342,13 +2354,23 @@ mod tests {
 
     #[test]
     fn a_company_name_matches_on_its_leading_words() {
-        assert!(names_company("NVIDIA Corporation", "NVIDIA"));
-        assert!(names_company("Nvidia Singapore Pte. Ltd.", "NVIDIA"));
-        assert!(names_company("nvidia", "NVIDIA"));
-        assert!(!names_company("Acme Systems (NVIDIA reseller)", "NVIDIA"));
-        assert!(!names_company("NVIDIAN Trading", "NVIDIA"));
-        assert!(!names_company("", "NVIDIA"));
-        assert!(!names_company("NVIDIA", ""));
+        let company = |name: &str| CompanyName {
+            name: name.to_string(),
+            words: name_words(name),
+        };
+        let nvidia = company("NVIDIA");
+        assert!(names_company("NVIDIA Corporation", &nvidia));
+        assert!(names_company("Nvidia Singapore Pte. Ltd.", &nvidia));
+        assert!(names_company("nvidia", &nvidia));
+        assert!(!names_company("Acme Systems (NVIDIA reseller)", &nvidia));
+        assert!(!names_company("NVIDIAN Trading", &nvidia));
+        assert!(!names_company("", &nvidia));
+        assert!(names_company(
+            "Advanced Micro Devices, Inc.",
+            &company("advanced micro-devices")
+        ));
+        // A name without words matches nothing (and the ruleset refuses one at load).
+        assert!(!names_company("NVIDIA", &company("")));
     }
 
     /// The epoch cache gives every chip on every date exactly what classifying afresh gives.

@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod classify;
+mod compile;
 pub mod concepts;
 pub mod confidence;
 pub mod country;
@@ -22,6 +23,7 @@ pub mod order;
 pub mod reason;
 pub mod records;
 pub mod regime;
+pub mod rules;
 pub mod ruleset;
 pub mod screening;
 pub mod sets;

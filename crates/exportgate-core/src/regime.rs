@@ -3,6 +3,10 @@
 //! A regime file carries its id, citation, dates (published, effective, binding, compliance,
 //! end of enforcement, suspensions), the classification parameters it defines, named country
 //! sets, and its rules. [`Regime::state_on`] says what a regime is on a given date.
+//!
+//! These are the raw types of the file format, as read and as written (schemas, scenario
+//! patches): references are names. The ruleset validates them and compiles the rules and
+//! sets into [`crate::rules`], which is all evaluation reads.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +14,6 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::confidence::Confidence;
-use crate::country::{CountryCode, GroupId};
 
 /// A period `[from, to)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,22 +163,6 @@ pub struct SetExpr {
     /// A phrase for explanations, e.g. "Macau or Country Group D:5".
     #[serde(default)]
     pub label: Option<String>,
-    /// Filled in by the ruleset when it is built: codes parsed and named sets inlined.
-    #[serde(skip)]
-    pub compiled: CompiledSet,
-}
-
-/// A set expression's references resolved once, so evaluation compares codes, not strings.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CompiledSet {
-    pub countries: Vec<CountryCode>,
-    pub except_countries: Vec<CountryCode>,
-    /// `groups` and `except_groups` resolved, one for one (`None`: no such group).
-    pub groups: Vec<Option<GroupId>>,
-    pub except_groups: Vec<Option<GroupId>>,
-    /// Named sets, each with the label to explain it by.
-    pub sets: Vec<(String, SetExpr)>,
-    pub except_sets: Vec<(String, SetExpr)>,
 }
 
 /// Which items a rule reaches.
@@ -194,9 +181,6 @@ pub struct ItemSelector {
     /// None of these flags may be true.
     #[serde(default)]
     pub not_flags: Vec<String>,
-    /// `eccns` parsed by the ruleset when it is built.
-    #[serde(skip)]
-    pub compiled_eccns: Vec<crate::eccn::Eccn>,
 }
 
 /// The facts a rule looks at; every field given must hold (an AND).

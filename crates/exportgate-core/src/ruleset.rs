@@ -1,13 +1,17 @@
 //! The validated, immutable bundle the engine evaluates: catalog, countries and regimes.
 //!
-//! Data is checked once here (unique rule ids, known groups, countries, sets and exception
-//! names) so that evaluation cannot meet a shape error later.
+//! Data is checked once here so that evaluation cannot meet a shape error later: each regime
+//! file is parsed into the raw types of [`crate::regime`], its rules and sets are compiled
+//! into [`crate::rules`] by [`crate::compile`] (known groups, countries, sets, chips, ECCNs,
+//! flags, exceptions and facts), and the references between rules are checked (unique ids,
+//! `displaces`, `applies_to`). Evaluation reads only the compiled rules.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
 use crate::catalog::Catalog;
+use crate::compile::Compiler;
 use crate::concepts::{ItemFlag, LicenceException};
 use crate::country::Countries;
 use crate::country::CountryCode;
@@ -15,9 +19,8 @@ use crate::due_diligence::DueDiligencePolicy;
 use crate::eccn::Eccn;
 use crate::end_use::EndUseTags;
 use crate::inputs::{digest_parts, regimes_digest, DataDigests};
-use crate::regime::{
-    ClassificationParams, CompiledSet, Effect, Regime, RegimeState, Scope, SetExpr,
-};
+use crate::regime::{ClassificationParams, Effect, Regime, RegimeState};
+use crate::rules::{CountrySet, HoldRule, RegimeRules};
 use crate::screening::ScreeningPolicy;
 
 /// The data files compiled into the binary.
@@ -149,101 +152,6 @@ fn err(file: &str, problem: impl Into<String>) -> RulesetError {
     }
 }
 
-/// Resolve a regime's references once: country codes parsed, named sets inlined, ECCNs parsed.
-fn compile_regime(r: &mut Regime, countries: &Countries) -> Result<(), String> {
-    let named = r.sets.clone();
-    for set in r.sets.values_mut() {
-        compile_set(set, &named, countries, 0)?;
-    }
-    for rule in &mut r.rules {
-        compile_scope(&mut rule.when, &named, countries)?;
-        if let Effect::LicenseRequirement {
-            review_policy,
-            exceptions,
-            ..
-        } = &mut rule.effect
-        {
-            for p in review_policy {
-                compile_scope(&mut p.when, &named, countries)?;
-            }
-            for x in exceptions {
-                compile_scope(&mut x.when, &named, countries)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn compile_scope(
-    s: &mut Scope,
-    named: &BTreeMap<String, SetExpr>,
-    countries: &Countries,
-) -> Result<(), String> {
-    for set in [
-        &mut s.destination,
-        &mut s.headquarters,
-        &mut s.headquarters_all,
-        &mut s.headquarters_none,
-        &mut s.headquarters_outside,
-        &mut s.end_user_location,
-        &mut s.exporter_country,
-    ]
-    .into_iter()
-    .flatten()
-    {
-        compile_set(set, named, countries, 0)?;
-    }
-    if let Some(items) = &mut s.items {
-        items.compiled_eccns = items
-            .eccns
-            .iter()
-            .map(|e| Eccn::parse(e).ok_or_else(|| format!("unknown ECCN `{e}`")))
-            .collect::<Result<_, _>>()?;
-    }
-    Ok(())
-}
-
-fn compile_set(
-    set: &mut SetExpr,
-    named: &BTreeMap<String, SetExpr>,
-    countries: &Countries,
-    depth: usize,
-) -> Result<(), String> {
-    if depth > 8 {
-        return Err("named sets refer to each other in a cycle".into());
-    }
-    let codes = |list: &[String]| -> Result<Vec<CountryCode>, String> {
-        list.iter()
-            .map(|c| CountryCode::parse(c).ok_or_else(|| format!("bad country code `{c}`")))
-            .collect()
-    };
-    let inline = |list: &[String]| -> Result<Vec<(String, SetExpr)>, String> {
-        list.iter()
-            .map(|n| {
-                let mut inner = named
-                    .get(n)
-                    .cloned()
-                    .ok_or_else(|| format!("unknown set `{n}`"))?;
-                compile_set(&mut inner, named, countries, depth + 1)?;
-                Ok((inner.label.clone().unwrap_or_else(|| n.clone()), inner))
-            })
-            .collect()
-    };
-    set.compiled = CompiledSet {
-        countries: codes(&set.countries)?,
-        except_countries: codes(&set.except_countries)?,
-        groups: set.groups.iter().map(|g| countries.group_id(g)).collect(),
-        except_groups: set
-            .except_groups
-            .iter()
-            .map(|g| countries.group_id(g))
-            .collect(),
-        sets: inline(&set.sets)?,
-        except_sets: inline(&set.except_sets)?,
-    };
-    Ok(())
-}
-
 /// A regime and its state on a date, as listed to people and programs.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RegimeSummary<'a> {
@@ -290,7 +198,12 @@ pub struct Ruleset {
     /// Where an unknown high-severity red flag holds the order (`data/due-diligence-policy.json`
     /// unless replaced with [`Ruleset::set_due_diligence_policy`]).
     pub due_diligence: DueDiligencePolicy,
+    /// The regimes as read (their dates say what each is on a date).
     regimes: Vec<Regime>,
+    /// Each regime's rules and sets compiled, in the order of `regimes`: what evaluation reads.
+    compiled: Vec<RegimeRules>,
+    /// The due-diligence policy's rules compiled.
+    hold: Vec<HoldRule>,
     /// The digests of the data texts this ruleset was built from (issue 19 item 1).
     digests: DataDigests,
 }
@@ -331,7 +244,7 @@ impl Ruleset {
     /// errors). The policy is validated and compiled like a regime's rules: known groups,
     /// countries, sets and ECCNs; its sets may come from the regimes named in `sets_from`.
     pub fn set_due_diligence_policy(&mut self, file: &str, text: &str) -> Result<(), RulesetError> {
-        let mut p: DueDiligencePolicy =
+        let p: DueDiligencePolicy =
             serde_json::from_str(text).map_err(|e| err(file, e.to_string()))?;
         let mut named = BTreeMap::new();
         for id in &p.sets_from {
@@ -341,40 +254,27 @@ impl Ruleset {
             named.extend(r.sets.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         named.extend(p.sets.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let compiler = Compiler {
+            countries: &self.countries,
+            catalog: &self.catalog,
+            named: &named,
+        };
+        // The policy's own sets are checked even where no rule uses them.
+        for (name, set) in &p.sets {
+            compiler
+                .set(set, 0)
+                .map_err(|e| err(file, format!("set `{name}`: {e}")))?;
+        }
         let mut ids = BTreeSet::new();
-        for rule in &mut p.hold {
+        let mut hold = Vec::new();
+        for rule in &p.hold {
             let at = |m: String| err(file, format!("rule `{}`: {m}", rule.id));
             if !ids.insert(rule.id.clone()) {
                 return Err(at("duplicate rule id".into()));
             }
-            let s = &rule.when;
-            for set in [&s.destination, &s.headquarters, &s.headquarters_outside]
-                .into_iter()
-                .flatten()
-            {
-                for g in set.groups.iter().chain(&set.except_groups) {
-                    if !self.countries.has_group(g) {
-                        return Err(at(format!("unknown country group `{g}`")));
-                    }
-                }
-            }
-            if let Some(items) = &s.items {
-                for e in &items.eccns {
-                    if !ECCNS.contains(&e.as_str()) {
-                        return Err(at(format!("unknown ECCN `{e}`")));
-                    }
-                }
-                for f in items.flags.iter().chain(&items.not_flags) {
-                    if !FLAGS.contains(&f.as_str()) {
-                        return Err(at(format!("unknown flag `{f}`")));
-                    }
-                }
-            }
-            for t in &s.facts {
-                crate::facts::check_fact_test(t).map_err(at)?;
-            }
-            compile_scope(&mut rule.when, &named, &self.countries).map_err(at)?;
+            hold.push(compiler.hold_rule(rule).map_err(|e| at(e.to_string()))?);
         }
+        self.hold = hold;
         self.due_diligence = p;
         self.digests.due_diligence = digest_parts([text.as_bytes()]);
         Ok(())
@@ -407,8 +307,14 @@ impl Ruleset {
             due_diligence: digest_parts([b"".as_slice()]),
         };
         parsed.sort_by_key(|(_, r)| (r.effective, r.id.clone()));
-        for (file, r) in &mut parsed {
-            compile_regime(r, &countries).map_err(|p| err(file, p))?;
+        let mut compiled = Vec::new();
+        for (file, r) in &parsed {
+            let compiler = Compiler {
+                countries: &countries,
+                catalog: &catalog,
+                named: &r.sets,
+            };
+            compiled.push(compiler.regime(r).map_err(|p| err(file, p))?);
         }
         let regimes: Vec<Regime> = parsed.iter().map(|(_, r)| r.clone()).collect();
         let ruleset = Ruleset {
@@ -418,6 +324,8 @@ impl Ruleset {
             due_diligence: DueDiligencePolicy::default(),
             end_use_tags: EndUseTags::used_by(&regimes),
             regimes,
+            compiled,
+            hold: Vec::new(),
             digests,
         };
         ruleset.validate(&parsed)?;
@@ -437,11 +345,9 @@ impl Ruleset {
                 }
             }
         }
+        // Sets, scopes, ECCNs, flags and exceptions were checked as they were compiled; the
+        // references between rules are checked here.
         for (file, r) in files {
-            for (name, set) in &r.sets {
-                self.check_set(file, r, set)
-                    .map_err(|e| err(file, format!("set `{name}`: {}", e.problem)))?;
-            }
             for rule in &r.rules {
                 let at = |p: String| err(file, format!("rule `{}`: {p}", rule.id));
                 for id in &rule.displaces {
@@ -449,104 +355,15 @@ impl Ruleset {
                         return Err(at(format!("displaces unknown rule `{id}`")));
                     }
                 }
-                self.check_scope(file, r, &rule.when)
-                    .map_err(|e| at(e.problem))?;
-                match &rule.effect {
-                    Effect::LicenseRequirement {
-                        review_policy,
-                        exceptions,
-                        ..
-                    } => {
-                        for p in review_policy {
-                            self.check_scope(file, r, &p.when)
-                                .map_err(|e| at(e.problem))?;
-                        }
-                        for x in exceptions {
-                            if !EXCEPTIONS.contains(&x.exception.as_str()) {
-                                return Err(at(format!("unknown exception `{}`", x.exception)));
-                            }
-                            self.check_scope(file, r, &x.when)
-                                .map_err(|e| at(e.problem))?;
-                        }
-                    }
-                    Effect::ReviewPolicyChange { applies_to, .. }
-                    | Effect::LicenceConditions { applies_to, .. } => {
-                        for id in applies_to {
-                            if !rule_ids.contains(id) {
-                                return Err(at(format!("applies to unknown rule `{id}`")));
-                            }
-                        }
-                    }
-                    Effect::Hold {} | Effect::RedFlag { .. } => {}
-                }
-            }
-            for p in &r.classification {
-                if let ClassificationParams::H20Class { named, .. }
-                | ClassificationParams::Prc3a090 { named, .. } = p
+                if let Effect::ReviewPolicyChange { applies_to, .. }
+                | Effect::LicenceConditions { applies_to, .. } = &rule.effect
                 {
-                    for id in named {
-                        if self.catalog.get(id).is_none() {
-                            return Err(err(file, format!("names unknown chip `{id}`")));
+                    for id in applies_to {
+                        if !rule_ids.contains(id) {
+                            return Err(at(format!("applies to unknown rule `{id}`")));
                         }
                     }
                 }
-            }
-        }
-        Ok(())
-    }
-
-    fn check_scope(&self, file: &str, r: &Regime, s: &Scope) -> Result<(), RulesetError> {
-        for set in [
-            &s.destination,
-            &s.headquarters,
-            &s.headquarters_all,
-            &s.headquarters_none,
-            &s.headquarters_outside,
-            &s.end_user_location,
-            &s.exporter_country,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            self.check_set(file, r, set)?;
-        }
-        for t in &s.facts {
-            crate::facts::check_fact_test(t).map_err(|p| err(file, p))?;
-        }
-        if let Some(items) = &s.items {
-            for c in &items.chips {
-                if self.catalog.get(c).is_none() {
-                    return Err(err(file, format!("unknown chip `{c}`")));
-                }
-            }
-            for e in &items.eccns {
-                if !ECCNS.contains(&e.as_str()) {
-                    return Err(err(file, format!("unknown ECCN `{e}`")));
-                }
-            }
-            for f in items.flags.iter().chain(&items.not_flags) {
-                if !FLAGS.contains(&f.as_str()) {
-                    return Err(err(file, format!("unknown flag `{f}`")));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn check_set(&self, file: &str, r: &Regime, s: &SetExpr) -> Result<(), RulesetError> {
-        for g in s.groups.iter().chain(&s.except_groups) {
-            if !self.countries.has_group(g) {
-                return Err(err(file, format!("unknown country group `{g}`")));
-            }
-        }
-        for c in s.countries.iter().chain(&s.except_countries) {
-            if self.countries.get(c).is_none() {
-                return Err(err(file, format!("unknown country `{c}`")));
-            }
-        }
-        for n in s.sets.iter().chain(&s.except_sets) {
-            if !r.sets.contains_key(n) {
-                return Err(err(file, format!("unknown set `{n}`")));
             }
         }
         Ok(())
@@ -554,7 +371,7 @@ impl Ruleset {
 
     /// Is `code` in `set` on `date`, with the engine's own semantics (groups as of the date,
     /// named sets, exclusions; a territory counts as the country it is treated as)?
-    pub fn contains(&self, set: &SetExpr, code: &CountryCode, date: NaiveDate) -> bool {
+    pub fn contains(&self, set: &CountrySet, code: &CountryCode, date: NaiveDate) -> bool {
         set.contains(&self.countries, code, date)
     }
 
@@ -588,6 +405,38 @@ impl Ruleset {
         self.regimes.iter().find(|r| r.id == id)
     }
 
+    /// A regime's compiled rules and sets, by its id.
+    pub fn regime_rules(&self, id: &str) -> Option<&RegimeRules> {
+        self.compiled.iter().find(|r| r.id == id)
+    }
+
+    /// Every regime's compiled rules, oldest first, with the regime's state in a context.
+    pub fn rules_in<'a: 'c, 'c>(
+        &'a self,
+        ctx: &'c Context,
+    ) -> impl Iterator<Item = (RegimeState, &'a RegimeRules)> + 'c {
+        self.regimes
+            .iter()
+            .zip(&self.compiled)
+            .map(move |(r, c)| (self.state(r, ctx), c))
+    }
+
+    /// The compiled rules of the regimes binding in a context, oldest first.
+    pub fn binding_rules<'a: 'c, 'c>(
+        &'a self,
+        ctx: &'c Context,
+    ) -> impl Iterator<Item = &'a RegimeRules> + 'c {
+        self.rules_in(ctx)
+            .filter(|(state, _)| state.binds())
+            .map(|(_, c)| c)
+    }
+
+    /// The due-diligence policy's rules, compiled: where an unknown high-severity red flag
+    /// holds.
+    pub fn due_diligence_hold(&self) -> &[HoldRule] {
+        &self.hold
+    }
+
     /// The state of a regime in a context.
     pub fn state(&self, regime: &Regime, ctx: &Context) -> RegimeState {
         regime.state_on(ctx.as_of, ctx.forced.iter().any(|f| f == &regime.id))
@@ -601,11 +450,11 @@ impl Ruleset {
     }
 
     /// Classification parameters binding in a context, latest regime last.
-    pub fn params<'a>(
+    pub fn params<'a: 'c, 'c>(
         &'a self,
-        ctx: &'a Context,
-    ) -> impl Iterator<Item = (&'a Regime, &'a ClassificationParams)> + 'a {
-        self.binding(ctx)
+        ctx: &'c Context,
+    ) -> impl Iterator<Item = (&'a RegimeRules, &'a ClassificationParams)> + 'c {
+        self.binding_rules(ctx)
             .flat_map(|r| r.classification.iter().map(move |p| (r, p)))
     }
 }

@@ -1,15 +1,15 @@
-//! Set membership: whether a country is in a compiled destination set ([`SetExpr`]) on a date,
-//! why (for explanations), and the set in words. Evaluation and the ruleset's validation both
-//! use it; it reads only the countries and their Country Group history.
+//! Set membership: whether a country is in a compiled destination set ([`CountrySet`]) on a
+//! date, why (for explanations), and the set in words. Evaluation uses it; it reads only the
+//! countries and their Country Group history.
 
 use chrono::NaiveDate;
 
-use crate::country::{Countries, CountryCode, GroupAnswer, GroupId};
-use crate::regime::SetExpr;
+use crate::country::{Countries, CountryCode};
+use crate::rules::CountrySet;
 
-impl SetExpr {
+impl CountrySet {
     /// The set in words, for explanations: its label, else its groups, countries and named
-    /// sets joined by "or", with the exceptions after "not".
+    /// sets (by their labels) joined by "or", with the exceptions after "not".
     pub fn describe(&self) -> String {
         let set = self;
         if let Some(l) = &set.label {
@@ -18,16 +18,11 @@ impl SetExpr {
         let mut parts: Vec<String> = set
             .groups
             .iter()
-            .map(|g| format!("Country Group {g}"))
+            .map(|g| format!("Country Group {}", g.name))
             .collect();
-        parts.extend(set.countries.iter().cloned());
-        // A named set reads as its label ("Macau or Country Group D:5"), not its key (`d5_macau`);
-        // the key stands only where the set was never compiled.
-        if set.compiled.sets.len() == set.sets.len() {
-            parts.extend(set.compiled.sets.iter().map(|(label, _)| label.clone()));
-        } else {
-            parts.extend(set.sets.iter().cloned());
-        }
+        parts.extend(set.countries.iter().map(|c| c.to_string()));
+        // A named set reads as its label ("Macau or Country Group D:5"), not its key (`d5_macau`).
+        parts.extend(set.sets.iter().map(|n| n.label.clone()));
         if set.all {
             parts.push("any country".into());
         }
@@ -35,17 +30,9 @@ impl SetExpr {
         let ex: Vec<String> = set
             .except_groups
             .iter()
-            .map(|g| format!("Country Group {g}"))
-            .chain(set.except_countries.iter().cloned())
-            .chain(if set.compiled.except_sets.len() == set.except_sets.len() {
-                set.compiled
-                    .except_sets
-                    .iter()
-                    .map(|(label, _)| label.clone())
-                    .collect::<Vec<_>>()
-            } else {
-                set.except_sets.clone()
-            })
+            .map(|g| format!("Country Group {}", g.name))
+            .chain(set.except_countries.iter().map(|c| c.to_string()))
+            .chain(set.except_sets.iter().map(|n| n.label.clone()))
             .collect();
         if !ex.is_empty() {
             s.push_str(&format!(" (not {})", ex.join(" or ")));
@@ -74,61 +61,60 @@ impl SetExpr {
         let mut matched = if set.all { Some(Matched::Any) } else { None };
         if matched.is_none() {
             matched = set
-                .compiled
                 .countries
                 .iter()
                 .find(|c| is(c))
                 .map(|_| Matched::Country);
         }
-        for (i, g) in set.groups.iter().enumerate() {
+        for g in &set.groups {
             if matched.is_some() {
                 break;
             }
-            let a = group_answer(countries, &set.compiled.groups, i, g, code, date);
+            let a = countries.in_group_id(code, Some(g.id), date);
             unconfirmed |= a.unconfirmed;
             if a.member {
-                matched = Some(Matched::Group(g));
+                matched = Some(Matched::Group(&g.name));
             }
         }
-        for (label, inner) in &set.compiled.sets {
+        for n in &set.sets {
             if matched.is_some() {
                 break;
             }
-            let (m, u, _) = inner.membership(countries, code, date);
+            let (m, u, _) = n.set.membership(countries, code, date);
             unconfirmed |= u;
             if m {
-                matched = Some(Matched::Set(label));
+                matched = Some(Matched::Set(&n.label));
             }
         }
         let Some(what) = matched else {
             return (false, unconfirmed, SetWhy::NotIn(set));
         };
-        if set.compiled.except_countries.iter().any(is) {
+        if set.except_countries.iter().any(is) {
             return (
                 false,
                 unconfirmed,
                 SetWhy::Excluded(set, what, Matched::Country),
             );
         }
-        for (i, g) in set.except_groups.iter().enumerate() {
-            let a = group_answer(countries, &set.compiled.except_groups, i, g, code, date);
+        for g in &set.except_groups {
+            let a = countries.in_group_id(code, Some(g.id), date);
             unconfirmed |= a.unconfirmed;
             if a.member {
                 return (
                     false,
                     unconfirmed,
-                    SetWhy::Excluded(set, what, Matched::Group(g)),
+                    SetWhy::Excluded(set, what, Matched::Group(&g.name)),
                 );
             }
         }
-        for (label, inner) in &set.compiled.except_sets {
-            let (m, u, _) = inner.membership(countries, code, date);
+        for n in &set.except_sets {
+            let (m, u, _) = n.set.membership(countries, code, date);
             unconfirmed |= u;
             if m {
                 return (
                     false,
                     unconfirmed,
-                    SetWhy::Excluded(set, what, Matched::Set(label)),
+                    SetWhy::Excluded(set, what, Matched::Set(&n.label)),
                 );
             }
         }
@@ -138,9 +124,9 @@ impl SetExpr {
 
 /// What made a country a member of a set, or not.
 pub(crate) enum SetWhy<'a> {
-    NotIn(&'a SetExpr),
-    In(&'a SetExpr, Matched<'a>),
-    Excluded(&'a SetExpr, Matched<'a>, Matched<'a>),
+    NotIn(&'a CountrySet),
+    In(&'a CountrySet, Matched<'a>),
+    Excluded(&'a CountrySet, Matched<'a>, Matched<'a>),
 }
 
 #[derive(Clone, Copy)]
@@ -155,7 +141,7 @@ pub(crate) enum Matched<'a> {
 impl Matched<'_> {
     /// Why the country is in `set`, in words: a country the rule names is "in" the set's label
     /// (or "named by the rule"), never "in AE".
-    fn membership(self, set: &SetExpr) -> String {
+    fn membership(self, set: &CountrySet) -> String {
         match self {
             Matched::Any => "within the rule's reach (every country)".to_string(),
             Matched::Country => match &set.label {
@@ -183,21 +169,5 @@ impl std::fmt::Display for SetWhy<'_> {
                 write!(f, "{} but {except}", m.membership(set))
             }
         }
-    }
-}
-
-/// Is `code` in the `i`th group of a set (`name`), by its compiled id when the set was
-/// compiled (a set built without the ruleset is looked up by name).
-fn group_answer(
-    countries: &Countries,
-    compiled: &[Option<GroupId>],
-    i: usize,
-    name: &str,
-    code: &CountryCode,
-    date: NaiveDate,
-) -> GroupAnswer {
-    match compiled.get(i) {
-        Some(id) => countries.in_group_id(code, *id, date),
-        None => countries.in_group(code, name, date),
     }
 }

@@ -11,7 +11,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
-use exportgate_core::regime::SetExpr;
+use exportgate_core::rules::CountrySet;
 use exportgate_core::{Context, Decision, ItemRef, Order, Outcome, Ruleset, Spec};
 use exportgate_ledger::{LedgerStore, Timestamp};
 use exportgate_pipeline::check::{self, CheckRun};
@@ -697,9 +697,10 @@ pub async fn countries(
             },
         )
     });
-    let tiers: Vec<(&String, &SetExpr)> = diffusion
+    let tiers: Vec<(&String, &CountrySet)> = rs
+        .regime_rules(DIFFUSION)
         .map(|r| {
-            r.sets
+            r.sets()
                 .iter()
                 .filter(|(k, _)| k.starts_with("tier"))
                 .collect()

@@ -35,7 +35,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
-use exportgate_core::regime::{Regime, SetExpr};
+use exportgate_core::regime::Regime;
+use exportgate_core::rules::{CountrySet, RegimeRules};
 use exportgate_core::ruleset::{embedded, Ruleset};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -113,7 +114,7 @@ impl BaseData<'static> {
 pub struct Tier {
     pub name: String,
     pub label: String,
-    set: SetExpr,
+    set: CountrySet,
 }
 
 /// A scenario checked and compiled: its own ruleset, ready to decide orders.
@@ -325,7 +326,7 @@ impl Scenario {
         }
         let (tiers_from, tiers) = match &self.tiers_from {
             Some(id) => {
-                let Some(r) = ruleset.regime(id) else {
+                let Some(r) = ruleset.regime_rules(id) else {
                     return Err(self.err(
                         "tiers_from",
                         format!("unknown regime `{id}` (known: {})", known(&docs)),
@@ -340,7 +341,7 @@ impl Scenario {
                 }
                 (Some(id.clone()), tiers)
             }
-            None => match ruleset.regime(DEFAULT_TIERS_FROM) {
+            None => match ruleset.regime_rules(DEFAULT_TIERS_FROM) {
                 Some(r) => (Some(DEFAULT_TIERS_FROM.to_string()), tiers_of(r)),
                 None => (None, Vec::new()),
             },
@@ -369,13 +370,13 @@ impl Scenario {
     }
 }
 
-fn tiers_of(r: &Regime) -> Vec<Tier> {
-    r.sets
+fn tiers_of(r: &RegimeRules) -> Vec<Tier> {
+    r.sets()
         .iter()
         .filter(|(n, _)| n.starts_with("tier"))
         .map(|(n, s)| Tier {
             name: n.clone(),
-            label: s.label.clone().unwrap_or_else(|| n.clone()),
+            label: s.label().unwrap_or(n).to_string(),
             set: s.clone(),
         })
         .collect()
