@@ -118,18 +118,6 @@ pub fn to_writer<W: std::io::Write>(w: W, d: &Decision) -> serde_json::Result<()
     serde_json::to_writer(w, &json(d))
 }
 
-/// Serialises an optional decision through its wire format (for `#[serde(serialize_with)]`
-/// on a field of type `Option<Decision>`).
-pub fn serialize_opt<S: serde::Serializer>(d: &Option<Decision>, s: S) -> Result<S::Ok, S::Error> {
-    d.as_ref().map(json).serialize(s)
-}
-
-/// Serialises a decision through its wire format (for `#[serde(serialize_with)]` on a field
-/// of type `Decision`).
-pub fn serialize<S: serde::Serializer>(d: &Decision, s: S) -> Result<S::Ok, S::Error> {
-    json(d).serialize(s)
-}
-
 /// The JSON Schema of a decision as it is written (a field skipped when empty is optional),
 /// with its definitions at `definitions_path` (e.g. `/$defs` or `/components/schemas`), from
 /// `generator` built with [`schemars::generate::SchemaSettings::for_serialize`].
