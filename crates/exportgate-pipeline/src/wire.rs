@@ -12,8 +12,11 @@
 //! `DueDiligenceReport`, `LicenceUse`, `DecisionInputs`, ...) are plain value types whose
 //! `Serialize` derive is their wire shape; they keep it.
 //!
-//! To add a field to the decision's JSON: add it here (at the end, or where it belongs) and
-//! re-bless the snapshots (`BLESS=1 cargo test -p exportgate-pipeline --test wire`).
+//! To add a field to a decision, add it to `Decision`: [`DecisionJson::new`] names every field,
+//! so it does not compile until the field is either written (a field of `DecisionJson`, where
+//! it belongs but before `inputs`, which stays last: `check` splices the run's pre-rendered
+//! inputs in at the end of each line; then re-bless the snapshots with `BLESS=1 cargo test -p
+//! exportgate-pipeline --test wire`) or listed there as internal.
 
 use chrono::NaiveDate;
 use exportgate_core::decide::RedFlag;
@@ -61,7 +64,8 @@ pub struct DecisionJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub licence: Option<&'a LicenceUse>,
     /// What the decision rested on besides the order: engine version, rule-data digests and
-    /// list versions (set by the pipeline; see `exportgate_core::inputs`).
+    /// list versions (set by the pipeline; see `exportgate_core::inputs`). The last field:
+    /// `check` writes the run's inputs once and splices them in where the object closes.
     #[schemars(
         description = "What the decision rested on besides the order: engine version, rule-data digests and\nlist versions (set by the pipeline; see [`crate::inputs`])."
     )]
@@ -70,30 +74,60 @@ pub struct DecisionJson<'a> {
 }
 
 impl<'a> DecisionJson<'a> {
-    /// The JSON view of `d`.
+    /// The JSON view of `d`. Every field of [`Decision`] is named here (no `..`): a field
+    /// added to the decision does not compile until it is put on the wire or marked internal.
     pub fn new(d: &'a Decision) -> Self {
+        let Decision {
+            id,
+            date,
+            outcome,
+            exception,
+            review_policy,
+            eccn,
+            tpp_total,
+            reasons,
+            conditions,
+            regimes,
+            unconfirmed,
+            chip,
+            quantity,
+            destination,
+            tpp_counted,
+            forced_regimes,
+            screening,
+            red_flags,
+            due_diligence,
+            licence,
+            inputs,
+            // Internal: never written.
+            allocation: _,
+            trace: _,
+            quota_checked: _,
+            rules_evaluated: _,
+            classification: _,
+        } = d;
         DecisionJson {
-            id: &d.id,
-            date: d.date,
-            outcome: d.outcome,
-            exception: d.exception.as_deref(),
-            review_policy: d.review_policy,
-            eccn: d.eccn,
-            tpp_total: d.tpp_total,
-            reasons: &d.reasons,
-            conditions: &d.conditions,
-            regimes: &d.regimes,
-            unconfirmed: d.unconfirmed,
-            chip: d.chip.as_deref(),
-            quantity: d.quantity,
-            destination: &d.destination,
-            tpp_counted: d.tpp_counted,
-            forced_regimes: &d.forced_regimes,
-            screening: &d.screening,
-            red_flags: &d.red_flags,
-            due_diligence: d.due_diligence.as_ref(),
-            licence: d.licence.as_ref(),
-            inputs: d.inputs.as_deref(),
+            id,
+            date: *date,
+            outcome: *outcome,
+            exception: exception.as_deref(),
+            review_policy: *review_policy,
+            eccn: *eccn,
+            tpp_total: *tpp_total,
+            reasons,
+            conditions,
+            regimes,
+            unconfirmed: *unconfirmed,
+            chip: chip.as_deref(),
+            quantity: *quantity,
+            destination,
+            tpp_counted: *tpp_counted,
+            forced_regimes,
+            screening,
+            red_flags,
+            due_diligence: due_diligence.as_ref(),
+            licence: licence.as_ref(),
+            inputs: inputs.as_deref(),
         }
     }
 }
