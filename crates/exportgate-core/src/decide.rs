@@ -79,8 +79,10 @@ pub struct RuleTrace {
     pub detail: String,
 }
 
-/// The decision for one order line.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+/// The decision for one order line: the engine's value. Its JSON shape is defined once, at
+/// the edge, by `exportgate_pipeline::wire::DecisionJson`; the fields after `inputs` are
+/// internal and never written.
+#[derive(Debug, Clone)]
 pub struct Decision {
     pub id: String,
     pub date: NaiveDate,
@@ -94,54 +96,33 @@ pub struct Decision {
     pub conditions: Vec<Condition>,
     pub regimes: Vec<String>,
     pub unconfirmed: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub chip: Option<String>,
     pub quantity: u64,
     pub destination: String,
     /// TPP this order counts against LPP and allocations (3A090.a/4A090.a items only).
     pub tpp_counted: f64,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub forced_regimes: Vec<String>,
     /// How the parties were screened, against which lists, and every hit.
     pub screening: ScreeningRecord,
     /// Red flags raised or left unknown (a missing fact is reported, never cleared).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub red_flags: Vec<RedFlag>,
     /// Know your customer: the party records drawn on, where each fact came from, and the
     /// facts that would settle each unknown red flag (absent when there is nothing to say).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub due_diligence: Option<DueDiligenceReport>,
     /// The licence the order ships under (outcome `licensed`), with the balance left.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub licence: Option<LicenceUse>,
     /// What the decision rested on besides the order: engine version, rule-data digests and
     /// list versions (set by the pipeline; see [`crate::inputs`]).
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "serialize_inputs"
-    )]
     pub inputs: Option<Arc<crate::inputs::DecisionInputs>>,
     /// The country allocation a licence for this order counts against (AI Diffusion Tier 2);
     /// set on `license_required` decisions only.
-    #[serde(skip)]
     pub allocation: Option<CountryAllocation>,
-    #[serde(skip)]
     pub trace: Vec<RuleTrace>,
     /// A per-consignee quota (LPP) was consulted: the decision depends on what shipped before.
-    #[serde(skip)]
     pub quota_checked: bool,
     /// How many rules were evaluated over this order (for benchmarks).
-    #[serde(skip)]
     pub rules_evaluated: u32,
-    #[serde(skip)]
     pub classification: Option<Arc<Classification>>,
-}
-
-fn serialize_inputs<S: serde::Serializer>(
-    inputs: &Option<Arc<crate::inputs::DecisionInputs>>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    serde::Serialize::serialize(&inputs.as_deref(), s)
 }
 
 /// What the engine needs to know about quotas already used (read-only).

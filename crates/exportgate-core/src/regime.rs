@@ -326,6 +326,15 @@ impl Severity {
             Severity::High => "high",
         }
     }
+
+    /// The name in running text (`Low`, `Medium`, `High`), as `explain` writes it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Severity::Low => "Low",
+            Severity::Medium => "Medium",
+            Severity::High => "High",
+        }
+    }
 }
 
 /// A licence review policy, ordered from the most to the least favourable: where several

@@ -81,6 +81,17 @@ pub enum Ensured {
     AlreadyExists,
 }
 
+impl Ensured {
+    /// The name `POST /v1/ledger/allocations` answers with in `ensured` (`created`,
+    /// `alreadyexists`: the contract as first written, from the variant names).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ensured::Created => "created",
+            Ensured::AlreadyExists => "alreadyexists",
+        }
+    }
+}
+
 /// Why [`ensure_account`] refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EnsureError {

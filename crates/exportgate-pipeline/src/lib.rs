@@ -15,6 +15,7 @@
 //! * LPP usage from the run and the ledger: [`quotas`]; licences: [`licensing`];
 //! * the item ids a licence may name: [`known`];
 //! * recorded decisions decided again and compared, with the cause of each change: [`replay`];
+//! * the decision's JSON shape, written by every door: [`wire`];
 //! * typed per-line errors ([`LineError`]) and run errors ([`PipelineError`]).
 //!
 //! INVARIANT (fail closed): a failure inside the pipeline yields an error record for the line,
@@ -32,6 +33,7 @@ pub mod licensing;
 pub mod quotas;
 pub mod replay;
 pub mod ship;
+pub mod wire;
 
 use std::borrow::Cow;
 use std::sync::Arc;

@@ -261,7 +261,7 @@ fn inputs_changed(old: Option<&DecisionInputs>, new: &DecisionInputs) -> Vec<Str
 
 /// Compares a recorded decision with today's; `None` when nothing a user acts on differs.
 pub fn compare(recorded: &Recorded, today: &Decision) -> Option<Change> {
-    let new_value = serde_json::to_value(today).ok()?;
+    let new_value = crate::wire::to_value(today).ok()?;
     let old = &recorded.decision;
     let (old_v, new_v) = (Verdict::of(old), Verdict::of(&new_value));
     let hit_diff = Diff::of(&hits(old), &hits(&new_value));
@@ -372,10 +372,10 @@ mod tests {
     fn an_unchanged_decision_is_not_reported() {
         let rs = Ruleset::embedded().unwrap();
         let (order, d) = today(&rs);
-        let old = serde_json::to_value(&d).unwrap();
+        let old = crate::wire::to_value(&d).unwrap();
         assert!(compare(&recorded(&order, old), &d).is_none());
         // A recorded `licensed` is the `license_required` it rests on.
-        let mut old = serde_json::to_value(&d).unwrap();
+        let mut old = crate::wire::to_value(&d).unwrap();
         assert_eq!(old["outcome"], "license_required");
         old["outcome"] = json!("licensed");
         assert!(compare(&recorded(&order, old), &d).is_none());
@@ -385,7 +385,7 @@ mod tests {
     fn the_cause_is_read_from_the_reasons_and_the_digests() {
         let rs = Ruleset::embedded().unwrap();
         let (order, d) = today(&rs);
-        let base = serde_json::to_value(&d).unwrap();
+        let base = crate::wire::to_value(&d).unwrap();
 
         // Was clean under other Country Group data: a Country Group change, stricter.
         let mut old = base.clone();

@@ -368,7 +368,7 @@ impl GroupPlan<'_, '_> {
     fn done(&mut self, i: usize, result: LineResult, replies: &[Reply]) -> ShipStep {
         let s = &mut self.shipments[i];
         let record = match &result {
-            Ok(d) => serde_json::json!({"command": self.command, "decision": d,
+            Ok(d) => serde_json::json!({"command": self.command, "decision": crate::wire::json(d),
                 "order": s.order, "ledger": replies}),
             Err(e) => serde_json::json!({"command": self.command, "order_id": s.order.id,
                 "error": {"field": e.field, "message": e.message}, "order": s.order,

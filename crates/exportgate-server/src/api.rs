@@ -16,6 +16,7 @@ use exportgate_core::{Context, Decision, ItemRef, Order, Outcome, Ruleset, Spec}
 use exportgate_ledger::{LedgerStore, Timestamp};
 use exportgate_pipeline::check::{self, CheckRun};
 use exportgate_pipeline::ship::Shipper;
+use exportgate_pipeline::wire;
 use exportgate_pipeline::{LineError, LineResult, Parsed, Pipeline, PipelineError};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -307,10 +308,10 @@ fn render_checked(
     // buffer big enough for most decisions (growing it copies).
     if why.is_empty() {
         let mut buf = Vec::with_capacity(DECISION_BUFFER);
-        sonic_rs::to_writer(&mut buf, d).map_err(ApiError::internal)?;
+        sonic_rs::to_writer(&mut buf, &wire::json(d)).map_err(ApiError::internal)?;
         return Ok(buf);
     }
-    let mut value = serde_json::to_value(d).map_err(ApiError::internal)?;
+    let mut value = wire::to_value(d).map_err(ApiError::internal)?;
     let id = crate::cases::open(st, who, pipeline, order, &value, lpp_before, &why)?;
     if let Value::Object(m) = &mut value {
         m.insert("review_case".into(), json!(id));
@@ -474,7 +475,7 @@ pub async fn ship(
             Ok(d) => {
                 st.metrics.decisions.fetch_add(1, Ordering::Relaxed);
                 let mut buf = Vec::with_capacity(DECISION_BUFFER);
-                sonic_rs::to_writer(&mut buf, &d).map_err(ApiError::internal)?;
+                sonic_rs::to_writer(&mut buf, &wire::json(&d)).map_err(ApiError::internal)?;
                 Ok(buf)
             }
             Err(e) => Err(prefixed(prefix, e)),

@@ -212,10 +212,7 @@ pub async fn ensure_allocation(
         .ensure_account(&spec, &who.actor(), at)
         .map_err(store_error)?;
     let balance = store.balance(&spec.id).map_err(store_error)?;
-    Ok(
-        Json(json!({"ensured": format!("{ensured:?}").to_lowercase(), "balance": balance}))
-            .into_response(),
-    )
+    Ok(Json(json!({"ensured": ensured.as_str(), "balance": balance})).into_response())
 }
 
 /// `POST /v1/ledger/requests`.

@@ -70,7 +70,7 @@ pub fn document() -> serde_json::Value {
     let mut read = settings.clone().into_generator();
     let order = read.root_schema_for::<exportgate_core::Order>();
     let mut written = settings.for_serialize().into_generator();
-    let decision = written.root_schema_for::<exportgate_core::Decision>();
+    let decision = exportgate_pipeline::wire::schema(&mut written);
     let schemas = &mut doc["components"]["schemas"];
     if !schemas.is_object() {
         *schemas = serde_json::json!({});

@@ -309,7 +309,7 @@ pub async fn complete_from_case(
              (LPP): decide it again with POST /v1/check",
         ));
     }
-    let decided = serde_json::to_value(&decided).map_err(ApiError::internal)?;
+    let decided = exportgate_pipeline::wire::to_value(&decided).map_err(ApiError::internal)?;
     st.store()
         .append_decision(
             &who.actor(),

@@ -131,7 +131,8 @@ pub fn run_once(st: &Shared, source: &ReplaySource, today: NaiveDate) -> Result<
             continue;
         }
         report.stricter += 1;
-        let decision = serde_json::to_value(&today_decision).map_err(|e| e.to_string())?;
+        let decision =
+            exportgate_pipeline::wire::to_value(&today_decision).map_err(|e| e.to_string())?;
         let why = vec![format!(
             "scheduled replay: {} became {} ({}; inputs changed: {})",
             change.old.outcome,

@@ -511,3 +511,18 @@ fn item_5_an_older_database_gets_users_and_old_cases_compare_names() {
         .unwrap();
     assert_eq!(n, 1);
 }
+
+/// `POST /v1/ledger/allocations` says what it did in `ensured`, by the names it has always
+/// used (written from `Ensured::as_str`, no longer from Debug output): `created` the first
+/// time, `alreadyexists` after.
+#[test]
+fn an_allocation_answers_created_then_alreadyexists() {
+    let f = fixture();
+    let body = br#"{"country": "IN"}"#;
+    let (s, v) = f.call("POST", "/v1/ledger/allocations", &f.admin, Some(body));
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["ensured"], "created", "{v}");
+    let (s, v) = f.call("POST", "/v1/ledger/allocations", &f.admin, Some(body));
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["ensured"], "alreadyexists", "{v}");
+}

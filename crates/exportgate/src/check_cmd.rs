@@ -13,6 +13,7 @@ use std::sync::mpsc::{sync_channel, SyncSender};
 use exportgate_core::decide::policy_name;
 use exportgate_core::{Order, Ruleset, SpecError};
 use exportgate_ledger::LedgerStore;
+use exportgate_pipeline::wire;
 use exportgate_pipeline::{CheckRun, LineError, LineResult, Parsed, Pipeline};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -207,7 +208,7 @@ pub(crate) fn escape_control(cell: &str) -> std::borrow::Cow<'_, str> {
 fn write_jsonl(buf: &mut Vec<u8>, results: &[LineResult]) -> anyhow::Result<()> {
     for r in results {
         match r {
-            Ok(d) => sonic_rs::to_writer(&mut *buf, d)?,
+            Ok(d) => sonic_rs::to_writer(&mut *buf, &wire::json(d))?,
             Err(e) => sonic_rs::to_writer(
                 &mut *buf,
                 &serde_json::json!({"line": e.line, "id": e.id, "error": {"field": e.field, "message": e.message}}),
@@ -395,28 +396,28 @@ impl RenderedInputs {
     }
 }
 
-/// Appends one decision as a JSON line. A decision whose `inputs` are the run's is written
-/// without them and the pre-rendered text put where its closing brace was: `inputs` is the
-/// last field a decision serialises, so the line is byte for byte what serialising it whole
-/// gives (tested below), without serialising the same digests on every line.
+/// Appends one decision as a JSON line (its wire format, `exportgate_pipeline::wire`). A
+/// decision whose `inputs` are the run's is written without them and the pre-rendered text
+/// put where its closing brace was: `inputs` is the last field of the wire format, so the
+/// line is byte for byte what serialising it whole gives (tested below), without serialising
+/// the same digests on every line.
 pub(crate) fn write_decision_jsonl(
     buf: &mut Vec<u8>,
-    d: &mut exportgate_core::Decision,
+    d: &exportgate_core::Decision,
     run_inputs: Option<&RenderedInputs>,
 ) -> anyhow::Result<()> {
+    let mut json = wire::json(d);
     match (run_inputs, &d.inputs) {
         (Some(r), Some(i)) if std::sync::Arc::ptr_eq(i, &r.inputs) => {
-            let inputs = d.inputs.take();
-            let written = sonic_rs::to_writer(&mut *buf, &*d);
-            d.inputs = inputs;
-            written?;
+            json.inputs = None;
+            sonic_rs::to_writer(&mut *buf, &json)?;
             if buf.last() != Some(&b'}') {
                 anyhow::bail!("a decision did not serialise as a JSON object");
             }
             buf.pop();
             buf.extend_from_slice(&r.tail);
         }
-        _ => sonic_rs::to_writer(&mut *buf, &*d)?,
+        _ => sonic_rs::to_writer(&mut *buf, &json)?,
     }
     buf.push(b'\n');
     Ok(())
@@ -711,7 +712,7 @@ pub fn explain(
                     print!("{}", render::trace(d));
                 }
                 TextOrJson::Json => {
-                    let v = serde_json::json!({"decision": d, "classification": d.classification.as_deref(), "trace": d.trace});
+                    let v = serde_json::json!({"decision": wire::json(d), "classification": d.classification.as_deref(), "trace": d.trace});
                     if results.len() == 1 {
                         println!("{}", serde_json::to_string_pretty(&v)?);
                     } else {
@@ -774,21 +775,21 @@ mod tests {
             let mut d = r.unwrap();
             with_dd += usize::from(d.due_diligence.is_some());
             let mut whole = Vec::new();
-            sonic_rs::to_writer(&mut whole, &d).unwrap();
+            sonic_rs::to_writer(&mut whole, &wire::json(&d)).unwrap();
             whole.push(b'\n');
             let mut spliced = Vec::new();
-            write_decision_jsonl(&mut spliced, &mut d, Some(&rendered)).unwrap();
+            write_decision_jsonl(&mut spliced, &d, Some(&rendered)).unwrap();
             assert_eq!(
                 String::from_utf8(spliced).unwrap(),
                 String::from_utf8(whole.clone()).unwrap()
             );
-            assert!(d.inputs.is_some(), "the inputs are put back");
+            assert!(d.inputs.is_some(), "the decision carries the run's inputs");
             // Other inputs than the run's: serialised whole, not spliced.
             let mut other = (**d.inputs.as_ref().unwrap()).clone();
             other.engine = "another engine".into();
             d.inputs = Some(std::sync::Arc::new(other));
             let mut out = Vec::new();
-            write_decision_jsonl(&mut out, &mut d, Some(&rendered)).unwrap();
+            write_decision_jsonl(&mut out, &d, Some(&rendered)).unwrap();
             assert!(
                 String::from_utf8(out).unwrap().contains("another engine"),
                 "other inputs written as they are"

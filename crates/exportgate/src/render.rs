@@ -144,7 +144,8 @@ pub fn trace(d: &Decision) -> String {
             } else {
                 m.facts.join(", ")
             };
-            let _ = writeln!(s, "  to settle {} ({:?}): {what}", m.flag, m.severity);
+            let severity = m.severity.title();
+            let _ = writeln!(s, "  to settle {} ({severity}): {what}", m.flag);
         }
     }
     let _ = writeln!(s, "rules considered:");

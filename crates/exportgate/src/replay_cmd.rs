@@ -103,9 +103,9 @@ pub fn replay(
             Entry::Vacant(v) => {
                 let p = Pipeline::new(rs, v.key(), source).map_err(|e| {
                     pipeline_error(e).context(format!(
-                        "recorded order `{}` was decided under regimes {:?}",
+                        "recorded order `{}` was decided under regimes [{}]",
                         r.order.id,
-                        v.key()
+                        quoted(v.key())
                     ))
                 })?;
                 v.insert(p)
@@ -149,4 +149,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
             let _ = std::fs::remove_file(&tmp);
             user(format!("cannot write `{}`: {e}", path.display()))
         })
+}
+
+/// Regime ids as a list in messages: `"a", "b"`.
+fn quoted(ids: &[String]) -> String {
+    let quoted: Vec<String> = ids.iter().map(|id| format!("\"{id}\"")).collect();
+    quoted.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    /// The message names the regimes as it did when it printed the list's Debug output.
+    #[test]
+    fn regime_ids_are_listed_as_before() {
+        let ids = vec!["ai-diffusion-2025".to_string(), "acs-2023".to_string()];
+        assert_eq!(format!("[{}]", super::quoted(&ids)), format!("{ids:?}"));
+        assert_eq!(super::quoted(&[]), "");
+    }
 }

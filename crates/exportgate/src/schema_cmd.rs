@@ -28,11 +28,8 @@ pub fn schema(kind: SchemaKind) -> serde_json::Value {
     let s = match kind {
         SchemaKind::Order => schemars::schema_for!(exportgate_core::Order),
         // A decision is written, not read: its schema is of the serialised form (a field
-        // skipped when empty is optional).
-        SchemaKind::Decision => schemars::generate::SchemaSettings::default()
-            .for_serialize()
-            .into_generator()
-            .into_root_schema_for::<exportgate_core::Decision>(),
+        // skipped when empty is optional), from its wire type.
+        SchemaKind::Decision => exportgate_pipeline::wire::root_schema(),
         SchemaKind::Licence => schemars::schema_for!(exportgate_ledger::licence::LicenceFile),
         SchemaKind::Scenario => schemars::schema_for!(exportgate_simulate::scenario::Scenario),
         SchemaKind::Allow => schemars::schema_for!(exportgate_screen::AllowList),

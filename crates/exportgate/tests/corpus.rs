@@ -478,7 +478,7 @@ fn corpus_through_the_library_the_cli_and_http() {
             .unwrap();
         for (o, r) in book.iter().zip(results) {
             let v = match r {
-                Ok(d) => serde_json::to_value(d).unwrap(),
+                Ok(d) => exportgate_pipeline::wire::to_value(&d).unwrap(),
                 Err(e) => json!({"id": e.id, "error": {"field": e.field, "message": e.message}}),
             };
             doors[0].insert(o["id"].as_str().unwrap().into(), v);
