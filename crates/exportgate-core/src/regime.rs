@@ -264,8 +264,8 @@ pub struct Scope {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FactTest {
-    /// The fact tested (its wire name in the data; see [`crate::facts::Fact`]).
-    pub fact: crate::facts::Fact,
+    /// The fact tested (its wire name in the data; see [`crate::concepts::Fact`]).
+    pub fact: crate::concepts::Fact,
     pub op: FactOp,
     pub value: serde_json::Value,
 }
