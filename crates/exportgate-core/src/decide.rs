@@ -5,6 +5,7 @@
 //! restrictive first; a missing fact never yields `no_license_required` (fail closed). The
 //! decision carries its reasons and a trace of every rule considered.
 
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::{Arc, RwLock};
@@ -17,7 +18,7 @@ use crate::concepts::LicenceException;
 use crate::confidence::Confidence;
 use crate::country::CountryCode;
 use crate::kyc::{DueDiligenceReport, MissingFacts, PartyUse};
-use crate::order::{FactValue, Order, ResolvedOrder, ResolvedParty};
+use crate::order::{Fact, FactValue, Order, ResolvedOrder, ResolvedParty};
 use crate::reason::{num, Reason};
 use crate::regime::{Condition, FactOp, FactTest, ReviewPolicy, Severity};
 use crate::rules::{
@@ -701,21 +702,21 @@ fn company_names(scope: &Scope) -> String {
 
 /// A fact of the order: from the order line (`due_diligence`), else from the first linked
 /// party record that is current and knows it on the order's date.
-fn fact_of(f: &Facts, name: &str) -> Option<FactValue> {
+fn fact_of(f: &Facts, fact: Fact) -> Option<FactValue> {
     let order = f.order.order;
-    match name {
-        "quantity" => Some(FactValue::Number(order.quantity as f64)),
-        "tpp_total" => f
+    match fact {
+        Fact::Quantity => Some(FactValue::Number(order.quantity as f64)),
+        Fact::TppTotal => f
             .class
             .tpp
             .map(|x| FactValue::Number(x * order.quantity as f64)),
-        name => order
+        fact => order
             .due_diligence
             .as_ref()
-            .and_then(|d| d.fact(name))
+            .and_then(|d| d.fact(fact))
             .or_else(|| {
                 let kyc = order.kyc.as_ref()?;
-                kyc.fact(name, f.date).map(|(v, _, _)| v.clone())
+                kyc.fact(fact, f.date).map(|(v, _)| v.clone())
             }),
     }
 }
@@ -724,8 +725,9 @@ fn fact_of(f: &Facts, name: &str) -> Option<FactValue> {
 fn missing_facts(f: &Facts, rule: &Rule, severity: Severity, evidence: String) -> MissingFacts {
     let mut facts: Vec<String> = Vec::new();
     for t in &rule.when.facts {
-        if fact_of(f, &t.fact).is_none() && !facts.contains(&t.fact) {
-            facts.push(t.fact.clone());
+        let name = t.fact.as_str();
+        if fact_of(f, t.fact).is_none() && !facts.iter().any(|x| x == name) {
+            facts.push(name.to_string());
         }
     }
     let w = &rule.when;
@@ -771,11 +773,11 @@ fn due_diligence_report(
             })
             .collect();
         // Fact names by source: the order line first, then each linked record.
-        let by = crate::kyc::fact_sources(kyc, f.date, |name| {
+        let by = crate::kyc::fact_sources(kyc, f.date, |fact| {
             order
                 .due_diligence
                 .as_ref()
-                .and_then(|d| d.fact(name))
+                .and_then(|d| d.fact(fact))
                 .is_some()
         });
         for (i, facts) in by.into_iter().enumerate() {
@@ -783,10 +785,15 @@ fn due_diligence_report(
                 continue;
             }
             let key = match i {
-                0 => "order".to_string(),
-                i => format!("party:{}", kyc.links[i - 1].party.record.id),
+                0 => "order",
+                i => kyc.links[i - 1].party.source_key(),
             };
-            report.sources.entry(key).or_default().extend(facts);
+            match report.sources.entry(key.to_string()) {
+                Entry::Vacant(e) => {
+                    e.insert(facts);
+                }
+                Entry::Occupied(e) => e.into_mut().extend(facts),
+            }
         }
     }
     Some(report)
@@ -794,10 +801,10 @@ fn due_diligence_report(
 
 /// Evaluate one fact test; a missing fact is unknown.
 fn fact_test(f: &Facts, t: &FactTest, explain: bool) -> (Tri, String) {
-    let value = fact_of(f, &t.fact);
+    let value = fact_of(f, t.fact);
     let Some(value) = value else {
         let note = if explain {
-            format!("`{}` is not given", t.fact)
+            format!("`{}` is not given", t.fact.as_str())
         } else {
             String::new()
         };
@@ -851,7 +858,7 @@ fn fact_test(f: &Facts, t: &FactTest, explain: bool) -> (Tri, String) {
         tri(holds),
         format!(
             "`{}` is {shown} (the rule looks for {op}{wanted}: {})",
-            t.fact,
+            t.fact.as_str(),
             if holds { "met" } else { "not met" }
         ),
     )

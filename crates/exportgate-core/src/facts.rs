@@ -1,10 +1,12 @@
-//! Facts: the due-diligence fact names a rule may test and a party record may hold, each with
-//! its kind (`date`, `number`, `bool`, `text`), a fact's value, and the check of a fact test in
-//! regime data. One module, so that orders, party records, the ruleset's validation and the
-//! decision all read the same list.
+//! Facts: the due-diligence facts a rule may test and a party record may hold (the names are
+//! [`Fact`], defined once in [`crate::concepts`] with their wire names and kinds), a fact's
+//! value, and the check of a fact test in regime data. Orders, party records, the ruleset's
+//! validation and the decision all read this one list; a decision finds a fact by its
+//! position ([`Fact::index`]), never by its name.
 
 use chrono::NaiveDate;
 
+pub use crate::concepts::{Fact, FactKind};
 use crate::regime::{FactOp, FactTest};
 
 /// A fact's value, for red-flag tests.
@@ -16,95 +18,48 @@ pub enum FactValue {
     Text(String),
 }
 
-/// The fact names a regime may test, and their kinds.
-pub const FACTS: [(&str, &str); 15] = [
-    ("customer_since", "date"),
-    ("prior_orders", "number"),
-    ("business_history_years", "number"),
-    ("online_presence", "text"),
-    ("business_need_shown", "bool"),
-    ("delivery_address_type", "text"),
-    ("delivery_address_consistent", "bool"),
-    ("data_centre_capacity_shown", "bool"),
-    ("stated_capacity_mw", "number"),
-    ("normal_distribution", "bool"),
-    ("intermediary", "text"),
-    ("training_operations", "number"),
-    ("hbm_exception_conditions_met", "bool"),
-    ("quantity", "number"),
-    ("tpp_total", "number"),
-];
-
-/// Documents a party record may hold as facts (`true`: on file), beside the red-flag facts.
-pub const DOCUMENTS: [&str; 3] = ["end_use_statement", "site_visit", "capacity_evidence"];
-
-/// Order facts that are not about the party and so cannot be kept on its record.
-pub const ORDER_ONLY: [&str; 2] = ["quantity", "tpp_total"];
-
-/// The kind of a fact a record may hold (`date`, `number`, `bool`, `text`).
-pub fn fact_kind(name: &str) -> Option<&'static str> {
-    if DOCUMENTS.contains(&name) {
-        return Some("bool");
-    }
-    if ORDER_ONLY.contains(&name) {
-        return None;
-    }
-    FACTS.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
+/// The kind of a fact a record may hold, by its wire name (`None`: not a fact a record may
+/// hold).
+pub fn fact_kind(name: &str) -> Option<FactKind> {
+    Fact::parse(name).filter(|f| f.on_record()).map(Fact::kind)
 }
 
 /// A JSON value as a fact of `kind`, if it fits.
-pub fn fact_value(kind: &str, v: &serde_json::Value) -> Option<FactValue> {
+pub fn fact_value(kind: FactKind, v: &serde_json::Value) -> Option<FactValue> {
     match kind {
-        "date" => v
+        FactKind::Date => v
             .as_str()
             .and_then(|s| s.parse::<NaiveDate>().ok())
             .map(FactValue::Date),
-        "number" => v
+        FactKind::Number => v
             .as_f64()
             .filter(|n| n.is_finite() && *n >= 0.0)
             .map(FactValue::Number),
-        "bool" => v.as_bool().map(FactValue::Bool),
-        _ => v.as_str().map(|s| FactValue::Text(s.to_string())),
+        FactKind::Bool => v.as_bool().map(FactValue::Bool),
+        FactKind::Text => v.as_str().map(|s| FactValue::Text(s.to_string())),
     }
 }
 
 /// The fact names a record may hold, for error messages.
 pub fn fact_names() -> String {
-    FACTS
+    Fact::ON_RECORD
         .iter()
-        .map(|(n, _)| *n)
-        .filter(|n| !ORDER_ONLY.contains(n))
-        .chain(DOCUMENTS)
+        .map(|f| f.as_str())
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// The fact names a decision reports the source of, in the order it reports them: the
-/// order's due-diligence facts a record may hold, then the documents.
-pub fn source_names() -> &'static [&'static str] {
-    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-    NAMES.get_or_init(|| {
-        FACTS
-            .iter()
-            .map(|(n, _)| *n)
-            .filter(|n| fact_kind(n).is_some())
-            .chain(DOCUMENTS)
-            .collect()
-    })
-}
-
-/// Check a fact test in regime data: a known fact, and a value of its kind.
+/// Check a fact test in regime data: a fact a rule may test, and a value of its kind.
 pub fn check_fact_test(t: &FactTest) -> Result<(), String> {
-    let kind = FACTS
-        .iter()
-        .find(|(n, _)| *n == t.fact)
-        .map(|(_, k)| *k)
-        .ok_or_else(|| format!("unknown fact `{}`", t.fact))?;
+    if !t.fact.testable() {
+        return Err(format!("unknown fact `{}`", t.fact.as_str()));
+    }
+    let kind = t.fact.kind();
     let ok = |v: &serde_json::Value| match kind {
-        "date" => v.as_str().is_some_and(|s| s.parse::<NaiveDate>().is_ok()),
-        "number" => v.is_number(),
-        "bool" => v.is_boolean(),
-        _ => v.is_string(),
+        FactKind::Date => v.as_str().is_some_and(|s| s.parse::<NaiveDate>().is_ok()),
+        FactKind::Number => v.is_number(),
+        FactKind::Bool => v.is_boolean(),
+        FactKind::Text => v.is_string(),
     };
     let good = match &t.value {
         serde_json::Value::Array(items) => t.op == FactOp::In && items.iter().all(ok),
@@ -114,9 +69,10 @@ pub fn check_fact_test(t: &FactTest) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "fact `{}`: value {} does not fit a {kind} fact with `{}`",
-            t.fact,
+            "fact `{}`: value {} does not fit a {} fact with `{}`",
+            t.fact.as_str(),
             t.value,
+            kind.as_str(),
             t.op.as_str()
         ))
     }
@@ -136,9 +92,72 @@ mod tests {
     }
 
     #[test]
+    fn fact_wire_names_round_trip_and_index_their_place() {
+        for (i, f) in Fact::ALL.into_iter().enumerate() {
+            assert_eq!(f.index(), i);
+            assert_eq!(serde_json::to_value(f).unwrap(), f.as_str());
+            let back: Fact = serde_json::from_value(f.as_str().into()).unwrap();
+            assert_eq!(back, f);
+            assert_eq!(Fact::parse(f.as_str()), Some(f));
+        }
+        let e = serde_json::from_str::<Fact>("\"gb300_count\"").unwrap_err();
+        assert!(
+            e.to_string().starts_with("unknown fact `gb300_count`"),
+            "{e}"
+        );
+        assert_eq!(
+            fact_names(),
+            "customer_since, prior_orders, business_history_years, online_presence, \
+             business_need_shown, delivery_address_type, delivery_address_consistent, \
+             data_centre_capacity_shown, stated_capacity_mw, normal_distribution, \
+             intermediary, training_operations, hbm_exception_conditions_met, \
+             end_use_statement, site_visit, capacity_evidence"
+        );
+    }
+
+    /// The red-flag facts are exactly the fields of an order's `due_diligence`, under the
+    /// same names, each of its kind.
+    #[test]
+    fn red_flag_facts_are_the_fields_of_an_orders_due_diligence() {
+        let dd: crate::order::DueDiligence = serde_json::from_value(serde_json::json!({
+            "customer_since": "2020-01-01", "prior_orders": 3, "business_history_years": 2.5,
+            "online_presence": "minimal", "business_need_shown": true,
+            "delivery_address_type": "residential", "delivery_address_consistent": false,
+            "data_centre_capacity_shown": true, "stated_capacity_mw": 40.0,
+            "normal_distribution": true, "intermediary": "none", "training_operations": 1e25,
+            "hbm_exception_conditions_met": true}))
+        .unwrap();
+        let fields: Vec<String> = serde_json::to_value(&dd)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let mut red_flags: Vec<String> = Fact::ALL
+            .into_iter()
+            .filter(|f| f.testable() && f.on_record())
+            .map(|f| f.as_str().to_string())
+            .collect();
+        red_flags.sort();
+        assert_eq!(fields, red_flags);
+        for f in Fact::ALL {
+            let given = dd.fact(f);
+            assert_eq!(given.is_some(), f.testable() && f.on_record(), "{f:?}");
+            let kind = given.map(|v| match v {
+                FactValue::Date(_) => FactKind::Date,
+                FactValue::Number(_) => FactKind::Number,
+                FactValue::Bool(_) => FactKind::Bool,
+                FactValue::Text(_) => FactKind::Text,
+            });
+            assert!(kind.is_none_or(|k| k == f.kind()), "{f:?}");
+        }
+    }
+
+    #[test]
     fn a_misfit_value_is_named_with_the_wire_name_of_its_comparison() {
         let t = FactTest {
-            fact: "prior_orders".into(),
+            fact: Fact::PriorOrders,
             op: FactOp::AtLeast,
             value: serde_json::json!("three"),
         };
@@ -147,12 +166,21 @@ mod tests {
             "fact `prior_orders`: value \"three\" does not fit a number fact with `at_least`"
         );
         let t = FactTest {
-            fact: "online_presence".into(),
+            fact: Fact::OnlinePresence,
             op: FactOp::NotEquals,
             value: serde_json::json!(["none"]),
         };
         assert!(check_fact_test(&t)
             .unwrap_err()
             .ends_with("with `not_equals`"));
+        let t = FactTest {
+            fact: Fact::SiteVisit,
+            op: FactOp::Equals,
+            value: serde_json::json!(true),
+        };
+        assert_eq!(
+            check_fact_test(&t).unwrap_err(),
+            "unknown fact `site_visit`"
+        );
     }
 }

@@ -24,7 +24,7 @@ use crate::ruleset::Ruleset;
 use crate::spec::SpecError;
 
 pub use crate::due_diligence::{DueDiligencePolicy, PolicyRule};
-pub use crate::facts::{fact_kind, fact_names, fact_value, source_names, DOCUMENTS};
+pub use crate::facts::{fact_kind, fact_names, fact_value, Fact};
 pub use crate::records::{
     fact_sources, CheckedParty, EstablishedFact, Kyc, PartyLink, PartyRecord, PARTY_KINDS,
 };
@@ -105,7 +105,15 @@ impl PartyIndex {
     /// are filled from the record; what the order line gives stands.
     pub fn attach(&self, order: &mut Order, rs: &Ruleset) -> Result<(), SpecError> {
         let mut kyc = Kyc::default();
-        let dest = order.destination.clone();
+        // Disjoint borrows of the order: its destination is read while its parties are filled.
+        let Order {
+            destination,
+            consignee,
+            end_user,
+            intermediary,
+            ..
+        } = order;
+        let dest = destination.as_str();
         let mut link = |role: &'static str, p: &mut Party| -> Result<(), SpecError> {
             let (party, matched_by) = match &p.party_id {
                 Some(id) => (
@@ -120,7 +128,7 @@ impl PartyIndex {
                 None => {
                     // The consignee is where the order goes when it names no country.
                     let country = p.country.as_deref().or(if role == "consignee" {
-                        Some(dest.as_str())
+                        Some(dest)
                     } else {
                         None
                     });
@@ -129,7 +137,7 @@ impl PartyIndex {
                     };
                     match self
                         .by_name
-                        .get(&match_key(&p.name, &code.to_string()))
+                        .get(&match_key(&p.name, code.as_str()))
                         .and_then(Clone::clone)
                     {
                         Some(party) => (party, "name"),
@@ -164,11 +172,11 @@ impl PartyIndex {
             });
             Ok(())
         };
-        link("consignee", &mut order.consignee)?;
-        if let Some(p) = &mut order.end_user {
+        link("consignee", consignee)?;
+        if let Some(p) = end_user {
             link("end_user", p)?;
         }
-        if let Some(p) = &mut order.intermediary {
+        if let Some(p) = intermediary {
             link("intermediary", p)?;
         }
         order.kyc = if kyc.links.is_empty() {
@@ -271,10 +279,10 @@ mod tests {
         let rs = rs();
         let p = CheckedParty::new(record("p", "KL", "2026-07-10"), &rs).unwrap();
         let day = |d: &str| d.parse::<NaiveDate>().unwrap();
-        assert!(p.fact("business_need_shown", day("2026-01-09")).is_none());
-        assert!(p.fact("business_need_shown", day("2026-01-10")).is_some());
-        assert!(p.fact("business_need_shown", day("2026-07-10")).is_some());
-        assert!(p.fact("business_need_shown", day("2026-07-11")).is_none());
+        assert!(p.fact(Fact::BusinessNeedShown, day("2026-01-09")).is_none());
+        assert!(p.fact(Fact::BusinessNeedShown, day("2026-01-10")).is_some());
+        assert!(p.fact(Fact::BusinessNeedShown, day("2026-07-10")).is_some());
+        assert!(p.fact(Fact::BusinessNeedShown, day("2026-07-11")).is_none());
     }
 
     #[test]
@@ -316,10 +324,10 @@ mod tests {
         );
     }
 
-    /// `fact_sources` answers as asking the order line and then each record name by name
-    /// does: the first current record holding the fact by the date, the order line first.
+    /// `fact_sources`: the order line first, then the first linked record current on the
+    /// date that holds the fact established by then; in the order of `Fact::ON_RECORD`.
     #[test]
-    fn fact_sources_agree_with_asking_name_by_name() {
+    fn fact_sources_name_the_first_record_that_knows_each_fact() {
         let rs = rs();
         let mut a = record("a", "A", "2026-07-10");
         a.review(
@@ -346,29 +354,32 @@ mod tests {
         let kyc = Kyc {
             links: vec![link(a, "consignee"), link(b, "end_user")],
         };
-        let given = |n: &str| n == "prior_orders";
-        for date in [
-            "2026-01-09",
-            "2026-01-10",
-            "2026-02-15",
-            "2026-03-01",
-            "2026-08-01",
+        let given = |f: Fact| f == Fact::PriorOrders;
+        let (need, address, statement) = (
+            "business_need_shown",
+            "delivery_address_consistent",
+            "end_use_statement",
+        );
+        for (date, want) in [
+            ("2026-01-09", [vec![], vec![]]),
+            ("2026-01-10", [vec![need], vec![]]),
+            ("2026-02-15", [vec![need], vec![address]]),
+            ("2026-03-01", [vec![need, statement], vec![address]]),
+            ("2026-08-01", [vec![], vec![need, address]]),
         ] {
             let date: NaiveDate = date.parse().unwrap();
-            let mut want: Vec<Vec<&str>> = vec![Vec::new(); 3];
-            for name in source_names() {
-                if given(name) {
-                    want[0].push(name);
-                } else if let Some(i) = kyc
-                    .links
-                    .iter()
-                    .position(|l| l.party.fact(name, date).is_some())
-                {
-                    want[i + 1].push(name);
-                }
-            }
-            assert_eq!(fact_sources(&kyc, date, given), want, "{date}");
+            let [a, b] = want;
+            assert_eq!(
+                fact_sources(&kyc, date, given),
+                vec![vec!["prior_orders"], a, b],
+                "{date}"
+            );
         }
+        assert_eq!(
+            kyc.fact(Fact::BusinessNeedShown, "2026-08-01".parse().unwrap())
+                .map(|(v, l)| (v.clone(), l.role)),
+            Some((crate::facts::FactValue::Bool(false), "end_user"))
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::country::CountryCode;
 use crate::ruleset::Ruleset;
 use crate::spec::{Spec, SpecError};
 
-pub use crate::facts::{check_fact_test, FactValue, FACTS};
+pub use crate::facts::{check_fact_test, Fact, FactValue};
 pub use crate::records::Owner;
 
 /// The first order date the rules cover: the ruleset holds no regime in force before it, so an
@@ -204,25 +204,32 @@ pub struct DueDiligence {
 }
 
 impl DueDiligence {
-    /// A fact by name (`quantity` and `tpp_total` come from the order, not from here).
-    pub fn fact(&self, name: &str) -> Option<FactValue> {
-        match name {
-            "customer_since" => self.customer_since.map(FactValue::Date),
-            "prior_orders" => self.prior_orders.map(|n| FactValue::Number(f64::from(n))),
-            "business_history_years" => self.business_history_years.map(FactValue::Number),
-            "online_presence" => self.online_presence.clone().map(FactValue::Text),
-            "business_need_shown" => self.business_need_shown.map(FactValue::Bool),
-            "delivery_address_type" => self.delivery_address_type.clone().map(FactValue::Text),
-            "delivery_address_consistent" => self.delivery_address_consistent.map(FactValue::Bool),
-            "data_centre_capacity_shown" => self.data_centre_capacity_shown.map(FactValue::Bool),
-            "stated_capacity_mw" => self.stated_capacity_mw.map(FactValue::Number),
-            "normal_distribution" => self.normal_distribution.map(FactValue::Bool),
-            "intermediary" => self.intermediary.clone().map(FactValue::Text),
-            "training_operations" => self.training_operations.map(FactValue::Number),
-            "hbm_exception_conditions_met" => {
+    /// A fact the order line gives (`quantity` and `tpp_total` come from the order, not from
+    /// here; the documents only from party records).
+    pub fn fact(&self, fact: Fact) -> Option<FactValue> {
+        match fact {
+            Fact::CustomerSince => self.customer_since.map(FactValue::Date),
+            Fact::PriorOrders => self.prior_orders.map(|n| FactValue::Number(f64::from(n))),
+            Fact::BusinessHistoryYears => self.business_history_years.map(FactValue::Number),
+            Fact::OnlinePresence => self.online_presence.clone().map(FactValue::Text),
+            Fact::BusinessNeedShown => self.business_need_shown.map(FactValue::Bool),
+            Fact::DeliveryAddressType => self.delivery_address_type.clone().map(FactValue::Text),
+            Fact::DeliveryAddressConsistent => {
+                self.delivery_address_consistent.map(FactValue::Bool)
+            }
+            Fact::DataCentreCapacityShown => self.data_centre_capacity_shown.map(FactValue::Bool),
+            Fact::StatedCapacityMw => self.stated_capacity_mw.map(FactValue::Number),
+            Fact::NormalDistribution => self.normal_distribution.map(FactValue::Bool),
+            Fact::Intermediary => self.intermediary.clone().map(FactValue::Text),
+            Fact::TrainingOperations => self.training_operations.map(FactValue::Number),
+            Fact::HbmExceptionConditionsMet => {
                 self.hbm_exception_conditions_met.map(FactValue::Bool)
             }
-            _ => None,
+            Fact::Quantity
+            | Fact::TppTotal
+            | Fact::EndUseStatement
+            | Fact::SiteVisit
+            | Fact::CapacityEvidence => None,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::facts::{fact_kind, fact_names, fact_value, source_names, FactValue};
+use crate::facts::{fact_names, fact_value, Fact, FactValue};
 use crate::ruleset::Ruleset;
 use crate::spec::SpecError;
 
@@ -63,8 +63,8 @@ pub struct PartyRecord {
     /// The party's role in the trade (`distributor`, `data_centre`, ...), as on an order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
-    /// Due-diligence facts by name (the names of `due_diligence` on an order, and
-    /// [`DOCUMENTS`](crate::facts::DOCUMENTS)).
+    /// Due-diligence facts by name (the names of `due_diligence` on an order, and the
+    /// documents: [`Fact::on_record`]).
     #[serde(default)]
     pub facts: BTreeMap<String, EstablishedFact>,
     /// After this date the record's facts count as unknown until it is reviewed again.
@@ -123,34 +123,37 @@ impl PartyRecord {
     }
 }
 
-/// Checks an identifier-like field: not empty, no control characters.
-fn check_text(field: &str, s: &str) -> Result<(), SpecError> {
-    if s.trim().is_empty() {
-        return Err(SpecError::new(field, "must not be empty"));
-    }
-    if s.chars().any(char::is_control) {
-        return Err(SpecError::new(field, "must not contain control characters"));
-    }
-    Ok(())
+/// Checks an identifier-like field: not empty, no control characters. The field's name is
+/// written only for the error (a run loads tens of thousands of records).
+fn check_text(field: impl FnOnce() -> String, s: &str) -> Result<(), SpecError> {
+    let problem = if s.trim().is_empty() {
+        "must not be empty"
+    } else if s.chars().any(char::is_control) {
+        "must not contain control characters"
+    } else {
+        return Ok(());
+    };
+    Err(SpecError::new(field(), problem))
 }
 
 /// A validated party record with its fact values parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckedParty {
     pub record: PartyRecord,
-    values: BTreeMap<String, FactValue>,
-    /// For each of [`source_names`] the record holds (by position): when it was established.
-    /// Worked out once per record, so a decision's sources need no lookup by name per line.
-    held: Vec<(usize, NaiveDate)>,
+    /// Each fact the record holds, by [`Fact::index`]: its value and when it was established.
+    /// Parsed once per record, so a decision finds a fact by its position, not by its name.
+    values: [Option<(FactValue, NaiveDate)>; Fact::COUNT],
+    /// `party:ID`: the key of the record's facts in a decision's `due_diligence.sources`.
+    source_key: String,
 }
 
 impl CheckedParty {
     /// Validates a record against the ruleset; the error names the field at fault.
     pub fn new(record: PartyRecord, rs: &Ruleset) -> Result<CheckedParty, SpecError> {
-        check_text("id", &record.id)?;
-        check_text("name", &record.name)?;
+        check_text(|| "id".into(), &record.id)?;
+        check_text(|| "name".into(), &record.name)?;
         for (i, a) in record.aliases.iter().enumerate() {
-            check_text(&format!("aliases[{i}]"), a)?;
+            check_text(|| format!("aliases[{i}]"), a)?;
         }
         for (i, k) in record.kinds.iter().enumerate() {
             if !PARTY_KINDS.contains(&k.as_str()) {
@@ -179,33 +182,35 @@ impl CheckedParty {
                 ));
             }
         }
-        let mut values = BTreeMap::new();
+        let mut values: [Option<(FactValue, NaiveDate)>; Fact::COUNT] = Default::default();
         for (name, f) in &record.facts {
-            let kind = fact_kind(name).ok_or_else(|| {
+            let fact = Fact::parse(name).filter(|f| f.on_record()).ok_or_else(|| {
                 SpecError::new(
                     format!("facts.{name}"),
                     format!("unknown fact; a party record may hold {}", fact_names()),
                 )
             })?;
+            let kind = fact.kind();
             let v = fact_value(kind, &f.value).ok_or_else(|| {
                 SpecError::new(
                     format!("facts.{name}.value"),
-                    format!("{} is not a {kind}", f.value),
+                    format!("{} is not a {}", f.value, kind.as_str()),
                 )
             })?;
-            check_text(&format!("facts.{name}.by"), &f.by)?;
-            values.insert(name.clone(), v);
+            check_text(|| format!("facts.{name}.by"), &f.by)?;
+            values[fact.index()] = Some((v, f.established));
         }
-        let held = source_names()
-            .iter()
-            .enumerate()
-            .filter_map(|(i, n)| record.facts.get(*n).map(|f| (i, f.established)))
-            .collect();
+        let source_key = format!("party:{}", record.id);
         Ok(CheckedParty {
             record,
             values,
-            held,
+            source_key,
         })
+    }
+
+    /// `party:ID`: where a decision's `due_diligence.sources` lists the facts drawn from it.
+    pub fn source_key(&self) -> &str {
+        &self.source_key
     }
 
     /// Is the record current on `date` (not past its review date)?
@@ -214,15 +219,14 @@ impl CheckedParty {
     }
 
     /// A fact as known on `date`: the record is current and the fact was established by then.
-    pub fn fact(&self, name: &str, date: NaiveDate) -> Option<(&FactValue, &EstablishedFact)> {
+    pub fn fact(&self, fact: Fact, date: NaiveDate) -> Option<&FactValue> {
         if !self.current_on(date) {
             return None;
         }
-        let f = self.record.facts.get(name)?;
-        if f.established > date {
-            return None;
+        match &self.values[fact.index()] {
+            Some((v, established)) if *established <= date => Some(v),
+            _ => None,
         }
-        Some((self.values.get(name)?, f))
     }
 }
 
@@ -244,46 +248,33 @@ pub struct Kyc {
 }
 
 impl Kyc {
-    /// The first linked record that knows `name` on `date`.
-    pub fn fact(
-        &self,
-        name: &str,
-        date: NaiveDate,
-    ) -> Option<(&FactValue, &EstablishedFact, &PartyLink)> {
+    /// The first linked record that knows `fact` on `date`.
+    pub fn fact(&self, fact: Fact, date: NaiveDate) -> Option<(&FactValue, &PartyLink)> {
         self.links
             .iter()
-            .find_map(|l| l.party.fact(name, date).map(|(v, f)| (v, f, l)))
+            .find_map(|l| l.party.fact(fact, date).map(|v| (v, l)))
     }
 }
 
-/// Which source each of [`source_names`] comes from on `date`, by position: `0` the order
-/// line (`given` says whether it gives the name), `i` the `i`-th linked record (the first
-/// current one that holds it, established by then), `None` nowhere. The same answer as asking
-/// `given` and then [`CheckedParty::fact`] name by name, without a lookup by name per record.
+/// Which source each fact a record may hold ([`Fact::ON_RECORD`], in that order) comes from
+/// on `date`, by position: `0` the order line (`given` says whether it gives the fact), `i`
+/// the `i`-th linked record (the first current one that holds it, established by then); a
+/// fact known nowhere is left out. Wire names, as the decision reports them.
 pub fn fact_sources(
     kyc: &Kyc,
     date: NaiveDate,
-    given: impl Fn(&str) -> bool,
+    given: impl Fn(Fact) -> bool,
 ) -> Vec<Vec<&'static str>> {
-    let names = source_names();
     let mut by: Vec<Vec<&'static str>> = vec![Vec::new(); kyc.links.len() + 1];
-    // Position of the first linked record that knows each name on `date`, if any.
-    let mut from: Vec<Option<usize>> = vec![None; names.len()];
-    for (li, l) in kyc.links.iter().enumerate().rev() {
-        if !l.party.current_on(date) {
-            continue;
-        }
-        for &(i, established) in &l.party.held {
-            if established <= date {
-                from[i] = Some(li + 1);
-            }
-        }
-    }
-    for (i, name) in names.iter().enumerate() {
-        if given(name) {
-            by[0].push(name);
-        } else if let Some(li) = from[i] {
-            by[li].push(name);
+    for fact in Fact::ON_RECORD {
+        if given(fact) {
+            by[0].push(fact.as_str());
+        } else if let Some(i) = kyc
+            .links
+            .iter()
+            .position(|l| l.party.fact(fact, date).is_some())
+        {
+            by[i + 1].push(fact.as_str());
         }
     }
     by

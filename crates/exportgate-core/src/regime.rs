@@ -248,8 +248,8 @@ pub struct Scope {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FactTest {
-    /// A fact name (see [`crate::order::DueDiligence`], plus `quantity` and `tpp_total`).
-    pub fact: String,
+    /// The fact tested (its wire name in the data; see [`crate::concepts::Fact`]).
+    pub fact: crate::concepts::Fact,
     pub op: FactOp,
     pub value: serde_json::Value,
 }
