@@ -31,6 +31,7 @@ pub mod request;
 pub mod retention;
 pub mod store;
 pub mod time;
+pub mod veu;
 pub mod workload;
 
 pub use account::{Account, AccountId, AccountKind, AccountSpec, AccountStatus, Balance};
@@ -51,3 +52,7 @@ pub use request::{Key, Reply, Request, ResultCode, Transfer, TransferState};
 pub use retention::{PrunePlan, PruneRefused, RETENTION_YEARS};
 pub use store::{Balances, LedgerStore, LicenceView, ShipPlan, ShipStep, StoreError};
 pub use time::Timestamp;
+pub use veu::{
+    veu_account, veu_draw, veu_draw_accounts, veu_headroom, veu_scope_account, Tier, Veu, VeuHoldings,
+    VeuKind, VeuRefused,
+};

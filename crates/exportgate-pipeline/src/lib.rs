@@ -32,6 +32,7 @@ pub mod licensing;
 pub mod quotas;
 pub mod replay;
 pub mod ship;
+pub mod veus;
 
 use std::borrow::Cow;
 use std::sync::Arc;

@@ -35,7 +35,8 @@ use exportgate_core::{Decision, ListHit, NoQuotas, Order, Outcome};
 use exportgate_ledger::account::LPP_TPP_PER_YEAR;
 use exportgate_ledger::flow::grouped;
 use exportgate_ledger::{
-    capped_draws_account, reference_flow_account, share_cents, volume_cap, AccountId, AccountSpec,
+    capped_draws_account, reference_flow_account, share_cents, veu_draw_accounts, veu_scope_account,
+    volume_cap, AccountId, AccountSpec,
     Amounts, Balances, Key, LedgerStore, Licence, Quarter, Reply, Request, ShipPlan, ShipStep,
     StoreError, Timestamp, ACCRUAL_CURRENCY,
 };
@@ -231,6 +232,9 @@ enum Stage {
     /// An order to the US: credit its product's US-bound reference flow.
     Flow,
     FlowSent,
+    /// A VEU-eligible order that names a VEU: draw on the VEU's compute (see [`crate::veus`]).
+    Veu,
+    VeuSent,
 }
 
 /// One order on its way through the ledger.
@@ -255,6 +259,9 @@ struct Shipment<'o> {
     notes: Vec<String>,
     /// The licensed decision waiting for its revenue-share accrual, and the licence.
     accrue: Option<(Decision, Licence)>,
+    /// The order's VEU has been considered; how many of its accounts have been ensured.
+    veu_seen: bool,
+    veu_ensured: usize,
     out: Option<LineResult>,
 }
 
@@ -292,6 +299,8 @@ impl<'o> Shipment<'o> {
             tried: 0,
             notes: Vec::new(),
             accrue: None,
+            veu_seen: false,
+            veu_ensured: 0,
             out: None,
         }
     }
@@ -304,6 +313,8 @@ impl<'o> Shipment<'o> {
         self.tried = 0;
         self.notes.clear();
         self.accrue = None;
+        self.veu_seen = false;
+        self.veu_ensured = 0;
         self.out = None;
     }
 
@@ -342,6 +353,72 @@ impl<'o> Shipment<'o> {
             percent,
             Quarter::of(self.at.date()),
         ))
+    }
+}
+
+impl Shipment<'_> {
+    /// The VEU stages: ensure the VEU's accounts for the destination, check the shares or cap
+    /// from the balances as the transaction reads them, draw, and on success the authorised
+    /// decision (`Err(Some)`); `Err(None)` leaves the order to the licences, with a note.
+    fn veu_step(
+        &mut self,
+        rs: &exportgate_core::Ruleset,
+        replies: &[Reply],
+        balances: &dyn Balances,
+    ) -> Result<ShipStep, Option<Decision>> {
+        use crate::veus;
+        let id = self.order.veu.clone().unwrap_or_default();
+        let dest = self.d.destination.clone();
+        let Some(veu) = veus::record_of(balances.balance(&exportgate_ledger::veu_account(&id)))
+        else {
+            self.notes.push(format!(
+                "the order names VEU `{id}`, which the ledger does not hold (see `exportgate veu list`)"
+            ));
+            return Err(None);
+        };
+        let key = veus::draw_key(&self.order.id, &id);
+        let tpp = self.amounts().tpp;
+        let place = veus::place(rs, &dest);
+        if self.stage == Stage::VeuSent {
+            let Some(reply) = replies.last() else {
+                return Ok(ShipStep::Abandon("no reply to the VEU draw".into()));
+            };
+            if !reply.is_ok() {
+                let why = refusal(balances, reply, &Amounts::ZERO);
+                self.notes.push(format!("VEU `{id}` refused the order: {why}"));
+                return Err(None);
+            }
+            let after = veus::holdings(&mut |a| balances.balance(a), &id, &dest);
+            let reason =
+                veus::shipped_reason(rs, &veu, &self.d, tpp, &key, reply.replayed, &after);
+            self.notes.clear();
+            return Err(Some(veus::authorise(self.d.clone(), reason)));
+        }
+        let specs = exportgate_ledger::veu::veu_scope_specs(&id, &dest, true);
+        if let Some(spec) = specs.get(self.veu_ensured) {
+            self.veu_ensured += 1;
+            return Ok(ShipStep::Ensure(spec.clone(), self.at));
+        }
+        // A draw recorded by an earlier run replays whatever the shares say now; a new draw
+        // must fit them as this transaction reads the balances.
+        if balances.recorded(&key).is_none() {
+            let h = veus::holdings(&mut |a| balances.balance(a), &id, &dest);
+            let tier = exportgate_ledger::Tier::Two;
+            if let Err(e) = exportgate_ledger::veu_draw(&veu, &h, &dest, &place, tier, tpp, self.d.date) {
+                self.notes.push(format!("VEU `{id}` could not take the order: {e}"));
+                return Err(None);
+            }
+        }
+        self.stage = Stage::VeuSent;
+        Ok(ShipStep::Submit(Request::ReserveAndPost {
+            key,
+            accounts: veu_draw_accounts(&id, &dest, true),
+            amounts: Amounts {
+                tpp,
+                ..Amounts::ZERO
+            },
+            at: self.at,
+        }))
     }
 }
 
@@ -492,6 +569,11 @@ impl ShipPlan for GroupPlan<'_, '_> {
                 }
             }
             ids.extend(s.allocation().map(|a| a.id));
+            if let Some(veu) = &s.order.veu {
+                keys.push(crate::veus::draw_key(&s.order.id, veu));
+                ids.extend(veu_draw_accounts(veu, &s.first.destination, true));
+                ids.push(veu_scope_account(veu, "US"));
+            }
         }
         (keys, ids)
     }
@@ -542,6 +624,20 @@ impl ShipPlan for GroupPlan<'_, '_> {
                     s.stage = Stage::Licences;
                 }
                 Stage::Licences => {
+                    if !s.veu_seen && s.order.veu.is_some() {
+                        s.veu_seen = true;
+                        let rs = self.pipeline.ruleset();
+                        match crate::veus::ineligible(rs, &s.d) {
+                            None => {
+                                s.stage = Stage::Veu;
+                                continue;
+                            }
+                            Some(why) if s.d.outcome == Outcome::LicenseRequired => s.notes.push(
+                                format!("the order names VEU `{}`, but no VEU draw is made: {why}", s.order.veu.as_deref().unwrap_or_default()),
+                            ),
+                            Some(_) => {}
+                        }
+                    }
                     if s.d.outcome != Outcome::LicenseRequired || s.tried >= s.candidates.len() {
                         let mut d = s.d.clone();
                         for n in s.notes.drain(..) {
@@ -754,6 +850,17 @@ impl ShipPlan for GroupPlan<'_, '_> {
                         ),
                     ));
                     return self.done(i, Ok(d), replies);
+                }
+                Stage::Veu | Stage::VeuSent => {
+                    let rs = self.pipeline.ruleset();
+                    match s.veu_step(rs, replies, balances) {
+                        Ok(step) => return step,
+                        Err(Some(d)) => return self.done(i, Ok(d), replies),
+                        Err(None) => {
+                            s.stage = Stage::Licences;
+                            continue;
+                        }
+                    }
                 }
                 Stage::Flow => {
                     let Some(product) = s.product().map(str::to_owned) else {
