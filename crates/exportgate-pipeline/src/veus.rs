@@ -201,7 +201,10 @@ pub fn check_note(
     let Some(id) = order.veu.as_deref() else {
         return Ok(d);
     };
-    let text = if let Some(why) = ineligible(rs, &d) {
+    let key = draw_key(&order.id, id);
+    let text = if store.recorded_reply(&key)?.is_some_and(|r| r.is_ok()) {
+        format!("already drawn on VEU `{id}` by `ship` (ledger key `{key}`): nothing is drawn again")
+    } else if let Some(why) = ineligible(rs, &d) {
         format!("the order names VEU `{id}`, but no VEU draw is made: {why}")
     } else if let Some(veu) = record_of(store.balance(&veu_account(id))?) {
         let mut err = None;
@@ -229,11 +232,11 @@ pub fn check_note(
             tpp,
             d.date,
         ) {
-            Ok(()) => "it could absorb this order".to_owned(),
-            Err(e) => format!("it could not absorb this order: {e}"),
+            Ok(()) => "it could absorb".to_owned(),
+            Err(e) => format!("it could not absorb them ({e})"),
         };
         format!(
-            "the order names {} VEU `{id}` ({}): as the ledger stands, {fits} ({} TPP) — headroom {} TPP in {}; `ship` draws on it instead of the country allocation, checking the limits as it writes (earlier lines of this file are not counted here)",
+            "the order names {} VEU `{id}` ({}): as the ledger stands, of this order's {} TPP {fits}; headroom {} TPP in {}; `ship` draws on it instead of the country allocation, checking the limits as it writes (earlier lines of this file are not counted here)",
             veu.kind.as_str(),
             veu.holder.name,
             grouped(tpp),

@@ -28,6 +28,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod flows_api;
+pub mod veus_api;
 pub mod ledger_api;
 pub mod lists_watch;
 pub mod metrics;
@@ -420,6 +421,9 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/balances", get(ledger_api::balances))
         .route("/v1/reports/revenue-share", get(reports::revenue_share))
         .route("/v1/flows", get(flows_api::list).post(flows_api::add))
+        .route("/v1/veus", get(veus_api::list).post(veus_api::add))
+        .route("/v1/veus/{id}", get(veus_api::get))
+        .route("/v1/veus/{id}/compute", post(veus_api::compute))
         .route("/v1/ledger/accounts/{id}", get(ledger_api::account))
         .route("/v1/ledger/requests", post(ledger_api::submit))
         .route(
