@@ -916,7 +916,10 @@ impl crate::ShipPlan for VeuPlan {
         let keys = (0..self.tpp.len())
             .map(|i| key(&format!("veu-{i}")))
             .collect();
-        (keys, crate::veu::veu_draw_accounts(&self.veu.id, "IN", true))
+        (
+            keys,
+            crate::veu::veu_draw_accounts(&self.veu.id, "IN", true),
+        )
     }
     fn next(
         &mut self,
@@ -943,8 +946,15 @@ impl crate::ShipPlan for VeuPlan {
         };
         let k = key(&format!("veu-{i}"));
         let day = t0().date();
-        let fits =
-            crate::veu::veu_draw(&self.veu, &h, "IN", "India", crate::veu::Tier::Two, self.tpp[i], day);
+        let fits = crate::veu::veu_draw(
+            &self.veu,
+            &h,
+            "IN",
+            "India",
+            crate::veu::Tier::Two,
+            self.tpp[i],
+            day,
+        );
         if balances.recorded(&k).is_none() && fits.is_err() {
             self.seen.push(None);
             return crate::ShipStep::Done(t0(), serde_json::json!({"i": i}));
@@ -988,7 +998,9 @@ pub fn veu_limits(store: &mut dyn LedgerStore) {
     );
     let mut other = veu.clone();
     other.holder.headquarters = "US".into();
-    assert!(store.ensure_account(&other.account_spec(), "t", at).is_err());
+    assert!(store
+        .ensure_account(&other.account_spec(), "t", at)
+        .is_err());
     assert_eq!(store.veus().unwrap(), vec![veu.clone()]);
     for spec in crate::veu::veu_scope_specs("u1", "IN", true)
         .into_iter()

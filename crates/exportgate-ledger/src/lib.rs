@@ -53,6 +53,6 @@ pub use retention::{PrunePlan, PruneRefused, RETENTION_YEARS};
 pub use store::{Balances, LedgerStore, LicenceView, ShipPlan, ShipStep, StoreError};
 pub use time::Timestamp;
 pub use veu::{
-    veu_account, veu_draw, veu_draw_accounts, veu_headroom, veu_scope_account, Tier, Veu, VeuHoldings,
-    VeuKind, VeuRefused,
+    veu_account, veu_draw, veu_draw_accounts, veu_headroom, veu_scope_account, Tier, Veu,
+    VeuHoldings, VeuKind, VeuRefused,
 };

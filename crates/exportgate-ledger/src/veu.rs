@@ -168,16 +168,25 @@ impl Veu {
                     return Err(bad("country", "a universal VEU names no country"));
                 }
                 if !self.caps.is_empty() {
-                    return Err(bad("caps", "a universal VEU has no caps (its limits are shares of its total compute)"));
+                    return Err(bad(
+                        "caps",
+                        "a universal VEU has no caps (its limits are shares of its total compute)",
+                    ));
                 }
             }
             VeuKind::National => {
                 let Some(code) = &self.country else {
-                    return Err(bad("country", "a national VEU names its authorised country"));
+                    return Err(bad(
+                        "country",
+                        "a national VEU names its authorised country",
+                    ));
                 };
                 country("country", code)?;
                 if self.caps.is_empty() {
-                    return Err(bad("caps", "a national VEU needs at least one cumulative cap"));
+                    return Err(bad(
+                        "caps",
+                        "a national VEU needs at least one cumulative cap",
+                    ));
                 }
                 let mut last: Option<Quarter> = None;
                 for (i, cap) in self.caps.iter().enumerate() {
@@ -473,8 +482,16 @@ mod tests {
             country: 0,
             us: 0,
         };
-        let e = veu_draw(&v, &h, "AE", "United Arab Emirates", Tier::Two, 10_000, day())
-            .unwrap_err();
+        let e = veu_draw(
+            &v,
+            &h,
+            "AE",
+            "United Arab Emirates",
+            Tier::Two,
+            10_000,
+            day(),
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "exceeds_limit: compute outside Tier 1 260,000 TPP would pass 25% of `bigcloud-uveu-1`'s total 1,010,000 TPP"
@@ -482,7 +499,16 @@ mod tests {
         // A Tier 1 draw lowers the outside share.
         assert!(veu_draw(&v, &h, "DE", "Germany", Tier::One, 10_000, day()).is_ok());
         // An empty VEU cannot hold everything in one Tier 2 country.
-        assert!(veu_draw(&v, &VeuHoldings::default(), "IN", "India", Tier::Two, 1, day()).is_err());
+        assert!(veu_draw(
+            &v,
+            &VeuHoldings::default(),
+            "IN",
+            "India",
+            Tier::Two,
+            1,
+            day()
+        )
+        .is_err());
         assert!(matches!(
             veu_draw(&v, &h, "MO", "Macau", Tier::Three, 1, day()),
             Err(VeuRefused::NotEligible(_))
@@ -552,12 +578,30 @@ mod tests {
         assert_eq!(v.account_spec().id.as_str(), "veu:u1");
         v.account_spec().validate().unwrap();
         for (json, field) in [
-            (r#"{"id":"u 1","kind":"universal","holder":{"name":"A","headquarters":"US"}}"#, "`id`"),
-            (r#"{"id":"u1","kind":"universal","holder":{"name":"A","headquarters":"XX"}}"#, "`holder.headquarters`"),
-            (r#"{"id":"u1","kind":"universal","holder":{"name":"A","headquarters":"US"},"country":"IN"}"#, "`country`"),
-            (r#"{"id":"n1","kind":"national","holder":{"name":"A","headquarters":"IN"},"country":"IN"}"#, "`caps`"),
-            (r#"{"id":"n1","kind":"national","holder":{"name":"A","headquarters":"IN"},"country":"IN","caps":[{"from":"2025Q5","tpp":1}]}"#, "`caps[0].from`"),
-            (r#"{"id":"u1","kind":"global","holder":{"name":"A","headquarters":"US"}}"#, "`veu`"),
+            (
+                r#"{"id":"u 1","kind":"universal","holder":{"name":"A","headquarters":"US"}}"#,
+                "`id`",
+            ),
+            (
+                r#"{"id":"u1","kind":"universal","holder":{"name":"A","headquarters":"XX"}}"#,
+                "`holder.headquarters`",
+            ),
+            (
+                r#"{"id":"u1","kind":"universal","holder":{"name":"A","headquarters":"US"},"country":"IN"}"#,
+                "`country`",
+            ),
+            (
+                r#"{"id":"n1","kind":"national","holder":{"name":"A","headquarters":"IN"},"country":"IN"}"#,
+                "`caps`",
+            ),
+            (
+                r#"{"id":"n1","kind":"national","holder":{"name":"A","headquarters":"IN"},"country":"IN","caps":[{"from":"2025Q5","tpp":1}]}"#,
+                "`caps[0].from`",
+            ),
+            (
+                r#"{"id":"u1","kind":"global","holder":{"name":"A","headquarters":"US"}}"#,
+                "`veu`",
+            ),
         ] {
             let e = Veu::from_json(json, &known).unwrap_err().to_string();
             assert!(e.starts_with(field), "{json}: {e}");

@@ -146,7 +146,7 @@ impl Pipeline<'_> {
         }
         run.quotas.record(&order.consignee.name, &d);
         if let Some(s) = store {
-            if d.outcome == Outcome::LicenseRequired {
+            if d.outcome == Outcome::LicenseRequired || order.veu.is_some() {
                 d = run.licensing(s)?.check(s, self.ruleset(), order, d)?;
             }
         }

@@ -35,10 +35,9 @@ use exportgate_core::{Decision, ListHit, NoQuotas, Order, Outcome};
 use exportgate_ledger::account::LPP_TPP_PER_YEAR;
 use exportgate_ledger::flow::grouped;
 use exportgate_ledger::{
-    capped_draws_account, reference_flow_account, share_cents, veu_draw_accounts, veu_scope_account,
-    volume_cap, AccountId, AccountSpec,
-    Amounts, Balances, Key, LedgerStore, Licence, Quarter, Reply, Request, ShipPlan, ShipStep,
-    StoreError, Timestamp, ACCRUAL_CURRENCY,
+    capped_draws_account, reference_flow_account, share_cents, veu_draw_accounts,
+    veu_scope_account, volume_cap, AccountId, AccountSpec, Amounts, Balances, Key, LedgerStore,
+    Licence, Quarter, Reply, Request, ShipPlan, ShipStep, StoreError, Timestamp, ACCRUAL_CURRENCY,
 };
 use rayon::prelude::*;
 
@@ -385,12 +384,12 @@ impl Shipment<'_> {
             };
             if !reply.is_ok() {
                 let why = refusal(balances, reply, &Amounts::ZERO);
-                self.notes.push(format!("VEU `{id}` refused the order: {why}"));
+                self.notes
+                    .push(format!("VEU `{id}` refused the order: {why}"));
                 return Err(None);
             }
             let after = veus::holdings(&mut |a| balances.balance(a), &id, &dest);
-            let reason =
-                veus::shipped_reason(rs, &veu, &self.d, tpp, &key, reply.replayed, &after);
+            let reason = veus::shipped_reason(rs, &veu, &self.d, tpp, &key, reply.replayed, &after);
             self.notes.clear();
             return Err(Some(veus::authorise(self.d.clone(), reason)));
         }
@@ -404,8 +403,11 @@ impl Shipment<'_> {
         if balances.recorded(&key).is_none() {
             let h = veus::holdings(&mut |a| balances.balance(a), &id, &dest);
             let tier = exportgate_ledger::Tier::Two;
-            if let Err(e) = exportgate_ledger::veu_draw(&veu, &h, &dest, &place, tier, tpp, self.d.date) {
-                self.notes.push(format!("VEU `{id}` could not take the order: {e}"));
+            if let Err(e) =
+                exportgate_ledger::veu_draw(&veu, &h, &dest, &place, tier, tpp, self.d.date)
+            {
+                self.notes
+                    .push(format!("VEU `{id}` could not take the order: {e}"));
                 return Err(None);
             }
         }
@@ -583,6 +585,20 @@ impl ShipPlan for GroupPlan<'_, '_> {
             let s = &mut self.shipments[i];
             match s.stage {
                 Stage::Start => {
+                    // An order naming a VEU tries it first, once (before LPP and licences).
+                    if !s.veu_seen && s.order.veu.is_some() {
+                        s.veu_seen = true;
+                        let id = s.order.veu.as_deref().unwrap_or_default();
+                        match crate::veus::ineligible(self.pipeline.ruleset(), &s.d) {
+                            None => {
+                                s.stage = Stage::Veu;
+                                continue;
+                            }
+                            Some(why) => s.notes.push(format!(
+                                "the order names VEU `{id}`, but no VEU draw is made: {why}"
+                            )),
+                        }
+                    }
                     if crate::flows::credits_flow(&s.first) {
                         s.stage = Stage::Flow;
                         continue;
@@ -618,26 +634,15 @@ impl ShipPlan for GroupPlan<'_, '_> {
                     }
                     let s = &mut self.shipments[i];
                     if reply.is_ok() {
-                        let d = s.d.clone();
+                        let mut d = s.d.clone();
+                        for n in s.notes.drain(..) {
+                            note(&mut d, n);
+                        }
                         return self.done(i, Ok(d), replies);
                     }
                     s.stage = Stage::Licences;
                 }
                 Stage::Licences => {
-                    if !s.veu_seen && s.order.veu.is_some() {
-                        s.veu_seen = true;
-                        let rs = self.pipeline.ruleset();
-                        match crate::veus::ineligible(rs, &s.d) {
-                            None => {
-                                s.stage = Stage::Veu;
-                                continue;
-                            }
-                            Some(why) if s.d.outcome == Outcome::LicenseRequired => s.notes.push(
-                                format!("the order names VEU `{}`, but no VEU draw is made: {why}", s.order.veu.as_deref().unwrap_or_default()),
-                            ),
-                            Some(_) => {}
-                        }
-                    }
                     if s.d.outcome != Outcome::LicenseRequired || s.tried >= s.candidates.len() {
                         let mut d = s.d.clone();
                         for n in s.notes.drain(..) {
@@ -857,7 +862,7 @@ impl ShipPlan for GroupPlan<'_, '_> {
                         Ok(step) => return step,
                         Err(Some(d)) => return self.done(i, Ok(d), replies),
                         Err(None) => {
-                            s.stage = Stage::Licences;
+                            s.stage = Stage::Start;
                             continue;
                         }
                     }

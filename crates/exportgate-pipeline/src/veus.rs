@@ -69,39 +69,50 @@ pub fn place(rs: &Ruleset, country: &str) -> String {
         .unwrap_or_else(|| country.to_owned())
 }
 
+/// The rule of `id` in the ruleset, with its regime's id.
+fn rule<'r>(rs: &'r Ruleset, id: &str) -> Option<(&'r str, &'r exportgate_core::regime::Rule)> {
+    rs.regimes()
+        .iter()
+        .flat_map(|g| g.rules.iter().map(move |r| (g.id.as_str(), r)))
+        .find(|(_, r)| r.id == id)
+}
+
 /// Why a decided order cannot ship under a VEU, or `None` when it is VEU-eligible (see the
-/// module docs).
+/// module docs): it needs a licence, or uses License Exception LPP, because of the AI
+/// Diffusion Tier 2 requirement (a rule of that regime with a country allocation) and no
+/// other rule; due diligence does not hold it; the destination is Tier 2.
 pub fn ineligible(rs: &Ruleset, d: &Decision) -> Option<String> {
-    if d.outcome != Outcome::LicenseRequired {
+    let lpp = d.outcome == Outcome::LicenseException
+        && d.uses_exception(exportgate_core::concepts::LicenceException::Lpp);
+    if d.outcome != Outcome::LicenseRequired && !lpp {
         return Some(format!(
-            "the order is `{}`, and only an order that needs a licence is drawn on a VEU",
+            "the order is `{}`, and only an order that needs a licence (or License Exception LPP) is drawn on a VEU",
             d.outcome.as_str()
         ));
-    }
-    if d.allocation.is_none() {
-        return Some(
-            "its licence requirement is not the AI Diffusion Tier 2 one (a VEU lifts only that; see `--regime ai-diffusion-2025`)"
-                .into(),
-        );
     }
     if crate::licensing::due_diligence_holds(d) {
         return Some(crate::licensing::DD_NO_LICENCE.into());
     }
+    let mut diffusion = false;
     for r in &d.reasons {
-        let requires = rs
-            .regimes()
-            .iter()
-            .filter(|g| g.id != DIFFUSION)
-            .flat_map(|g| g.rules.iter())
-            .any(|rule| {
-                rule.id == r.rule && matches!(rule.effect, Effect::LicenseRequirement { .. })
-            });
-        if requires {
-            return Some(format!(
-                "rule `{}` also requires a licence, which a VEU does not lift",
-                r.rule
-            ));
+        let Some((regime, rule)) = rule(rs, &r.rule) else {
+            continue;
+        };
+        if let Effect::LicenseRequirement { allocation_tpp, .. } = &rule.effect {
+            if regime != DIFFUSION {
+                return Some(format!(
+                    "rule `{}` also requires a licence, which a VEU does not lift",
+                    r.rule
+                ));
+            }
+            diffusion |= allocation_tpp.is_some();
         }
+    }
+    if !diffusion {
+        return Some(
+            "its licence requirement is not the AI Diffusion Tier 2 one (a VEU lifts only that; see `--regime ai-diffusion-2025`)"
+                .into(),
+        );
     }
     if tier(rs, &d.destination, d.date) != Tier::Two {
         return Some(format!("{} is not a Tier 2 destination", d.destination));
@@ -177,8 +188,12 @@ pub fn shipped_reason(
     }
 }
 
-/// Marks a decision as shipped under a VEU.
+/// Marks a decision as shipped under a VEU (an LPP decision's LPP reasons go: the VEU, not
+/// the exception, authorises it, and nothing is counted against the consignee's LPP).
 pub fn authorise(mut d: Decision, reason: Reason) -> Decision {
+    if d.exception.is_some() {
+        d.reasons.retain(|r| !r.rule.starts_with("LE-LPP"));
+    }
     d.outcome = Outcome::Licensed;
     d.exception = None;
     d.licence = None;
@@ -203,7 +218,9 @@ pub fn check_note(
     };
     let key = draw_key(&order.id, id);
     let text = if store.recorded_reply(&key)?.is_some_and(|r| r.is_ok()) {
-        format!("already drawn on VEU `{id}` by `ship` (ledger key `{key}`): nothing is drawn again")
+        format!(
+            "already drawn on VEU `{id}` by `ship` (ledger key `{key}`): nothing is drawn again"
+        )
     } else if let Some(why) = ineligible(rs, &d) {
         format!("the order names VEU `{id}`, but no VEU draw is made: {why}")
     } else if let Some(veu) = record_of(store.balance(&veu_account(id))?) {
@@ -297,7 +314,10 @@ pub fn add(
         }),
         Err(StoreError::Account(EnsureError::Conflict(_))) => Err(invalid(
             "id",
-            format!("VEU `{}` is on the ledger with other terms; a record never changes: give a new id", veu.id),
+            format!(
+                "VEU `{}` is on the ledger with other terms; a record never changes: give a new id",
+                veu.id
+            ),
         )),
         Err(e) => Err(e.into()),
     }
@@ -445,7 +465,11 @@ pub fn status(
     let Some(veu) = record_of(store.balance(&veu_account(id))?) else {
         return Ok(None);
     };
-    let mut codes: Vec<String> = rs.countries.all().map(|c| c.code.as_str().to_owned()).collect();
+    let mut codes: Vec<String> = rs
+        .countries
+        .all()
+        .map(|c| c.code.as_str().to_owned())
+        .collect();
     codes.sort_unstable();
     let mut err = None;
     let mut read = |a: &AccountId| {
@@ -472,15 +496,8 @@ pub fn status(
     if let Some(e) = err {
         return Err(e);
     }
-    let new_tier2 = (veu.kind == VeuKind::Universal).then(|| {
-        veu_headroom(
-            &veu,
-            &VeuHoldings { country: 0, ..h },
-            "",
-            Tier::Two,
-            day,
-        )
-    });
+    let new_tier2 = (veu.kind == VeuKind::Universal)
+        .then(|| veu_headroom(&veu, &VeuHoldings { country: 0, ..h }, "", Tier::Two, day));
     Ok(Some(VeuStatus {
         total_tpp: h.total,
         outside_tier1_tpp: h.outside_tier1,

@@ -28,7 +28,6 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod flows_api;
-pub mod veus_api;
 pub mod ledger_api;
 pub mod lists_watch;
 pub mod metrics;
@@ -36,6 +35,7 @@ pub mod openapi;
 pub mod parties_api;
 pub mod replay_watch;
 pub mod reports;
+pub mod veus_api;
 pub mod web;
 pub mod yente;
 

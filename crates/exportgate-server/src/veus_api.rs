@@ -46,7 +46,9 @@ pub struct AsOf {
 
 fn veu_error(e: VeuError) -> ApiError {
     match e {
-        VeuError::Invalid { field, message } if field == "id" && message.contains("other terms") => {
+        VeuError::Invalid { field, message }
+            if field == "id" && message.contains("other terms") =>
+        {
             ApiError::conflict(field, message)
         }
         VeuError::Invalid { field, message } => ApiError::bad(field, message),
@@ -71,8 +73,8 @@ pub async fn add(
     RawBody(b): RawBody,
 ) -> Result<Response, ApiError> {
     let text = std::str::from_utf8(&b).map_err(|_| ApiError::bad("body", "not UTF-8"))?;
-    let added = veus::add(st.rs, st.store().as_mut(), text, &who.actor(), now())
-        .map_err(veu_error)?;
+    let added =
+        veus::add(st.rs, st.store().as_mut(), text, &who.actor(), now()).map_err(veu_error)?;
     let status = if added.created {
         StatusCode::CREATED
     } else {
@@ -137,7 +139,12 @@ pub async fn compute(
         ));
     }
     let reference = req.reference.clone().unwrap_or_else(|| {
-        format!("{}:{}:{}", req.country.to_ascii_uppercase(), req.date, req.tpp)
+        format!(
+            "{}:{}:{}",
+            req.country.to_ascii_uppercase(),
+            req.date,
+            req.tpp
+        )
     });
     let r = veus::record_compute(
         st.rs,

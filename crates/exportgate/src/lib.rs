@@ -17,7 +17,6 @@ mod classify_cmd;
 pub mod db;
 mod db_cmd;
 mod flows_cmd;
-mod veu_cmd;
 mod input;
 mod licences_cmd;
 mod lists_cmd;
@@ -34,6 +33,7 @@ mod serve_cmd;
 mod ship_cmd;
 mod simulate_cmd;
 mod tags_cmd;
+mod veu_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

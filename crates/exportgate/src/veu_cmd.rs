@@ -14,8 +14,13 @@ use exportgate_pipeline::veus::{self, VeuError, VeuStatus};
 use crate::db::{actor, now, read_text, store_error, DbUrl};
 use crate::{user, TextOrJson};
 
+/// A refusal naming the field: `` `FILE`: `id`: ... `` for a file, `` `--country`: ... `` for
+/// a flag (`prefix` `--`).
 fn veu_error(e: VeuError, prefix: &str) -> anyhow::Error {
     match e {
+        VeuError::Invalid { field, message } if prefix == "--" => {
+            user(format!("`--{field}`: {message}"))
+        }
         VeuError::Invalid { field, message } => user(format!("{prefix}`{field}`: {message}")),
         VeuError::Ledger(e) => store_error(e),
     }
@@ -40,7 +45,10 @@ pub fn add(rs: &Ruleset, file: &Path, db: &DbUrl) -> anyhow::Result<ExitCode> {
             v.holder.headquarters
         )?;
     } else {
-        outln!("VEU {} is on the ledger with these terms already: nothing written", v.id)?;
+        outln!(
+            "VEU {} is on the ledger with these terms already: nothing written",
+            v.id
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -158,7 +166,12 @@ pub fn show(
 }
 
 /// `veu list [--date D]`: every VEU with its compute and headroom.
-pub fn list(rs: &Ruleset, day: NaiveDate, db: &DbUrl, format: TextOrJson) -> anyhow::Result<ExitCode> {
+pub fn list(
+    rs: &Ruleset,
+    day: NaiveDate,
+    db: &DbUrl,
+    format: TextOrJson,
+) -> anyhow::Result<ExitCode> {
     let all = match db.open_existing()? {
         Some(mut store) => veus::list(rs, store.as_mut(), day).map_err(store_error)?,
         None => Vec::new(),
