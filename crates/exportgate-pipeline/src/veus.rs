@@ -527,3 +527,10 @@ pub fn list(
 pub fn exceeds(refused: &VeuRefused) -> bool {
     matches!(refused, VeuRefused::Exceeds(_))
 }
+
+/// What the simulator needs of the ledger's VEU model (it depends on the pipeline only).
+pub mod model {
+    pub use exportgate_ledger::veu::{
+        veu_draw, veu_headroom, Tier, Veu, VeuHoldings, VeuKind, VeuRefused,
+    };
+}

@@ -182,6 +182,11 @@ enum Command {
         /// The due-diligence policy every scenario decides under (as `check --policy`).
         #[command(flatten)]
         policy: PolicyArgs,
+        /// Data Center VEUs (a JSON array of `{"veu": {record}, "compute": {"DE": TPP}}`): the
+        /// report says which orders needing a licence only because of the AI Diffusion Tier 2
+        /// requirement each could absorb, with its headroom.
+        #[arg(long)]
+        veu: Option<PathBuf>,
     },
     /// Explain one order: every rule considered and why it applied or not.
     Explain {
@@ -1052,6 +1057,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             input_format,
             screening,
             policy,
+            veu,
         } => simulate_cmd::simulate_cmd(
             &orders,
             &scenarios,
@@ -1060,6 +1066,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             input_format,
             &screening,
             policy.policy.as_deref(),
+            veu.as_deref(),
         ),
         Command::SampleOrders {
             n,
