@@ -594,9 +594,10 @@ impl ShipPlan for GroupPlan<'_, '_> {
                                 s.stage = Stage::Veu;
                                 continue;
                             }
-                            Some(why) => s.notes.push(format!(
+                            Some(why) if crate::veus::noted(&s.d) => s.notes.push(format!(
                                 "the order names VEU `{id}`, but no VEU draw is made: {why}"
                             )),
+                            Some(_) => {}
                         }
                     }
                     if crate::flows::credits_flow(&s.first) {

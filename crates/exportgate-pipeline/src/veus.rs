@@ -205,15 +205,25 @@ pub fn authorise(mut d: Decision, reason: Reason) -> Decision {
     d
 }
 
-/// `check`: a note on an order that names a VEU — why it is not eligible, or the VEU and its
-/// headroom as the ledger stands. The outcome is left as it is: only `ship` draws.
+/// Whether a decision is one a VEU could stand in for, so a note about the order's VEU is due:
+/// it needs a licence or uses License Exception LPP (the lines `check` completes against the
+/// ledger in every door).
+pub fn noted(d: &Decision) -> bool {
+    d.outcome == Outcome::LicenseRequired
+        || (d.outcome == Outcome::LicenseException
+            && d.uses_exception(exportgate_core::concepts::LicenceException::Lpp))
+}
+
+/// `check`: a note on an order that names a VEU and needs a licence or LPP ([`noted`]) — why
+/// it is not eligible, or the VEU and its headroom as the ledger stands. The outcome is left
+/// as it is: only `ship` draws.
 pub fn check_note(
     store: &mut dyn LedgerStore,
     rs: &Ruleset,
     order: &Order,
     mut d: Decision,
 ) -> Result<Decision, StoreError> {
-    let Some(id) = order.veu.as_deref() else {
+    let Some(id) = order.veu.as_deref().filter(|_| noted(&d)) else {
         return Ok(d);
     };
     let key = draw_key(&order.id, id);
