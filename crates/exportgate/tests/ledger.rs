@@ -8,6 +8,8 @@
 mod server_util;
 #[path = "ledger/veu.rs"]
 mod veu;
+#[path = "ledger/veu_http.rs"]
+mod veu_http;
 #[path = "ledger/volume_cap_http.rs"]
 mod volume_cap_http;
 
