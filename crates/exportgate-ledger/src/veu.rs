@@ -214,8 +214,7 @@ impl Veu {
         self.caps
             .iter()
             .filter_map(|c| Quarter::parse(&c.from).ok().map(|q| (q, c.tpp)))
-            .filter(|(q, _)| *q <= now)
-            .last()
+            .rfind(|(q, _)| *q <= now)
     }
 
     /// The account holding the record, whose balance is the total compute: `veu:<id>`.

@@ -358,13 +358,13 @@ impl<'o> Shipment<'o> {
 impl Shipment<'_> {
     /// The VEU stages: ensure the VEU's accounts for the destination, check the shares or cap
     /// from the balances as the transaction reads them, draw, and on success the authorised
-    /// decision (`Err(Some)`); `Err(None)` leaves the order to the licences, with a note.
+    /// decision (`Err(Some)`); `Err(None)` leaves the order to LPP and the licences, with a note.
     fn veu_step(
         &mut self,
         rs: &exportgate_core::Ruleset,
         replies: &[Reply],
         balances: &dyn Balances,
-    ) -> Result<ShipStep, Option<Decision>> {
+    ) -> Result<ShipStep, Option<Box<Decision>>> {
         use crate::veus;
         let id = self.order.veu.clone().unwrap_or_default();
         let dest = self.d.destination.clone();
@@ -391,7 +391,7 @@ impl Shipment<'_> {
             let after = veus::holdings(&mut |a| balances.balance(a), &id, &dest);
             let reason = veus::shipped_reason(rs, &veu, &self.d, tpp, &key, reply.replayed, &after);
             self.notes.clear();
-            return Err(Some(veus::authorise(self.d.clone(), reason)));
+            return Err(Some(Box::new(veus::authorise(self.d.clone(), reason))));
         }
         let specs = exportgate_ledger::veu::veu_scope_specs(&id, &dest, true);
         if let Some(spec) = specs.get(self.veu_ensured) {
@@ -861,7 +861,7 @@ impl ShipPlan for GroupPlan<'_, '_> {
                     let rs = self.pipeline.ruleset();
                     match s.veu_step(rs, replies, balances) {
                         Ok(step) => return step,
-                        Err(Some(d)) => return self.done(i, Ok(d), replies),
+                        Err(Some(d)) => return self.done(i, Ok(*d), replies),
                         Err(None) => {
                             s.stage = Stage::Start;
                             continue;

@@ -89,6 +89,7 @@ pub fn apply_policy(scenarios: &mut [BuiltScenario], path: &Path) -> anyhow::Res
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn simulate_cmd(
     path: &Path,
     scenario_args: &[String],
