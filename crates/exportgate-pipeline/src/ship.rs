@@ -261,6 +261,8 @@ struct Shipment<'o> {
     /// The order's VEU has been considered; how many of its accounts have been ensured.
     veu_seen: bool,
     veu_ensured: usize,
+    /// Why the order's VEU did not take it: a `veu` reason on its decision.
+    veu_note: Option<String>,
     out: Option<LineResult>,
 }
 
@@ -300,6 +302,7 @@ impl<'o> Shipment<'o> {
             accrue: None,
             veu_seen: false,
             veu_ensured: 0,
+            veu_note: None,
             out: None,
         }
     }
@@ -314,6 +317,7 @@ impl<'o> Shipment<'o> {
         self.accrue = None;
         self.veu_seen = false;
         self.veu_ensured = 0;
+        self.veu_note = None;
         self.out = None;
     }
 
@@ -370,7 +374,7 @@ impl Shipment<'_> {
         let dest = self.d.destination.clone();
         let Some(veu) = veus::record_of(balances.balance(&exportgate_ledger::veu_account(&id)))
         else {
-            self.notes.push(format!(
+            self.veu_note = Some(format!(
                 "the order names VEU `{id}`, which the ledger does not hold (see `exportgate veu list`)"
             ));
             return Err(None);
@@ -384,8 +388,7 @@ impl Shipment<'_> {
             };
             if !reply.is_ok() {
                 let why = refusal(balances, reply, &Amounts::ZERO);
-                self.notes
-                    .push(format!("VEU `{id}` refused the order: {why}"));
+                self.veu_note = Some(format!("VEU `{id}` refused the order: {why}"));
                 return Err(None);
             }
             let after = veus::holdings(&mut |a| balances.balance(a), &id, &dest);
@@ -406,8 +409,7 @@ impl Shipment<'_> {
             if let Err(e) =
                 exportgate_ledger::veu_draw(&veu, &h, &dest, &place, tier, tpp, self.d.date)
             {
-                self.notes
-                    .push(format!("VEU `{id}` could not take the order: {e}"));
+                self.veu_note = Some(format!("VEU `{id}` could not take the order: {e}"));
                 return Err(None);
             }
         }
@@ -444,8 +446,15 @@ impl GroupPlan<'_, '_> {
     }
 
     /// Shipment `i` is done with `result`: its audit record.
-    fn done(&mut self, i: usize, result: LineResult, replies: &[Reply]) -> ShipStep {
+    fn done(&mut self, i: usize, mut result: LineResult, replies: &[Reply]) -> ShipStep {
         let s = &mut self.shipments[i];
+        if let (Ok(d), Some(why)) = (&mut result, s.veu_note.take()) {
+            d.reasons.push(Reason::new(
+                crate::veus::VEU_RULE,
+                crate::veus::VEU_CITATION,
+                why,
+            ));
+        }
         let record = match &result {
             Ok(d) => serde_json::json!({"command": self.command, "decision": d,
                 "order": s.order, "ledger": replies}),
@@ -594,9 +603,11 @@ impl ShipPlan for GroupPlan<'_, '_> {
                                 s.stage = Stage::Veu;
                                 continue;
                             }
-                            Some(why) if crate::veus::noted(&s.d) => s.notes.push(format!(
-                                "the order names VEU `{id}`, but no VEU draw is made: {why}"
-                            )),
+                            Some(why) if crate::veus::noted(&s.d) => {
+                                s.veu_note = Some(format!(
+                                    "the order names VEU `{id}`, but no VEU draw is made: {why}"
+                                ))
+                            }
                             Some(_) => {}
                         }
                     }

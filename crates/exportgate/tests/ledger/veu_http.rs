@@ -81,6 +81,20 @@ fn veus_over_http_and_ship_draws_within_the_share() {
         "{d}"
     );
     assert_eq!(d[1]["outcome"], "license_required", "{d}");
+    // The refusal is a `veu` reason, as `check`'s note is.
+    let veu_reasons: Vec<&Value> = d[1]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["rule"] == "veu")
+        .collect();
+    assert_eq!(veu_reasons.len(), 1, "{d}");
+    assert!(
+        veu_reasons[0]["summary"]
+            .to_string()
+            .contains("exceeds_limit"),
+        "{d}"
+    );
     assert!(d[1]["reasons"].to_string().contains(
         "exceeds_limit: compute in India 63,324,800 TPP would pass 7% of `u9`'s total 563,324,800 TPP"
     ), "{d}");
