@@ -1043,6 +1043,8 @@ pub fn veu_limits(store: &mut dyn LedgerStore) {
         .expect("the account");
     assert_eq!(total.posted.tpp, 1_531);
     assert!(india.posted.tpp * 100 <= total.posted.tpp * 7);
+    // The compute accounts are not records.
+    assert_eq!(store.veus().unwrap(), vec![veu]);
     store.check_invariants().unwrap();
     store
         .reconcile()

@@ -1,6 +1,7 @@
 //! exportgate-ledger: the licence and quota ledger, as a pure state machine.
 //!
-//! Accounts (licences, Tier 2 country allocations, LPP consignee-years, UVEU holdings) carry
+//! Accounts (licences, Tier 2 country allocations, LPP consignee-years, VEU records and their
+//! compute by country, see [`veu`]) carry
 //! limits in units, value and TPP. Requests follow TigerBeetle's two-phase transfers — reserve,
 //! then post, void or expire, or reserve-and-post in one step — each with a client idempotency
 //! key, and each returns one of the documented [`ResultCode`]s.
