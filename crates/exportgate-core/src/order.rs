@@ -134,6 +134,12 @@ pub struct Order {
     /// Who packaged the die into the final IC (the foundry rule's transistor-count rebuttal).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packaging: Option<Packaging>,
+    /// The Data Center VEU authorisation (UVEU/NVEU, 15 CFR 748.15) the consignee receives the
+    /// items under, by its id on the ledger (`exportgate veu add`). Read by the pipeline only:
+    /// under the AI Diffusion framework, `ship` draws a Tier 2 order's TPP on the VEU's
+    /// compute instead of the country allocation, within the VEU's shares and caps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub veu: Option<String>,
     /// The party records linked to the order (set by `kyc::PartyIndex::attach`, never read
     /// from input).
     #[serde(skip)]

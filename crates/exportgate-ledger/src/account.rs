@@ -123,6 +123,10 @@ pub enum AccountKind {
     /// Units of a product drawn under licences with a `volume_cap_percent` condition (see
     /// [`crate::flow`]).
     CappedDraws { product: String },
+    /// A VEU authorisation (see [`crate::veu`]); the balance is its total installed compute.
+    Veu { record: Box<crate::veu::Veu> },
+    /// A VEU's installed compute in one scope: a country (`IN`) or `outside-tier1`.
+    VeuCompute { veu: String, scope: String },
     /// Anything else the caller wants to cap.
     Other { description: String },
 }

@@ -896,6 +896,162 @@ pub fn volume_caps(store: &mut dyn LedgerStore) {
         .expect("flows and capped draws reconcile with the log");
 }
 
+/// A group of VEU draws of `tpp[i]` TPP to one Tier 2 country (`IN`), each checked with
+/// [`crate::veu::veu_draw`] from the balances inside the transaction, as `ship` does.
+struct VeuPlan {
+    veu: crate::veu::Veu,
+    tpp: Vec<u64>,
+    /// Per draw: `Some(replayed)` when drawn, `None` when refused by the shares.
+    seen: Vec<Option<bool>>,
+}
+
+impl crate::ShipPlan for VeuPlan {
+    fn begin(&mut self) {
+        self.seen.clear();
+    }
+    fn shipments(&self) -> usize {
+        self.tpp.len()
+    }
+    fn touches(&self) -> (Vec<Key>, Vec<AccountId>) {
+        let keys = (0..self.tpp.len())
+            .map(|i| key(&format!("veu-{i}")))
+            .collect();
+        (
+            keys,
+            crate::veu::veu_draw_accounts(&self.veu.id, "IN", true),
+        )
+    }
+    fn next(
+        &mut self,
+        i: usize,
+        replies: &[crate::Reply],
+        balances: &dyn crate::Balances,
+    ) -> crate::ShipStep {
+        let v = &self.veu.id;
+        if let Some(reply) = replies.last() {
+            self.seen.push(reply.is_ok().then_some(reply.replayed));
+            return crate::ShipStep::Done(t0(), serde_json::json!({"i": i}));
+        }
+        let used = |id: &AccountId| {
+            balances
+                .balance(id)
+                .map(|b| b.posted.tpp + b.pending.tpp)
+                .unwrap_or(0)
+        };
+        let h = crate::veu::VeuHoldings {
+            total: used(&crate::veu::veu_account(v)),
+            outside_tier1: used(&crate::veu::veu_scope_account(v, crate::veu::OUTSIDE_TIER1)),
+            country: used(&crate::veu::veu_scope_account(v, "IN")),
+            us: used(&crate::veu::veu_scope_account(v, "US")),
+        };
+        let k = key(&format!("veu-{i}"));
+        let day = t0().date();
+        let fits = crate::veu::veu_draw(
+            &self.veu,
+            &h,
+            "IN",
+            "India",
+            crate::veu::Tier::Two,
+            self.tpp[i],
+            day,
+        );
+        if balances.recorded(&k).is_none() && fits.is_err() {
+            self.seen.push(None);
+            return crate::ShipStep::Done(t0(), serde_json::json!({"i": i}));
+        }
+        crate::ShipStep::Submit(Request::ReserveAndPost {
+            key: k,
+            accounts: crate::veu::veu_draw_accounts(v, "IN", true),
+            amounts: Amounts {
+                tpp: self.tpp[i],
+                ..Amounts::ZERO
+            },
+            at: t0(),
+        })
+    }
+}
+
+/// VEU compute shares (issue 21 item 3) on every backend: the record is an account whose
+/// spec never changes; with 930 TPP installed in Tier 1 and none in India, a UVEU's draws to
+/// India stop at 7 % of its total (40 and 30 taken, 31 refused between them), a second run
+/// replays the draws, and compute installed later in Tier 1 raises the headroom; every VEU account
+/// reconciles with the log.
+pub fn veu_limits(store: &mut dyn LedgerStore) {
+    let at = t0();
+    let veu = crate::veu::Veu {
+        id: "u1".into(),
+        kind: crate::veu::VeuKind::Universal,
+        holder: crate::veu::VeuHolder {
+            name: "Big Cloud".into(),
+            headquarters: "IE".into(),
+        },
+        country: None,
+        caps: Vec::new(),
+    };
+    assert_eq!(
+        store.ensure_account(&veu.account_spec(), "t", at).unwrap(),
+        Ensured::Created
+    );
+    assert_eq!(
+        store.ensure_account(&veu.account_spec(), "t", at).unwrap(),
+        Ensured::AlreadyExists
+    );
+    let mut other = veu.clone();
+    other.holder.headquarters = "US".into();
+    assert!(store
+        .ensure_account(&other.account_spec(), "t", at)
+        .is_err());
+    assert_eq!(store.veus().unwrap(), vec![veu.clone()]);
+    for spec in crate::veu::veu_scope_specs("u1", "IN", true)
+        .into_iter()
+        .chain(crate::veu::veu_scope_specs("u1", "DE", false))
+    {
+        store.ensure_account(&spec, "t", at).unwrap();
+    }
+    let install = |k: &str, tpp: u64| Request::ReserveAndPost {
+        key: key(k),
+        accounts: crate::veu::veu_draw_accounts("u1", "DE", false),
+        amounts: Amounts {
+            tpp,
+            ..Amounts::ZERO
+        },
+        at,
+    };
+    assert!(one(store, install("veu-compute:u1:de-1", 930)).is_ok());
+    // 40 of 970 fits; 71 of 1,001 passes 7% (70.07); 70 of 1,000 is exactly 7%.
+    let mut plan = VeuPlan {
+        veu: veu.clone(),
+        tpp: vec![40, 31, 30],
+        seen: Vec::new(),
+    };
+    store.ship_group("ship", &mut plan).expect("group runs");
+    assert_eq!(plan.seen, [Some(false), None, Some(false)]);
+    store.ship_group("ship", &mut plan).expect("group runs");
+    assert_eq!(plan.seen, [Some(true), None, Some(true)]);
+    // 500 more in Germany: 101 of 1,531 is within 7% (107.17).
+    assert!(one(store, install("veu-compute:u1:de-2", 500)).is_ok());
+    store.ship_group("ship", &mut plan).expect("group runs");
+    assert_eq!(plan.seen, [Some(true), Some(false), Some(true)]);
+    let india = store
+        .balance(&crate::veu::veu_scope_account("u1", "IN"))
+        .unwrap()
+        .expect("the account");
+    assert_eq!(india.posted.tpp, 101);
+    let total = store
+        .balance(&crate::veu::veu_account("u1"))
+        .unwrap()
+        .expect("the account");
+    assert_eq!(total.posted.tpp, 1_531);
+    assert!(india.posted.tpp * 100 <= total.posted.tpp * 7);
+    // The compute accounts are not records.
+    assert_eq!(store.veus().unwrap(), vec![veu]);
+    store.check_invariants().unwrap();
+    store
+        .reconcile()
+        .unwrap()
+        .expect("VEU records and compute reconcile with the log");
+}
+
 /// Runs every function above, each on a fresh store from `fresh`.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn LedgerStore>) {
     ship_groups(fresh().as_mut());
@@ -904,6 +1060,7 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn LedgerStore>) {
     licences(fresh().as_mut());
     revenue_share_accrual(fresh().as_mut());
     volume_caps(fresh().as_mut());
+    veu_limits(fresh().as_mut());
     audit_chain(fresh().as_mut());
     sequential_workload(fresh().as_mut(), 7, 3_000);
 }

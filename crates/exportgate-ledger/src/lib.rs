@@ -1,6 +1,7 @@
 //! exportgate-ledger: the licence and quota ledger, as a pure state machine.
 //!
-//! Accounts (licences, Tier 2 country allocations, LPP consignee-years, UVEU holdings) carry
+//! Accounts (licences, Tier 2 country allocations, LPP consignee-years, VEU records and their
+//! compute by country, see [`veu`]) carry
 //! limits in units, value and TPP. Requests follow TigerBeetle's two-phase transfers — reserve,
 //! then post, void or expire, or reserve-and-post in one step — each with a client idempotency
 //! key, and each returns one of the documented [`ResultCode`]s.
@@ -31,6 +32,7 @@ pub mod request;
 pub mod retention;
 pub mod store;
 pub mod time;
+pub mod veu;
 pub mod workload;
 
 pub use account::{Account, AccountId, AccountKind, AccountSpec, AccountStatus, Balance};
@@ -51,3 +53,7 @@ pub use request::{Key, Reply, Request, ResultCode, Transfer, TransferState};
 pub use retention::{PrunePlan, PruneRefused, RETENTION_YEARS};
 pub use store::{Balances, LedgerStore, LicenceView, ShipPlan, ShipStep, StoreError};
 pub use time::Timestamp;
+pub use veu::{
+    veu_account, veu_draw, veu_draw_accounts, veu_headroom, veu_scope_account, Tier, Veu,
+    VeuHoldings, VeuKind, VeuRefused,
+};

@@ -145,6 +145,22 @@ pub trait LedgerStore: Send {
         Ok(crate::reconcile::reconcile(&records, &rows))
     }
 
+    /// Every VEU authorisation on the ledger (the `veu:<id>` accounts' records), by id. The
+    /// default reads them from [`LedgerStore::ledger_rows`]; a backend may read less.
+    fn veus(&mut self) -> Result<Vec<crate::veu::Veu>, StoreError> {
+        let (_, rows) = self.ledger_rows()?;
+        let mut out: Vec<crate::veu::Veu> = rows
+            .accounts
+            .into_iter()
+            .filter_map(|a| match a.spec.kind {
+                crate::AccountKind::Veu { record } => Some(*record),
+                _ => None,
+            })
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
     /// The stored chain base, when `audit prune` removed a prefix of the log (`None`: the log
     /// starts at record 1).
     fn audit_base(&mut self) -> Result<Option<crate::AuditBase>, StoreError> {

@@ -146,7 +146,9 @@ impl Pipeline<'_> {
         }
         run.quotas.record(&order.consignee.name, &d);
         if let Some(s) = store {
-            if d.outcome == Outcome::LicenseRequired {
+            if d.outcome == Outcome::LicenseRequired
+                || (order.veu.is_some() && crate::veus::noted(&d))
+            {
                 d = run.licensing(s)?.check(s, self.ruleset(), order, d)?;
             }
         }

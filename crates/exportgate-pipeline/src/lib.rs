@@ -13,7 +13,8 @@
 //!   [`ship`] (the same decisions, then reserve-and-post on the ledger with an audit record);
 //! * one notion of consignee identity: [`identity`];
 //! * LPP usage from the run and the ledger: [`quotas`]; licences: [`licensing`];
-//! * the item ids a licence may name: [`known`];
+//! * the item ids a licence may name: [`known`]; Data Center VEUs (records, compute, which
+//!   orders a VEU may take and `ship`'s draw on it): [`veus`];
 //! * recorded decisions decided again and compared, with the cause of each change: [`replay`];
 //! * the decision's JSON shape, written by every door: [`wire`];
 //! * typed per-line errors ([`LineError`]) and run errors ([`PipelineError`]).
@@ -33,6 +34,7 @@ pub mod licensing;
 pub mod quotas;
 pub mod replay;
 pub mod ship;
+pub mod veus;
 pub mod wire;
 
 use std::borrow::Cow;

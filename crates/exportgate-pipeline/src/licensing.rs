@@ -315,6 +315,9 @@ impl Licensing {
         order: &Order,
         mut d: Decision,
     ) -> Result<Decision, StoreError> {
+        if order.veu.is_some() {
+            d = crate::veus::check_note(store, rs, order, d)?;
+        }
         if d.outcome != Outcome::LicenseRequired || self.licences.is_empty() {
             return Ok(d);
         }

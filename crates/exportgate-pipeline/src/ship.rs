@@ -35,9 +35,9 @@ use exportgate_core::{Decision, ListHit, NoQuotas, Order, Outcome};
 use exportgate_ledger::account::LPP_TPP_PER_YEAR;
 use exportgate_ledger::flow::grouped;
 use exportgate_ledger::{
-    capped_draws_account, reference_flow_account, share_cents, volume_cap, AccountId, AccountSpec,
-    Amounts, Balances, Key, LedgerStore, Licence, Quarter, Reply, Request, ShipPlan, ShipStep,
-    StoreError, Timestamp, ACCRUAL_CURRENCY,
+    capped_draws_account, reference_flow_account, share_cents, veu_draw_accounts,
+    veu_scope_account, volume_cap, AccountId, AccountSpec, Amounts, Balances, Key, LedgerStore,
+    Licence, Quarter, Reply, Request, ShipPlan, ShipStep, StoreError, Timestamp, ACCRUAL_CURRENCY,
 };
 use rayon::prelude::*;
 
@@ -231,6 +231,9 @@ enum Stage {
     /// An order to the US: credit its product's US-bound reference flow.
     Flow,
     FlowSent,
+    /// A VEU-eligible order that names a VEU: draw on the VEU's compute (see [`crate::veus`]).
+    Veu,
+    VeuSent,
 }
 
 /// One order on its way through the ledger.
@@ -255,6 +258,11 @@ struct Shipment<'o> {
     notes: Vec<String>,
     /// The licensed decision waiting for its revenue-share accrual, and the licence.
     accrue: Option<(Decision, Licence)>,
+    /// The order's VEU has been considered; how many of its accounts have been ensured.
+    veu_seen: bool,
+    veu_ensured: usize,
+    /// Why the order's VEU did not take it: a `veu` reason on its decision.
+    veu_note: Option<String>,
     out: Option<LineResult>,
 }
 
@@ -292,6 +300,9 @@ impl<'o> Shipment<'o> {
             tried: 0,
             notes: Vec::new(),
             accrue: None,
+            veu_seen: false,
+            veu_ensured: 0,
+            veu_note: None,
             out: None,
         }
     }
@@ -304,6 +315,9 @@ impl<'o> Shipment<'o> {
         self.tried = 0;
         self.notes.clear();
         self.accrue = None;
+        self.veu_seen = false;
+        self.veu_ensured = 0;
+        self.veu_note = None;
         self.out = None;
     }
 
@@ -345,6 +359,73 @@ impl<'o> Shipment<'o> {
     }
 }
 
+impl Shipment<'_> {
+    /// The VEU stages: ensure the VEU's accounts for the destination, check the shares or cap
+    /// from the balances as the transaction reads them, draw, and on success the authorised
+    /// decision (`Err(Some)`); `Err(None)` leaves the order to LPP and the licences, with a note.
+    fn veu_step(
+        &mut self,
+        rs: &exportgate_core::Ruleset,
+        replies: &[Reply],
+        balances: &dyn Balances,
+    ) -> Result<ShipStep, Option<Box<Decision>>> {
+        use crate::veus;
+        let id = self.order.veu.clone().unwrap_or_default();
+        let dest = self.d.destination.clone();
+        let Some(veu) = veus::record_of(balances.balance(&exportgate_ledger::veu_account(&id)))
+        else {
+            self.veu_note = Some(format!(
+                "the order names VEU `{id}`, which the ledger does not hold (see `exportgate veu list`)"
+            ));
+            return Err(None);
+        };
+        let key = veus::draw_key(&self.order.id, &id);
+        let tpp = self.amounts().tpp;
+        let place = veus::place(rs, &dest);
+        if self.stage == Stage::VeuSent {
+            let Some(reply) = replies.last() else {
+                return Ok(ShipStep::Abandon("no reply to the VEU draw".into()));
+            };
+            if !reply.is_ok() {
+                let why = refusal(balances, reply, &Amounts::ZERO);
+                self.veu_note = Some(format!("VEU `{id}` refused the order: {why}"));
+                return Err(None);
+            }
+            let after = veus::holdings(&mut |a| balances.balance(a), &id, &dest);
+            let reason = veus::shipped_reason(rs, &veu, &self.d, tpp, &key, reply.replayed, &after);
+            self.notes.clear();
+            return Err(Some(Box::new(veus::authorise(self.d.clone(), reason))));
+        }
+        let specs = exportgate_ledger::veu::veu_scope_specs(&id, &dest, true);
+        if let Some(spec) = specs.get(self.veu_ensured) {
+            self.veu_ensured += 1;
+            return Ok(ShipStep::Ensure(spec.clone(), self.at));
+        }
+        // A draw recorded by an earlier run replays whatever the shares say now; a new draw
+        // must fit them as this transaction reads the balances.
+        if balances.recorded(&key).is_none() {
+            let h = veus::holdings(&mut |a| balances.balance(a), &id, &dest);
+            let tier = exportgate_ledger::Tier::Two;
+            if let Err(e) =
+                exportgate_ledger::veu_draw(&veu, &h, &dest, &place, tier, tpp, self.d.date)
+            {
+                self.veu_note = Some(format!("VEU `{id}` could not take the order: {e}"));
+                return Err(None);
+            }
+        }
+        self.stage = Stage::VeuSent;
+        Ok(ShipStep::Submit(Request::ReserveAndPost {
+            key,
+            accounts: veu_draw_accounts(&id, &dest, true),
+            amounts: Amounts {
+                tpp,
+                ..Amounts::ZERO
+            },
+            at: self.at,
+        }))
+    }
+}
+
 /// A group of shipments, stepped through inside the ledger's transaction.
 struct GroupPlan<'p, 'o> {
     pipeline: &'p Pipeline<'p>,
@@ -365,8 +446,15 @@ impl GroupPlan<'_, '_> {
     }
 
     /// Shipment `i` is done with `result`: its audit record.
-    fn done(&mut self, i: usize, result: LineResult, replies: &[Reply]) -> ShipStep {
+    fn done(&mut self, i: usize, mut result: LineResult, replies: &[Reply]) -> ShipStep {
         let s = &mut self.shipments[i];
+        if let (Ok(d), Some(why)) = (&mut result, s.veu_note.take()) {
+            d.reasons.push(Reason::new(
+                crate::veus::VEU_RULE,
+                crate::veus::VEU_CITATION,
+                why,
+            ));
+        }
         let record = match &result {
             Ok(d) => serde_json::json!({"command": self.command, "decision": crate::wire::json(d),
                 "order": s.order, "ledger": replies}),
@@ -492,6 +580,11 @@ impl ShipPlan for GroupPlan<'_, '_> {
                 }
             }
             ids.extend(s.allocation().map(|a| a.id));
+            if let Some(veu) = &s.order.veu {
+                keys.push(crate::veus::draw_key(&s.order.id, veu));
+                ids.extend(veu_draw_accounts(veu, &s.first.destination, true));
+                ids.push(veu_scope_account(veu, "US"));
+            }
         }
         (keys, ids)
     }
@@ -501,6 +594,23 @@ impl ShipPlan for GroupPlan<'_, '_> {
             let s = &mut self.shipments[i];
             match s.stage {
                 Stage::Start => {
+                    // An order naming a VEU tries it first, once (before LPP and licences).
+                    if !s.veu_seen && s.order.veu.is_some() {
+                        s.veu_seen = true;
+                        let id = s.order.veu.as_deref().unwrap_or_default();
+                        match crate::veus::ineligible(self.pipeline.ruleset(), &s.d) {
+                            None => {
+                                s.stage = Stage::Veu;
+                                continue;
+                            }
+                            Some(why) if crate::veus::noted(&s.d) => {
+                                s.veu_note = Some(format!(
+                                    "the order names VEU `{id}`, but no VEU draw is made: {why}"
+                                ))
+                            }
+                            Some(_) => {}
+                        }
+                    }
                     if crate::flows::credits_flow(&s.first) {
                         s.stage = Stage::Flow;
                         continue;
@@ -536,7 +646,10 @@ impl ShipPlan for GroupPlan<'_, '_> {
                     }
                     let s = &mut self.shipments[i];
                     if reply.is_ok() {
-                        let d = s.d.clone();
+                        let mut d = s.d.clone();
+                        for n in s.notes.drain(..) {
+                            note(&mut d, n);
+                        }
                         return self.done(i, Ok(d), replies);
                     }
                     s.stage = Stage::Licences;
@@ -754,6 +867,17 @@ impl ShipPlan for GroupPlan<'_, '_> {
                         ),
                     ));
                     return self.done(i, Ok(d), replies);
+                }
+                Stage::Veu | Stage::VeuSent => {
+                    let rs = self.pipeline.ruleset();
+                    match s.veu_step(rs, replies, balances) {
+                        Ok(step) => return step,
+                        Err(Some(d)) => return self.done(i, Ok(*d), replies),
+                        Err(None) => {
+                            s.stage = Stage::Start;
+                            continue;
+                        }
+                    }
                 }
                 Stage::Flow => {
                     let Some(product) = s.product().map(str::to_owned) else {

@@ -355,6 +355,7 @@ pub fn generate(spec: &BookSpec) -> Vec<Order> {
                 due_diligence: Some(due_diligence(&mut rng, c, quantity)),
                 value_usd: Some(f64::from(rng.random_range(8_000..40_000u32)) * quantity as f64),
                 packaging: None,
+                veu: None,
                 kyc: None,
             }
         })

@@ -35,6 +35,7 @@ pub mod openapi;
 pub mod parties_api;
 pub mod replay_watch;
 pub mod reports;
+pub mod veus_api;
 pub mod web;
 pub mod yente;
 
@@ -420,6 +421,9 @@ pub fn app(state: Shared) -> Router {
         .route("/v1/balances", get(ledger_api::balances))
         .route("/v1/reports/revenue-share", get(reports::revenue_share))
         .route("/v1/flows", get(flows_api::list).post(flows_api::add))
+        .route("/v1/veus", get(veus_api::list).post(veus_api::add))
+        .route("/v1/veus/{id}", get(veus_api::get))
+        .route("/v1/veus/{id}/compute", post(veus_api::compute))
         .route("/v1/ledger/accounts/{id}", get(ledger_api::account))
         .route("/v1/ledger/requests", post(ledger_api::submit))
         .route(

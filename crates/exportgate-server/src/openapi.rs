@@ -39,6 +39,7 @@ impl Modify for Bearer {
         crate::ledger_api::balances, crate::ledger_api::account, crate::ledger_api::submit, crate::ledger_api::ensure_allocation,
         crate::ledger_api::audit, crate::ledger_api::verify,
         crate::reports::revenue_share, crate::flows_api::add, crate::flows_api::list,
+        crate::veus_api::add, crate::veus_api::list, crate::veus_api::get, crate::veus_api::compute,
         crate::ledger_api::create_key, crate::ledger_api::list_keys, crate::ledger_api::revoke_key,
         crate::cases::list, crate::cases::get, crate::cases::release, crate::cases::block,
         crate::yente::match_entities, crate::yente::search,
@@ -47,7 +48,7 @@ impl Modify for Bearer {
         crate::error::ErrorBody, crate::error::ErrorDetail, crate::auth::Role, crate::db::KeyRecord,
         crate::db::Case, crate::api::ClassifyRequest, crate::api::ScreenRequest,
         crate::cases::ReleaseRequest, crate::cases::BlockRequest, crate::ledger_api::SubmitRequest, crate::ledger_api::AllocationRequest,
-        crate::ledger_api::CreateKey, crate::ledger_api::CreatedKey, crate::flows_api::FlowRequest,
+        crate::ledger_api::CreateKey, crate::ledger_api::CreatedKey, crate::flows_api::FlowRequest, crate::veus_api::ComputeRequest,
         crate::yente::EntityMatchQuery, crate::yente::EntityExample,
     )),
     modifiers(&Bearer)
@@ -61,7 +62,7 @@ pub async fn openapi_json(Auth(_, _): Auth<min::Submitter>) -> Result<Response, 
 
 /// The OpenAPI document with the engine's own schemas added under `components.schemas`:
 /// `OrderLine` (what `POST /v1/check` and `POST /v1/ship` read) and `DecisionRecord` (what they
-/// answer), generated from the Rust types as `exportgate schema order|decision` prints them,
+/// answer) and `VeuRecord` (what `POST /v1/veus` reads), generated from the Rust types as `exportgate schema order|decision` prints them,
 /// with every type they use beside them.
 pub fn document() -> serde_json::Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
@@ -69,6 +70,7 @@ pub fn document() -> serde_json::Value {
     settings.definitions_path = "/components/schemas".into();
     let mut read = settings.clone().into_generator();
     let order = read.root_schema_for::<exportgate_core::Order>();
+    let veu = read.root_schema_for::<exportgate_ledger::Veu>();
     let mut written = settings.for_serialize().into_generator();
     let decision = exportgate_pipeline::wire::schema(&mut written);
     let schemas = &mut doc["components"]["schemas"];
@@ -90,5 +92,6 @@ pub fn document() -> serde_json::Value {
     };
     schemas["OrderLine"] = strip(order);
     schemas["DecisionRecord"] = strip(decision);
+    schemas["VeuRecord"] = strip(veu);
     doc
 }

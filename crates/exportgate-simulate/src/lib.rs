@@ -13,6 +13,7 @@ pub mod render;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod veu;
 
 pub use report::{Flip, Report, ScenarioReport, Stats};
 pub use run::{simulate, Options, Simulation};

@@ -150,6 +150,9 @@ pub struct ScenarioReport {
     pub by_chip: BTreeMap<String, Group>,
     /// Allocation use by rule and destination, largest share first.
     pub allocations: Vec<AllocationUse>,
+    /// With `--veu`: the VEU-eligible orders the VEUs could absorb (see [`crate::veu`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub veu: Option<crate::veu::VeuReport>,
 }
 
 /// How an order's outcome in one scenario differs from the first scenario's.

@@ -36,6 +36,8 @@ struct Slim<'a> {
     destination: String,
     /// Rule ids of the reasons, sorted and unique.
     rules: Vec<String>,
+    /// Needs a licence only because of the AI Diffusion Tier 2 requirement (a VEU could take it).
+    veu_eligible: bool,
 }
 
 /// Per-scenario accumulators.
@@ -49,6 +51,8 @@ struct Acc {
     by_chip: HashMap<String, ByOutcome>,
     /// (rule, destination) → (orders, TPP counted).
     allocations: HashMap<(String, String), (u64, f64)>,
+    /// With `--veu`: the VEUs' compute as the book is replayed.
+    veus: Option<crate::veu::VeuTally>,
 }
 
 fn add(
@@ -216,6 +220,14 @@ impl<'b> Simulation<'b> {
         }
     }
 
+    /// Offers the VEU-eligible orders of every scenario to `veus` (`simulate --veu`).
+    pub fn with_veus(mut self, veus: &[crate::veu::SimVeu]) -> Self {
+        for acc in &mut self.accs {
+            acc.veus = Some(crate::veu::VeuTally::new(veus));
+        }
+        self
+    }
+
     /// Replays the next orders of the book. `screening(i)` says how the parties of `orders[i]`
     /// were screened; `lines`, if given, is each order's line in the input (for error records).
     pub fn feed<'s, F>(&mut self, orders: &[Order], lines: Option<&[usize]>, screening: F)
@@ -305,6 +317,11 @@ impl<'b> Simulation<'b> {
                     add(&mut acc.by_tier, s.tier, s.outcome, q, s.tpp, v);
                     let chip = order.item.chip.as_deref().unwrap_or("(spec)");
                     add(&mut acc.by_chip, chip, s.outcome, q, s.tpp, v);
+                    if let (true, Some(t)) = (s.veu_eligible, &mut acc.veus) {
+                        let tpp = s.tpp.max(s.tpp_counted.max(0.0).ceil() as u64);
+                        let date = b.scenario.as_of.unwrap_or(order.date);
+                        t.offer(&b.ruleset, order, &s.destination, tpp, date);
+                    }
                     if matches!(s.outcome, Outcome::LicenseRequired | Outcome::Licensed) {
                         for rule in b.allocations.keys() {
                             if s.rules.binary_search(rule).is_ok() {
@@ -474,6 +491,9 @@ struct Reuse<'r, 'b> {
 pub(crate) type Tallies = HashMap<String, LppTally>;
 
 fn slim<'b>(b: &'b BuiltScenario, d: Decision, order: &Order) -> Slim<'b> {
+    let veu_eligible = d.outcome == Outcome::LicenseRequired
+        && d.allocation.is_some()
+        && exportgate_pipeline::veus::ineligible(&b.ruleset, &d).is_none();
     let mut rules: Vec<String> = d.reasons.into_iter().map(|r| r.rule).collect();
     rules.sort_unstable();
     rules.dedup();
@@ -484,6 +504,7 @@ fn slim<'b>(b: &'b BuiltScenario, d: Decision, order: &Order) -> Slim<'b> {
         tier: b.tier_of(&order.destination, d.date),
         destination: d.destination,
         rules,
+        veu_eligible,
     }
 }
 
@@ -686,5 +707,6 @@ fn scenario_report(b: &BuiltScenario, acc: Acc) -> ScenarioReport {
         by_tier: groups(acc.by_tier),
         by_chip: groups(acc.by_chip),
         allocations,
+        veu: acc.veus.map(|t| t.report(&b.ruleset)),
     }
 }

@@ -512,6 +512,25 @@ impl LedgerStore for PostgresStore {
         })
     }
 
+    fn veus(&mut self) -> Result<Vec<exportgate_ledger::Veu>, StoreError> {
+        // The `veu:<id>` accounts (ids with no second `:`), decoded as every account is.
+        self.read(|tx| {
+            let sql = format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id >= 'veu:' AND id < 'veu;' \
+                 AND strpos(substr(id, 5), ':') = 0 ORDER BY id"
+            );
+            let rows = tx.query(&sql, &[]).map_err(db)?;
+            let mut out = Vec::new();
+            for row in &rows {
+                if let exportgate_ledger::AccountKind::Veu { record } = account_row(row)?.spec.kind
+                {
+                    out.push(*record);
+                }
+            }
+            Ok(out)
+        })
+    }
+
     fn list_licences(&mut self) -> Result<Vec<Licence>, StoreError> {
         self.read(|tx| {
             let rows = tx

@@ -495,6 +495,27 @@ impl LedgerStore for SqliteStore {
         })
     }
 
+    fn veus(&mut self) -> Result<Vec<exportgate_ledger::Veu>, StoreError> {
+        // The `veu:<id>` accounts (ids with no second `:`), decoded as every account is.
+        self.read(|conn| {
+            let sql = format!(
+                "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id >= 'veu:' AND id < 'veu;' \
+                 AND instr(substr(id, 5), ':') = 0 ORDER BY id"
+            );
+            let mut statement = conn.prepare(&sql).map_err(db)?;
+            let rows = statement.query_map([], account_row).map_err(db)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (spec, status, posted, pending) = row.map_err(db)?;
+                let account = codec::account(&spec, &status, posted, pending)?;
+                if let exportgate_ledger::AccountKind::Veu { record } = account.spec.kind {
+                    out.push(*record);
+                }
+            }
+            Ok(out)
+        })
+    }
+
     fn list_licences(&mut self) -> Result<Vec<Licence>, StoreError> {
         self.read(|conn| {
             let mut statement = conn

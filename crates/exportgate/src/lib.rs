@@ -33,6 +33,7 @@ mod serve_cmd;
 mod ship_cmd;
 mod simulate_cmd;
 mod tags_cmd;
+mod veu_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -181,6 +182,11 @@ enum Command {
         /// The due-diligence policy every scenario decides under (as `check --policy`).
         #[command(flatten)]
         policy: PolicyArgs,
+        /// Data Center VEUs (a JSON array of `{"veu": {record}, "compute": {"DE": TPP}}`): the
+        /// report says which orders needing a licence only because of the AI Diffusion Tier 2
+        /// requirement each could absorb, with its headroom.
+        #[arg(long)]
+        veu: Option<PathBuf>,
     },
     /// Explain one order: every rule considered and why it applied or not.
     Explain {
@@ -214,6 +220,12 @@ enum Command {
     Flows {
         #[command(subcommand)]
         command: FlowsCommand,
+    },
+    /// Data Center VEU authorisations (UVEU/NVEU) on the ledger and their installed compute by
+    /// country; orders name one with `veu` (`ship` draws on it under AI Diffusion).
+    Veu {
+        #[command(subcommand)]
+        command: VeuCommand,
     },
     /// Reports over the ledger: `report revenue-share --quarter 2025Q4`.
     Report {
@@ -427,6 +439,57 @@ enum FlowsCommand {
     /// Every product's US-bound units, the units drawn under capped licences, and the
     /// recorded shipments.
     List {
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum VeuCommand {
+    /// Add a VEU authorisation from a JSON file (`exportgate schema veu`).
+    Add {
+        file: PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Record compute a VEU installed in a country outside exportgate (once per reference).
+    Compute {
+        /// The VEU's id.
+        #[arg(long)]
+        veu: String,
+        /// Where it is installed (ISO alpha-2).
+        #[arg(long)]
+        country: String,
+        /// Its total processing performance.
+        #[arg(long)]
+        tpp: u64,
+        /// The installation's date, not after today.
+        #[arg(long)]
+        date: NaiveDate,
+        /// The installation's reference; default `<country>:<date>:<tpp>`.
+        #[arg(long)]
+        reference: Option<String>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Every VEU with its compute by country and headroom.
+    List {
+        /// The day the headroom is worked out for (default today).
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+        format: TextOrJson,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// One VEU with its compute by country and headroom.
+    Show {
+        id: String,
+        /// The day the headroom is worked out for (default today).
+        #[arg(long)]
+        date: Option<NaiveDate>,
         #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
         format: TextOrJson,
         #[command(flatten)]
@@ -879,6 +942,35 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ),
             FlowsCommand::List { format, db } => flows_cmd::list(&rs, &db.url()?, format),
         },
+        Command::Veu { command } => match command {
+            VeuCommand::Add { file, db } => veu_cmd::add(&rs, &file, &db.url()?),
+            VeuCommand::Compute {
+                veu,
+                country,
+                tpp,
+                date,
+                reference,
+                db,
+            } => veu_cmd::compute(
+                &rs,
+                &veu,
+                &country,
+                tpp,
+                date,
+                reference.as_deref(),
+                today(),
+                &db.url()?,
+            ),
+            VeuCommand::List { date, format, db } => {
+                veu_cmd::list(&rs, date.unwrap_or_else(today), &db.url()?, format)
+            }
+            VeuCommand::Show {
+                id,
+                date,
+                format,
+                db,
+            } => veu_cmd::show(&rs, &id, date.unwrap_or_else(today), &db.url()?, format),
+        },
         Command::Report { command } => match command {
             ReportCommand::RevenueShare {
                 quarter,
@@ -965,6 +1057,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             input_format,
             screening,
             policy,
+            veu,
         } => simulate_cmd::simulate_cmd(
             &orders,
             &scenarios,
@@ -973,6 +1066,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             input_format,
             &screening,
             policy.policy.as_deref(),
+            veu.as_deref(),
         ),
         Command::SampleOrders {
             n,

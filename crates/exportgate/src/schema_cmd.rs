@@ -1,4 +1,4 @@
-//! `exportgate schema order|decision|licence|scenario|allow|spec`: the JSON Schema of each file
+//! `exportgate schema order|decision|licence|scenario|allow|spec|veu`: the JSON Schema of each file
 //! the engine reads or writes, generated from the Rust types that read or write it (schemars),
 //! so the schema cannot drift from the code. The same schemas are in the OpenAPI document.
 
@@ -21,6 +21,8 @@ pub enum SchemaKind {
     Allow,
     /// An item's technical parameters (`classify --spec`, an order's `item.spec`).
     Spec,
+    /// A VEU authorisation (`veu add`, `POST /v1/veus`).
+    Veu,
 }
 
 /// The schema of `kind` as a JSON value.
@@ -34,6 +36,7 @@ pub fn schema(kind: SchemaKind) -> serde_json::Value {
         SchemaKind::Scenario => schemars::schema_for!(exportgate_simulate::scenario::Scenario),
         SchemaKind::Allow => schemars::schema_for!(exportgate_screen::AllowList),
         SchemaKind::Spec => schemars::schema_for!(exportgate_core::spec::Spec),
+        SchemaKind::Veu => schemars::schema_for!(exportgate_ledger::Veu),
     };
     serde_json::to_value(s).unwrap_or(serde_json::Value::Null)
 }

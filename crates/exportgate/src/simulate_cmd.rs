@@ -89,6 +89,7 @@ pub fn apply_policy(scenarios: &mut [BuiltScenario], path: &Path) -> anyhow::Res
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn simulate_cmd(
     path: &Path,
     scenario_args: &[String],
@@ -97,12 +98,25 @@ pub fn simulate_cmd(
     input: Option<InputFormat>,
     screening: &ScreeningArgs,
     policy: Option<&Path>,
+    veu: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     // Scenarios first: a bad one fails before lists or orders are read.
     let mut scenarios = load_scenarios(scenario_args)?;
     if let Some(path) = policy {
         apply_policy(&mut scenarios, path)?;
     }
+    let veus = match veu {
+        Some(path) => {
+            let rs = &scenarios.first().map(|b| &b.ruleset);
+            let text = crate::db::read_text(path)?;
+            match rs {
+                Some(rs) => exportgate_simulate::veu::parse_veus(rs, &text)
+                    .map_err(|e| user(format!("`{}`: {e}", path.display())))?,
+                None => Vec::new(),
+            }
+        }
+        None => Vec::new(),
+    };
     let source: &ScreeningSource = &screening.open()?;
     let input = input.unwrap_or(
         if path
@@ -115,6 +129,9 @@ pub fn simulate_cmd(
         },
     );
     let mut sim = Simulation::new(&scenarios, Options::default());
+    if veu.is_some() {
+        sim = sim.with_veus(&veus);
+    }
     let mut errors: Vec<OrderError> = Vec::new();
     // Screen every order once and replay it; an order whose parties cannot be screened, or a
     // line that is not an order, is an error record.

@@ -29,7 +29,8 @@ struct Case {
     name: String,
     regimes: Vec<String>,
     orders: Vec<Value>,
-    /// What the ledger holds before the case: `licences` added, `shipped` orders shipped.
+    /// What the ledger holds before the case: `licences` added, `veus` (record and installed
+    /// compute) added, `shipped` orders shipped.
     ledger: Option<Value>,
     /// Party records (issue 16) added before the case, through `POST /v1/parties`.
     parties: Vec<Value>,
@@ -353,6 +354,21 @@ fn set_up_ledger(cases: &[Case], db: &Path, dir: &Path) {
                     .arg("--db")
                     .arg(db),
             );
+        }
+        // Data Center VEUs (issue 21 item 3): the record, then its installed compute.
+        for v in ledger["veus"].as_array().into_iter().flatten() {
+            let file = dir.join(format!("veu-{i}.json"));
+            std::fs::write(&file, v["veu"].to_string()).unwrap();
+            run_ok(exe().args(["veu", "add"]).arg(&file).arg("--db").arg(db));
+            let id = v["veu"]["id"].as_str().unwrap();
+            for (country, tpp) in v["compute"].as_object().into_iter().flatten() {
+                run_ok(
+                    exe()
+                        .args(["veu", "compute", "--veu", id, "--country", country])
+                        .args(["--tpp", &tpp.to_string(), "--date", "2025-07-01", "--db"])
+                        .arg(db),
+                );
+            }
         }
         if let Some(shipped) = ledger["shipped"].as_array() {
             let lines: Vec<String> = shipped

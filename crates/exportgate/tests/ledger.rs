@@ -2,9 +2,14 @@
 //! LPP in `check` (read-only) and `ship` (reserve and post, idempotent), and four `ship`
 //! processes at once against one SQLite file and one PostgreSQL database never passing a
 //! licence's 100 units, nor (issue 21 item 2) a licence's 50% volume cap of a recorded US flow;
-//! `flows add|list`.
+//! `flows add|list`; and (issue 21 item 3, `ledger/veu.rs`) VEU authorisations and four
+//! shippers at once never passing a UVEU's 25 % / 7 % shares.
 
 mod server_util;
+#[path = "ledger/veu.rs"]
+mod veu;
+#[path = "ledger/veu_http.rs"]
+mod veu_http;
 #[path = "ledger/volume_cap_http.rs"]
 mod volume_cap_http;
 

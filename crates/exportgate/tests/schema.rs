@@ -111,6 +111,13 @@ fn decisions_licences_scenarios_and_specs_validate_against_theirs() {
         ],
     );
     validate_all("spec", &[read("examples/my-chip.json")]);
+    validate_all("veu", &[read("examples/veu.json")]);
+    // A VEU kind the types do not have fails the schema, as it fails the parser.
+    let mut global = read("examples/veu.json");
+    global.1["kind"] = Value::from("global");
+    assert!(!jsonschema::validator_for(&schema("veu"))
+        .unwrap()
+        .is_valid(&global.1));
     let scenarios: Vec<(String, Value)> = std::fs::read_dir(root().join("examples/scenarios"))
         .unwrap()
         .map(|e| {

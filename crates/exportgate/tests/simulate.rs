@@ -247,3 +247,93 @@ fn a_stricter_due_diligence_policy_holds_orders_in_the_simulation() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("unknown country group `Z:9`"), "{err}");
 }
+
+/// Issue 21 item 3: `simulate --veu FILE` says, under `ai-diffusion-2025`, which orders that
+/// need a licence only because of the Tier 2 requirement each VEU could absorb in book order
+/// within its 7 % per Tier 2 country, with its headroom; a bad VEU file exits 2 naming the entry.
+#[test]
+fn veus_absorb_tier_2_orders_within_their_shares() {
+    let d = dir("veu");
+    let known = r#""due_diligence":{"customer_since":"2019-03-01","prior_orders":12,"business_history_years":9,"online_presence":"established","business_need_shown":true,"delivery_address_type":"commercial","delivery_address_consistent":true,"intermediary":"none","normal_distribution":true}"#;
+    // Eight orders of 2,000 H100s (31,662,400 TPP each) to India: past LPP, a licence each.
+    let book: String = (0..8)
+        .map(|i| {
+            format!(
+                r#"{{"id":"in-{i}","date":"2025-08-01","item":{{"chip":"nvidia-h100-sxm"}},"quantity":2000,"destination":"IN","consignee":{{"name":"Cloud India","country":"IN","headquarters":"IE","parent_headquarters":"IE"}},{known}}}"#
+            ) + "\n"
+        })
+        .collect();
+    let b = d.join("veu-book.jsonl");
+    std::fs::write(&b, book).unwrap();
+    let veus = d.join("veus.json");
+    std::fs::write(
+        &veus,
+        r#"[{"veu":{"id":"u1","kind":"universal","holder":{"name":"One","headquarters":"IE"}},"compute":{"DE":1000000000}},
+            {"veu":{"id":"u2","kind":"universal","holder":{"name":"Two","headquarters":"IE"}},"compute":{"DE":2000000000}}]"#,
+    )
+    .unwrap();
+    let o = exportgate(&[
+        "simulate",
+        b.to_str().unwrap(),
+        "--screened-externally",
+        "--veu",
+        veus.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let diffusion = r["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "ai-diffusion-2025")
+        .unwrap();
+    let v = &diffusion["veu"];
+    assert_eq!(v["eligible_orders"], 8);
+    // u1 takes two (7% of 1,063,324,800 ≥ 63,324,800), u2 the next four, two are left.
+    assert_eq!(v["absorbed_orders"], 6);
+    assert_eq!(v["not_absorbed_orders"], 2);
+    assert_eq!(
+        v["veus"][0]["order_ids"],
+        serde_json::json!(["in-0", "in-1"])
+    );
+    assert_eq!(
+        v["veus"][1]["order_ids"],
+        serde_json::json!(["in-2", "in-3", "in-4", "in-5"])
+    );
+    assert_eq!(v["veus"][0]["countries"]["IN"]["tpp"], 63_324_800);
+    let room = v["veus"][0]["countries"]["IN"]["headroom_tpp"]
+        .as_u64()
+        .unwrap();
+    assert!(room < 31_662_400, "{room}");
+    // `current` binds no Tier 2 requirement: nothing to absorb.
+    let current = &r["scenarios"][0]["veu"];
+    assert_eq!(current["eligible_orders"], 0);
+    let o = exportgate(&[
+        "simulate",
+        b.to_str().unwrap(),
+        "--screened-externally",
+        "--veu",
+        veus.to_str().unwrap(),
+    ]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        table.contains("VEU ABSORPTION — ai-diffusion-2025 (8 orders"),
+        "{table}"
+    );
+    assert!(table.contains("orders: in-2, in-3, in-4, in-5"), "{table}");
+    std::fs::write(
+        &veus,
+        r#"[{"veu":{"id":"u1","kind":"universal","holder":{"name":"One","headquarters":"ZZ"}}}]"#,
+    )
+    .unwrap();
+    let o = exportgate(&[
+        "simulate",
+        b.to_str().unwrap(),
+        "--veu",
+        veus.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("[0].veu.`holder.headquarters`"));
+}

@@ -410,6 +410,22 @@ AID=["ai-diffusion-2025"]
 case(f,'lpp-used-on-ledger-near-the-cap', order('k4','2025-07-01',H100,'IN',qty=100,consignee=party("BHARAT ai  pvt ltd","IN")), {"outcome":"license_required","rules":["LE-LPP.quota"]}, regimes=AID, note="AI Diffusion (90 FR 4544, 15 CFR 740.29 LPP): 26,900,000 TPP per consignee per calendar year. 1,650 H100s (26,121,480 TPP) were shipped under LPP and recorded on the ledger; 100 more (1,583,120 TPP) would pass the cap, so LPP is refused, whatever the spelling of the consignee.", ledger={"shipped":[order('k4-shipped','2025-06-01',H100,'IN',qty=1650,consignee=party("Bharat AI Pvt Ltd","IN"))]})
 case(f,'lpp-used-on-ledger-under-the-cap', order('k5','2025-07-01',H100,'IN',qty=100,consignee=party("Mumbai Compute Pvt Ltd","IN")), {"outcome":"license_exception","exception":"LPP"}, regimes=AID, note="AI Diffusion LPP (15 CFR 740.29): 1,000 H100s (15,831,200 TPP) on the ledger plus 100 (1,583,120) stays within 26,900,000 TPP: LPP.", ledger={"shipped":[order('k5-shipped','2025-06-01',H100,'IN',qty=1000,consignee=party("Mumbai Compute Pvt Ltd","IN"))]})
 case(f,'lpp-in-run-tally-across-spellings', order('k6b','2025-06-02',H100,'IN',qty=1000,consignee=party("chennai ai labs  PVT LTD","IN")), {"outcome":"license_required","rules":["LE-LPP.quota"]}, regimes=AID, before=[order('k6a','2025-06-01',H100,'IN',qty=1000,consignee=party("Chennai AI Labs Pvt Ltd","IN"))], note="AI Diffusion LPP (15 CFR 740.29): two orders in one book to one consignee written two ways count against one cap: 1,000 H100s then 1,000 more (31,662,400 TPP in all) pass 26,900,000.")
+# --- Data Center VEUs under AI Diffusion (issue 21 item 3; 15 CFR 748.15, Supp. No. 10 to
+# part 748, regulations.md 4.4): an order naming a VEU (`veu`) is drawn on the VEU's compute by
+# `ship`; `check` (these cases) names the VEU and its headroom and keeps the outcome.
+VEU_CASES={'veu-uveu-headroom-named-by-check', 'veu-uveu-7-percent-after-a-shipment', 'veu-without-ai-diffusion-no-draw', 'veu-tier3-never-eligible'}
+KNOWN_CASES|=VEU_CASES
+NO_TRAINING|=VEU_CASES
+def uveu(vid, de_tpp):
+    return {"veu": {"id": vid, "kind": "universal", "holder": {"name": "Cloud "+vid, "headquarters": "IE"}}, "compute": {"DE": de_tpp}}
+def veu_order(oid, dest, vid, qty=2000):
+    o=order(oid,'2025-08-01',H100,dest,qty=qty,consignee=party("Cloud "+vid+" "+dest,dest,"IE"))
+    o["veu"]=vid
+    return o
+case(f,'veu-uveu-headroom-named-by-check', veu_order('v1','IN','corpus-uveu-1'), {"outcome":"license_required","rules":["ai-diffusion-2025.worldwide","veu"]}, regimes=AID, note="AI Diffusion (90 FR 4544): 2,000 H100s (31,662,400 TPP) to India need a licence (past LPP's 26,900,000). The order names a universal VEU holding 1,000,000,000 TPP in Germany: a UVEU may hold at most 7% of its total compute in one Tier 2 country (Supp. No. 10 to part 748 [S]), so it could absorb 75,268,817 TPP there; `check` names the VEU and that headroom and keeps the outcome (only `ship` draws).", ledger={"veus":[uveu('corpus-uveu-1',1000000000)]})
+case(f,'veu-uveu-7-percent-after-a-shipment', veu_order('v2','IN','corpus-uveu-2'), {"outcome":"license_required","rules":["veu"]}, regimes=AID, note="The VEU holds 500,000,000 TPP in Germany and `ship` drew 31,662,400 TPP in India under it: another 31,662,400 would make 63,324,800 of 563,324,800 (11.2%), past the 7% per Tier 2 country, so `check` says it could not absorb the order, with the numbers.", ledger={"veus":[uveu('corpus-uveu-2',500000000)], "shipped":[veu_order('v2-shipped','IN','corpus-uveu-2')]})
+case(f,'veu-without-ai-diffusion-no-draw', veu_order('v3','AE','corpus-uveu-1',qty=8), {"outcome":"license_required","rules":["veu"]}, note="Without AI Diffusion (not enforced; BIS, 13 May 2025) the licence an H100 order to the UAE needs comes from another rule, which a VEU does not lift: the order says no VEU draw is made, and why.")
+case(f,'veu-tier3-never-eligible', veu_order('v4','CN','corpus-uveu-1',qty=8), {"outcome":"license_required","rules":["veu"]}, regimes=AID, note="China is Tier 3 under AI Diffusion (Country Group D:5): never VEU-eligible; the order stays license_required and says so.")
 for f,cases in files.items():
     path=os.path.join(DEST,f+'.json')
     json.dump({"cases":cases}, open(path,'w'), indent=1, ensure_ascii=False)
