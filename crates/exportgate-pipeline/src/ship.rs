@@ -379,6 +379,10 @@ impl Shipment<'_> {
             ));
             return Err(None);
         };
+        if let Some(why) = veus::holder_ineligible(rs, &veu, self.d.date) {
+            self.veu_note = Some(format!("VEU `{id}` could not take the order: {why}"));
+            return Err(None);
+        }
         let key = veus::draw_key(&self.order.id, &id);
         let tpp = self.amounts().tpp;
         let place = veus::place(rs, &dest);

@@ -121,6 +121,27 @@ pub fn ineligible(rs: &Ruleset, d: &Decision) -> Option<String> {
     None
 }
 
+/// Why a VEU's holder cannot hold the authorisation on `day`, or `None` (15 CFR 748.15
+/// [P], regulations.md §4.4): a UVEU's holder is headquartered in Tier 1; an NVEU's holder is
+/// not headquartered in Macau or Country Group D:5 (Tier 3). A record that says otherwise
+/// draws nothing: the order is left to LPP and the licences.
+pub fn holder_ineligible(rs: &Ruleset, veu: &Veu, day: NaiveDate) -> Option<String> {
+    let hq = &veu.holder.headquarters;
+    match (veu.kind, tier(rs, hq, day)) {
+        (VeuKind::Universal, Tier::One) | (VeuKind::National, Tier::One | Tier::Two) => None,
+        (VeuKind::Universal, _) => Some(format!(
+            "universal VEU `{}`'s holder is headquartered in {}, not a Tier 1 country on {day} (a UVEU's holder is headquartered in Tier 1, 15 CFR 748.15)",
+            veu.id,
+            place(rs, hq)
+        )),
+        (VeuKind::National, _) => Some(format!(
+            "national VEU `{}`'s holder is headquartered in {}, a Tier 3 country on {day} (Macau and Country Group D:5 are not eligible, 15 CFR 748.15)",
+            veu.id,
+            place(rs, hq)
+        )),
+    }
+}
+
 /// The VEU record an account's balance holds, if it is a VEU's.
 pub fn record_of(b: Option<Balance>) -> Option<Veu> {
     match b?.kind {
@@ -228,13 +249,19 @@ pub fn check_note(
         return Ok(d);
     };
     let key = draw_key(&order.id, id);
+    let record = record_of(store.balance(&veu_account(id))?);
     let text = if store.recorded_reply(&key)?.is_some_and(|r| r.is_ok()) {
         format!(
             "already drawn on VEU `{id}` by `ship` (ledger key `{key}`): nothing is drawn again"
         )
     } else if let Some(why) = ineligible(rs, &d) {
         format!("the order names VEU `{id}`, but no VEU draw is made: {why}")
-    } else if let Some(veu) = record_of(store.balance(&veu_account(id))?) {
+    } else if let Some(why) = record
+        .as_ref()
+        .and_then(|veu| holder_ineligible(rs, veu, d.date))
+    {
+        format!("the order names VEU `{id}`, but no VEU draw is made: {why}")
+    } else if let Some(veu) = record {
         let mut err = None;
         let h = holdings(
             &mut |a| {

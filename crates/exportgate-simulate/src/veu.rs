@@ -143,7 +143,9 @@ impl VeuTally {
         self.eligible += 1;
         self.last = Some(date);
         for s in &mut self.veus {
-            if order.veu.as_deref().is_some_and(|v| v != s.veu.id) {
+            if order.veu.as_deref().is_some_and(|v| v != s.veu.id)
+                || exportgate_pipeline::veus::holder_ineligible(rs, &s.veu, date).is_some()
+            {
                 continue;
             }
             let outside = *s.outside.get_or_insert_with(|| {

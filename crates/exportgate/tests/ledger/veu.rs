@@ -353,3 +353,41 @@ fn veu_records_check_and_a_national_veu_through_the_cli() {
     assert_eq!(list[0]["cap"], serde_json::json!(["2025Q3", 100000]));
     ok(run(&["audit", "verify", "--db", db], None));
 }
+
+/// A UVEU's holder is headquartered in Tier 1 (15 CFR 748.15): a record saying India draws
+/// nothing — `check` and `ship` name why, and the order stays licence-required.
+#[test]
+fn a_universal_veu_held_outside_tier_1_takes_no_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("ledger.sqlite").display());
+    let db = db.as_str();
+    ok(veu_add(db, dir.path(), &uveu("u-in", "IN")));
+    compute(db, "u-in", "DE", 100_000_000);
+    let f = write(dir.path(), "o.jsonl", &veu_order("o-1", "u-in", "IN", 1));
+    let why = "holder is headquartered in India, not a Tier 1 country on 2025-08-01";
+    let checked = decisions(&ok(run(
+        &[
+            "check",
+            f.to_str().unwrap(),
+            "--db",
+            db,
+            "--screened-externally",
+            "--regime",
+            "ai-diffusion-2025",
+        ],
+        None,
+    )));
+    assert!(
+        checked[0]["reasons"].to_string().contains(why),
+        "{}",
+        checked[0]["reasons"]
+    );
+    let ds = ship_diffusion(db, &f);
+    assert_ne!(ds[0]["outcome"], "licensed");
+    assert!(
+        ds[0]["reasons"].to_string().contains(why),
+        "{}",
+        ds[0]["reasons"]
+    );
+    assert_eq!(show(db, "u-in")["total_tpp"], 100_000_000);
+}
