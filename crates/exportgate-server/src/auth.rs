@@ -27,6 +27,10 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, least privilege first.
+    pub const ALL: [Role; 3] = [Role::Submitter, Role::Reviewer, Role::Admin];
+
+    /// The role's name, as keys, the database and the JSON (serde's `snake_case`) write it.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Submitter => "submitter",
@@ -35,13 +39,9 @@ impl Role {
         }
     }
 
+    /// The role named `s` ([`Role::as_str`]), if any.
     pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "submitter" => Some(Role::Submitter),
-            "reviewer" => Some(Role::Reviewer),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -238,5 +238,19 @@ impl<R: MinRole> axum::extract::FromRequestParts<crate::Shared> for Auth<R> {
         state: &crate::Shared,
     ) -> Result<Self, ApiError> {
         require(state, &parts.headers, R::ROLE).map(|p| Auth(p, std::marker::PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Role;
+
+    #[test]
+    fn a_roles_name_is_its_json_name_and_parses_back() {
+        for r in Role::ALL {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Role::parse("root"), None);
     }
 }
