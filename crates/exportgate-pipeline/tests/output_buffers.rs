@@ -33,14 +33,16 @@ fn corpus_orders() -> Vec<Parsed> {
 
 /// One JSON line per decision, an error line per error.
 fn render() -> Box<Render<'static>> {
-    Box::new(|buf: &mut Vec<u8>, r: &mut exportgate_pipeline::LineResult| {
-        match r {
-            Ok(d) => wire::to_writer(&mut *buf, d).map_err(|e| e.to_string())?,
-            Err(e) => buf.extend_from_slice(e.describe().as_bytes()),
-        }
-        buf.push(b'\n');
-        Ok(())
-    })
+    Box::new(
+        |buf: &mut Vec<u8>, r: &mut exportgate_pipeline::LineResult| {
+            match r {
+                Ok(d) => wire::to_writer(&mut *buf, d).map_err(|e| e.to_string())?,
+                Err(e) => buf.extend_from_slice(e.describe().as_bytes()),
+            }
+            buf.push(b'\n');
+            Ok(())
+        },
+    )
 }
 
 /// The output of deciding `orders` in runs of 3 lines, rounds of 4 runs; with `buffers`, each
