@@ -283,6 +283,16 @@ mod tests {
         assert!(p.fact(Fact::BusinessNeedShown, day("2026-01-10")).is_some());
         assert!(p.fact(Fact::BusinessNeedShown, day("2026-07-10")).is_some());
         assert!(p.fact(Fact::BusinessNeedShown, day("2026-07-11")).is_none());
+        // Kept for deciding, the record drops the stored facts but still knows them.
+        let lean = p.clone().for_deciding();
+        assert!(lean.record.facts.is_empty());
+        for date in ["2026-01-09", "2026-01-10", "2026-07-10", "2026-07-11"] {
+            assert_eq!(
+                lean.fact(Fact::BusinessNeedShown, day(date)),
+                p.fact(Fact::BusinessNeedShown, day(date)),
+                "{date}"
+            );
+        }
     }
 
     #[test]

@@ -208,6 +208,16 @@ impl CheckedParty {
         })
     }
 
+    /// The record as decisions read it: the facts as stored (value as JSON, who established
+    /// them) and the kinds dropped once the facts are parsed into their positions. For an index
+    /// that only decides (`check`, the server's index); `parties show` and `list` read the
+    /// stored record, never this one.
+    pub fn for_deciding(mut self) -> CheckedParty {
+        self.record.facts = BTreeMap::new();
+        self.record.kinds = Vec::new();
+        self
+    }
+
     /// `party:ID`: where a decision's `due_diligence.sources` lists the facts drawn from it.
     pub fn source_key(&self) -> &str {
         &self.source_key

@@ -8,9 +8,12 @@
 //! what earlier lines would draw must cover it. Nothing is written to the ledger.
 //!
 //! A [`CheckRun`] carries the state between lines (and between the chunks of a large file):
-//! the LPP tally, the ledger's balances as read, and the outcome counts.
+//! the LPP tally, the ledger's balances as read, and the outcome counts. [`OutputBuffers`]
+//! hands the rendered output of runs of lines to the door's writer and back again, so a large
+//! file's output is written from the same few megabytes of memory instead of fresh pages.
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use exportgate_core::concepts::LicenceException;
 use exportgate_core::{Decision, NoQuotas, Order, Outcome};
@@ -71,6 +74,44 @@ impl CheckRun {
             self.licensing = Some(Licensing::load(store)?);
         }
         Ok(self.licensing.get_or_insert_with(Licensing::none))
+    }
+}
+
+/// Output buffers given back by the door's writer once written, to render later runs of lines
+/// into (cleared, capacity kept). Shared between threads; clones share the same buffers.
+#[derive(Clone, Default)]
+pub struct OutputBuffers(Arc<Mutex<Vec<Vec<u8>>>>);
+
+impl OutputBuffers {
+    /// At most this many buffers are kept (a few megabytes each); more are freed.
+    const KEEP: usize = 64;
+
+    /// None yet: each is made when first needed.
+    pub fn new() -> OutputBuffers {
+        OutputBuffers::default()
+    }
+
+    /// An empty buffer that can hold at least `capacity` bytes: the last one given back, or a
+    /// new one.
+    pub fn take(&self, capacity: usize) -> Vec<u8> {
+        let kept = self.0.lock().ok().and_then(|mut v| v.pop());
+        match kept {
+            Some(mut buf) => {
+                buf.clear();
+                buf.reserve(capacity);
+                buf
+            }
+            None => Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Gives a buffer back once its contents are written.
+    pub fn give(&self, buf: Vec<u8>) {
+        if let Ok(mut v) = self.0.lock() {
+            if v.len() < Self::KEEP {
+                v.push(buf);
+            }
+        }
     }
 }
 
@@ -219,10 +260,12 @@ impl Pipeline<'_> {
         lines: impl Iterator<Item = Parsed>,
         ledger: bool,
         render: &Render<'_>,
+        buffers: &OutputBuffers,
     ) -> Result<Piece, PipelineError> {
         let mut piece = Piece {
-            // About the output of a run of 1,024 lines, so it is rarely grown (and copied).
-            buf: Vec::with_capacity(2 << 20),
+            // About the output of a run of 1,024 lines, so it is rarely grown (and copied); a
+            // buffer given back has the size a run of lines grew it to.
+            buf: buffers.take(2 << 20),
             waiting: Vec::new(),
             done: 0,
             counts: BTreeMap::new(),
@@ -268,6 +311,7 @@ impl Pipeline<'_> {
         run: &mut CheckRun,
         mut store: Option<&mut dyn LedgerStore>,
         render: &Render<'_>,
+        buffers: &OutputBuffers,
     ) -> Result<Vec<u8>, PipelineError> {
         run.total += piece.done;
         for (o, n) in piece.counts {
@@ -278,7 +322,7 @@ impl Pipeline<'_> {
             return Ok(piece.buf);
         }
         let mut at = 0;
-        let mut out = Vec::with_capacity(piece.buf.len() + piece.waiting.len() * 1536);
+        let mut out = buffers.take(piece.buf.len() + piece.waiting.len() * 1536);
         for w in piece.waiting {
             out.extend_from_slice(&piece.buf[at..w.offset]);
             at = w.offset;
@@ -286,6 +330,7 @@ impl Pipeline<'_> {
             render(&mut out, &mut r).map_err(PipelineError::Render)?;
         }
         out.extend_from_slice(&piece.buf[at..]);
+        buffers.give(piece.buf);
         Ok(out)
     }
 
@@ -296,8 +341,27 @@ impl Pipeline<'_> {
         &self,
         parts: Vec<P>,
         run: &mut CheckRun,
+        store: Option<&mut dyn LedgerStore>,
+        render: &Render<'_>,
+        emit: &mut dyn FnMut(Vec<u8>) -> bool,
+    ) -> Result<bool, PipelineError>
+    where
+        P: IntoIterator<Item = Parsed> + Send,
+    {
+        let buffers = OutputBuffers::new();
+        self.check_pieces_into(parts, run, store, render, &buffers, emit)
+    }
+
+    /// [`Pipeline::check_pieces`], rendering into buffers taken from `buffers`: a door that
+    /// gives each buffer back once written (`OutputBuffers::give`) has the next runs of lines
+    /// rendered into memory already in use.
+    pub fn check_pieces_into<P>(
+        &self,
+        parts: Vec<P>,
+        run: &mut CheckRun,
         mut store: Option<&mut dyn LedgerStore>,
         render: &Render<'_>,
+        buffers: &OutputBuffers,
         emit: &mut dyn FnMut(Vec<u8>) -> bool,
     ) -> Result<bool, PipelineError>
     where
@@ -306,10 +370,10 @@ impl Pipeline<'_> {
         let ledger = store.is_some();
         let pieces = parts
             .into_par_iter()
-            .map(|p| self.decide_piece(p.into_iter(), ledger, render))
+            .map(|p| self.decide_piece(p.into_iter(), ledger, render, buffers))
             .collect::<Result<Vec<Piece>, PipelineError>>()?;
         for piece in pieces {
-            let out = self.finish_piece(piece, run, reborrow(&mut store), render)?;
+            let out = self.finish_piece(piece, run, reborrow(&mut store), render, buffers)?;
             if !emit(out) {
                 return Ok(false);
             }

@@ -140,7 +140,9 @@ impl Parties {
     /// The index of stored records given as their JSON texts
     /// (`PartyStore::party_texts`), each parsed straight into a record and validated again
     /// (the data may have changed since it was written), in parallel: a run that references
-    /// 50,000 records loads them in a fraction of a second. The error names the record.
+    /// 50,000 records loads them in a fraction of a second. The error names the record. Each
+    /// record is kept as decisions read it
+    /// ([`exportgate_core::kyc::CheckedParty::for_deciding`]).
     pub fn parse_index(rs: &Ruleset, texts: &[String]) -> Result<PartyIndex, String> {
         use rayon::prelude::*;
         let parties = texts
@@ -154,14 +156,16 @@ impl Parties {
                 };
                 let record: exportgate_core::kyc::PartyRecord = serde_json::from_str(text)
                     .map_err(|e| format!("stored party `{}` is unreadable: {e}", id()))?;
-                exportgate_core::kyc::CheckedParty::new(record, rs).map_err(|e| {
-                    format!(
-                        "stored party `{}`: field `{}`: {}",
-                        id(),
-                        e.field,
-                        e.problem
-                    )
-                })
+                exportgate_core::kyc::CheckedParty::new(record, rs)
+                    .map(exportgate_core::kyc::CheckedParty::for_deciding)
+                    .map_err(|e| {
+                        format!(
+                            "stored party `{}`: field `{}`: {}",
+                            id(),
+                            e.field,
+                            e.problem
+                        )
+                    })
             })
             .collect::<Result<Vec<_>, String>>()?;
         Ok(PartyIndex::new(parties, rs))

@@ -502,6 +502,8 @@ pub fn check(
     };
     let render = renderer(format, Some(RenderedInputs::new(&pipeline.inputs())?));
     let mut run = CheckRun::new();
+    // The writer gives each buffer back once written; later lines are rendered into it.
+    let buffers = exportgate_pipeline::check::OutputBuffers::new();
     // The pipeline decides; a writer thread writes one chunk while the next is decided.
     let mut decide_into = |tx: &SyncSender<Vec<u8>>| -> anyhow::Result<()> {
         let mut header = Vec::new();
@@ -530,7 +532,14 @@ pub fn check(
                         })
                         .collect();
                     let go_on = pipeline
-                        .check_pieces(parts, &mut run, store_of(&mut ledger), &render, &mut emit)
+                        .check_pieces_into(
+                            parts,
+                            &mut run,
+                            store_of(&mut ledger),
+                            &render,
+                            &buffers,
+                            &mut emit,
+                        )
                         .map_err(pipeline_error)?;
                     if !go_on {
                         return Ok(());
@@ -549,7 +558,14 @@ pub fn check(
                 parts.push(chunk.by_ref().take(SERIALISE_LINES).collect());
             }
             let go_on = pipeline
-                .check_pieces(parts, &mut run, store_of(&mut ledger), &render, &mut emit)
+                .check_pieces_into(
+                    parts,
+                    &mut run,
+                    store_of(&mut ledger),
+                    &render,
+                    &buffers,
+                    &mut emit,
+                )
                 .map_err(pipeline_error)?;
             if !go_on {
                 return Ok(());
@@ -563,14 +579,18 @@ pub fn check(
             let tmp = p.with_extension("partial");
             let f = std::fs::File::create(&tmp)
                 .map_err(|e| user(format!("cannot write `{}`: {e}", tmp.display())))?;
-            let written = write_through(std::io::BufWriter::new(f), &mut decide_into);
+            let written = write_through(std::io::BufWriter::new(f), &buffers, &mut decide_into);
             if let Err(e) = written {
                 std::fs::remove_file(&tmp).ok();
                 return Err(e);
             }
             std::fs::rename(&tmp, p)?;
         }
-        None => write_through(std::io::BufWriter::new(std::io::stdout()), &mut decide_into)?,
+        None => write_through(
+            std::io::BufWriter::new(std::io::stdout()),
+            &buffers,
+            &mut decide_into,
+        )?,
     }
     progress.finish_and_clear();
     let CheckRun {
@@ -616,6 +636,7 @@ pub fn check(
 /// `w`. The first error, from either side, is returned.
 fn write_through<W: Write + Send>(
     mut w: W,
+    buffers: &exportgate_pipeline::check::OutputBuffers,
     produce: &mut dyn FnMut(&SyncSender<Vec<u8>>) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     std::thread::scope(|scope| {
@@ -623,6 +644,7 @@ fn write_through<W: Write + Send>(
         let writer = scope.spawn(move || -> std::io::Result<()> {
             for buf in rx {
                 w.write_all(&buf)?;
+                buffers.give(buf);
             }
             w.flush()
         });

@@ -1,0 +1,101 @@
+//! `check`'s output buffers (`exportgate_pipeline::check::OutputBuffers`): a buffer the
+//! writer gives back is rendered into again, and what was in it never reaches the output. The
+//! corpus orders are decided in small runs of lines, once into fresh buffers and once into
+//! reused ones that still hold other bytes; both outputs must be the same, byte for byte.
+
+use std::path::Path;
+
+use exportgate_core::{Order, Ruleset};
+use exportgate_lists::source::ScreeningSource;
+use exportgate_pipeline::check::{OutputBuffers, Render};
+use exportgate_pipeline::{wire, CheckRun, Parsed, Pipeline};
+use serde_json::Value;
+
+/// Every order of the corpus's decision files, with its line number.
+fn corpus_orders() -> Vec<Parsed> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/decisions");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut orders = Vec::new();
+    for f in files {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        for case in doc["cases"].as_array().into_iter().flatten() {
+            if let Ok(o) = Order::from_json(&case["order"].to_string()) {
+                orders.push((orders.len() + 1, Ok(o)));
+            }
+        }
+    }
+    orders
+}
+
+/// One JSON line per decision, an error line per error.
+fn render() -> Box<Render<'static>> {
+    Box::new(
+        |buf: &mut Vec<u8>, r: &mut exportgate_pipeline::LineResult| {
+            match r {
+                Ok(d) => wire::to_writer(&mut *buf, d).map_err(|e| e.to_string())?,
+                Err(e) => buf.extend_from_slice(e.describe().as_bytes()),
+            }
+            buf.push(b'\n');
+            Ok(())
+        },
+    )
+}
+
+/// The output of deciding `orders` in runs of 3 lines, rounds of 4 runs; with `buffers`, each
+/// emitted buffer is given back to it once copied, as the CLI's writer does.
+fn check(orders: &[Parsed], buffers: Option<&OutputBuffers>) -> Vec<u8> {
+    let rs = Ruleset::embedded().unwrap();
+    let date = "2026-01-01".parse().unwrap();
+    let source = ScreeningSource::open(&[], None, true, date).unwrap();
+    let pipeline = Pipeline::new(&rs, &[], &source).unwrap();
+    let render = render();
+    let mut run = CheckRun::new();
+    let mut out = Vec::new();
+    for round in orders.chunks(12) {
+        let parts: Vec<Vec<Parsed>> = round.chunks(3).map(<[Parsed]>::to_vec).collect();
+        let mut emit = |buf: Vec<u8>| {
+            out.extend_from_slice(&buf);
+            if let Some(b) = buffers {
+                b.give(buf);
+            }
+            true
+        };
+        let go_on = match buffers {
+            Some(b) => pipeline.check_pieces_into(parts, &mut run, None, &*render, b, &mut emit),
+            None => pipeline.check_pieces(parts, &mut run, None, &*render, &mut emit),
+        };
+        assert!(go_on.unwrap());
+    }
+    assert_eq!(run.total, orders.len());
+    out
+}
+
+#[test]
+fn reused_output_buffers_write_the_same_bytes_as_fresh_ones() {
+    let orders = corpus_orders();
+    assert!(orders.len() > 50, "the corpus has {} orders", orders.len());
+    let fresh = check(&orders, None);
+    assert_eq!(
+        fresh.iter().filter(|&&b| b == b'\n').count(),
+        orders.len(),
+        "one line per order"
+    );
+    let buffers = OutputBuffers::new();
+    // Buffers left holding other bytes: what a writer gives back after writing them.
+    for _ in 0..3 {
+        buffers.give(b"{\"stale\": true}\n".repeat(500));
+    }
+    let reused = check(&orders, Some(&buffers));
+    assert!(
+        fresh == reused,
+        "reused buffers changed the output:\n{}",
+        String::from_utf8_lossy(&reused)
+    );
+    let kept = buffers.take(0);
+    assert!(kept.is_empty(), "a buffer taken is empty");
+    assert!(kept.capacity() > 0, "buffers given back are kept");
+}
