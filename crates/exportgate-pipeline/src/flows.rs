@@ -414,9 +414,8 @@ impl CapTally {
         match step {
             CapStep::None => None,
             CapStep::Credit { product, units } => {
-                if let Some(f) = self.by_product.get_mut(product) {
-                    f.us_units_book = f.us_units_book.saturating_add(*units);
-                }
+                let f = self.entry(product);
+                f.us_units_book = f.us_units_book.saturating_add(*units);
                 None
             }
             CapStep::Capped {
@@ -426,6 +425,15 @@ impl CapTally {
                 licences,
             } => Some(self.draw(product.as_deref(), *units, bound, licences)),
         }
+    }
+
+    fn entry(&mut self, product: &str) -> &mut CapFigures {
+        self.by_product
+            .entry(product.to_owned())
+            .or_insert_with(|| CapFigures {
+                product: product.to_owned(),
+                ..CapFigures::default()
+            })
     }
 
     fn draw(
@@ -447,13 +455,7 @@ impl CapTally {
                 ));
                 continue;
             };
-            let f = self
-                .by_product
-                .entry(product.to_owned())
-                .or_insert_with(|| CapFigures {
-                    product: product.to_owned(),
-                    ..CapFigures::default()
-                });
+            let f = self.entry(product);
             let flow = f.us_units_recorded.saturating_add(f.us_units_book);
             let drawn = f.capped_units_recorded.saturating_add(f.capped_units_book);
             match volume_cap(bound, drawn, units, flow, percent) {
@@ -482,6 +484,48 @@ impl CapTally {
 mod tests {
     use super::*;
     use exportgate_ledger::MemoryStore;
+
+    /// The replayed tally: capped draws in book order against the flow recorded plus the
+    /// book's US orders, refused in `ship`'s words; a licence without a cap takes the order.
+    #[test]
+    fn a_replayed_tally_counts_the_books_us_orders_and_draws() {
+        let mut t = CapTally::default();
+        let capped = |units, licences: Vec<(&str, Option<u32>)>| CapStep::Capped {
+            product: Some("nvidia-h200".into()),
+            units,
+            bound: "China-bound".into(),
+            licences: licences
+                .into_iter()
+                .map(|(n, p)| (n.to_owned(), p))
+                .collect(),
+        };
+        let credit = CapStep::Credit {
+            product: "nvidia-h200".into(),
+            units: 10_000,
+        };
+        assert_eq!(
+            t.apply(&capped(1, vec![("A", Some(50))])),
+            Some(CapResult::Refused(vec![(
+                "A".into(),
+                "exceeds_limit: China-bound 1 would pass 50% of US-bound 0".into()
+            )]))
+        );
+        assert_eq!(t.apply(&credit), None);
+        assert_eq!(
+            t.apply(&capped(5_000, vec![("A", Some(50))])),
+            Some(CapResult::Drawn("A".into()))
+        );
+        assert_eq!(
+            t.apply(&capped(100, vec![("A", Some(50)), ("B", None)])),
+            Some(CapResult::Uncapped("B".into()))
+        );
+        let f: Vec<&CapFigures> = t.figures().collect();
+        assert_eq!(
+            (f[0].us_units_book, f[0].capped_units_book),
+            (10_000, 5_000)
+        );
+        assert_eq!(t.apply(&CapStep::None), None);
+    }
 
     #[test]
     fn a_flow_is_recorded_once_per_reference() {

@@ -540,6 +540,7 @@ fn slim<'b>(
 /// Decide one chunk under one scenario: in parallel without quotas, then the quota-dependent
 /// orders again in book order against the LPP used before them. A consignee's quota depends
 /// only on its own earlier orders, so consignees are taken in parallel, each in book order.
+#[allow(clippy::too_many_arguments)]
 fn decide_chunk<'b, 's, F>(
     b: &'b BuiltScenario,
     decider: &Decider,
