@@ -516,6 +516,22 @@ mod volume_caps {
             table.contains("cn-5 (CN): licence H200-CN-1: exceeds_limit: China-bound 5,100 would pass 50% of US-bound 10,000"),
             "{table}"
         );
+        let o = ok(exportgate(&[
+            "simulate",
+            &book,
+            "--scenario",
+            "current",
+            "--db",
+            &db,
+            "--screened-externally",
+            "--format",
+            "html",
+        ]));
+        let html = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            html.contains("<td class=\"l\">cn-7</td><td class=\"l\">CN</td><td class=\"l\">H200-CN-1</td><td class=\"l\">exceeds_limit: China-bound 6,100 would pass 50% of US-bound 12,000</td>"),
+            "{html}"
+        );
     }
 
     /// Without a database the report says the caps were not applied, in JSON and the table.
@@ -551,6 +567,22 @@ mod volume_caps {
         assert!(
             table.contains("VOLUME CAPS — current: not applied (no database"),
             "{table}"
+        );
+        let o = ok(exportgate(&[
+            "simulate",
+            &book,
+            "--scenario",
+            "current",
+            "--screened-externally",
+            "--format",
+            "html",
+        ]));
+        let html = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            html.contains(
+                "<h3>Volume caps — current</h3><p class=\"note\">Not applied: no database"
+            ),
+            "{html}"
         );
     }
 }
