@@ -1,7 +1,9 @@
 //! The US-bound reference flow of volume caps (issue 21 item 2; the model is in
 //! `exportgate_ledger::flow`): recording shipments made outside exportgate (`exportgate flows
-//! add`, `POST /v1/flows`), reading the flows back (`flows list`, `GET /v1/flows`), and the
-//! helpers `ship` and `check` share to name the product and the capped shipments.
+//! add`, `POST /v1/flows`), reading the flows back (`flows list`, `GET /v1/flows`), the
+//! helpers `ship` and `check` share to name the product and the capped shipments, and
+//! [`CapStep`]/[`CapTally`]: the caps replayed over a book without writing (the simulator),
+//! the draws checked with the ledger's `volume_cap` as `ship` checks them.
 //!
 //! A product is a catalog chip id. `ship` of an order to the US credits the product's flow
 //! itself (key `ship:<order id>:us-flow`); `flows add` credits it under `flow:<reference>`,
