@@ -1,16 +1,19 @@
 //! The US-bound reference flow of volume caps (issue 21 item 2; the model is in
 //! `exportgate_ledger::flow`): recording shipments made outside exportgate (`exportgate flows
-//! add`, `POST /v1/flows`), reading the flows back (`flows list`, `GET /v1/flows`), and the
-//! helpers `ship` and `check` share to name the product and the capped shipments.
+//! add`, `POST /v1/flows`), reading the flows back (`flows list`, `GET /v1/flows`), the
+//! helpers `ship` and `check` share to name the product and the capped shipments, and
+//! [`CapStep`]/[`CapTally`]: the caps replayed over a book without writing (the simulator),
+//! the draws checked with the ledger's `volume_cap` as `ship` checks them.
 //!
 //! A product is a catalog chip id. `ship` of an order to the US credits the product's flow
 //! itself (key `ship:<order id>:us-flow`); `flows add` credits it under `flow:<reference>`,
 //! so recording the same reference again changes nothing.
 
-use exportgate_core::{Decision, Outcome, Ruleset};
+use crate::licensing::Licensing;
+use exportgate_core::{Decision, Order, Outcome, Ruleset};
 use exportgate_ledger::{
-    reference_flow_account, AccountSpec, Amounts, Key, LedgerStore, Reply, Request, ResultCode,
-    StoreError, Timestamp, REFERENCE_DESTINATION,
+    reference_flow_account, volume_cap, AccountSpec, Amounts, Key, LedgerStore, Reply, Request,
+    ResultCode, StoreError, Timestamp, REFERENCE_DESTINATION,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -274,10 +277,257 @@ pub fn list(rs: &Ruleset, store: &mut dyn LedgerStore) -> Result<Vec<ProductFlow
     Ok(out)
 }
 
+/// What a decided order does to volume caps when a book is replayed without writing (the
+/// simulator): found from the decision and the licences alone, applied in book order by
+/// [`CapTally::apply`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CapStep {
+    /// Nothing: no capped licence covers it and it credits no flow.
+    None,
+    /// An order to the US that ships: `ship` would credit its product's reference flow.
+    Credit { product: String, units: u64 },
+    /// An order that needs a licence and that a capped licence covers: the licences `ship`
+    /// would try in its order (each with its cap, if any), up to the first without one.
+    Capped {
+        product: Option<String>,
+        units: u64,
+        /// How the capped shipments are named in a refusal (`China-bound`).
+        bound: String,
+        licences: Vec<(String, Option<u32>)>,
+    },
+}
+
+impl CapStep {
+    /// The step of decision `d` of `order` under `licensing`'s licences. An order due
+    /// diligence holds, or one that would be held for its value, draws on no licence.
+    pub fn of(rs: &Ruleset, licensing: &Licensing, order: &Order, d: &Decision) -> CapStep {
+        if credits_flow(d) {
+            let product = product(d).unwrap_or_default().to_owned();
+            return CapStep::Credit {
+                product,
+                units: d.quantity,
+            };
+        }
+        if d.outcome != Outcome::LicenseRequired || crate::licensing::due_diligence_holds(d) {
+            return CapStep::None;
+        }
+        let f = crate::licensing::facts(order, d);
+        let mut licences = Vec::new();
+        for l in licensing.covering(&f) {
+            if crate::licensing::needs_value(order, l) {
+                break;
+            }
+            let percent = l.volume_cap_percent();
+            licences.push((l.number.clone(), percent));
+            if percent.is_none() {
+                break;
+            }
+        }
+        if !licences.iter().any(|(_, p)| p.is_some()) {
+            return CapStep::None;
+        }
+        CapStep::Capped {
+            product: product(d).map(str::to_owned),
+            units: crate::licensing::licence_amounts(&f, d).units,
+            bound: bound(rs, &d.destination),
+            licences,
+        }
+    }
+}
+
+/// What [`CapTally::apply`] found for a [`CapStep::Capped`] order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CapResult {
+    /// Drawn under the capped licence numbered so, within its cap.
+    Drawn(String),
+    /// Left to the licence numbered so, which carries no cap (the capped ones before it refused).
+    Uncapped(String),
+    /// Every licence refused it for its cap: by licence, the refusal as `ship` words it.
+    Refused(Vec<(String, String)>),
+}
+
+/// A product's volume-cap figures in a replay: as read from the ledger and as the book left them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CapFigures {
+    pub product: String,
+    /// US-bound units recorded in the ledger when it was read.
+    pub us_units_recorded: u64,
+    /// US-bound units the book's orders to the US would add.
+    pub us_units_book: u64,
+    /// Capped units drawn in the ledger when it was read.
+    pub capped_units_recorded: u64,
+    /// Capped units the book's orders would draw.
+    pub capped_units_book: u64,
+}
+
+/// Volume caps replayed without writing: the ledger's `us-flow:<product>` and
+/// `capped-draws:<product>` balances read once, then what a book's orders would credit and
+/// draw, in book order. A draw is checked with the ledger's [`exportgate_ledger::volume_cap`],
+/// the function `ship` checks in its transaction.
+#[derive(Clone, Debug, Default)]
+pub struct CapTally {
+    by_product: std::collections::BTreeMap<String, CapFigures>,
+}
+
+impl CapTally {
+    /// Reads the balances (posted plus pending units) of every catalog product, when a licence
+    /// of `licensing` carries a volume cap (a licence may list an ECCN, which caps each chip
+    /// of it as its own product); nothing otherwise.
+    pub fn read(
+        rs: &Ruleset,
+        licensing: &Licensing,
+        store: &mut dyn LedgerStore,
+    ) -> Result<CapTally, StoreError> {
+        let mut by_product = std::collections::BTreeMap::new();
+        if !licensing
+            .licences()
+            .iter()
+            .any(|l| l.volume_cap_percent().is_some())
+        {
+            return Ok(CapTally { by_product });
+        }
+        let mut units = |id| -> Result<u64, StoreError> {
+            Ok(store
+                .balance(&id)?
+                .map(|b| b.posted.units.saturating_add(b.pending.units))
+                .unwrap_or(0))
+        };
+        for entry in rs.catalog.entries() {
+            let figures = CapFigures {
+                product: entry.id.clone(),
+                us_units_recorded: units(reference_flow_account(&entry.id))?,
+                capped_units_recorded: units(exportgate_ledger::capped_draws_account(&entry.id))?,
+                ..CapFigures::default()
+            };
+            by_product.insert(entry.id.clone(), figures);
+        }
+        Ok(CapTally { by_product })
+    }
+
+    /// Whether any licence carries a volume cap (there is anything to apply).
+    pub fn is_empty(&self) -> bool {
+        self.by_product.is_empty()
+    }
+
+    /// Applies one order's step, in book order: a US-bound order credits its product's flow
+    /// ; a capped order is drawn under the
+    /// first licence whose cap holds after it. `None` for any other step.
+    pub fn apply(&mut self, step: &CapStep) -> Option<CapResult> {
+        match step {
+            CapStep::None => None,
+            CapStep::Credit { product, units } => {
+                let f = self.entry(product);
+                f.us_units_book = f.us_units_book.saturating_add(*units);
+                None
+            }
+            CapStep::Capped {
+                product,
+                units,
+                bound,
+                licences,
+            } => Some(self.draw(product.as_deref(), *units, bound, licences)),
+        }
+    }
+
+    fn entry(&mut self, product: &str) -> &mut CapFigures {
+        self.by_product
+            .entry(product.to_owned())
+            .or_insert_with(|| CapFigures {
+                product: product.to_owned(),
+                ..CapFigures::default()
+            })
+    }
+
+    fn draw(
+        &mut self,
+        product: Option<&str>,
+        units: u64,
+        bound: &str,
+        licences: &[(String, Option<u32>)],
+    ) -> CapResult {
+        let mut refused = Vec::new();
+        for (number, percent) in licences {
+            let Some(percent) = *percent else {
+                return CapResult::Uncapped(number.clone());
+            };
+            let Some(product) = product else {
+                refused.push((
+                    number.clone(),
+                    format!("carries a {percent}% volume cap, and the order names no catalog chip, so the product whose US-bound shipments cap it is unknown"),
+                ));
+                continue;
+            };
+            let f = self.entry(product);
+            let flow = f.us_units_recorded.saturating_add(f.us_units_book);
+            let drawn = f.capped_units_recorded.saturating_add(f.capped_units_book);
+            match volume_cap(bound, drawn, units, flow, percent) {
+                Ok(()) => {
+                    f.capped_units_book = f.capped_units_book.saturating_add(units);
+                    return CapResult::Drawn(number.clone());
+                }
+                Err(e) => refused.push((number.clone(), e.to_string())),
+            }
+        }
+        CapResult::Refused(refused)
+    }
+
+    /// The figures of every product with anything recorded or replayed, by product id.
+    pub fn figures(&self) -> impl Iterator<Item = &CapFigures> {
+        self.by_product.values().filter(|f| {
+            f.us_units_recorded > 0
+                || f.us_units_book > 0
+                || f.capped_units_recorded > 0
+                || f.capped_units_book > 0
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use exportgate_ledger::MemoryStore;
+
+    /// The replayed tally: capped draws in book order against the flow recorded plus the
+    /// book's US orders, refused in `ship`'s words; a licence without a cap takes the order.
+    #[test]
+    fn a_replayed_tally_counts_the_books_us_orders_and_draws() {
+        let mut t = CapTally::default();
+        let capped = |units, licences: Vec<(&str, Option<u32>)>| CapStep::Capped {
+            product: Some("nvidia-h200".into()),
+            units,
+            bound: "China-bound".into(),
+            licences: licences
+                .into_iter()
+                .map(|(n, p)| (n.to_owned(), p))
+                .collect(),
+        };
+        let credit = CapStep::Credit {
+            product: "nvidia-h200".into(),
+            units: 10_000,
+        };
+        assert_eq!(
+            t.apply(&capped(1, vec![("A", Some(50))])),
+            Some(CapResult::Refused(vec![(
+                "A".into(),
+                "exceeds_limit: China-bound 1 would pass 50% of US-bound 0".into()
+            )]))
+        );
+        assert_eq!(t.apply(&credit), None);
+        assert_eq!(
+            t.apply(&capped(5_000, vec![("A", Some(50))])),
+            Some(CapResult::Drawn("A".into()))
+        );
+        assert_eq!(
+            t.apply(&capped(100, vec![("A", Some(50)), ("B", None)])),
+            Some(CapResult::Uncapped("B".into()))
+        );
+        let f: Vec<&CapFigures> = t.figures().collect();
+        assert_eq!(
+            (f[0].us_units_book, f[0].capped_units_book),
+            (10_000, 5_000)
+        );
+        assert_eq!(t.apply(&CapStep::None), None);
+    }
 
     #[test]
     fn a_flow_is_recorded_once_per_reference() {

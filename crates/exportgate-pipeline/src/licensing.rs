@@ -225,6 +225,11 @@ impl Licensing {
         }
     }
 
+    /// Every licence on the ledger, the one expiring first first.
+    pub fn licences(&self) -> &[Licence] {
+        &self.licences
+    }
+
     /// The licences that cover an order's facts, the one expiring first first.
     pub fn covering(&self, facts: &OrderFacts<'_>) -> Vec<&Licence> {
         self.licences

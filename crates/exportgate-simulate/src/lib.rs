@@ -9,6 +9,7 @@
 //! under every scenario ([`run`]); [`render`] turns the [`Report`] into a terminal table or a
 //! self-contained HTML page with inline SVG charts. Pure: no I/O, no clock.
 
+pub mod caps;
 pub mod render;
 pub mod report;
 pub mod run;

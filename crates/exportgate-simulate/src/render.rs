@@ -170,6 +170,7 @@ pub fn table(r: &Report, max_flips: usize) -> String {
     }
     for s in &r.scenarios {
         veu_table(&mut o, s);
+        caps_table(&mut o, s);
     }
     let _ = writeln!(
         o,
@@ -676,6 +677,10 @@ pub fn html(r: &Report, max_flips: usize) -> String {
         o.push_str("</table>");
     }
 
+    for s in &r.scenarios {
+        caps_html(&mut o, s);
+    }
+
     // Chips.
     o.push_str("<h2>By chip</h2><table><tr><th class=\"l\">chip</th>");
     for s in &r.scenarios {
@@ -829,4 +834,97 @@ fn veu_table(o: &mut String, s: &ScenarioReport) {
             );
         }
     }
+}
+
+/// The volume-cap section of a scenario: the orders a capped licence covers, those the cap
+/// would refuse (with `ship`'s numbers), and the products' flows; or that caps were not applied.
+fn caps_table(o: &mut String, s: &ScenarioReport) {
+    let Some(c) = &s.volume_caps else {
+        return;
+    };
+    if !c.applied {
+        let _ = writeln!(
+            o,
+            "\nVOLUME CAPS — {}: not applied ({})",
+            s.name,
+            c.note.as_deref().unwrap_or("no database")
+        );
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "\nVOLUME CAPS — {} ({} orders under a capped licence: {} within the cap, {} left to an uncapped licence, {} refused for the cap)",
+        s.name,
+        thousands(c.capped_orders),
+        thousands(c.drawn_orders),
+        thousands(c.uncapped_orders),
+        thousands(c.refused_orders)
+    );
+    let _ = writeln!(
+        o,
+        "{:<24} {:>14} {:>14} {:>14} {:>14}",
+        "product", "US recorded", "US in book", "capped rec.", "capped in book"
+    );
+    for p in &c.products {
+        let _ = writeln!(
+            o,
+            "{:<24} {:>14} {:>14} {:>14} {:>14}",
+            p.product,
+            thousands(p.us_units_recorded),
+            thousands(p.us_units_book),
+            thousands(p.capped_units_recorded),
+            thousands(p.capped_units_book)
+        );
+    }
+    for r in &c.refused {
+        for l in &r.refusals {
+            let _ = writeln!(
+                o,
+                "  {} ({}): licence {}: {}",
+                r.id, r.destination, l.licence, l.refusal
+            );
+        }
+    }
+    let more = c.refused_orders.saturating_sub(c.refused.len() as u64);
+    if more > 0 {
+        let _ = writeln!(o, "  and {} more refused", thousands(more));
+    }
+}
+
+/// The volume-cap section of a scenario in the HTML page (the table's VOLUME CAPS section).
+fn caps_html(o: &mut String, s: &ScenarioReport) {
+    let Some(c) = &s.volume_caps else {
+        return;
+    };
+    if !c.applied {
+        let _ = write!(
+            o,
+            "<h3>Volume caps — {}</h3><p class=\"note\">Not applied: {}</p>",
+            esc(&s.name),
+            esc(c.note.as_deref().unwrap_or("no database"))
+        );
+        return;
+    }
+    let _ = write!(
+        o,
+        "<h3>Volume caps — {}</h3><p class=\"note\">{} orders under a capped licence: {} within the cap, {} left to an uncapped licence, {} refused for the cap.</p><table><tr><th class=\"l\">order</th><th class=\"l\">dest.</th><th class=\"l\">licence</th><th class=\"l\">refusal</th></tr>",
+        esc(&s.name),
+        thousands(c.capped_orders),
+        thousands(c.drawn_orders),
+        thousands(c.uncapped_orders),
+        thousands(c.refused_orders)
+    );
+    for r in c.refused.iter().take(20) {
+        for l in &r.refusals {
+            let _ = write!(
+                o,
+                "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
+                esc(&r.id),
+                esc(&r.destination),
+                esc(&l.licence),
+                esc(&l.refusal)
+            );
+        }
+    }
+    o.push_str("</table>");
 }

@@ -153,6 +153,10 @@ pub struct ScenarioReport {
     /// With `--veu`: the VEU-eligible orders the VEUs could absorb (see [`crate::veu`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub veu: Option<crate::veu::VeuReport>,
+    /// Volume caps (see [`crate::caps`]): absent when a database was read and no licence in it
+    /// carries a cap; `applied: false` without a database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume_caps: Option<crate::caps::CapReport>,
 }
 
 /// How an order's outcome in one scenario differs from the first scenario's.

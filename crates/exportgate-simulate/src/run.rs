@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use exportgate_core::decide::Decider;
 use exportgate_core::{Context, Decision, NoQuotas, Order, Outcome, Screening};
 use exportgate_pipeline::identity::consignee_key;
+use exportgate_pipeline::licensing::Licensing;
 use exportgate_pipeline::quotas::{depends_on_earlier_lines, LppTally};
 use rayon::prelude::*;
 
@@ -38,6 +39,8 @@ struct Slim<'a> {
     rules: Vec<String>,
     /// Needs a licence only because of the AI Diffusion Tier 2 requirement (a VEU could take it).
     veu_eligible: bool,
+    /// What it does to volume caps (with a database holding a capped licence).
+    cap: exportgate_pipeline::flows::CapStep,
 }
 
 /// Per-scenario accumulators.
@@ -53,6 +56,8 @@ struct Acc {
     allocations: HashMap<(String, String), (u64, f64)>,
     /// With `--veu`: the VEUs' compute as the book is replayed.
     veus: Option<crate::veu::VeuTally>,
+    /// With volume caps given (`simulate` with or without a database): the book's capped draws.
+    caps: Option<crate::caps::CapAcc>,
 }
 
 fn add(
@@ -195,6 +200,7 @@ pub struct Simulation<'b> {
     // (scenario, from, to) → stats and rule counts.
     transitions: Transitions,
     orders: u64,
+    caps: Option<crate::caps::VolumeCaps>,
 }
 
 impl<'b> Simulation<'b> {
@@ -217,6 +223,7 @@ impl<'b> Simulation<'b> {
             flips: Vec::new(),
             transitions: BTreeMap::new(),
             orders: 0,
+            caps: None,
         }
     }
 
@@ -225,6 +232,16 @@ impl<'b> Simulation<'b> {
         for acc in &mut self.accs {
             acc.veus = Some(crate::veu::VeuTally::new(veus));
         }
+        self
+    }
+
+    /// Counts every scenario's draws under capped licences against the US-bound flow (or,
+    /// with [`crate::caps::VolumeCaps::NotApplied`], says in the report that it could not).
+    pub fn with_volume_caps(mut self, caps: crate::caps::VolumeCaps) -> Self {
+        for acc in &mut self.accs {
+            acc.caps = Some(crate::caps::CapAcc::new(&caps));
+        }
+        self.caps = Some(caps);
         self
     }
 
@@ -257,6 +274,7 @@ impl<'b> Simulation<'b> {
             (&mut self.errors, &mut self.flips, &mut self.transitions);
         let options = self.options;
         let deciders = &self.deciders;
+        let licensing = self.caps.as_ref().and_then(|c| c.licensing());
         // Which earlier scenario, if any, decides each order alike.
         let mut reuse: Vec<Vec<Option<usize>>> = vec![vec![None; chunk.len()]; scenarios.len()];
         if options.share {
@@ -283,6 +301,7 @@ impl<'b> Simulation<'b> {
                 base,
                 &screening,
                 &mut tallies[k],
+                licensing,
                 Reuse {
                     from: &reuse[k],
                     earlier: &done,
@@ -321,6 +340,9 @@ impl<'b> Simulation<'b> {
                         let tpp = s.tpp.max(s.tpp_counted.max(0.0).ceil() as u64);
                         let date = b.scenario.as_of.unwrap_or(order.date);
                         t.offer(&b.ruleset, order, &s.destination, tpp, date);
+                    }
+                    if let Some(c) = &mut acc.caps {
+                        c.apply(order, &s.destination, &s.cap);
                     }
                     if matches!(s.outcome, Outcome::LicenseRequired | Outcome::Licensed) {
                         for rule in b.allocations.keys() {
@@ -490,7 +512,13 @@ struct Reuse<'r, 'b> {
 /// LPP used so far in one scenario, by consignee identity (each with its tally by year).
 pub(crate) type Tallies = HashMap<String, LppTally>;
 
-fn slim<'b>(b: &'b BuiltScenario, d: Decision, order: &Order) -> Slim<'b> {
+fn slim<'b>(
+    b: &'b BuiltScenario,
+    d: Decision,
+    order: &Order,
+    licensing: Option<&Licensing>,
+) -> Slim<'b> {
+    let cap = crate::caps::step(&b.ruleset, licensing, order, &d);
     let veu_eligible = d.outcome == Outcome::LicenseRequired
         && d.allocation.is_some()
         && exportgate_pipeline::veus::ineligible(&b.ruleset, &d).is_none();
@@ -505,12 +533,14 @@ fn slim<'b>(b: &'b BuiltScenario, d: Decision, order: &Order) -> Slim<'b> {
         destination: d.destination,
         rules,
         veu_eligible,
+        cap,
     }
 }
 
 /// Decide one chunk under one scenario: in parallel without quotas, then the quota-dependent
 /// orders again in book order against the LPP used before them. A consignee's quota depends
 /// only on its own earlier orders, so consignees are taken in parallel, each in book order.
+#[allow(clippy::too_many_arguments)]
 fn decide_chunk<'b, 's, F>(
     b: &'b BuiltScenario,
     decider: &Decider,
@@ -518,6 +548,7 @@ fn decide_chunk<'b, 's, F>(
     base: usize,
     screening: &F,
     tallies: &mut Tallies,
+    licensing: Option<&Licensing>,
     reuse: Reuse<'_, 'b>,
 ) -> ChunkResult<'b>
 where
@@ -564,7 +595,7 @@ where
                 if depends_on_earlier_lines(&d) {
                     Step::Quota(Box::new(d))
                 } else {
-                    Step::Done(slim(b, d, order))
+                    Step::Done(slim(b, d, order, licensing))
                 }
             })
         })
@@ -613,7 +644,7 @@ where
                         i,
                         d.map(|d| {
                             tally.record(&order.consignee.name, &d);
-                            slim(b, d, order)
+                            slim(b, d, order, licensing)
                         }),
                     )
                 })
@@ -632,7 +663,7 @@ where
         .map(|(s, order)| match s {
             Ok(Step::Done(x)) => Ok(x),
             // Not reached: every quota step was decided above.
-            Ok(Step::Quota(d)) => Ok(slim(b, *d, order)),
+            Ok(Step::Quota(d)) => Ok(slim(b, *d, order, licensing)),
             Err(e) => Err(e),
         })
         .collect();
@@ -708,5 +739,6 @@ fn scenario_report(b: &BuiltScenario, acc: Acc) -> ScenarioReport {
         by_chip: groups(acc.by_chip),
         allocations,
         veu: acc.veus.map(|t| t.report(&b.ruleset)),
+        volume_caps: acc.caps.and_then(|c| c.report()),
     }
 }

@@ -15,7 +15,10 @@ use std::sync::mpsc::sync_channel;
 use clap::ValueEnum;
 use exportgate_core::{ListHit, Order};
 use exportgate_lists::source::ScreeningSource;
+use exportgate_pipeline::flows::CapTally;
+use exportgate_pipeline::licensing::Licensing;
 use exportgate_pipeline::{LineError, Parsed};
+use exportgate_simulate::caps::VolumeCaps;
 use exportgate_simulate::report::OrderError;
 use exportgate_simulate::{
     render, BaseData, BuiltScenario, Options, Scenario, Simulation, BUILTINS,
@@ -89,6 +92,27 @@ pub fn apply_policy(scenarios: &mut [BuiltScenario], path: &Path) -> anyhow::Res
     Ok(())
 }
 
+/// The licences and US-bound flows of the database (`--db`, `$EXPORTGATE_DB`), read once, or
+/// why volume caps cannot be applied.
+fn volume_caps(
+    scenarios: &[BuiltScenario],
+    screening: &ScreeningArgs,
+) -> anyhow::Result<VolumeCaps> {
+    let store = match screening.db_url()? {
+        Some(url) => url.open_existing()?,
+        None => None,
+    };
+    let (Some(mut store), Some(b)) = (store, scenarios.first()) else {
+        return Ok(VolumeCaps::NotApplied(
+            "no database (`--db` or `$EXPORTGATE_DB`): licences with a volume cap and the US-bound flows were not read, so no order is shown drawn within a cap".into(),
+        ));
+    };
+    let licensing = Licensing::load(store.as_mut()).map_err(crate::db::store_error)?;
+    let tally =
+        CapTally::read(&b.ruleset, &licensing, store.as_mut()).map_err(crate::db::store_error)?;
+    Ok(VolumeCaps::Applied { licensing, tally })
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn simulate_cmd(
     path: &Path,
@@ -132,6 +156,7 @@ pub fn simulate_cmd(
     if veu.is_some() {
         sim = sim.with_veus(&veus);
     }
+    sim = sim.with_volume_caps(volume_caps(&scenarios, screening)?);
     let mut errors: Vec<OrderError> = Vec::new();
     // Screen every order once and replay it; an order whose parties cannot be screened, or a
     // line that is not an order, is an error record.

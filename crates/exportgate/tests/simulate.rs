@@ -337,3 +337,252 @@ fn veus_absorb_tier_2_orders_within_their_shares() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("[0].veu.`holder.headquarters`"));
 }
+
+/// Issue 21 item 4: `simulate` with a database applies volume caps.
+mod volume_caps {
+    use super::*;
+
+    const KNOWN_CUSTOMER: &str = r#""due_diligence":{"customer_since":"2019-03-01","prior_orders":12,"business_history_years":9,"online_presence":"established","business_need_shown":true,"delivery_address_type":"commercial","delivery_address_consistent":true,"intermediary":"none","normal_distribution":true}"#;
+
+    /// 91 FR 1684's volume cap on an H200 licence for China: China-bound shipments at most
+    /// 50% of those to US end users. Its unit limit is far above the cap.
+    const H200_LICENCE: &str = r#"{"number": "H200-CN-1", "holder": "Acme Systems", "items": ["nvidia-h200"], "destinations": ["CN"],
+ "consignees": ["Customer CN"], "units": 1000000, "valid_from": "2026-01-15", "valid_to": "2027-12-31",
+ "conditions": [{"type": "volume_cap_percent", "value": 50}]}"#;
+
+    fn h200_order(id: &str, destination: &str, quantity: u64) -> String {
+        format!(
+            r#"{{"id":"{id}","date":"2026-03-02","item":{{"chip":"nvidia-h200"}},"quantity":{quantity},"destination":"{destination}","exporter":{{"name":"Acme Systems","country":"US"}},"consignee":{{"name":"Customer {destination}","country":"{destination}","headquarters":"{destination}","parent_headquarters":"{destination}"}},"value_usd":{},{KNOWN_CUSTOMER}}}"#,
+            30_000 * quantity
+        ) + "\n"
+    }
+
+    fn ok(o: Output) -> Output {
+        assert!(
+            o.status.success(),
+            "exit {:?}\nstdout: {}\nstderr: {}",
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o
+    }
+
+    /// `flows list`: the nvidia-h200 (US-bound, capped) units.
+    fn h200_flow(db: &str) -> (u64, u64) {
+        let o = ok(exportgate(&[
+            "flows", "list", "--db", db, "--format", "json",
+        ]));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let f = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["product"] == "nvidia-h200")
+            .expect("an nvidia-h200 flow")
+            .clone();
+        (
+            f["us_units"].as_u64().unwrap(),
+            f["capped_units"].as_u64().unwrap(),
+        )
+    }
+
+    /// A database with the capped licence, 10,000 H200s recorded to US end users and 100
+    /// already shipped to China under the licence; a book of 1,000-unit China orders with a
+    /// 2,000-unit US order in the middle.
+    fn setup(d: &Path) -> (String, String) {
+        let db = d.join("caps.sqlite");
+        std::fs::remove_file(&db).ok();
+        let db = format!("sqlite://{}", db.display());
+        let licence = d.join("licence.json");
+        std::fs::write(&licence, H200_LICENCE).unwrap();
+        ok(exportgate(&[
+            "licences",
+            "add",
+            licence.to_str().unwrap(),
+            "--db",
+            &db,
+        ]));
+        ok(exportgate(&[
+            "flows",
+            "add",
+            "--product",
+            "nvidia-h200",
+            "--units",
+            "10000",
+            "--date",
+            "2026-02-01",
+            "--reference",
+            "bol-1",
+            "--db",
+            &db,
+        ]));
+        let pre = d.join("pre.jsonl");
+        std::fs::write(&pre, h200_order("pre-1", "CN", 100)).unwrap();
+        let o = ok(exportgate(&[
+            "ship",
+            pre.to_str().unwrap(),
+            "--db",
+            &db,
+            "--screened-externally",
+        ]));
+        assert!(String::from_utf8_lossy(&o.stdout).contains("\"licensed\""));
+        assert_eq!(h200_flow(&db), (10_000, 100));
+        let mut book = String::new();
+        for i in 1..=5 {
+            book += &h200_order(&format!("cn-{i}"), "CN", 1_000);
+        }
+        book += &h200_order("us-1", "US", 2_000);
+        book += &h200_order("cn-6", "CN", 1_000);
+        book += &h200_order("cn-7", "CN", 1_000);
+        let path = d.join("caps-book.jsonl");
+        std::fs::write(&path, book).unwrap();
+        (db, path.to_str().unwrap().to_owned())
+    }
+
+    /// China orders pass the cap part-way: 100 recorded + 4 × 1,000 fit 50% of 10,000; the
+    /// fifth would make 5,100; the US order then raises the flow to 12,000, so the sixth fits
+    /// and the seventh would make 6,100. Nothing is written to the database.
+    #[test]
+    fn capped_draws_are_counted_against_the_recorded_and_the_books_us_flow() {
+        let d = dir("volume-caps");
+        let (db, book) = setup(&d);
+        let o = ok(exportgate(&[
+            "simulate",
+            &book,
+            "--scenario",
+            "current",
+            "--db",
+            &db,
+            "--screened-externally",
+            "--format",
+            "json",
+        ]));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let c = &v["scenarios"][0]["volume_caps"];
+        assert_eq!(c["applied"], true, "{c}");
+        assert_eq!(c["capped_orders"], 7);
+        assert_eq!(c["drawn_orders"], 5);
+        assert_eq!(c["refused_orders"], 2);
+        assert_eq!(c["uncapped_orders"], 0);
+        assert_eq!(
+            c["products"],
+            serde_json::json!([{"product": "nvidia-h200", "us_units_recorded": 10000,
+                "us_units_book": 2000, "capped_units_recorded": 100, "capped_units_book": 5000}])
+        );
+        let refused: Vec<(String, String)> = c["refused"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_owned(),
+                    r["refusals"][0]["refusal"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                (
+                    "cn-5".to_owned(),
+                    "exceeds_limit: China-bound 5,100 would pass 50% of US-bound 10,000".to_owned()
+                ),
+                (
+                    "cn-7".to_owned(),
+                    "exceeds_limit: China-bound 6,100 would pass 50% of US-bound 12,000".to_owned()
+                ),
+            ]
+        );
+        assert_eq!(c["refused"][0]["refusals"][0]["licence"], "H200-CN-1");
+        // Read, never written.
+        assert_eq!(h200_flow(&db), (10_000, 100));
+
+        let o = ok(exportgate(&[
+            "simulate",
+            &book,
+            "--scenario",
+            "current",
+            "--db",
+            &db,
+            "--screened-externally",
+        ]));
+        let table = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            table.contains("VOLUME CAPS — current (7 orders under a capped licence: 5 within the cap, 0 left to an uncapped licence, 2 refused for the cap)"),
+            "{table}"
+        );
+        assert!(
+            table.contains("cn-5 (CN): licence H200-CN-1: exceeds_limit: China-bound 5,100 would pass 50% of US-bound 10,000"),
+            "{table}"
+        );
+        let o = ok(exportgate(&[
+            "simulate",
+            &book,
+            "--scenario",
+            "current",
+            "--db",
+            &db,
+            "--screened-externally",
+            "--format",
+            "html",
+        ]));
+        let html = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            html.contains("<td class=\"l\">cn-7</td><td class=\"l\">CN</td><td class=\"l\">H200-CN-1</td><td class=\"l\">exceeds_limit: China-bound 6,100 would pass 50% of US-bound 12,000</td>"),
+            "{html}"
+        );
+    }
+
+    /// Without a database the report says the caps were not applied, in JSON and the table.
+    #[test]
+    fn without_a_database_the_report_says_caps_were_not_applied() {
+        let d = dir("volume-caps-no-db");
+        let (_, book) = setup(&d);
+        let o = ok(exportgate(&[
+            "simulate",
+            &book,
+            "--scenario",
+            "current",
+            "--screened-externally",
+            "--format",
+            "json",
+        ]));
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let c = &v["scenarios"][0]["volume_caps"];
+        assert_eq!(c["applied"], false, "{c}");
+        assert!(
+            c["note"].as_str().unwrap().starts_with("no database"),
+            "{c}"
+        );
+        assert_eq!(c["refused_orders"], 0);
+        let o = ok(exportgate(&[
+            "simulate",
+            &book,
+            "--scenario",
+            "current",
+            "--screened-externally",
+        ]));
+        let table = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            table.contains("VOLUME CAPS — current: not applied (no database"),
+            "{table}"
+        );
+        let o = ok(exportgate(&[
+            "simulate",
+            &book,
+            "--scenario",
+            "current",
+            "--screened-externally",
+            "--format",
+            "html",
+        ]));
+        let html = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            html.contains(
+                "<h3>Volume caps — current</h3><p class=\"note\">Not applied: no database"
+            ),
+            "{html}"
+        );
+    }
+}
