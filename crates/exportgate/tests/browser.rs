@@ -17,8 +17,9 @@ use std::process::Command;
 use serde_json::json;
 use server_util::{order, Server};
 
-#[test]
-fn web_page_in_headless_chromium() {
+/// The repository root and `tests/browser`, once Chromium and playwright-core are there (a
+/// clear failure otherwise, naming the set-up script).
+fn browser_ready() -> (PathBuf, PathBuf) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let browser_dir = root.join("tests/browser");
     assert!(
@@ -26,6 +27,12 @@ fn web_page_in_headless_chromium() {
             && std::path::Path::new("/usr/bin/chromium").exists(),
         "the browser test needs Chromium and playwright-core: run `bash scripts/browser-setup.sh`"
     );
+    (root, browser_dir)
+}
+
+#[test]
+fn web_page_in_headless_chromium() {
+    let (root, browser_dir) = browser_ready();
     let srv = Server::start();
     let admin = srv.key("admin", "alice");
     let submitter = srv.key("submitter", "order-system");

@@ -4,7 +4,6 @@
 //! is decided again; the party's page shows its facts, their age and its orders. Needs
 //! `scripts/browser-setup.sh`, like `browser.rs`.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use crate::server_util::Server;
@@ -12,13 +11,7 @@ use serde_json::json;
 
 #[test]
 fn held_case_completes_the_party_record_in_headless_chromium() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let browser_dir = root.join("tests/browser");
-    assert!(
-        browser_dir.join("node_modules/playwright-core").exists()
-            && std::path::Path::new("/usr/bin/chromium").exists(),
-        "the browser test needs Chromium and playwright-core: run `bash scripts/browser-setup.sh`"
-    );
+    let (root, browser_dir) = crate::browser_ready();
     let srv = Server::start();
     let submitter = srv.key("submitter", "order-system");
     let reviewer = srv.key("reviewer", "rita");

@@ -3,7 +3,6 @@
 //! headless Chromium (`tests/browser/revenue.mjs`), shows the quarter's total and one row per
 //! order. Needs `scripts/browser-setup.sh`, like `tests/browser.rs`.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use crate::server_util::Server;
@@ -11,13 +10,7 @@ use serde_json::json;
 
 #[test]
 fn the_revenue_share_report_opens_in_the_web_page() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let browser_dir = root.join("tests/browser");
-    assert!(
-        browser_dir.join("node_modules/playwright-core").exists()
-            && std::path::Path::new("/usr/bin/chromium").exists(),
-        "the browser test needs Chromium and playwright-core: run `bash scripts/browser-setup.sh`"
-    );
+    let (root, browser_dir) = crate::browser_ready();
     let srv = Server::start();
     let admin = srv.key("admin", "alice");
     let submitter = srv.key("submitter", "erp");
