@@ -131,6 +131,60 @@ impl FactKind {
     }
 }
 
+/// A set of facts (a bit per [`Fact::index`]): the facts a decision drew from one source.
+/// Serialised as their wire names in the order of [`Fact::ALL`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FactSet(u32);
+
+// Every fact has its bit.
+const _: () = assert!(Fact::COUNT <= u32::BITS as usize);
+
+impl FactSet {
+    /// Adds a fact.
+    pub fn insert(&mut self, fact: Fact) {
+        self.0 |= 1 << fact.index();
+    }
+
+    /// Whether the set holds `fact`.
+    pub fn contains(self, fact: Fact) -> bool {
+        self.0 & (1 << fact.index()) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn len(self) -> usize {
+        self.0.count_ones() as usize
+    }
+
+    /// Every fact of both sets.
+    pub fn union(self, other: FactSet) -> FactSet {
+        FactSet(self.0 | other.0)
+    }
+
+    /// The facts in the order of [`Fact::ALL`].
+    pub fn iter(self) -> impl Iterator<Item = Fact> {
+        Fact::ALL.into_iter().filter(move |f| self.contains(*f))
+    }
+
+    /// The wire names, in the order of [`Fact::ALL`].
+    pub fn names(self) -> Vec<&'static str> {
+        self.iter().map(Fact::as_str).collect()
+    }
+}
+
+impl Serialize for FactSet {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        for f in self.iter() {
+            seq.serialize_element(f.as_str())?;
+        }
+        seq.end()
+    }
+}
+
 /// A due-diligence fact: the red-flag facts of an order's `due_diligence` (which a party
 /// record may hold too), the two order facts `quantity` and `tpp_total` (a rule may test them,
 /// a record cannot hold them), and the documents a record may hold (`true`: on file), which
@@ -296,6 +350,26 @@ impl<'de> Deserialize<'de> for Fact {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A fact set lists its facts by wire name in the order of `Fact::ALL`, whatever order
+    /// they were added in, each once.
+    #[test]
+    fn a_fact_set_serialises_its_names_in_fact_order() {
+        let mut set = FactSet::default();
+        assert!(set.is_empty());
+        for f in [Fact::SiteVisit, Fact::CustomerSince, Fact::SiteVisit] {
+            set.insert(f);
+        }
+        let mut other = FactSet::default();
+        other.insert(Fact::PriorOrders);
+        let set = set.union(other);
+        assert_eq!(set.len(), 3);
+        assert!(set.contains(Fact::PriorOrders) && !set.contains(Fact::Quantity));
+        assert_eq!(
+            serde_json::to_string(&set).unwrap(),
+            r#"["customer_since","prior_orders","site_visit"]"#
+        );
+    }
 
     #[test]
     fn every_wire_name_parses_back() {

@@ -5,7 +5,6 @@
 //! restrictive first; a missing fact never yields `no_license_required` (fail closed). The
 //! decision carries its reasons and a trace of every rule considered.
 
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::sync::{Arc, RwLock};
@@ -788,12 +787,8 @@ fn due_diligence_report(
                 0 => "order",
                 i => kyc.links[i - 1].party.source_key(),
             };
-            match report.sources.entry(key.to_string()) {
-                Entry::Vacant(e) => {
-                    e.insert(facts);
-                }
-                Entry::Occupied(e) => e.into_mut().extend(facts),
-            }
+            let known = report.sources.entry(key.into()).or_default();
+            *known = known.union(facts);
         }
     }
     Some(report)

@@ -6,7 +6,7 @@
 
 use chrono::NaiveDate;
 
-pub use crate::concepts::{Fact, FactKind};
+pub use crate::concepts::{Fact, FactKind, FactSet};
 use crate::regime::{FactOp, FactTest};
 
 /// A fact's value, for red-flag tests.

@@ -19,9 +19,11 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::concepts::FactSet;
 use crate::order::{Order, Party};
 use crate::ruleset::Ruleset;
 use crate::spec::SpecError;
+use compact_str::CompactString;
 
 pub use crate::due_diligence::{DueDiligencePolicy, PolicyRule};
 pub use crate::facts::{fact_kind, fact_names, fact_value, Fact};
@@ -46,7 +48,7 @@ pub fn match_key(name: &str, country: &str) -> String {
 /// Every party record, by id and by name and country: built once per run.
 #[derive(Debug, Default, Clone)]
 pub struct PartyIndex {
-    by_id: HashMap<String, Arc<CheckedParty>>,
+    by_id: HashMap<CompactString, Arc<CheckedParty>>,
     /// Name (or alias) and country; `None` when two records share them (no match is guessed).
     by_name: HashMap<String, Option<Arc<CheckedParty>>>,
 }
@@ -73,8 +75,9 @@ impl PartyIndex {
                 .countries
                 .code(&p.record.country)
                 .map(|c| c.to_string())
-                .unwrap_or_else(|| p.record.country.clone());
-            for n in std::iter::once(&p.record.name).chain(&p.record.aliases) {
+                .unwrap_or_else(|| p.record.country.to_string());
+            let aliases = p.record.aliases.iter().map(String::as_str);
+            for n in std::iter::once(p.record.name.as_str()).chain(aliases) {
                 self.by_name
                     .entry(match_key(n, &country))
                     .and_modify(|e| {
@@ -203,7 +206,8 @@ pub struct MissingFacts {
 /// A party record the decision drew on.
 #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PartyUse {
-    pub id: String,
+    #[schemars(with = "String")]
+    pub id: CompactString,
     pub role: &'static str,
     pub matched_by: &'static str,
     pub review_by: NaiveDate,
@@ -220,7 +224,8 @@ pub struct DueDiligenceReport {
     /// Which source each known fact came from: `order` (the order line's `due_diligence`) or
     /// `party:ID` (who established it and when is on the record), each with its fact names.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub sources: BTreeMap<String, Vec<&'static str>>,
+    #[schemars(with = "BTreeMap<String, Vec<String>>")]
+    pub sources: BTreeMap<CompactString, FactSet>,
     pub missing: Vec<MissingFacts>,
     /// `hold` when the policy held the order for the missing facts, else `report`.
     pub policy: &'static str,
@@ -380,7 +385,10 @@ mod tests {
             let date: NaiveDate = date.parse().unwrap();
             let [a, b] = want;
             assert_eq!(
-                fact_sources(&kyc, date, given),
+                fact_sources(&kyc, date, given)
+                    .into_iter()
+                    .map(FactSet::names)
+                    .collect::<Vec<_>>(),
                 vec![vec!["prior_orders"], a, b],
                 "{date}"
             );

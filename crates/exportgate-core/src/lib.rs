@@ -30,6 +30,7 @@ pub mod sets;
 pub mod spec;
 
 pub use classify::{classify, Classification, Eccn, Flags, ItemRef};
+pub use compact_str::CompactString;
 pub use decide::{decide, Decider, Decision, LicenceUse, NoQuotas, Outcome, QuotaView};
 pub use inputs::{DataDigests, DecisionInputs, ListInput};
 pub use order::Order;

@@ -1,6 +1,7 @@
 //! Orders: the input of a licence decision, and their validation against the ruleset.
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 use crate::country::CountryCode;
@@ -66,25 +67,32 @@ pub struct OrderItem {
     pub spec: Option<Spec>,
 }
 
-/// A party to the order: exporter, consignee, end user or intermediary.
+/// A party to the order: exporter, consignee, end user or intermediary. Its names and codes are
+/// [`CompactString`]s: most fit inline, so copying a party record's identity into an order
+/// allocates nothing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Party {
     /// The party's name; may be left out when `party_id` names a party record.
     #[serde(default)]
-    pub name: String,
+    #[schemars(with = "String")]
+    pub name: CompactString,
     /// A party record (`exportgate parties`) whose identity and current due-diligence facts
     /// the decision draws on; what the order line gives overrides the record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub party_id: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub party_id: Option<CompactString>,
     /// Where the party is located.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub country: Option<CompactString>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub headquarters: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub headquarters: Option<CompactString>,
     /// Where the ultimate parent is headquartered (the party's own country when it has none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent_headquarters: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub parent_headquarters: Option<CompactString>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owners: Vec<Owner>,
     /// Ownership has been checked for listed owners (affiliates rule).
@@ -93,7 +101,8 @@ pub struct Party {
     /// The party's role in the trade: `foundry`, `osat`, `distributor`, `reseller`,
     /// `freight_forwarder`, `oem`, `data_centre`, ...
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub role: Option<CompactString>,
 }
 
 /// What the items will be used for.
@@ -272,7 +281,7 @@ fn country(
     rs: &Ruleset,
     party: &str,
     field: &str,
-    value: &Option<String>,
+    value: Option<&str>,
 ) -> Result<Option<CountryCode>, SpecError> {
     match value {
         None => Ok(None),
@@ -303,9 +312,14 @@ fn party<'a>(rs: &Ruleset, field: &str, p: &'a Party) -> Result<ResolvedParty<'a
     }
     Ok(ResolvedParty {
         name: &p.name,
-        country: country(rs, field, "country", &p.country)?,
-        headquarters: country(rs, field, "headquarters", &p.headquarters)?,
-        parent_headquarters: country(rs, field, "parent_headquarters", &p.parent_headquarters)?,
+        country: country(rs, field, "country", p.country.as_deref())?,
+        headquarters: country(rs, field, "headquarters", p.headquarters.as_deref())?,
+        parent_headquarters: country(
+            rs,
+            field,
+            "parent_headquarters",
+            p.parent_headquarters.as_deref(),
+        )?,
         owners: &p.owners,
         ownership_checked: p.ownership_checked,
         role: p.role.as_deref(),
@@ -395,7 +409,7 @@ impl Order {
                         ),
                     ));
                 }
-                country(rs, "packaging", "country", &pk.country)?
+                country(rs, "packaging", "country", pk.country.as_deref())?
             }
             None => None,
         };

@@ -6,8 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
+use crate::concepts::FactSet;
 use crate::facts::{fact_names, fact_value, Fact, FactValue};
 use crate::ruleset::Ruleset;
 use crate::spec::SpecError;
@@ -43,26 +45,26 @@ pub struct EstablishedFact {
 pub struct PartyRecord {
     /// The record's id, which orders name as `consignee.party_id` (and `end_user.party_id`,
     /// `intermediary.party_id`).
-    pub id: String,
-    pub name: String,
+    pub id: CompactString,
+    pub name: CompactString,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
     /// What the party is to the exporter: `customer`, `consignee`, `end_user`, `intermediary`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kinds: Vec<String>,
     /// Where the party is located (ISO alpha-2 or a country name).
-    pub country: String,
+    pub country: CompactString,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub headquarters: Option<String>,
+    pub headquarters: Option<CompactString>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parent_headquarters: Option<String>,
+    pub parent_headquarters: Option<CompactString>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub owners: Vec<Owner>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ownership_checked: Option<bool>,
     /// The party's role in the trade (`distributor`, `data_centre`, ...), as on an order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
+    pub role: Option<CompactString>,
     /// Due-diligence facts by name (the names of `due_diligence` on an order, and the
     /// documents: [`Fact::on_record`]).
     #[serde(default)]
@@ -270,21 +272,17 @@ impl Kyc {
 /// on `date`, by position: `0` the order line (`given` says whether it gives the fact), `i`
 /// the `i`-th linked record (the first current one that holds it, established by then); a
 /// fact known nowhere is left out. Wire names, as the decision reports them.
-pub fn fact_sources(
-    kyc: &Kyc,
-    date: NaiveDate,
-    given: impl Fn(Fact) -> bool,
-) -> Vec<Vec<&'static str>> {
-    let mut by: Vec<Vec<&'static str>> = vec![Vec::new(); kyc.links.len() + 1];
+pub fn fact_sources(kyc: &Kyc, date: NaiveDate, given: impl Fn(Fact) -> bool) -> Vec<FactSet> {
+    let mut by = vec![FactSet::default(); kyc.links.len() + 1];
     for fact in Fact::ON_RECORD {
         if given(fact) {
-            by[0].push(fact.as_str());
+            by[0].insert(fact);
         } else if let Some(i) = kyc
             .links
             .iter()
             .position(|l| l.party.fact(fact, date).is_some())
         {
-            by[i + 1].push(fact.as_str());
+            by[i + 1].insert(fact);
         }
     }
     by

@@ -408,17 +408,17 @@ impl ScreeningSource {
         let allow = self.allow.read().unwrap_or_else(|e| e.into_inner());
         let day = (!allow.entries.is_empty()).then_some(date);
         let cached = loaded.cache.read().ok().and_then(|c| {
-            c.get(&p.name)?
+            c.get(p.name.as_str())?
                 .iter()
-                .find(|(country, d, _)| country == &p.country && *d == day)
+                .find(|(country, d, _)| country.as_deref() == p.country.as_deref() && *d == day)
                 .map(|(_, _, hits)| hits.clone())
         });
         let hits = match cached {
             Some(h) => h,
             None => {
                 let party = Party {
-                    name: p.name.clone(),
-                    country: p.country.clone(),
+                    name: p.name.to_string(),
+                    country: p.country.as_deref().map(str::to_string),
                 };
                 let r = screener
                     .screen(&party, date, &allow)
@@ -427,12 +427,11 @@ impl ScreeningSource {
                         problem: e.to_string(),
                     })?;
                 if let Ok(mut c) = loaded.cache.write() {
-                    let same_name = c.entry(p.name.clone()).or_default();
-                    if !same_name
-                        .iter()
-                        .any(|(country, d, _)| country == &p.country && *d == day)
-                    {
-                        same_name.push((p.country.clone(), day, r.hits.clone()));
+                    let same_name = c.entry(p.name.to_string()).or_default();
+                    if !same_name.iter().any(|(country, d, _)| {
+                        country.as_deref() == p.country.as_deref() && *d == day
+                    }) {
+                        same_name.push((party.country.clone(), day, r.hits.clone()));
                     }
                 }
                 r.hits
@@ -440,7 +439,7 @@ impl ScreeningSource {
         };
         out.extend(hits.into_iter().map(|h| ListHit {
             party: role.to_string(),
-            query: p.name.clone(),
+            query: p.name.to_string(),
             name: h.name,
             list: h.list,
             score: f64::from(h.score),

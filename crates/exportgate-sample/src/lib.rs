@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use exportgate_core::kyc::{EstablishedFact, PartyRecord};
 use exportgate_core::order::{DueDiligence, EndUse, Order, OrderItem, Owner, Party};
+use exportgate_core::CompactString;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -337,10 +338,10 @@ pub fn generate(spec: &BookSpec) -> Vec<Order> {
                     ..Party::default()
                 }),
                 consignee: Party {
-                    name: c.name.clone(),
-                    country: Some(c.country.clone()),
-                    headquarters: c.headquarters.clone(),
-                    parent_headquarters: c.parent.clone(),
+                    name: c.name.as_str().into(),
+                    country: Some(c.country.as_str().into()),
+                    headquarters: c.headquarters.as_deref().map(Into::into),
+                    parent_headquarters: c.parent.as_deref().map(Into::into),
                     owners: c.owners.clone(),
                     ownership_checked: Some(c.checked),
                     role: None,
@@ -373,7 +374,7 @@ pub fn generate_with_parties(spec: &BookSpec) -> (Vec<PartyRecord>, Vec<Order>) 
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed ^ 0x6b79_635f_7061_7274);
     let established = spec.start - Duration::days(1);
     let by = "sample KYC desk";
-    let mut ids: HashMap<String, usize> = HashMap::new();
+    let mut ids: HashMap<CompactString, usize> = HashMap::new();
     let mut parties: Vec<PartyRecord> = Vec::new();
     for o in &mut orders {
         let key = o.consignee.name.clone();
@@ -416,11 +417,14 @@ pub fn generate_with_parties(spec: &BookSpec) -> (Vec<PartyRecord>, Vec<Order>) 
                 spec.start + Duration::days(spec.days + 365)
             };
             parties.push(PartyRecord {
-                id: format!("p-{:06}", parties.len() + 1),
+                id: format!("p-{:06}", parties.len() + 1).into(),
                 name: c.name.clone(),
                 aliases: Vec::new(),
                 kinds: vec!["customer".into(), "consignee".into()],
-                country: c.country.clone().unwrap_or_else(|| o.destination.clone()),
+                country: c
+                    .country
+                    .clone()
+                    .unwrap_or_else(|| o.destination.as_str().into()),
                 headquarters: c.headquarters.clone(),
                 parent_headquarters: c.parent_headquarters.clone(),
                 owners: c.owners.clone(),

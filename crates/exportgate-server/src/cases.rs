@@ -69,8 +69,8 @@ pub fn open(
         .chain(order.end_user.as_ref().map(|p| ("end_user", p)));
     for (role, p) in parties {
         let party = Party {
-            name: p.name.clone(),
-            country: p.country.clone(),
+            name: p.name.to_string(),
+            country: p.country.as_deref().map(str::to_string),
         };
         if let Some(Ok(r)) = st.source.screen_full(&party, order.date) {
             screening

@@ -81,7 +81,7 @@ fn tier2_orders_above_the_lpp_cap_flip_to_licence_required_naming_the_rule() {
             let unit = class.tpp_counted.or(class.tpp).unwrap();
             let tpp = unit * o.quantity as f64;
             let u = used
-                .entry((o.consignee.name.clone(), o.date.year()))
+                .entry((o.consignee.name.to_string(), o.date.year()))
                 .or_default();
             if *u + tpp > LPP_CAP {
                 if current.outcome == Outcome::NoLicenseRequired {

@@ -8,7 +8,7 @@
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::mpsc::{channel, sync_channel, Sender, SyncSender};
 
 use exportgate_core::decide::policy_name;
 use exportgate_core::{Order, Ruleset, SpecError};
@@ -304,27 +304,43 @@ const SERIALISE_LINES: usize = 1024;
 /// the writer: bounds the decisions held in memory at once.
 const ROUND_LINES: usize = 32 * SERIALISE_LINES;
 
-/// A block of whole input lines and the 1-based number of its first line.
+/// A block of whole input lines and the 1-based number of its first line. Dropped, it gives
+/// its buffer back to the reader that filled it, to be filled again.
 pub(crate) struct Block {
     pub(crate) first_line: usize,
     pub(crate) bytes: Vec<u8>,
+    recycle: Sender<Vec<u8>>,
+}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        // The reader may have finished; then the buffer is simply freed.
+        self.recycle.send(std::mem::take(&mut self.bytes)).ok();
+    }
 }
 
 /// Bytes read per block: about 50,000 generated order lines.
 pub(crate) const BLOCK_BYTES: usize = 32 << 20;
 
 /// Read `input` in blocks of whole lines (about `block_bytes` each) and send them in order; a
-/// read error ends the stream.
+/// read error ends the stream. The buffers of blocks done with are filled again: a run reads
+/// into the same three or so buffers from start to end instead of allocating (and faulting in)
+/// a fresh one per block.
 pub(crate) fn read_blocks(
     mut input: impl Read,
     block_bytes: usize,
     tx: SyncSender<std::io::Result<Block>>,
 ) {
+    let (recycle, returned) = channel::<Vec<u8>>();
+    // Room for a block and the unfinished line carried into it.
+    let capacity = block_bytes + block_bytes / 16;
     let mut first_line = 1;
     let mut carry: Vec<u8> = Vec::new();
+    let mut bytes: Vec<u8> = Vec::with_capacity(capacity);
     let mut first_block = true;
     loop {
-        let mut bytes = std::mem::take(&mut carry);
+        // Reads at most `block_bytes` more; never grows a buffer with room for them.
+        bytes.reserve(block_bytes);
         let eof = match input
             .by_ref()
             .take(block_bytes as u64)
@@ -340,20 +356,26 @@ pub(crate) fn read_blocks(
         if std::mem::take(&mut first_block) && bytes.starts_with(b"\xEF\xBB\xBF") {
             bytes.drain(..3);
         }
+        carry.clear();
         if !eof {
             // Keep the unfinished last line for the next block.
             match memchr::memrchr(b'\n', &bytes) {
-                Some(i) => carry = bytes.split_off(i + 1),
-                None => {
-                    // One line longer than a block: read on.
-                    carry = bytes;
-                    continue;
+                Some(i) => {
+                    carry.extend_from_slice(&bytes[i + 1..]);
+                    bytes.truncate(i + 1);
                 }
+                // One line longer than a block: read on into the same buffer.
+                None => continue,
             }
         }
         if !bytes.is_empty() {
             let lines = memchr::memchr_iter(b'\n', &bytes).count();
-            if tx.send(Ok(Block { first_line, bytes })).is_err() {
+            let block = Block {
+                first_line,
+                bytes: std::mem::take(&mut bytes),
+                recycle: recycle.clone(),
+            };
+            if tx.send(Ok(block)).is_err() {
                 return;
             }
             first_line += lines;
@@ -361,6 +383,11 @@ pub(crate) fn read_blocks(
         if eof {
             return;
         }
+        bytes = returned
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(capacity));
+        bytes.clear();
+        bytes.extend_from_slice(&carry);
     }
 }
 
@@ -858,5 +885,30 @@ mod tests {
                 assert_eq!(text, &format!("line {line}"));
             }
         }
+    }
+
+    /// The reader fills the buffers of blocks done with again, so a long run reads into a few
+    /// buffers, not one fresh buffer per block.
+    #[test]
+    fn block_buffers_are_filled_again() {
+        let text: String = (1..=2_000).map(|i| format!("line {i}\n")).collect();
+        let (tx, rx) = sync_channel(1);
+        std::thread::spawn(move || read_blocks(text.as_bytes(), 256, tx));
+        let mut buffers = std::collections::BTreeSet::new();
+        let mut lines = 0;
+        let mut blocks = 0;
+        for block in rx {
+            let block = block.unwrap();
+            buffers.insert(block.bytes.as_ptr() as usize);
+            lines += jsonl_lines_from(&block.bytes, block.first_line).len();
+            blocks += 1;
+        }
+        assert_eq!(lines, 2_000);
+        assert!(blocks > 50, "{blocks} blocks");
+        assert!(
+            buffers.len() <= 4,
+            "{} buffers for {blocks} blocks",
+            buffers.len()
+        );
     }
 }
