@@ -163,6 +163,11 @@ impl FactSet {
         FactSet(self.0 | other.0)
     }
 
+    /// The facts of this set that `other` lacks.
+    pub fn minus(self, other: FactSet) -> FactSet {
+        FactSet(self.0 & !other.0)
+    }
+
     /// The facts in the order of [`Fact::ALL`].
     pub fn iter(self) -> impl Iterator<Item = Fact> {
         Fact::ALL.into_iter().filter(move |f| self.contains(*f))
@@ -364,6 +369,7 @@ mod tests {
         other.insert(Fact::PriorOrders);
         let set = set.union(other);
         assert_eq!(set.len(), 3);
+        assert_eq!(set.minus(other).len(), 2);
         assert!(set.contains(Fact::PriorOrders) && !set.contains(Fact::Quantity));
         assert_eq!(
             serde_json::to_string(&set).unwrap(),

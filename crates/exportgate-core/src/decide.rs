@@ -722,11 +722,11 @@ fn fact_of(f: &Facts, fact: Fact) -> Option<FactValue> {
 
 /// The facts that would settle a rule left unknown: its fact tests whose fact is missing.
 fn missing_facts(f: &Facts, rule: &Rule, severity: Severity, evidence: String) -> MissingFacts {
-    let mut facts: Vec<String> = Vec::new();
+    let mut facts: Vec<&'static str> = Vec::new();
     for t in &rule.when.facts {
         let name = t.fact.as_str();
-        if fact_of(f, t.fact).is_none() && !facts.iter().any(|x| x == name) {
-            facts.push(name.to_string());
+        if fact_of(f, t.fact).is_none() && !facts.contains(&name) {
+            facts.push(name);
         }
     }
     let w = &rule.when;
@@ -832,7 +832,7 @@ fn fact_test(f: &Facts, t: &FactTest, explain: bool) -> (Tri, String) {
         FactValue::Date(d) => d.to_string(),
         FactValue::Number(n) => num(*n),
         FactValue::Bool(b) => b.to_string(),
-        FactValue::Text(s) => s.clone(),
+        FactValue::Text(s) => s.to_string(),
     };
     let wanted = match &t.value {
         serde_json::Value::String(w) => w.clone(),
@@ -1834,7 +1834,7 @@ fn due_diligence_hold(f: &Facts, missing: &[MissingFacts]) -> Option<Reason> {
         let mut collect: Vec<&str> = Vec::new();
         for m in high() {
             for x in &m.facts {
-                if !collect.contains(&x.as_str()) {
+                if !collect.contains(x) {
                     collect.push(x);
                 }
             }

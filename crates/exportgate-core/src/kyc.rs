@@ -128,6 +128,8 @@ impl PartyIndex {
                     })?,
                     "party_id",
                 ),
+                // No record to match by name: no match key to build.
+                None if self.by_name.is_empty() => return Ok(()),
                 None => {
                     // The consignee is where the order goes when it names no country.
                     let country = p.country.as_deref().or(if role == "consignee" {
@@ -197,7 +199,7 @@ pub struct MissingFacts {
     pub flag: String,
     pub severity: crate::regime::Severity,
     /// Fact names to collect (the `due_diligence` field names).
-    pub facts: Vec<String>,
+    pub facts: Vec<&'static str>,
     /// What else is unknown, when it is not a due-diligence fact (a party's headquarters).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,

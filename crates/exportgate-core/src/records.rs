@@ -145,6 +145,10 @@ pub struct CheckedParty {
     /// Each fact the record holds, by [`Fact::index`]: its value and when it was established.
     /// Parsed once per record, so a decision finds a fact by its position, not by its name.
     values: [Option<(FactValue, NaiveDate)>; Fact::COUNT],
+    /// The facts the record holds, and the date the last of them was established: from then
+    /// on (while the record is current) it knows every one of them.
+    held: FactSet,
+    settled: NaiveDate,
     /// `party:ID`: the key of the record's facts in a decision's `due_diligence.sources`.
     source_key: String,
 }
@@ -203,9 +207,23 @@ impl CheckedParty {
             values[fact.index()] = Some((v, f.established));
         }
         let source_key = format!("party:{}", record.id);
+        let mut held = FactSet::default();
+        for fact in Fact::ALL {
+            if values[fact.index()].is_some() {
+                held.insert(fact);
+            }
+        }
+        let settled = values
+            .iter()
+            .flatten()
+            .map(|(_, established)| *established)
+            .max()
+            .unwrap_or(NaiveDate::MIN);
         Ok(CheckedParty {
             record,
             values,
+            held,
+            settled,
             source_key,
         })
     }
@@ -240,6 +258,23 @@ impl CheckedParty {
             _ => None,
         }
     }
+
+    /// The facts known on `date` ([`CheckedParty::fact`] of each).
+    pub fn facts_known(&self, date: NaiveDate) -> FactSet {
+        if !self.current_on(date) {
+            return FactSet::default();
+        }
+        if date >= self.settled {
+            return self.held;
+        }
+        let mut known = FactSet::default();
+        for fact in self.held.iter() {
+            if self.fact(fact, date).is_some() {
+                known.insert(fact);
+            }
+        }
+        known
+    }
 }
 
 /// A party record linked to an order, and how.
@@ -273,17 +308,18 @@ impl Kyc {
 /// the `i`-th linked record (the first current one that holds it, established by then); a
 /// fact known nowhere is left out. Wire names, as the decision reports them.
 pub fn fact_sources(kyc: &Kyc, date: NaiveDate, given: impl Fn(Fact) -> bool) -> Vec<FactSet> {
-    let mut by = vec![FactSet::default(); kyc.links.len() + 1];
+    let mut by = Vec::with_capacity(kyc.links.len() + 1);
+    let mut known = FactSet::default();
     for fact in Fact::ON_RECORD {
         if given(fact) {
-            by[0].insert(fact);
-        } else if let Some(i) = kyc
-            .links
-            .iter()
-            .position(|l| l.party.fact(fact, date).is_some())
-        {
-            by[i + 1].insert(fact);
+            known.insert(fact);
         }
+    }
+    by.push(known);
+    for l in &kyc.links {
+        let first_here = l.party.facts_known(date).minus(known);
+        known = known.union(first_here);
+        by.push(first_here);
     }
     by
 }
