@@ -24,6 +24,7 @@ use crate::order::{Order, Party};
 use crate::ruleset::Ruleset;
 use crate::spec::SpecError;
 use compact_str::CompactString;
+use foldhash::fast::RandomState;
 
 pub use crate::due_diligence::{DueDiligencePolicy, PolicyRule};
 pub use crate::facts::{fact_kind, fact_names, fact_value, Fact};
@@ -31,26 +32,34 @@ pub use crate::records::{
     fact_sources, CheckedParty, EstablishedFact, Kyc, PartyLink, PartyRecord, PARTY_KINDS,
 };
 
-/// A name for matching: lower case, runs of white space as one space, trimmed.
-pub fn match_key(name: &str, country: &str) -> String {
-    let mut s = String::with_capacity(name.len() + 3);
+/// A name for matching: lower case, runs of white space as one space, trimmed; then `|` and
+/// the country in upper case. Inline (no allocation) up to 24 bytes.
+pub fn match_key(name: &str, country: &str) -> CompactString {
+    let country = country.trim();
+    let mut s = CompactString::with_capacity(name.len() + 1 + country.len());
     for w in name.split_whitespace() {
         if !s.is_empty() {
             s.push(' ');
         }
-        s.extend(w.chars().flat_map(char::to_lowercase));
+        if w.is_ascii() {
+            s.extend(w.chars().map(|c| c.to_ascii_lowercase()));
+        } else {
+            s.extend(w.chars().flat_map(char::to_lowercase));
+        }
     }
     s.push('|');
-    s.push_str(&country.trim().to_ascii_uppercase());
+    s.extend(country.chars().map(|c| c.to_ascii_uppercase()));
     s
 }
 
-/// Every party record, by id and by name and country: built once per run.
+/// Every party record, by id and by name and country: built once per run. Keys are inline
+/// strings hashed with foldhash (seeded per process): a lookup per order line touches the
+/// table and the record, not a key elsewhere on the heap.
 #[derive(Debug, Default, Clone)]
 pub struct PartyIndex {
-    by_id: HashMap<CompactString, Arc<CheckedParty>>,
+    by_id: HashMap<CompactString, Arc<CheckedParty>, RandomState>,
     /// Name (or alias) and country; `None` when two records share them (no match is guessed).
-    by_name: HashMap<String, Option<Arc<CheckedParty>>>,
+    by_name: HashMap<CompactString, Option<Arc<CheckedParty>>, RandomState>,
 }
 
 impl PartyIndex {

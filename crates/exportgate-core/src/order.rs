@@ -226,16 +226,25 @@ impl DueDiligence {
             Fact::CustomerSince => self.customer_since.map(FactValue::Date),
             Fact::PriorOrders => self.prior_orders.map(|n| FactValue::Number(f64::from(n))),
             Fact::BusinessHistoryYears => self.business_history_years.map(FactValue::Number),
-            Fact::OnlinePresence => self.online_presence.as_deref().map(|s| FactValue::Text(s.into())),
+            Fact::OnlinePresence => self
+                .online_presence
+                .as_deref()
+                .map(|s| FactValue::Text(s.into())),
             Fact::BusinessNeedShown => self.business_need_shown.map(FactValue::Bool),
-            Fact::DeliveryAddressType => self.delivery_address_type.as_deref().map(|s| FactValue::Text(s.into())),
+            Fact::DeliveryAddressType => self
+                .delivery_address_type
+                .as_deref()
+                .map(|s| FactValue::Text(s.into())),
             Fact::DeliveryAddressConsistent => {
                 self.delivery_address_consistent.map(FactValue::Bool)
             }
             Fact::DataCentreCapacityShown => self.data_centre_capacity_shown.map(FactValue::Bool),
             Fact::StatedCapacityMw => self.stated_capacity_mw.map(FactValue::Number),
             Fact::NormalDistribution => self.normal_distribution.map(FactValue::Bool),
-            Fact::Intermediary => self.intermediary.as_deref().map(|s| FactValue::Text(s.into())),
+            Fact::Intermediary => self
+                .intermediary
+                .as_deref()
+                .map(|s| FactValue::Text(s.into())),
             Fact::TrainingOperations => self.training_operations.map(FactValue::Number),
             Fact::HbmExceptionConditionsMet => {
                 self.hbm_exception_conditions_met.map(FactValue::Bool)
