@@ -731,7 +731,7 @@ fn missing_facts(f: &Facts, rule: &Rule, severity: Severity, evidence: String) -
     }
     let w = &rule.when;
     if f.order.order.end_use.is_none() && !(w.end_use_any.is_empty() && w.end_use_all.is_empty()) {
-        facts.push("end_use".into());
+        facts.push("end_use");
     }
     let note = facts.is_empty().then_some(evidence);
     MissingFacts {
