@@ -63,8 +63,11 @@ pub struct PartyIndex {
 }
 
 impl PartyIndex {
-    /// An index of the records given (each validated by [`CheckedParty::new`]).
-    pub fn new(parties: impl IntoIterator<Item = CheckedParty>, rs: &Ruleset) -> PartyIndex {
+    /// An index of the records given (each validated by [`CheckedParty::new`]; shared or not).
+    pub fn new(
+        parties: impl IntoIterator<Item = impl Into<Arc<CheckedParty>>>,
+        rs: &Ruleset,
+    ) -> PartyIndex {
         let mut ix = PartyIndex::default();
         for p in parties {
             ix.insert(p, rs);
@@ -73,13 +76,13 @@ impl PartyIndex {
     }
 
     /// Adds a record, or replaces the record with its id.
-    pub fn insert(&mut self, p: CheckedParty, rs: &Ruleset) {
+    pub fn insert(&mut self, p: impl Into<Arc<CheckedParty>>, rs: &Ruleset) {
+        let p: Arc<CheckedParty> = p.into();
         if let Some(old) = self.by_id.remove(&p.record.id) {
             self.by_name
                 .retain(|_, e| e.as_ref().is_none_or(|q| q.record.id != old.record.id));
         }
         {
-            let p = Arc::new(p);
             let country = rs
                 .countries
                 .code(&p.record.country)

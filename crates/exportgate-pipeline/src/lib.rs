@@ -143,7 +143,7 @@ impl Parties {
     /// 50,000 records loads them in a fraction of a second. The error names the record. Each
     /// record is kept as decisions read it
     /// ([`exportgate_core::kyc::CheckedParty::for_deciding`]).
-    pub fn parse_index(rs: &Ruleset, texts: &[String]) -> Result<PartyIndex, String> {
+    pub fn parse_index(rs: &Ruleset, texts: Vec<String>) -> Result<PartyIndex, String> {
         use rayon::prelude::*;
         let parties = texts
             .par_iter()
@@ -156,8 +156,9 @@ impl Parties {
                 };
                 let record: exportgate_core::kyc::PartyRecord = serde_json::from_str(text)
                     .map_err(|e| format!("stored party `{}` is unreadable: {e}", id()))?;
+                // Shared from here on: the index keeps each record where it was parsed.
                 exportgate_core::kyc::CheckedParty::new(record, rs)
-                    .map(exportgate_core::kyc::CheckedParty::for_deciding)
+                    .map(|p| std::sync::Arc::new(p.for_deciding()))
                     .map_err(|e| {
                         format!(
                             "stored party `{}`: field `{}`: {}",
@@ -168,6 +169,8 @@ impl Parties {
                     })
             })
             .collect::<Result<Vec<_>, String>>()?;
+        // The stored texts are not needed once parsed: freed before the index is built.
+        drop(texts);
         Ok(PartyIndex::new(parties, rs))
     }
 

@@ -54,7 +54,7 @@ pub fn open(rs: &Ruleset, db: &FsPath) -> Result<(Box<dyn PartyStore>, Parties, 
     // The version first: a record written meanwhile is read again by the watcher.
     let seen = store.parties_version().map_err(|e| e.to_string())?;
     let texts = store.party_texts().map_err(|e| e.to_string())?;
-    Ok((store, Parties::new(Parties::parse_index(rs, &texts)?), seen))
+    Ok((store, Parties::new(Parties::parse_index(rs, texts)?), seen))
 }
 
 /// Records written by other processes (another server, `exportgate parties add|review`) into

@@ -39,7 +39,7 @@ pub fn load(rs: &Ruleset, db: Option<&DbUrl>) -> anyhow::Result<Option<Parties>>
     }
     let mut store = exportgate_store::open_party_store(&db.store_url()).map_err(store_error)?;
     let texts = store.party_texts().map_err(store_error)?;
-    let index = Parties::parse_index(rs, &texts).map_err(|m| anyhow::anyhow!(m))?;
+    let index = Parties::parse_index(rs, texts).map_err(|m| anyhow::anyhow!(m))?;
     Ok(Some(Parties::new(index)))
 }
 
