@@ -1,7 +1,8 @@
 //! Benchmark of `check`: rule evaluations per second on one core (in process, screening left
 //! out), and the `exportgate check` command over a 1,000,000-line generated book end to end,
 //! once with screening recorded as external and once screening every party against the real
-//! 2026 Consolidated Screening List.
+//! 2026 Consolidated Screening List; then the same book with its consignees kept as party
+//! records (issue 16: within 20% of the plain book), the two run in turns.
 //!
 //! Run: `cargo bench -p exportgate --bench check` (`EXPORTGATE_BENCH_LINES` sets another size).
 
@@ -11,7 +12,7 @@ use std::time::Instant;
 
 use exportgate_core::decide::Decider;
 use exportgate_core::{NoQuotas, Ruleset, Screening};
-use exportgate_sample::{generate, BookSpec};
+use exportgate_sample::{generate, generate_with_parties, BookSpec};
 
 /// The same allocator as the `exportgate` binary.
 #[global_allocator]
@@ -73,6 +74,7 @@ fn main() {
     }
     std::fs::write(&input, &text).unwrap();
     drop(text);
+    drop(book);
     let out = dir.join("decisions.jsonl");
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -87,5 +89,64 @@ fn main() {
         let secs = run_check(&input, &out, &["--lists", csl]);
         println!("end to end, `exportgate check --lists <CSL 2026>` ({threads} threads): {lines} lines in {secs:.2} s = {:.0} lines/s", lines as f64 / secs);
     }
+    party_book(&dir, &input, &out, lines);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Issue 16's target: the book whose lines reference party records (`sample-orders --parties`:
+/// most by id, some by name, some inline), checked against the records, within 20% of the
+/// plain book checked against an empty database. Five runs of each, in turns; medians.
+fn party_book(dir: &Path, plain: &Path, out: &Path, lines: usize) {
+    let (parties, book) = generate_with_parties(&BookSpec::new(lines, 42));
+    let jsonl = |items: &mut dyn Iterator<Item = String>| -> String {
+        items.map(|line| line + "\n").collect()
+    };
+    let parties_file = dir.join("parties.jsonl");
+    let text = jsonl(&mut parties.iter().map(|p| serde_json::to_string(p).unwrap()));
+    std::fs::write(&parties_file, text).unwrap();
+    let input = dir.join("party-book.jsonl");
+    let text = jsonl(&mut book.iter().map(|o| serde_json::to_string(o).unwrap()));
+    std::fs::write(&input, text).unwrap();
+    drop(book);
+    let db = format!("sqlite://{}", dir.join("parties.sqlite").display());
+    let empty = format!("sqlite://{}", dir.join("empty.sqlite").display());
+    let exportgate = |args: &[&str]| {
+        let status = Command::new(env!("CARGO_BIN_EXE_exportgate"))
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "exportgate {args:?}");
+    };
+    exportgate(&[
+        "parties",
+        "add",
+        parties_file.to_str().unwrap(),
+        "--db",
+        &db,
+    ]);
+    exportgate(&["db", "migrate", "--db", &empty]);
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        with.push(run_check(
+            &input,
+            out,
+            &["--screened-externally", "--db", &db],
+        ));
+        without.push(run_check(
+            plain,
+            out,
+            &["--screened-externally", "--db", &empty],
+        ));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (with, without) = (median(&mut with), median(&mut without));
+    println!(
+        "end to end, {lines} lines referencing {} party records: {with:.2} s against {without:.2} s for the plain book = {:.2}x (target 1.20x; medians of 5, run in turns)",
+        parties.len(),
+        with / without
+    );
 }
