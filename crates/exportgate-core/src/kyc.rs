@@ -41,11 +41,7 @@ pub fn match_key(name: &str, country: &str) -> CompactString {
         if !s.is_empty() {
             s.push(' ');
         }
-        if w.is_ascii() {
-            s.extend(w.chars().map(|c| c.to_ascii_lowercase()));
-        } else {
-            s.extend(w.chars().flat_map(char::to_lowercase));
-        }
+        s.extend(w.chars().flat_map(char::to_lowercase));
     }
     s.push('|');
     s.extend(country.chars().map(|c| c.to_ascii_uppercase()));

@@ -189,6 +189,8 @@ impl CheckedParty {
             }
         }
         let mut values: [Option<(FactValue, NaiveDate)>; Fact::COUNT] = Default::default();
+        let mut held = FactSet::default();
+        let mut settled = NaiveDate::MIN;
         for (name, f) in &record.facts {
             let fact = Fact::parse(name).filter(|f| f.on_record()).ok_or_else(|| {
                 SpecError::new(
@@ -205,20 +207,10 @@ impl CheckedParty {
             })?;
             check_text(|| format!("facts.{name}.by"), &f.by)?;
             values[fact.index()] = Some((v, f.established));
+            held.insert(fact);
+            settled = settled.max(f.established);
         }
         let source_key = format!("party:{}", record.id);
-        let mut held = FactSet::default();
-        for fact in Fact::ALL {
-            if values[fact.index()].is_some() {
-                held.insert(fact);
-            }
-        }
-        let settled = values
-            .iter()
-            .flatten()
-            .map(|(_, established)| *established)
-            .max()
-            .unwrap_or(NaiveDate::MIN);
         Ok(CheckedParty {
             record,
             values,

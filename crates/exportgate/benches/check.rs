@@ -18,6 +18,16 @@ use exportgate_sample::{generate, generate_with_parties, BookSpec};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Writes one JSON line per item.
+fn write_jsonl<T: serde::Serialize>(path: &Path, items: &[T]) {
+    let mut text = String::new();
+    for item in items {
+        text.push_str(&serde_json::to_string(item).unwrap());
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
 fn run_check(input: &Path, out: &Path, extra: &[&str]) -> f64 {
     let start = Instant::now();
     let status = Command::new(env!("CARGO_BIN_EXE_exportgate"))
@@ -67,13 +77,7 @@ fn main() {
     let dir = std::env::temp_dir().join(format!("exportgate-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let input = dir.join("orders.jsonl");
-    let mut text = String::with_capacity(lines * 400);
-    for o in &book {
-        text.push_str(&serde_json::to_string(o).unwrap());
-        text.push('\n');
-    }
-    std::fs::write(&input, &text).unwrap();
-    drop(text);
+    write_jsonl(&input, &book);
     drop(book);
     let out = dir.join("decisions.jsonl");
     let threads = std::thread::available_parallelism()
@@ -98,15 +102,10 @@ fn main() {
 /// plain book checked against an empty database. Five runs of each, in turns; medians.
 fn party_book(dir: &Path, plain: &Path, out: &Path, lines: usize) {
     let (parties, book) = generate_with_parties(&BookSpec::new(lines, 42));
-    let jsonl = |items: &mut dyn Iterator<Item = String>| -> String {
-        items.map(|line| line + "\n").collect()
-    };
     let parties_file = dir.join("parties.jsonl");
-    let text = jsonl(&mut parties.iter().map(|p| serde_json::to_string(p).unwrap()));
-    std::fs::write(&parties_file, text).unwrap();
+    write_jsonl(&parties_file, &parties);
     let input = dir.join("party-book.jsonl");
-    let text = jsonl(&mut book.iter().map(|o| serde_json::to_string(o).unwrap()));
-    std::fs::write(&input, text).unwrap();
+    write_jsonl(&input, &book);
     drop(book);
     let db = format!("sqlite://{}", dir.join("parties.sqlite").display());
     let empty = format!("sqlite://{}", dir.join("empty.sqlite").display());
