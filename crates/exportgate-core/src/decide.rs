@@ -94,7 +94,8 @@ pub struct Decision {
     pub tpp_total: Option<u64>,
     pub reasons: Vec<Reason>,
     pub conditions: Vec<Condition>,
-    pub regimes: Vec<String>,
+    /// Ids of the regimes binding on the date (short: held inline, not on the heap).
+    pub regimes: Vec<compact_str::CompactString>,
     pub unconfirmed: bool,
     pub chip: Option<String>,
     pub quantity: u64,
@@ -807,7 +808,7 @@ fn fact_test(f: &Facts, t: &FactTest, explain: bool) -> (Tri, String) {
     };
     let matches = |v: &serde_json::Value| match (&value, v) {
         (FactValue::Date(d), serde_json::Value::String(s)) => {
-            s.parse::<NaiveDate>().ok().map(|w| d.cmp(&w))
+            crate::iso_date::parse(s).ok().map(|w| d.cmp(&w))
         }
         (FactValue::Number(n), v) => v.as_f64().and_then(|w| n.partial_cmp(&w)),
         (FactValue::Bool(b), serde_json::Value::Bool(w)) => Some(b.cmp(w)),
@@ -1312,7 +1313,7 @@ fn decide_resolved(
         tpp_total: class.tpp.map(|t| (t * qty).round() as u64),
         reasons: g.reasons,
         conditions: verdict.conditions,
-        regimes: binding.iter().map(|r| r.id.clone()).collect(),
+        regimes: binding.iter().map(|r| r.id.as_str().into()).collect(),
         unconfirmed: g.unconfirmed,
         chip: order.chip.map(str::to_string),
         quantity: order.order.quantity,

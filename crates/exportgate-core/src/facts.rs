@@ -30,7 +30,7 @@ pub fn fact_value(kind: FactKind, v: &serde_json::Value) -> Option<FactValue> {
     match kind {
         FactKind::Date => v
             .as_str()
-            .and_then(|s| s.parse::<NaiveDate>().ok())
+            .and_then(|s| crate::iso_date::parse(s).ok())
             .map(FactValue::Date),
         FactKind::Number => v
             .as_f64()

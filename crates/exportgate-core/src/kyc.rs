@@ -220,6 +220,7 @@ pub struct PartyUse {
     pub id: CompactString,
     pub role: &'static str,
     pub matched_by: &'static str,
+    #[serde(serialize_with = "crate::iso_date::serialize")]
     pub review_by: NaiveDate,
     /// `false`: past its review date on the order's date, so its facts count as unknown.
     pub current: bool,

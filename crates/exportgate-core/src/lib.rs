@@ -17,6 +17,7 @@ pub mod eccn;
 pub mod end_use;
 pub mod facts;
 pub mod inputs;
+pub mod iso_date;
 pub mod kyc;
 pub mod metrics;
 pub mod order;

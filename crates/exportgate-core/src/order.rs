@@ -120,6 +120,7 @@ pub struct EndUse {
 #[serde(deny_unknown_fields)]
 pub struct Order {
     pub id: String,
+    #[serde(deserialize_with = "crate::iso_date::deserialize")]
     pub date: NaiveDate,
     pub item: OrderItem,
     pub quantity: u64,

@@ -34,6 +34,7 @@ pub const PARTY_KINDS: [&str; 4] = ["customer", "consignee", "end_user", "interm
 pub struct EstablishedFact {
     pub value: serde_json::Value,
     /// The date the fact was established (for a document: the date it was received).
+    #[serde(deserialize_with = "crate::iso_date::deserialize")]
     pub established: NaiveDate,
     /// Who established it.
     pub by: String,
@@ -70,6 +71,7 @@ pub struct PartyRecord {
     #[serde(default)]
     pub facts: BTreeMap<String, EstablishedFact>,
     /// After this date the record's facts count as unknown until it is reviewed again.
+    #[serde(deserialize_with = "crate::iso_date::deserialize")]
     pub review_by: NaiveDate,
 }
 
@@ -149,8 +151,9 @@ pub struct CheckedParty {
     /// on (while the record is current) it knows every one of them.
     held: FactSet,
     settled: NaiveDate,
-    /// `party:ID`: the key of the record's facts in a decision's `due_diligence.sources`.
-    source_key: String,
+    /// `party:ID`: the key of the record's facts in a decision's `due_diligence.sources`
+    /// (inline for ids up to 18 bytes: read with the record, not from elsewhere on the heap).
+    source_key: CompactString,
 }
 
 impl CheckedParty {
@@ -210,7 +213,7 @@ impl CheckedParty {
             held.insert(fact);
             settled = settled.max(f.established);
         }
-        let source_key = format!("party:{}", record.id);
+        let source_key = compact_str::format_compact!("party:{}", record.id);
         Ok(CheckedParty {
             record,
             values,

@@ -125,7 +125,9 @@ pub fn waits(d: &Decision, ledger: bool) -> bool {
 /// the ordered pass, which are kept with where their output goes.
 pub struct Piece {
     buf: Vec<u8>,
-    waiting: Vec<Waiting>,
+    /// Boxed: a line waiting holds its order and first decision (about 2 KB), and growing a
+    /// vector of them copied them all, into fresh pages.
+    waiting: Vec<Box<Waiting>>,
     /// Lines decided and rendered here (not waiting).
     done: usize,
     counts: BTreeMap<Outcome, usize>,
@@ -281,12 +283,12 @@ impl Pipeline<'_> {
             });
             let result = match result {
                 Ok((order, first)) if waits(&first, ledger) => {
-                    piece.waiting.push(Waiting {
+                    piece.waiting.push(Box::new(Waiting {
                         offset: piece.buf.len(),
                         line,
                         order,
                         first,
-                    });
+                    }));
                     continue;
                 }
                 Ok((_, d)) => Ok(d),

@@ -32,6 +32,7 @@ use serde::Serialize;
 #[schemars(rename = "Decision")]
 pub struct DecisionJson<'a> {
     pub id: &'a str,
+    #[serde(serialize_with = "exportgate_core::iso_date::serialize")]
     pub date: NaiveDate,
     pub outcome: Outcome,
     pub exception: Option<&'a str>,
@@ -41,7 +42,8 @@ pub struct DecisionJson<'a> {
     pub tpp_total: Option<u64>,
     pub reasons: &'a [Reason],
     pub conditions: &'a [Condition],
-    pub regimes: &'a [String],
+    #[schemars(with = "Vec<String>")]
+    pub regimes: &'a [exportgate_core::CompactString],
     pub unconfirmed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chip: Option<&'a str>,
