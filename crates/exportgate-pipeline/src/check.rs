@@ -126,7 +126,9 @@ pub fn waits(d: &Decision, ledger: bool) -> bool {
 pub struct Piece {
     buf: Vec<u8>,
     /// Boxed: a line waiting holds its order and first decision (about 2 KB), and growing a
-    /// vector of them copied them all, into fresh pages.
+    /// vector of them copied them all, into fresh pages (3 % of a party-book run's samples
+    /// before, 0.5 % after).
+    #[allow(clippy::vec_box)]
     waiting: Vec<Box<Waiting>>,
     /// Lines decided and rendered here (not waiting).
     done: usize,
