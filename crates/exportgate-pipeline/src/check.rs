@@ -78,9 +78,20 @@ impl CheckRun {
 }
 
 /// Output buffers given back by the door's writer once written, to render later runs of lines
-/// into (cleared, capacity kept). Shared between threads; clones share the same buffers.
+/// into (cleared, capacity kept); and the lists of waiting lines, kept the same way. Shared
+/// between threads; clones share the same buffers.
+///
+/// Memory a run frees in whole pages is soon handed back to the system by the allocator, and
+/// the next run's allocation then touches fresh pages that the kernel must zero. Kept here,
+/// it is reused instead.
 #[derive(Clone, Default)]
-pub struct OutputBuffers(Arc<Mutex<Vec<Vec<u8>>>>);
+pub struct OutputBuffers(Arc<Pools>);
+
+#[derive(Default)]
+struct Pools {
+    bytes: Mutex<Vec<Vec<u8>>>,
+    waiting: Mutex<Vec<Vec<Waiting>>>,
+}
 
 impl OutputBuffers {
     /// At most this many buffers are kept (a few megabytes each); more are freed.
@@ -94,7 +105,7 @@ impl OutputBuffers {
     /// An empty buffer that can hold at least `capacity` bytes: the last one given back, or a
     /// new one.
     pub fn take(&self, capacity: usize) -> Vec<u8> {
-        let kept = self.0.lock().ok().and_then(|mut v| v.pop());
+        let kept = self.0.bytes.lock().ok().and_then(|mut v| v.pop());
         match kept {
             Some(mut buf) => {
                 buf.clear();
@@ -107,10 +118,25 @@ impl OutputBuffers {
 
     /// Gives a buffer back once its contents are written.
     pub fn give(&self, buf: Vec<u8>) {
-        if let Ok(mut v) = self.0.lock() {
-            if v.len() < Self::KEEP {
-                v.push(buf);
-            }
+        keep(&self.0.bytes, buf);
+    }
+
+    fn take_waiting(&self) -> Vec<Waiting> {
+        let kept = self.0.waiting.lock().ok().and_then(|mut v| v.pop());
+        kept.unwrap_or_default()
+    }
+
+    fn give_waiting(&self, mut list: Vec<Waiting>) {
+        list.clear();
+        keep(&self.0.waiting, list);
+    }
+}
+
+/// Keeps `item` in `pool` unless the pool is full.
+fn keep<T>(pool: &Mutex<Vec<T>>, item: T) {
+    if let Ok(mut v) = pool.lock() {
+        if v.len() < OutputBuffers::KEEP {
+            v.push(item);
         }
     }
 }
@@ -125,11 +151,9 @@ pub fn waits(d: &Decision, ledger: bool) -> bool {
 /// the ordered pass, which are kept with where their output goes.
 pub struct Piece {
     buf: Vec<u8>,
-    /// Boxed: a line waiting holds its order and first decision (about 2 KB), and growing a
-    /// vector of them copied them all, into fresh pages (3 % of a party-book run's samples
-    /// before, 0.5 % after).
-    #[allow(clippy::vec_box)]
-    waiting: Vec<Box<Waiting>>,
+    /// From [`OutputBuffers`]: a line waiting holds its order and first decision (about 2 KB),
+    /// and a new list for every run was grown, copied and freed run after run.
+    waiting: Vec<Waiting>,
     /// Lines decided and rendered here (not waiting).
     done: usize,
     counts: BTreeMap<Outcome, usize>,
@@ -267,10 +291,11 @@ impl Pipeline<'_> {
         buffers: &OutputBuffers,
     ) -> Result<Piece, PipelineError> {
         let mut piece = Piece {
-            // About the output of a run of 1,024 lines, so it is rarely grown (and copied); a
-            // buffer given back has the size a run of lines grew it to.
-            buf: buffers.take(2 << 20),
-            waiting: Vec::new(),
+            // More than the output of a run of 1,024 lines (2 to 2.5 MB), so it is rarely grown
+            // (copied into fresh pages); room not written to costs no memory. A buffer given
+            // back has at least this size.
+            buf: buffers.take(4 << 20),
+            waiting: buffers.take_waiting(),
             done: 0,
             counts: BTreeMap::new(),
             errors: Vec::new(),
@@ -285,12 +310,12 @@ impl Pipeline<'_> {
             });
             let result = match result {
                 Ok((order, first)) if waits(&first, ledger) => {
-                    piece.waiting.push(Box::new(Waiting {
+                    piece.waiting.push(Waiting {
                         offset: piece.buf.len(),
                         line,
                         order,
                         first,
-                    }));
+                    });
                     continue;
                 }
                 Ok((_, d)) => Ok(d),
@@ -322,12 +347,14 @@ impl Pipeline<'_> {
             *run.counts.entry(o).or_default() += n;
         }
         run.errors.extend(piece.errors);
-        if piece.waiting.is_empty() {
+        let mut waiting = piece.waiting;
+        if waiting.is_empty() {
+            buffers.give_waiting(waiting);
             return Ok(piece.buf);
         }
         let mut at = 0;
-        let mut out = buffers.take(piece.buf.len() + piece.waiting.len() * 1536);
-        for w in piece.waiting {
+        let mut out = buffers.take(piece.buf.len() + waiting.len() * 1536);
+        for w in waiting.drain(..) {
             out.extend_from_slice(&piece.buf[at..w.offset]);
             at = w.offset;
             let mut r = self.complete(run, reborrow(&mut store), w.line, &w.order, w.first)?;
@@ -335,6 +362,7 @@ impl Pipeline<'_> {
         }
         out.extend_from_slice(&piece.buf[at..]);
         buffers.give(piece.buf);
+        buffers.give_waiting(waiting);
         Ok(out)
     }
 
