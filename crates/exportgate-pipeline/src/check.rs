@@ -366,8 +366,9 @@ impl Pipeline<'_> {
         Ok(out)
     }
 
-    /// Decides runs of lines: each run's first pass on one core, all runs in parallel, then
-    /// the runs completed and handed to `emit` in input order. Stops early (returning
+    /// Decides runs of lines: each run's first pass on one core, all runs in parallel, and
+    /// each run completed and handed to `emit` in input order as soon as it and the runs
+    /// before it are decided. Stops early (returning
     /// `false`) when `emit` returns `false`.
     pub fn check_pieces<P>(
         &self,
@@ -400,16 +401,53 @@ impl Pipeline<'_> {
         P: IntoIterator<Item = Parsed> + Send,
     {
         let ledger = store.is_some();
-        let pieces = parts
-            .into_par_iter()
-            .map(|p| self.decide_piece(p.into_iter(), ledger, render, buffers))
-            .collect::<Result<Vec<Piece>, PipelineError>>()?;
-        for piece in pieces {
-            let out = self.finish_piece(piece, run, reborrow(&mut store), render, buffers)?;
-            if !emit(out) {
-                return Ok(false);
+        let total = parts.len();
+        // The runs' first passes go to the rayon pool from a helper thread, and each run is
+        // completed here, in input order, as soon as it is decided: the ordered pass no longer
+        // leaves both cores idle while it completes a whole batch of runs.
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::channel::<(usize, Result<Piece, PipelineError>)>();
+            scope.spawn(move || {
+                // Stops at the first error, or once the receiver has stopped.
+                let _ = parts
+                    .into_par_iter()
+                    .enumerate()
+                    .try_for_each_with(tx, |tx, (i, p)| {
+                        let piece = self.decide_piece(p.into_iter(), ledger, render, buffers);
+                        let failed = piece.is_err();
+                        match tx.send((i, piece)) {
+                            Ok(()) if !failed => Ok(()),
+                            _ => Err(()),
+                        }
+                    });
+            });
+            // Runs decided ahead of the next one in input order.
+            let mut ahead: BTreeMap<usize, Piece> = BTreeMap::new();
+            for next in 0..total {
+                let piece = loop {
+                    if let Some(p) = ahead.remove(&next) {
+                        break p;
+                    }
+                    match rx.recv() {
+                        Ok((i, piece)) => {
+                            ahead.insert(i, piece?);
+                        }
+                        // The helper ended without sending every run: it panicked, and the
+                        // scope passes the panic on when it ends.
+                        Err(_) => {
+                            return Err(PipelineError::Invariant {
+                                order: String::new(),
+                                message: format!("run of lines {next} was never decided"),
+                            })
+                        }
+                    }
+                };
+                let out = self.finish_piece(piece, run, reborrow(&mut store), render, buffers)?;
+                if !emit(out) {
+                    return Ok(false);
+                }
             }
-        }
-        Ok(true)
+            Ok(true)
+        })
     }
 }

@@ -1,7 +1,9 @@
 //! `check`'s output buffers (`exportgate_pipeline::check::OutputBuffers`): a buffer the
 //! writer gives back is rendered into again, and what was in it never reaches the output. The
 //! corpus orders are decided in small runs of lines, once into fresh buffers and once into
-//! reused ones that still hold other bytes; both outputs must be the same, byte for byte.
+//! reused ones that still hold other bytes; both outputs must be the same, byte for byte. And
+//! runs decided in parallel come out in input order, however they are cut, and a writer that
+//! stops gets nothing more.
 
 use std::path::Path;
 
@@ -98,4 +100,71 @@ fn reused_output_buffers_write_the_same_bytes_as_fresh_ones() {
     let kept = buffers.take(0);
     assert!(kept.is_empty(), "a buffer taken is empty");
     assert!(kept.capacity() > 0, "buffers given back are kept");
+}
+
+/// The output of deciding `orders` in one round of runs of `run_lines` lines.
+fn one_round(orders: &[Parsed], run_lines: usize) -> Vec<u8> {
+    let rs = Ruleset::embedded().unwrap();
+    let date = "2026-01-01".parse().unwrap();
+    let source = ScreeningSource::open(&[], None, true, date).unwrap();
+    let pipeline = Pipeline::new(&rs, &[], &source).unwrap();
+    let render = render();
+    let mut run = CheckRun::new();
+    let mut out = Vec::new();
+    let parts: Vec<Vec<Parsed>> = orders.chunks(run_lines).map(<[Parsed]>::to_vec).collect();
+    let mut emit = |buf: Vec<u8>| {
+        out.extend_from_slice(&buf);
+        true
+    };
+    assert!(pipeline
+        .check_pieces(parts, &mut run, None, &*render, &mut emit)
+        .unwrap());
+    assert_eq!(run.total, orders.len());
+    out
+}
+
+#[test]
+fn runs_decided_in_parallel_come_out_in_input_order() {
+    let orders = corpus_orders();
+    let whole = one_round(&orders, orders.len());
+    for run_lines in [1, 2, 7] {
+        let cut = one_round(&orders, run_lines);
+        assert!(whole == cut, "runs of {run_lines} lines changed the output");
+    }
+    // Line by line: the decision of the order on that line, or that line's error.
+    let text = String::from_utf8(whole).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), orders.len());
+    for ((line, order), out) in orders.iter().zip(lines) {
+        let id = &order.as_ref().unwrap().id;
+        let decided = serde_json::from_str::<Value>(out)
+            .ok()
+            .is_some_and(|d| d["id"] == id.as_str());
+        assert!(
+            decided || out.starts_with(&format!("line {line}:")),
+            "line {line} (order `{id}`) came out as {out}"
+        );
+    }
+}
+
+#[test]
+fn a_writer_that_stops_gets_nothing_more() {
+    let orders = corpus_orders();
+    let rs = Ruleset::embedded().unwrap();
+    let date = "2026-01-01".parse().unwrap();
+    let source = ScreeningSource::open(&[], None, true, date).unwrap();
+    let pipeline = Pipeline::new(&rs, &[], &source).unwrap();
+    let render = render();
+    let mut run = CheckRun::new();
+    let parts: Vec<Vec<Parsed>> = orders.chunks(1).map(<[Parsed]>::to_vec).collect();
+    let mut calls = 0;
+    let mut emit = |_: Vec<u8>| {
+        calls += 1;
+        calls < 3
+    };
+    let go_on = pipeline
+        .check_pieces(parts, &mut run, None, &*render, &mut emit)
+        .unwrap();
+    assert!(!go_on, "the run stops when the writer does");
+    assert_eq!(calls, 3, "no run is handed over after the writer stopped");
 }
