@@ -47,40 +47,54 @@ fn render() -> Box<Render<'static>> {
     )
 }
 
-/// The output of deciding `orders` in runs of 3 lines, rounds of 4 runs; with `buffers`, each
-/// emitted buffer is given back to it once copied, as the CLI's writer does.
-fn check(orders: &[Parsed], buffers: Option<&OutputBuffers>) -> Vec<u8> {
+/// Runs `f` with a pipeline on the embedded rules (parties screened outside exportgate) and
+/// the renderer above.
+fn with_pipeline<R>(f: impl FnOnce(&Pipeline, &Render<'_>) -> R) -> R {
     let rs = Ruleset::embedded().unwrap();
     let date = "2026-01-01".parse().unwrap();
     let source = ScreeningSource::open(&[], None, true, date).unwrap();
     let pipeline = Pipeline::new(&rs, &[], &source).unwrap();
     let render = render();
-    let mut run = CheckRun::new();
-    let mut out = Vec::new();
-    for round in orders.chunks(12) {
-        let parts: Vec<Vec<Parsed>> = round.chunks(3).map(<[Parsed]>::to_vec).collect();
-        let mut emit = |buf: Vec<u8>| {
-            out.extend_from_slice(&buf);
-            if let Some(b) = buffers {
-                b.give(buf);
-            }
-            true
-        };
-        let go_on = match buffers {
-            Some(b) => pipeline.check_pieces_into(parts, &mut run, None, &*render, b, &mut emit),
-            None => pipeline.check_pieces(parts, &mut run, None, &*render, &mut emit),
-        };
-        assert!(go_on.unwrap());
-    }
-    assert_eq!(run.total, orders.len());
-    out
+    f(&pipeline, &*render)
+}
+
+/// The output of deciding `orders` in rounds of `round_lines` lines, each cut into runs of
+/// `run_lines`; with `buffers`, each emitted buffer is given back to it once copied, as the
+/// CLI's writer does.
+fn check(
+    orders: &[Parsed],
+    round_lines: usize,
+    run_lines: usize,
+    buffers: Option<&OutputBuffers>,
+) -> Vec<u8> {
+    with_pipeline(|pipeline, render| {
+        let mut run = CheckRun::new();
+        let mut out = Vec::new();
+        for round in orders.chunks(round_lines) {
+            let parts: Vec<Vec<Parsed>> = round.chunks(run_lines).map(<[Parsed]>::to_vec).collect();
+            let mut emit = |buf: Vec<u8>| {
+                out.extend_from_slice(&buf);
+                if let Some(b) = buffers {
+                    b.give(buf);
+                }
+                true
+            };
+            let go_on = match buffers {
+                Some(b) => pipeline.check_pieces_into(parts, &mut run, None, render, b, &mut emit),
+                None => pipeline.check_pieces(parts, &mut run, None, render, &mut emit),
+            };
+            assert!(go_on.unwrap());
+        }
+        assert_eq!(run.total, orders.len());
+        out
+    })
 }
 
 #[test]
 fn reused_output_buffers_write_the_same_bytes_as_fresh_ones() {
     let orders = corpus_orders();
     assert!(orders.len() > 50, "the corpus has {} orders", orders.len());
-    let fresh = check(&orders, None);
+    let fresh = check(&orders, 12, 3, None);
     assert_eq!(
         fresh.iter().filter(|&&b| b == b'\n').count(),
         orders.len(),
@@ -91,7 +105,7 @@ fn reused_output_buffers_write_the_same_bytes_as_fresh_ones() {
     for _ in 0..3 {
         buffers.give(b"{\"stale\": true}\n".repeat(500));
     }
-    let reused = check(&orders, Some(&buffers));
+    let reused = check(&orders, 12, 3, Some(&buffers));
     assert!(
         fresh == reused,
         "reused buffers changed the output:\n{}",
@@ -102,33 +116,12 @@ fn reused_output_buffers_write_the_same_bytes_as_fresh_ones() {
     assert!(kept.capacity() > 0, "buffers given back are kept");
 }
 
-/// The output of deciding `orders` in one round of runs of `run_lines` lines.
-fn one_round(orders: &[Parsed], run_lines: usize) -> Vec<u8> {
-    let rs = Ruleset::embedded().unwrap();
-    let date = "2026-01-01".parse().unwrap();
-    let source = ScreeningSource::open(&[], None, true, date).unwrap();
-    let pipeline = Pipeline::new(&rs, &[], &source).unwrap();
-    let render = render();
-    let mut run = CheckRun::new();
-    let mut out = Vec::new();
-    let parts: Vec<Vec<Parsed>> = orders.chunks(run_lines).map(<[Parsed]>::to_vec).collect();
-    let mut emit = |buf: Vec<u8>| {
-        out.extend_from_slice(&buf);
-        true
-    };
-    assert!(pipeline
-        .check_pieces(parts, &mut run, None, &*render, &mut emit)
-        .unwrap());
-    assert_eq!(run.total, orders.len());
-    out
-}
-
 #[test]
 fn runs_decided_in_parallel_come_out_in_input_order() {
     let orders = corpus_orders();
-    let whole = one_round(&orders, orders.len());
+    let whole = check(&orders, orders.len(), orders.len(), None);
     for run_lines in [1, 2, 7] {
-        let cut = one_round(&orders, run_lines);
+        let cut = check(&orders, orders.len(), run_lines, None);
         assert!(whole == cut, "runs of {run_lines} lines changed the output");
     }
     // Line by line: the decision of the order on that line, or that line's error.
@@ -150,21 +143,17 @@ fn runs_decided_in_parallel_come_out_in_input_order() {
 #[test]
 fn a_writer_that_stops_gets_nothing_more() {
     let orders = corpus_orders();
-    let rs = Ruleset::embedded().unwrap();
-    let date = "2026-01-01".parse().unwrap();
-    let source = ScreeningSource::open(&[], None, true, date).unwrap();
-    let pipeline = Pipeline::new(&rs, &[], &source).unwrap();
-    let render = render();
-    let mut run = CheckRun::new();
     let parts: Vec<Vec<Parsed>> = orders.chunks(1).map(<[Parsed]>::to_vec).collect();
     let mut calls = 0;
     let mut emit = |_: Vec<u8>| {
         calls += 1;
         calls < 3
     };
-    let go_on = pipeline
-        .check_pieces(parts, &mut run, None, &*render, &mut emit)
-        .unwrap();
+    let go_on = with_pipeline(|pipeline, render| {
+        pipeline
+            .check_pieces(parts, &mut CheckRun::new(), None, render, &mut emit)
+            .unwrap()
+    });
     assert!(!go_on, "the run stops when the writer does");
     assert_eq!(calls, 3, "no run is handed over after the writer stopped");
 }
