@@ -146,17 +146,18 @@ fn party_book(dir: &Path, plain: &Path, out: &Path, lines: usize) {
     };
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0) as f64 / 1e9;
     for (how, out) in [("written to a file", Some(out)), ("thrown away", None)] {
+        // One run: its time, and the gigabytes it wrote (0 when thrown away).
+        let timed =
+            |book: &Path, args: &[&str]| (run_check(book, out, args), out.map_or(0.0, size));
         let (mut with, mut without) = (Vec::new(), Vec::new());
         let (mut with_gb, mut without_gb) = (0.0, 0.0);
         for _ in 0..7 {
-            with.push(run_check(&input, out, &with_args));
-            if let Some(out) = out {
-                with_gb = size(out);
-            }
-            without.push(run_check(plain, out, &without_args));
-            if let Some(out) = out {
-                without_gb = size(out);
-            }
+            let (secs, gb) = timed(&input, &with_args);
+            with.push(secs);
+            with_gb = gb;
+            let (secs, gb) = timed(plain, &without_args);
+            without.push(secs);
+            without_gb = gb;
         }
         let (with, without) = (median(&mut with), median(&mut without));
         let bytes = match out {
