@@ -161,7 +161,10 @@ fn party_book(dir: &Path, plain: &Path, out: &Path, lines: usize) {
         }
         let (with, without) = (median(&mut with), median(&mut without));
         let bytes = match out {
-            Some(_) => format!(" ({with_gb:.2} GB of decisions against {without_gb:.2} GB)"),
+            Some(_) => format!(
+                " ({with_gb:.2} GB of decisions against {without_gb:.2} GB = {:.2}x the bytes)",
+                with_gb / without_gb
+            ),
             None => String::new(),
         };
         println!(
